@@ -1,0 +1,103 @@
+/**
+ * Error classes raised by corun. Each names the task (and op) involved.
+ * Imports nothing from the scheduler.
+ */
+
+/** Something with a name and id, for messages (a Task, without importing it). */
+interface Named {
+  readonly id: number;
+  readonly name: string;
+  /** Spawned-by chain, e.g. `main > server > conn`. */
+  readonly path?: string;
+}
+
+function label(task: Named | undefined): string {
+  return task ? `task "${task.name}" (#${task.id})` : "a task";
+}
+
+/**
+ * Thrown into a task at its suspension point when it is cancelled; `join` on a cancelled
+ * task throws it too. Let it propagate: catching it and carrying on ignores the cancel.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, cancel, join, sleep, Cancelled } from "corun";
+ * await run(function* () {
+ *   const t = yield* spawn(function* () { yield* sleep(1000); });
+ *   yield* cancel(t);
+ *   try { yield* join(t); } catch (e) { console.log(e instanceof Cancelled); } // true
+ * });
+ * ```
+ */
+export class Cancelled extends Error {
+  override name = "Cancelled";
+  /** The task that was cancelled. */
+  readonly task: Named | undefined;
+  constructor(task?: Named) {
+    super(`${label(task)} was cancelled`);
+    this.task = task;
+  }
+}
+
+/**
+ * The error `run()` rejects with when a task failed and nobody joined it. `cause` is the
+ * task's own error; `task` names it; `errors` lists every such failure when there were several.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, sleep, TaskError } from "corun";
+ * try {
+ *   await run(function* () {
+ *     yield* spawn(function* () { throw new Error("boom"); }, { name: "worker" });
+ *     yield* sleep(1);
+ *   });
+ * } catch (e) {
+ *   console.log(e instanceof TaskError, (e as TaskError).message); // true, task "worker" (#2) failed: boom
+ * }
+ * ```
+ */
+export class TaskError extends Error {
+  override name = "TaskError";
+  /** The task that failed. */
+  readonly task: Named;
+  /** Every unjoined failure, this one first. */
+  readonly errors: unknown[];
+  constructor(task: Named, cause: unknown, others: unknown[] = []) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    const more = others.length ? ` (and ${others.length} other unjoined failure${others.length > 1 ? "s" : ""})` : "";
+    const chain = task.path ? ` [spawned by ${task.path}]` : "";
+    super(`${label(task)} failed: ${why}${more}${chain}`, { cause });
+    this.task = task;
+    this.errors = [cause, ...others];
+  }
+}
+
+/**
+ * A syscall used the scheduler wrongly: joining a task of another scheduler, joining
+ * oneself, yielding a value that is not a syscall. Thrown inside the offending task.
+ *
+ * @example
+ * ```ts
+ * import { run, join, current, UsageError } from "corun";
+ * await run(function* () {
+ *   try { yield* join(yield* current()); } catch (e) { console.log(e instanceof UsageError); } // true
+ * });
+ * ```
+ */
+export class UsageError extends Error {
+  override name = "UsageError";
+  /** The task that made the bad call. */
+  readonly task: Named | undefined;
+  /** The op it was making. */
+  readonly op: string;
+  constructor(task: Named | undefined, op: string, message: string) {
+    super(`${op} in ${label(task)}: ${message}`);
+    this.task = task;
+    this.op = op;
+  }
+}
+
+/** Internal helper shared with features: the label used in messages. */
+export function taskLabel(task: Named | undefined): string {
+  return label(task);
+}

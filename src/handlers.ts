@@ -1,0 +1,201 @@
+/**
+ * One handler per op. Kernel-only ops (spawn, join, cancel, wait, suspend) are handled in
+ * place during the step: they either return a result at once or suspend the task and record
+ * how to undo the suspension. Host ops (sleep, I/O) are submitted in per-op batches at the
+ * end of the tick. Imports no Bun API.
+ */
+import { Op, type Syscall } from "./syscall.ts";
+import { Resume, Task } from "./task.ts";
+import { Cancelled, UsageError } from "./errors.ts";
+import type { Co, CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
+import type { Kernel, IoTicket } from "./kernel.ts";
+import { deliverCancel, observe } from "./lifecycle.ts";
+
+/** Returned by `immediate` when the task is now suspended. */
+export const SUSPENDED: unique symbol = Symbol("suspended");
+
+/** Returned by `immediate` when the syscall's result is an error to throw into the task. */
+export class Thrown {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    this.error = error;
+  }
+}
+
+/** The Cancelled error for `task`. */
+export function cancelledError(task: Task<unknown>): Cancelled {
+  return new Cancelled(task);
+}
+
+/** Handle a kernel-only syscall in place. */
+export function immediate(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
+  switch (d.code) {
+    case Op.Spawn:
+      return spawn(k, task, d.a as CoSource<unknown>, d.b as SpawnOptions | undefined);
+    case Op.Join:
+      return join(k, task, d);
+    case Op.Cancel:
+      return cancel(k, task, d);
+    case Op.Wait:
+      waitFor(k, task, d.a as PromiseLike<unknown>, d);
+      return SUSPENDED;
+    case Op.Suspend:
+      return suspend(k, task, d);
+  }
+  return new Thrown(new UsageError(task, d.op, `unknown kernel op code ${d.code}`));
+}
+
+function spawn(k: Kernel, parent: Task<unknown>, source: CoSource<unknown>, options: SpawnOptions | undefined): unknown {
+  const made = startable(source, "spawn", parent);
+  if (made instanceof Thrown) return made;
+  return k.newTask(made, options?.name ?? nameOf(source, k), parent);
+}
+
+/** Turn a coroutine source into a generator, or a Thrown naming what was wrong. */
+export function startable(source: CoSource<unknown>, op: string, by: Task<unknown> | undefined): Co<unknown> | Thrown {
+  let gen: unknown = source;
+  if (typeof source === "function") {
+    try {
+      gen = source();
+    } catch (error) {
+      return new Thrown(error);
+    }
+  }
+  if (gen === null || typeof gen !== "object" || typeof (gen as Generator).next !== "function" || typeof (gen as Generator).throw !== "function") {
+    const fn = typeof source === "function" ? ` (${source.name || "anonymous function"} returned ${typeof gen})` : "";
+    const where = by ? ` in ${by}` : "";
+    return new Thrown(new TypeError(`${op}: expected a generator${fn}${where}; did you write function instead of function*?`));
+  }
+  return gen as Co<unknown>;
+}
+
+let anon = 0;
+function nameOf(source: CoSource<unknown>, _k: Kernel): string {
+  if (typeof source === "function" && source.name) return source.name;
+  return `task-${++anon}`;
+}
+
+function join(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
+  const target = d.a as Task<unknown>;
+  if (target.owner !== k) return new Thrown(new UsageError(task, "join", `${target} belongs to another scheduler`));
+  if (target === task) return new Thrown(new UsageError(task, "join", "a task cannot join itself (it would wait forever)"));
+  if (target.ended) {
+    observe(k, target);
+    return target.state === "done" ? target.result : new Thrown(target.error);
+  }
+  suspendOn(task, d);
+  (target.joiners ??= []).push({ task, gen: task.waitGen, quiet: false });
+  return SUSPENDED;
+}
+
+function cancel(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
+  const target = d.a as Task<unknown>;
+  if (target.owner !== k) return new Thrown(new UsageError(task, "cancel", `${target} belongs to another scheduler`));
+  if (target.ended) return undefined;
+  if (target === task) {
+    // Cancelling oneself: the Cancelled is raised right here, at this yield.
+    target.cancelRequested = true;
+    return new Thrown(cancelledError(task));
+  }
+  suspendOn(task, d);
+  (target.joiners ??= []).push({ task, gen: task.waitGen, quiet: true });
+  deliverCancel(k, target);
+  return SUSPENDED;
+}
+
+/** Wait for a promise; its settlement resumes the task through the kernel. */
+export function waitFor(k: Kernel, task: Task<unknown>, p: PromiseLike<unknown>, d: Syscall<unknown> | PromiseLike<unknown>): void {
+  suspendOn(task, typeof (d as Syscall<unknown>).op === "string" ? (d as Syscall<unknown>) : undefined);
+  const gen = task.waitGen;
+  p.then(
+    (v) => void k.resume(task, gen, Resume.Next, v),
+    (e) => void k.resume(task, gen, Resume.Throw, e),
+  );
+}
+
+class KernelWaker<T> implements Waker<T> {
+  readonly #k: Kernel;
+  readonly #task: Task<unknown>;
+  readonly #gen: number;
+  constructor(k: Kernel, task: Task<unknown>) {
+    this.#k = k;
+    this.#task = task;
+    this.#gen = task.waitGen;
+  }
+  resume(value: T): boolean {
+    return this.#k.resume(this.#task, this.#gen, Resume.Next, value);
+  }
+  throw(error: unknown): boolean {
+    return this.#k.resume(this.#task, this.#gen, Resume.Throw, error);
+  }
+  get pending(): boolean {
+    return this.#task.waitGen === this.#gen && this.#task.state === "waiting";
+  }
+}
+
+function suspend(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
+  suspendOn(task, d);
+  const waker = new KernelWaker<unknown>(k, task);
+  let undo: Undo;
+  try {
+    undo = (d.a as (w: Waker<unknown>) => Undo)(waker);
+  } catch (error) {
+    // The setup failed: the task is not suspended after all.
+    task.waitGen++;
+    task.state = "running";
+    task.waitingOn = undefined;
+    return new Thrown(error);
+  }
+  if (typeof undo === "function" && waker.pending) {
+    task.undo = callUndo;
+    task.undoArg = undo;
+  }
+  // If setup woke the task at once, resume() has already queued it with its value.
+  return SUSPENDED;
+}
+
+function callUndo(arg: unknown): void {
+  (arg as () => void)();
+}
+
+function suspendOn(task: Task<unknown>, d: Syscall<unknown> | undefined): void {
+  task.state = "waiting";
+  task.waitingOn = d;
+}
+
+/** End of tick: put this tick's sleepers into the deadline queue. */
+export function submitSleeps(k: Kernel): void {
+  const tasks = k.sqSleep;
+  const gens = k.sqSleepGen;
+  k.sqSleep = [];
+  k.sqSleepGen = [];
+  const now = k.now;
+  const timers = k.timers;
+  for (let i = 0; i < tasks.length; i++) {
+    const t = tasks[i]!;
+    if (t.waitGen !== gens[i]) continue; // cancelled before it was submitted
+    // Whole milliseconds: never early, and sleepers of one tick share a bucket.
+    const deadline = Math.ceil(now + (t.waitingOn!.a as number));
+    t.undo = k.undoSleep;
+    t.undoArg = timers.add(t, deadline);
+  }
+}
+
+/** End of tick: hand this tick's I/O to the reactor as one batch. */
+export function submitIo(k: Kernel): void {
+  const all = k.sqIo;
+  k.sqIo = [];
+  const live: IoTicket[] = [];
+  for (const t of all) {
+    if (t.task.waitGen !== t.gen) continue;
+    t.task.undo = k.undoIo;
+    t.task.undoArg = t;
+    live.push(t);
+  }
+  if (live.length > 0) k.reactor.submit(live);
+}
+
+/** Count an I/O op for stats. */
+export function countIo(k: Kernel, op: string): void {
+  k.ioCounts.set(op, (k.ioCounts.get(op) ?? 0) + 1);
+}

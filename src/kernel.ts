@@ -1,0 +1,296 @@
+/**
+ * The kernel: ready queue, submission queue, completion queue and the tick loop.
+ * One tick = timers due → completions → one step per ready task (within a budget) →
+ * submit this tick's suspending syscalls as one batch, grouped by op → arm one host timer.
+ * Imports no Bun API: the host is reached only through the Reactor interface.
+ */
+import { Op, Syscall, describe } from "./syscall.ts";
+import { Resume, Task } from "./task.ts";
+import { Fifo } from "./queue.ts";
+import { TimerQueue, type Bucket } from "./timers.ts";
+import { isThenable } from "./syscalls.ts";
+import type { Co } from "./types.ts";
+import type { CompletionSink, Reactor, Ticket } from "./reactor/reactor.ts";
+import * as handlers from "./handlers.ts";
+import { endTask, type EndHooks } from "./lifecycle.ts";
+
+/** Steps a task may take through synchronous syscalls before it is put back in the queue. */
+const SYNC_LIMIT = 10_000;
+
+/** An I/O submission in flight: names its task and the suspension it belongs to. */
+export class IoTicket implements Ticket {
+  readonly op: string;
+  readonly a: unknown;
+  readonly b: unknown;
+  readonly task: Task<unknown>;
+  readonly gen: number;
+  constructor(d: Syscall<unknown>, task: Task<unknown>) {
+    this.op = d.op;
+    this.a = d.a;
+    this.b = d.b;
+    this.task = task;
+    this.gen = task.waitGen;
+  }
+  get taskName(): string {
+    return this.task.name;
+  }
+}
+
+let nextKernelId = 1;
+let nextTaskId = 1;
+
+export class Kernel implements CompletionSink {
+  readonly id = nextKernelId++;
+  readonly reactor: Reactor;
+  readonly budget: number;
+  readonly ready = new Fifo<Task<unknown>>();
+  readonly timers = new TimerQueue<Task<unknown>>();
+  /** Sleep submissions of this tick: task and the generation it suspended with. */
+  sqSleep: Task<unknown>[] = [];
+  sqSleepGen: number[] = [];
+  /** I/O submissions of this tick. */
+  sqIo: IoTicket[] = [];
+  /** Completion queue: ticket, is-error, value triples filled by the reactor. */
+  cq: unknown[] = [];
+  now = 0;
+  running: Task<unknown> | undefined = undefined;
+  tickScheduled = false;
+  closed = false;
+  armedDeadline: number | undefined = undefined;
+  /** Alive tasks, for shutdown and ps(). */
+  readonly alive = new Set<Task<unknown>>();
+  /** Failed tasks nobody has joined yet. */
+  readonly unobserved = new Set<Task<unknown>>();
+  hooks: EndHooks | undefined = undefined;
+  /** Set once main has ended: new tasks are cancelled before they start. */
+  draining = false;
+
+  // stats
+  ticks = 0;
+  steps = 0;
+  spawned = 0;
+  readonly counts: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+  readonly ioCounts = new Map<string, number>();
+  maxBatch = 0;
+  batches = 0;
+  batched = 0;
+  timersArmed = 0;
+
+  constructor(reactor: Reactor, budget: number) {
+    this.reactor = reactor;
+    this.budget = budget;
+    reactor.attach(this);
+    this.now = reactor.now();
+  }
+
+  /** Create a task and queue its first step for a later tick. */
+  newTask<T>(gen: Co<T>, name: string, parent: Task<unknown> | undefined): Task<T> {
+    const task = new Task<T>(nextTaskId++, name, gen, this, parent, this.now);
+    this.spawned++;
+    this.alive.add(task as Task<unknown>);
+    if (this.draining) {
+      task.cancelRequested = true;
+      task.mode = Resume.Throw;
+      task.sendValue = handlers.cancelledError(task as Task<unknown>);
+    }
+    this.ready.push(task as Task<unknown>);
+    this.wake();
+    return task;
+  }
+
+  /** Make sure a tick will run. */
+  wake(): void {
+    if (!this.tickScheduled && !this.closed) {
+      this.tickScheduled = true;
+      this.reactor.schedule(this.tick);
+    }
+  }
+
+  /** Resume a suspended task if `gen` is still its current suspension. True if it was. */
+  resume(task: Task<unknown>, gen: number, mode: Resume, value: unknown): boolean {
+    if (task.waitGen !== gen || task.state !== "waiting") return false;
+    task.waitGen++;
+    task.undo = undefined;
+    task.undoArg = undefined;
+    task.waitingOn = undefined;
+    task.mode = mode;
+    task.sendValue = value;
+    task.state = "ready";
+    this.ready.push(task);
+    this.wake();
+    return true;
+  }
+
+  // CompletionSink: the reactor reports I/O results; they are handled at the next tick.
+  complete(ticket: Ticket, value: unknown): void {
+    this.cq.push(ticket, false, value);
+    this.wake();
+  }
+  fail(ticket: Ticket, error: unknown): void {
+    this.cq.push(ticket, true, error);
+    this.wake();
+  }
+
+  readonly onTimer = (): void => {
+    this.armedDeadline = undefined;
+    this.wake();
+  };
+
+  readonly #wakeSleeper = (task: Task<unknown>): void => {
+    task.waitGen++;
+    task.undo = undefined;
+    task.undoArg = undefined;
+    task.waitingOn = undefined;
+    task.state = "ready";
+    this.ready.push(task);
+  };
+
+  // ─── The tick ───────────────────────────────────────────────────────────────
+  readonly tick = (): void => {
+    this.tickScheduled = false;
+    if (this.closed) return;
+    const now = (this.now = this.reactor.now());
+    this.ticks++;
+
+    // Phase 1: timers first (smol's rule), then the completion queue.
+    if (this.timers.size > 0) this.timers.expire(now, this.#wakeSleeper);
+    if (this.cq.length > 0) this.#drainCompletions();
+
+    // Phase 2: one step for each task ready now; tasks readied during this phase wait a tick.
+    const ready = this.ready;
+    let n = ready.length;
+    if (n > this.budget) n = this.budget;
+    for (let i = 0; i < n; i++) this.step(ready.shift()!);
+    this.running = undefined;
+
+    // Phase 3: submit this tick's suspending syscalls, grouped by op.
+    const batch = this.sqSleep.length + this.sqIo.length;
+    if (batch > 0) {
+      this.batches++;
+      this.batched += batch;
+      if (batch > this.maxBatch) this.maxBatch = batch;
+      if (this.sqSleep.length > 0) handlers.submitSleeps(this);
+      if (this.sqIo.length > 0) handlers.submitIo(this);
+    }
+
+    // Phase 4: one host timer for the earliest deadline; another tick if work is ready.
+    this.#armTimer();
+    if (ready.length > 0) this.wake();
+  };
+
+  #drainCompletions(): void {
+    const cq = this.cq;
+    this.cq = [];
+    for (let i = 0; i < cq.length; i += 3) {
+      const t = cq[i] as IoTicket;
+      this.resume(t.task, t.gen, cq[i + 1] ? Resume.Throw : Resume.Next, cq[i + 2]);
+    }
+  }
+
+  #armTimer(): void {
+    const next = this.timers.next;
+    if (next === undefined) {
+      if (this.armedDeadline !== undefined) {
+        this.reactor.clearTimer();
+        this.armedDeadline = undefined;
+      }
+    } else if (this.armedDeadline === undefined || next < this.armedDeadline) {
+      this.armedDeadline = next;
+      this.timersArmed++;
+      this.reactor.setTimer(next, this.onTimer);
+    }
+  }
+
+  // ─── One step: run a task until it suspends, yields, or ends ─────────────────
+  step(task: Task<unknown>): void {
+    this.running = task;
+    this.steps++;
+    task.state = "running";
+    const gen = task.gen;
+    let mode = task.mode;
+    let value = task.sendValue;
+    task.mode = Resume.Next;
+    task.sendValue = undefined;
+    for (let sync = 0; ; sync++) {
+      let r: IteratorResult<unknown, unknown>;
+      try {
+        r = mode === Resume.Next ? gen.next(value) : gen.throw(value);
+      } catch (error) {
+        endTask(this, task, error, true);
+        return;
+      }
+      if (r.done === true) {
+        endTask(this, task, r.value, false);
+        return;
+      }
+      const y = r.value;
+      mode = Resume.Next;
+      value = undefined;
+      if (y === undefined) {
+        task.state = "ready";
+        this.ready.push(task);
+        return;
+      }
+      if (y instanceof Syscall) {
+        this.counts[y.code]!++;
+        switch (y.code) {
+          case Op.Current:
+            value = task;
+            break;
+          case Op.Sleep:
+            if ((y.a as number) <= 0) {
+              task.state = "ready";
+              this.ready.push(task);
+              return;
+            }
+            task.state = "waiting";
+            task.waitingOn = y;
+            this.sqSleep.push(task);
+            this.sqSleepGen.push(task.waitGen);
+            return;
+          case Op.Io:
+            handlers.countIo(this, y.op);
+            task.state = "waiting";
+            task.waitingOn = y;
+            this.sqIo.push(new IoTicket(y, task));
+            return;
+          default: {
+            // spawn, join, cancel, wait, suspend: handled in place; they may suspend.
+            const out = handlers.immediate(this, task, y);
+            if (out === handlers.SUSPENDED) return;
+            if (out instanceof handlers.Thrown) {
+              mode = Resume.Throw;
+              value = out.error;
+            } else value = out;
+          }
+        }
+      } else if (isThenable(y)) {
+        handlers.waitFor(this, task, y, y);
+        return;
+      } else {
+        mode = Resume.Throw;
+        value = new TypeError(
+          `${task} yielded ${describe(y)}, which is not a syscall, a promise or undefined (did you mean yield* ?)`,
+        );
+      }
+      if (sync >= SYNC_LIMIT) {
+        // Fairness: a long run of synchronous syscalls goes back to the queue.
+        task.mode = mode;
+        task.sendValue = value;
+        task.state = "ready";
+        this.ready.push(task);
+        return;
+      }
+    }
+  }
+
+  /** A suspending I/O was undone: tell the reactor. */
+  readonly undoIo = (ticket: unknown): void => {
+    this.reactor.cancel(ticket as IoTicket);
+  };
+
+  /** A sleeper was cancelled before its deadline. */
+  readonly undoSleep = (bucket: unknown): void => {
+    this.timers.remove(bucket as Bucket<Task<unknown>>);
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * How tasks end and how cancellation reaches them: record the outcome, wake joiners,
+ * keep unjoined failures for `run()`, deliver a cancel exactly once, and drain the
+ * scheduler when main ends. Imports no Bun API.
+ */
+import { Resume, type Task } from "./task.ts";
+import { Cancelled } from "./errors.ts";
+import type { Kernel } from "./kernel.ts";
+
+/** Called by the kernel when main ends and when the last task ends. */
+export interface EndHooks {
+  main: Task<unknown>;
+  /** Every task has ended after main did: release the host and settle `run()`. */
+  allEnded(): void;
+}
+
+/** Record how `task` ended and wake whoever waits for it. */
+export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw: boolean): void {
+  task.gen = DONE;
+  task.waitingOn = undefined;
+  task.undo = undefined;
+  task.undoArg = undefined;
+  if (!threw) {
+    task.state = "done";
+    task.result = outcome;
+  } else {
+    task.error = outcome;
+    const cancelled = outcome instanceof Cancelled && (task.cancelRequested || outcome.task === task);
+    task.state = cancelled ? "cancelled" : "failed";
+  }
+  k.alive.delete(task);
+
+  const joiners = task.joiners;
+  if (joiners !== undefined) {
+    task.joiners = undefined;
+    for (const j of joiners) {
+      if (j.quiet) k.resume(j.task, j.gen, Resume.Next, undefined);
+      else if (k.resume(j.task, j.gen, task.state === "done" ? Resume.Next : Resume.Throw, task.state === "done" ? task.result : task.error)) task.observed = true;
+    }
+  }
+  if (task.settle !== undefined) {
+    task.settle();
+    task.settle = undefined;
+  }
+  if (task.state === "failed" && !task.observed) k.unobserved.add(task);
+
+  const hooks = k.hooks;
+  if (hooks !== undefined) {
+    if (task === hooks.main) {
+      k.draining = true;
+      for (const t of k.alive) deliverCancel(k, t);
+    }
+    if (k.draining && k.alive.size === 0) hooks.allEnded();
+  }
+}
+
+/** A joiner (or the promise) has seen this task's failure. */
+export function observe(k: Kernel, task: Task<unknown>): void {
+  task.observed = true;
+  k.unobserved.delete(task);
+}
+
+/**
+ * Deliver a cancel to `target`, once: undo its suspension and resume it with `Cancelled`
+ * at its suspension point, so its `finally` blocks run (and may yield) as usual.
+ */
+export function deliverCancel(k: Kernel, target: Task<unknown>): void {
+  if (target.cancelRequested || target.ended) return;
+  target.cancelRequested = true;
+  const error = new Cancelled(target);
+  if (target.state === "waiting") {
+    const undo = target.undo;
+    if (undo !== undefined) undo(target.undoArg);
+    target.waitGen++;
+    target.undo = undefined;
+    target.undoArg = undefined;
+    target.waitingOn = undefined;
+    target.state = "ready";
+    target.mode = Resume.Throw;
+    target.sendValue = error;
+    k.ready.push(target);
+    k.wake();
+  } else {
+    // Ready (queued, maybe not started yet): its next step throws instead.
+    target.mode = Resume.Throw;
+    target.sendValue = error;
+  }
+}
+
+/** The generator of an ended task: drops the real one so it can be collected. */
+const DONE = (function* () {})() as unknown as Task<unknown>["gen"];

@@ -1,0 +1,113 @@
+/**
+ * BunReactor: the only place corun touches the host. Ticks run on `setImmediate` (once per
+ * event-loop turn), all sleepers share one `setTimeout`, and I/O ops are handed, a tick's
+ * batch at a time, to the driver registered for them.
+ */
+import type { CompletionSink, Reactor, Submission, Ticket } from "./reactor.ts";
+
+/** A driver for a family of I/O ops (sockets, files...): gets its ops' share of each batch. */
+export interface IoDriver {
+  /** Start these submissions; report each through `sink`. */
+  submit(batch: Submission[], sink: CompletionSink): void;
+  /** Forget a submission whose task was cancelled. */
+  cancel(ticket: Ticket): void;
+  /** Release everything this driver opened. */
+  close(): void;
+}
+
+/** Makes the driver for a reactor; registered per op name with `BunReactor.register`. */
+export type DriverFactory = () => IoDriver;
+
+const factories = new Map<string, DriverFactory>();
+
+/**
+ * The reactor on Bun's event loop. `run()` uses one by default.
+ *
+ * @example
+ * ```ts
+ * import { Scheduler, BunReactor } from "corun";
+ * const s = new Scheduler({ reactor: new BunReactor() });
+ * ```
+ */
+export class BunReactor implements Reactor {
+  #sink: CompletionSink | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #drivers = new Map<DriverFactory, IoDriver>();
+  #byOp = new Map<string, IoDriver>();
+  #closed = false;
+
+  /** Register the driver for `ops` (done by I/O modules when they load). */
+  static register(ops: readonly string[], factory: DriverFactory): void {
+    for (const op of ops) factories.set(op, factory);
+  }
+
+  now(): number {
+    return performance.now();
+  }
+
+  schedule(tick: () => void): void {
+    setImmediate(tick);
+  }
+
+  setTimer(deadline: number, fire: () => void): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    const delay = Math.max(0, Math.ceil(deadline - performance.now()));
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      fire();
+    }, delay);
+  }
+
+  clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  attach(sink: CompletionSink): void {
+    this.#sink = sink;
+  }
+
+  submit(batch: readonly Submission[]): void {
+    const sink = this.#sink!;
+    // Group by driver, so each driver sees its whole share of the tick at once.
+    const groups = new Map<IoDriver, Submission[]>();
+    for (const t of batch) {
+      const driver = this.#driverFor(t.op);
+      if (driver === undefined) {
+        sink.fail(t, new TypeError(`task "${t.taskName}" yielded I/O op "${t.op}", which no loaded driver handles`));
+        continue;
+      }
+      const g = groups.get(driver);
+      if (g) g.push(t);
+      else groups.set(driver, [t]);
+    }
+    for (const [driver, group] of groups) driver.submit(group, sink);
+  }
+
+  cancel(ticket: Ticket): void {
+    this.#byOp.get(ticket.op)?.cancel(ticket);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.clearTimer();
+    for (const d of this.#drivers.values()) d.close();
+    this.#drivers.clear();
+    this.#byOp.clear();
+  }
+
+  #driverFor(op: string): IoDriver | undefined {
+    let d = this.#byOp.get(op);
+    if (d !== undefined) return d;
+    const factory = factories.get(op);
+    if (factory === undefined) return undefined;
+    d = this.#drivers.get(factory);
+    if (d === undefined) {
+      d = factory();
+      this.#drivers.set(factory, d);
+    }
+    this.#byOp.set(op, d);
+    return d;
+  }
+}

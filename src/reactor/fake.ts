@@ -1,0 +1,142 @@
+/**
+ * FakeReactor: runs a scheduler in virtual time, deterministically. By default it drives
+ * itself and jumps the clock to the next deadline whenever nothing else is runnable, so a
+ * program that sleeps an hour finishes at once. With `{ auto: false }` a test steps it by hand.
+ */
+import type { CompletionSink, Reactor, Submission, Ticket } from "./reactor.ts";
+
+/** Options for `new FakeReactor()`. */
+export interface FakeReactorOptions {
+  /** Drive ticks and time by itself (default true). False: call `tick()` / `advance()`. */
+  auto?: boolean;
+  /** Virtual time at the start, ms (default 0). */
+  start?: number;
+  /** Handles I/O submissions (default: each fails with an error naming the op). */
+  io?: (batch: readonly Submission[], sink: CompletionSink) => void;
+}
+
+/**
+ * A reactor on a virtual clock, for deterministic tests of coroutines.
+ *
+ * @example
+ * ```ts
+ * import { run, sleep } from "corun";
+ * import { FakeReactor } from "corun/testing";
+ * const clock = new FakeReactor();
+ * await run(function* () { yield* sleep(3_600_000); }, { reactor: clock });
+ * console.log(clock.now()); // 3600000, reached at once
+ * ```
+ */
+export class FakeReactor implements Reactor {
+  #now: number;
+  #pending: (() => void)[] = [];
+  #timer: { deadline: number; fire: () => void } | undefined;
+  #sink: CompletionSink | undefined;
+  #auto: boolean;
+  #driving = false;
+  #io: FakeReactorOptions["io"];
+  /** Host timers armed so far. */
+  timersArmed = 0;
+  /** Ticks run so far. */
+  ticksRun = 0;
+  /** True after `close()`. */
+  closed = false;
+  /** Tickets cancelled by the scheduler, in order. */
+  readonly cancelled: Ticket[] = [];
+
+  constructor(options: FakeReactorOptions = {}) {
+    this.#now = options.start ?? 0;
+    this.#auto = options.auto ?? true;
+    this.#io = options.io;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  schedule(tick: () => void): void {
+    this.#pending.push(tick);
+    this.#drive();
+  }
+
+  setTimer(deadline: number, fire: () => void): void {
+    this.#timer = { deadline, fire };
+    this.timersArmed++;
+    this.#drive();
+  }
+
+  clearTimer(): void {
+    this.#timer = undefined;
+  }
+
+  /** The armed timer's deadline, if any. */
+  get timerDeadline(): number | undefined {
+    return this.#timer?.deadline;
+  }
+
+  attach(sink: CompletionSink): void {
+    this.#sink = sink;
+  }
+
+  submit(batch: readonly Submission[]): void {
+    const sink = this.#sink!;
+    if (this.#io) this.#io(batch, sink);
+    else for (const t of batch) sink.fail(t, new TypeError(`FakeReactor: no I/O handler for op "${t.op}" (task "${t.taskName}")`));
+  }
+
+  cancel(ticket: Ticket): void {
+    this.cancelled.push(ticket);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.#timer = undefined;
+    this.#pending = [];
+  }
+
+  /** Run the ticks scheduled so far (not the ones they schedule). Returns how many ran. */
+  tick(): number {
+    const run = this.#pending;
+    this.#pending = [];
+    for (const f of run) {
+      this.ticksRun++;
+      f();
+    }
+    return run.length;
+  }
+
+  /** Move the clock forward by `ms`, firing the timer and running ticks as they come due. */
+  advance(ms: number): void {
+    const end = this.#now + ms;
+    for (;;) {
+      while (this.tick() > 0);
+      const t = this.#timer;
+      if (t === undefined || t.deadline > end) break;
+      this.#now = Math.max(this.#now, t.deadline);
+      this.#timer = undefined;
+      t.fire();
+    }
+    this.#now = end;
+    while (this.tick() > 0);
+  }
+
+  #drive(): void {
+    if (!this.#auto || this.#driving || this.closed) return;
+    this.#driving = true;
+    setImmediate(this.#step);
+  }
+
+  // One macrotask per round, so promise settlements interleave as they would on the real loop.
+  readonly #step = (): void => {
+    this.#driving = false;
+    if (this.closed) return;
+    if (this.tick() === 0) {
+      const t = this.#timer;
+      if (t === undefined) return;
+      this.#now = Math.max(this.#now, t.deadline);
+      this.#timer = undefined;
+      t.fire();
+    }
+    if (this.#pending.length > 0 || this.#timer !== undefined) this.#drive();
+  };
+}

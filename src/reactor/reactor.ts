@@ -1,0 +1,55 @@
+/**
+ * The narrow interface between the scheduler and the host: a clock, a way to run the next
+ * tick, one host timer, and batched I/O submissions with completions. Imports only types.
+ * `BunReactor` implements it on Bun; `FakeReactor` on a virtual clock for tests.
+ */
+
+/** Identifies one suspended syscall; completions name it. Opaque to the reactor. */
+export interface Ticket {
+  readonly op: string;
+  /** The descriptor's arguments. */
+  readonly a: unknown;
+  readonly b: unknown;
+  /** The task's name, for error messages. */
+  readonly taskName: string;
+}
+
+/** What the scheduler gives the reactor to report back through. */
+export interface CompletionSink {
+  /** The I/O behind `ticket` finished with `value`. Queued; handled next tick. */
+  complete(ticket: Ticket, value: unknown): void;
+  /** The I/O behind `ticket` failed. Queued; handled next tick. */
+  fail(ticket: Ticket, error: unknown): void;
+}
+
+/** A submission: one suspending I/O syscall, dispatched with the rest of its tick. */
+export type Submission = Ticket;
+
+/**
+ * The host a scheduler runs on. One scheduler owns one reactor.
+ *
+ * @example
+ * ```ts
+ * import { Scheduler } from "corun";
+ * import { FakeReactor } from "corun/testing";
+ * const s = new Scheduler({ reactor: new FakeReactor() }); // virtual time
+ * ```
+ */
+export interface Reactor {
+  /** The clock, in milliseconds (any origin, monotonic). */
+  now(): number;
+  /** Run `tick` once, on a later turn of the event loop. The scheduler never asks twice before it ran. */
+  schedule(tick: () => void): void;
+  /** Arm the one host timer to call `fire` at `deadline` (replacing any armed one). */
+  setTimer(deadline: number, fire: () => void): void;
+  /** Disarm the host timer. */
+  clearTimer(): void;
+  /** Connect the scheduler's completion sink (called once, before any submit). */
+  attach(sink: CompletionSink): void;
+  /** Start this tick's I/O submissions, as one batch. */
+  submit(batch: readonly Submission[]): void;
+  /** Take back a submission whose task was cancelled: its completion must not be delivered. */
+  cancel(ticket: Ticket): void;
+  /** Release every host resource (timers, sockets, listeners). Idempotent. */
+  close(): void;
+}

@@ -1,0 +1,166 @@
+/**
+ * The public face of the kernel: `new Scheduler(options)`, `scheduler.run(main)`,
+ * `scheduler.spawn(co)` from outside, `stats()` and `ps()`. Imports no Bun API itself;
+ * the default reactor is the Bun one, passed in by `run.ts`.
+ */
+import { Kernel } from "./kernel.ts";
+import type { Task } from "./task.ts";
+import { TaskError } from "./errors.ts";
+import { startable, Thrown } from "./handlers.ts";
+import { deliverCancel } from "./lifecycle.ts";
+import { describe } from "./syscall.ts";
+import type { Reactor } from "./reactor/reactor.ts";
+import type { CoSource, SchedulerStats, SpawnOptions } from "./types.ts";
+
+/** Options for `new Scheduler()` and `run()`. */
+export interface SchedulerOptions {
+  /** The host to run on. Default: the Bun reactor. Use `FakeReactor` for virtual time. */
+  reactor?: Reactor;
+  /** Most task steps per tick before yielding to the event loop (I/O fairness). Default 1024. */
+  budget?: number;
+  /** Name of the main task. Default `"main"`. */
+  name?: string;
+  /** Cancel main when this signal aborts; `run()` then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** One line of `ps()`. */
+export interface TaskInfo {
+  id: number;
+  name: string;
+  state: Task["state"];
+  /** What it waits on, e.g. `sleep(100)` or `join(task "worker" (#3))`; empty if not waiting. */
+  waitingOn: string;
+  /** Milliseconds since it was spawned. */
+  age: number;
+  /** Spawned-by chain, e.g. `main > server > conn`. */
+  path: string;
+}
+
+/**
+ * A corun scheduler. `run()` makes one for you; make your own to read `stats()` and `ps()`
+ * or to run on a `FakeReactor`.
+ *
+ * @example
+ * ```ts
+ * import { Scheduler, sleep, spawn } from "corun";
+ * const s = new Scheduler();
+ * await s.run(function* () {
+ *   for (let i = 0; i < 1000; i++) yield* spawn(function* () { yield* sleep(10); });
+ * });
+ * console.log(s.stats().hostTimersArmed <= 2); // true: one host timer for 1000 sleepers
+ * ```
+ */
+export class Scheduler {
+  readonly #k: Kernel;
+  readonly #name: string;
+  readonly #signal: AbortSignal | undefined;
+  #started = false;
+
+  constructor(options: SchedulerOptions = {}) {
+    const reactor = options.reactor ?? Scheduler.defaultReactor?.();
+    if (!reactor) throw new TypeError("new Scheduler(): no reactor given and no default reactor installed");
+    const budget = options.budget ?? 1024;
+    if (!Number.isInteger(budget) || budget < 1) throw new RangeError(`Scheduler budget must be an integer >= 1, got ${describe(budget)}`);
+    this.#k = new Kernel(reactor, budget);
+    this.#name = options.name ?? "main";
+    this.#signal = options.signal;
+  }
+
+  /** @internal installed by the package entry point: makes the Bun reactor. */
+  static defaultReactor: (() => Reactor) | undefined;
+
+  /**
+   * Run `main` to completion. Resolves with its result or rejects with its error. When main
+   * ends, every task still alive is cancelled (their `finally` blocks run) and the reactor
+   * is closed. A task that failed with nobody joining it makes this reject with a `TaskError`.
+   */
+  run<T>(main: CoSource<T>): Promise<T> {
+    if (this.#started) return Promise.reject(new Error("Scheduler.run(): this scheduler has already run; make a new one"));
+    this.#started = true;
+    const k = this.#k;
+    const gen = startable(main as CoSource<unknown>, "run", undefined);
+    if (gen instanceof Thrown) {
+      k.reactor.close();
+      return Promise.reject(gen.error);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const task = k.newTask(gen, this.#name, undefined) as Task<T>;
+      task.observed = true;
+      const signal = this.#signal;
+      const onAbort = (): void => deliverCancel(k, task);
+      k.hooks = {
+        main: task,
+        allEnded: () => {
+          k.hooks = undefined;
+          k.closed = true;
+          k.timers.clear();
+          k.reactor.clearTimer();
+          k.reactor.close();
+          signal?.removeEventListener("abort", onAbort);
+          const failures = [...k.unobserved].filter((t) => !t.observed);
+          if (task.state === "done" && failures.length === 0) resolve(task.result as T);
+          else if (task.state === "cancelled" && signal?.aborted) reject(signal.reason);
+          else if (task.state !== "done") reject(task.error);
+          else {
+            const [first, ...rest] = failures;
+            reject(new TaskError(first!, first!.error, rest.map((t) => t.error)));
+          }
+        },
+      };
+      if (signal) {
+        if (signal.aborted) onAbort();
+        else signal.addEventListener("abort", onAbort, { once: true });
+      }
+    });
+  }
+
+  /**
+   * Start a task from outside any coroutine (a Bun callback, a test). It runs on this
+   * scheduler while `run()` is in progress; await `task.promise` for its outcome.
+   */
+  spawn<T>(co: CoSource<T>, options: SpawnOptions = {}): Task<T> {
+    const k = this.#k;
+    if (!k.hooks) throw new Error("Scheduler.spawn(): the scheduler is not running (call run() first, and not after it ended)");
+    const gen = startable(co as CoSource<unknown>, "spawn", undefined);
+    if (gen instanceof Thrown) throw gen.error;
+    return k.newTask(gen, options.name ?? ((typeof co === "function" && co.name) || "task"), undefined) as Task<T>;
+  }
+
+  /** Counters: ticks, steps, syscalls by op, batch sizes, host timers, tasks alive. */
+  stats(): SchedulerStats {
+    const k = this.#k;
+    const names = ["io", "sleep", "spawn", "join", "cancel", "current", "wait", "suspend"];
+    const syscalls: Record<string, number> = {};
+    k.counts.forEach((n, i) => {
+      if (i > 0 && n > 0) syscalls[names[i]!] = n;
+    });
+    for (const [op, n] of k.ioCounts) syscalls[op] = n;
+    return {
+      ticks: k.ticks,
+      steps: k.steps,
+      syscalls,
+      maxBatch: k.maxBatch,
+      meanBatch: k.batches ? k.batched / k.batches : 0,
+      hostTimersArmed: k.timersArmed,
+      hostTimersActive: k.armedDeadline === undefined ? 0 : 1,
+      sleepers: k.timers.size,
+      tasksAlive: k.alive.size,
+      tasksSpawned: k.spawned,
+    };
+  }
+
+  /** The live tasks: id, name, state, what each waits on, age and spawned-by path (curio's `ps`). */
+  ps(): TaskInfo[] {
+    const k = this.#k;
+    const now = k.reactor.now();
+    return [...k.alive].map((t) => ({
+      id: t.id,
+      name: t.name,
+      state: t.state,
+      waitingOn: t.waitingOn ? t.waitingOn.toString() : "",
+      age: now - t.createdAt,
+      path: t.path,
+    }));
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The syscall constructors: the one place that makes descriptors. Each is a two-line
+ * function that checks its arguments and names the op (curio's traps.py, in TypeScript).
+ * Imports only the descriptor, types and errors.
+ */
+import { Op, Syscall, describe } from "./syscall.ts";
+import { Task } from "./task.ts";
+import type { CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
+
+/**
+ * Suspend the calling task for `ms` milliseconds. `sleep(0)` just lets every other ready
+ * task and pending I/O run first. All sleepers share corun's deadline queue and one host timer.
+ *
+ * @example
+ * ```ts
+ * import { run, sleep } from "corun";
+ * await run(function* () {
+ *   yield* sleep(10);
+ * });
+ * ```
+ */
+export function sleep(ms: number): Syscall<void> {
+  if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity) {
+    throw new RangeError(`sleep(ms): ms must be a finite number >= 0, got ${describe(ms)}`);
+  }
+  return new Syscall<void>("sleep", Op.Sleep, ms);
+}
+
+/**
+ * Start `co` as a new task, running concurrently from a later tick. Returns its `Task`
+ * at once; the spawner keeps running. `co` is a coroutine or a function returning one.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, join } from "corun";
+ * const sum = await run(function* () {
+ *   const a = yield* spawn(function* () { return 1; }, { name: "one" });
+ *   const b = yield* spawn(function* () { return 2; });
+ *   return (yield* join(a)) + (yield* join(b));
+ * });
+ * console.log(sum); // 3
+ * ```
+ */
+export function spawn<T>(co: CoSource<T>, options?: SpawnOptions): Syscall<Task<T>> {
+  checkSource(co, "spawn");
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new TypeError(`spawn(co, options): options must be an object, got ${describe(options)}`);
+  }
+  return new Syscall<Task<T>>("spawn", Op.Spawn, co, options);
+}
+
+/**
+ * Wait for `task` to end and return its result. If it failed, its error is thrown here;
+ * if it was cancelled, a `Cancelled` is.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, join } from "corun";
+ * await run(function* () {
+ *   const t = yield* spawn(function* () { throw new Error("no"); });
+ *   try { yield* join(t); } catch (e) { console.log((e as Error).message); } // no
+ * });
+ * ```
+ */
+export function join<T>(task: Task<T>): Syscall<T> {
+  checkTask(task, "join");
+  return new Syscall<T>("join", Op.Join, task);
+}
+
+/**
+ * Cancel `task` and wait until it has ended, its `finally` blocks included (they may
+ * themselves yield). Cancelling an ended task, or cancelling twice, is harmless.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, cancel, sleep } from "corun";
+ * await run(function* () {
+ *   const t = yield* spawn(function* () {
+ *     try { yield* sleep(60_000); } finally { yield* sleep(1); console.log("cleaned up"); }
+ *   });
+ *   yield* sleep(1);
+ *   yield* cancel(t); // prints "cleaned up" before returning
+ *   console.log(t.state); // cancelled
+ * });
+ * ```
+ */
+export function cancel(task: Task<unknown>): Syscall<void> {
+  checkTask(task, "cancel");
+  return new Syscall<void>("cancel", Op.Cancel, task);
+}
+
+/**
+ * The running task.
+ *
+ * @example
+ * ```ts
+ * import { run, current } from "corun";
+ * await run(function* () {
+ *   const me = yield* current();
+ *   console.log(me.name); // main
+ * });
+ * ```
+ */
+export function current(): Syscall<Task<unknown>> {
+  return CURRENT;
+}
+const CURRENT = new Syscall<Task<unknown>>("current", Op.Current);
+
+/**
+ * Wait for a promise: returns its value or throws its reason. `yield somePromise` does the
+ * same with an untyped result.
+ *
+ * @example
+ * ```ts
+ * import { run, wait } from "corun";
+ * await run(function* () {
+ *   const n = yield* wait(Promise.resolve(7));
+ *   console.log(n + 1); // 8
+ * });
+ * ```
+ */
+export function wait<T>(promise: PromiseLike<T>): Syscall<T> {
+  if (!isThenable(promise)) throw new TypeError(`wait(promise): expected a promise, got ${describe(promise)}`);
+  return new Syscall<T>("wait", Op.Wait, promise);
+}
+
+/**
+ * The building block for synchronisation features (channels, locks, events): suspend the
+ * calling task and hand `setup` a `Waker` that resumes it later. `setup` runs at once,
+ * inside the scheduler; it returns how to undo the registration if the task is cancelled
+ * while suspended (e.g. remove it from a wait list). `label` shows in `ps()`.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, suspend, sleep, type Waker } from "corun";
+ * const waiters: Waker<string>[] = [];
+ * await run(function* () {
+ *   yield* spawn(function* () { yield* sleep(5); waiters.shift()?.resume("ping"); });
+ *   const msg = yield* suspend<string>((w) => { waiters.push(w); return () => waiters.splice(waiters.indexOf(w), 1); });
+ *   console.log(msg); // ping
+ * });
+ * ```
+ */
+export function suspend<T>(setup: (waker: Waker<T>) => Undo, label = "suspend"): Syscall<T> {
+  if (typeof setup !== "function") throw new TypeError(`suspend(setup): setup must be a function, got ${describe(setup)}`);
+  return new Syscall<T>(label, Op.Suspend, setup);
+}
+
+/**
+ * Make a descriptor for a reactor I/O op (`read`, `write`, `connect`, ...). For I/O
+ * modules built on a reactor that implements `op`; not for everyday code.
+ *
+ * @example
+ * ```ts
+ * import { io } from "corun";
+ * const d = io<number>("write", "some-handle", new Uint8Array(3)); // yield* d → bytes written
+ * ```
+ */
+export function io<T>(op: string, a?: unknown, b?: unknown): Syscall<T> {
+  return new Syscall<T>(op, Op.Io, a, b);
+}
+
+function checkSource(co: unknown, op: string): void {
+  if (typeof co === "function") return;
+  if (co !== null && typeof co === "object" && typeof (co as Iterator<unknown>).next === "function" && typeof (co as Iterator<unknown>).throw === "function") return;
+  throw new TypeError(`${op}(co): expected a generator or a function returning one, got ${describe(co)}`);
+}
+
+/** True if `value` is a promise or other thenable. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as PromiseLike<unknown>).then === "function"
+  );
+}
+
+function checkTask(task: unknown, op: string): void {
+  if (!(task instanceof Task)) {
+    throw new TypeError(`${op}(task): expected a Task, got ${describe(task)}`);
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * `corun/testing`: run coroutines in virtual time. Re-exports only.
+ */
+export { FakeReactor, type FakeReactorOptions } from "./reactor/fake.ts";
+export { TimerQueue } from "./timers.ts";

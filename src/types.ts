@@ -1,0 +1,78 @@
+/**
+ * The shared vocabulary of corun: coroutine, task state, options and stats types.
+ * Imports nothing at run time; every other file may import from here.
+ */
+import type { Syscall } from "./syscall.ts";
+
+/**
+ * What a coroutine may yield: a syscall descriptor, a promise (waited for), or
+ * nothing (`yield;` gives up the CPU until the next tick).
+ */
+export type Yieldable = Syscall<unknown> | PromiseLike<unknown> | undefined | void;
+
+/**
+ * A coroutine: a generator that yields syscall descriptors and returns `T`.
+ *
+ * @example
+ * ```ts
+ * import { run, sleep, type Co } from "corun";
+ * function* answer(): Co<number> {
+ *   yield* sleep(1);
+ *   return 42;
+ * }
+ * console.log(await run(answer)); // 42
+ * ```
+ */
+export type Co<T = unknown> = Generator<Yieldable, T, unknown>;
+
+/** Something that can be started as a task: a coroutine, or a function that returns one. */
+export type CoSource<T> = Co<T> | (() => Co<T>);
+
+/** The life of a task: `ready` → `running` → (`waiting` → `ready` → `running`)* → `done` | `failed` | `cancelled`. */
+export type TaskState = "ready" | "running" | "waiting" | "done" | "failed" | "cancelled";
+
+/** Options for `spawn(co, options)`. */
+export interface SpawnOptions {
+  /** A name for messages and `ps()`; defaults to the generator function's name. */
+  name?: string;
+}
+
+/** Counters kept by a scheduler; read with `scheduler.stats()`. */
+export interface SchedulerStats {
+  /** Scheduler ticks run (one per event-loop turn at most). */
+  ticks: number;
+  /** Times a task was resumed (one `next()`/`throw()` on its generator per step). */
+  steps: number;
+  /** Syscalls handled, by op name. */
+  syscalls: Record<string, number>;
+  /** The largest number of suspending syscalls dispatched as one batch in a tick. */
+  maxBatch: number;
+  /** Mean size of the non-empty batches. */
+  meanBatch: number;
+  /** Host timers armed so far (all sleepers share one host timer at a time). */
+  hostTimersArmed: number;
+  /** Host timers armed now: 0 or 1. */
+  hostTimersActive: number;
+  /** Sleepers waiting in corun's own deadline queue. */
+  sleepers: number;
+  /** Tasks started and not yet ended. */
+  tasksAlive: number;
+  /** Tasks created so far. */
+  tasksSpawned: number;
+}
+
+/**
+ * The handle a `suspend()` setup function gets to wake its task later, from another task,
+ * a callback or a promise. Only the first `resume`/`throw` counts.
+ */
+export interface Waker<T> {
+  /** Resume the task with `value`. False if it was already woken or cancelled (the value was not taken). */
+  resume(value: T): boolean;
+  /** Resume the task by throwing `error` at its `yield`. False if it was already woken or cancelled. */
+  throw(error: unknown): boolean;
+  /** True while the task is still suspended on this waker. */
+  readonly pending: boolean;
+}
+
+/** What a `suspend()` setup returns: how to take the suspension back when the task is cancelled. */
+export type Undo = (() => void) | void;
