@@ -1,0 +1,62 @@
+/**
+ * The contract between the benchmark harness and a scenario module: a scenario names its
+ * peers, each peer measures in its own child process and returns metric → number.
+ * Imports nothing; scenario files import only the types from here.
+ */
+
+/** Options every peer gets. `tiny` is a hidden test size (smaller still than `quick`). */
+export interface PeerOptions {
+  /** A shorter run (`corun bench --quick`, `npm run bench`). */
+  quick: boolean;
+  /** Hidden: smallest sizes, for the harness's own tests. Implies `quick`. */
+  tiny?: boolean;
+}
+
+/** One peer's measurement: metric name → number (the harness adds wall time and peak RSS). */
+export type PeerFn = (opts: PeerOptions) => Promise<Record<string, number>>;
+
+/** A target the harness checks after a run, e.g. `{ metric: "switch_ratio", max: 2 }`. */
+export interface Target {
+  /** Metric of the `corun` peer (or `peer`) to check. */
+  metric: string;
+  /** Pass if the value is at most this... */
+  max?: number;
+  /** ...and/or at least this. */
+  min?: number;
+  /** What the target means, for the report. */
+  label: string;
+  /** Which peer's figure to check; default `corun`. */
+  peer?: string;
+}
+
+/**
+ * A benchmark scenario. Export it as `scenario` from `bench/scenarios/<name>.ts`.
+ *
+ * @example
+ * ```ts
+ * import type { Scenario } from "../scenario.ts";
+ * export const scenario: Scenario = {
+ *   name: "noop",
+ *   description: "does nothing, fast",
+ *   primary: { metric: "ops_per_s", better: "higher" },
+ *   peers: {
+ *     corun: async () => ({ ops_per_s: 1e6 }),
+ *     "async/await": async () => ({ ops_per_s: 9e5 }),
+ *   },
+ * };
+ * ```
+ */
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Peer name → measurement. The `corun` peer is the reference for the ratio column. */
+  peers: Record<string, PeerFn>;
+  /** The metric the table ranks peers by. Default: the first metric the corun peer returns, lower is better. */
+  primary?: { metric: string; better: "lower" | "higher" };
+  /** Figures to check after the run (shown as met / missed; never a failure of the run). */
+  targets?: Target[];
+  /** Per-peer child timeout in seconds (default: 90 quick, 300 full). */
+  timeoutSec?: number;
+  /** Not listed and not run by default (harness self-tests). */
+  hidden?: boolean;
+}
