@@ -10,6 +10,8 @@ export interface PeerOptions {
   quick: boolean;
   /** Hidden: smallest sizes, for the harness's own tests. Implies `quick`. */
   tiny?: boolean;
+  /** Which variant (size) to run, when the scenario declares `variants`. */
+  variant?: string;
 }
 
 /** One peer's measurement: metric name → number (the harness adds wall time and peak RSS). */
@@ -55,6 +57,13 @@ export interface Scenario {
   primary?: { metric: string; better: "lower" | "higher" };
   /** Figures to check after the run (shown as met / missed; never a failure of the run). */
   targets?: Target[];
+  /**
+   * Sizes to run, each as its own table (and each peer × variant in its own process).
+   * Omit for a single run; a peer then gets `variant: undefined`.
+   */
+  variants?: (opts: PeerOptions) => string[];
+  /** A remark for a result row (e.g. "capped at 256 workers"); empty for none. */
+  note?: (metrics: Record<string, number>, peer: string) => string;
   /** Per-peer child timeout in seconds (default: 90 quick, 300 full). */
   timeoutSec?: number;
   /** Not listed and not run by default (harness self-tests). */
