@@ -57,8 +57,9 @@ export class Kernel implements CompletionSink {
   tickScheduled = false;
   closed = false;
   armedDeadline: number | undefined = undefined;
-  /** Alive tasks, for shutdown and ps(). */
-  readonly alive = new Set<Task<unknown>>();
+  /** Alive tasks, an intrusive doubly-linked list (O(1), no hashing), for shutdown and ps(). */
+  aliveHead: Task<unknown> | undefined = undefined;
+  aliveCount = 0;
   /** Failed tasks nobody has joined yet. */
   readonly unobserved = new Set<Task<unknown>>();
   hooks: EndHooks | undefined = undefined;
@@ -87,7 +88,13 @@ export class Kernel implements CompletionSink {
   newTask<T>(gen: Co<T>, name: string, parent: Task<unknown> | undefined): Task<T> {
     const task = new Task<T>(nextTaskId++, name, gen, this, parent, this.now);
     this.spawned++;
-    this.alive.add(task as Task<unknown>);
+    const head = this.aliveHead;
+    if (head !== undefined) {
+      head.prevAlive = task as Task<unknown>;
+      task.nextAlive = head;
+    }
+    this.aliveHead = task as Task<unknown>;
+    this.aliveCount++;
     if (this.draining) {
       task.cancelRequested = true;
       task.mode = Resume.Throw;
@@ -96,6 +103,23 @@ export class Kernel implements CompletionSink {
     this.ready.push(task as Task<unknown>);
     this.wake();
     return task;
+  }
+
+  /** Unlink an ended task from the alive list. */
+  unlinkAlive(task: Task<unknown>): void {
+    const { prevAlive, nextAlive } = task;
+    if (prevAlive !== undefined) prevAlive.nextAlive = nextAlive;
+    else this.aliveHead = nextAlive;
+    if (nextAlive !== undefined) nextAlive.prevAlive = prevAlive;
+    task.prevAlive = task.nextAlive = undefined;
+    this.aliveCount--;
+  }
+
+  /** The alive tasks, oldest first. */
+  aliveTasks(): Task<unknown>[] {
+    const out: Task<unknown>[] = [];
+    for (let t = this.aliveHead; t !== undefined; t = t.nextAlive) out.push(t);
+    return out.reverse();
   }
 
   /** Make sure a tick will run. */

@@ -27,8 +27,9 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
     task.error = outcome;
     const cancelled = outcome instanceof Cancelled && (task.cancelRequested || outcome.task === task);
     task.state = cancelled ? "cancelled" : "failed";
+    if (!cancelled) annotate(outcome, task);
   }
-  k.alive.delete(task);
+  k.unlinkAlive(task);
 
   const joiners = task.joiners;
   if (joiners !== undefined) {
@@ -48,16 +49,31 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
   if (hooks !== undefined) {
     if (task === hooks.main) {
       k.draining = true;
-      for (const t of k.alive) deliverCancel(k, t);
+      for (const t of k.aliveTasks()) deliverCancel(k, t);
     }
-    if (k.draining && k.alive.size === 0) hooks.allEnded();
+    if (k.draining && k.aliveCount === 0) hooks.allEnded();
+  }
+}
+
+/**
+ * Record on the error where it came from: a non-enumerable `taskPath` (`main > server > conn`)
+ * and a line at the end of its stack. Only the task it was first thrown out of is recorded.
+ */
+function annotate(error: unknown, task: Task<unknown>): void {
+  if (!(error instanceof Error) || Object.prototype.hasOwnProperty.call(error, "taskPath")) return;
+  try {
+    const path = task.path;
+    Object.defineProperty(error, "taskPath", { value: path, enumerable: false, configurable: true });
+    if (typeof error.stack === "string") error.stack += `\n    in corun task ${path} (#${task.id})`;
+  } catch {
+    // A frozen or exotic error: leave it as it is.
   }
 }
 
 /** A joiner (or the promise) has seen this task's failure. */
 export function observe(k: Kernel, task: Task<unknown>): void {
   task.observed = true;
-  k.unobserved.delete(task);
+  if (task.state === "failed") k.unobserved.delete(task);
 }
 
 /**

@@ -16,7 +16,7 @@ import type { CoSource, SchedulerStats, SpawnOptions } from "./types.ts";
 export interface SchedulerOptions {
   /** The host to run on. Default: the Bun reactor. Use `FakeReactor` for virtual time. */
   reactor?: Reactor;
-  /** Most task steps per tick before yielding to the event loop (I/O fairness). Default 1024. */
+  /** Most task steps per tick before yielding to the event loop (I/O fairness). Default 16384: a tick runs every task that was ready when it began (as trio does), up to this many. */
   budget?: number;
   /** Name of the main task. Default `"main"`. */
   name?: string;
@@ -60,7 +60,7 @@ export class Scheduler {
   constructor(options: SchedulerOptions = {}) {
     const reactor = options.reactor ?? Scheduler.defaultReactor?.();
     if (!reactor) throw new TypeError("new Scheduler(): no reactor given and no default reactor installed");
-    const budget = options.budget ?? 1024;
+    const budget = options.budget ?? 16_384;
     if (!Number.isInteger(budget) || budget < 1) throw new RangeError(`Scheduler budget must be an integer >= 1, got ${describe(budget)}`);
     this.#k = new Kernel(reactor, budget);
     this.#name = options.name ?? "main";
@@ -145,7 +145,7 @@ export class Scheduler {
       hostTimersArmed: k.timersArmed,
       hostTimersActive: k.armedDeadline === undefined ? 0 : 1,
       sleepers: k.timers.size,
-      tasksAlive: k.alive.size,
+      tasksAlive: k.aliveCount,
       tasksSpawned: k.spawned,
     };
   }
@@ -154,7 +154,7 @@ export class Scheduler {
   ps(): TaskInfo[] {
     const k = this.#k;
     const now = k.reactor.now();
-    return [...k.alive].map((t) => ({
+    return k.aliveTasks().map((t) => ({
       id: t.id,
       name: t.name,
       state: t.state,

@@ -41,8 +41,11 @@ export class Syscall<T = unknown> implements Iterator<Syscall<T>, T, unknown> {
   readonly a: unknown;
   /** @internal second argument. */
   readonly b: unknown;
-  // 0: next() yields the descriptor; 1: next(v) returns v. Resets, so sequential reuse works.
-  #phase = 0;
+  /** @internal 0: next() yields the descriptor; 1: next(v) returns v. Resets, so sequential reuse works. */
+  _phase = 0;
+  /** @internal iterator-result view of this descriptor (see `next`). */
+  done = false;
+  /** @internal */ value: unknown = undefined;
 
   constructor(op: string, code: Op, a?: unknown, b?: unknown) {
     this.op = op;
@@ -51,19 +54,27 @@ export class Syscall<T = unknown> implements Iterator<Syscall<T>, T, unknown> {
     this.b = b;
   }
 
-  /** Part of the iterator protocol used by `yield*`. */
+  /**
+   * Part of the iterator protocol used by `yield*`. The descriptor is its own iterator
+   * result (`done`/`value`), so `yield* d` allocates nothing: a generator passes an inner
+   * result through to its caller untouched, and the kernel reads it at once.
+   */
   next(value?: unknown): IteratorResult<Syscall<T>, T> {
-    if (this.#phase === 0) {
-      this.#phase = 1;
-      return { value: this, done: false };
+    if (this._phase === 0) {
+      this._phase = 1;
+      this.done = false;
+      this.value = this;
+    } else {
+      this._phase = 0;
+      this.done = true;
+      this.value = value;
     }
-    this.#phase = 0;
-    return { value: value as T, done: true };
+    return this as unknown as IteratorResult<Syscall<T>, T>;
   }
 
   /** Part of the iterator protocol: an error thrown into `yield*` propagates to the caller. */
   throw(error?: unknown): IteratorResult<Syscall<T>, T> {
-    this.#phase = 0;
+    this._phase = 0;
     throw error;
   }
 

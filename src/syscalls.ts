@@ -102,9 +102,9 @@ export function cancel(task: Task<unknown>): Syscall<void> {
  * ```
  */
 export function current(): Syscall<Task<unknown>> {
-  return CURRENT;
+  // A fresh descriptor each time: a shared one would carry one task's iterator phase into another's.
+  return new Syscall<Task<unknown>>("current", Op.Current);
 }
-const CURRENT = new Syscall<Task<unknown>>("current", Op.Current);
 
 /**
  * Wait for a promise: returns its value or throws its reason. `yield somePromise` does the

@@ -46,45 +46,66 @@ export class Task<T = unknown> {
   /** The task that spawned this one (undefined for a scheduler's main task). */
   readonly parent: Task<unknown> | undefined;
   /** Where this task is in its life. */
-  state: TaskState = "ready";
+  state: TaskState;
   /** The return value, once `state` is `"done"`. */
-  result: T | undefined = undefined;
+  result: T | undefined;
   /** The thrown error, once `state` is `"failed"` or `"cancelled"`. */
-  error: unknown = undefined;
+  error: unknown;
   /** When it was created, in the scheduler's clock (ms). */
   readonly createdAt: number;
 
+  // Internal bookkeeping. Plain fields, all set in the constructor in one order, so every
+  // Task has the same shape (private #fields cost a lookup on this hot path).
   /** @internal */ readonly owner: TaskOwner;
   /** @internal */ gen: Co<T>;
   /** @internal how the next step resumes: Resume.Next with sendValue, or Resume.Throw. */
-  mode: Resume = Resume.Next;
+  mode: Resume;
   /** @internal value sent (or thrown) into the generator at the next step. */
-  sendValue: unknown = undefined;
+  sendValue: unknown;
   /** @internal bumped on every suspension and wake-up: completions of an older one are stale. */
-  waitGen = 0;
+  waitGen: number;
   /** @internal how to take back the current suspension (remove a timer, drop a waiter). */
-  undo: ((arg: unknown) => void) | undefined = undefined;
+  undo: ((arg: unknown) => void) | undefined;
   /** @internal the argument for `undo` (saves a closure per suspension). */
-  undoArg: unknown = undefined;
+  undoArg: unknown;
   /** @internal what the task waits on now, for `ps()`. */
-  waitingOn: Syscall<unknown> | undefined = undefined;
+  waitingOn: Syscall<unknown> | undefined;
   /** @internal tasks waiting for this one to end. */
-  joiners: Joiner[] | undefined = undefined;
+  joiners: Joiner[] | undefined;
   /** @internal a cancel was delivered (it is delivered once). */
-  cancelRequested = false;
+  cancelRequested: boolean;
   /** @internal its failure was seen by a joiner or the promise. */
-  observed = false;
-  /** @internal scheduler slot for unobserved failures. */
-  settle: (() => void) | undefined = undefined;
-  #promise: Promise<T> | undefined;
+  observed: boolean;
+  /** @internal settles `promise`, if anyone asked for it. */
+  settle: (() => void) | undefined;
+  /** @internal the alive list's links. */
+  prevAlive: Task<unknown> | undefined;
+  /** @internal */ nextAlive: Task<unknown> | undefined;
+  /** @internal */ promiseCache: Promise<T> | undefined;
 
   constructor(id: number, name: string, gen: Co<T>, owner: TaskOwner, parent: Task<unknown> | undefined, now: number) {
     this.id = id;
     this.name = name;
-    this.gen = gen;
-    this.owner = owner;
     this.parent = parent;
+    this.state = "ready";
+    this.result = undefined;
+    this.error = undefined;
     this.createdAt = now;
+    this.owner = owner;
+    this.gen = gen;
+    this.mode = Resume.Next;
+    this.sendValue = undefined;
+    this.waitGen = 0;
+    this.undo = undefined;
+    this.undoArg = undefined;
+    this.waitingOn = undefined;
+    this.joiners = undefined;
+    this.cancelRequested = false;
+    this.observed = false;
+    this.settle = undefined;
+    this.prevAlive = undefined;
+    this.nextAlive = undefined;
+    this.promiseCache = undefined;
   }
 
   /** True once the task has ended (done, failed or cancelled). */
@@ -97,17 +118,17 @@ export class Task<T = unknown> {
    * observing the task's failure (so `run()` will not also report it).
    */
   get promise(): Promise<T> {
-    if (!this.#promise) {
+    if (!this.promiseCache) {
       this.observed = true;
       if (this.ended) {
-        this.#promise = this.state === "done" ? Promise.resolve(this.result as T) : Promise.reject(this.error);
+        this.promiseCache = this.state === "done" ? Promise.resolve(this.result as T) : Promise.reject(this.error);
       } else {
-        this.#promise = new Promise<T>((resolve, reject) => {
+        this.promiseCache = new Promise<T>((resolve, reject) => {
           this.settle = () => (this.state === "done" ? resolve(this.result as T) : reject(this.error));
         });
       }
     }
-    return this.#promise;
+    return this.promiseCache;
   }
 
   /** The chain of task names from the root to this task, e.g. `main > server > conn-7`. */

@@ -1,0 +1,238 @@
+import { describe, expect, test } from "bun:test";
+import { cancel, current, join, run, Scheduler, sleep, spawn, wait, type Task } from "../src/index.ts";
+import { FakeReactor } from "../src/testing.ts";
+import { virtual } from "./helpers.ts";
+
+describe("ticks and ordering", () => {
+  test("a plain yield gives up the CPU: tasks take turns in spawn order", async () => {
+    const log: string[] = [];
+    await virtual(function* () {
+      const ts: Task<void>[] = [];
+      for (const name of ["a", "b", "c"]) {
+        ts.push(yield* spawn(function* () {
+          for (let i = 0; i < 3; i++) { log.push(`${name}${i}`); yield; }
+        }));
+      }
+      for (const t of ts) yield* join(t);
+    });
+    expect(log).toEqual(["a0", "b0", "c0", "a1", "b1", "c1", "a2", "b2", "c2"]);
+  });
+
+  test("each ready task steps once per tick; tasks readied during a tick run next tick", () => {
+    const fake = new FakeReactor({ auto: false });
+    const s = new Scheduler({ reactor: fake });
+    const log: string[] = [];
+    void s.run(function* () {
+      log.push("main1");
+      yield* spawn(function* () { log.push("child"); });
+      yield;
+      log.push("main2");
+    });
+    fake.tick();
+    expect(log).toEqual(["main1"]);
+    fake.tick();
+    expect(log).toEqual(["main1", "child", "main2"]);
+  });
+
+  test("a task that yields in a loop does not starve a sleeper or promise completions", async () => {
+    const log: string[] = [];
+    let spins = 0;
+    await run(function* () {
+      const spinner = yield* spawn(function* () {
+        for (;;) { spins++; yield; }
+      });
+      yield* sleep(5);
+      log.push("sleeper woke");
+      log.push(yield* wait(new Promise<string>((r) => setTimeout(() => r("promise settled"), 1))));
+      expect(spinner.state).toBe("ready");
+    });
+    expect(log).toEqual(["sleeper woke", "promise settled"]);
+    expect(spins).toBeGreaterThan(0);
+  });
+
+  test("the step budget bounds a tick; the rest run in the next ticks", () => {
+    const fake = new FakeReactor({ auto: false });
+    const s = new Scheduler({ reactor: fake, budget: 10 });
+    let ran = 0;
+    void s.run(function* () {
+      for (let i = 0; i < 25; i++) yield* spawn(function* () { ran++; });
+      yield* sleep(1000);
+    });
+    fake.tick(); // main spawns 25 and sleeps
+    fake.tick();
+    expect(ran).toBe(10);
+    fake.tick();
+    expect(ran).toBe(20);
+    fake.tick();
+    expect(ran).toBe(25);
+  });
+
+  test("with nothing ready and nothing pending, no tick and no timer is armed", async () => {
+    const fake = new FakeReactor({ auto: false });
+    const s = new Scheduler({ reactor: fake });
+    const done = s.run(function* () { yield* sleep(10); return "ok"; });
+    fake.tick();
+    expect(fake.timerDeadline).toBe(10);
+    expect(fake.tick()).toBe(0); // idle: no tick scheduled while the sleeper waits
+    fake.advance(10);
+    expect(await done).toBe("ok");
+    expect(fake.timerDeadline).toBeUndefined();
+  });
+});
+
+describe("no stack growth", () => {
+  test("1,000,000 sequential synchronous syscalls", async () => {
+    const { result } = await virtual(function* () {
+      let n = 0;
+      for (let i = 0; i < 1_000_000; i++) if ((yield* current()).id > 0) n++;
+      return n;
+    });
+    expect(result).toBe(1_000_000);
+  });
+
+  test("a chain of 100,000 spawns, each joining the next", async () => {
+    function* link(depth: number): Generator<never, number, unknown> {
+      if (depth === 0) return 0;
+      const t = (yield spawn(link(depth - 1)) as never) as Task<number>;
+      return ((yield join(t) as never) as number) + 1;
+    }
+    const { result } = await virtual(() => link(100_000));
+    expect(result).toBe(100_000);
+  });
+});
+
+describe("timer coalescing", () => {
+  test("10,000 tasks sleeping the same 10 ms arm at most 2 host timers (real reactor)", async () => {
+    const s = new Scheduler();
+    let woke = 0;
+    await s.run(function* () {
+      const ts: Task<void>[] = [];
+      for (let i = 0; i < 10_000; i++) ts.push(yield* spawn(function* () { yield* sleep(10); woke++; }));
+      for (const t of ts) yield* join(t);
+    });
+    expect(woke).toBe(10_000);
+    expect(s.stats().hostTimersArmed).toBeLessThanOrEqual(2);
+    expect(s.stats().syscalls.sleep).toBe(10_000);
+  });
+
+  test("100,000 concurrent sleepers all complete", async () => {
+    const s = new Scheduler();
+    let woke = 0;
+    await s.run(function* () {
+      const ts: Task<void>[] = [];
+      for (let i = 0; i < 100_000; i++) ts.push(yield* spawn(function* () { yield* sleep(10); woke++; }));
+      for (const t of ts) yield* join(t);
+    });
+    expect(woke).toBe(100_000);
+    expect(s.stats().tasksAlive).toBe(0);
+    expect(s.stats().sleepers).toBe(0);
+  });
+
+  test("a cancelled sleeper's timer is removed, and the host timer disarmed", async () => {
+    const fake = new FakeReactor({ auto: false });
+    const s = new Scheduler({ reactor: fake });
+    let after = -1;
+    void s.run(function* () {
+      const t = yield* spawn(function* () { yield* sleep(1000); });
+      yield;
+      yield;
+      expect(s.stats().sleepers).toBe(1);
+      expect(fake.timerDeadline).toBe(1000);
+      yield* cancel(t);
+      after = s.stats().sleepers;
+    });
+    for (let i = 0; i < 20 && !fake.closed; i++) fake.tick();
+    expect(after).toBe(0);
+    expect(fake.timerDeadline).toBeUndefined();
+    expect(fake.closed).toBe(true);
+  });
+});
+
+describe("stats", () => {
+  test("counts ticks, steps, syscalls by op, batches and alive tasks", async () => {
+    const { scheduler } = await virtual(function* () {
+      for (let i = 0; i < 5; i++) yield* spawn(function* () { yield* sleep(10); });
+      yield* sleep(20);
+    });
+    const st = scheduler.stats();
+    expect(st.ticks).toBeGreaterThan(0);
+    expect(st.steps).toBeGreaterThanOrEqual(12);
+    expect(st.syscalls).toEqual({ spawn: 5, sleep: 6 });
+    expect(st.maxBatch).toBe(5);
+    expect(st.meanBatch).toBeGreaterThan(1);
+    expect(st.tasksAlive).toBe(0);
+    expect(st.tasksSpawned).toBe(6);
+  });
+
+  test("ps() lists live tasks with what they wait on", async () => {
+    const fake = new FakeReactor({ auto: false });
+    const sch = new Scheduler({ reactor: fake });
+    void sch.run(function* () {
+      const t = yield* spawn(function* () { yield* sleep(500); }, { name: "napper" });
+      yield* join(t);
+    });
+    fake.tick();
+    fake.tick();
+    const ps = sch.ps();
+    expect(ps.map((p) => [p.name, p.state, p.waitingOn])).toEqual([
+      ["main", "waiting", 'join(Task "napper")'],
+      ["napper", "waiting", "sleep(500)"],
+    ]);
+    expect(ps[1]!.path).toBe("main > napper");
+    fake.advance(500);
+  });
+});
+
+describe("run()", () => {
+  test("rejects when main is not a coroutine", async () => {
+    expect(run((() => 1) as never)).rejects.toThrow(TypeError);
+  });
+
+  test("a scheduler runs once", async () => {
+    const s = new Scheduler({ reactor: new FakeReactor() });
+    await s.run(function* () {});
+    expect(s.run(function* () {})).rejects.toThrow("already run");
+  });
+
+  test("signal: aborting cancels main and run() rejects with the reason", async () => {
+    const ac = new AbortController();
+    let cleaned = false;
+    const p = run(function* () {
+      try { yield* sleep(60_000); } finally { cleaned = true; }
+    }, { signal: ac.signal });
+    setTimeout(() => ac.abort(new Error("stop")), 5);
+    expect(p).rejects.toThrow("stop");
+    await p.catch(() => {});
+    expect(cleaned).toBe(true);
+  });
+
+  test("scheduler.spawn() from outside a coroutine, awaited through task.promise", async () => {
+    const s = new Scheduler();
+    let outside: Promise<number> | undefined;
+    await s.run(function* () {
+      outside = s.spawn(function* () { yield* sleep(1); return 11; }).promise;
+      yield* sleep(5);
+    });
+    expect(await outside!).toBe(11);
+  });
+
+  test("a run() in a child process exits by itself soon after main ends (no leaked handles)", async () => {
+    const code = `
+      import { run, spawn, sleep } from "${import.meta.dir}/../src/index.ts";
+      await run(function* () {
+        yield* spawn(function* () { yield* sleep(3_600_000); });
+        for (let i = 0; i < 100; i++) yield* spawn(function* () { yield* sleep(5); });
+        yield* sleep(20);
+      });
+      console.log("main ended");
+    `;
+    const t0 = performance.now();
+    const proc = Bun.spawn([process.execPath, "-e", code], { stdout: "pipe", stderr: "pipe" });
+    const timer = setTimeout(() => proc.kill(), 10_000);
+    const exit = await proc.exited;
+    clearTimeout(timer);
+    expect(await new Response(proc.stdout).text()).toContain("main ended");
+    expect(exit).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(9_000);
+  });
+});

@@ -1,0 +1,272 @@
+import { describe, expect, test } from "bun:test";
+import { cancel, current, join, sleep, spawn, suspend, wait, Cancelled, TaskError, type Co } from "../src/index.ts";
+import { virtual, virtualError } from "./helpers.ts";
+
+describe("cancellation", () => {
+  test("finally runs exactly once when cancelled during sleep", async () => {
+    let finals = 0;
+    await virtual(function* () {
+      const t = yield* spawn(function* () {
+        try { yield* sleep(10_000); } finally { finals++; }
+      });
+      yield* sleep(5);
+      yield* cancel(t);
+      yield* cancel(t); // twice is harmless
+      expect(finals).toBe(1);
+    });
+    expect(finals).toBe(1);
+  });
+
+  test("a finally that yields completes its cleanup before cancel returns", async () => {
+    const log: string[] = [];
+    const { reactor } = await virtual(function* () {
+      const t = yield* spawn(function* () {
+        try {
+          yield* sleep(10_000);
+        } finally {
+          log.push("cleanup start");
+          yield* sleep(50);
+          const c = yield* spawn(function* () { return "helper"; });
+          log.push(yield* join(c));
+          log.push("cleanup end");
+        }
+      });
+      yield* sleep(1);
+      yield* cancel(t);
+      log.push("cancel returned");
+    });
+    expect(log).toEqual(["cleanup start", "helper", "cleanup end", "cancel returned"]);
+    expect(reactor.now()).toBeGreaterThanOrEqual(51);
+  });
+
+  test("a second cancel while the first one's finally is yielding does not interrupt it", async () => {
+    const log: string[] = [];
+    await virtual(function* () {
+      const t = yield* spawn(function* () {
+        try { yield* sleep(10_000); } finally { yield* sleep(20); log.push("cleanup done"); }
+      });
+      yield* sleep(1);
+      const c1 = yield* spawn(function* () { yield* cancel(t); log.push("c1"); });
+      const c2 = yield* spawn(function* () { yield* sleep(5); yield* cancel(t); log.push("c2"); });
+      yield* join(c1);
+      yield* join(c2);
+    });
+    expect(log[0]).toBe("cleanup done");
+    expect(log.sort()).toEqual(["c1", "c2", "cleanup done"]);
+  });
+
+  test("cancel during join: the joiner ends, the joined task keeps running", async () => {
+    await virtual(function* () {
+      const slow = yield* spawn(function* () { yield* sleep(100); return "slow"; });
+      const joiner = yield* spawn(function* () { return yield* join(slow); });
+      yield* sleep(10);
+      yield* cancel(joiner);
+      expect(joiner.state).toBe("cancelled");
+      expect(slow.state).not.toBe("cancelled");
+      expect(yield* join(slow)).toBe("slow");
+    });
+  });
+
+  test("cancel during wait: a later settlement is ignored", async () => {
+    let resolve!: (v: string) => void;
+    const p = new Promise<string>((r) => (resolve = r));
+    let after = "";
+    await virtual(function* () {
+      const t = yield* spawn(function* () {
+        try { after = yield* wait(p); } catch (e) { after = e instanceof Cancelled ? "cancelled" : "other"; throw e; }
+      });
+      yield* sleep(1);
+      yield* cancel(t);
+      resolve("late");
+      yield* sleep(1);
+    });
+    expect(after).toBe("cancelled");
+  });
+
+  test("nested tasks: cancelling a parent that cancels its children in finally", async () => {
+    const ended: string[] = [];
+    await virtual(function* () {
+      const parent = yield* spawn(function* () {
+        const kids = [];
+        for (let i = 0; i < 3; i++) {
+          kids.push(yield* spawn(function* () {
+            try { yield* sleep(10_000); } finally { ended.push(`kid${i}`); }
+          }));
+        }
+        try { yield* sleep(10_000); } finally {
+          for (const k of kids) yield* cancel(k);
+          ended.push("parent");
+        }
+      });
+      yield* sleep(1);
+      yield* cancel(parent);
+    });
+    expect(ended).toEqual(["kid0", "kid1", "kid2", "parent"]);
+  });
+
+  test("cancelling oneself raises Cancelled at that yield", async () => {
+    await virtual(function* () {
+      const t = yield* spawn(function* () {
+        yield* cancel(yield* current());
+        return "not reached";
+      });
+      yield* sleep(1);
+      expect(t.state).toBe("cancelled");
+    });
+  });
+
+  test("a task that catches Cancelled and returns ends done", async () => {
+    await virtual(function* () {
+      const t = yield* spawn(function* () {
+        try { yield* sleep(1000); } catch (e) { if (e instanceof Cancelled) return "caught"; throw e; }
+        return "slept";
+      });
+      yield* sleep(1);
+      yield* cancel(t);
+      expect(t.state).toBe("done");
+      expect(yield* join(t)).toBe("caught");
+    });
+  });
+
+  test("joining a cancelled task throws Cancelled", async () => {
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* () { yield* sleep(1000); });
+      yield* sleep(1);
+      yield* cancel(t);
+      try { yield* join(t); return "no"; } catch (e) { return e instanceof Cancelled; }
+    });
+    expect(result).toBe(true);
+  });
+
+  test("when main ends, live tasks are cancelled and their finally blocks run", async () => {
+    const log: string[] = [];
+    const { scheduler, reactor } = await virtual(function* () {
+      for (let i = 0; i < 3; i++) {
+        yield* spawn(function* () {
+          try { yield* sleep(60_000); } finally { yield* sleep(1); log.push(`t${i}`); }
+        });
+      }
+      yield* sleep(1);
+      return "main done";
+    });
+    expect(log).toEqual(["t0", "t1", "t2"]);
+    expect(scheduler.stats().tasksAlive).toBe(0);
+    expect(scheduler.stats().hostTimersActive).toBe(0);
+    expect(reactor.closed).toBe(true);
+  });
+
+  test("a cancelled suspend's undo runs; the task leaves no waiter behind", async () => {
+    const waiting = new Set<number>();
+    await virtual(function* () {
+      const t = yield* spawn(function* () {
+        yield* suspend<void>(() => { waiting.add(1); return () => waiting.delete(1); });
+      });
+      yield* sleep(1);
+      expect(waiting.size).toBe(1);
+      yield* cancel(t);
+      expect(waiting.size).toBe(0);
+    });
+  });
+});
+
+describe("errors", () => {
+  test("a crash in one task does not stop the others", async () => {
+    const { result } = await virtual(function* () {
+      const bad = yield* spawn(function* () { throw new Error("crash"); });
+      const good = yield* spawn(function* () { yield* sleep(10); return "fine"; });
+      try { yield* join(bad); } catch { /* seen */ }
+      return yield* join(good);
+    });
+    expect(result).toBe("fine");
+  });
+
+  test("an unjoined failure fails run() with a TaskError naming the task and its spawn chain", async () => {
+    const { error } = await virtualError(function* () {
+      yield* spawn(function* () {
+        yield* spawn(function* () { throw new Error("deep"); }, { name: "leaf" });
+        yield* sleep(100);
+      }, { name: "branch" });
+      yield* sleep(10);
+    });
+    expect(error).toBeInstanceOf(TaskError);
+    const e = error as TaskError;
+    expect(e.message).toContain('task "leaf"');
+    expect(e.message).toContain("deep");
+    expect(e.message).toContain("main > branch > leaf");
+    expect((e.cause as Error).message).toBe("deep");
+  });
+
+  test("a failure that is joined later is not reported", async () => {
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* () { throw new Error("later"); });
+      yield* sleep(50);
+      try { yield* join(t); } catch (e) { return (e as Error).message; }
+    });
+    expect(result).toBe("later");
+  });
+
+  test("several unjoined failures are all listed", async () => {
+    const { error } = await virtualError(function* () {
+      for (let i = 0; i < 3; i++) yield* spawn(function* () { throw new Error(`f${i}`); });
+      yield* sleep(1);
+    });
+    expect((error as TaskError).errors.map((e) => (e as Error).message)).toEqual(["f0", "f1", "f2"]);
+  });
+
+  test("a cancelled task is not reported as a failure", async () => {
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* () { yield* sleep(1000); });
+      yield* sleep(1);
+      yield* cancel(t);
+      return "ok";
+    });
+    expect(result).toBe("ok");
+  });
+
+  test("main's own error wins", async () => {
+    const { error } = await virtualError(function* () {
+      yield* spawn(function* () { throw new Error("child"); });
+      yield* sleep(1);
+      throw new Error("main failed");
+    });
+    expect((error as Error).message).toBe("main failed");
+  });
+
+  test("task.promise observes a failure (so run() does not also report it)", async () => {
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* () { throw new Error("seen by promise"); });
+      const settled = t.promise.then(() => "resolved", (e: Error) => e.message);
+      return yield* wait(settled);
+    });
+    expect(result).toBe("seen by promise");
+  });
+
+  test("a task that belongs to another scheduler cannot be joined or cancelled", async () => {
+    let foreign: import("../src/index.ts").Task<unknown> | undefined;
+    await virtual(function* () { foreign = yield* current(); });
+    const { result } = await virtual(function* (): Co<string[]> {
+      const out: string[] = [];
+      try { yield* join(foreign!); } catch (e) { out.push((e as Error).message); }
+      try { yield* cancel(foreign!); } catch (e) { out.push((e as Error).message); }
+      return out;
+    });
+    expect(result).toHaveLength(2);
+    for (const m of result) expect(m).toContain("another scheduler");
+  });
+});
+
+describe("error provenance", () => {
+  test("an error thrown out of a task carries its spawned-by chain (taskPath and stack)", async () => {
+    const { result } = await virtual(function* () {
+      const outer = yield* spawn(function* () {
+        const inner = yield* spawn(function* () { yield* sleep(1); throw new Error("deep failure"); }, { name: "conn-7" });
+        return yield* join(inner);
+      }, { name: "server" });
+      try { yield* join(outer); } catch (e) { return e as Error & { taskPath?: string }; }
+    });
+    expect(result!.message).toBe("deep failure");
+    expect(result!.taskPath).toBe("main > server > conn-7");
+    expect(result!.stack).toContain("in corun task main > server > conn-7");
+    expect(Object.keys(result!)).not.toContain("taskPath");
+  });
+});

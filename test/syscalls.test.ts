@@ -1,0 +1,276 @@
+import { describe, expect, test } from "bun:test";
+import { cancel, current, join, run, sleep, spawn, suspend, wait, Cancelled, Task, type Co, type Waker } from "../src/index.ts";
+import { virtual, virtualError } from "./helpers.ts";
+
+describe("sleep", () => {
+  test("suspends for at least ms of virtual time", async () => {
+    const { result, reactor } = await virtual(function* () {
+      yield* sleep(250);
+      return "woke";
+    });
+    expect(result).toBe("woke");
+    expect(reactor.now()).toBeGreaterThanOrEqual(250);
+  });
+
+  test("raw `yield sleep()` works as well as yield*", async () => {
+    const { reactor } = await virtual(function* () {
+      yield sleep(100);
+      yield sleep(100);
+    });
+    expect(reactor.now()).toBeGreaterThanOrEqual(200);
+  });
+
+  test("sleepers wake in deadline order", async () => {
+    const order: number[] = [];
+    await virtual(function* () {
+      for (const ms of [30, 10, 20]) yield* spawn(function* () { yield* sleep(ms); order.push(ms); });
+      yield* sleep(100);
+    });
+    expect(order).toEqual([10, 20, 30]);
+  });
+
+  test("sleep(0) lets other ready tasks run first", async () => {
+    const order: string[] = [];
+    await virtual(function* () {
+      const t = yield* spawn(function* () { order.push("child"); });
+      yield* sleep(0);
+      yield* sleep(0);
+      order.push("main");
+      yield* join(t);
+    });
+    expect(order).toEqual(["child", "main"]);
+  });
+
+  test("real time: sleep(20) takes at least 20 ms", async () => {
+    const t0 = performance.now();
+    await run(function* () { yield* sleep(20); });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(19.5);
+  });
+
+  test.each([-1, NaN, Infinity, "5", undefined])("sleep(%p) throws at the call", (bad) => {
+    expect(() => sleep(bad as number)).toThrow(RangeError);
+  });
+});
+
+describe("spawn", () => {
+  test("returns a Task at once; the child starts in a later tick", async () => {
+    const log: string[] = [];
+    await virtual(function* () {
+      const t = yield* spawn(function* () { log.push("child ran"); return 1; }, { name: "kid" });
+      log.push(`spawned ${t.name} ${t.state}`);
+      expect(t).toBeInstanceOf(Task);
+      expect(yield* join(t)).toBe(1);
+    });
+    expect(log).toEqual(["spawned kid ready", "child ran"]);
+  });
+
+  test("accepts a generator object as well as a function", async () => {
+    function* double(n: number): Co<number> { return n * 2; }
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(double(21));
+      return yield* join(t);
+    });
+    expect(result).toBe(42);
+  });
+
+  test("names default to the generator function's name", async () => {
+    await virtual(function* () {
+      const t = yield* spawn(function* worker() {});
+      expect(t.name).toBe("worker");
+      yield* join(t);
+    });
+  });
+
+  test.each([42, null, "co", {}])("spawn(%p) throws TypeError at the call", (bad) => {
+    expect(() => spawn(bad as never)).toThrow(TypeError);
+  });
+
+  test("a plain function (not function*) is reported in the spawner", async () => {
+    const { result } = await virtual(function* () {
+      try {
+        yield* spawn((() => 5) as never);
+        return "no error";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    expect(result).toContain("expected a generator");
+    expect(result).toContain("main");
+  });
+});
+
+describe("join", () => {
+  test("returns the child's result, waiting if needed", async () => {
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* () { yield* sleep(50); return "late"; });
+      return yield* join(t);
+    });
+    expect(result).toBe("late");
+  });
+
+  test("throws the child's error", async () => {
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* () { yield* sleep(1); throw new Error("child broke"); });
+      try { yield* join(t); return "no"; } catch (e) { return (e as Error).message; }
+    });
+    expect(result).toBe("child broke");
+  });
+
+  test("joining an already-ended task returns at once", async () => {
+    await virtual(function* () {
+      const t = yield* spawn(function* () { return 7; });
+      yield* sleep(10);
+      expect(t.state).toBe("done");
+      expect(yield* join(t)).toBe(7);
+      expect(yield* join(t)).toBe(7);
+    });
+  });
+
+  test("several joiners all get the result", async () => {
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* () { yield* sleep(5); return 3; });
+      const js = [];
+      for (let i = 0; i < 3; i++) js.push(yield* spawn(function* () { return yield* join(t); }));
+      let sum = 0;
+      for (const j of js) sum += yield* join(j);
+      return sum;
+    });
+    expect(result).toBe(9);
+  });
+
+  test("joining itself is a clear error, not a hang", async () => {
+    const { result } = await virtual(function* () {
+      try { yield* join(yield* current()); return "hung?"; } catch (e) { return (e as Error).message; }
+    });
+    expect(result).toContain("cannot join itself");
+  });
+
+  test("join(42) throws TypeError at the call", () => {
+    expect(() => join(42 as never)).toThrow(TypeError);
+  });
+});
+
+describe("current", () => {
+  test("is the running task", async () => {
+    await virtual(function* () {
+      const me = yield* current();
+      expect(me.name).toBe("main");
+      expect(me.state).toBe("running");
+      const t = yield* spawn(function* () { return (yield* current()).name; }, { name: "other" });
+      expect(yield* join(t)).toBe("other");
+    });
+  });
+});
+
+describe("wait", () => {
+  test("returns a promise's value; a bare yield of a promise does the same", async () => {
+    const { result } = await virtual(function* () {
+      const a = yield* wait(Promise.resolve(2));
+      const b = (yield Promise.resolve(3)) as number;
+      return a + b;
+    });
+    expect(result).toBe(5);
+  });
+
+  test("throws a rejected promise's reason", async () => {
+    const { result } = await virtual(function* () {
+      try { yield* wait(Promise.reject(new Error("nope"))); return "ok"; } catch (e) { return (e as Error).message; }
+    });
+    expect(result).toBe("nope");
+  });
+
+  test("wait(42) throws TypeError at the call", () => {
+    expect(() => wait(42 as never)).toThrow(TypeError);
+  });
+});
+
+describe("cancel", () => {
+  test("returns after the task ended; its state is cancelled", async () => {
+    await virtual(function* () {
+      const t = yield* spawn(function* () { yield* sleep(1000); });
+      yield* sleep(1);
+      yield* cancel(t);
+      expect(t.state).toBe("cancelled");
+      expect(t.error).toBeInstanceOf(Cancelled);
+    });
+  });
+
+  test("cancelling an ended task is harmless", async () => {
+    await virtual(function* () {
+      const t = yield* spawn(function* () { return 1; });
+      yield* join(t);
+      yield* cancel(t);
+      expect(t.state).toBe("done");
+    });
+  });
+
+  test("a task that was never started is cancelled without running", async () => {
+    let ran = false;
+    await virtual(function* () {
+      const t = yield* spawn(function* () { ran = true; });
+      yield* cancel(t);
+      expect(t.state).toBe("cancelled");
+    });
+    expect(ran).toBe(false);
+  });
+
+  test("cancel(task) of a wrong value throws TypeError at the call", () => {
+    expect(() => cancel({} as never)).toThrow(TypeError);
+  });
+});
+
+describe("suspend", () => {
+  test("a waker resumes the task with a value, once", async () => {
+    const wakers: Waker<string>[] = [];
+    const { result } = await virtual(function* () {
+      yield* spawn(function* () {
+        yield* sleep(5);
+        const w = wakers.shift()!;
+        expect(w.pending).toBe(true);
+        expect(w.resume("first")).toBe(true);
+        expect(w.resume("second")).toBe(false);
+      });
+      return yield* suspend<string>((w) => { wakers.push(w); });
+    });
+    expect(result).toBe("first");
+  });
+
+  test("cancel runs the undo and the waker then refuses the value", async () => {
+    let w: Waker<number> | undefined;
+    let undone = 0;
+    await virtual(function* () {
+      const t = yield* spawn(function* () { yield* suspend<number>((waker) => { w = waker; return () => undone++; }); });
+      yield* sleep(1);
+      yield* cancel(t);
+      expect(undone).toBe(1);
+      expect(w!.pending).toBe(false);
+      expect(w!.resume(1)).toBe(false);
+    });
+  });
+
+  test("a setup that throws makes the yield throw", async () => {
+    const { result } = await virtual(function* () {
+      try { yield* suspend(() => { throw new Error("setup failed"); }); return "?"; } catch (e) { return (e as Error).message; }
+    });
+    expect(result).toBe("setup failed");
+  });
+});
+
+describe("bad yields", () => {
+  test.each([42, "text", { op: "sleep" }, null, Symbol("s")])("yielding %p throws TypeError in that task, naming it", async (bad) => {
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* () {
+        try { yield bad as never; return "accepted"; } catch (e) { return `${(e as Error).name}: ${(e as Error).message}`; }
+      }, { name: "offender" });
+      return yield* join(t);
+    });
+    expect(result).toStartWith("TypeError");
+    expect(result).toContain('"offender"');
+  });
+
+  test("an uncaught bad yield fails run() naming the task", async () => {
+    const { error } = await virtualError(function* () { yield 42 as never; });
+    expect((error as Error).message).toContain("yielded 42");
+    expect((error as Error).message).toContain('"main"');
+  });
+});
