@@ -1,0 +1,52 @@
+import { describe, expect, test } from "bun:test";
+import { Scheduler, sleep, spawn, join, io } from "../../src/index.ts";
+import { FakeReactor } from "../../src/testing.ts";
+
+describe("FakeReactor", () => {
+  test("auto mode jumps virtual time: an hour of sleeping finishes at once", async () => {
+    const fake = new FakeReactor();
+    const t0 = performance.now();
+    await new Scheduler({ reactor: fake }).run(function* () { yield* sleep(3_600_000); });
+    expect(fake.now()).toBe(3_600_000);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  test("manual mode: advance() fires the timer exactly when due", () => {
+    const fake = new FakeReactor({ auto: false, start: 1000 });
+    const s = new Scheduler({ reactor: fake });
+    const log: number[] = [];
+    void s.run(function* () {
+      const a = yield* spawn(function* () { yield* sleep(10); log.push(fake.now()); });
+      const b = yield* spawn(function* () { yield* sleep(25); log.push(fake.now()); });
+      yield* join(a);
+      yield* join(b);
+    });
+    fake.advance(9);
+    expect(log).toEqual([]);
+    fake.advance(1);
+    expect(log).toEqual([1010]);
+    fake.advance(100);
+    expect(log).toEqual([1010, 1025]);
+    expect(fake.closed).toBe(true);
+  });
+
+  test("I/O ops fail with a clear error unless an io handler is given", async () => {
+    const plain = new Scheduler({ reactor: new FakeReactor() });
+    expect(plain.run(function* () { yield* io("read", "h"); })).rejects.toThrow('no I/O handler for op "read"');
+
+    const fake = new FakeReactor({
+      io: (batch, sink) => { for (const t of batch) sink.complete(t, `${t.op}:${String(t.a)}`); },
+    });
+    const r = await new Scheduler({ reactor: fake }).run(function* () { return yield* io<string>("read", "h"); });
+    expect(r).toBe("read:h");
+  });
+
+  test("cancelling a task waiting on I/O takes the submission back", async () => {
+    const fake = new FakeReactor({ io: () => {} });
+    await new Scheduler({ reactor: fake }).run(function* () {
+      yield* spawn(function* () { yield* io("read", "never"); }, { name: "reader" });
+      yield* sleep(1);
+    });
+    expect(fake.cancelled.map((t) => [t.op, t.taskName])).toEqual([["read", "reader"]]);
+  });
+});

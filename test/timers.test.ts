@@ -1,0 +1,72 @@
+import { describe, expect, test } from "bun:test";
+import { TimerQueue } from "../src/testing.ts";
+
+type S = { waitGen: number; id: number };
+const sleeper = (id: number): S => ({ waitGen: 0, id });
+
+describe("TimerQueue", () => {
+  test("expires sleepers in deadline order and only those due", () => {
+    const q = new TimerQueue<S>();
+    for (const [id, d] of [[1, 30], [2, 10], [3, 20], [4, 10], [5, 50]] as const) q.add(sleeper(id), d);
+    expect(q.size).toBe(5);
+    expect(q.next).toBe(10);
+    const woke: number[] = [];
+    expect(q.expire(25, (s) => woke.push(s.id))).toBe(3);
+    expect(woke).toEqual([2, 4, 3]);
+    expect(q.next).toBe(30);
+    expect(q.size).toBe(2);
+  });
+
+  test("sleepers with the same deadline share one bucket", () => {
+    const q = new TimerQueue<S>();
+    const b1 = q.add(sleeper(1), 100);
+    const b2 = q.add(sleeper(2), 100);
+    q.add(sleeper(3), 200);
+    const b4 = q.add(sleeper(4), 100);
+    expect(b1).toBe(b2);
+    expect(b1).toBe(b4);
+    expect(b1.live).toBe(3);
+  });
+
+  test("removed sleepers are skipped, and an emptied bucket no longer counts as next", () => {
+    const q = new TimerQueue<S>();
+    const a = sleeper(1);
+    const b = q.add(a, 10);
+    q.add(sleeper(2), 20);
+    q.remove(b);
+    a.waitGen++;
+    expect(q.size).toBe(1);
+    expect(q.next).toBe(20);
+    const woke: number[] = [];
+    q.expire(100, (s) => woke.push(s.id));
+    expect(woke).toEqual([2]);
+    expect(q.next).toBeUndefined();
+  });
+
+  test("a sleeper whose generation moved on is not woken", () => {
+    const q = new TimerQueue<S>();
+    const a = sleeper(1);
+    q.add(a, 5);
+    a.waitGen = 7;
+    const woke: number[] = [];
+    q.expire(5, (s) => woke.push(s.id));
+    expect(woke).toEqual([]);
+  });
+
+  test("heap order holds for many random deadlines", () => {
+    const q = new TimerQueue<S>();
+    const deadlines: number[] = [];
+    let seed = 42;
+    for (let i = 0; i < 2000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const d = seed % 500;
+      deadlines.push(d);
+      q.add(sleeper(i), d);
+    }
+    const got: number[] = [];
+    for (let now = 0; now < 500; now += 7) q.expire(now, (s) => got.push(deadlines[s.id]!));
+    q.expire(1000, (s) => got.push(deadlines[s.id]!));
+    expect(got).toEqual([...deadlines].sort((x, y) => x - y));
+    expect(q.size).toBe(0);
+  });
+});
