@@ -1,0 +1,213 @@
+/**
+ * Conn: a TCP (or unix, or TLS) connection seen from a coroutine. Its methods return
+ * descriptors for the TCP driver (`yield* conn.read()`), plus protocol helpers.
+ * Imports no Bun API: the driver's handle is opaque here.
+ */
+import { io } from "../syscalls.ts";
+import type { Syscall } from "../syscall.ts";
+import type { Co } from "../types.ts";
+import type { ConnStats, TcpHandle } from "../reactor/tcp-socket.ts";
+import { forEachChunk, readAll, readExactly, readLine, readUntil } from "./read-helpers.ts";
+
+/**
+ * A connection. Get one from `connect()` or `listener.accept()`.
+ *
+ * Reads return the bytes that have arrived (any size), `null` at the end of the stream.
+ * Writes return once every byte was accepted by the kernel; everything written to one
+ * connection in a tick goes out in one host write.
+ *
+ * @example
+ * ```ts
+ * import { run, listen, connect, spawn } from "corun";
+ * await run(function* () {
+ *   const server = yield* listen({ hostname: "127.0.0.1", port: 0 });
+ *   yield* spawn(function* () {
+ *     const c = yield* server.accept();
+ *     for (;;) { const b = yield* c.read(); if (!b) break; yield* c.write(b); }
+ *     yield* c.close();
+ *   });
+ *   const c = yield* connect({ hostname: "127.0.0.1", port: server.port });
+ *   yield* c.write("ping\n");
+ *   console.log(yield* c.readLine()); // ping
+ *   yield* c.close();
+ * });
+ * ```
+ */
+export class Conn {
+  readonly #h: TcpHandle;
+
+  /** @internal made by the driver through `connect()` / `accept()`. */
+  constructor(handle: TcpHandle) {
+    this.#h = handle;
+  }
+
+  /** The peer as `host:port` (or the unix path); used in errors and `ps()`. */
+  get name(): string {
+    return this.#h.name;
+  }
+  /** The peer's IP address. */
+  get remoteAddress(): string {
+    return this.#h.remoteAddress;
+  }
+  /** The peer's port (0 for unix sockets). */
+  get remotePort(): number {
+    return this.#h.remotePort;
+  }
+  /** True once `close()` was called or the connection was torn down (reset, peer close, end of run). */
+  get closed(): boolean {
+    return this.#h.closed || this.#h.gone;
+  }
+
+  /**
+   * The next bytes from the peer, or `null` at the end of the stream. Throws `NetError`
+   * (`ECONNRESET`...) if the connection broke, `ERR_SOCKET_CLOSED` after `close()`.
+   *
+   * @example
+   * ```ts
+   * for (;;) { const chunk = yield* conn.read(); if (chunk === null) break; }
+   * ```
+   */
+  read(): Syscall<Uint8Array | null> {
+    return io("tcp.read", this.#h);
+  }
+
+  /**
+   * Send bytes (a string is sent as UTF-8). Returns the byte count once the kernel took all
+   * of it. Throws `ERR_WRITE_AFTER_END` after `end()`, `ERR_SOCKET_CLOSED` after `close()`,
+   * `EPIPE`/`ECONNRESET` if the peer went away.
+   *
+   * @example
+   * ```ts
+   * yield* conn.write("hello\n");
+   * yield* conn.write(new Uint8Array([1, 2, 3]));
+   * ```
+   */
+  write(data: Uint8Array | string): Syscall<number> {
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw new TypeError(`conn.write(data): expected a Uint8Array or a string, got ${data === null ? "null" : typeof data}`);
+    }
+    return io("tcp.write", this.#h, data);
+  }
+
+  /**
+   * Half-close: send FIN after every byte written so far. The connection can still read.
+   *
+   * @example
+   * ```ts
+   * yield* conn.write("request");
+   * yield* conn.end();
+   * const reply = yield* conn.readAll();
+   * ```
+   */
+  end(): Syscall<void> {
+    return io("tcp.end", this.#h);
+  }
+
+  /**
+   * Close the connection. Writes already returned are delivered (FIN follows them);
+   * waiting reads and writes of other tasks fail with `ERR_SOCKET_CLOSED`. Closing twice is harmless.
+   *
+   * @example
+   * ```ts
+   * try { yield* conn.write("bye"); } finally { yield* conn.close(); }
+   * ```
+   */
+  close(): Syscall<void> {
+    return io("tcp.close", this.#h);
+  }
+
+  /**
+   * Exactly `n` bytes; throws `NetError` `ERR_UNEXPECTED_EOF` if the stream ends first.
+   *
+   * @example
+   * ```ts
+   * const header = yield* conn.readExactly(4);
+   * const body = yield* conn.readExactly(new DataView(header.buffer, header.byteOffset).getUint32(0));
+   * ```
+   */
+  readExactly(n: number): Co<Uint8Array> {
+    return readExactly(this, n);
+  }
+
+  /**
+   * The bytes up to `delimiter` (consumed, not returned); at the end of the stream what is
+   * left, or null. Throws `ERR_TOO_LONG` after `maxBytes` (default 1 MiB) without a delimiter.
+   *
+   * @example
+   * ```ts
+   * const head = yield* conn.readUntil("\r\n\r\n");
+   * ```
+   */
+  readUntil(delimiter: string | Uint8Array, maxBytes?: number): Co<Uint8Array | null> {
+    return readUntil(this, delimiter, maxBytes);
+  }
+
+  /**
+   * One line of UTF-8 text without its `\n` / `\r\n`; null at the end of the stream.
+   *
+   * @example
+   * ```ts
+   * for (let line; (line = yield* conn.readLine()) !== null; ) console.log(line);
+   * ```
+   */
+  readLine(maxBytes?: number): Co<string | null> {
+    return readLine(this, maxBytes);
+  }
+
+  /**
+   * Everything until the peer ends the stream (throws `ERR_TOO_LONG` past `maxBytes`, default 64 MiB).
+   *
+   * @example
+   * ```ts
+   * yield* conn.end();
+   * const body = yield* conn.readAll();
+   * ```
+   */
+  readAll(maxBytes?: number): Co<Uint8Array> {
+    return readAll(this, maxBytes);
+  }
+
+  /**
+   * Visit each chunk until the end of the stream; `fn` may be a generator function (its
+   * yields run in this task) and stops the loop by returning `false`.
+   *
+   * @example
+   * ```ts
+   * yield* conn.forEach(function* (chunk) { yield* conn.write(chunk); }); // echo
+   * ```
+   */
+  forEach(fn: (chunk: Uint8Array) => Co<unknown> | unknown): Co<void> {
+    return forEachChunk(this, fn);
+  }
+
+  /**
+   * Push bytes back so the next `read()` returns them first (for parsers that read too far).
+   *
+   * @example
+   * ```ts
+   * const b = yield* conn.read();
+   * if (b) conn.unread(b.subarray(10));
+   * ```
+   */
+  unread(bytes: Uint8Array): void {
+    this.#h.unread(bytes);
+  }
+
+  /**
+   * This connection's counters: host writes, write ops, bytes each way, partial writes,
+   * bytes buffered now and at most, read pauses.
+   *
+   * @example
+   * ```ts
+   * const { hostWrites, writeOps } = conn.stats(); // hostWrites <= writeOps: writes coalesce
+   * ```
+   */
+  stats(): ConnStats {
+    return this.#h.stats();
+  }
+
+  /** `Conn 127.0.0.1:5000` */
+  toString(): string {
+    return `Conn ${this.#h.name}`;
+  }
+}

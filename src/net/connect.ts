@@ -1,0 +1,56 @@
+/**
+ * `connect()` and `netStats()`: open a TCP (or unix, or TLS) connection from a coroutine,
+ * and read the TCP driver's counters. Descriptors only; imports no Bun API.
+ */
+import { io } from "../syscalls.ts";
+import { describe, type Syscall } from "../syscall.ts";
+import type { TcpDriverStats } from "../reactor/tcp.ts";
+import type { Conn } from "./conn.ts";
+import type { ConnectOptions } from "./options.ts";
+import { checkHwm, checkOptions, checkPort, wrapConn } from "./listener.ts";
+
+/**
+ * Connect to `{ hostname, port }` or `{ unix: path }` (optionally `tls`). Throws `NetError`
+ * with `code: "ECONNREFUSED"` when nothing listens there. At most `connectLimit` (default
+ * 256) connects to one destination are in flight at once; the rest wait their turn, so
+ * thousands of simultaneous connects never overflow the peer's listen backlog.
+ *
+ * @example
+ * ```ts
+ * import { run, connect } from "corun";
+ * await run(function* () {
+ *   const c = yield* connect({ hostname: "127.0.0.1", port: 8080 });
+ *   yield* c.write("GET / HTTP/1.0\r\n\r\n");
+ *   console.log(new TextDecoder().decode(yield* c.readAll()));
+ *   yield* c.close();
+ * });
+ * ```
+ */
+export function connect(options: ConnectOptions): Syscall<Conn> {
+  checkOptions(options, "connect");
+  if (options.unix === undefined) checkPort(options.port, "connect", false);
+  checkHwm(options.highWaterMark, "connect");
+  const limit = options.connectLimit;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    throw new RangeError(`connect(options): connectLimit must be an integer >= 1, got ${describe(limit)}`);
+  }
+  return io("tcp.connect", { ...options }, wrapConn);
+}
+
+/**
+ * The TCP driver's counters for this `run()`: host writes vs write ops (coalescing), bytes,
+ * partial writes, read pauses, connects started / queued / most in flight, connections
+ * and listeners open, bytes buffered.
+ *
+ * @example
+ * ```ts
+ * import { run, netStats } from "corun";
+ * await run(function* () {
+ *   const s = yield* netStats();
+ *   console.log(s.hostWrites, s.writeOps, s.connectsQueued);
+ * });
+ * ```
+ */
+export function netStats(): Syscall<TcpDriverStats> {
+  return io("tcp.stats");
+}

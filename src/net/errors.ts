@@ -1,0 +1,78 @@
+/**
+ * NetError: the one error class of corun's I/O layer (sockets, UDP, files). It carries the
+ * system error code (`ECONNREFUSED`, `EADDRINUSE`...), the op, the address and the task.
+ * Imports nothing; the reactor drivers make these, user code catches them.
+ */
+
+/** Codes corun itself uses (system codes such as `ECONNRESET` are passed through from the host). */
+export const NetCode = {
+  /** The socket, listener or file was closed locally (by `close()` or by the end of `run()`). */
+  Closed: "ERR_SOCKET_CLOSED",
+  /** A write after `end()` (the sending side is shut). */
+  WriteAfterEnd: "ERR_WRITE_AFTER_END",
+  /** The peer closed the connection while bytes were still waiting to be sent. */
+  PeerClosed: "EPIPE",
+  /** Bad arguments (caught before anything is sent to the host). */
+  BadArgument: "ERR_INVALID_ARG",
+} as const;
+
+/**
+ * An I/O operation failed. `code` is the system or corun code, `op` the reactor op
+ * (`tcp.connect`, `tcp.read`...), `address` what it was talking to and `taskName` who asked.
+ *
+ * @example
+ * ```ts
+ * import { run, connect, NetError } from "corun";
+ * await run(function* () {
+ *   try {
+ *     yield* connect({ hostname: "127.0.0.1", port: 1 });
+ *   } catch (e) {
+ *     if (e instanceof NetError) console.log(e.code); // ECONNREFUSED
+ *   }
+ * });
+ * ```
+ */
+export class NetError extends Error {
+  override name = "NetError";
+  /** `ECONNREFUSED`, `ECONNRESET`, `EADDRINUSE`, `ERR_SOCKET_CLOSED`, ... */
+  readonly code: string;
+  /** The reactor op that failed, e.g. `tcp.read`. */
+  readonly op: string;
+  /** The address or path involved, e.g. `127.0.0.1:8080`. */
+  readonly address: string;
+  /** The task that made the call. */
+  readonly taskName: string;
+  constructor(code: string, op: string, address: string, taskName: string, detail?: string, cause?: unknown) {
+    const why = detail ?? describeCode(code);
+    super(`${op} ${address} in task "${taskName}" failed: ${code}${why ? ` (${why})` : ""}`, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.op = op;
+    this.address = address;
+    this.taskName = taskName;
+  }
+}
+
+const MEANINGS: Record<string, string> = {
+  ECONNREFUSED: "connection refused: nothing listens there",
+  ECONNRESET: "connection reset by peer",
+  EADDRINUSE: "address already in use",
+  EPIPE: "the peer closed the connection",
+  ENOENT: "no such file or directory",
+  ETIMEDOUT: "timed out",
+  ERR_SOCKET_CLOSED: "it was closed",
+  ERR_WRITE_AFTER_END: "write after end(): the sending side is shut",
+};
+
+function describeCode(code: string): string {
+  return MEANINGS[code] ?? "";
+}
+
+/** Turn a host error into a NetError (keeping its `code` when it has one). */
+export function toNetError(error: unknown, op: string, address: string, taskName: string, fallbackCode = "EIO"): NetError {
+  if (error instanceof NetError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const c = typeof code === "string" && code ? code : fallbackCode;
+  const meaning = describeCode(c);
+  return new NetError(c, op, address, taskName, meaning ? `${meaning}; ${message}` : message, error);
+}

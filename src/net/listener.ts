@@ -1,0 +1,141 @@
+/**
+ * Listener and `listen()`: accept TCP (or unix, or TLS) connections from a coroutine.
+ * Descriptors for the TCP driver; imports no Bun API (the driver module is loaded for its
+ * registration only).
+ */
+import { io } from "../syscalls.ts";
+import { describe, type Syscall } from "../syscall.ts";
+import type { ListenerHandle } from "../reactor/tcp.ts";
+import type { TcpHandle } from "../reactor/tcp-socket.ts";
+import { Conn } from "./conn.ts";
+import type { ListenOptions } from "./options.ts";
+import "../reactor/tcp.ts";
+
+/** @internal the driver calls this to hand a new connection to the task. */
+export const wrapConn = (h: unknown): Conn => new Conn(h as TcpHandle);
+const wrapListener = (h: unknown): Listener => new Listener(h as ListenerHandle);
+
+/**
+ * A listening socket. Get one from `listen()`.
+ *
+ * @example
+ * ```ts
+ * import { run, listen, spawn } from "corun";
+ * await run(function* () {
+ *   const server = yield* listen({ hostname: "127.0.0.1", port: 0 });
+ *   console.log(server.port > 0); // true
+ *   yield* server.close();
+ * });
+ * ```
+ */
+export class Listener {
+  readonly #h: ListenerHandle;
+
+  /** @internal made by the driver through `listen()`. */
+  constructor(handle: ListenerHandle) {
+    this.#h = handle;
+  }
+
+  /** The port bound (the free port picked when you asked for 0); 0 for unix sockets. */
+  get port(): number {
+    return this.#h.port;
+  }
+  /** The address bound, e.g. `127.0.0.1`. */
+  get hostname(): string {
+    return this.#h.hostname;
+  }
+  /** `host:port` or the unix path. */
+  get name(): string {
+    return this.#h.name;
+  }
+  /** Connections accepted so far. */
+  get accepted(): number {
+    return this.#h.accepted;
+  }
+
+  /**
+   * The next incoming connection. Connections that arrive while no task accepts wait in
+   * a queue. Throws `NetError` `ERR_SOCKET_CLOSED` once the listener is closed.
+   *
+   * @example
+   * ```ts
+   * for (;;) {
+   *   const conn = yield* server.accept();
+   *   yield* spawn(function* () { yield* conn.write("hi\n"); yield* conn.close(); });
+   * }
+   * ```
+   */
+  accept(): Syscall<Conn> {
+    return io("tcp.accept", this.#h, wrapConn);
+  }
+
+  /**
+   * Stop listening. Connections accepted earlier stay open; queued ones are closed and
+   * tasks waiting in `accept()` get `ERR_SOCKET_CLOSED`. Closing twice is harmless.
+   *
+   * @example
+   * ```ts
+   * yield* server.close();
+   * ```
+   */
+  close(): Syscall<void> {
+    return io("tcp.lclose", this.#h);
+  }
+
+  /** `Listener 127.0.0.1:8080` */
+  toString(): string {
+    return `Listener ${this.#h.name}`;
+  }
+}
+
+/**
+ * Listen on a TCP port (`{ hostname, port }`, port 0 for any free one) or a unix socket
+ * (`{ unix: path }`), optionally with `tls: { key, cert }` or `reusePort`. Throws `NetError`
+ * with `code: "EADDRINUSE"` if the address is taken. Closed when `run()` ends.
+ *
+ * @example
+ * ```ts
+ * import { run, listen } from "corun";
+ * await run(function* () {
+ *   const server = yield* listen({ hostname: "127.0.0.1", port: 0 });
+ *   const conn = yield* server.accept();
+ *   yield* conn.write("hello\n");
+ *   yield* conn.close();
+ * });
+ * ```
+ */
+export function listen(options: ListenOptions): Syscall<Listener> {
+  checkOptions(options, "listen");
+  if (options.unix === undefined) checkPort(options.port, "listen", true);
+  checkHwm(options.highWaterMark, "listen");
+  return io("tcp.listen", { ...options }, wrapListener);
+}
+
+/** @internal shared argument checks. */
+export function checkOptions(options: unknown, fn: string): void {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`${fn}(options): expected { hostname, port } or { unix: path }, got ${describe(options)}`);
+  }
+  const unix = (options as { unix?: unknown }).unix;
+  if (unix !== undefined && (typeof unix !== "string" || unix === "")) {
+    throw new TypeError(`${fn}(options): unix must be a non-empty path string, got ${describe(unix)}`);
+  }
+  const host = (options as { hostname?: unknown }).hostname;
+  if (host !== undefined && typeof host !== "string") {
+    throw new TypeError(`${fn}(options): hostname must be a string, got ${describe(host)}`);
+  }
+}
+
+/** @internal */
+export function checkPort(port: unknown, fn: string, zeroOk: boolean): void {
+  if (typeof port !== "number" || !Number.isInteger(port) || port < (zeroOk ? 0 : 1) || port > 65535) {
+    throw new RangeError(`${fn}(options): port must be an integer ${zeroOk ? 0 : 1}..65535, got ${describe(port)}`);
+  }
+}
+
+/** @internal */
+export function checkHwm(hwm: unknown, fn: string): void {
+  if (hwm !== undefined && (typeof hwm !== "number" || !(hwm >= 1))) {
+    throw new RangeError(`${fn}(options): highWaterMark must be a number >= 1, got ${describe(hwm)}`);
+  }
+}

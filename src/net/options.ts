@@ -1,0 +1,69 @@
+/**
+ * The option types of corun's network functions (`listen`, `connect`, `udp`), in one place.
+ * Types only: imports nothing at run time.
+ */
+
+/** TLS settings handed to Bun as they are (`key`, `cert`, `ca`, `rejectUnauthorized`...). */
+export type TlsOptions = boolean | Record<string, unknown>;
+
+/** Where to listen: a TCP host and port, or a unix socket path. */
+export type ListenOptions = (
+  | {
+      /** Interface to bind, default `"0.0.0.0"`. Use `"127.0.0.1"` for local-only. */
+      hostname?: string;
+      /** Port; `0` picks a free one (read it back from `listener.port`). */
+      port: number;
+      /** Let several listeners (processes) bind the same port (`SO_REUSEPORT`). */
+      reusePort?: boolean;
+      unix?: undefined;
+    }
+  | {
+      /** Path of a unix domain socket to create. */
+      unix: string;
+      hostname?: undefined;
+      port?: undefined;
+      reusePort?: undefined;
+    }
+) & {
+  /** Serve TLS with these settings (`{ key, cert }`). */
+  tls?: TlsOptions;
+  /** Bytes buffered per accepted connection before reading pauses (default 256 KiB). */
+  highWaterMark?: number;
+};
+
+/** Where to connect: a TCP host and port, or a unix socket path. */
+export type ConnectOptions = (
+  | {
+      /** Host name or address, default `"127.0.0.1"`. */
+      hostname?: string;
+      port: number;
+      unix?: undefined;
+    }
+  | {
+      /** Path of a unix domain socket. */
+      unix: string;
+      hostname?: undefined;
+      port?: undefined;
+    }
+) & {
+  /** Use TLS (`true`, or settings such as `{ rejectUnauthorized: false }`). */
+  tls?: TlsOptions;
+  /** Bytes buffered before reading pauses (default 256 KiB). */
+  highWaterMark?: number;
+  /**
+   * Most connects in flight at once to the same destination; more wait their turn
+   * (default 256, below Bun's listen backlog of 512, past which a SYN is dropped and
+   * retried a second later).
+   */
+  connectLimit?: number;
+};
+
+/** Options for `udp()`. */
+export interface UdpOptions {
+  /** Local port, `0` (default) for any free one. */
+  port?: number;
+  /** Local address, default `"127.0.0.1"`. */
+  hostname?: string;
+  /** Datagrams buffered while no task calls `recv()`; older ones are dropped past this (default 4096). */
+  maxQueued?: number;
+}

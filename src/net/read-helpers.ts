@@ -1,0 +1,135 @@
+/**
+ * Protocol helpers over any chunk source with `read()` and `unread()`: read exactly n bytes,
+ * read up to a delimiter or a line, read everything, visit every chunk. Coroutines built
+ * only on the source's descriptors; imports no Bun API and no reactor.
+ */
+import type { Syscall } from "../syscall.ts";
+import type { Co } from "../types.ts";
+import { NetError } from "./errors.ts";
+import { current } from "../syscalls.ts";
+
+/** What the helpers need: a `read()` descriptor (null at end) and a way to push bytes back. */
+export interface ChunkSource {
+  read(): Syscall<Uint8Array | null>;
+  unread(bytes: Uint8Array): void;
+  /** For error messages. */
+  readonly name: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Read exactly `n` bytes; throws `NetError` with code `ERR_UNEXPECTED_EOF` if the stream ends first. */
+export function* readExactly(src: ChunkSource, n: number): Co<Uint8Array> {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`readExactly(n): n must be an integer >= 0, got ${n}`);
+  const chunks: Uint8Array[] = [];
+  let have = 0;
+  while (have < n) {
+    const b = yield* src.read();
+    if (b === null) {
+      if (have > 0) src.unread(concat(chunks, have));
+      throw new NetError("ERR_UNEXPECTED_EOF", "readExactly", src.name, (yield* current()).name, `the stream ended after ${have} of ${n} bytes`);
+    }
+    const need = n - have;
+    if (b.length > need) {
+      chunks.push(b.subarray(0, need));
+      src.unread(b.subarray(need));
+      have = n;
+    } else {
+      chunks.push(b);
+      have += b.length;
+    }
+  }
+  return n === 0 ? new Uint8Array(0) : concat(chunks, n);
+}
+
+function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
+  const first = needle[0]!;
+  const last = hay.length - needle.length;
+  outer: for (let i = Math.max(0, from); i <= last; i++) {
+    if (hay[i] !== first) continue;
+    for (let j = 1; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/**
+ * Read up to `delimiter`, which is consumed and not returned. At the end of the stream the
+ * bytes left (without a delimiter) are returned, or null if there are none. Throws
+ * `ERR_TOO_LONG` if `maxBytes` pass without a delimiter.
+ */
+export function* readUntil(src: ChunkSource, delimiter: string | Uint8Array, maxBytes = 1 << 20): Co<Uint8Array | null> {
+  const delim = typeof delimiter === "string" ? encoder.encode(delimiter) : delimiter;
+  if (delim.length === 0) throw new RangeError("readUntil(delimiter): the delimiter is empty");
+  let buf: Uint8Array = new Uint8Array(0);
+  for (;;) {
+    const b = yield* src.read();
+    if (b === null) return buf.length > 0 ? buf : null;
+    const from = buf.length - delim.length + 1;
+    if (buf.length === 0) buf = b;
+    else {
+      const grown = new Uint8Array(buf.length + b.length);
+      grown.set(buf);
+      grown.set(b, buf.length);
+      buf = grown;
+    }
+    const at = indexOf(buf, delim, from);
+    if (at >= 0) {
+      src.unread(buf.subarray(at + delim.length));
+      return buf.subarray(0, at);
+    }
+    if (buf.length > maxBytes) {
+      src.unread(buf);
+      throw new NetError("ERR_TOO_LONG", "readUntil", src.name, (yield* current()).name, `no delimiter within ${maxBytes} bytes`);
+    }
+  }
+}
+
+/** Read one line as text (UTF-8), without its `\n` or `\r\n`; null at the end of the stream. */
+export function* readLine(src: ChunkSource, maxBytes = 1 << 20): Co<string | null> {
+  const b = yield* readUntil(src, NEWLINE, maxBytes);
+  if (b === null) return null;
+  const end = b.length > 0 && b[b.length - 1] === 13 ? b.length - 1 : b.length;
+  return decoder.decode(b.subarray(0, end));
+}
+const NEWLINE = encoder.encode("\n");
+
+/** Read until the end of the stream and return everything (throws `ERR_TOO_LONG` past `maxBytes`). */
+export function* readAll(src: ChunkSource, maxBytes = 64 << 20): Co<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const b = yield* src.read();
+    if (b === null) return concat(chunks.length ? chunks : [new Uint8Array(0)], total);
+    chunks.push(b);
+    total += b.length;
+    if (total > maxBytes) throw new NetError("ERR_TOO_LONG", "readAll", src.name, (yield* current()).name, `more than ${maxBytes} bytes`);
+  }
+}
+
+/** Call `fn` with every chunk until the end of the stream (or until `fn` returns `false`). */
+export function* forEachChunk(src: ChunkSource, fn: (chunk: Uint8Array) => Co<unknown> | unknown): Co<void> {
+  for (;;) {
+    const b = yield* src.read();
+    if (b === null) return;
+    let r = fn(b);
+    if (isGenerator(r)) r = yield* r;
+    if (r === false) return;
+  }
+}
+
+function isGenerator(x: unknown): x is Co<unknown> {
+  return x !== null && typeof x === "object" && typeof (x as Co<unknown>).next === "function" && typeof (x as Co<unknown>).throw === "function";
+}

@@ -1,0 +1,298 @@
+/**
+ * TcpHandle: one Bun socket's state inside the TCP driver — the inbound buffer with its
+ * high-water mark (pause/resume), the outbound queue that turns a tick's writes into one
+ * `socket.write` (partial writes resent on drain), and the per-connection counters.
+ * Calls Bun's socket methods; imports only types, the sink interface and net errors.
+ */
+import type { Socket } from "bun";
+import type { CompletionSink, Ticket } from "./reactor.ts";
+import { NetCode, NetError, toNetError } from "../net/errors.ts";
+
+/** Per-connection counters, read with `conn.stats()`. */
+export interface ConnStats {
+  /** `socket.write` calls made (a tick's writes to this socket share one). */
+  hostWrites: number;
+  /** `write()` syscalls made by tasks. */
+  writeOps: number;
+  /** Bytes accepted by the kernel. */
+  bytesWritten: number;
+  /** Bytes received from the peer. */
+  bytesRead: number;
+  /** Host writes that took only part of the data (the rest went on `drain`). */
+  partialWrites: number;
+  /** Bytes received and not yet read by a task. */
+  buffered: number;
+  /** The most bytes ever buffered at once. */
+  maxBuffered: number;
+  /** Times reading was paused because `buffered` reached the high-water mark. */
+  pauses: number;
+}
+
+/** A write waiting for the kernel to take its last byte. */
+interface Pending {
+  ticket: Ticket;
+  /** Stream position just past its last byte. */
+  end: number;
+  length: number;
+  dead: boolean;
+}
+
+/** The driver's per-socket record. Opaque to users: `Conn` wraps it. */
+export class TcpHandle {
+  /** Peer address, e.g. `127.0.0.1:5000` or a unix path: shows in `ps()` and errors. */
+  readonly name: string;
+  socket: Socket<TcpHandle> | undefined = undefined;
+  readonly highWaterMark: number;
+  remoteAddress = "";
+  remotePort = 0;
+  localPort = 0;
+  // inbound
+  #in: Uint8Array[] = [];
+  #buffered = 0;
+  readers: Ticket[] = [];
+  paused = false;
+  eof = false;
+  // outbound
+  #out: Uint8Array[] = [];
+  #queued = 0;
+  #accepted = 0;
+  #writers: Pending[] = [];
+  #wHead = 0;
+  waitingDrain = false;
+  endTicket: Ticket | undefined = undefined;
+  ended = false;
+  /** Closed here (close() or driver close): everything fails with ERR_SOCKET_CLOSED. */
+  closed = false;
+  /** The host socket is gone (peer closed, reset, or closed here). */
+  gone = false;
+  error: NetError | undefined = undefined;
+  /** Set while in the driver's "flush after this batch" list. */
+  touched = false;
+  readonly counters: ConnStats = {
+    hostWrites: 0, writeOps: 0, bytesWritten: 0, bytesRead: 0,
+    partialWrites: 0, buffered: 0, maxBuffered: 0, pauses: 0,
+  };
+
+  constructor(name: string, highWaterMark: number) {
+    this.name = name;
+    this.highWaterMark = highWaterMark;
+  }
+
+  /** A snapshot of this connection's counters. */
+  stats(): ConnStats {
+    return { ...this.counters, buffered: this.#buffered };
+  }
+
+  /** Put bytes back at the front of the inbound buffer (used by `readUntil` for leftovers). */
+  unread(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.#in.unshift(bytes);
+    this.#buffered += bytes.length;
+  }
+
+  // ─── Inbound ────────────────────────────────────────────────────────────────
+  /** Bun delivered `data`: hand it to a waiting reader, or buffer it (pausing past the mark). */
+  onData(data: Uint8Array, sink: CompletionSink): void {
+    this.counters.bytesRead += data.length;
+    const r = this.readers.shift();
+    if (r !== undefined && this.#buffered === 0) {
+      sink.complete(r, data);
+      return;
+    }
+    if (r !== undefined) this.readers.unshift(r);
+    this.#in.push(data);
+    this.#buffered += data.length;
+    if (this.#buffered > this.counters.maxBuffered) this.counters.maxBuffered = this.#buffered;
+    if (this.#buffered >= this.highWaterMark && !this.paused && this.socket !== undefined) {
+      this.paused = true;
+      this.counters.pauses++;
+      this.socket.pause();
+    }
+  }
+
+  /** A task asks for the next chunk: buffered bytes now, null at end, an error, or wait. */
+  read(t: Ticket, sink: CompletionSink): void {
+    if (this.#buffered > 0) {
+      sink.complete(t, this.#take());
+      return;
+    }
+    if (this.closed) return sink.fail(t, this.#err(t, NetCode.Closed));
+    if (this.error !== undefined) return sink.fail(t, this.#rethrow(t));
+    if (this.eof) return sink.complete(t, null);
+    this.readers.push(t);
+  }
+
+  #take(): Uint8Array {
+    const chunks = this.#in;
+    const out = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#buffered);
+    this.#in = [];
+    this.#buffered = 0;
+    if (this.paused && !this.gone) {
+      this.paused = false;
+      this.socket?.resume();
+    }
+    return out;
+  }
+
+  /** The peer sent FIN (or the socket closed cleanly): waiting readers get null. */
+  onEnd(sink: CompletionSink): void {
+    this.eof = true;
+    for (const r of this.readers.splice(0)) sink.complete(r, null);
+  }
+
+  // ─── Outbound ───────────────────────────────────────────────────────────────
+  /** Queue a write for this tick's flush. False if it failed at once. */
+  queueWrite(t: Ticket, data: Uint8Array, sink: CompletionSink): boolean {
+    this.counters.writeOps++;
+    if (this.closed) return void sink.fail(t, this.#err(t, NetCode.Closed)), false;
+    if (this.ended || this.endTicket !== undefined) return void sink.fail(t, this.#err(t, NetCode.WriteAfterEnd)), false;
+    if (this.error !== undefined) return void sink.fail(t, this.#rethrow(t)), false;
+    if (this.gone) return void sink.fail(t, this.#err(t, NetCode.PeerClosed)), false;
+    if (data.length === 0) return void sink.complete(t, 0), false;
+    this.#out.push(data);
+    this.#queued += data.length;
+    this.#writers.push({ ticket: t, end: this.#queued, length: data.length, dead: false });
+    return true;
+  }
+
+  /** Queue a half-close: sent after every queued byte. */
+  queueEnd(t: Ticket, sink: CompletionSink): void {
+    if (this.closed) return sink.fail(t, this.#err(t, NetCode.Closed));
+    if (this.ended || this.endTicket !== undefined || this.gone) return sink.complete(t, undefined);
+    this.endTicket = t;
+  }
+
+  /** One `socket.write` for everything queued (unless waiting for drain), then complete what it took. */
+  flush(sink: CompletionSink): void {
+    const s = this.socket;
+    if (s === undefined || this.waitingDrain || this.gone) return;
+    const out = this.#out;
+    if (out.length > 0) {
+      const buf = out.length === 1 ? out[0]! : Buffer.concat(out, this.#queued - this.#accepted);
+      const n = s.write(buf);
+      this.counters.hostWrites++;
+      if (n < 0) {
+        this.#failWriters(sink, NetCode.PeerClosed);
+        return;
+      }
+      this.#accepted += n;
+      this.counters.bytesWritten += n;
+      if (n < buf.length) {
+        this.#out = [buf.subarray(n)];
+        this.waitingDrain = true;
+        this.counters.partialWrites++;
+      } else this.#out = [];
+      this.#completeWriters(sink);
+    }
+    if (this.#out.length === 0 && this.endTicket !== undefined) {
+      const t = this.endTicket;
+      this.endTicket = undefined;
+      this.ended = true;
+      s.shutdown();
+      sink.complete(t, undefined);
+    }
+  }
+
+  /** Bun's drain: the kernel has room again. */
+  onDrain(sink: CompletionSink): void {
+    this.waitingDrain = false;
+    this.flush(sink);
+  }
+
+  #completeWriters(sink: CompletionSink): void {
+    const w = this.#writers;
+    let i = this.#wHead;
+    while (i < w.length && w[i]!.end <= this.#accepted) {
+      const p = w[i++]!;
+      if (!p.dead) sink.complete(p.ticket, p.length);
+    }
+    if (i === w.length) {
+      this.#writers = [];
+      this.#wHead = 0;
+    } else if (i > 1024 && i * 2 > w.length) {
+      this.#writers = w.slice(i);
+      this.#wHead = 0;
+    } else this.#wHead = i;
+  }
+
+  #failWriters(sink: CompletionSink, code: string): void {
+    const w = this.#writers;
+    for (let i = this.#wHead; i < w.length; i++) {
+      const p = w[i]!;
+      if (!p.dead) sink.fail(p.ticket, this.error ?? this.#err(p.ticket, code));
+    }
+    this.#writers = [];
+    this.#wHead = 0;
+    this.#out = [];
+    this.#accepted = this.#queued;
+    const e = this.endTicket;
+    if (e !== undefined) {
+      this.endTicket = undefined;
+      sink.fail(e, this.error ?? this.#err(e, code));
+    }
+  }
+
+  /** A waiting task was cancelled: forget its ticket (a cancelled write's bytes still go, in order). */
+  cancel(t: Ticket): void {
+    const i = this.readers.indexOf(t);
+    if (i >= 0) this.readers.splice(i, 1);
+    for (let j = this.#wHead; j < this.#writers.length; j++) {
+      const p = this.#writers[j]!;
+      if (p.ticket === t) p.dead = true;
+    }
+    if (this.endTicket === t) this.endTicket = undefined;
+  }
+
+  // ─── Closing ────────────────────────────────────────────────────────────────
+  /** The host socket closed (peer FIN after ours, reset, or error). */
+  onClose(error: unknown, sink: CompletionSink): void {
+    if (this.gone) return;
+    this.gone = true;
+    if (error !== undefined && error !== null && this.error === undefined && !this.closed) {
+      this.error = toNetError(error, "tcp", this.name, "(socket)", "ECONNRESET");
+    }
+    if (this.error !== undefined) {
+      for (const r of this.readers.splice(0)) sink.fail(r, this.#rethrow(r));
+    } else this.onEnd(sink);
+    this.#failWriters(sink, this.closed ? NetCode.Closed : NetCode.PeerClosed);
+  }
+
+  /** Close here: flush what the tick queued, fail the rest and every waiter, close the socket. */
+  close(sink: CompletionSink | undefined, t: Ticket | undefined): void {
+    if (this.closed) return;
+    if (sink !== undefined) this.flush(sink);
+    this.closed = true;
+    if (sink !== undefined) {
+      for (const r of this.readers.splice(0)) sink.fail(r, this.#err(r, NetCode.Closed));
+      this.#failWriters(sink, NetCode.Closed);
+    }
+    this.#in = [];
+    this.#buffered = 0;
+    const s = this.socket;
+    if (s !== undefined && !this.gone) {
+      this.gone = true;
+      if (this.paused) s.resume();
+      s.end();
+    }
+    if (t !== undefined && sink !== undefined) sink.complete(t, undefined);
+  }
+
+  /** Abort: reset the connection (RST) without flushing. */
+  terminate(): void {
+    this.closed = true;
+    if (this.socket !== undefined && !this.gone) {
+      this.gone = true;
+      this.socket.terminate();
+    }
+  }
+
+  #err(t: Ticket, code: string): NetError {
+    return new NetError(code, t.op, this.name, t.taskName);
+  }
+
+  /** The stored socket error, re-made for this ticket's op and task. */
+  #rethrow(t: Ticket): NetError {
+    const e = this.error!;
+    return new NetError(e.code, t.op, this.name, t.taskName, e.message, e);
+  }
+}

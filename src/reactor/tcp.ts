@@ -1,0 +1,381 @@
+/**
+ * The TCP driver: the `tcp.*` ops (listen, accept, connect, read, write, end, close, stats)
+ * on Bun.listen / Bun.connect, one instance per reactor. It receives a tick's ops as one
+ * batch: writes are coalesced per socket and flushed once at the end of the batch, and
+ * connects are admitted in waves below the listen backlog. Only reactor files call Bun.
+ */
+import type { Socket, SocketHandler, SocketListener } from "bun";
+import { BunReactor, type IoDriver } from "./bun.ts";
+import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
+import { TcpHandle, type ConnStats } from "./tcp-socket.ts";
+import { NetCode, NetError, toNetError } from "../net/errors.ts";
+import type { ConnectOptions, ListenOptions } from "../net/options.ts";
+
+/** Default inbound high-water mark per connection. */
+export const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
+/** Default most connects in flight to one destination. */
+export const DEFAULT_CONNECT_LIMIT = 256;
+
+/** Turns a driver handle into the user's object (Conn, Listener), passed as the op's `b`. */
+export type Wrap<H> = ((h: H) => unknown) | undefined;
+
+/** The driver's record of a listening socket. Opaque to users: `Listener` wraps it. */
+export class ListenerHandle {
+  /** `host:port` or the unix path. */
+  readonly name: string;
+  listener: SocketListener<TcpHandle> | undefined = undefined;
+  port = 0;
+  hostname = "";
+  readonly backlog: TcpHandle[] = [];
+  readonly accepters: Ticket[] = [];
+  closed = false;
+  accepted = 0;
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+/** Totals for the whole driver (one per `run()`), read with `yield* netStats()`. */
+export interface TcpDriverStats extends Omit<ConnStats, "buffered" | "maxBuffered"> {
+  /** Listeners open now. */
+  listeners: number;
+  /** Connections open now (accepted or connected, not yet closed). */
+  connections: number;
+  /** Bun.connect calls made. */
+  connectsStarted: number;
+  /** Connects that had to wait for a slot (the destination had `connectLimit` in flight). */
+  connectsQueued: number;
+  /** The most connects in flight at once to one destination. */
+  maxConnectsInFlight: number;
+  /** Connections accepted by listeners. */
+  accepted: number;
+  /** Bytes buffered, unread, over all connections now. */
+  buffered: number;
+}
+
+interface Dest {
+  inflight: number;
+  queue: Ticket[];
+}
+
+const ZERO: ConnStats = { hostWrites: 0, writeOps: 0, bytesWritten: 0, bytesRead: 0, partialWrites: 0, buffered: 0, maxBuffered: 0, pauses: 0 };
+
+class TcpDriver implements IoDriver {
+  #sink: CompletionSink | undefined;
+  readonly #socks = new Set<TcpHandle>();
+  readonly #listeners = new Set<ListenerHandle>();
+  readonly #dests = new Map<string, Dest>();
+  /** In-flight connects: ticket → handle (for cancel). */
+  readonly #connecting = new Map<Ticket, TcpHandle>();
+  #touched: TcpHandle[] = [];
+  readonly #retired: ConnStats = { ...ZERO };
+  #connectsStarted = 0;
+  #connectsQueued = 0;
+  #maxInflight = 0;
+  #accepted = 0;
+  #closed = false;
+
+  submit(batch: Submission[], sink: CompletionSink): void {
+    this.#sink = sink;
+    for (const t of batch) {
+      switch (t.op) {
+        case "tcp.read":
+          (t.a as TcpHandle).read(t, sink);
+          break;
+        case "tcp.write": {
+          const h = t.a as TcpHandle;
+          if (h.queueWrite(t, toBytes(t.b), sink) && !h.touched) {
+            h.touched = true;
+            this.#touched.push(h);
+          }
+          break;
+        }
+        case "tcp.end": {
+          const h = t.a as TcpHandle;
+          h.queueEnd(t, sink);
+          if (!h.touched) {
+            h.touched = true;
+            this.#touched.push(h);
+          }
+          break;
+        }
+        case "tcp.close":
+          this.#closeConn(t.a as TcpHandle, t, sink);
+          break;
+        case "tcp.accept":
+          this.#accept(t, sink);
+          break;
+        case "tcp.connect":
+          this.#connect(t, sink);
+          break;
+        case "tcp.listen":
+          this.#listen(t, sink);
+          break;
+        case "tcp.lclose":
+          this.#closeListener(t.a as ListenerHandle, sink);
+          sink.complete(t, undefined);
+          break;
+        case "tcp.stats":
+          sink.complete(t, this.stats());
+          break;
+        default:
+          sink.fail(t, new TypeError(`tcp driver: unknown op "${t.op}" from task "${t.taskName}"`));
+      }
+    }
+    // The coalescing point: one socket.write per socket for everything this tick queued.
+    const touched = this.#touched;
+    if (touched.length > 0) {
+      this.#touched = [];
+      for (const h of touched) {
+        h.touched = false;
+        h.flush(sink);
+      }
+    }
+  }
+
+  cancel(t: Ticket): void {
+    switch (t.op) {
+      case "tcp.read":
+      case "tcp.write":
+      case "tcp.end":
+        (t.a as TcpHandle).cancel(t);
+        return;
+      case "tcp.accept": {
+        const l = t.a as ListenerHandle;
+        const i = l.accepters.indexOf(t);
+        if (i >= 0) l.accepters.splice(i, 1);
+        return;
+      }
+      case "tcp.connect": {
+        const h = this.#connecting.get(t);
+        if (h !== undefined) {
+          // In flight: the socket is closed as soon as it opens (or fails); nobody gets it.
+          this.#connecting.delete(t);
+          return;
+        }
+        for (const d of this.#dests.values()) {
+          const i = d.queue.indexOf(t);
+          if (i >= 0) d.queue.splice(i, 1);
+        }
+      }
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const l of this.#listeners) this.#closeListener(l, undefined);
+    for (const h of this.#socks) h.close(undefined, undefined);
+    this.#socks.clear();
+    for (const d of this.#dests.values()) d.queue.length = 0;
+    this.#connecting.clear();
+  }
+
+  stats(): TcpDriverStats {
+    const sum = { ...this.#retired };
+    let buffered = 0;
+    for (const h of this.#socks) {
+      const c = h.counters;
+      sum.hostWrites += c.hostWrites;
+      sum.writeOps += c.writeOps;
+      sum.bytesWritten += c.bytesWritten;
+      sum.bytesRead += c.bytesRead;
+      sum.partialWrites += c.partialWrites;
+      sum.pauses += c.pauses;
+      buffered += h.stats().buffered;
+    }
+    return {
+      hostWrites: sum.hostWrites, writeOps: sum.writeOps, bytesWritten: sum.bytesWritten, bytesRead: sum.bytesRead,
+      partialWrites: sum.partialWrites, pauses: sum.pauses, buffered,
+      listeners: this.#listeners.size, connections: this.#socks.size,
+      connectsStarted: this.#connectsStarted, connectsQueued: this.#connectsQueued,
+      maxConnectsInFlight: this.#maxInflight, accepted: this.#accepted,
+    };
+  }
+
+  // ─── Sockets' life ──────────────────────────────────────────────────────────
+  #retire(h: TcpHandle): void {
+    if (!this.#socks.delete(h)) return;
+    const c = h.counters;
+    const r = this.#retired;
+    r.hostWrites += c.hostWrites;
+    r.writeOps += c.writeOps;
+    r.bytesWritten += c.bytesWritten;
+    r.bytesRead += c.bytesRead;
+    r.partialWrites += c.partialWrites;
+    r.pauses += c.pauses;
+  }
+
+  #closeConn(h: TcpHandle, t: Ticket, sink: CompletionSink): void {
+    h.close(sink, t);
+    this.#retire(h);
+  }
+
+  /** Socket callbacks shared by every connection (the handle rides in `socket.data`). */
+  readonly #handlers: SocketHandler<TcpHandle> = {
+    data: (s, data) => s.data.onData(data, this.#sink!),
+    drain: (s) => s.data.onDrain(this.#sink!),
+    end: (s) => s.data.onEnd(this.#sink!),
+    close: (s, error) => {
+      const h = s.data;
+      if (h === undefined) return;
+      h.onClose(error, this.#sink!);
+      this.#retire(h);
+    },
+    error: (s, error) => {
+      const h = s.data;
+      if (h !== undefined && h.error === undefined) h.error = toNetError(error, "tcp", h.name, "(socket)");
+    },
+  };
+
+  // ─── Listening and accepting ────────────────────────────────────────────────
+  #listen(t: Ticket, sink: CompletionSink): void {
+    const o = t.a as ListenOptions;
+    const name = o.unix !== undefined ? o.unix : `${o.hostname ?? "0.0.0.0"}:${o.port}`;
+    if (this.#closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, name, t.taskName));
+    const lh = new ListenerHandle(name);
+    const hwm = o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    const handlers: SocketHandler<TcpHandle> = {
+      ...this.#handlers,
+      open: (s) => {
+        const h = new TcpHandle(lh.name, hwm);
+        h.socket = s;
+        s.data = h;
+        h.remoteAddress = s.remoteAddress;
+        h.remotePort = (s as { remotePort?: number }).remotePort ?? 0;
+        h.localPort = lh.port;
+        this.#socks.add(h);
+        this.#accepted++;
+        lh.accepted++;
+        const waiter = lh.accepters.shift();
+        if (waiter !== undefined) this.#sink!.complete(waiter, wrapped(waiter, h));
+        else lh.backlog.push(h);
+      },
+    };
+    try {
+      const common = { allowHalfOpen: true, socket: handlers, tls: o.tls as never };
+      const l =
+        o.unix !== undefined
+          ? Bun.listen<TcpHandle>({ unix: o.unix, ...common })
+          : Bun.listen<TcpHandle>({ hostname: o.hostname ?? "0.0.0.0", port: o.port, ...common, ...(o.reusePort ? { reusePort: true } : {}) } as never);
+      lh.listener = l as SocketListener<TcpHandle>;
+      lh.port = (l as { port?: number }).port ?? 0;
+      lh.hostname = (l as { hostname?: string }).hostname ?? "";
+    } catch (error) {
+      return sink.fail(t, toNetError(error, t.op, name, t.taskName));
+    }
+    this.#listeners.add(lh);
+    sink.complete(t, wrapped(t, lh));
+  }
+
+  #accept(t: Ticket, sink: CompletionSink): void {
+    const l = t.a as ListenerHandle;
+    if (l.closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, l.name, t.taskName, "accept on a closed listener"));
+    const h = l.backlog.shift();
+    if (h !== undefined) sink.complete(t, wrapped(t, h));
+    else l.accepters.push(t);
+  }
+
+  #closeListener(l: ListenerHandle, sink: CompletionSink | undefined): void {
+    if (l.closed) return;
+    l.closed = true;
+    this.#listeners.delete(l);
+    l.listener?.stop(false);
+    for (const h of l.backlog.splice(0)) {
+      h.close(undefined, undefined);
+      this.#retire(h);
+    }
+    for (const a of l.accepters.splice(0)) sink?.fail(a, new NetError(NetCode.Closed, a.op, l.name, a.taskName, "the listener was closed"));
+  }
+
+  // ─── Connecting, in waves ───────────────────────────────────────────────────
+  #connect(t: Ticket, sink: CompletionSink): void {
+    const o = t.a as ConnectOptions;
+    const key = o.unix !== undefined ? o.unix : `${o.hostname ?? "127.0.0.1"}:${o.port}`;
+    if (this.#closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, key, t.taskName));
+    let d = this.#dests.get(key);
+    if (d === undefined) this.#dests.set(key, (d = { inflight: 0, queue: [] }));
+    if (d.inflight < (o.connectLimit ?? DEFAULT_CONNECT_LIMIT)) this.#startConnect(t, key, d, sink);
+    else {
+      this.#connectsQueued++;
+      d.queue.push(t);
+    }
+  }
+
+  #startConnect(t: Ticket, key: string, d: Dest, sink: CompletionSink): void {
+    const o = t.a as ConnectOptions;
+    const h = new TcpHandle(key, o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
+    d.inflight++;
+    if (d.inflight > this.#maxInflight) this.#maxInflight = d.inflight;
+    this.#connectsStarted++;
+    this.#connecting.set(t, h);
+    let settled = false;
+    const done = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      d.inflight--;
+      this.#admit(key, d);
+      const live = this.#connecting.delete(t);
+      return live && !this.#closed;
+    };
+    const handlers: SocketHandler<TcpHandle> = {
+      ...this.#handlers,
+      open: (s) => {
+        h.socket = s;
+        h.remoteAddress = s.remoteAddress;
+        h.remotePort = (s as { remotePort?: number }).remotePort ?? 0;
+        h.localPort = (s as { localPort?: number }).localPort ?? 0;
+        if (!done()) return h.terminate(); // cancelled meanwhile: nobody will use it
+        this.#socks.add(h);
+        sink.complete(t, wrapped(t, h));
+      },
+      connectError: (_s, error) => {
+        if (done()) sink.fail(t, toNetError(error, t.op, key, t.taskName, "ECONNREFUSED"));
+      },
+    };
+    const common = { data: h, allowHalfOpen: true, socket: handlers, tls: o.tls as never };
+    let p: Promise<Socket<TcpHandle>>;
+    try {
+      p = o.unix !== undefined
+        ? Bun.connect<TcpHandle>({ unix: o.unix, ...common })
+        : Bun.connect<TcpHandle>({ hostname: o.hostname ?? "127.0.0.1", port: o.port, ...common });
+    } catch (error) {
+      if (done()) sink.fail(t, toNetError(error, t.op, key, t.taskName, "EINVAL"));
+      return;
+    }
+    p.then(undefined, (error: unknown) => {
+      if (done()) sink.fail(t, toNetError(error, t.op, key, t.taskName, "ECONNREFUSED"));
+    });
+  }
+
+  #admit(key: string, d: Dest): void {
+    while (d.queue.length > 0) {
+      const next = d.queue[0]!;
+      const limit = (next.a as ConnectOptions).connectLimit ?? DEFAULT_CONNECT_LIMIT;
+      if (d.inflight >= limit) return;
+      d.queue.shift();
+      this.#startConnect(next, key, d, this.#sink!);
+    }
+    if (d.inflight === 0) this.#dests.delete(key);
+  }
+}
+
+function wrapped(t: Ticket, h: unknown): unknown {
+  const wrap = t.b as Wrap<unknown>;
+  return wrap === undefined ? h : wrap(h);
+}
+
+function toBytes(data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (typeof data === "string") return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return Buffer.from(String(data));
+}
+
+/** The ops this driver handles. */
+export const TCP_OPS = ["tcp.listen", "tcp.accept", "tcp.lclose", "tcp.connect", "tcp.read", "tcp.write", "tcp.end", "tcp.close", "tcp.stats"] as const;
+
+BunReactor.register(TCP_OPS, () => new TcpDriver());
+
+export { TcpHandle, type ConnStats };
