@@ -1,0 +1,35 @@
+/**
+ * The README is the user's manual: every ```ts block in it is run here, as its own program
+ * importing "corun" by name, so the examples cannot rot. ```typescript blocks are shown only.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "..");
+const readme = await Bun.file(join(root, "README.md")).text();
+const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+// Inside the package, so `import "corun"` resolves to this checkout (package self-reference).
+const dir = join(root, ".readme-examples");
+mkdirSync(dir, { recursive: true });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("README examples", () => {
+  test("there are examples to run", () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(10);
+  });
+
+  blocks.forEach((code, i) => {
+    const title = code.split("\n").find((l) => l.trim() && !l.startsWith("import"))?.trim().slice(0, 60) ?? "";
+    test(`example ${i + 1}: ${title}`, async () => {
+      const file = join(dir, `example-${i + 1}.ts`);
+      writeFileSync(file, code);
+      const proc = Bun.spawn([process.execPath, file], { cwd: root, stdout: "pipe", stderr: "pipe" });
+      const killer = setTimeout(() => proc.kill(), 20_000);
+      const [exit, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+      clearTimeout(killer);
+      if (exit !== 0) console.error(`README example ${i + 1} failed:\n${code}\n${stderr}`);
+      expect(exit).toBe(0);
+    }, 25_000);
+  });
+});
