@@ -192,7 +192,13 @@ export function submitIo(k: Kernel): void {
     t.task.undoArg = t;
     live.push(t);
   }
-  if (live.length > 0) k.reactor.submit(live);
+  if (live.length === 0) return;
+  try {
+    k.reactor.submit(live);
+  } catch (error) {
+    // A driver that throws must not take the scheduler down: its tasks get the error instead.
+    for (const t of live) k.resume(t.task, t.gen, Resume.Throw, error);
+  }
 }
 
 /** Count an I/O op for stats. */

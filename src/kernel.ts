@@ -7,6 +7,7 @@
 import { Op, Syscall, describe } from "./syscall.ts";
 import { Resume, Task } from "./task.ts";
 import { Fifo } from "./queue.ts";
+import { Cancelled } from "./errors.ts";
 import { TimerQueue, type Bucket } from "./timers.ts";
 import { isThenable } from "./syscalls.ts";
 import type { Co } from "./types.ts";
@@ -230,6 +231,7 @@ export class Kernel implements CompletionSink {
     this.running = task;
     this.steps++;
     task.state = "running";
+    task.started = true;
     const gen = task.gen;
     let mode = task.mode;
     let value = task.sendValue;
@@ -250,6 +252,13 @@ export class Kernel implements CompletionSink {
       const y = r.value;
       mode = Resume.Next;
       value = undefined;
+      if (task.cancelPending) {
+        // A cancel that arrived while this task held a delivered value: raised at this yield.
+        task.cancelPending = false;
+        mode = Resume.Throw;
+        value = new Cancelled(task);
+        continue;
+      }
       if (y === undefined) {
         task.state = "ready";
         this.ready.push(task);

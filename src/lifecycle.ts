@@ -96,10 +96,14 @@ export function deliverCancel(k: Kernel, target: Task<unknown>): void {
     target.sendValue = error;
     k.ready.push(target);
     k.wake();
-  } else {
-    // Ready (queued, maybe not started yet): its next step throws instead.
+  } else if (target.state === "ready" && !target.started) {
+    // Never ran: its first step throws, so none of its code runs.
     target.mode = Resume.Throw;
     target.sendValue = error;
+  } else {
+    // Ready with a value already delivered to it (a waker's resume returned true), or running:
+    // the value must not be lost, so the task takes it and gets Cancelled at its next yield.
+    target.cancelPending = true;
   }
 }
 

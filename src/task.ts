@@ -74,6 +74,10 @@ export class Task<T = unknown> {
   joiners: Joiner[] | undefined;
   /** @internal a cancel was delivered (it is delivered once). */
   cancelRequested: boolean;
+  /** @internal a cancel waits to be raised at the task's next yield (it was ready with a value, or running). */
+  cancelPending: boolean;
+  /** @internal it has taken at least one step. */
+  started: boolean;
   /** @internal its failure was seen by a joiner or the promise. */
   observed: boolean;
   /** @internal settles `promise`, if anyone asked for it. */
@@ -101,6 +105,8 @@ export class Task<T = unknown> {
     this.waitingOn = undefined;
     this.joiners = undefined;
     this.cancelRequested = false;
+    this.cancelPending = false;
+    this.started = false;
     this.observed = false;
     this.settle = undefined;
     this.prevAlive = undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, current, join, sleep, spawn, suspend, wait, Cancelled, TaskError, type Co } from "../src/index.ts";
+import { cancel, current, join, run, sleep, spawn, suspend, wait, Cancelled, TaskError, type Co, type Waker } from "../src/index.ts";
 import { virtual, virtualError } from "./helpers.ts";
 
 describe("cancellation", () => {
@@ -268,5 +268,39 @@ describe("error provenance", () => {
     expect(result!.taskPath).toBe("main > server > conn-7");
     expect(result!.stack).toContain("in corun task main > server > conn-7");
     expect(Object.keys(result!)).not.toContain("taskPath");
+  });
+});
+
+describe("cancellation never loses a delivered value", () => {
+  test("a task resumed with a value and cancelled before it runs takes the value, then gets Cancelled at its next yield", async () => {
+    let waker: Waker<string> | undefined;
+    const got: string[] = [];
+    let outcome = "";
+    await virtual(function* () {
+      const receiver = yield* spawn(function* () {
+        const v = yield* suspend<string>((w) => { waker = w; });
+        got.push(v);
+        try { yield* sleep(10); outcome = "slept"; } catch (e) { outcome = e instanceof Cancelled ? "cancelled at next yield" : "other"; throw e; }
+      });
+      yield* sleep(1);
+      expect(waker!.resume("precious")).toBe(true); // delivered: must not be lost
+      yield* cancel(receiver);
+      expect(receiver.state).toBe("cancelled");
+    });
+    expect(got).toEqual(["precious"]);
+    expect(outcome).toBe("cancelled at next yield");
+  });
+
+  test("a running task that aborts the run's own signal is cancelled at its next yield", async () => {
+    const ac = new AbortController();
+    const log: string[] = [];
+    const p = run(function* () {
+      ac.abort(new Error("stopped from inside"));
+      log.push("still running this step");
+      try { yield* sleep(1000); } finally { log.push("finally"); }
+    }, { signal: ac.signal });
+    expect(p).rejects.toThrow("stopped from inside");
+    await p.catch(() => {});
+    expect(log).toEqual(["still running this step", "finally"]);
   });
 });

@@ -50,3 +50,12 @@ describe("FakeReactor", () => {
     expect(fake.cancelled.map((t) => [t.op, t.taskName])).toEqual([["read", "reader"]]);
   });
 });
+
+test("a reactor whose submit throws fails the submitting tasks, not the scheduler", async () => {
+  const fake = new FakeReactor({ io: () => { throw new Error("driver bug"); } });
+  const r = await new Scheduler({ reactor: fake }).run(function* () {
+    const t = yield* spawn(function* () { yield* io("read", "x"); });
+    try { yield* join(t); } catch (e) { return (e as Error).message; }
+  });
+  expect(r).toBe("driver bug");
+});
