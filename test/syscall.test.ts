@@ -10,7 +10,7 @@ describe("Syscall descriptor", () => {
     expect(first.value).toBe(d);
     const second = d.next("result");
     expect(second.done).toBe(true);
-    expect(second.value).toBe("result");
+    expect(second.value as unknown).toBe("result");
   });
 
   test("can be reused sequentially with yield*", async () => {
