@@ -1,0 +1,159 @@
+/**
+ * `corun bench`: plan scenario × variant × peer runs, run each in its own child process
+ * (one at a time, so peers do not compete for the 2 cores), print progress, a table per
+ * scenario variant and the targets, and write every raw figure as JSON.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Scenario, Target } from "../scenario.ts";
+import { runInChild, type RunResult } from "./spawn-child.ts";
+import { fmt, formatTable, type Primary } from "./table.ts";
+
+/** Options of `corun bench`. */
+export interface BenchOptions {
+  /** Scenario names; empty for all that are not hidden. */
+  names: string[];
+  quick: boolean;
+  /** Hidden test size. */
+  tiny: boolean;
+  /** Where to write the JSON report. */
+  json: string;
+  /** Per-child timeout override, seconds. */
+  timeoutSec?: number;
+  /** The command that re-executes this program (the binary, or bun + script). */
+  command: string[];
+  version: string;
+  /** Where progress and tables go. */
+  out: (text: string) => void;
+}
+
+/** A checked target, for the report. */
+export interface TargetResult extends Target {
+  scenario: string;
+  value: number | undefined;
+  met: boolean | undefined;
+}
+
+/** The whole JSON report. */
+export interface BenchReport {
+  tool: "corun bench";
+  version: string;
+  started: string;
+  mode: "full" | "quick" | "tiny";
+  host: { platform: string; arch: string; cpus: number; bun: string };
+  results: RunResult[];
+  targets: TargetResult[];
+}
+
+/** Thrown for a bad scenario name: the CLI prints it and exits 2. */
+export class BenchUsageError extends Error {
+  override name = "BenchUsageError";
+}
+
+/**
+ * Pick the scenarios to run by name (all visible ones when `names` is empty).
+ *
+ * @example
+ * ```ts
+ * selectScenarios(allScenarios, ["concurrent"]);
+ * ```
+ */
+export function selectScenarios(all: Scenario[], names: string[]): Scenario[] {
+  if (names.length === 0) return all.filter((s) => !s.hidden);
+  return names.map((n) => {
+    const s = all.find((x) => x.name === n);
+    if (s === undefined) {
+      const known = all.filter((x) => !x.hidden).map((x) => x.name).join(", ");
+      throw new BenchUsageError(`unknown scenario "${n}" (scenarios: ${known})`);
+    }
+    return s;
+  });
+}
+
+/**
+ * Run the benchmarks and return the report (also written to `opts.json`).
+ *
+ * @example
+ * ```ts
+ * await runBench(scenarios, { names: ["concurrent"], quick: true, tiny: false, json: "dist/bench.json", command: [process.execPath], version: "0.1.0", out: (t) => process.stdout.write(t) });
+ * ```
+ */
+export async function runBench(all: Scenario[], opts: BenchOptions): Promise<BenchReport> {
+  const chosen = selectScenarios(all, opts.names);
+  const peerOpts = { quick: opts.quick || opts.tiny, tiny: opts.tiny };
+  const jobs = chosen.flatMap((s) => (s.variants?.(peerOpts) ?? [undefined]).flatMap((v) => Object.keys(s.peers).map((peer) => ({ s, v, peer }))));
+  const mode = opts.tiny ? "tiny" : opts.quick ? "quick" : "full";
+  const report: BenchReport = {
+    tool: "corun bench",
+    version: opts.version,
+    started: new Date().toISOString(),
+    mode,
+    host: { platform: process.platform, arch: process.arch, cpus: navigator.hardwareConcurrency, bun: Bun.version },
+    results: [],
+    targets: [],
+  };
+  const out = opts.out;
+  out(`corun ${opts.version} bench (${mode}): ${jobs.length} runs, each in its own process\n`);
+  const t0 = performance.now();
+  let i = 0;
+  for (const { s, v, peer } of jobs) {
+    i++;
+    const label = `[${i}/${jobs.length}] ${s.name}${v ? ` ${v}` : ""} · ${peer}`;
+    const skip = s.skip?.(peer, v);
+    let r: RunResult;
+    if (skip !== undefined) {
+      r = { scenario: s.name, variant: v, peer, status: "skipped", metrics: {}, wall_ms: undefined, peak_rss_mb: undefined, error: skip, elapsed_s: 0 };
+      out(`${label} … skipped\n`);
+    } else {
+      out(`${label} …`);
+      const timeoutSec = opts.timeoutSec ?? s.timeoutSec ?? (peerOpts.quick ? 90 : 300);
+      r = await runInChild(opts.command, { scenario: s.name, variant: v, peer, quick: peerOpts.quick, tiny: opts.tiny, timeoutSec }, (sec) => out(` ${sec}s…`));
+      const note = r.status === "ok" ? s.note?.(r.metrics, peer) : undefined;
+      if (note) r.note = note;
+      const total = ((performance.now() - t0) / 1000).toFixed(0);
+      out(` ${r.status} in ${r.elapsed_s.toFixed(1)} s (total ${total} s)${r.status === "ok" ? "" : `: ${r.error ?? ""}`}\n`);
+    }
+    report.results.push(r);
+    if (jobs[i]?.s !== s || jobs[i]?.v !== v) out(`\n${tableFor(s, v, report.results)}\n\n`);
+  }
+  report.targets = chosen.flatMap((s) => checkTargets(s, report.results));
+  if (report.targets.length > 0) out(`${formatTargets(report.targets)}\n`);
+  try {
+    mkdirSync(dirname(opts.json), { recursive: true });
+    await Bun.write(opts.json, JSON.stringify(report, null, 2) + "\n");
+    out(`raw figures: ${opts.json}\n`);
+  } catch (error) {
+    out(`could not write ${opts.json}: ${String(error)}\n`);
+  }
+  return report;
+}
+
+function primaryOf(s: Scenario, rows: RunResult[]): Primary {
+  if (s.primary) return s.primary;
+  const first = Object.keys(rows.find((r) => r.peer === "corun")?.metrics ?? rows[0]?.metrics ?? {})[0];
+  return { metric: first ?? "wall_ms", better: "lower" };
+}
+
+function tableFor(s: Scenario, v: string | undefined, results: RunResult[]): string {
+  const rows = results.filter((r) => r.scenario === s.name && r.variant === v);
+  return formatTable(`${s.name}${v ? ` [${v}]` : ""}: ${s.description}`, rows, primaryOf(s, rows));
+}
+
+function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] {
+  return (s.targets ?? []).map((t) => {
+    const peer = t.peer ?? "corun";
+    const row = results.find((r) => r.scenario === s.name && r.peer === peer && r.status === "ok" && r.metrics[t.metric] !== undefined);
+    const value = row?.metrics[t.metric];
+    const met = value === undefined ? undefined : (t.max === undefined || value <= t.max) && (t.min === undefined || value >= t.min);
+    return { ...t, scenario: s.name, value, met };
+  });
+}
+
+function formatTargets(targets: TargetResult[]): string {
+  const lines = targets.map((t) => {
+    const bound = [t.max !== undefined ? `≤ ${t.max}` : "", t.min !== undefined ? `≥ ${t.min}` : ""].filter(Boolean).join(", ");
+    const verdict = t.met === undefined ? "not measured" : t.met ? "met" : "MISSED";
+    return `  ${t.scenario}: ${t.label}: ${t.metric} = ${fmt(t.value)} (target ${bound}) ${verdict}`;
+  });
+  return ["Targets", ...lines].join("\n");
+}

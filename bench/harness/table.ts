@@ -1,0 +1,83 @@
+/**
+ * Reporting only (mitata's rule: measuring is separate): format one scenario variant's results
+ * as a text table with each peer's figures and its ratio to corun on the primary metric.
+ * Imports no scenario and runs nothing.
+ */
+import type { RunResult } from "./spawn-child.ts";
+
+/** Which metric ranks the peers, and which way is better. */
+export interface Primary {
+  metric: string;
+  better: "lower" | "higher";
+}
+
+/** Metrics not worth a column of their own (sizes the variant already names). */
+const QUIET = new Set(["n", "tasks", "sleep_ms", "worker_cap"]);
+
+/**
+ * A number in a short, readable form: 3 significant digits, thousands grouped.
+ *
+ * @example
+ * ```ts
+ * fmt(1234.567); // "1,235"
+ * fmt(0.012345); // "0.0123"
+ * ```
+ */
+export function fmt(x: number | undefined): string {
+  if (x === undefined || Number.isNaN(x)) return "–";
+  if (!Number.isFinite(x)) return x > 0 ? "∞" : "-∞";
+  const a = Math.abs(x);
+  if (a >= 1000) return Math.round(x).toLocaleString("en-US");
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 10) return x.toFixed(1);
+  if (a >= 1) return x.toFixed(2);
+  if (a === 0) return "0";
+  return x.toPrecision(3);
+}
+
+/** Peer ÷ corun on the primary metric, or undefined when either is missing or corun's is 0. */
+export function ratioToCorun(rows: RunResult[], row: RunResult, primary: Primary): number | undefined {
+  const ref = rows.find((r) => r.peer === "corun" && r.status === "ok")?.metrics[primary.metric];
+  const v = row.status === "ok" ? row.metrics[primary.metric] : undefined;
+  if (ref === undefined || v === undefined || ref === 0) return undefined;
+  return v / ref;
+}
+
+/**
+ * The table for one scenario variant.
+ *
+ * @example
+ * ```ts
+ * console.log(formatTable("concurrent 100k", rows, { metric: "overhead_ms", better: "lower" }));
+ * ```
+ */
+export function formatTable(title: string, rows: RunResult[], primary: Primary): string {
+  const extra = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))].filter((m) => m !== primary.metric && !QUIET.has(m));
+  const head = ["peer", primary.metric, "÷ corun", "wall s", "peak RSS MB", ...extra, "status / note"];
+  const body = rows.map((r) => {
+    const ratio = ratioToCorun(rows, r, primary);
+    const status = r.status === "ok" ? (r.note ?? "") : `${r.status.toUpperCase()}: ${r.error ?? ""}`;
+    return [
+      r.peer,
+      fmt(r.metrics[primary.metric]),
+      ratio === undefined ? "–" : `${ratio.toFixed(2)}×`,
+      r.wall_ms === undefined ? "–" : r.wall_ms < 10 ? "<0.01" : (r.wall_ms / 1000).toFixed(2),
+      fmt(r.peak_rss_mb),
+      ...extra.map((m) => fmt(r.metrics[m])),
+      status,
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  const dir = primary.better === "lower" ? "lower is better" : "higher is better";
+  return [
+    `${title}  (${primary.metric}: ${dir}; ÷ corun = peer's ${primary.metric} / corun's)`,
+    line(head),
+    line(widths.map((w) => "─".repeat(w))),
+    ...body.map(line),
+  ].join("\n");
+}

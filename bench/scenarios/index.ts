@@ -1,0 +1,10 @@
+/**
+ * The scenario registry: static imports, so `bun build --compile` embeds every scenario in
+ * the `corun` binary. Add a scenario here once its file exists and typechecks.
+ */
+import type { Scenario } from "../scenario.ts";
+import { scenario as concurrent } from "./concurrent.ts";
+import { scenario as selftest } from "./selftest.ts";
+
+/** Every scenario, in the order `corun bench` runs them. */
+export const scenarios: Scenario[] = [concurrent, selftest];

@@ -1,0 +1,26 @@
+/**
+ * Hidden scenario "selftest": peers that succeed, throw, crash the process and hang, so the
+ * harness's own tests can check that each outcome is reported and none is fatal.
+ * Never listed and never run by default.
+ */
+import type { Scenario } from "../scenario.ts";
+
+/** The "selftest" scenario (hidden). */
+export const scenario: Scenario = {
+  name: "selftest",
+  description: "harness self-test: one peer of each outcome",
+  hidden: true,
+  primary: { metric: "value", better: "lower" },
+  peers: {
+    corun: async () => ({ value: 2 }),
+    other: async () => ({ value: 3 }),
+    throws: async () => {
+      throw new Error("selftest peer threw on purpose");
+    },
+    crash: async () => {
+      console.error("selftest peer exits with code 3 on purpose");
+      process.exit(3);
+    },
+    hang: () => new Promise<Record<string, number>>(() => setInterval(() => {}, 1000)),
+  },
+};
