@@ -11,3 +11,18 @@ export { BunReactor, type IoDriver, type DriverFactory } from "./reactor/bun.ts"
 export type { Reactor, CompletionSink, Submission, Ticket } from "./reactor/reactor.ts";
 export type { Co, CoSource, Yieldable, TaskState, SpawnOptions, SchedulerStats, Waker, Undo } from "./types.ts";
 export { listen, connect, netStats, Conn, Listener, NetError, NetCode, type ListenOptions, type ConnectOptions, type TlsOptions, type ConnStats, type TcpDriverStats } from "./net/index.ts";
+export { channel, Channel, type RecvResult } from "./sync/channel.ts";
+export { select, recvFrom, sendTo, type Case, type RecvCase, type SendCase, type Selected, type SelectOptions } from "./sync/select.ts";
+export { Lock, Semaphore } from "./sync/semaphore.ts";
+export { Event } from "./sync/event.ts";
+export { Condition } from "./sync/condition.ts";
+export { Waiter, WaitList } from "./sync/wait-list.ts";
+export { ChannelClosed, SyncUsageError } from "./sync/errors.ts";
+export { group, type Group, type GroupOptions } from "./structure/group.ts";
+export { all, race, any, type ResultOf } from "./structure/combinators.ts";
+export { timeout, moveOnAfter } from "./structure/timeout.ts";
+export { shield } from "./structure/shield.ts";
+export { TimeoutError, GroupError } from "./structure/errors.ts";
+export { signal } from "./interop/signal.ts";
+export { each, type EachSource } from "./interop/each.ts";
+export { recvAsync, sendAsync, iterate, type AsyncOptions } from "./interop/channel-iterable.ts";

@@ -1,0 +1,139 @@
+/**
+ * The Promise side of a channel: `recvAsync` / `sendAsync` and `iterate(ch)` (an async
+ * iterable for `for await`), usable from plain async code while coroutines use the same
+ * channel. Waiters from both worlds share one FIFO. Imports channel code and types only.
+ */
+import type { Channel, RecvResult } from "../sync/channel.ts";
+import { Waiter } from "../sync/wait-list.ts";
+import type { Waker } from "../types.ts";
+
+class PromiseWaker<T> implements Waker<T> {
+  #done = false;
+  readonly #resolve: (v: T) => void;
+  readonly #reject: (e: unknown) => void;
+  constructor(resolve: (v: T) => void, reject: (e: unknown) => void) {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+  resume(value: T): boolean {
+    if (this.#done) return false;
+    this.#done = true;
+    this.#resolve(value);
+    return true;
+  }
+  throw(error: unknown): boolean {
+    if (this.#done) return false;
+    this.#done = true;
+    this.#reject(error);
+    return true;
+  }
+  get pending(): boolean {
+    return !this.#done;
+  }
+}
+
+/** Options for the Promise-side operations. */
+export interface AsyncOptions {
+  /** Give up waiting when this aborts (the promise rejects with its reason; nothing is taken). */
+  signal?: AbortSignal;
+}
+
+function park<T>(join: (w: Waker<unknown>) => Waiter<unknown>, options: AsyncOptions | undefined): Promise<T> {
+  const signal = options?.signal;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    let onAbort: (() => void) | undefined;
+    const settle = () => {
+      if (onAbort) signal!.removeEventListener("abort", onAbort);
+    };
+    const waker = new PromiseWaker<unknown>(
+      (v) => (settle(), resolve(v as T)),
+      (e) => (settle(), reject(e)),
+    );
+    const w = join(waker);
+    if (signal) {
+      // Abort before any wake-up: leave the queue, nothing was taken.
+      onAbort = () => {
+        if (waker.throw(signal.reason)) w.leave();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+  });
+}
+
+/**
+ * Receive from `ch` in Promise code: resolves with `{ value, done }` like `recv()`.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, channel, recvAsync } from "corun";
+ * const ch = channel<number>(1);
+ * const p = recvAsync(ch);
+ * await run(function* () { yield* ch.send(7); });
+ * console.log((await p).value); // 7
+ * ```
+ */
+export function recvAsync<T>(ch: Channel<T>, options?: AsyncOptions): Promise<RecvResult<T>> {
+  const now = ch.tryRecv();
+  if (now !== undefined) return Promise.resolve(now);
+  return park<RecvResult<T>>((waker) => {
+    const w = new Waiter<undefined>(undefined);
+    ch.enqueueRecv(w, waker);
+    return w as Waiter<unknown>;
+  }, options);
+}
+
+/**
+ * Send to `ch` from Promise code: resolves once the value is buffered or taken; rejects with
+ * `ChannelClosed` if the channel is (or becomes) closed first.
+ *
+ * @example
+ * ```ts
+ * import { run, channel, sendAsync } from "corun";
+ * const ch = channel<string>(0);
+ * const sent = sendAsync(ch, "hello");
+ * const got = await run(function* () { return (yield* ch.recv()).value; });
+ * await sent;
+ * console.log(got); // hello
+ * ```
+ */
+export function sendAsync<T>(ch: Channel<T>, value: T, options?: AsyncOptions): Promise<void> {
+  try {
+    if (ch.trySend(value)) return Promise.resolve();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return park<void>((waker) => {
+    const w = new Waiter<T>(value);
+    ch.enqueueSend(w, waker);
+    return w as Waiter<unknown>;
+  }, options);
+}
+
+/**
+ * An async iterable over `ch`, for `for await` in Promise code: yields each value until the
+ * channel is closed and drained.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, channel, iterate } from "corun";
+ * const ch = channel<number>(4);
+ * await run(function* () { for (const n of [1, 2, 3]) yield* ch.send(n); ch.close(); });
+ * for await (const n of iterate(ch)) console.log(n); // 1 2 3
+ * ```
+ */
+export function iterate<T>(ch: Channel<T>, options?: AsyncOptions): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<T> {
+      return {
+        async next(): Promise<IteratorResult<T>> {
+          const r = await recvAsync(ch, options);
+          return r.done ? { value: undefined, done: true } : { value: r.value, done: false };
+        },
+        async return(): Promise<IteratorResult<T>> {
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
+}

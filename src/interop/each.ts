@@ -1,0 +1,69 @@
+/**
+ * `each(source, body)`: consume an async iterable (a stream, an async generator, a Node
+ * readable), a sync iterable or a channel from inside a coroutine, one item at a time.
+ * The source's iterator is closed when the loop ends early, fails or is cancelled.
+ */
+import { wait } from "../syscalls.ts";
+import { Channel } from "../sync/channel.ts";
+import type { Co } from "../types.ts";
+
+/** What `each` can consume. */
+export type EachSource<T> = AsyncIterable<T> | Iterable<T> | Channel<T>;
+
+/**
+ * Run `body` for every item of `source`, in order, waiting for each. `body` may return
+ * `false` to stop early. For an async iterable, its `return()` is called when the loop stops
+ * early or the task is cancelled (not awaited on cancellation: a pending `next()` could hold
+ * it forever). For a channel, runs until the channel is closed and drained.
+ *
+ * @example
+ * ```ts
+ * import { run, each } from "corun";
+ * async function* numbers() { yield 1; yield 2; yield 3; }
+ * const sum = await run(function* () {
+ *   let total = 0;
+ *   yield* each(numbers(), function* (n) { total += n; });
+ *   return total;
+ * });
+ * console.log(sum); // 6
+ * ```
+ */
+export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boolean>): Co<void> {
+  if (typeof body !== "function") throw new TypeError("each(source, body): body must be a generator function");
+  if (source instanceof Channel) {
+    for (let r = yield* source.recv(); !r.done; r = yield* source.recv()) {
+      if ((yield* body(r.value)) === false) return;
+    }
+    return;
+  }
+  if (source !== null && typeof source === "object" && Symbol.asyncIterator in source) {
+    const it = source[Symbol.asyncIterator]();
+    let finished = false;
+    let clean = false;
+    try {
+      for (;;) {
+        const r = yield* wait(it.next());
+        if (r.done) {
+          finished = true;
+          break;
+        }
+        if ((yield* body(r.value)) === false) break;
+      }
+      clean = true;
+    } finally {
+      if (!finished && typeof it.return === "function") {
+        const closing = Promise.resolve(it.return());
+        if (clean) yield* wait(closing);
+        else closing.catch(() => {});
+      }
+    }
+    return;
+  }
+  if (source !== null && typeof source === "object" && Symbol.iterator in source) {
+    for (const item of source) {
+      if ((yield* body(item)) === false) return;
+    }
+    return;
+  }
+  throw new TypeError(`each(source): expected an async iterable, an iterable or a channel, got ${source === null ? "null" : typeof source}`);
+}

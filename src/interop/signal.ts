@@ -1,0 +1,47 @@
+/**
+ * `signal()`: an `AbortSignal` tied to the current task's life, to hand to `fetch` and
+ * other Promise APIs started from a coroutine. Aborted when the task ends (normally, by
+ * failure, or by cancellation). Built on `current()` and the task's promise only.
+ */
+import { current } from "../syscalls.ts";
+import { Cancelled } from "../errors.ts";
+import type { Task } from "../task.ts";
+import type { Co } from "../types.ts";
+
+const signals = new WeakMap<Task<unknown>, AbortController>();
+
+/**
+ * The calling task's `AbortSignal` (one per task; the same on every call). It aborts as soon
+ * as the task ends — including when it is cancelled, so a `fetch(url, { signal })` awaited
+ * with `wait()` is aborted, not left running. The reason is a `Cancelled` naming the task.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, cancel, sleep, wait, signal } from "corun";
+ * await run(function* () {
+ *   const t = yield* spawn(function* () {
+ *     const s = yield* signal();
+ *     s.addEventListener("abort", () => console.log("aborted"));
+ *     yield* wait(new Promise((r) => setTimeout(r, 60_000))); // e.g. fetch(url, { signal: s })
+ *   });
+ *   yield* sleep(1);
+ *   yield* cancel(t); // prints "aborted"
+ * });
+ * ```
+ */
+export function* signal(): Co<AbortSignal> {
+  const task = yield* current();
+  let ctl = signals.get(task);
+  if (ctl === undefined) {
+    ctl = new AbortController();
+    signals.set(task, ctl);
+    const c = ctl;
+    const abort = () => c.abort(new Cancelled(task));
+    // Reading `promise` marks a failure as seen; keep that flag as it was, so run() still
+    // reports an unjoined failure of this task. (Wish for the kernel: a non-observing end hook.)
+    const seen = task.observed;
+    task.promise.then(abort, abort);
+    task.observed = seen;
+  }
+  return ctl.signal;
+}

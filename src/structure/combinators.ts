@@ -1,0 +1,105 @@
+/**
+ * `all`, `race`, `any`: run coroutines as concurrent child tasks and combine their
+ * outcomes like Promise.all/race/any — but losers are cancelled (their `finally` blocks run)
+ * before the combinator returns. Built on the Supervisor.
+ */
+import type { Co, CoSource } from "../types.ts";
+import { Supervisor, type Policy } from "./supervisor.ts";
+
+/** The result type of a coroutine source. */
+export type ResultOf<S> = S extends () => Co<infer R> ? R : S extends Co<infer R> ? R : never;
+
+function check(sources: unknown, op: string): asserts sources is readonly CoSource<unknown>[] {
+  if (!Array.isArray(sources)) throw new TypeError(`${op}(coroutines): expected an array, got ${typeof sources}`);
+}
+
+function* supervise(op: string, sources: readonly CoSource<unknown>[], policy: Policy): Co<Supervisor> {
+  const sup = new Supervisor(op, policy);
+  let cancelled: unknown = undefined;
+  let wasCancelled = false;
+  try {
+    for (const s of sources) yield* sup.start(s);
+    yield* sup.wait();
+  } catch (error) {
+    wasCancelled = true;
+    cancelled = error;
+  }
+  const late = yield* sup.shutdown();
+  if (wasCancelled) throw cancelled;
+  if (late !== undefined) throw late;
+  return sup;
+}
+
+/**
+ * Run every coroutine concurrently; return their results in order. The first to fail (or be
+ * cancelled) makes the others be cancelled, then its error is thrown.
+ *
+ * @example
+ * ```ts
+ * import { run, sleep, all } from "corun";
+ * const [a, b] = await run(function* () {
+ *   return yield* all([
+ *     function* () { yield* sleep(20); return 1; },
+ *     function* () { yield* sleep(10); return "two"; },
+ *   ]);
+ * });
+ * console.log(a, b); // 1 two
+ * ```
+ */
+export function* all<const S extends readonly CoSource<unknown>[]>(coroutines: S): Co<{ -readonly [K in keyof S]: ResultOf<S[K]> }> {
+  check(coroutines, "all");
+  const sup = yield* supervise("all", coroutines, (_i, ending) => ending !== "done");
+  if (sup.decider >= 0) throw sup.tasks[sup.decider]!.error;
+  return sup.tasks.map((t) => t.result) as { -readonly [K in keyof S]: ResultOf<S[K]> };
+}
+
+/**
+ * Run every coroutine concurrently; the first to end wins: its result is returned (or its
+ * error thrown) after the others were cancelled. An empty list is a `RangeError`.
+ *
+ * @example
+ * ```ts
+ * import { run, sleep, race } from "corun";
+ * const w = await run(function* () {
+ *   return yield* race([
+ *     function* () { yield* sleep(50); return "slow"; },
+ *     function* () { yield* sleep(5); return "fast"; },
+ *   ]);
+ * });
+ * console.log(w); // fast
+ * ```
+ */
+export function* race<const S extends readonly CoSource<unknown>[]>(coroutines: S): Co<ResultOf<S[number]>> {
+  check(coroutines, "race");
+  if (coroutines.length === 0) throw new RangeError("race([]): nothing to race; it would never end");
+  const sup = yield* supervise("race", coroutines, () => true);
+  const winner = sup.tasks[sup.decider]!;
+  if (winner.state !== "done") throw winner.error;
+  return winner.result as ResultOf<S[number]>;
+}
+
+/**
+ * Run every coroutine concurrently; return the first successful result (the others are
+ * cancelled). If all fail, throws an `AggregateError` of their errors, in order.
+ *
+ * @example
+ * ```ts
+ * import { run, sleep, any } from "corun";
+ * const v = await run(function* () {
+ *   return yield* any([
+ *     function* () { yield* sleep(1); throw new Error("mirror 1 down"); },
+ *     function* () { yield* sleep(5); return "mirror 2"; },
+ *   ]);
+ * });
+ * console.log(v); // mirror 2
+ * ```
+ */
+export function* any<const S extends readonly CoSource<unknown>[]>(coroutines: S): Co<ResultOf<S[number]>> {
+  check(coroutines, "any");
+  const sup = yield* supervise("any", coroutines, (_i, ending) => ending === "done");
+  if (sup.decider >= 0) return sup.tasks[sup.decider]!.result as ResultOf<S[number]>;
+  throw new AggregateError(
+    sup.tasks.map((t) => t.error),
+    `any: all ${sup.tasks.length} coroutines failed`,
+  );
+}

@@ -1,0 +1,85 @@
+/**
+ * `group(body)`: a task group (trio's nursery). Children started with `g.spawn` run
+ * concurrently; the group waits for all of them; the first failure cancels the rest and
+ * the group throws a `GroupError`. Nothing outlives the group. Built on the Supervisor.
+ */
+import type { Task } from "../task.ts";
+import type { Co, CoSource, SpawnOptions } from "../types.ts";
+import { GroupError } from "./errors.ts";
+import { Supervisor } from "./supervisor.ts";
+
+/** The handle a group body gets: start children, read them. */
+export interface Group {
+  /** Start a child in this group (`yield* g.spawn(co)`). Throws once the group has ended. */
+  spawn<T>(co: CoSource<T>, options?: SpawnOptions): Co<Task<T>>;
+  /** The children, in spawn order. */
+  readonly tasks: readonly Task<unknown>[];
+  /** The children's results, in spawn order (`undefined` for one that did not finish). */
+  readonly results: unknown[];
+}
+
+/** Options for `group`. */
+export interface GroupOptions {
+  /** For messages, `ps()` and task names. Default `"group"`. */
+  name?: string;
+}
+
+class Handle implements Group {
+  readonly #sup: Supervisor;
+  constructor(sup: Supervisor) {
+    this.#sup = sup;
+  }
+  spawn<T>(co: CoSource<T>, options?: SpawnOptions): Co<Task<T>> {
+    return this.#sup.start(co, options?.name);
+  }
+  get tasks(): readonly Task<unknown>[] {
+    return this.#sup.tasks.slice(1);
+  }
+  get results(): unknown[] {
+    return this.#sup.tasks.slice(1).map((t) => t.result);
+  }
+}
+
+/**
+ * Run `body` as the first member of a new task group and wait until it and every child it
+ * (or any child) started with `g.spawn` has ended. Returns what `body` returned.
+ *
+ * If a member fails, every other one is cancelled (concurrently; their `finally` blocks run)
+ * and the group throws a `GroupError` naming the failed task(s). If the task running the
+ * group is cancelled, the members are cancelled and waited for before the `Cancelled`
+ * propagates. A member cancelled directly by someone else just ends; the group goes on.
+ * `body` runs in its own task, so `current()` inside it is not the caller.
+ *
+ * @example
+ * ```ts
+ * import { run, sleep, group } from "corun";
+ * const out = await run(function* () {
+ *   return yield* group(function* (g) {
+ *     yield* g.spawn(function* a() { yield* sleep(20); return "a"; });
+ *     yield* g.spawn(function* b() { yield* sleep(10); return "b"; });
+ *     return g;
+ *   });
+ * });
+ * console.log(out.results); // ["a", "b"]: spawn order
+ * ```
+ */
+export function* group<R>(body: (g: Group) => Co<R>, options?: GroupOptions): Co<R> {
+  if (typeof body !== "function") throw new TypeError(`group(body): body must be a generator function, got ${typeof body}`);
+  const name = options?.name ?? "group";
+  const sup = new Supervisor(name, (_i, ending) => ending === "failed");
+  const g = new Handle(sup);
+  const first = yield* sup.start(() => body(g), `${name} body`);
+  let cancelled: unknown = undefined;
+  let wasCancelled = false;
+  try {
+    yield* sup.wait();
+  } catch (error) {
+    wasCancelled = true; // only the owner's own Cancelled can land here
+    cancelled = error;
+  }
+  const late = yield* sup.shutdown();
+  if (wasCancelled) throw cancelled;
+  if (late !== undefined) throw late;
+  if (sup.failures.length > 0) throw new GroupError(name, sup.failures);
+  return first.result as R;
+}

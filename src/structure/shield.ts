@@ -1,0 +1,46 @@
+/**
+ * `shield(co)`: run work that cancellation must not interrupt. The caller's cancel is held
+ * back until the shielded work has ended, then re-raised. Built on spawn/join only: a
+ * Cancelled is delivered to a task once, so the caller can catch it, keep waiting, rethrow.
+ */
+import { join, spawn } from "../syscalls.ts";
+import type { Co, CoSource, SpawnOptions } from "../types.ts";
+
+/**
+ * Run `co` in a child task that a cancel of the caller does not reach. If the caller is
+ * cancelled meanwhile, `shield` waits for `co` to end and then throws that `Cancelled`
+ * (the result is dropped); otherwise it returns `co`'s result or throws its error.
+ * (When `run()` shuts down, every task is cancelled, shielded ones included.)
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, cancel, sleep, shield } from "corun";
+ * await run(function* () {
+ *   const t = yield* spawn(function* () {
+ *     yield* shield(function* commit() { yield* sleep(20); console.log("committed"); });
+ *   });
+ *   yield* sleep(5);
+ *   yield* cancel(t); // waits: prints "committed" first, then t ends cancelled
+ * });
+ * ```
+ */
+export function* shield<T>(co: CoSource<T>, options?: SpawnOptions): Co<T> {
+  const task = yield* spawn(co, { name: options?.name ?? ((typeof co === "function" && co.name) || "shielded") });
+  let deferred: unknown = undefined;
+  let cancelled = false;
+  for (;;) {
+    try {
+      const value = yield* join(task);
+      if (!cancelled) return value;
+      break;
+    } catch (error) {
+      if (task.ended) {
+        if (!cancelled) throw error;
+        break;
+      }
+      if (!cancelled) deferred = error; // our own Cancelled: remember it, keep waiting
+      cancelled = true;
+    }
+  }
+  throw deferred;
+}

@@ -1,0 +1,143 @@
+/**
+ * Internal engine of group/all/race/any/timeout: starts children in wrappers that report
+ * how each ended, lets the owner wait until a policy says "stop" (or all ended), then
+ * cancels the rest concurrently and waits for them. Built on spawn/join/cancel/suspend only.
+ */
+import { cancel, current, join, spawn, suspend } from "../syscalls.ts";
+import { Cancelled, UsageError } from "../errors.ts";
+import type { Syscall } from "../syscall.ts";
+import type { Task } from "../task.ts";
+import type { Co, CoSource, Waker } from "../types.ts";
+
+/** How a child ended. `cancelled`: by someone other than this supervisor. */
+export type Ending = "done" | "failed" | "cancelled";
+
+/** Decides, as each child ends, whether the owner should stop waiting now. */
+export type Policy = (index: number, ending: Ending) => boolean;
+
+/** @internal */
+export class Supervisor {
+  readonly label: string;
+  readonly tasks: Task<unknown>[] = [];
+  readonly endings: Ending[] = [];
+  /** Children that failed (not cancelled), in the order they failed. */
+  readonly failures: { task: Task<unknown>; error: unknown }[] = [];
+  /** The child whose ending made the policy stop, or -1. */
+  decider = -1;
+  #policy: Policy;
+  #live = 0;
+  #open = true;
+  #stopping = false;
+  #waker: Waker<unknown> | undefined = undefined;
+  readonly #waitD: Syscall<unknown>;
+
+  constructor(label: string, policy: Policy) {
+    this.label = label;
+    this.#policy = policy;
+    const setup = (w: Waker<unknown>) => {
+      this.#waker = w;
+      return () => (this.#waker = undefined);
+    };
+    Object.defineProperty(setup, "name", { value: "children" });
+    this.#waitD = suspend(setup, label);
+  }
+
+  /** Children not yet ended. */
+  get live(): number {
+    return this.#live;
+  }
+
+  /** Start `source` as child number `tasks.length`. */
+  *start<T>(source: CoSource<T>, name?: string): Co<Task<T>> {
+    if (!this.#open) throw new UsageError(yield* current(), `${this.label}.spawn`, `the ${this.label} has ended; it takes no new tasks`);
+    const index = this.tasks.length;
+    const taskName = name ?? ((typeof source === "function" && source.name) || `${this.label}[${index}]`);
+    // Primed: the wrapper is already inside its try, so a cancel that lands before the
+    // child's first step still reports the ending (a fresh generator would skip the catch).
+    const gen = wrap(this, index, source);
+    gen.next();
+    const task = (yield* spawn(gen, { name: taskName })) as Task<T>;
+    this.tasks.push(task as Task<unknown>);
+    this.endings.push("done");
+    this.#live++;
+    return task;
+  }
+
+  /** @internal called by a child's wrapper in its very last step. */
+  ended(index: number, ok: boolean, value: unknown): void {
+    this.#live--;
+    const task = this.tasks[index]!;
+    let ending: Ending = "done";
+    if (!ok) {
+      ending = value instanceof Cancelled && value.task === task ? "cancelled" : "failed";
+      if (ending === "failed") this.failures.push({ task, error: value });
+    }
+    this.endings[index] = ending;
+    if (!this.#stopping && this.decider < 0 && this.#policy(index, ending)) this.decider = index;
+    if (this.decider >= 0 || this.#live === 0) this.#waker?.resume(undefined);
+  }
+
+  /** Wait until the policy stops or every child has ended. Throws the owner's Cancelled. */
+  *wait(): Co<void> {
+    while (this.decider < 0 && this.#live > 0) yield this.#waitD;
+  }
+
+  /**
+   * Close, cancel every live child (all at once), wait until all have ended, and observe
+   * their outcomes. A Cancelled delivered to the owner meanwhile is held back and returned.
+   */
+  *shutdown(): Co<Cancelled | undefined> {
+    this.#open = false;
+    this.#stopping = true;
+    let deferred: Cancelled | undefined = undefined;
+    const live = this.tasks.filter((t) => !t.ended);
+    const reapers: Task<unknown>[] = [];
+    if (live.length > 1) {
+      for (const t of live) reapers.push(yield* spawn(reap(t), { name: `cancel ${t.name}` }));
+    }
+    const awaited = live.length > 1 ? reapers : live;
+    for (const t of awaited) {
+      for (;;) {
+        try {
+          if (live.length > 1) yield* join(t);
+          else yield* cancel(t);
+          break;
+        } catch (error) {
+          if (t.ended) break;
+          if (error instanceof Cancelled && deferred === undefined) deferred = error;
+          else if (!(error instanceof Cancelled)) throw error;
+        }
+      }
+    }
+    // Every child has ended: join each so its failure counts as seen (run() won't report it).
+    for (const t of this.tasks) {
+      try {
+        yield* join(t);
+      } catch {
+        // reported through failures
+      }
+    }
+    return deferred;
+  }
+}
+
+function* reap(t: Task<unknown>): Co<void> {
+  yield* cancel(t);
+}
+
+function* wrap<T>(sup: Supervisor, index: number, source: CoSource<T>): Co<T> {
+  let value: T;
+  try {
+    yield; // consumed by the priming next() in start()
+    const gen = typeof source === "function" ? source() : source;
+    if (gen === null || typeof gen !== "object" || typeof gen.next !== "function") {
+      throw new TypeError(`${sup.label}: child ${index} is not a generator; did you write function instead of function*?`);
+    }
+    value = yield* gen;
+  } catch (error) {
+    sup.ended(index, false, error);
+    throw error;
+  }
+  sup.ended(index, true, value);
+  return value;
+}

@@ -1,0 +1,77 @@
+/**
+ * `timeout(ms, co)` and `moveOnAfter(ms, co)`: run `co` as a child task racing a timer; on
+ * expiry the work is cancelled (its `finally` blocks run) before the caller resumes. Nested
+ * timeouts follow curio's rule: the outermost expired one wins. Built on the Supervisor.
+ */
+import { current, sleep } from "../syscalls.ts";
+import { describe } from "../syscall.ts";
+import type { Co, CoSource } from "../types.ts";
+import { TimeoutError } from "./errors.ts";
+import { Supervisor } from "./supervisor.ts";
+
+const EXPIRED: unique symbol = Symbol("expired");
+
+function* timer(ms: number): Co<typeof EXPIRED> {
+  yield* sleep(ms);
+  return EXPIRED;
+}
+
+function* limit<T>(op: string, ms: number, co: CoSource<T>): Co<{ value: T } | undefined> {
+  if (typeof ms !== "number" || !(ms >= 0)) throw new RangeError(`${op}(ms, co): ms must be a number >= 0, got ${describe(ms)}`);
+  const sup = new Supervisor(op, () => true);
+  let cancelled: unknown = undefined;
+  let wasCancelled = false;
+  try {
+    yield* sup.start(co);
+    if (ms !== Infinity) yield* sup.start(timer(ms), `${op} ${ms} ms`);
+    yield* sup.wait();
+  } catch (error) {
+    wasCancelled = true;
+    cancelled = error;
+  }
+  const late = yield* sup.shutdown();
+  // Cancelled from outside (an outer timeout that expired, say) wins over our own expiry.
+  if (wasCancelled) throw cancelled;
+  if (late !== undefined) throw late;
+  if (sup.decider === 1) return undefined;
+  const work = sup.tasks[0]!;
+  if (work.state !== "done") throw work.error;
+  return { value: work.result as T };
+}
+
+/**
+ * Run `co` (in a child task) for at most `ms` milliseconds. Returns its result; on expiry
+ * cancels it, waits for its cleanup, and throws `TimeoutError`. `ms` may be `Infinity`.
+ *
+ * @example
+ * ```ts
+ * import { run, sleep, timeout, TimeoutError } from "corun";
+ * await run(function* () {
+ *   console.log(yield* timeout(50, function* () { yield* sleep(10); return "in time"; })); // in time
+ *   try { yield* timeout(10, function* () { yield* sleep(50); }); } catch (e) { console.log(e instanceof TimeoutError); } // true
+ * });
+ * ```
+ */
+export function* timeout<T>(ms: number, co: CoSource<T>): Co<T> {
+  const out = yield* limit("timeout", ms, co);
+  if (out === undefined) throw new TimeoutError(ms, yield* current());
+  return out.value;
+}
+
+/**
+ * Like `timeout`, but on expiry returns `undefined` instead of throwing (trio's
+ * `move_on_after`). The work is cancelled and cleaned up first.
+ *
+ * @example
+ * ```ts
+ * import { run, sleep, moveOnAfter } from "corun";
+ * const r = await run(function* () {
+ *   return yield* moveOnAfter(10, function* () { yield* sleep(1000); return "late"; });
+ * });
+ * console.log(r); // undefined
+ * ```
+ */
+export function* moveOnAfter<T>(ms: number, co: CoSource<T>): Co<T | undefined> {
+  const out = yield* limit("moveOnAfter", ms, co);
+  return out?.value;
+}

@@ -1,0 +1,104 @@
+/**
+ * `Condition`: wait for a state change under a `Lock` (wait releases the lock, notify wakes
+ * waiters in FIFO order, the waiter re-takes the lock before returning, even when cancelled).
+ * Built on `suspend` and `Lock`; imports no kernel internals.
+ */
+import { suspend } from "../syscalls.ts";
+import type { Co, Waker } from "../types.ts";
+import { SyncUsageError } from "./errors.ts";
+import { Lock } from "./semaphore.ts";
+import { Waiter, WaitList } from "./wait-list.ts";
+
+/**
+ * A condition variable bound to a lock. Hold `cond.lock` to call `wait()`; `notify(n)` wakes
+ * up to `n` waiters (a notification handed to a task that is cancelled before it runs is
+ * passed on to the next waiter, never lost).
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, Condition } from "corun";
+ * await run(function* () {
+ *   const cond = new Condition();
+ *   const items: number[] = [];
+ *   yield* spawn(function* () {
+ *     yield* cond.lock.with(function* () { items.push(1); cond.notify(); });
+ *   });
+ *   yield* cond.lock.with(function* () {
+ *     yield* cond.waitFor(() => items.length > 0);
+ *     console.log(items); // [1]
+ *   });
+ * });
+ * ```
+ */
+export class Condition {
+  /** The lock guarding the state. */
+  readonly lock: Lock;
+  /** For messages and `ps()`. */
+  readonly name: string;
+  readonly #q = new WaitList<undefined>();
+
+  constructor(lock: Lock = new Lock(), name = "condition") {
+    this.lock = lock;
+    this.name = name;
+  }
+
+  /** Tasks waiting now. */
+  get waiting(): number {
+    return this.#q.size;
+  }
+
+  /** Release the lock, wait for a notification, re-take the lock. The caller must hold the lock. */
+  *wait(): Co<void> {
+    if (!this.lock.locked) throw new SyncUsageError(`wait on condition "${this.name}": its lock is not held`);
+    const me = new Waiter<undefined>(undefined);
+    this.lock.release();
+    try {
+      yield suspend((w: Waker<unknown>) => {
+        me.waker = w;
+        this.#q.push(me);
+        return () => me.leave();
+      }, "condition");
+    } catch (error) {
+      me.leave();
+      if (me.taken) this.notify(1);
+      throw error;
+    } finally {
+      // Re-take the lock before returning or propagating: the caller's finally expects to hold it.
+      yield* this.#reacquire();
+    }
+  }
+
+  /** Wait until `predicate()` is true (checked under the lock, before each wait). */
+  *waitFor(predicate: () => boolean): Co<void> {
+    while (!predicate()) yield* this.wait();
+  }
+
+  /** Wake up to `n` waiters, oldest first. */
+  notify(n = 1): void {
+    for (let w = this.#q.shift(); w !== undefined && n > 0; ) {
+      if (w.deliver(undefined)) n--;
+      if (n > 0) w = this.#q.shift();
+    }
+  }
+
+  /** Wake every waiter. */
+  notifyAll(): void {
+    this.notify(Infinity);
+  }
+
+  *#reacquire(): Co<void> {
+    // A cancel can arrive while re-taking the lock: finish taking it, then rethrow.
+    let deferred: unknown = undefined;
+    let cancelled = false;
+    for (;;) {
+      try {
+        yield* this.lock.acquire();
+        break;
+      } catch (error) {
+        if (!cancelled) deferred = error;
+        cancelled = true;
+      }
+    }
+    if (cancelled) throw deferred;
+  }
+}

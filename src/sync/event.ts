@@ -1,0 +1,64 @@
+/**
+ * `Event`: a flag tasks can wait for. `set()` wakes every waiter; `clear()` resets it.
+ * Built on `suspend`; imports no kernel internals.
+ */
+import { suspend } from "../syscalls.ts";
+import type { Syscall } from "../syscall.ts";
+import type { Co, Waker } from "../types.ts";
+import { Waiter, WaitList } from "./wait-list.ts";
+
+/**
+ * A one-bit broadcast: `wait()` returns at once if set, else waits for `set()`.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, sleep, Event } from "corun";
+ * await run(function* () {
+ *   const ready = new Event("ready");
+ *   yield* spawn(function* () { yield* sleep(10); ready.set(); });
+ *   yield* ready.wait(); // returns after 10 ms
+ * });
+ * ```
+ */
+export class Event {
+  /** For messages and `ps()`. */
+  readonly name: string;
+  #set = false;
+  readonly #q = new WaitList<undefined>();
+  readonly #d: Syscall<unknown>;
+
+  constructor(name = "event") {
+    this.name = name;
+    const setup = (w: Waker<unknown>) => {
+      const me = new Waiter<undefined>(undefined);
+      me.waker = w;
+      this.#q.push(me);
+      return () => me.leave();
+    };
+    Object.defineProperty(setup, "name", { value: `event "${name}"` });
+    this.#d = suspend(setup, "event");
+  }
+
+  /** True after `set()` until `clear()`. */
+  get isSet(): boolean {
+    return this.#set;
+  }
+
+  /** Set the flag and wake every waiting task (in arrival order). */
+  set(): void {
+    if (this.#set) return;
+    this.#set = true;
+    for (const w of this.#q.drain()) w.deliver(undefined);
+  }
+
+  /** Reset the flag: later `wait()` calls wait again. */
+  clear(): void {
+    this.#set = false;
+  }
+
+  /** Wait until the flag is set. */
+  *wait(): Co<void> {
+    if (this.#set) return;
+    yield this.#d;
+  }
+}

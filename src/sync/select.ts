@@ -1,0 +1,130 @@
+/**
+ * `select(cases)`: wait on several channels at once and take the first case that can
+ * proceed (checked in order, then whichever wakes first). One waker is shared by every
+ * case, so exactly one case fires. Built on `suspend`; imports only channel code.
+ */
+import { suspend } from "../syscalls.ts";
+import type { Co, Waker } from "../types.ts";
+import type { Channel } from "./channel.ts";
+import { Waiter } from "./wait-list.ts";
+
+/** A receive case: made by `recvFrom(ch)`. */
+export interface RecvCase<T> {
+  readonly kind: "recv";
+  readonly channel: Channel<T>;
+}
+/** A send case: made by `sendTo(ch, value)`. */
+export interface SendCase<T> {
+  readonly kind: "send";
+  readonly channel: Channel<T>;
+  readonly value: T;
+}
+/** One case of a `select`. */
+export type Case<T = unknown> = RecvCase<T> | SendCase<T>;
+
+/**
+ * What `select` returns: `index` of the case that fired (-1: none was ready and
+ * `{ wait: false }` was given); for a receive, `value`/`done` as from `recv()`;
+ * for a send, `value` is undefined and `done` false.
+ */
+export interface Selected<V = unknown> {
+  index: number;
+  value: V | undefined;
+  done: boolean;
+}
+
+type ValueOf<C> = C extends RecvCase<infer T> ? T : never;
+
+/**
+ * A receive case for `select`.
+ *
+ * @example
+ * ```ts
+ * import { channel, recvFrom } from "corun";
+ * const c = recvFrom(channel<number>(1)); // c.kind === "recv"
+ * ```
+ */
+export function recvFrom<T>(ch: Channel<T>): RecvCase<T> {
+  return { kind: "recv", channel: ch };
+}
+
+/**
+ * A send case for `select`.
+ *
+ * @example
+ * ```ts
+ * import { channel, sendTo } from "corun";
+ * const c = sendTo(channel<number>(1), 5); // c.kind === "send"
+ * ```
+ */
+export function sendTo<T>(ch: Channel<T>, value: T): SendCase<T> {
+  return { kind: "send", channel: ch, value };
+}
+
+/** Options for `select`. */
+export interface SelectOptions {
+  /** false: never wait; return `{ index: -1 }` if no case is ready now (Go's `default:`). */
+  wait?: boolean;
+}
+
+/**
+ * Wait until one of `cases` can proceed and perform it (only that one). Ready cases are
+ * taken in the order given. A send case on a closed channel throws `ChannelClosed`. If the
+ * task is cancelled while waiting, no case happened (a value received in the same instant is
+ * put back at the front of its channel).
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, sleep, channel, select, recvFrom } from "corun";
+ * await run(function* () {
+ *   const fast = channel<string>(), slow = channel<string>();
+ *   yield* spawn(function* () { yield* sleep(5); yield* fast.send("fast"); });
+ *   yield* spawn(function* () { yield* sleep(50); yield* slow.send("slow"); });
+ *   const r = yield* select([recvFrom(slow), recvFrom(fast)]);
+ *   console.log(r.index, r.value); // 1 fast
+ * });
+ * ```
+ */
+export function* select<C extends readonly Case<unknown>[]>(cases: C, options?: SelectOptions): Co<Selected<ValueOf<C[number]>>> {
+  if (!Array.isArray(cases) || cases.length === 0) throw new TypeError("select(cases): expected a non-empty array of recvFrom()/sendTo() cases");
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i] as Case<unknown>;
+    if (c.kind === "recv") {
+      const r = c.channel.tryRecv();
+      if (r !== undefined) return { index: i, value: r.value as ValueOf<C[number]>, done: r.done };
+    } else if (c.kind === "send") {
+      if (c.channel.trySend(c.value)) return { index: i, value: undefined, done: false };
+    } else throw new TypeError(`select: case ${i} is not a recvFrom()/sendTo() case`);
+  }
+  if (options?.wait === false) return { index: -1, value: undefined, done: false };
+
+  const waiters = cases.map((c: Case<unknown>, i) => new Waiter<unknown>(c.kind === "send" ? c.value : undefined, i));
+  const setup = (waker: Waker<unknown>) => {
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i] as Case<unknown>;
+      if (c.kind === "recv") c.channel.enqueueRecv(waiters[i] as Waiter<undefined>, waker);
+      else c.channel.enqueueSend(waiters[i]!, waker);
+    }
+    return leaveAll;
+  };
+  const leaveAll = () => {
+    for (const w of waiters) w.leave();
+  };
+  try {
+    return (yield suspend(setup, "select")) as Selected<ValueOf<C[number]>>;
+  } catch (error) {
+    // Cancelled after a receive case was served: hand that value back.
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i] as Case<unknown>;
+      const w = waiters[i]!;
+      if (c.kind === "recv" && w.taken) {
+        const r = w.delivered as Selected;
+        w.delivered = r.done ? undefined : { value: r.value, done: false };
+        c.channel.restore(w as Waiter<undefined>);
+      }
+    }
+    throw error;
+  } finally {
+    leaveAll();
+  }
+}

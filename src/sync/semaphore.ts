@@ -1,0 +1,131 @@
+/**
+ * `Semaphore`: a FIFO-fair counting semaphore; `Lock` is one with a single permit. Permits
+ * are handed directly to the oldest waiter, so no newcomer can overtake. Cancellation-safe.
+ * Built on `suspend`; imports no kernel internals.
+ */
+import { suspend } from "../syscalls.ts";
+import type { Syscall } from "../syscall.ts";
+import type { Co, CoSource, Waker } from "../types.ts";
+import { SyncUsageError } from "./errors.ts";
+import { Waiter, WaitList } from "./wait-list.ts";
+
+/**
+ * A counting semaphore with `permits` permits. `acquire` waits while none is free; waiters
+ * are served in arrival order. A task cancelled while waiting leaves the queue; one that was
+ * handed a permit in the same instant gives it back.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, sleep, Semaphore } from "corun";
+ * await run(function* () {
+ *   const pool = new Semaphore(2, "pool");
+ *   for (let i = 0; i < 5; i++) yield* spawn(function* () {
+ *     yield* pool.with(function* () { yield* sleep(10); }); // at most 2 at a time
+ *   });
+ * });
+ * ```
+ */
+export class Semaphore {
+  /** For messages and `ps()`. */
+  readonly name: string;
+  readonly #max: number;
+  #free: number;
+  readonly #q = new WaitList<undefined>();
+  #stage: Waiter<undefined> | undefined = undefined;
+  readonly #d: Syscall<unknown>;
+
+  constructor(permits: number, name = "semaphore", op = "acquire") {
+    if (!Number.isInteger(permits) || permits < 1) throw new RangeError(`new Semaphore(permits): permits must be an integer >= 1, got ${String(permits)}`);
+    this.name = name;
+    this.#max = permits;
+    this.#free = permits;
+    const setup = (w: Waker<unknown>) => {
+      const me = this.#stage!;
+      this.#stage = undefined;
+      me.waker = w;
+      this.#q.push(me);
+      return () => me.leave();
+    };
+    Object.defineProperty(setup, "name", { value: `${this.constructor.name.toLowerCase()} "${name}"` });
+    this.#d = suspend(setup, op);
+  }
+
+  /** Permits free now. */
+  get available(): number {
+    return this.#free;
+  }
+
+  /** Tasks waiting now. */
+  get waiting(): number {
+    return this.#q.size;
+  }
+
+  /** Take a permit, waiting (FIFO) if none is free. */
+  *acquire(): Co<void> {
+    if (this.tryAcquire()) return;
+    const w = new Waiter<undefined>(undefined);
+    this.#stage = w;
+    try {
+      yield this.#d;
+    } catch (error) {
+      w.leave();
+      if (w.taken) this.release(); // handed a permit, then cancelled: pass it on
+      throw error;
+    }
+  }
+
+  /** Take a permit if one is free and nobody is queued. */
+  tryAcquire(): boolean {
+    if (this.#free > 0 && this.#q.size === 0) {
+      this.#free--;
+      return true;
+    }
+    return false;
+  }
+
+  /** Give a permit back: it goes straight to the oldest waiter, if any. */
+  release(): void {
+    for (let w = this.#q.shift(); w !== undefined; w = this.#q.shift()) {
+      if (w.deliver(undefined)) return;
+    }
+    if (this.#free >= this.#max) throw new SyncUsageError(`release of ${this.constructor.name.toLowerCase()} "${this.name}": no permit is held`);
+    this.#free++;
+  }
+
+  /** Run `body` holding a permit; the permit is released however `body` ends. */
+  *with<T>(body: CoSource<T>): Co<T> {
+    yield* this.acquire();
+    try {
+      return yield* (typeof body === "function" ? body() : body);
+    } finally {
+      this.release();
+    }
+  }
+}
+
+/**
+ * A FIFO-fair mutual-exclusion lock: a semaphore with one permit. `release` hands the lock
+ * straight to the oldest waiter.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, Lock } from "corun";
+ * await run(function* () {
+ *   const lock = new Lock("account");
+ *   let balance = 0;
+ *   for (let i = 0; i < 3; i++) yield* spawn(function* () {
+ *     yield* lock.with(function* () { const b = balance; yield; balance = b + 1; });
+ *   });
+ * });
+ * ```
+ */
+export class Lock extends Semaphore {
+  constructor(name = "lock") {
+    super(1, name, "lock");
+  }
+
+  /** True while some task holds it. */
+  get locked(): boolean {
+    return this.available === 0;
+  }
+}
