@@ -48,7 +48,7 @@ export function immediate(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): 
 function spawn(k: Kernel, parent: Task<unknown>, source: CoSource<unknown>, options: SpawnOptions | undefined): unknown {
   const made = startable(source, "spawn", parent);
   if (made instanceof Thrown) return made;
-  return k.newTask(made, options?.name ?? nameOf(source, k), parent);
+  return k.newTask(made, options?.name, source, parent);
 }
 
 /** Turn a coroutine source into a generator, or a Thrown naming what was wrong. */
@@ -69,11 +69,6 @@ export function startable(source: CoSource<unknown>, op: string, by: Task<unknow
   return gen as Co<unknown>;
 }
 
-let anon = 0;
-function nameOf(source: CoSource<unknown>, _k: Kernel): string {
-  if (typeof source === "function" && source.name) return source.name;
-  return `task-${++anon}`;
-}
 
 function join(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   const target = d.a as Task<unknown>;

@@ -86,8 +86,8 @@ export class Kernel implements CompletionSink {
   }
 
   /** Create a task and queue its first step for a later tick. */
-  newTask<T>(gen: Co<T>, name: string, parent: Task<unknown> | undefined): Task<T> {
-    const task = new Task<T>(nextTaskId++, name, gen, this, parent, this.now);
+  newTask<T>(gen: Co<T>, name: string | undefined, nameFrom: unknown, parent: Task<unknown> | undefined): Task<T> {
+    const task = new Task<T>(nextTaskId++, name, nameFrom, gen, this, parent, this.now);
     this.spawned++;
     const head = this.aliveHead;
     if (head !== undefined) {

@@ -41,8 +41,10 @@ export interface TaskOwner {
 export class Task<T = unknown> {
   /** Unique within the process. */
   readonly id: number;
-  /** For messages and `ps()`. */
-  readonly name: string;
+  /** @internal the given name, or undefined until `name` is first read. */
+  _name: string | undefined;
+  /** @internal what the name is derived from when none was given (the coroutine function). */
+  _nameFrom: unknown;
   /** The task that spawned this one (undefined for a scheduler's main task). */
   readonly parent: Task<unknown> | undefined;
   /** Where this task is in its life. */
@@ -87,9 +89,10 @@ export class Task<T = unknown> {
   /** @internal */ nextAlive: Task<unknown> | undefined;
   /** @internal */ promiseCache: Promise<T> | undefined;
 
-  constructor(id: number, name: string, gen: Co<T>, owner: TaskOwner, parent: Task<unknown> | undefined, now: number) {
+  constructor(id: number, name: string | undefined, nameFrom: unknown, gen: Co<T>, owner: TaskOwner, parent: Task<unknown> | undefined, now: number) {
     this.id = id;
-    this.name = name;
+    this._name = name;
+    this._nameFrom = nameFrom;
     this.parent = parent;
     this.state = "ready";
     this.result = undefined;
@@ -112,6 +115,21 @@ export class Task<T = unknown> {
     this.prevAlive = undefined;
     this.nextAlive = undefined;
     this.promiseCache = undefined;
+  }
+
+  /**
+   * For messages and `ps()`: the `name` given to `spawn`, else the coroutine function's name,
+   * else `task-<id>`. (Worked out on first use: reading a fresh function's name is not free.)
+   */
+  get name(): string {
+    let n = this._name;
+    if (n === undefined) {
+      const from = this._nameFrom;
+      n = (typeof from === "function" && from.name) || `task-${this.id}`;
+      this._name = n;
+      this._nameFrom = undefined;
+    }
+    return n;
   }
 
   /** True once the task has ended (done, failed or cancelled). */
