@@ -1,6 +1,7 @@
 /**
  * The README is the user's manual: every ```ts block in it is run here, as its own program
- * importing "corun" by name, so the examples cannot rot. ```typescript blocks are shown only.
+ * importing "corun" by name, and typechecked, so the examples cannot rot. ```typescript blocks
+ * are shown only.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -12,6 +13,8 @@ const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]
 // Inside the package, so `import "corun"` resolves to this checkout (package self-reference).
 const dir = join(root, ".readme-examples");
 mkdirSync(dir, { recursive: true });
+blocks.forEach((code, i) => writeFileSync(join(dir, `example-${i + 1}.ts`), code));
+writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ extends: "../tsconfig.json", include: ["./*.ts"] }));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("README examples", () => {
@@ -19,11 +22,18 @@ describe("README examples", () => {
     expect(blocks.length).toBeGreaterThanOrEqual(10);
   });
 
+  test("they typecheck under the project's strict tsconfig", async () => {
+    const tsc = join(root, "node_modules", ".bin", "tsc");
+    const proc = Bun.spawn([tsc, "--noEmit", "-p", join(dir, "tsconfig.json")], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    const [exit, out] = await Promise.all([proc.exited, new Response(proc.stdout).text()]);
+    if (exit !== 0) console.error(out);
+    expect(exit).toBe(0);
+  }, 60_000);
+
   blocks.forEach((code, i) => {
     const title = code.split("\n").find((l) => l.trim() && !l.startsWith("import"))?.trim().slice(0, 60) ?? "";
     test(`example ${i + 1}: ${title}`, async () => {
       const file = join(dir, `example-${i + 1}.ts`);
-      writeFileSync(file, code);
       const proc = Bun.spawn([process.execPath, file], { cwd: root, stdout: "pipe", stderr: "pipe" });
       const killer = setTimeout(() => proc.kill(), 20_000);
       const [exit, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
