@@ -1,0 +1,102 @@
+import { describe, expect, test } from "bun:test";
+import { cancel, Condition, Event, join, Lock, sleep, spawn, SyncUsageError } from "../../src/index.ts";
+import { virtual } from "../helpers.ts";
+
+describe("Event", () => {
+  test("set wakes every waiter; wait returns at once when set; clear resets", async () => {
+    const { result, reactor } = await virtual(function* () {
+      const ev = new Event("ready");
+      const woke: number[] = [];
+      const ts = [];
+      for (let i = 0; i < 3; i++) ts.push(yield* spawn(function* () { yield* ev.wait(); woke.push(i); }));
+      yield* sleep(10);
+      expect(woke).toEqual([]);
+      ev.set();
+      for (const t of ts) yield* join(t);
+      yield* ev.wait(); // set: no wait
+      ev.clear();
+      expect(ev.isSet).toBe(false);
+      return woke;
+    });
+    expect(result).toEqual([0, 1, 2]);
+    expect(reactor.now()).toBe(10);
+  });
+
+  test("a cancelled waiter leaves", async () => {
+    await virtual(function* () {
+      const ev = new Event();
+      const t = yield* spawn(() => ev.wait());
+      yield* sleep(1);
+      yield* cancel(t);
+      expect(t.state).toBe("cancelled");
+      ev.set();
+    });
+  });
+});
+
+describe("Condition", () => {
+  test("producer/consumer with waitFor and notify", async () => {
+    const { result } = await virtual(function* () {
+      const cond = new Condition(new Lock(), "items");
+      const items: number[] = [];
+      const got: number[] = [];
+      const consumer = yield* spawn(function* () {
+        for (let i = 0; i < 3; i++) {
+          yield* cond.lock.with(function* () {
+            yield* cond.waitFor(() => items.length > 0);
+            got.push(items.shift()!);
+          });
+        }
+      });
+      for (let i = 0; i < 3; i++) {
+        yield* sleep(5);
+        yield* cond.lock.with(function* () { items.push(i); cond.notify(); });
+      }
+      yield* join(consumer);
+      return got;
+    });
+    expect(result).toEqual([0, 1, 2]);
+  });
+
+  test("wait without the lock is a SyncUsageError", async () => {
+    let err: unknown;
+    await virtual(function* () {
+      try { yield* new Condition().wait(); } catch (e) { err = e; }
+    });
+    expect(err).toBeInstanceOf(SyncUsageError);
+  });
+
+  test("cancelled while waiting: re-takes the lock before its finally, and releases it", async () => {
+    const { result } = await virtual(function* () {
+      const cond = new Condition();
+      let heldInFinally = false;
+      const t = yield* spawn(function* () {
+        yield* cond.lock.acquire();
+        try { yield* cond.wait(); } finally { heldInFinally = cond.lock.locked; cond.lock.release(); }
+      });
+      yield* sleep(1);
+      expect(cond.lock.locked).toBe(false); // released while waiting
+      yield* cancel(t);
+      return [t.state, heldInFinally, cond.lock.locked, cond.waiting];
+    });
+    expect(result).toEqual(["cancelled", true, false, 0]);
+  });
+
+  test("notifyAll wakes all; notify(1) wakes the oldest", async () => {
+    const { result } = await virtual(function* () {
+      const cond = new Condition();
+      const woke: string[] = [];
+      for (const n of ["a", "b", "c"]) {
+        yield* spawn(() => cond.lock.with(function* () { yield* cond.wait(); woke.push(n); }));
+        yield* sleep(1);
+      }
+      cond.notify();
+      yield* sleep(1);
+      expect(woke).toEqual(["a"]);
+      cond.notifyAll();
+      yield* sleep(1);
+      return woke;
+    });
+    expect(result).toEqual(["a", "b", "c"]);
+  });
+});

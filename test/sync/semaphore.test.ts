@@ -1,0 +1,125 @@
+import { describe, expect, test } from "bun:test";
+import { cancel, join, Lock, Semaphore, sleep, spawn, SyncUsageError } from "../../src/index.ts";
+import { virtual } from "../helpers.ts";
+
+describe("Lock", () => {
+  test("mutual exclusion and FIFO hand-off", async () => {
+    const { result } = await virtual(function* () {
+      const lock = new Lock("l");
+      const order: string[] = [];
+      let inside = 0, maxInside = 0;
+      const ts = [];
+      for (const name of ["a", "b", "c", "d"]) {
+        ts.push(yield* spawn(function* () {
+          yield* lock.with(function* () {
+            inside++;
+            maxInside = Math.max(maxInside, inside);
+            order.push(name);
+            yield* sleep(5);
+            inside--;
+          });
+        }));
+        yield* sleep(1); // arrival order a, b, c, d
+      }
+      for (const t of ts) yield* join(t);
+      return { order, maxInside, locked: lock.locked };
+    });
+    expect(result).toEqual({ order: ["a", "b", "c", "d"], maxInside: 1, locked: false });
+  });
+
+  test("a newcomer cannot overtake queued waiters", async () => {
+    const { result } = await virtual(function* () {
+      const lock = new Lock();
+      const order: string[] = [];
+      yield* lock.acquire();
+      yield* spawn(function* () { yield* lock.acquire(); order.push("waiter"); lock.release(); });
+      yield* sleep(1);
+      lock.release(); // handed straight to "waiter"
+      expect(lock.tryAcquire()).toBe(false);
+      yield* lock.acquire();
+      order.push("newcomer");
+      lock.release();
+      return order;
+    });
+    expect(result).toEqual(["waiter", "newcomer"]);
+  });
+
+  test("a waiter cancelled while queued leaves; the lock goes to the next", async () => {
+    const { result } = await virtual(function* () {
+      const lock = new Lock();
+      yield* lock.acquire();
+      const victim = yield* spawn(() => lock.acquire());
+      const next = yield* spawn(function* () { yield* lock.acquire(); return "got it"; });
+      yield* sleep(1);
+      expect(lock.waiting).toBe(2);
+      yield* cancel(victim);
+      expect(lock.waiting).toBe(1);
+      lock.release();
+      return yield* join(next);
+    });
+    expect(result).toBe("got it");
+  });
+
+  test("a waiter handed the lock and cancelled at once does not keep it", async () => {
+    const { result } = await virtual(function* () {
+      const lock = new Lock();
+      yield* lock.acquire();
+      const victim = yield* spawn(function* () {
+        yield* lock.acquire();
+        try { yield* sleep(1000); } finally { lock.release(); }
+      });
+      yield* sleep(1);
+      lock.release(); // hand-off to the victim...
+      yield* cancel(victim); // ...cancelled before it ran
+      return lock.locked;
+    });
+    expect(result).toBe(false);
+  });
+
+  test("release of an unheld lock is a SyncUsageError", () => {
+    expect(() => new Lock("db").release()).toThrow(SyncUsageError);
+  });
+
+  test("with() releases when the body throws", async () => {
+    const { result } = await virtual(function* () {
+      const lock = new Lock();
+      try { yield* lock.with(function* () { throw new Error("x"); }); } catch {}
+      return lock.locked;
+    });
+    expect(result).toBe(false);
+  });
+});
+
+describe("Semaphore", () => {
+  test("at most n holders", async () => {
+    const { result } = await virtual(function* () {
+      const sem = new Semaphore(2, "pool");
+      let inside = 0, max = 0;
+      const ts = [];
+      for (let i = 0; i < 6; i++) ts.push(yield* spawn(() => sem.with(function* () {
+        inside++; max = Math.max(max, inside); yield* sleep(3); inside--;
+      })));
+      for (const t of ts) yield* join(t);
+      return [max, sem.available];
+    });
+    expect(result).toEqual([2, 2]);
+  });
+
+  test("cancelled waiter does not consume a permit", async () => {
+    const { result } = await virtual(function* () {
+      const sem = new Semaphore(1);
+      yield* sem.acquire();
+      const v = yield* spawn(() => sem.acquire());
+      yield* sleep(1);
+      yield* cancel(v);
+      sem.release();
+      return sem.available;
+    });
+    expect(result).toBe(1);
+  });
+
+  test("bad permits, over-release", () => {
+    expect(() => new Semaphore(0)).toThrow(RangeError);
+    expect(() => new Semaphore(2).release()).toThrow(SyncUsageError);
+  });
+});
