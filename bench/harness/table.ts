@@ -12,7 +12,7 @@ export interface Primary {
 }
 
 /** Metrics not worth a column of their own (sizes the variant already names). */
-const QUIET = new Set(["n", "tasks", "sleep_ms", "worker_cap"]);
+const QUIET = new Set(["n", "tasks", "sleep_ms", "worker_cap", "files", "bytes", "rounds"]);
 
 /**
  * A number in a short, readable form: 3 significant digits, thousands grouped.
