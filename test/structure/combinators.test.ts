@@ -1,0 +1,84 @@
+import { describe, expect, test } from "bun:test";
+import { all, any, race, sleep, spawn, cancel, type Co } from "../../src/index.ts";
+import { virtual, virtualError } from "../helpers.ts";
+
+function* after<T>(ms: number, v: T, log?: string[]): Co<T> {
+  try {
+    yield* sleep(ms);
+    return v;
+  } finally {
+    log?.push(`end ${String(v)}`);
+  }
+}
+
+describe("all", () => {
+  test("results in order", async () => {
+    const { result, reactor } = await virtual(() => all([after(20, 1), after(10, "two"), after(0, true)]));
+    expect(result).toEqual([1, "two", true]);
+    expect(reactor.now()).toBe(20);
+  });
+
+  test("first failure cancels the rest and is thrown as is", async () => {
+    const log: string[] = [];
+    const { error, scheduler } = await virtualError(function* () {
+      yield* all([after(100, "a", log), function* () { yield* sleep(5); throw new Error("bad"); }, after(200, "c", log)]);
+    });
+    expect((error as Error).message).toBe("bad");
+    expect(log.sort()).toEqual(["end a", "end c"]);
+    expect(scheduler.stats().tasksAlive).toBe(0);
+  });
+
+  test("empty list", async () => {
+    const { result } = await virtual(() => all([]));
+    expect(result).toEqual([]);
+  });
+});
+
+describe("race", () => {
+  test("first to end wins; losers cancelled with their finally run", async () => {
+    const log: string[] = [];
+    const { result, reactor, scheduler } = await virtual(() => race([after(50, "slow", log), after(5, "fast", log)]));
+    expect(result).toBe("fast");
+    expect(log).toEqual(["end fast", "end slow"]);
+    expect(reactor.now()).toBe(5);
+    expect(scheduler.stats().sleepers).toBe(0);
+  });
+
+  test("a failure can win", async () => {
+    const { error } = await virtualError(() => race([after(50, "slow"), function* () { yield* sleep(1); throw new Error("lost"); }]));
+    expect((error as Error).message).toBe("lost");
+  });
+
+  test("empty race is a RangeError", async () => {
+    const { error } = await virtualError(() => race([]));
+    expect(error).toBeInstanceOf(RangeError);
+  });
+
+  test("cancelling the racer cancels every contestant", async () => {
+    const log: string[] = [];
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(() => race([after(100, "a", log), after(200, "b", log)]));
+      yield* sleep(10);
+      yield* cancel(t);
+      return t.state;
+    });
+    expect(result).toBe("cancelled");
+    expect(log.sort()).toEqual(["end a", "end b"]);
+  });
+});
+
+describe("any", () => {
+  test("first success wins", async () => {
+    const { result } = await virtual(() => any([function* () { yield* sleep(1); throw new Error("down"); }, after(5, "up"), after(50, "late")]));
+    expect(result).toBe("up");
+  });
+
+  test("all failed: AggregateError in order", async () => {
+    const { error } = await virtualError(() => any([
+      function* () { yield* sleep(5); throw new Error("one"); },
+      function* () { yield* sleep(1); throw new Error("two"); },
+    ]));
+    expect(error).toBeInstanceOf(AggregateError);
+    expect((error as AggregateError).errors.map((e) => (e as Error).message)).toEqual(["one", "two"]);
+  });
+});

@@ -1,0 +1,164 @@
+import { describe, expect, test } from "bun:test";
+import { cancel, Cancelled, current, group, GroupError, join, Scheduler, sleep, spawn, type Group, type Task } from "../../src/index.ts";
+import { FakeReactor } from "../../src/testing.ts";
+import { virtual, virtualError } from "../helpers.ts";
+
+describe("group", () => {
+  test("waits for every child; results in spawn order; returns the body's value", async () => {
+    const { result, reactor } = await virtual(function* () {
+      let g!: Group;
+      const v = yield* group(function* (gg) {
+        g = gg;
+        yield* gg.spawn(function* a() { yield* sleep(20); return "a"; });
+        yield* gg.spawn(function* b() { yield* sleep(10); return "b"; });
+        return "body";
+      });
+      return [v, g.results, g.tasks.map((t) => t.name)];
+    });
+    expect(result).toEqual(["body", ["a", "b"], ["a", "b"]]);
+    expect(reactor.now()).toBe(20);
+  });
+
+  test("one failure cancels the others (finally runs) and throws a GroupError naming the child", async () => {
+    const log: string[] = [];
+    const { result, scheduler } = await virtual(function* () {
+      try {
+        yield* group(function* (g) {
+          yield* g.spawn(function* slow() {
+            try { yield* sleep(1000); } finally { yield* sleep(1); log.push("slow cleaned"); }
+          });
+          yield* g.spawn(function* worker() { yield* sleep(5); throw new Error("boom"); });
+          yield* sleep(10_000); // the body is interrupted too
+          log.push("body went on");
+        });
+      } catch (e) {
+        return e;
+      }
+    });
+    expect(result).toBeInstanceOf(GroupError);
+    const e = result as GroupError;
+    expect(e.message).toMatch(/^group "group": task "worker" \(#\d+\) failed: boom$/);
+    expect((e.cause as Error).message).toBe("boom");
+    expect(e.errors.length).toBe(1);
+    expect(log).toEqual(["slow cleaned"]);
+    expect(scheduler.stats().tasksAlive).toBe(0);
+  });
+
+  test("a failing body fails the group too", async () => {
+    const { error } = await virtualError(function* () {
+      yield* group(function* (g) {
+        yield* g.spawn(function* () { yield* sleep(100); });
+        throw new Error("body broke");
+      }, { name: "jobs" });
+    });
+    expect((error as Error).message).toMatch(/^group "jobs": task "jobs body"/);
+  });
+
+  test("several failures are all reported", async () => {
+    const { error } = await virtualError(function* () {
+      yield* group(function* (g) {
+        yield* g.spawn(function* a() { yield* sleep(1); throw new Error("a"); });
+        yield* g.spawn(function* b() { try { yield* sleep(100); } finally { throw new Error("b in finally"); } });
+      });
+    });
+    const e = error as GroupError;
+    expect(e.errors.map((x) => (x as Error).message)).toEqual(["a", "b in finally"]);
+    expect(e.message).toContain("(and 1 more)");
+  });
+
+  test("cancelling the group's task cancels and awaits all children before Cancelled propagates", async () => {
+    const log: string[] = [];
+    const { result, scheduler } = await virtual(function* () {
+      const t = yield* spawn(function* owner() {
+        yield* group(function* (g) {
+          for (const n of ["x", "y"]) {
+            yield* g.spawn(function* () {
+              try { yield* sleep(1000); } finally { yield* sleep(3); log.push(n); }
+            });
+          }
+        });
+      });
+      yield* sleep(5);
+      yield* cancel(t);
+      log.push("cancel returned");
+      return t.state;
+    });
+    expect(result).toBe("cancelled");
+    expect(log).toEqual(["x", "y", "cancel returned"]);
+    expect(scheduler.stats().tasksAlive).toBe(0);
+  });
+
+  test("children may spawn more children into the group", async () => {
+    const { result } = await virtual(function* () {
+      const v = yield* group(function* (g) {
+        yield* g.spawn(function* () {
+          yield* sleep(1);
+          yield* g.spawn(function* () { yield* sleep(5); return "grandchild"; });
+        });
+        return g;
+      });
+      return v.results;
+    });
+    expect(result).toEqual([undefined, "grandchild"]);
+  });
+
+  test("a child cancelled directly just ends; the group goes on", async () => {
+    const { result } = await virtual(function* () {
+      return yield* group(function* (g) {
+        const bg = yield* g.spawn(function* () { yield* sleep(10_000); });
+        yield* g.spawn(function* () { yield* sleep(5); return 1; });
+        yield* sleep(1);
+        yield* cancel(bg);
+        return bg.state;
+      });
+    });
+    expect(result).toBe("cancelled");
+  });
+
+  test("a child cancelled before its first step still counts as ended", async () => {
+    const { result } = await virtual(function* () {
+      return yield* group(function* (g) {
+        const t = yield* g.spawn(function* () { yield* sleep(1); });
+        yield* cancel(t); // t never ran
+        return "ok";
+      });
+    });
+    expect(result).toBe("ok");
+  });
+
+  test("spawning into an ended group is an error", async () => {
+    let leaked!: Group;
+    const { error } = await virtualError(function* () {
+      yield* group(function* (g) { leaked = g; });
+      yield* leaked.spawn(function* () {});
+    });
+    expect((error as Error).message).toContain("has ended");
+  });
+
+  test("failures of children are not reported again by run()", async () => {
+    const { result } = await virtual(function* () {
+      try {
+        yield* group(function* (g) { yield* g.spawn(function* () { throw new Error("x"); }); });
+      } catch (e) {
+        return (e as GroupError).errors.length;
+      }
+    });
+    expect(result).toBe(1);
+  });
+
+  test("ps() shows the owner waiting on the group", async () => {
+    const s = new Scheduler({ reactor: new FakeReactor() });
+    let lines: { name: string; waitingOn: string }[] = [];
+    await s.run(function* () {
+      yield* spawn(function* owner() {
+        yield* group(function* (g) {
+          yield* g.spawn(function* child() { yield* sleep(100); });
+        }, { name: "crew" });
+      });
+      yield* sleep(1);
+      lines = s.ps().map((t) => ({ name: t.name, waitingOn: t.waitingOn }));
+    });
+    expect(lines).toContainEqual({ name: "owner", waitingOn: "crew(function children)" });
+    expect(lines).toContainEqual({ name: "child", waitingOn: "sleep(100)" });
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, test } from "bun:test";
+import { Cancelled, cancel, join, shield, sleep, spawn } from "../../src/index.ts";
+import { virtual } from "../helpers.ts";
+
+describe("shield", () => {
+  test("the caller's cancel waits for the shielded work, then lands", async () => {
+    const log: string[] = [];
+    const { result, reactor } = await virtual(function* () {
+      const t = yield* spawn(function* () {
+        yield* shield(function* commit() { yield* sleep(20); log.push("committed"); });
+        log.push("after shield (must not run)");
+      });
+      yield* sleep(5);
+      yield* cancel(t);
+      log.push("cancel returned");
+      let e: unknown;
+      try { yield* join(t); } catch (x) { e = x; }
+      return e;
+    });
+    expect(log).toEqual(["committed", "cancel returned"]);
+    expect(result).toBeInstanceOf(Cancelled);
+    expect(reactor.now()).toBe(20);
+  });
+
+  test("no cancel: result or error passes through", async () => {
+    const { result } = await virtual(function* () {
+      const v = yield* shield(function* () { yield* sleep(1); return 5; });
+      let msg = "";
+      try { yield* shield(function* () { throw new Error("inner"); }); } catch (e) { msg = (e as Error).message; }
+      return [v, msg];
+    });
+    expect(result).toEqual([5, "inner"]);
+  });
+});

@@ -1,0 +1,111 @@
+import { describe, expect, test } from "bun:test";
+import { Cancelled, cancel, moveOnAfter, sleep, spawn, timeout, TimeoutError } from "../../src/index.ts";
+import { Scheduler, type Co } from "../../src/index.ts";
+import { FakeReactor } from "../../src/testing.ts";
+import { virtualError } from "../helpers.ts";
+
+/** Run `main(scheduler)` in virtual time, so the body can read the scheduler's stats. */
+async function virtual<T>(main: (s: Scheduler) => Co<T>) {
+  const reactor = new FakeReactor();
+  const scheduler = new Scheduler({ reactor });
+  const result = await scheduler.run(() => main(scheduler));
+  return { result, scheduler, reactor };
+}
+
+describe("timeout", () => {
+  test("returns the result in time; leaves no timer armed", async () => {
+    const { result, scheduler, reactor } = await virtual(function* (scheduler) {
+      const v = yield* timeout(50, function* () { yield* sleep(10); return "ok"; });
+      expect(scheduler.stats().sleepers).toBe(0);
+      return v;
+    });
+    expect(result).toBe("ok");
+    expect(reactor.now()).toBe(10);
+  });
+
+  test("expiry cancels the work (its finally runs first) and throws TimeoutError", async () => {
+    const log: string[] = [];
+    const { error, reactor } = await virtualError(function* () {
+      yield* timeout(10, function* work() {
+        try { yield* sleep(1000); } finally { yield* sleep(2); log.push("cleaned"); }
+      });
+    });
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).message).toMatch(/^task "main" \(#\d+\) timed out after 10 ms$/);
+    expect(log).toEqual(["cleaned"]);
+    expect(reactor.now()).toBe(12);
+  });
+
+  test("the work's own error passes through", async () => {
+    const { error } = await virtualError(() => timeout(10, function* () { throw new Error("own"); }));
+    expect((error as Error).message).toBe("own");
+  });
+
+  test("moveOnAfter returns undefined on expiry", async () => {
+    const { result } = await virtual(function* () {
+      const a = yield* moveOnAfter(10, function* () { yield* sleep(100); return "late"; });
+      const b = yield* moveOnAfter(10, function* () { yield* sleep(1); return "early"; });
+      return [a, b];
+    });
+    expect(result).toEqual([undefined, "early"]);
+  });
+
+  test("nested: inner expires first → inner TimeoutError, outer unaffected", async () => {
+    const { result } = await virtual(function* () {
+      return yield* timeout(100, function* () {
+        try {
+          yield* timeout(10, function* () { yield* sleep(1000); });
+        } catch (e) {
+          return e instanceof TimeoutError ? `inner ${(e as TimeoutError).ms}` : "other";
+        }
+      });
+    });
+    expect(result).toBe("inner 10");
+  });
+
+  test("nested: outer expires first → inner sees Cancelled (not a timeout), outer throws TimeoutError", async () => {
+    let inner: unknown;
+    const { error } = await virtualError(function* () {
+      yield* timeout(10, function* () {
+        try {
+          yield* timeout(100, function* () { yield* sleep(1000); });
+        } catch (e) {
+          inner = e;
+          throw e;
+        }
+      });
+    });
+    expect(inner).toBeInstanceOf(Cancelled);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).ms).toBe(10);
+  });
+
+  test("nested: both expire at the same instant → the outer one wins", async () => {
+    const { error } = await virtualError(function* () {
+      yield* timeout(10, function* () {
+        yield* timeout(10, function* () { yield* sleep(1000); });
+      });
+    });
+    expect(error).toBeInstanceOf(TimeoutError);
+    // Which one? The outer was started first, by main.
+    expect((error as TimeoutError).task.name).toBe("main");
+  });
+
+  test("cancelling the caller cancels the work and the timer", async () => {
+    const log: string[] = [];
+    const { result } = await virtual(function* (scheduler) {
+      const t = yield* spawn(() => timeout(100, function* () { try { yield* sleep(1000); } finally { log.push("work ended"); } }));
+      yield* sleep(5);
+      yield* cancel(t);
+      expect(scheduler.stats().sleepers).toBe(0);
+      return t.state;
+    });
+    expect(result).toBe("cancelled");
+    expect(log).toEqual(["work ended"]);
+  });
+
+  test("bad ms", async () => {
+    const { error } = await virtualError(() => timeout(-1, function* () {}));
+    expect(error).toBeInstanceOf(RangeError);
+  });
+});
