@@ -1,0 +1,69 @@
+import { describe, expect, test } from "bun:test";
+import { cancel, channel, each, sleep, spawn } from "../../src/index.ts";
+import { virtual, virtualError } from "../helpers.ts";
+
+describe("each", () => {
+  test("consumes an async generator in order", async () => {
+    async function* numbers() { yield 1; yield 2; yield 3; }
+    const { result } = await virtual(function* () {
+      const got: number[] = [];
+      yield* each(numbers(), function* (n) { got.push(n); yield* sleep(1); });
+      return got;
+    });
+    expect(result).toEqual([1, 2, 3]);
+  });
+
+  test("returning false stops early and closes the iterator", async () => {
+    let closed = false;
+    async function* endless() {
+      try { for (let i = 0; ; i++) yield i; } finally { closed = true; }
+    }
+    const { result } = await virtual(function* () {
+      const got: number[] = [];
+      yield* each(endless(), function* (n) { got.push(n); return n < 2; });
+      return got;
+    });
+    expect(result).toEqual([0, 1, 2]);
+    expect(closed).toBe(true);
+  });
+
+  test("cancelled while waiting for the next item: the task ends, the iterator is asked to close", async () => {
+    let returned = false;
+    const source: AsyncIterable<number> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => new Promise<IteratorResult<number>>(() => {}), // never settles
+        return: async () => { returned = true; return { value: undefined, done: true }; },
+      }),
+    };
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(() => each(source, function* () {}));
+      yield* sleep(1);
+      yield* cancel(t);
+      return t.state;
+    });
+    expect(result).toBe("cancelled");
+    expect(returned).toBe(true);
+  });
+
+  test("a body error propagates", async () => {
+    const { error } = await virtualError(() => each([1, 2], function* () { throw new Error("body"); }));
+    expect((error as Error).message).toBe("body");
+  });
+
+  test("sync iterables and channels", async () => {
+    const { result } = await virtual(function* () {
+      const got: string[] = [];
+      yield* each(["a", "b"], function* (s) { got.push(s); });
+      const ch = channel<string>(0);
+      yield* spawn(function* () { yield* ch.send("c"); yield* ch.send("d"); ch.close(); });
+      yield* each(ch, function* (s) { got.push(s); });
+      return got;
+    });
+    expect(result).toEqual(["a", "b", "c", "d"]);
+  });
+
+  test("bad source", async () => {
+    const { error } = await virtualError(() => each(42 as unknown as number[], function* () {}));
+    expect(error).toBeInstanceOf(TypeError);
+  });
+});
