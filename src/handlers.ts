@@ -5,7 +5,7 @@
  * end of the tick. Imports no Bun API.
  */
 import { Op, type Syscall } from "./syscall.ts";
-import { Resume, Task } from "./task.ts";
+import { Flag, Resume, Task } from "./task.ts";
 import { Cancelled, UsageError } from "./errors.ts";
 import type { Co, CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
 import type { Kernel, IoTicket } from "./kernel.ts";
@@ -48,7 +48,7 @@ export function immediate(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): 
 function spawn(k: Kernel, parent: Task<unknown>, source: CoSource<unknown>, options: SpawnOptions | undefined): unknown {
   const made = startable(source, "spawn", parent);
   if (made instanceof Thrown) return made;
-  return k.newTask(made, options?.name, source, parent);
+  return k.newTask(made, options?.name ?? source, parent);
 }
 
 /** Turn a coroutine source into a generator, or a Thrown naming what was wrong. */
@@ -76,7 +76,7 @@ function join(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   if (target === task) return new Thrown(new UsageError(task, "join", "a task cannot join itself (it would wait forever)"));
   if (target.ended) {
     observe(k, target);
-    return target.state === "done" ? target.result : new Thrown(target.error);
+    return target.state === "done" ? target.outcome : new Thrown(target.outcome);
   }
   suspendOn(task, d);
   (target.joiners ??= []).push({ task, gen: task.waitGen, quiet: false });
@@ -89,7 +89,7 @@ function cancel(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   if (target.ended) return undefined;
   if (target === task) {
     // Cancelling oneself: the Cancelled is raised right here, at this yield.
-    target.cancelRequested = true;
+    target.flags |= Flag.CancelRequested;
     return new Thrown(cancelledError(task));
   }
   suspendOn(task, d);

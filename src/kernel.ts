@@ -5,7 +5,7 @@
  * Imports no Bun API: the host is reached only through the Reactor interface.
  */
 import { Op, Syscall, describe } from "./syscall.ts";
-import { Resume, Task } from "./task.ts";
+import { Flag, Resume, Task } from "./task.ts";
 import { Fifo } from "./queue.ts";
 import { Cancelled } from "./errors.ts";
 import { TimerQueue, type Bucket } from "./timers.ts";
@@ -58,9 +58,8 @@ export class Kernel implements CompletionSink {
   tickScheduled = false;
   closed = false;
   armedDeadline: number | undefined = undefined;
-  /** Alive tasks, an intrusive doubly-linked list (O(1), no hashing), for shutdown and ps(). */
-  aliveHead: Task<unknown> | undefined = undefined;
-  aliveCount = 0;
+  /** Alive tasks (unordered; each knows its index, so removal is a swap: O(1), no hashing). */
+  readonly alive: Task<unknown>[] = [];
   /** Failed tasks nobody has joined yet. */
   readonly unobserved = new Set<Task<unknown>>();
   hooks: EndHooks | undefined = undefined;
@@ -86,18 +85,12 @@ export class Kernel implements CompletionSink {
   }
 
   /** Create a task and queue its first step for a later tick. */
-  newTask<T>(gen: Co<T>, name: string | undefined, nameFrom: unknown, parent: Task<unknown> | undefined): Task<T> {
-    const task = new Task<T>(nextTaskId++, name, nameFrom, gen, this, parent, this.now);
+  newTask<T>(gen: Co<T>, name: unknown, parent: Task<unknown> | undefined): Task<T> {
+    const task = new Task<T>(nextTaskId++, name, gen, this, parent, this.now);
     this.spawned++;
-    const head = this.aliveHead;
-    if (head !== undefined) {
-      head.prevAlive = task as Task<unknown>;
-      task.nextAlive = head;
-    }
-    this.aliveHead = task as Task<unknown>;
-    this.aliveCount++;
+    task.aliveIndex = this.alive.push(task as Task<unknown>) - 1;
     if (this.draining) {
-      task.cancelRequested = true;
+      task.flags |= Flag.CancelRequested;
       task.mode = Resume.Throw;
       task.sendValue = handlers.cancelledError(task as Task<unknown>);
     }
@@ -106,21 +99,21 @@ export class Kernel implements CompletionSink {
     return task;
   }
 
-  /** Unlink an ended task from the alive list. */
+  /** Remove an ended task from the alive array: the last one takes its slot. */
   unlinkAlive(task: Task<unknown>): void {
-    const { prevAlive, nextAlive } = task;
-    if (prevAlive !== undefined) prevAlive.nextAlive = nextAlive;
-    else this.aliveHead = nextAlive;
-    if (nextAlive !== undefined) nextAlive.prevAlive = prevAlive;
-    task.prevAlive = task.nextAlive = undefined;
-    this.aliveCount--;
+    const alive = this.alive;
+    const i = task.aliveIndex;
+    const last = alive.pop()!;
+    if (last !== task) {
+      alive[i] = last;
+      last.aliveIndex = i;
+    }
+    task.aliveIndex = -1;
   }
 
   /** The alive tasks, oldest first. */
   aliveTasks(): Task<unknown>[] {
-    const out: Task<unknown>[] = [];
-    for (let t = this.aliveHead; t !== undefined; t = t.nextAlive) out.push(t);
-    return out.reverse();
+    return [...this.alive].sort((a, b) => a.id - b.id);
   }
 
   /** Make sure a tick will run. */
@@ -231,7 +224,7 @@ export class Kernel implements CompletionSink {
     this.running = task;
     this.steps++;
     task.state = "running";
-    task.started = true;
+    task.flags |= Flag.Started;
     const gen = task.gen;
     let mode = task.mode;
     let value = task.sendValue;
@@ -252,9 +245,9 @@ export class Kernel implements CompletionSink {
       const y = r.value;
       mode = Resume.Next;
       value = undefined;
-      if (task.cancelPending) {
+      if ((task.flags & Flag.CancelPending) !== 0) {
         // A cancel that arrived while this task held a delivered value: raised at this yield.
-        task.cancelPending = false;
+        task.flags &= ~Flag.CancelPending;
         mode = Resume.Throw;
         value = new Cancelled(task);
         continue;

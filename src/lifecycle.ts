@@ -3,7 +3,7 @@
  * keep unjoined failures for `run()`, deliver a cancel exactly once, and drain the
  * scheduler when main ends. Imports no Bun API.
  */
-import { Resume, type Task } from "./task.ts";
+import { Flag, Resume, type Task } from "./task.ts";
 import { Cancelled } from "./errors.ts";
 import type { Kernel } from "./kernel.ts";
 
@@ -20,12 +20,11 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
   task.waitingOn = undefined;
   task.undo = undefined;
   task.undoArg = undefined;
+  task.outcome = outcome;
   if (!threw) {
     task.state = "done";
-    task.result = outcome;
   } else {
-    task.error = outcome;
-    const cancelled = outcome instanceof Cancelled && (task.cancelRequested || outcome.task === task);
+    const cancelled = outcome instanceof Cancelled && ((task.flags & Flag.CancelRequested) !== 0 || outcome.task === task);
     task.state = cancelled ? "cancelled" : "failed";
     if (!cancelled) annotate(outcome, task);
   }
@@ -36,12 +35,14 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
     task.joiners = undefined;
     for (const j of joiners) {
       if (j.quiet) k.resume(j.task, j.gen, Resume.Next, undefined);
-      else if (k.resume(j.task, j.gen, task.state === "done" ? Resume.Next : Resume.Throw, task.state === "done" ? task.result : task.error)) task.observed = true;
+      else if (k.resume(j.task, j.gen, task.state === "done" ? Resume.Next : Resume.Throw, outcome)) task.observed = true;
     }
   }
-  if (task.settle !== undefined) {
-    task.settle();
-    task.settle = undefined;
+  const w = task.watchers;
+  if (w !== undefined) {
+    w.settle?.();
+    w.settle = undefined;
+    for (const f of w.onEnd.splice(0)) f();
   }
   if (task.state === "failed" && !task.observed) k.unobserved.add(task);
 
@@ -51,7 +52,7 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
       k.draining = true;
       for (const t of k.aliveTasks()) deliverCancel(k, t);
     }
-    if (k.draining && k.aliveCount === 0) hooks.allEnded();
+    if (k.draining && k.alive.length === 0) hooks.allEnded();
   }
 }
 
@@ -81,8 +82,8 @@ export function observe(k: Kernel, task: Task<unknown>): void {
  * at its suspension point, so its `finally` blocks run (and may yield) as usual.
  */
 export function deliverCancel(k: Kernel, target: Task<unknown>): void {
-  if (target.cancelRequested || target.ended) return;
-  target.cancelRequested = true;
+  if ((target.flags & Flag.CancelRequested) !== 0 || target.ended) return;
+  target.flags |= Flag.CancelRequested;
   const error = new Cancelled(target);
   if (target.state === "waiting") {
     const undo = target.undo;
@@ -96,14 +97,14 @@ export function deliverCancel(k: Kernel, target: Task<unknown>): void {
     target.sendValue = error;
     k.ready.push(target);
     k.wake();
-  } else if (target.state === "ready" && !target.started) {
+  } else if (target.state === "ready" && (target.flags & Flag.Started) === 0) {
     // Never ran: its first step throws, so none of its code runs.
     target.mode = Resume.Throw;
     target.sendValue = error;
   } else {
     // Ready with a value already delivered to it (a waker's resume returned true), or running:
     // the value must not be lost, so the task takes it and gets Cancelled at its next yield.
-    target.cancelPending = true;
+    target.flags |= Flag.CancelPending;
   }
 }
 

@@ -85,7 +85,7 @@ export class Scheduler {
       return Promise.reject(gen.error);
     }
     return new Promise<T>((resolve, reject) => {
-      const task = k.newTask(gen, this.#name, undefined, undefined) as Task<T>;
+      const task = k.newTask(gen, this.#name, undefined) as Task<T>;
       task.observed = true;
       const signal = this.#signal;
       const onAbort = (): void => deliverCancel(k, task);
@@ -124,7 +124,7 @@ export class Scheduler {
     if (!k.hooks) throw new Error("Scheduler.spawn(): the scheduler is not running (call run() first, and not after it ended)");
     const gen = startable(co as CoSource<unknown>, "spawn", undefined);
     if (gen instanceof Thrown) throw gen.error;
-    return k.newTask(gen, options.name, co, undefined) as Task<T>;
+    return k.newTask(gen, options.name ?? co, undefined) as Task<T>;
   }
 
   /** Counters: ticks, steps, syscalls by op, batch sizes, host timers, tasks alive. */
@@ -145,7 +145,7 @@ export class Scheduler {
       hostTimersArmed: k.timersArmed,
       hostTimersActive: k.armedDeadline === undefined ? 0 : 1,
       sleepers: k.timers.size,
-      tasksAlive: k.aliveCount,
+      tasksAlive: k.alive.length,
       tasksSpawned: k.spawned,
     };
   }

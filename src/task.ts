@@ -23,6 +23,23 @@ export interface TaskOwner {
   readonly id: number;
 }
 
+/** Bits of `Task.flags`. */
+export const Flag = {
+  /** A cancel was delivered (it is delivered once). */
+  CancelRequested: 1,
+  /** A cancel waits to be raised at the task's next yield (it was ready with a value, or running). */
+  CancelPending: 2,
+  /** It has taken at least one step. */
+  Started: 4,
+} as const;
+
+/** Lazily made: the outcome promise and end callbacks (most tasks never need them). */
+interface Watchers {
+  promise: Promise<unknown> | undefined;
+  settle: (() => void) | undefined;
+  onEnd: (() => void)[];
+}
+
 /**
  * A running coroutine. Get one from `spawn()` or `current()`; read its `state`, await its
  * `promise` from code outside corun, or `join` / `cancel` it from inside.
@@ -40,65 +57,54 @@ export interface TaskOwner {
  */
 export class Task<T = unknown> {
   /** Unique within the process. */
-  readonly id: number;
-  /** @internal the given name, or undefined until `name` is first read. */
-  _name: string | undefined;
-  /** @internal what the name is derived from when none was given (the coroutine function). */
-  _nameFrom: unknown;
+  declare readonly id: number;
   /** The task that spawned this one (undefined for a scheduler's main task). */
-  readonly parent: Task<unknown> | undefined;
+  declare readonly parent: Task<unknown> | undefined;
   /** Where this task is in its life. */
-  state: TaskState;
-  /** The return value, once `state` is `"done"`. */
-  result: T | undefined;
-  /** The thrown error, once `state` is `"failed"` or `"cancelled"`. */
-  error: unknown;
+  declare state: TaskState;
   /** When it was created, in the scheduler's clock (ms). */
-  readonly createdAt: number;
+  declare readonly createdAt: number;
 
-  // Internal bookkeeping. Plain fields, all set in the constructor in one order, so every
-  // Task has the same shape (private #fields cost a lookup on this hot path).
-  /** @internal */ readonly owner: TaskOwner;
-  /** @internal */ gen: Co<T>;
+  // Internal bookkeeping: plain fields, all set in the constructor in one order, so every Task
+  // has one shape. Few of them: making a Task costs about 2 ns per field, and spawn is hot.
+  // `declare` stops class-field semantics from first defining each field as undefined.
+  /** @internal */ declare readonly owner: TaskOwner;
+  /** @internal the given name, or the coroutine function to take it from on first read. */
+  declare _name: unknown;
+  /** @internal the result (done) or the error (failed, cancelled). */
+  declare outcome: unknown;
+  /** @internal */ declare gen: Co<T>;
   /** @internal how the next step resumes: Resume.Next with sendValue, or Resume.Throw. */
-  mode: Resume;
+  declare mode: Resume;
   /** @internal value sent (or thrown) into the generator at the next step. */
-  sendValue: unknown;
+  declare sendValue: unknown;
   /** @internal bumped on every suspension and wake-up: completions of an older one are stale. */
-  waitGen: number;
+  declare waitGen: number;
   /** @internal how to take back the current suspension (remove a timer, drop a waiter). */
-  undo: ((arg: unknown) => void) | undefined;
+  declare undo: ((arg: unknown) => void) | undefined;
   /** @internal the argument for `undo` (saves a closure per suspension). */
-  undoArg: unknown;
+  declare undoArg: unknown;
   /** @internal what the task waits on now, for `ps()`. */
-  waitingOn: Syscall<unknown> | undefined;
+  declare waitingOn: Syscall<unknown> | undefined;
   /** @internal tasks waiting for this one to end. */
-  joiners: Joiner[] | undefined;
-  /** @internal a cancel was delivered (it is delivered once). */
-  cancelRequested: boolean;
-  /** @internal a cancel waits to be raised at the task's next yield (it was ready with a value, or running). */
-  cancelPending: boolean;
-  /** @internal it has taken at least one step. */
-  started: boolean;
+  declare joiners: Joiner[] | undefined;
+  /** @internal bits of `Flag`. */
+  declare flags: number;
   /** @internal its failure was seen by a joiner or the promise. */
-  observed: boolean;
-  /** @internal settles `promise`, if anyone asked for it. */
-  settle: (() => void) | undefined;
-  /** @internal the alive list's links. */
-  prevAlive: Task<unknown> | undefined;
-  /** @internal */ nextAlive: Task<unknown> | undefined;
-  /** @internal */ promiseCache: Promise<T> | undefined;
+  declare observed: boolean;
+  /** @internal its index in the kernel's alive array (-1 once ended). */
+  declare aliveIndex: number;
+  /** @internal promise and end callbacks, made on demand. */
+  declare watchers: Watchers | undefined;
 
-  constructor(id: number, name: string | undefined, nameFrom: unknown, gen: Co<T>, owner: TaskOwner, parent: Task<unknown> | undefined, now: number) {
+  constructor(id: number, name: unknown, gen: Co<T>, owner: TaskOwner, parent: Task<unknown> | undefined, now: number) {
     this.id = id;
-    this._name = name;
-    this._nameFrom = nameFrom;
     this.parent = parent;
     this.state = "ready";
-    this.result = undefined;
-    this.error = undefined;
     this.createdAt = now;
     this.owner = owner;
+    this._name = name;
+    this.outcome = undefined;
     this.gen = gen;
     this.mode = Resume.Next;
     this.sendValue = undefined;
@@ -107,29 +113,32 @@ export class Task<T = unknown> {
     this.undoArg = undefined;
     this.waitingOn = undefined;
     this.joiners = undefined;
-    this.cancelRequested = false;
-    this.cancelPending = false;
-    this.started = false;
+    this.flags = 0;
     this.observed = false;
-    this.settle = undefined;
-    this.prevAlive = undefined;
-    this.nextAlive = undefined;
-    this.promiseCache = undefined;
+    this.aliveIndex = -1;
+    this.watchers = undefined;
   }
 
   /**
    * For messages and `ps()`: the `name` given to `spawn`, else the coroutine function's name,
-   * else `task-<id>`. (Worked out on first use: reading a fresh function's name is not free.)
+   * else `task-<id>`. (Worked out on first read: reading a fresh function's name is not free.)
    */
   get name(): string {
-    let n = this._name;
-    if (n === undefined) {
-      const from = this._nameFrom;
-      n = (typeof from === "function" && from.name) || `task-${this.id}`;
-      this._name = n;
-      this._nameFrom = undefined;
-    }
-    return n;
+    const n = this._name;
+    if (typeof n === "string") return n;
+    const s = (typeof n === "function" && n.name) || `task-${this.id}`;
+    this._name = s;
+    return s;
+  }
+
+  /** The return value, once `state` is `"done"`. */
+  get result(): T | undefined {
+    return this.state === "done" ? (this.outcome as T) : undefined;
+  }
+
+  /** The thrown error, once `state` is `"failed"` or `"cancelled"`. */
+  get error(): unknown {
+    return this.state === "failed" || this.state === "cancelled" ? this.outcome : undefined;
   }
 
   /** True once the task has ended (done, failed or cancelled). */
@@ -142,17 +151,31 @@ export class Task<T = unknown> {
    * observing the task's failure (so `run()` will not also report it).
    */
   get promise(): Promise<T> {
-    if (!this.promiseCache) {
+    const w = (this.watchers ??= { promise: undefined, settle: undefined, onEnd: [] });
+    if (!w.promise) {
       this.observed = true;
       if (this.ended) {
-        this.promiseCache = this.state === "done" ? Promise.resolve(this.result as T) : Promise.reject(this.error);
+        w.promise = this.state === "done" ? Promise.resolve(this.outcome) : Promise.reject(this.outcome);
       } else {
-        this.promiseCache = new Promise<T>((resolve, reject) => {
-          this.settle = () => (this.state === "done" ? resolve(this.result as T) : reject(this.error));
+        w.promise = new Promise<unknown>((resolve, reject) => {
+          w.settle = () => (this.state === "done" ? resolve(this.outcome) : reject(this.outcome));
         });
       }
     }
-    return this.promiseCache;
+    return w.promise as Promise<T>;
+  }
+
+  /**
+   * Call `callback` once when the task ends (at once if it has), whatever the outcome. Unlike
+   * `promise`, this does not count as observing a failure: `run()` still reports it if nobody
+   * joins. For features tied to a task's lifetime (an AbortSignal, a resource).
+   */
+  onEnd(callback: () => void): void {
+    if (this.ended) {
+      callback();
+      return;
+    }
+    (this.watchers ??= { promise: undefined, settle: undefined, onEnd: [] }).onEnd.push(callback);
   }
 
   /** The chain of task names from the root to this task, e.g. `main > server > conn-7`. */
