@@ -34,24 +34,27 @@ export type Op = (typeof Op)[keyof typeof Op];
  */
 export class Syscall<T = unknown> implements Iterator<Syscall<T>, T, unknown> {
   /** The op name, e.g. `"sleep"`; I/O ops are named after what they do (`"read"`). */
-  readonly op: string;
+  declare readonly op: string;
   /** @internal kernel op code (`Op.Io` for reactor operations). */
-  readonly code: Op;
+  declare readonly code: Op;
   /** @internal first argument. */
-  readonly a: unknown;
+  declare readonly a: unknown;
   /** @internal second argument. */
-  readonly b: unknown;
+  declare readonly b: unknown;
   /** @internal 0: next() yields the descriptor; 1: next(v) returns v. Resets, so sequential reuse works. */
-  _phase = 0;
+  declare _phase: number;
   /** @internal iterator-result view of this descriptor (see `next`). */
-  done = false;
-  /** @internal */ value: unknown = undefined;
+  declare done: boolean;
+  /** @internal */ declare value: unknown;
 
   constructor(op: string, code: Op, a?: unknown, b?: unknown) {
     this.op = op;
     this.code = code;
     this.a = a;
     this.b = b;
+    this._phase = 0;
+    this.done = false;
+    this.value = undefined;
   }
 
   /**
