@@ -158,24 +158,6 @@ function suspendOn(task: Task<unknown>, d: Syscall<unknown> | undefined): void {
   task.waitingOn = d;
 }
 
-/** End of tick: put this tick's sleepers into the deadline queue. */
-export function submitSleeps(k: Kernel): void {
-  const tasks = k.sqSleep;
-  const gens = k.sqSleepGen;
-  k.sqSleep = [];
-  k.sqSleepGen = [];
-  const now = k.now;
-  const timers = k.timers;
-  for (let i = 0; i < tasks.length; i++) {
-    const t = tasks[i]!;
-    if (t.waitGen !== gens[i]) continue; // cancelled before it was submitted
-    // Whole milliseconds: never early, and sleepers of one tick share a bucket.
-    const deadline = Math.ceil(now + (t.waitingOn!.a as number));
-    t.undo = k.undoSleep;
-    t.undoArg = timers.add(t, deadline);
-  }
-}
-
 /** End of tick: hand this tick's I/O to the reactor as one batch. */
 export function submitIo(k: Kernel): void {
   const all = k.sqIo;
