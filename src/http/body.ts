@@ -1,0 +1,204 @@
+/**
+ * HTTP/1.x message bodies: how a message says its body ends (framing), reading a body by
+ * Content-Length, chunked coding or until close (each capped), and encoding outgoing bodies.
+ * Built on Conn's read/unread only; imports no Bun API.
+ */
+import type { Co } from "../types.ts";
+import type { Conn } from "../net/conn.ts";
+import { HttpCode, HttpError } from "./errors.ts";
+import { show, type HttpHeaders } from "./head.ts";
+
+/** How a body is delimited: none, a byte count, chunked coding, or the end of the connection. */
+export type Framing = { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" } | { kind: "close" };
+
+const NONE: Framing = { kind: "none" };
+const CHUNKED: Framing = { kind: "chunked" };
+const CLOSE: Framing = { kind: "close" };
+const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+
+function contentLength(headers: HttpHeaders): number | undefined {
+  const v = headers["content-length"];
+  if (v === undefined) return undefined;
+  // "5, 5" (a repeated header) is allowed when every value agrees.
+  const parts = v.split(",").map((p) => p.trim());
+  const first = parts[0]!;
+  if (!/^\d{1,15}$/.test(first) || parts.some((p) => p !== first)) {
+    throw new HttpError(HttpCode.BadContentLength, `invalid Content-Length ${show(v)}`);
+  }
+  return Number(first);
+}
+
+function isChunked(te: string): boolean {
+  const codings = te.toLowerCase().split(",").map((p) => p.trim());
+  if (codings[codings.length - 1] !== "chunked") return false;
+  if (codings.length > 1) throw new HttpError(HttpCode.UnsupportedEncoding, `Transfer-Encoding ${show(te)}: only "chunked" is supported`);
+  return true;
+}
+
+/** The framing of a request body (RFC 9112 §6.3): none without Content-Length or Transfer-Encoding. */
+export function requestFraming(headers: HttpHeaders): Framing {
+  const te = headers["transfer-encoding"];
+  if (te !== undefined) {
+    if (headers["content-length"] !== undefined) {
+      throw new HttpError(HttpCode.BadContentLength, "a request with both Content-Length and Transfer-Encoding");
+    }
+    if (!isChunked(te)) throw new HttpError(HttpCode.UnsupportedEncoding, `Transfer-Encoding ${show(te)}: only "chunked" is supported`);
+    return CHUNKED;
+  }
+  const n = contentLength(headers);
+  return n === undefined || n === 0 ? NONE : { kind: "length", length: n };
+}
+
+/** The framing of a response body to a request with `method`. */
+export function responseFraming(method: string, status: number, headers: HttpHeaders): Framing {
+  if (method === "HEAD" || status < 200 || status === 204 || status === 304) return NONE;
+  const te = headers["transfer-encoding"];
+  if (te !== undefined) return isChunked(te) ? CHUNKED : CLOSE;
+  const n = contentLength(headers);
+  if (n === undefined) return CLOSE;
+  return n === 0 ? NONE : { kind: "length", length: n };
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 0) return EMPTY;
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+function tooLarge(max: number): HttpError {
+  return new HttpError(HttpCode.BodyTooLarge, `the body is larger than ${max} bytes`);
+}
+
+/** Exactly `n` bytes, or INCOMPLETE_BODY. */
+function* exactly(conn: Conn, n: number): Co<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let have = 0;
+  while (have < n) {
+    const b = yield* conn.read();
+    if (b === null) throw new HttpError(HttpCode.IncompleteBody, `the connection ended after ${have} of ${n} body bytes`);
+    const need = n - have;
+    if (b.length > need) {
+      conn.unread(b.subarray(need));
+      chunks.push(b.subarray(0, need));
+      have = n;
+    } else {
+      chunks.push(b);
+      have += b.length;
+    }
+  }
+  return concat(chunks, n);
+}
+
+/** One CRLF- (or LF-) terminated line of a chunked body, at most `max` bytes. */
+function* line(conn: Conn, max: number): Co<string> {
+  let text = "";
+  for (;;) {
+    const b = yield* conn.read();
+    if (b === null) throw new HttpError(HttpCode.IncompleteBody, "the connection ended inside a chunked body");
+    const nl = b.indexOf(10);
+    const end = nl < 0 ? b.length : nl;
+    if (text.length + end > max) throw new HttpError(HttpCode.BadChunk, `a chunk-size or trailer line longer than ${max} bytes`);
+    for (let i = 0; i < end; i++) text += String.fromCharCode(b[i]!);
+    if (nl >= 0) {
+      if (nl + 1 < b.length) conn.unread(b.subarray(nl + 1));
+      return text.endsWith("\r") ? text.slice(0, -1) : text;
+    }
+  }
+}
+
+function* chunked(conn: Conn, max: number): Co<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const sizeLine = yield* line(conn, 1024);
+    const semi = sizeLine.indexOf(";");
+    const hex = (semi < 0 ? sizeLine : sizeLine.slice(0, semi)).trim();
+    if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) throw new HttpError(HttpCode.BadChunk, `invalid chunk size ${show(sizeLine)}`);
+    const size = parseInt(hex, 16);
+    if (size === 0) break;
+    if (total + size > max) throw tooLarge(max);
+    chunks.push(yield* exactly(conn, size));
+    total += size;
+    const after = yield* line(conn, 2);
+    if (after !== "") throw new HttpError(HttpCode.BadChunk, `chunk data not followed by CRLF (got ${show(after)})`);
+  }
+  // Trailer fields, ignored, up to the blank line.
+  for (let bytes = 0; ; ) {
+    const t = yield* line(conn, 8192);
+    if (t === "") break;
+    bytes += t.length;
+    if (bytes > 8192) throw new HttpError(HttpCode.BadChunk, "more than 8192 bytes of trailer fields");
+  }
+  return concat(chunks, total);
+}
+
+function* untilClose(conn: Conn, max: number): Co<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const b = yield* conn.read();
+    if (b === null) return concat(chunks, total);
+    total += b.length;
+    if (total > max) throw tooLarge(max);
+    chunks.push(b);
+  }
+}
+
+/** Read a whole body framed as `framing`, at most `max` bytes (BODY_TOO_LARGE past it). */
+export function* readBody(conn: Conn, framing: Framing, max: number): Co<Uint8Array> {
+  switch (framing.kind) {
+    case "none":
+      return EMPTY;
+    case "length":
+      if (framing.length > max) throw tooLarge(max);
+      return yield* exactly(conn, framing.length);
+    case "chunked":
+      return yield* chunked(conn, max);
+    case "close":
+      return yield* untilClose(conn, max);
+  }
+}
+
+/** A body a program sends: text (UTF-8), bytes, or a sequence of chunks (sent chunked). */
+export type BodyInit = string | Uint8Array | Iterable<string | Uint8Array>;
+
+/** True for the chunk-sequence form of a body. */
+export function isStream(body: BodyInit | undefined): body is Iterable<string | Uint8Array> {
+  return body !== undefined && typeof body !== "string" && !(body instanceof Uint8Array);
+}
+
+/** The byte length of a string or bytes (ASCII strings without encoding them). */
+export function byteLength(body: string | Uint8Array): number {
+  if (typeof body !== "string") return body.length;
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(body) ? body.length : encoder.encode(body).length;
+}
+
+/** One chunk of a chunked body on the wire (an empty chunk is skipped: it would end the body). */
+export function chunk(data: string | Uint8Array): (string | Uint8Array)[] {
+  const n = byteLength(data);
+  if (n === 0) return [];
+  return [`${n.toString(16)}\r\n`, data, "\r\n"];
+}
+
+/** The end of a chunked body. */
+export const LAST_CHUNK = "0\r\n\r\n";
+
+/** All chunks of a sequence as one byte array (for peers that cannot take chunked coding). */
+export function collect(body: Iterable<string | Uint8Array>): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (const p of body) {
+    const b = typeof p === "string" ? encoder.encode(p) : p;
+    parts.push(b);
+    total += b.length;
+  }
+  return concat(parts, total);
+}

@@ -1,0 +1,303 @@
+/**
+ * The HTTP/1.x client: `request(url, options)` and `HttpClient` (a connection pool with
+ * keep-alive reuse, a per-host cap, HTTP/1.0 one-shot mode, size caps and a timeout).
+ * Built on corun's connect and syscalls; imports no Bun API.
+ */
+import { cancel, current, spawn, suspend } from "../syscalls.ts";
+import { Cancelled } from "../errors.ts";
+import type { Co, Waker } from "../types.ts";
+import type { Task } from "../task.ts";
+import { connect } from "../net/connect.ts";
+import type { Conn } from "../net/conn.ts";
+import { NetError } from "../net/errors.ts";
+import { HttpCode, HttpError } from "./errors.ts";
+import { checkOutgoing, connectionHas, parseResponseHead, readHead, show } from "./head.ts";
+import { byteLength, chunk, collect, isStream, LAST_CHUNK, readBody, responseFraming, type BodyInit } from "./body.ts";
+import { join } from "./response.ts";
+import { ConnPool, type PoolStats } from "./pool.ts";
+import { HttpResponse } from "./response-object.ts";
+import { Watchdog } from "./watchdog.ts";
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** Default `GET`. */
+  method?: string;
+  /** Header fields to send (`host`, framing and `connection` are set for you). */
+  headers?: Record<string, string>;
+  /** Text (UTF-8), bytes, or a sequence of chunks (sent chunked over HTTP/1.1). */
+  body?: BodyInit;
+  /** Send an HTTP/1.0 request on a connection of its own, closed after the response. */
+  http10?: boolean;
+  /** Reuse connections (default true); false sends `connection: close`. */
+  keepAlive?: boolean;
+  /** Milliseconds for the whole exchange (waiting for a connection included); 0 for none. Default: the client's. */
+  timeout?: number;
+}
+
+/** Options of an `HttpClient`. */
+export interface HttpClientOptions {
+  /** Most connections open at once to one `host:port`; more requests wait. Default 256. */
+  maxConnectionsPerHost?: number;
+  /** Default timeout of a request in ms (0: none). Default 30,000. */
+  timeout?: number;
+  /** Most bytes of a response head. Default 64 KiB. */
+  maxHeaderBytes?: number;
+  /** Most bytes of a response body. Default 16 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** Counters of a client. */
+export interface HttpClientStats extends PoolStats {
+  /** Requests completed (any status). */
+  requests: number;
+  /** Connections opened. */
+  connects: number;
+  /** Requests sent on a reused keep-alive connection. */
+  reused: number;
+  /** Requests retried on a fresh connection because a reused one had gone stale. */
+  retries: number;
+}
+
+interface Target {
+  hostname: string;
+  port: number;
+  key: string;
+  host: string;
+  path: string;
+  href: string;
+}
+
+const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * An HTTP client with its own connection pool.
+ *
+ * @example
+ * ```ts
+ * import { run, serve, HttpClient } from "corun";
+ * await run(function* () {
+ *   const server = yield* serve({ port: 0, handler: function* () { return "hi"; } });
+ *   const client = new HttpClient({ maxConnectionsPerHost: 4, timeout: 2000 });
+ *   for (let i = 0; i < 3; i++) yield* client.request(server.url);
+ *   console.log(client.stats().connects, server.accepted); // 1 1
+ *   yield* client.close();
+ *   yield* server.close();
+ * });
+ * ```
+ */
+export class HttpClient {
+  readonly #pool: ConnPool;
+  readonly #timeout: number;
+  readonly #maxHeader: number;
+  readonly #maxBody: number;
+  readonly #watchdog = new Watchdog(10, "http-client-timeouts");
+  #requests = 0;
+  #connects = 0;
+  #reused = 0;
+  #retries = 0;
+
+  constructor(options: HttpClientOptions = {}) {
+    const cap = options.maxConnectionsPerHost ?? 256;
+    if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`HttpClient: maxConnectionsPerHost must be an integer >= 1, got ${String(cap)}`);
+    this.#pool = new ConnPool(cap);
+    this.#timeout = nonNegative(options.timeout, 30_000, "timeout");
+    this.#maxHeader = nonNegative(options.maxHeaderBytes, 64 * 1024, "maxHeaderBytes");
+    this.#maxBody = nonNegative(options.maxBodyBytes, 16 << 20, "maxBodyBytes");
+  }
+
+  /** Counters: requests, connects, reuses, retries; connections open, idle, waiting now. */
+  stats(): HttpClientStats {
+    return { requests: this.#requests, connects: this.#connects, reused: this.#reused, retries: this.#retries, ...this.#pool.stats() };
+  }
+
+  /**
+   * Send one request and read the whole response. Throws `HttpError` for a malformed or
+   * oversize response (naming what was wrong) or a timeout, `NetError` if the connection fails.
+   *
+   * @example
+   * ```typescript
+   * const res = yield* client.request("http://127.0.0.1:8080/items", { method: "POST", body: "{}" });
+   * ```
+   */
+  *request(url: string | URL, options: RequestOptions = {}): Co<HttpResponse> {
+    const me = (yield* current()).name;
+    const target = parseTarget(url, me);
+    const method = options.method ?? "GET";
+    if (!METHOD.test(method)) throw new HttpError(HttpCode.BadArgument, `invalid method ${show(method)}`, target.href, me);
+    const payload = encodeRequest(method, target, options);
+    const timeout = options.timeout === undefined ? this.#timeout : nonNegative(options.timeout, 0, "timeout");
+    const keep = options.keepAlive !== false && options.http10 !== true;
+    const fresh = options.http10 === true;
+    if (timeout === 0) return yield* this.#attempts(target, method, payload, keep, fresh, me);
+    return yield* this.#timed(timeout, target, method, payload, keep, fresh, me);
+  }
+
+  /** Close every idle connection (connections in use close when their request ends). */
+  *close(): Co<void> {
+    for (const c of this.#pool.drainIdle()) yield* c.close();
+  }
+
+  /** Run the exchange in a child task that a deadline can cancel. */
+  *#timed(ms: number, target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean, me: string): Co<HttpResponse> {
+    const st = { done: false, timedOut: false, value: undefined as HttpResponse | undefined, error: undefined as unknown, waker: undefined as Waker<void> | undefined };
+    const child: Task<void> = yield* spawn(() => this.#child(st, target, method, payload, keep, fresh, me), { name: `${me} → ${target.key}` });
+    const deadline = yield* this.#watchdog.arm(ms, function* () {
+      st.timedOut = true;
+      yield* cancel(child);
+    });
+    try {
+      if (!st.done) {
+        yield* suspend<void>((w) => {
+          st.waker = w;
+          return () => void (st.waker = undefined);
+        }, "http.request");
+      }
+    } finally {
+      this.#watchdog.disarm(deadline);
+      if (!st.done) yield* cancel(child);
+    }
+    if (st.value !== undefined) return st.value;
+    if (st.timedOut) throw new HttpError(HttpCode.Timeout, `no complete response within ${ms} ms`, target.href, me);
+    throw st.error;
+  }
+
+  *#child(st: { done: boolean; value: HttpResponse | undefined; error: unknown; waker: Waker<void> | undefined }, target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean, me: string): Co<void> {
+    try {
+      st.value = yield* this.#attempts(target, method, payload, keep, fresh, me);
+    } catch (error) {
+      st.error = error;
+      if (error instanceof Cancelled) throw error;
+    } finally {
+      st.done = true;
+      st.waker?.resume();
+    }
+  }
+
+  /** Send on a pooled connection; once more on a fresh one if a reused connection was stale. */
+  *#attempts(target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean, me: string): Co<HttpResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const lease = yield* this.#pool.acquire(target.key, fresh);
+      let conn = lease.conn;
+      let reusable = false;
+      try {
+        if (conn === undefined) {
+          conn = yield* connect({ hostname: target.hostname, port: target.port });
+          this.#connects++;
+        } else this.#reused++;
+        yield* conn.write(payload);
+        const res = yield* this.#read(conn, method, target);
+        reusable = keep && res.keepAlive;
+        this.#requests++;
+        return res.response;
+      } catch (error) {
+        const stale = lease.reused && attempt === 0 && IDEMPOTENT.has(method) &&
+          ((error instanceof HttpError && error.code === HttpCode.NoResponse) || error instanceof NetError);
+        if (stale) {
+          this.#retries++;
+          continue;
+        }
+        if (error instanceof HttpError) throw error.at(target.href, me);
+        throw error;
+      } finally {
+        if (conn !== undefined && !reusable) yield* conn.close();
+        this.#pool.release(target.key, conn, reusable);
+      }
+    }
+  }
+
+  *#read(conn: Conn, method: string, target: Target): Co<{ response: HttpResponse; keepAlive: boolean }> {
+    for (;;) {
+      const raw = yield* readHead(conn, this.#maxHeader);
+      if (raw === null) throw new HttpError(HttpCode.NoResponse, "the server closed the connection without sending a response");
+      const head = parseResponseHead(raw);
+      if (head.status < 200) {
+        if (head.status === 101) throw new HttpError(HttpCode.BadStatusLine, "101 Switching Protocols is not supported");
+        continue; // 100 Continue and other interim responses
+      }
+      const framing = responseFraming(method, head.status, head.headers);
+      const body = yield* readBody(conn, framing, this.#maxBody);
+      const keepAlive = framing.kind !== "close" && (head.minor === 1 ? !connectionHas(head.headers, "close") : connectionHas(head.headers, "keep-alive"));
+      return { response: new HttpResponse(head, body, target.href), keepAlive };
+    }
+  }
+}
+
+function nonNegative(v: number | undefined, fallback: number, name: string): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v)) throw new RangeError(`HTTP client option ${name} must be a finite number >= 0, got ${String(v)}`);
+  return v;
+}
+
+function parseTarget(url: string | URL, me: string): Target {
+  let u: URL;
+  try {
+    u = typeof url === "string" ? new URL(url) : url;
+  } catch {
+    throw new HttpError(HttpCode.BadArgument, `invalid URL ${show(String(url))}`, "", me);
+  }
+  if (u.protocol !== "http:") throw new HttpError(HttpCode.BadArgument, `only http:// URLs are supported, got ${show(u.protocol)}`, u.href, me);
+  const hostname = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
+  const port = u.port === "" ? 80 : Number(u.port);
+  return { hostname, port, key: `${hostname}:${port}`, host: u.host, path: (u.pathname || "/") + u.search, href: u.href };
+}
+
+function encodeRequest(method: string, t: Target, o: RequestOptions): string | Uint8Array {
+  const minor = o.http10 === true ? 0 : 1;
+  let head = `${method} ${t.path} HTTP/1.${minor}\r\nhost: ${t.host}\r\n`;
+  const headers = o.headers;
+  if (headers !== undefined) {
+    for (const name in headers) {
+      const value = String(headers[name]);
+      checkOutgoing(name, value);
+      const key = name.toLowerCase();
+      if (key === "host" || key === "content-length" || key === "transfer-encoding" || key === "connection") continue;
+      head += `${name}: ${value}\r\n`;
+    }
+  }
+  if (minor === 1 && o.keepAlive === false) head += "connection: close\r\n";
+  let body = o.body;
+  let chunked = false;
+  if (isStream(body)) {
+    if (minor === 1) chunked = true;
+    else body = collect(body);
+  }
+  if (chunked) head += "transfer-encoding: chunked\r\n";
+  else if (body !== undefined) head += `content-length: ${byteLength(body as string | Uint8Array)}\r\n`;
+  else if (method === "POST" || method === "PUT" || method === "PATCH") head += "content-length: 0\r\n";
+  head += "\r\n";
+  if (body === undefined) return head;
+  if (typeof body === "string") return head + body;
+  if (!chunked) return join([head, body as Uint8Array]);
+  const parts: (string | Uint8Array)[] = [head];
+  for (const c of body as Iterable<string | Uint8Array>) parts.push(...chunk(c));
+  parts.push(LAST_CHUNK);
+  return join(parts);
+}
+
+const defaults = new WeakMap<object, HttpClient>();
+
+/**
+ * Send one HTTP request with the default client of this `run()` (keep-alive pool, 256
+ * connections per host, 30 s timeout) and read the whole response.
+ *
+ * @example
+ * ```ts
+ * import { run, serve, request } from "corun";
+ * await run(function* () {
+ *   const server = yield* serve({ port: 0, handler: function* (req) { return { body: `you sent ${yield* req.text()}` }; } });
+ *   const res = yield* request(`${server.url}/echo`, { method: "POST", body: "abc", timeout: 2000 });
+ *   console.log(res.status, res.text()); // 200 you sent abc
+ *   const old = yield* request(server.url, { http10: true });
+ *   console.log(old.version); // 1.1
+ *   yield* server.close();
+ * });
+ * ```
+ */
+export function* request(url: string | URL, options?: RequestOptions): Co<HttpResponse> {
+  let root: Task<unknown> = yield* current();
+  while (root.parent !== undefined) root = root.parent;
+  let client = defaults.get(root);
+  if (client === undefined) defaults.set(root, (client = new HttpClient()));
+  return yield* client.request(url, options);
+}

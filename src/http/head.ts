@@ -1,0 +1,167 @@
+/**
+ * Reading and parsing an HTTP/1.x head (start line + header lines) from a connection:
+ * bounded in size, strict about syntax (request smuggling and injection come from leniency).
+ * Built on Conn's read/unread only; imports no Bun API.
+ */
+import type { Co } from "../types.ts";
+import type { Conn } from "../net/conn.ts";
+import { HttpCode, HttpError } from "./errors.ts";
+
+/** Header fields with lower-case names; repeated fields are joined with ", ". */
+export type HttpHeaders = Record<string, string>;
+
+/** A parsed request head. */
+export interface RequestHead {
+  method: string;
+  target: string;
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  minor: number;
+  headers: HttpHeaders;
+}
+
+/** A parsed response head. */
+export interface ResponseHead {
+  status: number;
+  statusText: string;
+  minor: number;
+  headers: HttpHeaders;
+}
+
+const latin1 = new TextDecoder("latin1");
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\s]+) HTTP\/(\d)\.(\d)$/;
+const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
+
+/** Where the head ends in `buf` (the index just past the blank line), searching from `from`; -1 if not yet. */
+function headEnd(buf: Uint8Array, from: number): number {
+  for (let i = from; i < buf.length; i++) {
+    if (buf[i] !== 10) continue;
+    const a = buf[i + 1];
+    if (a === 10) return i + 2;
+    if (a === 13 && buf[i + 2] === 10) return i + 3;
+  }
+  return -1;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * Read one head from `conn`: the bytes up to and including the blank line (leftovers are
+ * pushed back). Null if the connection ended cleanly before any byte. Throws `HttpError`
+ * HEADERS_TOO_LARGE past `max` bytes, INCOMPLETE_HEAD if the stream ends inside the head.
+ */
+export function* readHead(conn: Conn, max: number): Co<Uint8Array | null> {
+  let buf: Uint8Array | undefined;
+  let scanned = 0;
+  for (;;) {
+    const b = yield* conn.read();
+    if (b === null) {
+      if (buf === undefined) return null;
+      throw new HttpError(HttpCode.IncompleteHead, `the connection ended after ${buf.length} bytes of the head`);
+    }
+    buf = buf === undefined ? b : concat(buf, b);
+    // Empty lines before a start line are ignored (RFC 9112 §2.2).
+    let skip = 0;
+    while (skip < buf.length && (buf[skip] === 13 || buf[skip] === 10)) skip++;
+    if (skip > 0) {
+      buf = buf.subarray(skip);
+      scanned = 0;
+      if (buf.length === 0) {
+        buf = undefined;
+        continue;
+      }
+    }
+    const end = headEnd(buf, Math.max(0, scanned - 2));
+    if (end >= 0) {
+      if (end > max) throw tooLarge(max);
+      if (end < buf.length) conn.unread(buf.subarray(end));
+      return buf.subarray(0, end);
+    }
+    if (buf.length > max) throw tooLarge(max);
+    scanned = buf.length;
+  }
+}
+
+function tooLarge(max: number): HttpError {
+  return new HttpError(HttpCode.HeadersTooLarge, `the head is larger than ${max} bytes`);
+}
+
+/** Split a head into its start line and parsed header fields. */
+function split(head: Uint8Array): [string, HttpHeaders] {
+  const lines = latin1.decode(head).split("\n");
+  const headers: HttpHeaders = Object.create(null) as HttpHeaders;
+  let start = "";
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!;
+    if (line.endsWith("\r")) line = line.slice(0, -1);
+    if (i === 0) {
+      start = line;
+      continue;
+    }
+    if (line === "") continue; // the blank line(s) at the end
+    const c = line.charCodeAt(0);
+    if (c === 32 || c === 9) throw new HttpError(HttpCode.BadHeader, `folded header line ${show(line)} (obsolete line folding is not accepted)`);
+    const colon = line.indexOf(":");
+    if (colon <= 0) throw new HttpError(HttpCode.BadHeader, `header line without a name and colon: ${show(line)}`);
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) throw new HttpError(HttpCode.BadHeader, `invalid header name ${show(name)}`);
+    const value = line.slice(colon + 1).trim();
+    if (BAD_VALUE.test(value)) throw new HttpError(HttpCode.BadHeader, `control character in the value of header ${show(name)}`);
+    const key = name.toLowerCase();
+    const had = headers[key];
+    headers[key] = had === undefined ? value : `${had}, ${value}`;
+  }
+  return [start, headers];
+}
+
+/** Parse a request head (as read by `readHead`). Throws `HttpError` naming what is wrong. */
+export function parseRequestHead(head: Uint8Array): RequestHead {
+  const [line, headers] = split(head);
+  const m = REQUEST_LINE.exec(line);
+  if (m === null) throw new HttpError(HttpCode.BadRequestLine, `expected "METHOD target HTTP/1.x", got ${show(line)}`);
+  if (m[3] !== "1" || (m[4] !== "0" && m[4] !== "1")) {
+    throw new HttpError(HttpCode.UnsupportedVersion, `HTTP/${m[3]}.${m[4]} is not supported (only HTTP/1.0 and HTTP/1.1)`);
+  }
+  if (m[4] === "1" && headers.host === undefined) throw new HttpError(HttpCode.BadHeader, "an HTTP/1.1 request without a Host header");
+  return { method: m[1]!, target: m[2]!, minor: m[4] === "1" ? 1 : 0, headers };
+}
+
+/** Parse a response head (as read by `readHead`). Throws `HttpError` naming what is wrong. */
+export function parseResponseHead(head: Uint8Array): ResponseHead {
+  const [line, headers] = split(head);
+  const m = STATUS_LINE.exec(line);
+  if (m === null) throw new HttpError(HttpCode.BadStatusLine, `expected "HTTP/1.x NNN reason", got ${show(line)}`);
+  if (m[1] !== "1" || (m[2] !== "0" && m[2] !== "1")) {
+    throw new HttpError(HttpCode.UnsupportedVersion, `the response is HTTP/${m[1]}.${m[2]} (only HTTP/1.0 and HTTP/1.1)`);
+  }
+  const status = Number(m[3]);
+  if (status < 100) throw new HttpError(HttpCode.BadStatusLine, `status ${m[3]} is out of range`);
+  return { status, statusText: m[4] ?? "", minor: m[2] === "1" ? 1 : 0, headers };
+}
+
+/** A short, quoted rendering of a line for messages. */
+export function show(s: string): string {
+  return JSON.stringify(s.length > 60 ? s.slice(0, 60) + "…" : s);
+}
+
+/** True if the `Connection` header lists `token` (e.g. "close", "keep-alive"). */
+export function connectionHas(headers: HttpHeaders, token: string): boolean {
+  const v = headers.connection;
+  if (v === undefined) return false;
+  if (v.length === token.length) return v.toLowerCase() === token;
+  return v.toLowerCase().split(",").some((t) => t.trim() === token);
+}
+
+/** Check a header name and value a program wants to send; throws `HttpError` BAD_ARGUMENT. */
+export function checkOutgoing(name: string, value: string): void {
+  if (!TOKEN.test(name)) throw new HttpError(HttpCode.BadArgument, `invalid header name ${show(name)}`);
+  if (BAD_VALUE.test(value) || value.includes("\n") || value.includes("\r")) {
+    throw new HttpError(HttpCode.BadArgument, `header ${show(name)} has a control character or line break in its value`);
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * ConnPool: keep-alive connections per `host:port` — idle connections are reused, at most
+ * `cap` are open per host, and requests beyond it wait (FIFO) for a connection or a slot.
+ * Cancellation-safe: a waiter cancelled in the instant it was served passes its lease on.
+ */
+import { suspend } from "../syscalls.ts";
+import type { Co, Waker } from "../types.ts";
+import type { Conn } from "../net/conn.ts";
+
+/** What `acquire` grants: an idle connection to reuse, or a slot to open a new one in. */
+export interface Lease {
+  /** An open keep-alive connection, or undefined: connect yourself (the slot is yours). */
+  conn: Conn | undefined;
+  /** True if `conn` served an earlier request. */
+  reused: boolean;
+}
+
+interface Waiting {
+  waker: Waker<Conn | null> | undefined;
+  /** Set when a connection (or null: a slot) was handed to this waiter. */
+  taken: boolean;
+  value: Conn | null;
+}
+
+interface Host {
+  idle: Conn[];
+  /** Connections open or being opened, idle ones included. */
+  open: number;
+  waiters: Waiting[];
+}
+
+/** Counters of a pool. */
+export interface PoolStats {
+  /** Connections open now (idle ones included) over all hosts. */
+  open: number;
+  /** Idle keep-alive connections now. */
+  idle: number;
+  /** Requests waiting for a connection now. */
+  waiting: number;
+}
+
+/** Connections per host, capped; see the file header. */
+export class ConnPool {
+  readonly #cap: number;
+  readonly #hosts = new Map<string, Host>();
+
+  constructor(cap: number) {
+    this.#cap = cap;
+  }
+
+  #host(key: string): Host {
+    let h = this.#hosts.get(key);
+    if (h === undefined) this.#hosts.set(key, (h = { idle: [], open: 0, waiters: [] }));
+    return h;
+  }
+
+  /**
+   * A connection to reuse or a slot to connect in, waiting while `cap` are busy. With
+   * `fresh`, an idle connection is not reused (it is closed to make room if need be).
+   */
+  *acquire(key: string, fresh = false): Co<Lease> {
+    const h = this.#host(key);
+    if (fresh && h.open >= this.#cap && h.idle.length > 0) {
+      h.open--;
+      yield* h.idle.shift()!.close();
+    }
+    while (!fresh && h.idle.length > 0) {
+      const c = h.idle.pop()!;
+      if (!c.closed) return { conn: c, reused: true };
+      h.open--; // the server closed it while it was idle
+    }
+    if (h.open < this.#cap) {
+      h.open++;
+      return { conn: undefined, reused: false };
+    }
+    const me: Waiting = { waker: undefined, taken: false, value: null };
+    h.waiters.push(me);
+    try {
+      const c = yield* suspend<Conn | null>((w) => {
+        me.waker = w;
+        return () => remove(h.waiters, me);
+      }, "http.pool");
+      if (c !== null && fresh) {
+        yield* c.close();
+        return { conn: undefined, reused: false };
+      }
+      return c === null ? { conn: undefined, reused: false } : { conn: c, reused: true };
+    } catch (error) {
+      remove(h.waiters, me);
+      // Served and cancelled in the same instant: pass the connection or slot on.
+      if (me.taken) this.release(key, me.value ?? undefined, me.value !== null);
+      throw error;
+    }
+  }
+
+  /**
+   * Give a lease back: a reusable open connection goes to the next waiter or the idle list;
+   * otherwise (the caller has closed it, or never connected) the slot goes to the next waiter.
+   */
+  release(key: string, conn: Conn | undefined, reusable: boolean): void {
+    const h = this.#host(key);
+    const value = reusable && conn !== undefined && !conn.closed ? conn : null;
+    for (let w = h.waiters.shift(); w !== undefined; w = h.waiters.shift()) {
+      if (w.waker !== undefined && w.waker.resume(value)) {
+        w.taken = true;
+        w.value = value;
+        return;
+      }
+    }
+    if (value !== null) h.idle.push(value);
+    else h.open--;
+    if (h.open === 0 && h.waiters.length === 0) this.#hosts.delete(key);
+  }
+
+  /** Take every idle connection out of the pool (to close them). */
+  drainIdle(): Conn[] {
+    const out: Conn[] = [];
+    for (const [key, h] of this.#hosts) {
+      h.open -= h.idle.length;
+      out.push(...h.idle.splice(0));
+      if (h.open === 0 && h.waiters.length === 0) this.#hosts.delete(key);
+    }
+    return out;
+  }
+
+  /** Open, idle and waiting counts. */
+  stats(): PoolStats {
+    let open = 0;
+    let idle = 0;
+    let waiting = 0;
+    for (const h of this.#hosts.values()) {
+      open += h.open;
+      idle += h.idle.length;
+      waiting += h.waiters.length;
+    }
+    return { open, idle, waiting };
+  }
+}
+
+function remove<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+}

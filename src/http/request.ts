@@ -1,0 +1,140 @@
+/**
+ * HttpRequest: what a server handler receives — method, target, headers, and a body read on
+ * demand (once, capped, answering `Expect: 100-continue`). Also the handler's response type.
+ * Built on Conn and the body readers; imports no Bun API.
+ */
+import type { Co } from "../types.ts";
+import type { Conn } from "../net/conn.ts";
+import { readBody, type BodyInit, type Framing } from "./body.ts";
+import type { HttpHeaders, RequestHead } from "./head.ts";
+
+const decoder = new TextDecoder();
+
+/**
+ * What a handler returns: a status (default 200), headers, and a body — text (sent as
+ * UTF-8, `text/plain` unless you set `content-type`), bytes, or a sequence of chunks (sent
+ * with chunked coding to HTTP/1.1 clients). A plain string is a 200 text response.
+ */
+export type HttpResponseInit =
+  | string
+  | {
+      status?: number;
+      statusText?: string;
+      headers?: Record<string, string>;
+      body?: BodyInit;
+    };
+
+/** A request handler: a coroutine from request to response. It runs in the connection's task. */
+export type HttpHandler = (req: HttpRequest) => Co<HttpResponseInit>;
+
+/**
+ * A request as a server handler sees it. The body is not read until you ask for it
+ * (`yield* req.text()`); a body left unread closes the connection after the response.
+ *
+ * @example
+ * ```ts
+ * import { run, serve, request } from "corun";
+ * await run(function* () {
+ *   const server = yield* serve({ port: 0, handler: function* (req) {
+ *     return { status: 201, body: `${req.method} ${req.path} ${yield* req.text()}` };
+ *   } });
+ *   const res = yield* request(`${server.url}/things?x=1`, { method: "POST", body: "hi" });
+ *   console.log(res.status, res.text()); // 201 POST /things hi
+ *   yield* server.close();
+ * });
+ * ```
+ */
+export class HttpRequest {
+  /** `GET`, `POST`, ... as sent. */
+  readonly method: string;
+  /** The request target as sent, e.g. `/search?q=1`. */
+  readonly url: string;
+  /** The target without its query, e.g. `/search`. */
+  readonly path: string;
+  /** The query without `?`, e.g. `q=1` (empty if none). */
+  readonly query: string;
+  /** `"1.0"` or `"1.1"`. */
+  readonly version: "1.0" | "1.1";
+  /** Header fields, names in lower case (repeated fields joined with ", "). */
+  readonly headers: HttpHeaders;
+  /** The client's address. */
+  readonly remoteAddress: string;
+  readonly #conn: Conn;
+  readonly #framing: Framing;
+  readonly #max: number;
+  #body: Uint8Array | undefined = undefined;
+  #reading = false;
+
+  /** @internal made by the server. */
+  constructor(head: RequestHead, conn: Conn, framing: Framing, maxBody: number) {
+    this.method = head.method;
+    this.url = head.target;
+    const q = head.target.indexOf("?");
+    this.path = q < 0 ? head.target : head.target.slice(0, q);
+    this.query = q < 0 ? "" : head.target.slice(q + 1);
+    this.version = head.minor === 1 ? "1.1" : "1.0";
+    this.headers = head.headers;
+    this.remoteAddress = conn.remoteAddress;
+    this.#conn = conn;
+    this.#framing = framing;
+    this.#max = maxBody;
+    if (framing.kind === "none") this.#body = EMPTY;
+  }
+
+  /** True once the body was read whole (always true for a request without a body). */
+  get bodyRead(): boolean {
+    return this.#body !== undefined;
+  }
+
+  /**
+   * The whole body as bytes (read once; later calls return the same bytes). Throws
+   * `HttpError` BODY_TOO_LARGE past the server's `maxBodyBytes`, which answers 413.
+   *
+   * @example
+   * ```typescript
+   * const bytes = yield* req.body();
+   * ```
+   */
+  *body(): Co<Uint8Array> {
+    if (this.#body !== undefined) return this.#body;
+    if (this.#reading) throw new Error(`HttpRequest.body(): the body of ${this.method} ${this.url} is already being read`);
+    this.#reading = true;
+    const expect = this.headers.expect;
+    if (expect !== undefined && this.version === "1.1" && expect.toLowerCase() === "100-continue") {
+      yield* this.#conn.write("HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    this.#body = yield* readBody(this.#conn, this.#framing, this.#max);
+    return this.#body;
+  }
+
+  /**
+   * The body decoded as UTF-8 text.
+   *
+   * @example
+   * ```typescript
+   * const text = yield* req.text();
+   * ```
+   */
+  *text(): Co<string> {
+    return decoder.decode(yield* this.body());
+  }
+
+  /**
+   * The body parsed as JSON (throws `SyntaxError` if it is not JSON).
+   *
+   * @example
+   * ```typescript
+   * const { name } = yield* req.json<{ name: string }>();
+   * ```
+   */
+  *json<T = unknown>(): Co<T> {
+    return JSON.parse(yield* this.text()) as T;
+  }
+
+  /** `GET /path` */
+  toString(): string {
+    return `${this.method} ${this.url}`;
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,68 @@
+/**
+ * HttpResponse: what the client returns — status, headers and the whole body, with text and
+ * JSON views. Plain data; imports no Bun API.
+ */
+import type { HttpHeaders, ResponseHead } from "./head.ts";
+
+const decoder = new TextDecoder();
+
+/**
+ * A response read by `request()`: the body is already read whole.
+ *
+ * @example
+ * ```ts
+ * import { run, serve, request } from "corun";
+ * await run(function* () {
+ *   const server = yield* serve({ port: 0, handler: function* () {
+ *     return { headers: { "content-type": "application/json" }, body: '{"n":1}' };
+ *   } });
+ *   const res = yield* request(server.url);
+ *   console.log(res.ok, res.headers["content-type"], res.json<{ n: number }>().n); // true application/json 1
+ *   yield* server.close();
+ * });
+ * ```
+ */
+export class HttpResponse {
+  /** e.g. 200. */
+  readonly status: number;
+  /** The reason phrase, e.g. `OK`. */
+  readonly statusText: string;
+  /** `"1.0"` or `"1.1"`. */
+  readonly version: "1.0" | "1.1";
+  /** Header fields, names in lower case (repeated fields joined with ", "). */
+  readonly headers: HttpHeaders;
+  /** The whole body. */
+  readonly body: Uint8Array;
+  /** The URL requested. */
+  readonly url: string;
+
+  /** @internal made by the client. */
+  constructor(head: ResponseHead, body: Uint8Array, url: string) {
+    this.status = head.status;
+    this.statusText = head.statusText;
+    this.version = head.minor === 1 ? "1.1" : "1.0";
+    this.headers = head.headers;
+    this.body = body;
+    this.url = url;
+  }
+
+  /** True for a 2xx status. */
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  /** The body as UTF-8 text. */
+  text(): string {
+    return decoder.decode(this.body);
+  }
+
+  /** The body parsed as JSON (throws `SyntaxError` if it is not JSON). */
+  json<T = unknown>(): T {
+    return JSON.parse(this.text()) as T;
+  }
+
+  /** `200 OK http://...` */
+  toString(): string {
+    return `${this.status} ${this.statusText} ${this.url}`;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Encoding a handler's response (or an error status) as HTTP/1.1 bytes: status line, headers,
+ * framing (Content-Length or chunked), one payload so it leaves in one host write.
+ * Pure functions; imports no Bun API.
+ */
+import { byteLength, chunk, collect, isStream, LAST_CHUNK } from "./body.ts";
+import { checkOutgoing } from "./head.ts";
+import { HttpCode, HttpError } from "./errors.ts";
+import type { HttpResponseInit } from "./request.ts";
+
+/** Reason phrases for the usual statuses. */
+export const STATUS_TEXT: Record<number, string> = {
+  100: "Continue", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
+  301: "Moved Permanently", 302: "Found", 304: "Not Modified", 400: "Bad Request",
+  401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+  408: "Request Timeout", 413: "Content Too Large", 431: "Request Header Fields Too Large",
+  500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable",
+  505: "HTTP Version Not Supported",
+};
+
+const encoder = new TextEncoder();
+/** Headers the server sets itself from the body and connection state. */
+const FRAMING = new Set(["content-length", "transfer-encoding", "connection"]);
+
+/** Everything needed to encode a response. */
+export interface ResponseContext {
+  method: string;
+  /** The request's minor version: 0 gets no chunked coding. */
+  minor: number;
+  /** Keep the connection open after this response. */
+  keepAlive: boolean;
+}
+
+/** The wire form of a response: one payload, and whether the connection stays open. */
+export interface Encoded {
+  payload: string | Uint8Array;
+  keepAlive: boolean;
+}
+
+/** Encode `res` for the request described by `ctx`. Throws `HttpError` BAD_ARGUMENT for a bad status or header. */
+export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Encoded {
+  const init = typeof res === "string" ? { body: res } : res;
+  if (init === null || typeof init !== "object") {
+    throw new HttpError(HttpCode.BadArgument, `a handler returned ${init === null ? "null" : typeof init}, not a response`);
+  }
+  const status = init.status ?? 200;
+  if (!Number.isInteger(status) || status < 200 || status > 999) {
+    throw new HttpError(HttpCode.BadArgument, `a handler returned status ${String(status)} (expected an integer 200..999)`);
+  }
+  let keepAlive = ctx.keepAlive;
+  let head = `HTTP/1.1 ${status} ${init.statusText ?? STATUS_TEXT[status] ?? ""}\r\n`;
+  let hasType = false;
+  const headers = init.headers;
+  if (headers !== undefined) {
+    for (const name in headers) {
+      const value = String(headers[name]);
+      checkOutgoing(name, value);
+      const key = name.toLowerCase();
+      if (FRAMING.has(key)) {
+        if (key === "connection" && value.toLowerCase() === "close") keepAlive = false;
+        continue;
+      }
+      if (key === "content-type") hasType = true;
+      head += `${name}: ${value}\r\n`;
+    }
+  }
+  const noBody = status === 204 || status === 304;
+  let body = noBody ? undefined : init.body;
+  if (typeof body === "string" && !hasType) head += "content-type: text/plain;charset=utf-8\r\n";
+  let chunked = false;
+  if (isStream(body)) {
+    if (ctx.minor === 1) chunked = true;
+    else body = collect(body);
+  }
+  if (chunked) head += "transfer-encoding: chunked\r\n";
+  else if (!noBody) head += `content-length: ${body === undefined ? 0 : byteLength(body as string | Uint8Array)}\r\n`;
+  if (!keepAlive) head += "connection: close\r\n";
+  else if (ctx.minor === 0) head += "connection: keep-alive\r\n";
+  head += "\r\n";
+  if (ctx.method === "HEAD" || body === undefined) return { payload: head, keepAlive };
+  if (typeof body === "string") return { payload: head + body, keepAlive };
+  const parts: (string | Uint8Array)[] = [head];
+  if (chunked) {
+    for (const c of body as Iterable<string | Uint8Array>) parts.push(...chunk(c));
+    parts.push(LAST_CHUNK);
+  } else parts.push(body as Uint8Array);
+  return { payload: join(parts), keepAlive };
+}
+
+/** A short error response (400, 413, 431...) that closes the connection. */
+export function errorResponse(status: number, detail: string): string {
+  const body = `${status} ${STATUS_TEXT[status] ?? "Error"}: ${detail}\n`;
+  return `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\ncontent-type: text/plain;charset=utf-8\r\ncontent-length: ${byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}
+
+/** Strings and byte arrays as one payload (one string if they are all strings). */
+export function join(parts: (string | Uint8Array)[]): string | Uint8Array {
+  if (parts.every((p) => typeof p === "string")) return (parts as string[]).join("");
+  const bytes = parts.map((p) => (typeof p === "string" ? encoder.encode(p) : p));
+  let total = 0;
+  for (const b of bytes) total += b.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const b of bytes) {
+    out.set(b, at);
+    at += b.length;
+  }
+  return out;
+}

@@ -1,0 +1,282 @@
+/**
+ * The HTTP/1.x server: `serve()` / `httpServer()` accept connections and run each in its own
+ * task — read a head (bounded in size and time), call the handler, write the response, keep
+ * the connection alive or close it. Built on corun's listen/accept and syscalls; no Bun API.
+ */
+import { spawn, suspend, cancel } from "../syscalls.ts";
+import { Cancelled } from "../errors.ts";
+import type { Co, Waker } from "../types.ts";
+import type { Task } from "../task.ts";
+import { listen, type Listener } from "../net/listener.ts";
+import type { Conn } from "../net/conn.ts";
+import { NetError } from "../net/errors.ts";
+import { HttpError } from "./errors.ts";
+import { connectionHas, parseRequestHead, readHead } from "./head.ts";
+import { requestFraming } from "./body.ts";
+import { HttpRequest, type HttpHandler } from "./request.ts";
+import { encodeResponse, errorResponse } from "./response.ts";
+import { Watchdog } from "./watchdog.ts";
+
+/** Limits of a server (all optional). */
+export interface HttpServerOptions {
+  /** Most bytes of a request head (request line + headers); more → 431 and close. Default 16 KiB. */
+  maxHeaderBytes?: number;
+  /** Most bytes of a request body; more → 413 and close. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /**
+   * Milliseconds a client has to send a complete request head, counted from when the server
+   * starts waiting for it (also bounds idle keep-alive connections). Default 10,000.
+   */
+  headerTimeout?: number;
+}
+
+/** Options of `serve()`: where to listen, the handler, and the limits. */
+export interface ServeOptions extends HttpServerOptions {
+  /** Interface to bind; default `"127.0.0.1"`. */
+  hostname?: string;
+  /** Port; 0 (the default) picks a free one — read it from `server.port`. */
+  port?: number;
+  /** Called for every request, in the connection's task. */
+  handler: HttpHandler;
+}
+
+interface ConnState {
+  conn: Conn;
+  idle: boolean;
+}
+
+/**
+ * A running HTTP server: its address, counters, and `close()`.
+ *
+ * @example
+ * ```ts
+ * import { run, serve, request } from "corun";
+ * await run(function* () {
+ *   const server = yield* serve({ port: 0, handler: function* () { return "hello"; } });
+ *   console.log((yield* request(server.url)).text()); // hello
+ *   yield* server.close();
+ *   console.log(server.requests); // 1
+ * });
+ * ```
+ */
+export class HttpServer {
+  readonly #listener: Listener;
+  readonly #handler: HttpHandler;
+  readonly #maxHeader: number;
+  readonly #maxBody: number;
+  readonly #timeout: number;
+  readonly #watchdog: Watchdog;
+  readonly #conns = new Set<ConnState>();
+  #acceptor: Task<void> | undefined = undefined;
+  #closing = false;
+  #drained: Waker<void> | undefined = undefined;
+  /** Connections accepted so far. */
+  accepted = 0;
+  /** Requests answered so far (error responses included). */
+  requests = 0;
+
+  /** @internal use `serve()` or `httpServer()`. */
+  constructor(listener: Listener, handler: HttpHandler, options: HttpServerOptions) {
+    this.#listener = listener;
+    this.#handler = handler;
+    this.#maxHeader = positive(options.maxHeaderBytes, 16 * 1024, "maxHeaderBytes");
+    this.#maxBody = positive(options.maxBodyBytes, 1 << 20, "maxBodyBytes");
+    this.#timeout = positive(options.headerTimeout, 10_000, "headerTimeout");
+    this.#watchdog = new Watchdog(Math.max(5, Math.min(250, Math.ceil(this.#timeout / 8))), `http-timeouts ${listener.name}`);
+  }
+
+  /** The port listened on. */
+  get port(): number {
+    return this.#listener.port;
+  }
+  /** The address listened on. */
+  get hostname(): string {
+    return this.#listener.hostname;
+  }
+  /** `http://host:port`, for clients. */
+  get url(): string {
+    return `http://${this.hostname}:${this.port}`;
+  }
+  /** Connections open now. */
+  get connections(): number {
+    return this.#conns.size;
+  }
+
+  /** @internal start the accept loop. */
+  *start(): Co<void> {
+    this.#acceptor = yield* spawn(() => this.#acceptLoop(), { name: `http-accept ${this.#listener.name}` });
+  }
+
+  /**
+   * Stop: no new connections; idle keep-alive connections are closed; requests in progress
+   * finish (their connections close after the response). Returns when every connection has ended.
+   *
+   * @example
+   * ```typescript
+   * yield* server.close();
+   * ```
+   */
+  *close(): Co<void> {
+    if (!this.#closing) {
+      this.#closing = true;
+      yield* this.#listener.close();
+      if (this.#acceptor !== undefined) yield* cancel(this.#acceptor);
+      for (const s of this.#conns) if (s.idle) yield* s.conn.close();
+    }
+    while (this.#conns.size > 0) {
+      yield* suspend<void>((w) => {
+        this.#drained = w;
+        return () => void (this.#drained = undefined);
+      }, "http.close");
+    }
+  }
+
+  *#acceptLoop(): Co<void> {
+    for (;;) {
+      let conn: Conn;
+      try {
+        conn = yield* this.#listener.accept();
+      } catch (error) {
+        if (this.#closing || (error instanceof NetError && error.code === "ERR_SOCKET_CLOSED")) return;
+        throw error;
+      }
+      this.accepted++;
+      const s: ConnState = { conn, idle: true };
+      this.#conns.add(s);
+      yield* spawn(() => this.#serveConn(s), { name: `http-conn ${conn.name}` });
+    }
+  }
+
+  *#serveConn(s: ConnState): Co<void> {
+    const conn = s.conn;
+    try {
+      for (let n = 0; !this.#closing || n === 0; n++) {
+        s.idle = true;
+        const first = n === 0;
+        const deadline = yield* this.#watchdog.arm(this.#timeout, function* () {
+          // Only the first request gets a 408; an idle keep-alive connection just closes.
+          if (first) yield* conn.write(errorResponse(408, "the request head took too long"));
+          yield* conn.close();
+        });
+        let head: Uint8Array | null;
+        try {
+          head = yield* readHead(conn, this.#maxHeader);
+        } catch (error) {
+          if (deadline.expired) return;
+          if (!(error instanceof HttpError)) throw error;
+          yield* this.#reject(conn, error);
+          return;
+        } finally {
+          this.#watchdog.disarm(deadline);
+        }
+        if (head === null) return;
+        s.idle = false;
+        if (!(yield* this.#exchange(conn, head))) return;
+      }
+    } catch (error) {
+      // A peer that resets or vanishes ends its connection; anything else is a bug to report.
+      if (!(error instanceof NetError) && !(error instanceof HttpError)) throw error;
+    } finally {
+      this.#conns.delete(s);
+      try {
+        yield* conn.close();
+      } finally {
+        if (this.#conns.size === 0) this.#drained?.resume();
+      }
+    }
+  }
+
+  /** One request → response. True to keep the connection for another request. */
+  *#exchange(conn: Conn, raw: Uint8Array): Co<boolean> {
+    let req: HttpRequest;
+    try {
+      const head = parseRequestHead(raw);
+      const framing = requestFraming(head.headers);
+      if (framing.kind === "length" && framing.length > this.#maxBody) {
+        yield* this.#reject(conn, new HttpError("BODY_TOO_LARGE", `Content-Length ${framing.length} is over the limit of ${this.#maxBody} bytes`));
+        return false;
+      }
+      req = new HttpRequest(head, conn, framing, this.#maxBody);
+    } catch (error) {
+      if (error instanceof HttpError) yield* this.#reject(conn, error);
+      else throw error;
+      return false;
+    }
+    const keep = req.version === "1.1" ? !connectionHas(req.headers, "close") : connectionHas(req.headers, "keep-alive");
+    let payload: string | Uint8Array;
+    let keepAlive: boolean;
+    try {
+      const res = yield* this.#handler(req);
+      ({ payload, keepAlive } = encodeResponse(res, { method: req.method, minor: req.version === "1.1" ? 1 : 0, keepAlive: keep && !this.#closing }));
+    } catch (error) {
+      if (error instanceof Cancelled || error instanceof NetError) throw error;
+      const status = error instanceof HttpError ? error.status : 500;
+      const why = error instanceof HttpError ? error.detail : "the handler failed";
+      yield* this.#reject(conn, status, why);
+      return false;
+    }
+    // A body the handler left unread would be parsed as the next request: close instead.
+    if (!req.bodyRead) keepAlive = false;
+    this.requests++;
+    yield* conn.write(payload);
+    return keepAlive;
+  }
+
+  *#reject(conn: Conn, error: HttpError | number, detail = ""): Co<false> {
+    this.requests++;
+    const status = typeof error === "number" ? error : error.status;
+    yield* conn.write(errorResponse(status, typeof error === "number" ? detail : error.detail));
+    return false;
+  }
+}
+
+function positive(v: number | undefined, fallback: number, name: string): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new RangeError(`HTTP server option ${name} must be a finite number > 0, got ${String(v)}`);
+  return v;
+}
+
+/**
+ * Serve HTTP on a listener you made with `listen()`: each connection gets its own task.
+ *
+ * @example
+ * ```ts
+ * import { run, listen, httpServer, request } from "corun";
+ * await run(function* () {
+ *   const listener = yield* listen({ hostname: "127.0.0.1", port: 0 });
+ *   const server = yield* httpServer(listener, function* (req) { return { body: req.path }; });
+ *   console.log((yield* request(`${server.url}/a/b`)).text()); // /a/b
+ *   yield* server.close();
+ * });
+ * ```
+ */
+export function* httpServer(listener: Listener, handler: HttpHandler, options: HttpServerOptions = {}): Co<HttpServer> {
+  if (typeof handler !== "function") throw new TypeError(`httpServer(listener, handler): handler must be a generator function, got ${typeof handler}`);
+  const server = new HttpServer(listener, handler, options);
+  yield* server.start();
+  return server;
+}
+
+/**
+ * Listen on `hostname:port` (default 127.0.0.1, a free port) and serve HTTP/1.0 and 1.1
+ * with `handler`. Returns at once; the server runs in its own tasks until `close()` or the
+ * end of `run()`.
+ *
+ * @example
+ * ```ts
+ * import { run, serve, request } from "corun";
+ * await run(function* () {
+ *   const server = yield* serve({ port: 0, handler: function* (req) {
+ *     return { status: 200, headers: { "x-seen": req.headers["user-agent"] ?? "" }, body: "ok" };
+ *   } });
+ *   const res = yield* request(server.url, { headers: { "user-agent": "me" } });
+ *   console.log(res.status, res.headers["x-seen"], res.text()); // 200 me ok
+ *   yield* server.close();
+ * });
+ * ```
+ */
+export function* serve(options: ServeOptions): Co<HttpServer> {
+  if (options === null || typeof options !== "object") throw new TypeError(`serve(options): expected { port, handler }, got ${String(options)}`);
+  const listener = yield* listen({ hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0 });
+  return yield* httpServer(listener, options.handler, options);
+}

@@ -1,0 +1,91 @@
+/**
+ * Watchdog: coarse deadlines for many connections at once (header-read and request timeouts)
+ * without one timer or task per connection — one reaper task ticks every `granularity` ms and
+ * fires the deadlines of that tick's bucket. Built on sleep and spawn only; no Bun API.
+ */
+import { sleep, spawn } from "../syscalls.ts";
+import type { Co } from "../types.ts";
+import { Cancelled } from "../errors.ts";
+
+/** A deadline armed on a watchdog; disarm it with `watchdog.disarm(entry)`. */
+export interface Deadline {
+  /** Set when the deadline passed (before `onExpire` ran). */
+  expired: boolean;
+  /** @internal the reaper tick it fires at. */
+  at: number;
+  /** @internal what to do when it passes (runs in the reaper task). */
+  onExpire: () => Co<void> | void;
+}
+
+/**
+ * A set of deadlines served by one reaper task. A deadline of `ms` fires between `ms` and
+ * `ms + granularity` after it was armed (never early). The reaper starts on the first `arm`
+ * and ends when no deadline is left, so an idle watchdog keeps no timer.
+ */
+export class Watchdog {
+  readonly #granularity: number;
+  readonly #name: string;
+  #tick = 0;
+  #count = 0;
+  #running = false;
+  readonly #buckets = new Map<number, Set<Deadline>>();
+
+  constructor(granularity: number, name: string) {
+    this.#granularity = granularity;
+    this.#name = name;
+  }
+
+  /** Deadlines armed now. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Arm a deadline `ms` from now; `onExpire` runs in the reaper task (it may yield). */
+  *arm(ms: number, onExpire: () => Co<void> | void): Co<Deadline> {
+    const at = this.#tick + Math.ceil(ms / this.#granularity) + 1;
+    const d: Deadline = { expired: false, at, onExpire };
+    let bucket = this.#buckets.get(at);
+    if (bucket === undefined) this.#buckets.set(at, (bucket = new Set()));
+    bucket.add(d);
+    this.#count++;
+    if (!this.#running) {
+      this.#running = true;
+      yield* spawn(() => this.#reap(), { name: this.#name });
+    }
+    return d;
+  }
+
+  /** Disarm a deadline (harmless if it already fired or was disarmed). */
+  disarm(d: Deadline): void {
+    const bucket = this.#buckets.get(d.at);
+    if (bucket !== undefined && bucket.delete(d)) {
+      this.#count--;
+      if (bucket.size === 0) this.#buckets.delete(d.at);
+    }
+  }
+
+  *#reap(): Co<void> {
+    try {
+      while (this.#count > 0) {
+        yield* sleep(this.#granularity);
+        const tick = ++this.#tick;
+        const due = this.#buckets.get(tick);
+        if (due === undefined) continue;
+        this.#buckets.delete(tick);
+        this.#count -= due.size;
+        for (const d of due) {
+          d.expired = true;
+          try {
+            const r = d.onExpire();
+            if (r !== undefined) yield* r;
+          } catch (error) {
+            // An expiry action failing (a socket already gone) must not stop the reaper; a cancel must.
+            if (error instanceof Cancelled) throw error;
+          }
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+}
