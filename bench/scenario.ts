@@ -64,6 +64,10 @@ export interface Scenario {
   variants?: (opts: PeerOptions) => string[];
   /** A remark for a result row (e.g. "capped at 256 workers"); empty for none. */
   note?: (metrics: Record<string, number>, peer: string) => string;
+  /** Why `peer` is not run at `variant` (e.g. it needs more memory than the machine has); undefined to run it. */
+  skip?: (peer: string, variant: string | undefined) => string | undefined;
+  /** "vertical": one row per metric and a column per peer (for many metrics and few peers). */
+  layout?: "table" | "vertical";
   /** Per-peer child timeout in seconds (default: 90 quick, 300 full). */
   timeoutSec?: number;
   /** Not listed and not run by default (harness self-tests). */

@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Scenario, Target } from "../scenario.ts";
 import { runInChild, type RunResult } from "./spawn-child.ts";
-import { fmt, formatTable, type Primary } from "./table.ts";
+import { fmt, formatTable, formatVertical, type Primary } from "./table.ts";
 
 /** Options of `corun bench`. */
 export interface BenchOptions {
@@ -136,7 +136,8 @@ function primaryOf(s: Scenario, rows: RunResult[]): Primary {
 
 function tableFor(s: Scenario, v: string | undefined, results: RunResult[]): string {
   const rows = results.filter((r) => r.scenario === s.name && r.variant === v);
-  return formatTable(`${s.name}${v ? ` [${v}]` : ""}: ${s.description}`, rows, primaryOf(s, rows));
+  const title = `${s.name}${v ? ` [${v}]` : ""}: ${s.description}`;
+  return s.layout === "vertical" ? formatVertical(title, rows) : formatTable(title, rows, primaryOf(s, rows));
 }
 
 function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] {

@@ -81,3 +81,26 @@ export function formatTable(title: string, rows: RunResult[], primary: Primary):
     ...body.map(line),
   ].join("\n");
 }
+
+/**
+ * The vertical form: one row per metric, one column per peer (for scenarios with many
+ * metrics and few peers, like `micro`).
+ *
+ * @example
+ * ```ts
+ * console.log(formatVertical("micro", rows));
+ * ```
+ */
+export function formatVertical(title: string, rows: RunResult[]): string {
+  const metrics = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))];
+  const head = ["metric", ...rows.map((r) => r.peer)];
+  const body: string[][] = [
+    ...metrics.map((m) => [m, ...rows.map((r) => fmt(r.metrics[m]))]),
+    ["wall s", ...rows.map((r) => (r.wall_ms === undefined ? "–" : (r.wall_ms / 1000).toFixed(2)))],
+    ["peak RSS MB", ...rows.map((r) => fmt(r.peak_rss_mb))],
+  ];
+  const problems = rows.filter((r) => r.status !== "ok").map((r) => `  ${r.peer}: ${r.status.toUpperCase()}: ${r.error ?? ""}`);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [title, line(head), line(widths.map((w) => "─".repeat(w))), ...body.map(line), ...problems].join("\n");
+}

@@ -1,0 +1,55 @@
+/**
+ * Scenario "micro": mitata measurements of corun's hot paths against their baselines in one
+ * process (context switch vs a bare generator loop, spawn+join vs async/await, sleep(0),
+ * 100k sleepers vs Bun.sleep), reported as ns per op and as ratios checked against targets.
+ */
+import { measure } from "mitata";
+import { makePairs, startHost, SIZES, type MicroSizes } from "../lib/micro-cases.ts";
+import type { PeerOptions, Scenario } from "../scenario.ts";
+
+const TINY: MicroSizes = { switchTasks: 100, switchRounds: 10, spawnBatch: 100, sleep0Count: 10, sleepers: 1000, sleepMs: 10 };
+
+/** mitata options per mode: `min_cpu_time` is in ns. */
+function mitataOptions(opts: PeerOptions): { min_cpu_time: number; min_samples: number; warmup_samples: number } {
+  if (opts.tiny) return { min_cpu_time: 5e6, min_samples: 2, warmup_samples: 1 };
+  if (opts.quick) return { min_cpu_time: 300e6, min_samples: 8, warmup_samples: 2 };
+  return { min_cpu_time: 1000e6, min_samples: 20, warmup_samples: 4 };
+}
+
+async function corunVsBaselines(opts: PeerOptions): Promise<Record<string, number>> {
+  const host = startHost();
+  const out: Record<string, number> = {};
+  const mopts = mitataOptions(opts);
+  try {
+    for (const p of makePairs(host, opts.tiny ? TINY : SIZES)) {
+      // Median of samples (ns per call), minus the idle part (a sleep's own duration).
+      const c = (await measure(p.corun, mopts)).p50 - p.idleNs;
+      const b = (await measure(p.baseline, mopts)).p50 - p.idleNs;
+      if (p.idleNs > 0) {
+        out[`${p.key}_overhead_ms`] = c / 1e6;
+        out[`${p.key}_baseline_overhead_ms`] = b / 1e6;
+      } else {
+        out[`${p.key}_ns`] = c / p.ops;
+        out[`${p.key}_baseline_ns`] = b / p.ops;
+      }
+      out[`${p.key}_ratio`] = c / b;
+    }
+  } finally {
+    await host.close();
+  }
+  return out;
+}
+
+/** The "micro" scenario. */
+export const scenario: Scenario = {
+  name: "micro",
+  description: "hot paths vs baselines (mitata, one process): switch, spawn+join, sleep(0), 100k sleepers",
+  primary: { metric: "switch_ratio", better: "lower" },
+  layout: "vertical",
+  targets: [
+    { metric: "switch_ratio", max: 2, label: "yield round trip ≤ 2× a bare generator.next() loop" },
+    { metric: "spawn_join_ratio", max: 1.5, label: "spawn+join ≤ 1.5× async call + await" },
+    { metric: "sleepers_ratio", max: 0.5, label: "100k sleepers' overhead ≤ 0.5× 100k Bun.sleep's" },
+  ],
+  peers: { corun: corunVsBaselines },
+};
