@@ -95,29 +95,30 @@ export class Supervisor {
     if (live.length > 1) {
       for (const t of live) reapers.push(yield* spawn(reap(t), { name: `cancel ${t.name}` }));
     }
-    const awaited = live.length > 1 ? reapers : live;
-    for (const t of awaited) {
-      for (;;) {
-        try {
-          if (live.length > 1) yield* join(t);
-          else yield* cancel(t);
-          break;
-        } catch (error) {
-          if (t.ended) break;
-          if (error instanceof Cancelled && deferred === undefined) deferred = error;
-          else if (!(error instanceof Cancelled)) throw error;
-        }
-      }
-    }
-    // Every child has ended: join each so its failure counts as seen (run() won't report it).
-    for (const t of this.tasks) {
-      try {
-        yield* join(t);
-      } catch {
-        // reported through failures
-      }
-    }
+    const waitFor = live.length > 1 ? reapers : live;
+    for (const t of waitFor) deferred = yield* settle(t, live.length > 1 ? "join" : "cancel", deferred);
+    // Join every child (also those whose reaper was itself cancelled, as in run()'s final
+    // drain) so all have ended and their failures count as seen (run() won't report them).
+    for (const t of this.tasks) deferred = yield* settle(t, "join", deferred);
     return deferred;
+  }
+}
+
+/**
+ * Wait until `t` has ended (by joining or cancelling it). A Cancelled delivered to the
+ * waiting task meanwhile is kept (the first one) and returned, and the wait goes on.
+ */
+function* settle(t: Task<unknown>, how: "join" | "cancel", deferred: Cancelled | undefined): Co<Cancelled | undefined> {
+  for (;;) {
+    try {
+      if (how === "join") yield* join(t);
+      else yield* cancel(t);
+      return deferred;
+    } catch (error) {
+      if (t.ended) return deferred; // t's own outcome: reported through `failures`
+      if (!(error instanceof Cancelled)) throw error;
+      deferred ??= error;
+    }
   }
 }
 

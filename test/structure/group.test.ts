@@ -162,3 +162,44 @@ describe("group", () => {
     expect(lines).toContainEqual({ name: "child", waitingOn: "sleep(100)" });
   });
 });
+
+describe("group during run()'s final shutdown", () => {
+  test("main ends while a group runs: every child's finally runs, nothing is left", async () => {
+    const log: string[] = [];
+    let owner!: Task<unknown>;
+    const { scheduler } = await virtual(function* () {
+      owner = yield* spawn(function* owner() {
+        yield* group(function* (g) {
+          for (const n of ["a", "b", "c"]) {
+            yield* g.spawn(function* () {
+              try { yield* sleep(1000); } finally { yield* sleep(n === "b" ? 5 : 1); log.push(n); }
+            });
+          }
+        });
+      });
+      yield* sleep(2);
+    });
+    expect(log.sort()).toEqual(["a", "b", "c"]);
+    expect(owner.state).toBe("cancelled");
+    expect(scheduler.stats().tasksAlive).toBe(0);
+  });
+
+  test("the owner cancelled while it is already cancelling a failed group still waits for all", async () => {
+    const log: string[] = [];
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* owner() {
+        yield* group(function* (g) {
+          yield* g.spawn(function* slow() { try { yield* sleep(1000); } finally { yield* sleep(10); log.push("slow done"); } });
+          yield* g.spawn(function* slow2() { try { yield* sleep(1000); } finally { yield* sleep(10); log.push("slow2 done"); } });
+          yield* g.spawn(function* bad() { yield* sleep(1); throw new Error("x"); });
+        });
+      });
+      yield* sleep(3); // the group is now cancelling slow and slow2
+      yield* cancel(t);
+      log.push("cancel returned");
+      return t.state;
+    });
+    expect(result).toBe("cancelled");
+    expect(log).toEqual(["slow done", "slow2 done", "cancel returned"]);
+  });
+});
