@@ -1,0 +1,115 @@
+/**
+ * The `corun` executable: built once into a temp dir, then --version, --help, errors, a
+ * tiny `bench concurrent` run (table + valid JSON), and a crashing/hanging peer reported
+ * rather than fatal. Also `bun src/cli.ts` (the non-compiled self re-exec path).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pkg from "../package.json" with { type: "json" };
+
+const root = join(import.meta.dir, "..");
+const bun = process.execPath;
+let dir = "";
+let binary = "";
+
+function sh(cmd: string[], timeoutMs = 20_000): { code: number; stdout: string; stderr: string } {
+  const p = Bun.spawnSync(cmd, { cwd: root, stdout: "pipe", stderr: "pipe", timeout: timeoutMs });
+  return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "corun-cli-test-"));
+  binary = join(dir, "corun");
+  const b = sh([bun, "build.ts", binary], 60_000);
+  if (b.code !== 0) throw new Error(`build failed: ${b.stderr}`);
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("corun binary", () => {
+  test("--version prints the package version", () => {
+    const r = sh([binary, "--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  test("--help lists the commands", () => {
+    const r = sh([binary, "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("corun bench");
+    expect(r.stdout).toContain("--quick");
+    expect(r.stdout).toContain("--json FILE");
+  });
+
+  test("an unknown command is an error naming it, exit code 2", () => {
+    const r = sh([binary, "frobnicate"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown command "frobnicate"');
+  });
+
+  test("an unknown scenario or option is an error naming it", () => {
+    const a = sh([binary, "bench", "no-such-scenario"]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain('unknown scenario "no-such-scenario"');
+    expect(a.stderr).toContain("concurrent");
+    const b = sh([binary, "bench", "--fast"]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain("unknown option --fast");
+  });
+
+  test("bench --list names the scenarios but not the hidden self-test", () => {
+    const r = sh([binary, "bench", "--list"]);
+    expect(r.code).toBe(0);
+    for (const s of ["concurrent", "io", "micro"]) expect(r.stdout).toContain(s);
+    expect(r.stdout).not.toContain("selftest");
+  });
+
+  test("bench concurrent (tiny) prints progress and a table, and writes valid JSON", () => {
+    const json = join(dir, "concurrent.json");
+    const r = sh([binary, "bench", "concurrent", "--tiny", "--json", json], 30_000);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("concurrent tiny · corun …");
+    expect(r.stdout).toMatch(/concurrent \[tiny\]/);
+    expect(r.stdout).toMatch(/peer\s+overhead_ms\s+÷ corun/);
+    expect(r.stdout).toMatch(/\ncorun\s+\S+\s+1\.00×/);
+    const report = JSON.parse(readFileSync(json, "utf8"));
+    expect(report.version).toBe(pkg.version);
+    expect(report.mode).toBe("tiny");
+    const peers = report.results.map((x: { peer: string }) => x.peer);
+    expect(peers).toEqual(["corun", "async/await", "workers", "effection", "effect", "redux-saga"]);
+    const corun = report.results[0];
+    expect(corun.status).toBe("ok");
+    expect(corun.metrics.tasks).toBe(200);
+    expect(corun.metrics.overhead_ms).toBeGreaterThan(-1);
+    expect(corun.peak_rss_mb).toBeGreaterThan(1);
+    expect(corun.wall_ms).toBeGreaterThan(0);
+  });
+
+  test("a peer that throws, crashes or hangs is reported in the table, not fatal", () => {
+    const json = join(dir, "selftest.json");
+    const r = sh([binary, "bench", "selftest", "--tiny", "--timeout", "2", "--json", json], 30_000);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("FAILED: Error: selftest peer threw on purpose");
+    expect(r.stdout).toContain("CRASHED: exit code 3: selftest peer exits with code 3 on purpose");
+    expect(r.stdout).toContain("TIMEOUT: no result after 2 s");
+    const report = JSON.parse(readFileSync(json, "utf8"));
+    const status = Object.fromEntries(report.results.map((x: { peer: string; status: string }) => [x.peer, x.status]));
+    expect(status).toEqual({ corun: "ok", other: "ok", throws: "failed", crash: "crashed", hang: "timeout" });
+    expect(r.stdout).toMatch(/\nother\s+3\.00\s+1\.50×/);
+  });
+});
+
+describe("bun src/cli.ts (not compiled)", () => {
+  test("re-executes itself through bun for each child", () => {
+    const json = join(dir, "selftest-src.json");
+    const r = sh([bun, "src/cli.ts", "bench", "selftest", "--tiny", "--timeout", "2", "--json", json], 30_000);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(readFileSync(json, "utf8"));
+    expect(report.results[0].status).toBe("ok");
+    expect(report.results[0].metrics.value).toBe(2);
+  });
+});
