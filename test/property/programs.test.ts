@@ -1,12 +1,12 @@
 /**
  * Property tests: random programs of spawn / cancel / sleep / send / recv / select / lock /
- * close / group / moveOnAfter run in virtual time; invariants checked after run() ends.
+ * close / group / race / shield / moveOnAfter run in virtual time; invariants checked after run() ends.
  */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import {
   Cancelled, ChannelClosed, GroupError, Lock, Scheduler, cancel, channel, current, group, moveOnAfter,
-  recvFrom, select, sleep, spawn, type Channel, type Co, type Task,
+  race, recvFrom, select, shield, sleep, spawn, type Channel, type Co, type Task,
 } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 
@@ -18,7 +18,13 @@ type Leaf =
   | { t: "lock"; ms: number }
   | { t: "cancel"; target: number }
   | { t: "close"; ch: number };
-type Op = Leaf | { t: "spawn"; body: Leaf[] } | { t: "timeout"; ms: number; body: Leaf[] } | { t: "group"; bodies: Leaf[][] };
+type Op =
+  | Leaf
+  | { t: "spawn"; body: Leaf[] }
+  | { t: "timeout"; ms: number; body: Leaf[] }
+  | { t: "group"; bodies: Leaf[][] }
+  | { t: "race"; bodies: Leaf[][] }
+  | { t: "shield"; body: Leaf[] };
 
 const ms = fc.integer({ min: 0, max: 6 });
 const ch = fc.integer({ min: 0, max: 1 });
@@ -37,6 +43,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ t: fc.constant("spawn" as const), body: leaves }), weight: 1 },
   { arbitrary: fc.record({ t: fc.constant("timeout" as const), ms, body: leaves }), weight: 1 },
   { arbitrary: fc.record({ t: fc.constant("group" as const), bodies: fc.array(leaves, { maxLength: 3 }) }), weight: 1 },
+  { arbitrary: fc.record({ t: fc.constant("race" as const), bodies: fc.array(leaves, { minLength: 1, maxLength: 3 }) }), weight: 1 },
+  { arbitrary: fc.record({ t: fc.constant("shield" as const), body: leaves }), weight: 1 },
 );
 const program = fc.record({
   caps: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
@@ -136,7 +144,9 @@ function* script(w: World, ops: readonly Op[]): Co<void> {
           yield* group(function* (g) {
             for (const b of o.bodies) yield* g.spawn(script(w, b));
           });
-        } else yield* leafOp(w, o);
+        } else if (o.t === "race") yield* race(o.bodies.map((b) => script(w, b)));
+        else if (o.t === "shield") yield* shield(script(w, o.body));
+        else yield* leafOp(w, o);
       } catch (e) {
         if (!expected(e, me)) throw e;
       }
