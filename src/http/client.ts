@@ -3,6 +3,7 @@
  * keep-alive reuse, a per-host cap, HTTP/1.0 one-shot mode, size caps and a timeout).
  * Built on corun's connect and syscalls; imports no Bun API.
  */
+import { closeConn } from "./close.ts";
 import { cancel, current, spawn, suspend } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
 import type { Co, Waker } from "../types.ts";
@@ -135,7 +136,7 @@ export class HttpClient {
 
   /** Close every idle connection (connections in use close when their request ends). */
   *close(): Co<void> {
-    for (const c of this.#pool.drainIdle()) yield* c.close();
+    for (const c of this.#pool.drainIdle()) yield* closeConn(c);
   }
 
   /** Run the exchange in a child task that a deadline can cancel. */
@@ -200,7 +201,7 @@ export class HttpClient {
         if (error instanceof HttpError) throw error.at(target.href, me);
         throw error;
       } finally {
-        if (conn !== undefined && !reusable) yield* conn.close();
+        if (conn !== undefined && !reusable) yield* closeConn(conn);
         this.#pool.release(target.key, conn, reusable);
       }
     }

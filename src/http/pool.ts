@@ -3,6 +3,7 @@
  * `cap` are open per host, and requests beyond it wait (FIFO) for a connection or a slot.
  * Cancellation-safe: a waiter cancelled in the instant it was served passes its lease on.
  */
+import { closeConn } from "./close.ts";
 import { suspend } from "../syscalls.ts";
 import type { Co, Waker } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
@@ -62,7 +63,7 @@ export class ConnPool {
     const h = this.#host(key);
     if (fresh && h.open >= this.#cap && h.idle.length > 0) {
       h.open--;
-      yield* h.idle.shift()!.close();
+      yield* closeConn(h.idle.shift()!);
     }
     while (!fresh && h.idle.length > 0) {
       const c = h.idle.pop()!;
@@ -81,7 +82,7 @@ export class ConnPool {
         return () => remove(h.waiters, me);
       }, "http.pool");
       if (c !== null && fresh) {
-        yield* c.close();
+        yield* closeConn(c);
         return { conn: undefined, reused: false };
       }
       return c === null ? { conn: undefined, reused: false } : { conn: c, reused: true };

@@ -3,6 +3,7 @@
  * task — read a head (bounded in size and time), call the handler, write the response, keep
  * the connection alive or close it. Built on corun's listen/accept and syscalls; no Bun API.
  */
+import { closeConn } from "./close.ts";
 import { spawn, suspend, cancel } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
 import type { Co, Waker } from "../types.ts";
@@ -121,7 +122,7 @@ export class HttpServer {
       this.#closing = true;
       yield* this.#listener.close();
       if (this.#acceptor !== undefined) yield* cancel(this.#acceptor);
-      for (const s of this.#conns) if (s.idle) yield* s.conn.close();
+      for (const s of this.#conns) if (s.idle) yield* closeConn(s.conn);
     }
     while (this.#conns.size > 0) {
       yield* suspend<void>((w) => {
@@ -156,7 +157,7 @@ export class HttpServer {
         const deadline = yield* this.#watchdog.arm(this.#timeout, function* () {
           // Only the first request gets a 408; an idle keep-alive connection just closes.
           if (first) yield* conn.write(errorResponse(408, "the request head took too long"));
-          yield* conn.close();
+          yield* closeConn(conn);
         });
         let head: Uint8Array | null;
         try {
@@ -179,7 +180,7 @@ export class HttpServer {
     } finally {
       this.#conns.delete(s);
       try {
-        yield* conn.close();
+        yield* closeConn(conn);
       } finally {
         if (this.#conns.size === 0) this.#drained?.resume();
       }

@@ -1,0 +1,162 @@
+/**
+ * Scenario "urlfetch": a local HTTP server on 127.0.0.1 answers a canned response; N client
+ * tasks each fetch once over HTTP/1.0 (a connection per request, as the original corun
+ * benchmark), then N fetch once more with keep-alive. Reports requests/s, failures and p50/p99
+ * latency of each phase. Peers: corun's client and Bun's fetch(), against corun's server and Bun.serve.
+ */
+import { run, spawn, join, wait, serve, HttpClient, type Task, type HttpServer } from "../../src/index.ts";
+import type { PeerOptions, Scenario } from "../scenario.ts";
+
+const BODY = "hello from the urlfetch benchmark\n";
+const SIZES: Record<string, number> = { "100": 100, "1k": 1_000, "10k": 10_000 };
+
+/** A server running in the background of this process, until `stop()`. */
+interface Server {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function corunServer(): Promise<Server> {
+  let release!: () => void;
+  const stopped = new Promise<void>((r) => (release = r));
+  let ready!: (s: HttpServer) => void;
+  const started = new Promise<HttpServer>((r) => (ready = r));
+  const done = run(function* () {
+    const server = yield* serve({ port: 0, handler: function* () { return BODY; } });
+    ready(server);
+    yield* wait(stopped);
+    yield* server.close();
+  });
+  const server = await Promise.race([started, done.then(() => { throw new Error("urlfetch: the corun server ended early"); })]);
+  return { url: server.url, stop: async () => { release(); await done; } };
+}
+
+async function bunServer(): Promise<Server> {
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(BODY) });
+  return { url: `http://127.0.0.1:${server.port}`, stop: async () => void server.stop(true) };
+}
+
+/** One phase's figures: latencies in ms (NaN for a failure) and the wall time. */
+interface Phase {
+  lat: Float64Array;
+  failures: number;
+  wall: number;
+}
+
+function summarize(prefix: string, p: Phase): Record<string, number> {
+  const ok = Array.from(p.lat).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  const q = (f: number): number => (ok.length === 0 ? NaN : ok[Math.min(ok.length - 1, Math.floor(f * ok.length))]!);
+  return {
+    [`${prefix}_rps`]: Math.round((p.lat.length / p.wall) * 1000),
+    [`${prefix}_failures`]: p.failures,
+    [`${prefix}_p50_ms`]: Math.round(q(0.5) * 10) / 10,
+    [`${prefix}_p99_ms`]: Math.round(q(0.99) * 10) / 10,
+  };
+}
+
+/** `n` corun tasks each make one request with `client`. */
+function corunPhase(url: string, n: number, client: HttpClient, http10: boolean): Promise<Phase> {
+  return run(function* () {
+    const lat = new Float64Array(n);
+    let failures = 0;
+    const t0 = performance.now();
+    const tasks: Task<void>[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      tasks[i] = yield* spawn(function* () {
+        const s = performance.now();
+        try {
+          const res = yield* client.request(url, { http10 });
+          if (res.status !== 200 || res.text() !== BODY) throw new Error(`bad response ${res.status}`);
+          lat[i] = performance.now() - s;
+        } catch {
+          failures++;
+          lat[i] = NaN;
+        }
+      });
+    }
+    for (const t of tasks) yield* join(t);
+    return { lat, failures, wall: performance.now() - t0 };
+  });
+}
+
+/** `n` concurrent fetch() calls. */
+async function fetchPhase(url: string, n: number, http10: boolean): Promise<Phase> {
+  const lat = new Float64Array(n);
+  let failures = 0;
+  const init: RequestInit = http10 ? { keepalive: false, headers: { connection: "close" } } : {};
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const s = performance.now();
+      try {
+        const res = await fetch(url, init);
+        const text = await res.text();
+        if (res.status !== 200 || text !== BODY) throw new Error(`bad response ${res.status}`);
+        lat[i] = performance.now() - s;
+      } catch {
+        failures++;
+        lat[i] = NaN;
+      }
+    }),
+  );
+  return { lat, failures, wall: performance.now() - t0 };
+}
+
+type Client = (url: string, n: number, http10: boolean) => Promise<Phase>;
+
+/** Warm up, then measure the HTTP/1.0 phase and the keep-alive phase. */
+async function measure(opts: PeerOptions, makeServer: () => Promise<Server>, kind: "corun" | "fetch"): Promise<Record<string, number>> {
+  const n = SIZES[opts.variant ?? ""];
+  if (n === undefined) throw new Error(`urlfetch: unknown size variant ${JSON.stringify(opts.variant)}`);
+  const server = await makeServer();
+  // One keep-alive client for corun (its pool, like fetch's, stays warm across phases).
+  const client = new HttpClient();
+  const go: Client = kind === "corun" ? (url, k, h10) => corunPhase(url, k, client, h10) : fetchPhase;
+  try {
+    await go(server.url, Math.min(n, 500), true);
+    await go(server.url, Math.min(n, 500), false);
+    const http10 = await go(server.url, n, true);
+    const keepAlive = await go(server.url, n, false);
+    return { n, ...summarize("http10", http10), ...summarize("ka", keepAlive) };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The "urlfetch" scenario. */
+export const scenario: Scenario = {
+  name: "urlfetch",
+  description: "N concurrent clients each GET a canned response from a loopback server: HTTP/1.0 (connection per request), then keep-alive",
+  primary: { metric: "http10_rps", better: "higher" },
+  variants: (opts) => (opts.tiny ? ["100"] : opts.quick ? ["1k"] : ["1k", "10k"]),
+  targets: [
+    { metric: "http10_failures", max: 0, label: "no failed request (HTTP/1.0)" },
+    { metric: "ka_failures", max: 0, label: "no failed request (keep-alive)" },
+    { metric: "http10_p99_ms", max: 500, label: "p99 latency < 500 ms (HTTP/1.0)" },
+  ],
+  peers: {
+    corun: (o) => measure(o, corunServer, "corun"),
+    "corun→Bun.serve": (o) => measure(o, bunServer, "corun"),
+    "fetch→corun": (o) => measure(o, corunServer, "fetch"),
+    "fetch→Bun.serve": (o) => measure(o, bunServer, "fetch"),
+  },
+};
+
+if (import.meta.main) {
+  const quick = process.argv.includes("--quick");
+  const only = process.argv.find((a) => a.startsWith("--peer="))?.slice(7);
+  const variants = scenario.variants!({ quick });
+  for (const variant of variants) {
+    for (const [name, peer] of Object.entries(scenario.peers)) {
+      if (only !== undefined && name !== only) continue;
+      const t0 = performance.now();
+      try {
+        const m = await peer({ quick, variant });
+        console.log(variant, name.padEnd(16), JSON.stringify(m), `${Math.round(performance.now() - t0)} ms`);
+      } catch (error) {
+        console.log(variant, name.padEnd(16), "FAILED", error instanceof Error ? error.message : String(error));
+      }
+    }
+  }
+  process.exit(0);
+}
