@@ -1,7 +1,7 @@
 /**
  * `signal()`: an `AbortSignal` tied to the current task's life, to hand to `fetch` and
  * other Promise APIs started from a coroutine. Aborted when the task ends (normally, by
- * failure, or by cancellation). Built on `current()` and the task's promise only.
+ * failure, or by cancellation). Built on `current()` and `Task.onEnd` only.
  */
 import { current } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
@@ -36,12 +36,8 @@ export function* signal(): Co<AbortSignal> {
     ctl = new AbortController();
     signals.set(task, ctl);
     const c = ctl;
-    const abort = () => c.abort(new Cancelled(task));
-    // Reading `promise` marks a failure as seen; keep that flag as it was, so run() still
-    // reports an unjoined failure of this task. (Wish for the kernel: a non-observing end hook.)
-    const seen = task.observed;
-    task.promise.then(abort, abort);
-    task.observed = seen;
+    // onEnd does not count as observing a failure: run() still reports an unjoined one.
+    task.onEnd(() => c.abort(new Cancelled(task)));
   }
   return ctl.signal;
 }

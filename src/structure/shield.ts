@@ -34,7 +34,9 @@ export function* shield<T>(co: CoSource<T>, options?: SpawnOptions): Co<T> {
       if (!cancelled) return value;
       break;
     } catch (error) {
-      if (task.ended) {
+      // The task's own error, or a cancel of ours (which may be raised at this yield even
+      // after the task ended)? Identity tells.
+      if (task.ended && error === task.error) {
         if (!cancelled) throw error;
         break;
       }

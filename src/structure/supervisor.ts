@@ -93,7 +93,18 @@ export class Supervisor {
     const live = this.tasks.filter((t) => !t.ended);
     const reapers: Task<unknown>[] = [];
     if (live.length > 1) {
-      for (const t of live) reapers.push(yield* spawn(reap(t), { name: `cancel ${t.name}` }));
+      for (const t of live) {
+        // A cancel pending on the owner is raised at its next yield, before the spawn happens.
+        for (;;) {
+          try {
+            reapers.push(yield* spawn(reap(t), { name: `cancel ${t.name}` }));
+            break;
+          } catch (error) {
+            if (!(error instanceof Cancelled)) throw error;
+            deferred ??= error;
+          }
+        }
+      }
     }
     const waitFor = live.length > 1 ? reapers : live;
     for (const t of waitFor) deferred = yield* settle(t, live.length > 1 ? "join" : "cancel", deferred);
@@ -115,7 +126,9 @@ function* settle(t: Task<unknown>, how: "join" | "cancel", deferred: Cancelled |
       else yield* cancel(t);
       return deferred;
     } catch (error) {
-      if (t.ended) return deferred; // t's own outcome: reported through `failures`
+      // t's own outcome (reported through `failures`)? Compare identities: a cancel of the
+      // waiting task can be raised at this yield even when t has already ended.
+      if (t.ended && error === t.error) return deferred;
       if (!(error instanceof Cancelled)) throw error;
       deferred ??= error;
     }

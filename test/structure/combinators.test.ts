@@ -82,3 +82,28 @@ describe("any", () => {
     expect((error as AggregateError).errors.map((e) => (e as Error).message)).toEqual(["one", "two"]);
   });
 });
+
+describe("a cancel that reaches the owner while it is being woken", () => {
+  test("is kept through the shutdown's joins (race owner woken by a child, then cancelled)", async () => {
+    // Found by the property test: the owner was woken by its last child, then cancelled
+    // while ready; the kernel raises that cancel at its next yield — a join of an already
+    // ended child — and it must not be taken for the child's outcome.
+    const { channel, recvFrom, select } = await import("../../src/index.ts");
+    const c0 = channel<number>(0), c1 = channel<number>(0);
+    let w1!: import("../../src/index.ts").Task<unknown>;
+    const { scheduler } = await virtual(function* () {
+      w1 = yield* spawn(function* w1() {
+        yield* race([function* () { c1.close(); }, function* () { yield* sleep(0); }]);
+        yield* c0.recv(); // must never be reached
+        throw new Error("the cancel was lost");
+      });
+      yield* spawn(function* w2() {
+        yield* select([recvFrom(c0), recvFrom(c1)]);
+        yield* race([function* () { yield* cancel(w1); }]);
+      });
+      yield* sleep(1);
+    });
+    expect(w1.state).toBe("cancelled");
+    expect(scheduler.stats().tasksAlive).toBe(0);
+  });
+});
