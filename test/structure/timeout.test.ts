@@ -108,4 +108,13 @@ describe("timeout", () => {
     const { error } = await virtualError(() => timeout(-1, function* () {}));
     expect(error).toBeInstanceOf(RangeError);
   });
+
+  test("ms = Infinity: no timer at all", async () => {
+    const { result } = await virtual(function* (scheduler) {
+      const inf = yield* timeout(Infinity, function* () { yield* sleep(5); return scheduler.stats().sleepers; });
+      const fin = yield* timeout(1000, function* () { yield* sleep(5); return scheduler.stats().sleepers; });
+      return [inf, fin];
+    });
+    expect(result).toEqual([0, 1]); // after the work's sleep: only a finite limit's timer is left
+  });
 });

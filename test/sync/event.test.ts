@@ -99,4 +99,27 @@ describe("Condition", () => {
     });
     expect(result).toEqual(["a", "b", "c"]);
   });
+
+  test("cancelled while re-taking the lock after a notify: still holds it in finally, Cancelled propagates", async () => {
+    const { result } = await virtual(function* () {
+      const cond = new Condition();
+      let heldInFinally = false;
+      const t = yield* spawn(function* () {
+        yield* cond.lock.acquire();
+        try { yield* cond.wait(); } finally { heldInFinally = cond.lock.locked; cond.lock.release(); }
+      });
+      yield* sleep(1);
+      yield* cond.lock.acquire(); // hold the lock, then notify: t wakes and queues for the lock
+      cond.notify();
+      yield* sleep(1);
+      expect(cond.lock.waiting).toBe(1);
+      const c = yield* spawn(() => cancel(t)); // t is cancelled while re-taking the lock
+      yield* sleep(1);
+      expect(t.ended).toBe(false); // it must get the lock first
+      cond.lock.release();
+      yield* join(c);
+      return [t.state, heldInFinally, cond.lock.locked];
+    });
+    expect(result).toEqual(["cancelled", true, false]);
+  });
 });
