@@ -66,6 +66,10 @@ interface Target {
   host: string;
   path: string;
   href: string;
+  /** For `connect()`, made once. */
+  connect: { hostname: string; port: number };
+  /** Encoded requests without headers or body, by method and mode (most requests are these). */
+  plain: Map<string, string>;
 }
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
@@ -122,16 +126,21 @@ export class HttpClient {
    * ```
    */
   *request(url: string | URL, options: RequestOptions = {}): Co<HttpResponse> {
-    const me = (yield* current()).name;
-    const target = parseTarget(url, me);
-    const method = options.method ?? "GET";
-    if (!METHOD.test(method)) throw new HttpError(HttpCode.BadArgument, `invalid method ${show(method)}`, target.href, me);
-    const payload = encodeRequest(method, target, options);
-    const timeout = options.timeout === undefined ? this.#timeout : nonNegative(options.timeout, 0, "timeout");
-    const keep = options.keepAlive !== false && options.http10 !== true;
-    const fresh = options.http10 === true;
-    if (timeout === 0) return yield* this.#attempts(target, method, payload, keep, fresh, me);
-    return yield* this.#timed(timeout, target, method, payload, keep, fresh, me);
+    try {
+      const target = parseTarget(url);
+      const method = options.method ?? "GET";
+      if (!METHOD.test(method)) throw new HttpError(HttpCode.BadArgument, `invalid method ${show(method)}`, target.href);
+      const payload = encodeRequest(method, target, options);
+      const timeout = options.timeout === undefined ? this.#timeout : nonNegative(options.timeout, 0, "timeout");
+      const keep = options.keepAlive !== false && options.http10 !== true;
+      const fresh = options.http10 === true;
+      if (timeout === 0) return yield* this.#attempts(target, method, payload, keep, fresh);
+      return yield* this.#timed(timeout, target, method, payload, keep, fresh);
+    } catch (error) {
+      // Name the task only now: reading it costs, and only errors need it.
+      if (error instanceof HttpError && error.taskName === "") throw error.at(error.url || String(url), (yield* current()).name);
+      throw error;
+    }
   }
 
   /** Close every idle connection (connections in use close when their request ends). */
@@ -140,9 +149,9 @@ export class HttpClient {
   }
 
   /** Run the exchange in a child task that a deadline can cancel. */
-  *#timed(ms: number, target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean, me: string): Co<HttpResponse> {
+  *#timed(ms: number, target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean): Co<HttpResponse> {
     const st = { done: false, timedOut: false, value: undefined as HttpResponse | undefined, error: undefined as unknown, waker: undefined as Waker<void> | undefined };
-    const child: Task<void> = yield* spawn(() => this.#child(st, target, method, payload, keep, fresh, me), { name: `${me} → ${target.key}` });
+    const child: Task<void> = yield* spawn(() => this.#child(st, target, method, payload, keep, fresh), { name: "http.request" });
     const deadline = yield* this.#watchdog.arm(ms, function* () {
       st.timedOut = true;
       yield* cancel(child);
@@ -159,13 +168,13 @@ export class HttpClient {
       if (!st.done) yield* cancel(child);
     }
     if (st.value !== undefined) return st.value;
-    if (st.timedOut) throw new HttpError(HttpCode.Timeout, `no complete response within ${ms} ms`, target.href, me);
+    if (st.timedOut) throw new HttpError(HttpCode.Timeout, `no complete response within ${ms} ms`, target.href);
     throw st.error;
   }
 
-  *#child(st: { done: boolean; value: HttpResponse | undefined; error: unknown; waker: Waker<void> | undefined }, target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean, me: string): Co<void> {
+  *#child(st: { done: boolean; value: HttpResponse | undefined; error: unknown; waker: Waker<void> | undefined }, target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean): Co<void> {
     try {
-      st.value = yield* this.#attempts(target, method, payload, keep, fresh, me);
+      st.value = yield* this.#attempts(target, method, payload, keep, fresh);
     } catch (error) {
       st.error = error;
       if (error instanceof Cancelled) throw error;
@@ -176,14 +185,14 @@ export class HttpClient {
   }
 
   /** Send on a pooled connection; once more on a fresh one if a reused connection was stale. */
-  *#attempts(target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean, me: string): Co<HttpResponse> {
+  *#attempts(target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean): Co<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
       const lease = yield* this.#pool.acquire(target.key, fresh);
       let conn = lease.conn;
       let reusable = false;
       try {
         if (conn === undefined) {
-          conn = yield* connect({ hostname: target.hostname, port: target.port });
+          conn = yield* connect(target.connect);
           this.#connects++;
         } else this.#reused++;
         yield* conn.write(payload);
@@ -198,7 +207,7 @@ export class HttpClient {
           this.#retries++;
           continue;
         }
-        if (error instanceof HttpError) throw error.at(target.href, me);
+        if (error instanceof HttpError && error.url === "") throw new HttpError(error.code, error.detail, target.href, "", error);
         throw error;
       } finally {
         if (conn !== undefined && !reusable) yield* closeConn(conn);
@@ -230,20 +239,47 @@ function nonNegative(v: number | undefined, fallback: number, name: string): num
   return v;
 }
 
-function parseTarget(url: string | URL, me: string): Target {
+const targets = new Map<string, Target>();
+
+/** Parse (and remember: most programs fetch from few URLs) an http:// URL. */
+function parseTarget(url: string | URL): Target {
+  if (typeof url === "string") {
+    const known = targets.get(url);
+    if (known !== undefined) return known;
+  }
+  const t = parseUrl(url);
+  if (typeof url === "string") {
+    if (targets.size >= 1024) targets.clear();
+    targets.set(url, t);
+  }
+  return t;
+}
+
+function parseUrl(url: string | URL): Target {
   let u: URL;
   try {
     u = typeof url === "string" ? new URL(url) : url;
   } catch {
-    throw new HttpError(HttpCode.BadArgument, `invalid URL ${show(String(url))}`, "", me);
+    throw new HttpError(HttpCode.BadArgument, `invalid URL ${show(String(url))}`, String(url));
   }
-  if (u.protocol !== "http:") throw new HttpError(HttpCode.BadArgument, `only http:// URLs are supported, got ${show(u.protocol)}`, u.href, me);
+  if (u.protocol !== "http:") throw new HttpError(HttpCode.BadArgument, `only http:// URLs are supported, got ${show(u.protocol)}`, u.href);
   const hostname = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
   const port = u.port === "" ? 80 : Number(u.port);
-  return { hostname, port, key: `${hostname}:${port}`, host: u.host, path: (u.pathname || "/") + u.search, href: u.href };
+  const path = (u.pathname || "/") + u.search;
+  return { hostname, port, key: `${hostname}:${port}`, host: u.host, path, href: u.href, connect: { hostname, port }, plain: new Map() };
 }
 
 function encodeRequest(method: string, t: Target, o: RequestOptions): string | Uint8Array {
+  if (o.headers === undefined && o.body === undefined) {
+    const key = `${method} ${o.http10 === true} ${o.keepAlive === false}`;
+    let head = t.plain.get(key);
+    if (head === undefined) t.plain.set(key, (head = encode(method, t, o) as string));
+    return head;
+  }
+  return encode(method, t, o);
+}
+
+function encode(method: string, t: Target, o: RequestOptions): string | Uint8Array {
   const minor = o.http10 === true ? 0 : 1;
   let head = `${method} ${t.path} HTTP/1.${minor}\r\nhost: ${t.host}\r\n`;
   const headers = o.headers;

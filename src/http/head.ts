@@ -92,28 +92,39 @@ function tooLarge(max: number): HttpError {
   return new HttpError(HttpCode.HeadersTooLarge, `the head is larger than ${max} bytes`);
 }
 
-/** Split a head into its start line and parsed header fields. */
+/** Token characters (RFC 9110 §5.6.2), by char code. */
+const TCHAR = new Uint8Array(128);
+for (const ch of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[ch.charCodeAt(0)] = 1;
+
+function isToken(s: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** Split a head into its start line and parsed header fields (one pass, no intermediate arrays). */
 function split(head: Uint8Array): [string, HttpHeaders] {
-  const lines = latin1.decode(head).split("\n");
-  const headers: HttpHeaders = Object.create(null) as HttpHeaders;
-  let start = "";
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!;
-    if (line.endsWith("\r")) line = line.slice(0, -1);
-    if (i === 0) {
-      start = line;
-      continue;
-    }
-    if (line === "") continue; // the blank line(s) at the end
-    const c = line.charCodeAt(0);
-    if (c === 32 || c === 9) throw new HttpError(HttpCode.BadHeader, `folded header line ${show(line)} (obsolete line folding is not accepted)`);
-    const colon = line.indexOf(":");
-    if (colon <= 0) throw new HttpError(HttpCode.BadHeader, `header line without a name and colon: ${show(line)}`);
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) throw new HttpError(HttpCode.BadHeader, `invalid header name ${show(name)}`);
-    const value = line.slice(colon + 1).trim();
-    if (BAD_VALUE.test(value)) throw new HttpError(HttpCode.BadHeader, `control character in the value of header ${show(name)}`);
-    const key = name.toLowerCase();
+  const text = latin1.decode(head);
+  const headers: HttpHeaders = {};
+  let nl = text.indexOf("\n");
+  const start = text.slice(0, nl > 0 && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+  for (let at = nl + 1; at < text.length; at = nl + 1) {
+    nl = text.indexOf("\n", at);
+    if (nl < 0) nl = text.length;
+    const end = nl > at && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    if (end === at) continue; // the blank line(s) at the end
+    const c = text.charCodeAt(at);
+    if (c === 32 || c === 9) throw new HttpError(HttpCode.BadHeader, `folded header line ${show(text.slice(at, end))} (obsolete line folding is not accepted)`);
+    const colon = text.indexOf(":", at);
+    if (colon < 0 || colon >= end) throw new HttpError(HttpCode.BadHeader, `header line without a colon: ${show(text.slice(at, end))}`);
+    if (!isToken(text, at, colon)) throw new HttpError(HttpCode.BadHeader, `invalid header name ${show(text.slice(at, colon))}`);
+    const value = text.slice(colon + 1, end).trim();
+    if (BAD_VALUE.test(value)) throw new HttpError(HttpCode.BadHeader, `control character in the value of header ${show(text.slice(at, colon))}`);
+    const key = text.slice(at, colon).toLowerCase();
+    if (key === "__proto__") continue; // never a real field; it would reach the prototype
     const had = headers[key];
     headers[key] = had === undefined ? value : `${had}, ${value}`;
   }
