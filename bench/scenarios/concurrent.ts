@@ -1,9 +1,10 @@
 /**
  * Scenario "concurrent": N tasks each sleep S ms then bump a counter (the original corun's
  * demo). Reports overhead = wall − S and the harness adds peak RSS. Peers: corun, async/await
- * with Bun.sleep, one Bun Worker per task (capped), effection 4, Effect 4, redux-saga.
+ * with Bun.sleep, one Bun Worker per task (capped), effection 4, Effect 4, redux-saga. Every
+ * peer defines its task function once and starts it N times, as the async/await peer does.
  */
-import { run, spawn, join, sleep, type Task } from "../../src/index.ts";
+import { run, spawn, join, sleep, type Co, type Task } from "../../src/index.ts";
 import * as effection from "effection";
 import { Effect, Fiber } from "effect";
 import { runSaga, type Task as SagaTask } from "redux-saga";
@@ -50,13 +51,12 @@ async function corunPeer(opts: PeerOptions): Promise<Record<string, number>> {
   const size = sizeOf(opts);
   return measure(size, size.n, (bump) =>
     run(function* () {
-      const tasks: Task<void>[] = new Array(size.n);
-      for (let i = 0; i < size.n; i++) {
-        tasks[i] = yield* spawn(function* () {
-          yield* sleep(size.sleepMs);
-          bump();
-        });
+      function* one(): Co<void> {
+        yield* sleep(size.sleepMs);
+        bump();
       }
+      const tasks: Task<void>[] = new Array(size.n);
+      for (let i = 0; i < size.n; i++) tasks[i] = yield* spawn(one);
       for (const t of tasks) yield* join(t);
     }),
   );
@@ -96,13 +96,12 @@ async function effectionPeer(opts: PeerOptions): Promise<Record<string, number>>
   const size = sizeOf(opts);
   return measure(size, size.n, (bump) =>
     effection.run(function* () {
-      const tasks: effection.Task<void>[] = new Array(size.n);
-      for (let i = 0; i < size.n; i++) {
-        tasks[i] = yield* effection.spawn(function* () {
-          yield* effection.sleep(size.sleepMs);
-          bump();
-        });
+      function* one(): effection.Operation<void> {
+        yield* effection.sleep(size.sleepMs);
+        bump();
       }
+      const tasks: effection.Task<void>[] = new Array(size.n);
+      for (let i = 0; i < size.n; i++) tasks[i] = yield* effection.spawn(one);
       for (const t of tasks) yield* t;
     }),
   );

@@ -3,10 +3,11 @@
  * the `corun` binary. Add a scenario here once its file exists and typechecks.
  */
 import type { Scenario } from "../scenario.ts";
+import { scenario as channels } from "./channels.ts";
 import { scenario as concurrent } from "./concurrent.ts";
 import { scenario as io } from "./io.ts";
 import { scenario as micro } from "./micro.ts";
 import { scenario as selftest } from "./selftest.ts";
 
 /** Every scenario, in the order `corun bench` runs them. */
-export const scenarios: Scenario[] = [concurrent, io, micro, selftest];
+export const scenarios: Scenario[] = [concurrent, io, channels, micro, selftest];
