@@ -208,7 +208,9 @@ export class HttpServer {
     let keepAlive: boolean;
     try {
       const res = yield* this.#handler(req);
-      ({ payload, keepAlive } = encodeResponse(res, { method: req.method, minor: req.version === "1.1" ? 1 : 0, keepAlive: keep && !this.#closing }));
+      // A body the handler left unread would be parsed as the next request: close instead.
+      const ctx = { method: req.method, minor: req.version === "1.1" ? 1 : 0, keepAlive: keep && !this.#closing && req.bodyRead };
+      ({ payload, keepAlive } = encodeResponse(res, ctx));
     } catch (error) {
       if (error instanceof Cancelled || error instanceof NetError) throw error;
       const status = error instanceof HttpError ? error.status : 500;
@@ -216,8 +218,6 @@ export class HttpServer {
       yield* this.#reject(conn, status, why);
       return false;
     }
-    // A body the handler left unread would be parsed as the next request: close instead.
-    if (!req.bodyRead) keepAlive = false;
     this.requests++;
     yield* conn.write(payload);
     return keepAlive;

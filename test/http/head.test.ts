@@ -1,0 +1,93 @@
+import { test, expect, describe } from "bun:test";
+import { parseRequestHead, parseResponseHead } from "../../src/http/head.ts";
+import { requestFraming, responseFraming } from "../../src/http/body.ts";
+import { encodeResponse } from "../../src/http/response.ts";
+import { HttpError } from "../../src/http/errors.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+function codeOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(HttpError);
+    return (e as HttpError).code;
+  }
+  throw new Error("expected an HttpError");
+}
+
+describe("request heads", () => {
+  test("a plain GET", () => {
+    const h = parseRequestHead(enc("GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-Two: 1\r\nx-two: 2\r\n\r\n"));
+    expect(h).toEqual({ method: "GET", target: "/a?b=1", minor: 1, headers: { host: "x", "x-two": "1, 2" } });
+  });
+  test("bare LF line ends and HTTP/1.0 without Host are accepted", () => {
+    const h = parseRequestHead(enc("GET / HTTP/1.0\nA:  b \n\n"));
+    expect(h.minor).toBe(0);
+    expect(h.headers.a).toBe("b");
+  });
+  test("malformed request lines", () => {
+    expect(codeOf(() => parseRequestHead(enc("GET /\r\n\r\n")))).toBe("BAD_REQUEST_LINE");
+    expect(codeOf(() => parseRequestHead(enc("GET  / HTTP/1.1\r\nhost: x\r\n\r\n")))).toBe("BAD_REQUEST_LINE");
+    expect(codeOf(() => parseRequestHead(enc("G(T / HTTP/1.1\r\nhost: x\r\n\r\n")))).toBe("BAD_REQUEST_LINE");
+    expect(codeOf(() => parseRequestHead(enc("GET / HTTP/2.0\r\n\r\n")))).toBe("UNSUPPORTED_VERSION");
+  });
+  test("malformed header lines", () => {
+    expect(codeOf(() => parseRequestHead(enc("GET / HTTP/1.1\r\nhost x\r\n\r\n")))).toBe("BAD_HEADER");
+    expect(codeOf(() => parseRequestHead(enc("GET / HTTP/1.1\r\nhost : x\r\n\r\n")))).toBe("BAD_HEADER");
+    expect(codeOf(() => parseRequestHead(enc("GET / HTTP/1.1\r\nhost: x\r\n folded\r\n\r\n")))).toBe("BAD_HEADER");
+    expect(codeOf(() => parseRequestHead(enc("GET / HTTP/1.1\r\nhost: x\x01y\r\n\r\n")))).toBe("BAD_HEADER");
+    expect(codeOf(() => parseRequestHead(enc("GET / HTTP/1.1\r\n\r\n")))).toBe("BAD_HEADER"); // no Host
+  });
+  test("__proto__ never reaches the prototype", () => {
+    const h = parseRequestHead(enc("GET / HTTP/1.1\r\nhost: x\r\n__proto__: y\r\n\r\n"));
+    expect(Object.getPrototypeOf(h.headers)).toBe(Object.prototype);
+  });
+});
+
+describe("response heads", () => {
+  test("status line with and without a reason", () => {
+    expect(parseResponseHead(enc("HTTP/1.1 204 No Content\r\n\r\n")).status).toBe(204);
+    expect(parseResponseHead(enc("HTTP/1.0 200\r\n\r\n")).statusText).toBe("");
+  });
+  test("malformed status lines", () => {
+    expect(codeOf(() => parseResponseHead(enc("HTTP/1.1 20 OK\r\n\r\n")))).toBe("BAD_STATUS_LINE");
+    expect(codeOf(() => parseResponseHead(enc("SSH-2.0-OpenSSH\r\n\r\n")))).toBe("BAD_STATUS_LINE");
+    expect(codeOf(() => parseResponseHead(enc("HTTP/3.0 200 OK\r\n\r\n")))).toBe("UNSUPPORTED_VERSION");
+  });
+});
+
+describe("framing", () => {
+  test("requests", () => {
+    expect(requestFraming({})).toEqual({ kind: "none" });
+    expect(requestFraming({ "content-length": "12" })).toEqual({ kind: "length", length: 12 });
+    expect(requestFraming({ "content-length": "5, 5" })).toEqual({ kind: "length", length: 5 });
+    expect(requestFraming({ "transfer-encoding": "Chunked" })).toEqual({ kind: "chunked" });
+    expect(codeOf(() => requestFraming({ "content-length": "5, 6" }))).toBe("BAD_CONTENT_LENGTH");
+    expect(codeOf(() => requestFraming({ "content-length": "-1" }))).toBe("BAD_CONTENT_LENGTH");
+    expect(codeOf(() => requestFraming({ "content-length": "1", "transfer-encoding": "chunked" }))).toBe("BAD_CONTENT_LENGTH");
+    expect(codeOf(() => requestFraming({ "transfer-encoding": "gzip" }))).toBe("UNSUPPORTED_TRANSFER_ENCODING");
+  });
+  test("responses", () => {
+    expect(responseFraming("HEAD", 200, { "content-length": "9" })).toEqual({ kind: "none" });
+    expect(responseFraming("GET", 304, {})).toEqual({ kind: "none" });
+    expect(responseFraming("GET", 200, {})).toEqual({ kind: "close" });
+    expect(responseFraming("GET", 200, { "transfer-encoding": "chunked" })).toEqual({ kind: "chunked" });
+  });
+});
+
+describe("response encoding", () => {
+  test("text, keep-alive for HTTP/1.0, chunked for 1.1 only", () => {
+    const a = encodeResponse("hé", { method: "GET", minor: 0, keepAlive: true });
+    expect(a.payload).toBe("HTTP/1.1 200 OK\r\ncontent-type: text/plain;charset=utf-8\r\ncontent-length: 3\r\nconnection: keep-alive\r\n\r\nhé");
+    const b = encodeResponse({ body: ["ab", "", "c"] }, { method: "GET", minor: 1, keepAlive: true });
+    expect(b.payload).toBe("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n");
+    const c = encodeResponse({ body: ["ab", "c"] }, { method: "GET", minor: 0, keepAlive: false });
+    expect(new TextDecoder().decode(c.payload as Uint8Array)).toBe("HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close\r\n\r\nabc");
+  });
+  test("a handler's connection: close ends keep-alive; bad header values are refused", () => {
+    expect(encodeResponse({ headers: { Connection: "close" } }, { method: "GET", minor: 1, keepAlive: true }).keepAlive).toBe(false);
+    expect(codeOf(() => encodeResponse({ headers: { "x-a": "1\r\nx-b: 2" } }, { method: "GET", minor: 1, keepAlive: true }))).toBe("BAD_ARGUMENT");
+    expect(codeOf(() => encodeResponse({ status: 99 }, { method: "GET", minor: 1, keepAlive: true }))).toBe("BAD_ARGUMENT");
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * Helpers for the HTTP tests: run curl (always bounded by --max-time) and talk raw bytes to a
+ * server with node:net (bounded by a timer), both as promises a corun task can `wait` for.
+ */
+import { createConnection, createServer, type Server } from "node:net";
+
+/** Run /usr/bin/curl with `args` (plus --max-time 5 and --silent); resolves with exit code and output. */
+export async function curl(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
+  const proc = Bun.spawn(["/usr/bin/curl", "--max-time", "5", "--silent", "--show-error", ...args], {
+    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, out, err };
+}
+
+/** Send `chunks` (with `gapMs` between them) to 127.0.0.1:port; resolve with all bytes received until the server closes. */
+export function raw(port: number, chunks: string[], opts: { gapMs?: number; timeoutMs?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection({ host: "127.0.0.1", port });
+    let got = "";
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`raw: no close after ${opts.timeoutMs ?? 3000} ms; got ${JSON.stringify(got)}`));
+    }, opts.timeoutMs ?? 3000);
+    sock.on("data", (d) => (got += d.toString("latin1")));
+    sock.on("close", () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+    sock.on("error", () => {});
+    sock.on("connect", async () => {
+      for (const c of chunks) {
+        if (sock.destroyed) return;
+        sock.write(c);
+        if (opts.gapMs) await Bun.sleep(opts.gapMs);
+      }
+    });
+  });
+}
+
+/** A raw TCP server on 127.0.0.1 that answers every connection with `reply(requestText)` (or stays silent for null). */
+export function rawServer(reply: (req: string) => string | null, opts: { close?: boolean } = {}): Promise<{ port: number; server: Server; connections: () => number }> {
+  let count = 0;
+  const server = createServer((sock) => {
+    count++;
+    let buf = "";
+    let answered = false;
+    sock.on("data", (d) => {
+      buf += d.toString("latin1");
+      if (answered || !buf.includes("\r\n\r\n")) return;
+      answered = true;
+      const r = reply(buf);
+      if (r === null) return;
+      sock.write(r);
+      if (opts.close !== false) sock.end();
+    });
+    sock.on("error", () => {});
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ port: (server.address() as { port: number }).port, server, connections: () => count })));
+}

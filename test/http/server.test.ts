@@ -1,0 +1,150 @@
+import { test, expect, describe } from "bun:test";
+import { run, wait, sleep, serve, type HttpServer, type HttpHandler, type ServeOptions } from "../../src/index.ts";
+import { curl, raw } from "./helpers.ts";
+
+/** Run a corun server with `handler` while `client(server)` (a promise-returning function) runs. */
+function withServer<T>(handler: HttpHandler, client: (s: HttpServer) => Promise<T>, options: Omit<ServeOptions, "handler"> = {}): Promise<{ value: T; server: HttpServer }> {
+  return run(function* () {
+    const server = yield* serve({ ...options, handler });
+    const value = yield* wait(client(server));
+    yield* server.close();
+    return { value, server };
+  });
+}
+
+const hello: HttpHandler = function* (req) {
+  return { headers: { "x-path": req.path }, body: `hello ${req.method} ${req.url}\n` };
+};
+
+describe("curl against the corun server", () => {
+  test("GET, and two URLs in one curl share one keep-alive connection", async () => {
+    const { value, server } = await withServer(hello, (s) => curl([`${s.url}/a?x=1`, `${s.url}/b`]));
+    expect(value.code).toBe(0);
+    expect(value.out).toBe("hello GET /a?x=1\nhello GET /b\n");
+    expect(server.accepted).toBe(1);
+    expect(server.requests).toBe(2);
+  });
+
+  test("HTTP/1.0: one connection per request", async () => {
+    const { value, server } = await withServer(hello, (s) => curl(["--http1.0", "-i", `${s.url}/x`, `${s.url}/y`]));
+    expect(value.code).toBe(0);
+    expect(value.out).toContain("connection: close");
+    expect(value.out).toContain("hello GET /y");
+    expect(server.accepted).toBe(2);
+  });
+
+  test("chunked request body from curl; chunked response to curl", async () => {
+    const echo: HttpHandler = function* (req) {
+      const text = yield* req.text();
+      return { body: [`got ${text.length}:`, text, "!"] };
+    };
+    const { value } = await withServer(echo, (s) =>
+      curl(["-i", "-H", "Transfer-Encoding: chunked", "--data-binary", "@-", `${s.url}/up`], "x".repeat(5000)),
+    );
+    expect(value.code).toBe(0);
+    expect(value.out.toLowerCase()).toContain("transfer-encoding: chunked");
+    expect(value.out.endsWith(`got 5000:${"x".repeat(5000)}!`)).toBe(true);
+  });
+
+  test("Expect: 100-continue is answered", async () => {
+    const echo: HttpHandler = function* (req) {
+      return `${(yield* req.body()).length}`;
+    };
+    const { value } = await withServer(echo, (s) => curl(["-H", "Expect: 100-continue", "--data-binary", "@-", s.url], "y".repeat(3000)));
+    expect(value.out).toBe("3000");
+  });
+
+  test("a handler that throws gets a 500; the server goes on", async () => {
+    let n = 0;
+    const flaky: HttpHandler = function* () {
+      if (n++ === 0) throw new Error("boom");
+      return "fine";
+    };
+    const { value } = await withServer(flaky, async (s) => [await curl(["-i", s.url]), await curl([s.url])]);
+    expect(value[0]!.out).toStartWith("HTTP/1.1 500");
+    expect(value[1]!.out).toBe("fine");
+  });
+});
+
+describe("bad requests get an error status and a close, never a hang", () => {
+  const cases: [string, string, string][] = [
+    ["garbage", "hello there\r\n\r\n", "400"],
+    ["a header without a colon", "GET / HTTP/1.1\r\nHost: x\r\nnonsense\r\n\r\n", "400"],
+    ["HTTP/1.1 without Host", "GET / HTTP/1.1\r\n\r\n", "400"],
+    ["Content-Length and Transfer-Encoding", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "400"],
+    ["a bad chunk size", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "400"],
+    ["HTTP/2.0", "GET / HTTP/2.0\r\n\r\n", "505"],
+    ["gzip transfer coding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", "501"],
+    ["a body over the limit (Content-Length)", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n", "413"],
+    ["a body over the limit (chunked)", `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${"400\r\n" + "z".repeat(1024) + "\r\n"}${"400\r\n" + "z".repeat(1024) + "\r\n"}0\r\n\r\n`, "413"],
+    ["headers over the limit", `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(3000)}\r\n\r\n`, "431"],
+    ["a head that never ends, over the limit", `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(5000)}`, "431"],
+  ];
+  const reader: HttpHandler = function* (req) {
+    return `read ${(yield* req.body()).length}`;
+  };
+  for (const [name, request, status] of cases) {
+    test(name, async () => {
+      const { value } = await withServer(reader, (s) => raw(s.port, [request]), { maxHeaderBytes: 2048, maxBodyBytes: 1500 });
+      expect(value).toStartWith(`HTTP/1.1 ${status} `);
+      expect(value).toContain("connection: close");
+    });
+  }
+
+  test("a client that stops mid-head gets 408 and a close after headerTimeout", async () => {
+    const { value } = await withServer(hello, (s) => raw(s.port, ["GET / HTTP/1.1\r\nHo"], { timeoutMs: 3000 }), { headerTimeout: 150 });
+    expect(value).toStartWith("HTTP/1.1 408 ");
+  });
+
+  test("a slowloris dribbling bytes is cut off too", async () => {
+    const dribble = Array.from({ length: 40 }, () => "X-A: b\r\n");
+    const { value } = await withServer(hello, (s) => raw(s.port, ["GET / HTTP/1.1\r\n", ...dribble], { gapMs: 20, timeoutMs: 3000 }), { headerTimeout: 150 });
+    expect(value).toStartWith("HTTP/1.1 408 ");
+  });
+
+  test("an idle keep-alive connection is closed after headerTimeout", async () => {
+    const { value } = await withServer(hello, (s) => raw(s.port, ["GET /k HTTP/1.1\r\nHost: x\r\n\r\n"], { timeoutMs: 3000 }), { headerTimeout: 150 });
+    expect(value).toStartWith("HTTP/1.1 200 ");
+    expect(value).toEndWith("hello GET /k\n"); // no 408 after a served request
+  });
+});
+
+describe("connections", () => {
+  test("pipelined requests are answered in order; an unread body closes the connection", async () => {
+    const two = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    const { value } = await withServer(hello, (s) => raw(s.port, [two]));
+    expect(value.indexOf("hello GET /1")).toBeGreaterThan(0);
+    expect(value.indexOf("hello GET /2")).toBeGreaterThan(value.indexOf("hello GET /1"));
+    const post = "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /after HTTP/1.1\r\nHost: x\r\n\r\n";
+    const r = await withServer(hello, (s) => raw(s.port, [post]));
+    expect(r.value).toContain("connection: close");
+    expect(r.value).not.toContain("/after");
+  });
+
+  test("HTTP/1.0 with keep-alive is kept alive", async () => {
+    const two = "GET /1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /2 HTTP/1.0\r\n\r\n";
+    const { value } = await withServer(hello, (s) => raw(s.port, [two]));
+    expect(value).toContain("connection: keep-alive");
+    expect(value).toContain("hello GET /2");
+  });
+
+  test("close() closes idle connections and waits for busy ones", async () => {
+    const result = await run(function* () {
+      const server = yield* serve({
+        handler: function* (req) {
+          if (req.path === "/slow") yield* sleep(100);
+          return "done";
+        },
+      });
+      const idle = raw(server.port, ["GET / HTTP/1.1\r\nHost: x\r\n\r\n"]);
+      const busy = raw(server.port, ["GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"]);
+      yield* sleep(50);
+      yield* server.close();
+      return { idle: yield* wait(idle), busy: yield* wait(busy), open: server.connections };
+    });
+    expect(result.idle).toEndWith("done");
+    expect(result.busy).toContain("connection: close");
+    expect(result.busy).toEndWith("done");
+    expect(result.open).toBe(0);
+  });
+});
