@@ -20,9 +20,9 @@ const signals = new WeakMap<Task<unknown>, AbortController>();
  * import { run, spawn, cancel, sleep, wait, signal } from "corun";
  * await run(function* () {
  *   const t = yield* spawn(function* () {
- *     const s = yield* signal();
+ *     const s = yield* signal(); // e.g. yield* wait(fetch(url, { signal: s }))
  *     s.addEventListener("abort", () => console.log("aborted"));
- *     yield* wait(new Promise((r) => setTimeout(r, 60_000))); // e.g. fetch(url, { signal: s })
+ *     yield* wait(new Promise(() => {})); // a promise that never settles
  *   });
  *   yield* sleep(1);
  *   yield* cancel(t); // prints "aborted"
