@@ -30,6 +30,7 @@ export interface BenchOptions {
 /** A checked target, for the report. */
 export interface TargetResult extends Target {
   scenario: string;
+  variant: string | undefined;
   value: number | undefined;
   met: boolean | undefined;
 }
@@ -141,20 +142,24 @@ function tableFor(s: Scenario, v: string | undefined, results: RunResult[]): str
 }
 
 function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] {
-  return (s.targets ?? []).map((t) => {
-    const peer = t.peer ?? "corun";
-    const row = results.find((r) => r.scenario === s.name && r.peer === peer && r.status === "ok" && r.metrics[t.metric] !== undefined);
-    const value = row?.metrics[t.metric];
-    const met = value === undefined ? undefined : (t.max === undefined || value <= t.max) && (t.min === undefined || value >= t.min);
-    return { ...t, scenario: s.name, value, met };
-  });
+  // One verdict per target and variant: each variant is its own measurement.
+  const variants = [...new Set(results.filter((r) => r.scenario === s.name).map((r) => r.variant))];
+  return (s.targets ?? []).flatMap((t) =>
+    variants.map((variant) => {
+      const peer = t.peer ?? "corun";
+      const row = results.find((r) => r.scenario === s.name && r.variant === variant && r.peer === peer && r.status === "ok");
+      const value = row?.metrics[t.metric];
+      const met = value === undefined ? undefined : (t.max === undefined || value <= t.max) && (t.min === undefined || value >= t.min);
+      return { ...t, scenario: s.name, variant, value, met };
+    }),
+  );
 }
 
 function formatTargets(targets: TargetResult[]): string {
   const lines = targets.map((t) => {
     const bound = [t.max !== undefined ? `≤ ${t.max}` : "", t.min !== undefined ? `≥ ${t.min}` : ""].filter(Boolean).join(", ");
     const verdict = t.met === undefined ? "not measured" : t.met ? "met" : "MISSED";
-    return `  ${t.scenario}: ${t.label}: ${t.metric} = ${fmt(t.value)} (target ${bound}) ${verdict}`;
+    return `  ${t.scenario}${t.variant ? ` [${t.variant}]` : ""}: ${t.label}: ${t.metric} = ${fmt(t.value)} (target ${bound}) ${verdict}`;
   });
   return ["Targets", ...lines].join("\n");
 }
