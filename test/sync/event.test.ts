@@ -113,7 +113,7 @@ describe("Condition", () => {
       cond.notify();
       yield* sleep(1);
       expect(cond.lock.waiting).toBe(1);
-      const c = yield* spawn(() => cancel(t)); // t is cancelled while re-taking the lock
+      const c = yield* spawn(function* () { yield* cancel(t); }); // t is cancelled while re-taking the lock
       yield* sleep(1);
       expect(t.ended).toBe(false); // it must get the lock first
       cond.lock.release();
