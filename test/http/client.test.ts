@@ -1,0 +1,242 @@
+import { test, expect, describe, afterAll } from "bun:test";
+import { run, spawn, sleep, cancel, join, request, HttpClient, HttpError, NetError } from "../../src/index.ts";
+import { rawServer } from "./helpers.ts";
+
+// One Bun.serve for the tests that need a well-behaved server; it counts connections.
+let bunConnections = 0;
+const bun = Bun.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  async fetch(req, server) {
+    const url = new URL(req.url);
+    if (url.pathname === "/echo") return new Response(`${req.method} ${await req.text()}`);
+    if (url.pathname === "/slow") {
+      await Bun.sleep(Number(url.searchParams.get("ms") ?? 300));
+      return new Response("late");
+    }
+    if (url.pathname === "/big") return new Response("b".repeat(5000));
+    if (url.pathname === "/headers") return new Response(JSON.stringify({ ua: req.headers.get("x-test"), conn: req.headers.get("connection") }));
+    void server;
+    return new Response("hi", { headers: { "x-answer": "42" } });
+  },
+});
+const base = `http://127.0.0.1:${bun.port}`;
+afterAll(() => void bun.stop(true));
+
+async function expectHttpError(p: Promise<unknown>): Promise<HttpError> {
+  try {
+    await p;
+  } catch (e) {
+    if (!(e instanceof HttpError)) throw e;
+    return e;
+  }
+  throw new Error("expected an HttpError");
+}
+
+describe("client against Bun.serve", () => {
+  test("GET: status, headers, body", async () => {
+    const res = await run(function* () {
+      return yield* request(`${base}/`);
+    });
+    expect(res.status).toBe(200);
+    expect(res.ok).toBe(true);
+    expect(res.headers["x-answer"]).toBe("42");
+    expect(res.text()).toBe("hi");
+  });
+
+  test("POST with a text body, a byte body, and a chunked body", async () => {
+    const texts = await run(function* () {
+      const a = yield* request(`${base}/echo`, { method: "POST", body: "héllo" });
+      const b = yield* request(`${base}/echo`, { method: "PUT", body: new Uint8Array([65, 66]) });
+      const c = yield* request(`${base}/echo`, { method: "POST", body: ["chunk1 ", "chunk2"] });
+      return [a.text(), b.text(), c.text()];
+    });
+    expect(texts).toEqual(["POST héllo", "PUT AB", "POST chunk1 chunk2"]);
+  });
+
+  test("a chunked response (with a chunk extension and a trailer)", async () => {
+    const srv = await rawServer(() => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\none \r\n4\r\ntwo \r\n5\r\nthree\r\n0\r\nX-Trailer: t\r\n\r\n", { close: false });
+    try {
+      const res = await run(() => request(`http://127.0.0.1:${srv.port}/`));
+      expect(res.headers["transfer-encoding"]).toBe("chunked");
+      expect(res.text()).toBe("one two three");
+    } finally {
+      srv.server.close();
+    }
+  });
+
+  test("headers are sent; keepAlive: false sends connection: close", async () => {
+    const r = await run(function* () {
+      return (yield* request(`${base}/headers`, { headers: { "X-Test": "yes" }, keepAlive: false })).json<{ ua: string; conn: string }>();
+    });
+    expect(r).toEqual({ ua: "yes", conn: "close" });
+  });
+
+  test("keep-alive: sequential requests reuse one connection; HTTP/1.0 opens one each", async () => {
+    const stats = await run(function* () {
+      const client = new HttpClient();
+      for (let i = 0; i < 5; i++) yield* client.request(`${base}/`);
+      const ka = client.stats();
+      for (let i = 0; i < 3; i++) expect((yield* client.request(`${base}/`, { http10: true })).text()).toBe("hi");
+      return { ka, after: client.stats() };
+    });
+    expect(stats.ka.connects).toBe(1);
+    expect(stats.ka.reused).toBe(4);
+    expect(stats.after.connects).toBe(4);
+  });
+
+  test("the per-host cap bounds connections; waiters are served", async () => {
+    const s = await run(function* () {
+      const client = new HttpClient({ maxConnectionsPerHost: 3 });
+      const tasks = [];
+      for (let i = 0; i < 20; i++) tasks.push(yield* spawn(() => client.request(`${base}/slow?ms=20`)));
+      for (const t of tasks) expect((yield* join(t)).text()).toBe("late");
+      return client.stats();
+    });
+    expect(s.connects).toBe(3);
+    expect(s.requests).toBe(20);
+    expect(s.open).toBe(3);
+    expect(s.idle).toBe(3);
+  });
+
+  test("timeout: an HttpError TIMEOUT naming the URL and task; the pool stays usable", async () => {
+    const out = await run(function* () {
+      const client = new HttpClient({ maxConnectionsPerHost: 1 });
+      let error: unknown;
+      try {
+        yield* client.request(`${base}/slow?ms=2000`, { timeout: 100 });
+      } catch (e) {
+        error = e;
+      }
+      const after = yield* client.request(`${base}/`);
+      return { error, text: after.text(), stats: client.stats() };
+    }, {});
+    expect(out.error).toBeInstanceOf(HttpError);
+    expect((out.error as HttpError).code).toBe("TIMEOUT");
+    expect((out.error as HttpError).message).toContain("/slow?ms=2000");
+    expect((out.error as HttpError).message).toContain('task "main"');
+    expect(out.text).toBe("hi");
+    expect(out.stats.open).toBe(1);
+  });
+
+  test("oversize body → BODY_TOO_LARGE; oversize head → HEADERS_TOO_LARGE", async () => {
+    const e1 = await expectHttpError(run(function* () {
+      yield* new HttpClient({ maxBodyBytes: 1000 }).request(`${base}/big`);
+    }));
+    expect(e1.code).toBe("BODY_TOO_LARGE");
+    const e2 = await expectHttpError(run(function* () {
+      yield* new HttpClient({ maxHeaderBytes: 20 }).request(`${base}/`);
+    }));
+    expect(e2.code).toBe("HEADERS_TOO_LARGE");
+  });
+
+  test("bad arguments", async () => {
+    expect((await expectHttpError(run(() => request("ftp://127.0.0.1/")))).code).toBe("BAD_ARGUMENT");
+    expect((await expectHttpError(run(() => request("not a url")))).code).toBe("BAD_ARGUMENT");
+    expect((await expectHttpError(run(() => request(base, { method: "GE T" })))).code).toBe("BAD_ARGUMENT");
+    expect((await expectHttpError(run(() => request(base, { headers: { "x-a": "1\r\nx-b: 2" } })))).code).toBe("BAD_ARGUMENT");
+  });
+
+  test("connection refused is a NetError", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+      const p = s.port;
+      s.stop(true);
+      resolve(p);
+    });
+    let error: unknown;
+    try {
+      await run(() => request(`http://127.0.0.1:${port}/`, { timeout: 2000 }));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(NetError);
+    expect((error as NetError).code).toBe("ECONNREFUSED");
+  });
+});
+
+describe("malformed responses are errors naming what was wrong, never a hang", () => {
+  const cases: [string, string | null, string][] = [
+    ["not HTTP at all", "SSH-2.0-OpenSSH_9\r\n\r\n", "BAD_STATUS_LINE"],
+    ["a bad header line", "HTTP/1.1 200 OK\r\nbroken header\r\n\r\n", "BAD_HEADER"],
+    ["a bad Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n", "BAD_CONTENT_LENGTH"],
+    ["a truncated body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", "INCOMPLETE_BODY"],
+    ["a truncated head", "HTTP/1.1 200 OK\r\nContent-Le", "INCOMPLETE_HEAD"],
+    ["a bad chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n", "BAD_CHUNK"],
+    ["a chunk without its CRLF", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdef", "BAD_CHUNK"],
+    ["a close without any response", "", "NO_RESPONSE"],
+    ["a server that never answers", null, "TIMEOUT"],
+  ];
+  for (const [name, reply, code] of cases) {
+    test(name, async () => {
+      const srv = await rawServer(() => reply);
+      try {
+        const e = await expectHttpError(run(() => request(`http://127.0.0.1:${srv.port}/x`, { timeout: 300 })));
+        expect(e.code).toBe(code);
+        expect(e.message).toContain(`127.0.0.1:${srv.port}/x`);
+      } finally {
+        srv.server.close();
+      }
+    });
+  }
+
+  test("a response read until close (no length) works, HTTP/1.0 style", async () => {
+    const srv = await rawServer(() => "HTTP/1.0 200 OK\r\n\r\nall of it");
+    try {
+      const res = await run(() => request(`http://127.0.0.1:${srv.port}/`, { http10: true }));
+      expect(res.version).toBe("1.0");
+      expect(res.text()).toBe("all of it");
+    } finally {
+      srv.server.close();
+    }
+  });
+
+  test("100 Continue before the response is skipped", async () => {
+    const srv = await rawServer(() => "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    try {
+      expect((await run(() => request(`http://127.0.0.1:${srv.port}/`))).text()).toBe("ok");
+    } finally {
+      srv.server.close();
+    }
+  });
+});
+
+describe("cancellation", () => {
+  test("cancelling requests in flight leaves the pool consistent", async () => {
+    const out = await run(function* () {
+      const client = new HttpClient({ maxConnectionsPerHost: 2 });
+      // 2 in flight, 3 queued for a connection; cancel them all at different stages.
+      const tasks = [];
+      for (let i = 0; i < 5; i++) tasks.push(yield* spawn(() => client.request(`${base}/slow?ms=500`, { timeout: 0 })));
+      yield* sleep(50);
+      const mid = client.stats();
+      for (const t of tasks) yield* cancel(t);
+      const after = client.stats();
+      // The pool still works, up to its cap.
+      const again = [];
+      for (let i = 0; i < 4; i++) again.push(yield* spawn(() => client.request(`${base}/`)));
+      const texts = [];
+      for (const t of again) texts.push((yield* join(t)).text());
+      return { mid, after, texts, end: client.stats() };
+    });
+    expect(out.mid.open).toBe(2);
+    expect(out.mid.waiting).toBe(3);
+    expect(out.after).toMatchObject({ open: 0, idle: 0, waiting: 0 });
+    expect(out.texts).toEqual(["hi", "hi", "hi", "hi"]);
+    expect(out.end.open).toBeLessThanOrEqual(2);
+  });
+
+  test("cancelling a timed request cancels its exchange", async () => {
+    const out = await run(function* () {
+      const client = new HttpClient({ maxConnectionsPerHost: 1 });
+      const t = yield* spawn(() => client.request(`${base}/slow?ms=500`, { timeout: 5000 }));
+      yield* sleep(50);
+      yield* cancel(t);
+      const s = client.stats();
+      return { state: t.state, s, text: (yield* client.request(`${base}/`)).text() };
+    });
+    expect(out.state).toBe("cancelled");
+    expect(out.s.open).toBe(0);
+    expect(out.text).toBe("hi");
+  });
+});
