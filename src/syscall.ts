@@ -88,6 +88,7 @@ export class Syscall<T = unknown> implements Iterator<Syscall<T>, T, unknown> {
 
   /** A readable form for error messages and `ps()`. */
   toString(): string {
+    if (this.code === Op.Suspend) return this.b === undefined ? `${this.op}()` : `${this.op}(${String(this.b)})`;
     return this.a === undefined ? `${this.op}()` : `${this.op}(${describe(this.a)})`;
   }
 }

@@ -128,7 +128,8 @@ export function wait<T>(promise: PromiseLike<T>): Syscall<T> {
  * The building block for synchronisation features (channels, locks, events): suspend the
  * calling task and hand `setup` a `Waker` that resumes it later. `setup` runs at once,
  * inside the scheduler; it returns how to undo the registration if the task is cancelled
- * while suspended (e.g. remove it from a wait list). `label` shows in `ps()`.
+ * while suspended (e.g. remove it from a wait list). `ps()` shows the task waiting on
+ * `label(detail)`, e.g. `recv(channel "jobs")`.
  *
  * @example
  * ```ts
@@ -141,9 +142,9 @@ export function wait<T>(promise: PromiseLike<T>): Syscall<T> {
  * });
  * ```
  */
-export function suspend<T>(setup: (waker: Waker<T>) => Undo, label = "suspend"): Syscall<T> {
+export function suspend<T>(setup: (waker: Waker<T>) => Undo, label = "suspend", detail?: string): Syscall<T> {
   if (typeof setup !== "function") throw new TypeError(`suspend(setup): setup must be a function, got ${describe(setup)}`);
-  return new Syscall<T>(label, Op.Suspend, setup);
+  return new Syscall<T>(label, Op.Suspend, setup, detail);
 }
 
 /**

@@ -38,8 +38,7 @@ export class Supervisor {
       this.#waker = w;
       return () => (this.#waker = undefined);
     };
-    Object.defineProperty(setup, "name", { value: "children" });
-    this.#waitD = suspend(setup, label);
+    this.#waitD = suspend(setup, label, "children");
   }
 
   /** Children not yet ended. */

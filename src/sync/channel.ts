@@ -57,10 +57,8 @@ export class Channel<T> {
     const label = `channel "${this.name}"`;
     const recvSetup = (w: Waker<unknown>) => this.#park(this.recvq, w);
     const sendSetup = (w: Waker<unknown>) => this.#park(this.sendq, w);
-    Object.defineProperty(recvSetup, "name", { value: label });
-    Object.defineProperty(sendSetup, "name", { value: label });
-    this.#recvD = suspend(recvSetup, "recv");
-    this.#sendD = suspend(sendSetup, "send");
+    this.#recvD = suspend(recvSetup, "recv", label);
+    this.#sendD = suspend(sendSetup, "send", label);
   }
 
   /** True once `close()` was called. */

@@ -57,7 +57,7 @@ export class Condition {
         me.waker = w;
         this.#q.push(me);
         return () => me.leave();
-      }, "condition");
+      }, "condition", `condition "${this.name}"`);
     } catch (error) {
       me.leave();
       if (me.taken) this.notify(1);

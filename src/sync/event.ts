@@ -35,8 +35,7 @@ export class Event {
       this.#q.push(me);
       return () => me.leave();
     };
-    Object.defineProperty(setup, "name", { value: `event "${name}"` });
-    this.#d = suspend(setup, "event");
+    this.#d = suspend(setup, "event", `event "${name}"`);
   }
 
   /** True after `set()` until `clear()`. */

@@ -46,8 +46,7 @@ export class Semaphore {
       this.#q.push(me);
       return () => me.leave();
     };
-    Object.defineProperty(setup, "name", { value: `${this.constructor.name.toLowerCase()} "${name}"` });
-    this.#d = suspend(setup, op);
+    this.#d = suspend(setup, op, `${this.constructor.name.toLowerCase()} "${name}"`);
   }
 
   /** Permits free now. */

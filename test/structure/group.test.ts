@@ -158,7 +158,7 @@ describe("group", () => {
       yield* sleep(1);
       lines = s.ps().map((t) => ({ name: t.name, waitingOn: t.waitingOn }));
     });
-    expect(lines).toContainEqual({ name: "owner", waitingOn: "crew(function children)" });
+    expect(lines).toContainEqual({ name: "owner", waitingOn: "crew(children)" });
     expect(lines).toContainEqual({ name: "child", waitingOn: "sleep(100)" });
   });
 });

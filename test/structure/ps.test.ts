@@ -31,12 +31,12 @@ describe("scheduler.ps()", () => {
     const on = (name: string) => snap.find((t) => t.name === name)?.waitingOn;
     expect(on("sleeper")).toBe("sleep(100)");
     expect(on("joiner")).toMatch(/^join\(.*"sleeper"/);
-    expect(on("locker")).toBe('lock(function lock "db")');
-    expect(on("waiter")).toBe('event(function event "go")');
-    expect(on("permit")).toBe('acquire(function semaphore "pool")');
-    expect(on("conder")).toMatch(/^condition\(/);
+    expect(on("locker")).toBe('lock(lock "db")');
+    expect(on("waiter")).toBe('event(event "go")');
+    expect(on("permit")).toBe('acquire(semaphore "pool")');
+    expect(on("conder")).toBe('condition(condition "items")');
     expect(on("selector")).toMatch(/^select\(/);
-    expect(on("limited")).toBe("timeout(function children)");
+    expect(on("limited")).toBe("timeout(children)");
     expect(on("work")).toBe("sleep(1000)");
     expect(on("canceller")).toMatch(/^cancel\(/);
     expect(on("victim")).toBe("sleep(7)");

@@ -220,7 +220,7 @@ describe("channel", () => {
       yield* sleep(1);
       lines = s.ps().map((t) => ({ name: t.name, waitingOn: t.waitingOn }));
     });
-    expect(lines).toContainEqual({ name: "reader", waitingOn: 'recv(function channel "jobs")' });
-    expect(lines).toContainEqual({ name: "writer", waitingOn: 'send(function channel "out")' });
+    expect(lines).toContainEqual({ name: "reader", waitingOn: 'recv(channel "jobs")' });
+    expect(lines).toContainEqual({ name: "writer", waitingOn: 'send(channel "out")' });
   });
 });
