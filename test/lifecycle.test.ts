@@ -304,3 +304,19 @@ describe("cancellation never loses a delivered value", () => {
     expect(log).toEqual(["still running this step", "finally"]);
   });
 });
+
+describe("Task.onEnd", () => {
+  test("runs once at the end, whatever the outcome, without observing a failure", async () => {
+    const ended: string[] = [];
+    const { error } = await virtualError(function* () {
+      const ok = yield* spawn(function* () { yield* sleep(1); });
+      const bad = yield* spawn(function* () { yield* sleep(2); throw new Error("unseen"); }, { name: "bad" });
+      ok.onEnd(() => ended.push(`ok:${ok.state}`));
+      bad.onEnd(() => ended.push(`bad:${bad.state}`));
+      yield* sleep(5);
+      ok.onEnd(() => ended.push("late registration runs at once"));
+    });
+    expect(ended).toEqual(["ok:done", "bad:failed", "late registration runs at once"]);
+    expect((error as Error).message).toContain('task "bad"'); // still reported: onEnd is not a join
+  });
+});
