@@ -152,10 +152,11 @@ export class HttpClient {
   *#timed(ms: number, target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean): Co<HttpResponse> {
     const st = { done: false, timedOut: false, value: undefined as HttpResponse | undefined, error: undefined as unknown, waker: undefined as Waker<void> | undefined };
     const child: Task<void> = yield* spawn(() => this.#child(st, target, method, payload, keep, fresh), { name: "http.request" });
-    const deadline = yield* this.#watchdog.arm(ms, function* () {
+    const deadline = this.#watchdog.arm(ms, function* () {
       st.timedOut = true;
       yield* cancel(child);
     });
+    if (!this.#watchdog.running) yield* this.#watchdog.start();
     try {
       if (!st.done) {
         yield* suspend<void>((w) => {

@@ -154,11 +154,12 @@ export class HttpServer {
       for (let n = 0; !this.#closing || n === 0; n++) {
         s.idle = true;
         const first = n === 0;
-        const deadline = yield* this.#watchdog.arm(this.#timeout, function* () {
+        const deadline = this.#watchdog.arm(this.#timeout, function* () {
           // Only the first request gets a 408; an idle keep-alive connection just closes.
           if (first) yield* conn.write(errorResponse(408, "the request head took too long"));
           yield* closeConn(conn);
         });
+        if (!this.#watchdog.running) yield* this.#watchdog.start();
         let head: Uint8Array | null;
         try {
           head = yield* readHead(conn, this.#maxHeader);

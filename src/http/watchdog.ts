@@ -40,19 +40,31 @@ export class Watchdog {
     return this.#count;
   }
 
-  /** Arm a deadline `ms` from now; `onExpire` runs in the reaper task (it may yield). */
-  *arm(ms: number, onExpire: () => Co<void> | void): Co<Deadline> {
+  /**
+   * Arm a deadline `ms` from now; `onExpire` runs in the reaper task (it may yield). Plain
+   * (not a coroutine) so the hot path allocates no generator: call `yield* watchdog.start()`
+   * after it while `running` is false.
+   */
+  arm(ms: number, onExpire: () => Co<void> | void): Deadline {
     const at = this.#tick + Math.ceil(ms / this.#granularity) + 1;
     const d: Deadline = { expired: false, at, onExpire };
     let bucket = this.#buckets.get(at);
     if (bucket === undefined) this.#buckets.set(at, (bucket = new Set()));
     bucket.add(d);
     this.#count++;
-    if (!this.#running) {
-      this.#running = true;
-      yield* spawn(() => this.#reap(), { name: this.#name });
-    }
     return d;
+  }
+
+  /** True while the reaper task runs. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Start the reaper task if it is not running (it ends by itself when no deadline is left). */
+  *start(): Co<void> {
+    if (this.#running || this.#count === 0) return;
+    this.#running = true;
+    yield* spawn(() => this.#reap(), { name: this.#name });
   }
 
   /** Disarm a deadline (harmless if it already fired or was disarmed). */

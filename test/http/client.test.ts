@@ -172,7 +172,7 @@ describe("malformed responses are errors naming what was wrong, never a hang", (
       const srv = await rawServer(() => reply);
       try {
         const e = await expectHttpError(run(() => request(`http://127.0.0.1:${srv.port}/x`, { timeout: 300 })));
-        expect(e.code).toBe(code);
+        expect(e.code as string).toBe(code);
         expect(e.message).toContain(`127.0.0.1:${srv.port}/x`);
       } finally {
         srv.server.close();
