@@ -11,7 +11,7 @@ import type { Task } from "../task.ts";
 import { listen, type Listener } from "../net/listener.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
-import { HttpError } from "./errors.ts";
+import { HttpCode, HttpError } from "./errors.ts";
 import { connectionHas, parseRequestHead, readHead } from "./head.ts";
 import { requestFraming } from "./body.ts";
 import { HttpRequest, type HttpHandler } from "./request.ts";
@@ -29,6 +29,12 @@ export interface HttpServerOptions {
    * starts waiting for it (also bounds idle keep-alive connections). Default 10,000.
    */
   headerTimeout?: number;
+  /**
+   * Called with an error a handler threw (other than an `HttpError`, which is answered with
+   * its status) and the request; the client gets a 500 either way. Default: none (the error
+   * is counted in `server.handlerErrors`).
+   */
+  onError?: (error: unknown, req: HttpRequest) => void;
 }
 
 /** Options of `serve()`: where to listen, the handler, and the limits. */
@@ -75,11 +81,15 @@ export class HttpServer {
   accepted = 0;
   /** Requests answered so far (error responses included). */
   requests = 0;
+  /** Errors thrown by the handler (answered with 500). */
+  handlerErrors = 0;
+  readonly #onError: ((error: unknown, req: HttpRequest) => void) | undefined;
 
   /** @internal use `serve()` or `httpServer()`. */
   constructor(listener: Listener, handler: HttpHandler, options: HttpServerOptions) {
     this.#listener = listener;
     this.#handler = handler;
+    this.#onError = options.onError;
     this.#maxHeader = positive(options.maxHeaderBytes, 16 * 1024, "maxHeaderBytes");
     this.#maxBody = positive(options.maxBodyBytes, 1 << 20, "maxBodyBytes");
     this.#timeout = positive(options.headerTimeout, 10_000, "headerTimeout");
@@ -214,8 +224,19 @@ export class HttpServer {
       ({ payload, keepAlive } = encodeResponse(res, ctx));
     } catch (error) {
       if (error instanceof Cancelled || error instanceof NetError) throw error;
-      const status = error instanceof HttpError ? error.status : 500;
-      const why = error instanceof HttpError ? error.detail : "the handler failed";
+      // An HttpError about the request (a body over the limit...) gets its status; anything
+      // else, a bad response from the handler included, is the server's fault: 500.
+      const own = error instanceof HttpError && error.code !== HttpCode.BadArgument;
+      const status = own ? error.status : 500;
+      const why = own ? error.detail : "the handler failed";
+      if (!own) {
+        this.handlerErrors++;
+        try {
+          this.#onError?.(error, req);
+        } catch {
+          // A failing error hook must not take the connection down with it.
+        }
+      }
       yield* this.#reject(conn, status, why);
       return false;
     }

@@ -60,9 +60,20 @@ describe("curl against the corun server", () => {
       if (n++ === 0) throw new Error("boom");
       return "fine";
     };
-    const { value } = await withServer(flaky, async (s) => [await curl(["-i", s.url]), await curl([s.url])]);
+    const seen: unknown[] = [];
+    const { value, server } = await withServer(flaky, async (s) => [await curl(["-i", s.url]), await curl([s.url])], { onError: (e) => seen.push(e) });
     expect(value[0]!.out).toStartWith("HTTP/1.1 500");
     expect(value[1]!.out).toBe("fine");
+    expect(server.handlerErrors).toBe(1);
+    expect((seen[0] as Error).message).toBe("boom");
+  });
+
+  test("a handler returning a bad response gets a 500 too", async () => {
+    const bad: HttpHandler = function* () {
+      return { status: 42 };
+    };
+    const { value } = await withServer(bad, (s) => curl(["-i", s.url]));
+    expect(value.out).toStartWith("HTTP/1.1 500");
   });
 });
 
