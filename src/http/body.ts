@@ -166,7 +166,14 @@ export function* readBody(conn: Conn, framing: Framing, max: number): Co<Uint8Ar
   }
 }
 
-/** A body a program sends: text (UTF-8), bytes, or a sequence of chunks (sent chunked). */
+/**
+ * A body a program sends: text (UTF-8), bytes, or a sequence of chunks (sent chunked).
+ *
+ * @example
+ * ```typescript
+ * yield* request(url, { method: "POST", body: ["part 1, ", "part 2"] }); // transfer-encoding: chunked
+ * ```
+ */
 export type BodyInit = string | Uint8Array | Iterable<string | Uint8Array>;
 
 /** True for the chunk-sequence form of a body. */

@@ -19,7 +19,14 @@ import { ConnPool, type PoolStats } from "./pool.ts";
 import { HttpResponse } from "./response-object.ts";
 import { Watchdog } from "./watchdog.ts";
 
-/** Options of one request. */
+/**
+ * Options of one request.
+ *
+ * @example
+ * ```typescript
+ * yield* request(url, { method: "PUT", headers: { "content-type": "application/json" }, body: "{}", timeout: 5000 });
+ * ```
+ */
 export interface RequestOptions {
   /** Default `GET`. */
   method?: string;
@@ -35,7 +42,14 @@ export interface RequestOptions {
   timeout?: number;
 }
 
-/** Options of an `HttpClient`. */
+/**
+ * Options of an `HttpClient`.
+ *
+ * @example
+ * ```typescript
+ * const client = new HttpClient({ maxConnectionsPerHost: 32, timeout: 10_000, maxBodyBytes: 1 << 20 });
+ * ```
+ */
 export interface HttpClientOptions {
   /** Most connections open at once to one `host:port`; more requests wait. Default 256. */
   maxConnectionsPerHost?: number;
@@ -47,7 +61,14 @@ export interface HttpClientOptions {
   maxBodyBytes?: number;
 }
 
-/** Counters of a client. */
+/**
+ * Counters of a client, from `client.stats()`.
+ *
+ * @example
+ * ```typescript
+ * const { requests, connects, reused } = client.stats(); // reused / requests: how well keep-alive works
+ * ```
+ */
 export interface HttpClientStats extends PoolStats {
   /** Requests completed (any status). */
   requests: number;

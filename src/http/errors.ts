@@ -4,7 +4,14 @@
  * Imports nothing; the parser, client and server make these.
  */
 
-/** The codes an `HttpError` carries, with the status a server replies with for each. */
+/**
+ * The codes an `HttpError` carries, with the status a server replies with for each.
+ *
+ * @example
+ * ```typescript
+ * if (e instanceof HttpError && e.code === HttpCode.Timeout) retryLater();
+ * ```
+ */
 export const HttpCode = {
   /** The request line is not `METHOD target HTTP/1.x`. */
   BadRequestLine: "BAD_REQUEST_LINE",

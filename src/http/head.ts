@@ -7,7 +7,14 @@ import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 
-/** Header fields with lower-case names; repeated fields are joined with ", ". */
+/**
+ * Header fields with lower-case names; repeated fields are joined with ", ".
+ *
+ * @example
+ * ```typescript
+ * const type = res.headers["content-type"]; // undefined when absent
+ * ```
+ */
 export type HttpHeaders = Record<string, string>;
 
 /** A parsed request head. */

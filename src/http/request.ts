@@ -14,6 +14,11 @@ const decoder = new TextDecoder();
  * What a handler returns: a status (default 200), headers, and a body — text (sent as
  * UTF-8, `text/plain` unless you set `content-type`), bytes, or a sequence of chunks (sent
  * with chunked coding to HTTP/1.1 clients). A plain string is a 200 text response.
+ *
+ * @example
+ * ```typescript
+ * return { status: 404, headers: { "content-type": "text/html" }, body: "<h1>gone</h1>" };
+ * ```
  */
 export type HttpResponseInit =
   | string
@@ -24,7 +29,14 @@ export type HttpResponseInit =
       body?: BodyInit;
     };
 
-/** A request handler: a coroutine from request to response. It runs in the connection's task. */
+/**
+ * A request handler: a coroutine from request to response. It runs in the connection's task.
+ *
+ * @example
+ * ```typescript
+ * const handler: HttpHandler = function* (req) { return `you asked for ${req.path}`; };
+ * ```
+ */
 export type HttpHandler = (req: HttpRequest) => Co<HttpResponseInit>;
 
 /**

@@ -18,7 +18,14 @@ import { HttpRequest, type HttpHandler } from "./request.ts";
 import { encodeResponse, errorResponse } from "./response.ts";
 import { Watchdog } from "./watchdog.ts";
 
-/** Limits of a server (all optional). */
+/**
+ * Limits of a server (all optional).
+ *
+ * @example
+ * ```typescript
+ * const server = yield* httpServer(listener, handler, { maxBodyBytes: 64 * 1024, headerTimeout: 5000 });
+ * ```
+ */
 export interface HttpServerOptions {
   /** Most bytes of a request head (request line + headers); more → 431 and close. Default 16 KiB. */
   maxHeaderBytes?: number;
@@ -37,7 +44,14 @@ export interface HttpServerOptions {
   onError?: (error: unknown, req: HttpRequest) => void;
 }
 
-/** Options of `serve()`: where to listen, the handler, and the limits. */
+/**
+ * Options of `serve()`: where to listen, the handler, and the limits.
+ *
+ * @example
+ * ```typescript
+ * const server = yield* serve({ hostname: "127.0.0.1", port: 8080, handler, maxHeaderBytes: 8192 });
+ * ```
+ */
 export interface ServeOptions extends HttpServerOptions {
   /** Interface to bind; default `"127.0.0.1"`. */
   hostname?: string;
