@@ -209,7 +209,7 @@ export class HttpClient {
   /** Send on a pooled connection; once more on a fresh one if a reused connection was stale. */
   *#attempts(target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean): Co<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
-      const lease = yield* this.#pool.acquire(target.key, fresh);
+      const lease = yield* this.#pool.acquire(target.key, fresh || attempt > 0);
       let conn = lease.conn;
       let reusable = false;
       try {

@@ -240,3 +240,43 @@ describe("cancellation", () => {
     expect(out.text).toBe("hi");
   });
 });
+
+describe("stale keep-alive connections", () => {
+  test("a reused connection that the server drops without answering is retried once on a new one", async () => {
+    const { createServer } = await import("node:net");
+    let connections = 0;
+    const server = createServer((sock) => {
+      connections++;
+      let requests = 0;
+      sock.on("data", () => {
+        // First request on a connection: answered with keep-alive. Second: dropped unanswered.
+        if (requests++ === 0) sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        else sock.destroy();
+      });
+      sock.on("error", () => {});
+    });
+    const port = await new Promise<number>((r) => server.listen(0, "127.0.0.1", () => r((server.address() as { port: number }).port)));
+    try {
+      const out = await run(function* () {
+        const client = new HttpClient();
+        const a = yield* client.request(`http://127.0.0.1:${port}/1`);
+        const b = yield* client.request(`http://127.0.0.1:${port}/2`);
+        let postError: unknown;
+        try {
+          yield* client.request(`http://127.0.0.1:${port}/3`, { method: "POST", body: "x" }); // not idempotent: no retry
+        } catch (e) {
+          postError = e;
+        }
+        return { texts: [a.text(), b.text()], stats: client.stats(), postError };
+      });
+      expect(out.texts).toEqual(["ok", "ok"]);
+      expect(out.stats.retries).toBe(1);
+      expect(out.stats.connects).toBe(2);
+      expect(connections).toBe(2);
+      expect((out.postError as HttpError | NetError).message).toBeDefined();
+      expect(out.postError instanceof HttpError ? out.postError.code : (out.postError as NetError).code).toMatch(/NO_RESPONSE|ECONNRESET|EPIPE/);
+    } finally {
+      server.close();
+    }
+  });
+});
