@@ -7,6 +7,14 @@ import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { readBody, type BodyInit, type Framing } from "./body.ts";
 import type { HttpHeaders, RequestHead } from "./head.ts";
+import { HttpCode, HttpError } from "./errors.ts";
+import type { Deadline } from "./watchdog.ts";
+
+/** @internal how the server bounds the time a body takes: arm a deadline that closes the connection. */
+export interface BodyGuard {
+  arm(): Co<Deadline>;
+  disarm(d: Deadline): void;
+}
 
 const decoder = new TextDecoder();
 
@@ -74,11 +82,13 @@ export class HttpRequest {
   readonly #conn: Conn;
   readonly #framing: Framing;
   readonly #max: number;
+  readonly #guard: BodyGuard | undefined;
   #body: Uint8Array | undefined = undefined;
   #reading = false;
 
   /** @internal made by the server. */
-  constructor(head: RequestHead, conn: Conn, framing: Framing, maxBody: number) {
+  constructor(head: RequestHead, conn: Conn, framing: Framing, maxBody: number, guard?: BodyGuard) {
+    this.#guard = guard;
     this.method = head.method;
     this.url = head.target;
     const q = head.target.indexOf("?");
@@ -115,7 +125,15 @@ export class HttpRequest {
     if (expect !== undefined && this.version === "1.1" && expect.toLowerCase() === "100-continue") {
       yield* this.#conn.write("HTTP/1.1 100 Continue\r\n\r\n");
     }
-    this.#body = yield* readBody(this.#conn, this.#framing, this.#max);
+    const deadline = this.#guard === undefined ? undefined : yield* this.#guard.arm();
+    try {
+      this.#body = yield* readBody(this.#conn, this.#framing, this.#max);
+    } catch (error) {
+      if (deadline?.expired) throw new HttpError(HttpCode.Timeout, `the body of ${this.method} ${this.url} took too long`, this.remoteAddress);
+      throw error;
+    } finally {
+      if (deadline !== undefined) this.#guard!.disarm(deadline);
+    }
     return this.#body;
   }
 

@@ -14,7 +14,7 @@ import { NetError } from "../net/errors.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { connectionHas, parseRequestHead, readHead } from "./head.ts";
 import { requestFraming } from "./body.ts";
-import { HttpRequest, type HttpHandler } from "./request.ts";
+import { HttpRequest, type BodyGuard, type HttpHandler } from "./request.ts";
 import { encodeResponse, errorResponse } from "./response.ts";
 import { Watchdog } from "./watchdog.ts";
 
@@ -36,6 +36,11 @@ export interface HttpServerOptions {
    * starts waiting for it (also bounds idle keep-alive connections). Default 10,000.
    */
   headerTimeout?: number;
+  /**
+   * Milliseconds a client has to send a request body once the handler asks for it; past it
+   * the connection is closed (the handler's `req.body()` throws `HttpError` TIMEOUT). Default 30,000.
+   */
+  bodyTimeout?: number;
   /**
    * Called with an error a handler threw (other than an `HttpError`, which is answered with
    * its status) and the request; the client gets a 500 either way. Default: none (the error
@@ -86,6 +91,7 @@ export class HttpServer {
   readonly #maxHeader: number;
   readonly #maxBody: number;
   readonly #timeout: number;
+  readonly #bodyTimeout: number;
   readonly #watchdog: Watchdog;
   readonly #conns = new Set<ConnState>();
   #acceptor: Task<void> | undefined = undefined;
@@ -107,6 +113,8 @@ export class HttpServer {
     this.#maxHeader = positive(options.maxHeaderBytes, 16 * 1024, "maxHeaderBytes");
     this.#maxBody = positive(options.maxBodyBytes, 1 << 20, "maxBodyBytes");
     this.#timeout = positive(options.headerTimeout, 10_000, "headerTimeout");
+    this.#bodyTimeout = positive(options.bodyTimeout, 30_000, "bodyTimeout");
+
     this.#watchdog = new Watchdog(Math.max(5, Math.min(250, Math.ceil(this.#timeout / 8))), `http-timeouts ${listener.name}`);
   }
 
@@ -222,7 +230,7 @@ export class HttpServer {
         yield* this.#reject(conn, new HttpError("BODY_TOO_LARGE", `Content-Length ${framing.length} is over the limit of ${this.#maxBody} bytes`));
         return false;
       }
-      req = new HttpRequest(head, conn, framing, this.#maxBody);
+      req = new HttpRequest(head, conn, framing, this.#maxBody, framing.kind === "none" ? undefined : this.#guardFor(conn));
     } catch (error) {
       if (error instanceof HttpError) yield* this.#reject(conn, error);
       else throw error;
@@ -257,6 +265,20 @@ export class HttpServer {
     this.requests++;
     yield* conn.write(payload);
     return keepAlive;
+  }
+
+  /** A deadline for reading one request body: past it, the connection is closed. */
+  #guardFor(conn: Conn): BodyGuard {
+    const watchdog = this.#watchdog;
+    const ms = this.#bodyTimeout;
+    return {
+      *arm() {
+        const d = watchdog.arm(ms, () => closeConn(conn));
+        if (!watchdog.running) yield* watchdog.start();
+        return d;
+      },
+      disarm: (d) => watchdog.disarm(d),
+    };
   }
 
   *#reject(conn: Conn, error: HttpError | number, detail = ""): Co<false> {

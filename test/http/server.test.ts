@@ -159,3 +159,19 @@ describe("connections", () => {
     expect(result.open).toBe(0);
   });
 });
+
+test("a body that trickles in past bodyTimeout closes the connection", async () => {
+  let bodyError: unknown;
+  const reader: HttpHandler = function* (req) {
+    try {
+      return `read ${(yield* req.body()).length}`;
+    } catch (e) {
+      bodyError = e;
+      throw e;
+    }
+  };
+  const head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n";
+  const { value } = await withServer(reader, (s) => raw(s.port, [head, ...Array.from({ length: 30 }, () => "z")], { gapMs: 20, timeoutMs: 3000 }), { bodyTimeout: 150 });
+  expect(value).toBe(""); // closed, no response
+  expect((bodyError as Error).message).toContain("TIMEOUT");
+});
