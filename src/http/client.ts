@@ -12,86 +12,13 @@ import { connect } from "../net/connect.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
 import { HttpCode, HttpError } from "./errors.ts";
-import { checkOutgoing, connectionHas, parseResponseHead, readHead, show } from "./head.ts";
-import { byteLength, chunk, collect, isStream, LAST_CHUNK, readBody, responseFraming, type BodyInit } from "./body.ts";
-import { join } from "./response.ts";
-import { ConnPool, type PoolStats } from "./pool.ts";
+import { connectionHas, parseResponseHead, readHead, show } from "./head.ts";
+import { readBody, responseFraming } from "./body.ts";
+import { ConnPool } from "./pool.ts";
+import { encodeRequest, parseTarget, type Target } from "./target.ts";
+import type { HttpClientOptions, HttpClientStats, RequestOptions } from "./options.ts";
 import { HttpResponse } from "./response-object.ts";
 import { Watchdog } from "./watchdog.ts";
-
-/**
- * Options of one request.
- *
- * @example
- * ```typescript
- * yield* request(url, { method: "PUT", headers: { "content-type": "application/json" }, body: "{}", timeout: 5000 });
- * ```
- */
-export interface RequestOptions {
-  /** Default `GET`. */
-  method?: string;
-  /** Header fields to send (`host`, framing and `connection` are set for you). */
-  headers?: Record<string, string>;
-  /** Text (UTF-8), bytes, or a sequence of chunks (sent chunked over HTTP/1.1). */
-  body?: BodyInit;
-  /** Send an HTTP/1.0 request on a connection of its own, closed after the response. */
-  http10?: boolean;
-  /** Reuse connections (default true); false sends `connection: close`. */
-  keepAlive?: boolean;
-  /** Milliseconds for the whole exchange (waiting for a connection included); 0 for none. Default: the client's. */
-  timeout?: number;
-}
-
-/**
- * Options of an `HttpClient`.
- *
- * @example
- * ```typescript
- * const client = new HttpClient({ maxConnectionsPerHost: 32, timeout: 10_000, maxBodyBytes: 1 << 20 });
- * ```
- */
-export interface HttpClientOptions {
-  /** Most connections open at once to one `host:port`; more requests wait. Default 256. */
-  maxConnectionsPerHost?: number;
-  /** Default timeout of a request in ms (0: none). Default 30,000. */
-  timeout?: number;
-  /** Most bytes of a response head. Default 64 KiB. */
-  maxHeaderBytes?: number;
-  /** Most bytes of a response body. Default 16 MiB. */
-  maxBodyBytes?: number;
-}
-
-/**
- * Counters of a client, from `client.stats()`.
- *
- * @example
- * ```typescript
- * const { requests, connects, reused } = client.stats(); // reused / requests: how well keep-alive works
- * ```
- */
-export interface HttpClientStats extends PoolStats {
-  /** Requests completed (any status). */
-  requests: number;
-  /** Connections opened. */
-  connects: number;
-  /** Requests sent on a reused keep-alive connection. */
-  reused: number;
-  /** Requests retried on a fresh connection because a reused one had gone stale. */
-  retries: number;
-}
-
-interface Target {
-  hostname: string;
-  port: number;
-  key: string;
-  host: string;
-  path: string;
-  href: string;
-  /** For `connect()`, made once. */
-  connect: { hostname: string; port: number };
-  /** Encoded requests without headers or body, by method and mode (most requests are these). */
-  plain: Map<string, string>;
-}
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -259,79 +186,6 @@ function nonNegative(v: number | undefined, fallback: number, name: string): num
   if (v === undefined) return fallback;
   if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v)) throw new RangeError(`HTTP client option ${name} must be a finite number >= 0, got ${String(v)}`);
   return v;
-}
-
-const targets = new Map<string, Target>();
-
-/** Parse (and remember: most programs fetch from few URLs) an http:// URL. */
-function parseTarget(url: string | URL): Target {
-  if (typeof url === "string") {
-    const known = targets.get(url);
-    if (known !== undefined) return known;
-  }
-  const t = parseUrl(url);
-  if (typeof url === "string") {
-    if (targets.size >= 1024) targets.clear();
-    targets.set(url, t);
-  }
-  return t;
-}
-
-function parseUrl(url: string | URL): Target {
-  let u: URL;
-  try {
-    u = typeof url === "string" ? new URL(url) : url;
-  } catch {
-    throw new HttpError(HttpCode.BadArgument, `invalid URL ${show(String(url))}`, String(url));
-  }
-  if (u.protocol !== "http:") throw new HttpError(HttpCode.BadArgument, `only http:// URLs are supported, got ${show(u.protocol)}`, u.href);
-  const hostname = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
-  const port = u.port === "" ? 80 : Number(u.port);
-  const path = (u.pathname || "/") + u.search;
-  return { hostname, port, key: `${hostname}:${port}`, host: u.host, path, href: u.href, connect: { hostname, port }, plain: new Map() };
-}
-
-function encodeRequest(method: string, t: Target, o: RequestOptions): string | Uint8Array {
-  if (o.headers === undefined && o.body === undefined) {
-    const key = `${method} ${o.http10 === true} ${o.keepAlive === false}`;
-    let head = t.plain.get(key);
-    if (head === undefined) t.plain.set(key, (head = encode(method, t, o) as string));
-    return head;
-  }
-  return encode(method, t, o);
-}
-
-function encode(method: string, t: Target, o: RequestOptions): string | Uint8Array {
-  const minor = o.http10 === true ? 0 : 1;
-  let head = `${method} ${t.path} HTTP/1.${minor}\r\nhost: ${t.host}\r\n`;
-  const headers = o.headers;
-  if (headers !== undefined) {
-    for (const name in headers) {
-      const value = String(headers[name]);
-      checkOutgoing(name, value);
-      const key = name.toLowerCase();
-      if (key === "host" || key === "content-length" || key === "transfer-encoding" || key === "connection") continue;
-      head += `${name}: ${value}\r\n`;
-    }
-  }
-  if (minor === 1 && o.keepAlive === false) head += "connection: close\r\n";
-  let body = o.body;
-  let chunked = false;
-  if (isStream(body)) {
-    if (minor === 1) chunked = true;
-    else body = collect(body);
-  }
-  if (chunked) head += "transfer-encoding: chunked\r\n";
-  else if (body !== undefined) head += `content-length: ${byteLength(body as string | Uint8Array)}\r\n`;
-  else if (method === "POST" || method === "PUT" || method === "PATCH") head += "content-length: 0\r\n";
-  head += "\r\n";
-  if (body === undefined) return head;
-  if (typeof body === "string") return head + body;
-  if (!chunked) return join([head, body as Uint8Array]);
-  const parts: (string | Uint8Array)[] = [head];
-  for (const c of body as Iterable<string | Uint8Array>) parts.push(...chunk(c));
-  parts.push(LAST_CHUNK);
-  return join(parts);
 }
 
 const defaults = new WeakMap<object, HttpClient>();

@@ -17,54 +17,7 @@ import { requestFraming } from "./body.ts";
 import { HttpRequest, type BodyGuard, type HttpHandler } from "./request.ts";
 import { encodeResponse, errorResponse } from "./response.ts";
 import { Watchdog } from "./watchdog.ts";
-
-/**
- * Limits of a server (all optional).
- *
- * @example
- * ```typescript
- * const server = yield* httpServer(listener, handler, { maxBodyBytes: 64 * 1024, headerTimeout: 5000 });
- * ```
- */
-export interface HttpServerOptions {
-  /** Most bytes of a request head (request line + headers); more → 431 and close. Default 16 KiB. */
-  maxHeaderBytes?: number;
-  /** Most bytes of a request body; more → 413 and close. Default 1 MiB. */
-  maxBodyBytes?: number;
-  /**
-   * Milliseconds a client has to send a complete request head, counted from when the server
-   * starts waiting for it (also bounds idle keep-alive connections). Default 10,000.
-   */
-  headerTimeout?: number;
-  /**
-   * Milliseconds a client has to send a request body once the handler asks for it; past it
-   * the connection is closed (the handler's `req.body()` throws `HttpError` TIMEOUT). Default 30,000.
-   */
-  bodyTimeout?: number;
-  /**
-   * Called with an error a handler threw (other than an `HttpError`, which is answered with
-   * its status) and the request; the client gets a 500 either way. Default: none (the error
-   * is counted in `server.handlerErrors`).
-   */
-  onError?: (error: unknown, req: HttpRequest) => void;
-}
-
-/**
- * Options of `serve()`: where to listen, the handler, and the limits.
- *
- * @example
- * ```typescript
- * const server = yield* serve({ hostname: "127.0.0.1", port: 8080, handler, maxHeaderBytes: 8192 });
- * ```
- */
-export interface ServeOptions extends HttpServerOptions {
-  /** Interface to bind; default `"127.0.0.1"`. */
-  hostname?: string;
-  /** Port; 0 (the default) picks a free one — read it from `server.port`. */
-  port?: number;
-  /** Called for every request, in the connection's task. */
-  handler: HttpHandler;
-}
+import type { HttpServerOptions, ServeOptions } from "./options.ts";
 
 interface ConnState {
   conn: Conn;

@@ -1,0 +1,116 @@
+/**
+ * The option and counter types of corun's HTTP client and server, in one place.
+ * Types only (and the request handler type they mention); imports nothing at run time.
+ */
+import type { HttpHandler, HttpRequest } from "./request.ts";
+import type { PoolStats } from "./pool.ts";
+import type { BodyInit } from "./body.ts";
+
+/**
+ * Limits of a server (all optional).
+ *
+ * @example
+ * ```typescript
+ * const server = yield* httpServer(listener, handler, { maxBodyBytes: 64 * 1024, headerTimeout: 5000 });
+ * ```
+ */
+export interface HttpServerOptions {
+  /** Most bytes of a request head (request line + headers); more → 431 and close. Default 16 KiB. */
+  maxHeaderBytes?: number;
+  /** Most bytes of a request body; more → 413 and close. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /**
+   * Milliseconds a client has to send a complete request head, counted from when the server
+   * starts waiting for it (also bounds idle keep-alive connections). Default 10,000.
+   */
+  headerTimeout?: number;
+  /**
+   * Milliseconds a client has to send a request body once the handler asks for it; past it
+   * the connection is closed (the handler's `req.body()` throws `HttpError` TIMEOUT). Default 30,000.
+   */
+  bodyTimeout?: number;
+  /**
+   * Called with an error a handler threw (other than an `HttpError`, which is answered with
+   * its status) and the request; the client gets a 500 either way. Default: none (the error
+   * is counted in `server.handlerErrors`).
+   */
+  onError?: (error: unknown, req: HttpRequest) => void;
+}
+
+/**
+ * Options of `serve()`: where to listen, the handler, and the limits.
+ *
+ * @example
+ * ```typescript
+ * const server = yield* serve({ hostname: "127.0.0.1", port: 8080, handler, maxHeaderBytes: 8192 });
+ * ```
+ */
+export interface ServeOptions extends HttpServerOptions {
+  /** Interface to bind; default `"127.0.0.1"`. */
+  hostname?: string;
+  /** Port; 0 (the default) picks a free one — read it from `server.port`. */
+  port?: number;
+  /** Called for every request, in the connection's task. */
+  handler: HttpHandler;
+}
+
+/**
+ * Options of one request.
+ *
+ * @example
+ * ```typescript
+ * yield* request(url, { method: "PUT", headers: { "content-type": "application/json" }, body: "{}", timeout: 5000 });
+ * ```
+ */
+export interface RequestOptions {
+  /** Default `GET`. */
+  method?: string;
+  /** Header fields to send (`host`, framing and `connection` are set for you). */
+  headers?: Record<string, string>;
+  /** Text (UTF-8), bytes, or a sequence of chunks (sent chunked over HTTP/1.1). */
+  body?: BodyInit;
+  /** Send an HTTP/1.0 request on a connection of its own, closed after the response. */
+  http10?: boolean;
+  /** Reuse connections (default true); false sends `connection: close`. */
+  keepAlive?: boolean;
+  /** Milliseconds for the whole exchange (waiting for a connection included); 0 for none. Default: the client's. */
+  timeout?: number;
+}
+
+/**
+ * Options of an `HttpClient`.
+ *
+ * @example
+ * ```typescript
+ * const client = new HttpClient({ maxConnectionsPerHost: 32, timeout: 10_000, maxBodyBytes: 1 << 20 });
+ * ```
+ */
+export interface HttpClientOptions {
+  /** Most connections open at once to one `host:port`; more requests wait. Default 256. */
+  maxConnectionsPerHost?: number;
+  /** Default timeout of a request in ms (0: none). Default 30,000. */
+  timeout?: number;
+  /** Most bytes of a response head. Default 64 KiB. */
+  maxHeaderBytes?: number;
+  /** Most bytes of a response body. Default 16 MiB. */
+  maxBodyBytes?: number;
+}
+
+/**
+ * Counters of a client, from `client.stats()`.
+ *
+ * @example
+ * ```typescript
+ * const { requests, connects, reused } = client.stats(); // reused / requests: how well keep-alive works
+ * ```
+ */
+export interface HttpClientStats extends PoolStats {
+  /** Requests completed (any status). */
+  requests: number;
+  /** Connections opened. */
+  connects: number;
+  /** Requests sent on a reused keep-alive connection. */
+  reused: number;
+  /** Requests retried on a fresh connection because a reused one had gone stale. */
+  retries: number;
+}
