@@ -4,7 +4,7 @@
  * benchmark), then N fetch once more with keep-alive. Reports requests/s, failures and p50/p99
  * latency of each phase. Peers: corun's client and Bun's fetch(), against corun's server and Bun.serve.
  */
-import { run, spawn, join, wait, serve, netStats, HttpClient, type Task, type HttpServer } from "../../src/index.ts";
+import { run, spawn, join, wait, serve, netStats, HttpClient, type Co, type Task, type HttpServer } from "../../src/index.ts";
 import type { PeerOptions, Scenario } from "../scenario.ts";
 
 const BODY = "hello from the urlfetch benchmark\n";
@@ -55,30 +55,28 @@ function summarize(prefix: string, p: Phase): Record<string, number> {
   };
 }
 
-/** `n` corun tasks each make one request with `client`. */
-function corunPhase(url: string, n: number, client: HttpClient, http10: boolean): Promise<Phase> {
-  return run(function* () {
-    const lat = new Float64Array(n);
-    let failures = 0;
-    const t0 = performance.now();
-    const tasks: Task<void>[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      tasks[i] = yield* spawn(function* () {
-        const s = performance.now();
-        try {
-          const res = yield* client.request(url, { http10 });
-          if (res.status !== 200 || res.text() !== BODY) throw new Error(`bad response ${res.status}`);
-          lat[i] = performance.now() - s;
-        } catch {
-          failures++;
-          lat[i] = NaN;
-        }
-      });
-    }
-    for (const t of tasks) yield* join(t);
-    const wall = performance.now() - t0;
-    return { lat, failures, wall, maxConnects: (yield* netStats()).maxConnectsInFlight };
-  });
+/** `n` corun tasks each make one request with `client` (inside the peer's one `run()`). */
+function* corunPhase(url: string, n: number, client: HttpClient, http10: boolean): Co<Phase> {
+  const lat = new Float64Array(n);
+  let failures = 0;
+  const t0 = performance.now();
+  const tasks: Task<void>[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    tasks[i] = yield* spawn(function* () {
+      const s = performance.now();
+      try {
+        const res = yield* client.request(url, { http10 });
+        if (res.status !== 200 || res.text() !== BODY) throw new Error(`bad response ${res.status}`);
+        lat[i] = performance.now() - s;
+      } catch {
+        failures++;
+        lat[i] = NaN;
+      }
+    });
+  }
+  for (const t of tasks) yield* join(t);
+  const wall = performance.now() - t0;
+  return { lat, failures, wall, maxConnects: (yield* netStats()).maxConnectsInFlight };
 }
 
 /** `n` concurrent fetch() calls. */
@@ -104,39 +102,71 @@ async function fetchPhase(url: string, n: number, http10: boolean): Promise<Phas
   return { lat, failures, wall: performance.now() - t0 };
 }
 
-type Client = (url: string, n: number, http10: boolean) => Promise<Phase>;
-
-/** Runs of each phase; the median (by requests/s) is reported, as runs on a shared machine vary. */
+/** Runs of each phase; the median (by wall time) is reported, as runs on a shared machine vary. */
 function roundsOf(opts: PeerOptions): number {
   return opts.tiny ? 1 : 3;
 }
 
-async function median(rounds: number, once: () => Promise<Phase>): Promise<Phase> {
-  const runs: Phase[] = [];
-  for (let i = 0; i < rounds; i++) runs.push(await once());
-  runs.sort((a, b) => b.wall - a.wall);
+/** The median run by wall time, with the worst failure count of all runs. */
+function median(runs: Phase[]): Phase {
+  const sorted = [...runs].sort((a, b) => b.wall - a.wall);
   const worst = runs.reduce((a, b) => Math.max(a, b.failures), 0);
-  const mid = runs[Math.floor(runs.length / 2)]!;
-  return { ...mid, failures: worst };
+  return { ...sorted[Math.floor(sorted.length / 2)]!, failures: worst };
 }
 
-/** Warm up, then measure the HTTP/1.0 phase and the keep-alive phase. */
-async function measure(opts: PeerOptions, makeServer: () => Promise<Server>, kind: "corun" | "fetch"): Promise<Record<string, number>> {
+function sizeOf(opts: PeerOptions): number {
   const n = SIZES[opts.variant ?? ""];
   if (n === undefined) throw new Error(`urlfetch: unknown size variant ${JSON.stringify(opts.variant)}`);
-  const server = await makeServer();
-  // One keep-alive client for corun (its pool, like fetch's, stays warm across phases).
-  const client = new HttpClient();
-  const go: Client = kind === "corun" ? (url, k, h10) => corunPhase(url, k, client, h10) : fetchPhase;
+  return n;
+}
+
+function report(n: number, http10: Phase, keepAlive: Phase): Record<string, number> {
+  const out: Record<string, number> = { n, ...summarize("http10", http10), ...summarize("ka", keepAlive) };
+  // corun's TCP driver admits connects in waves below Bun's listen backlog (512): check it did.
+  if (http10.maxConnects !== undefined) out.max_connects_in_flight = http10.maxConnects;
+  return out;
+}
+
+/**
+ * The corun client: warm up, then the HTTP/1.0 runs and the keep-alive runs, all in one
+ * `run()` with one client, so its pool stays warm across phases as fetch()'s does.
+ */
+async function measureCorun(opts: PeerOptions, makeServer: (() => Promise<Server>) | "same-run"): Promise<Record<string, number>> {
+  const n = sizeOf(opts);
+  // The corun server runs in the client's own run() (one scheduler for both), Bun.serve beside it.
+  const server = makeServer === "same-run" ? undefined : await makeServer();
   try {
-    await go(server.url, Math.min(n, 500), true);
-    await go(server.url, Math.min(n, 500), false);
-    const http10 = await median(roundsOf(opts), () => go(server.url, n, true));
-    const keepAlive = await median(roundsOf(opts), () => go(server.url, n, false));
-    const out: Record<string, number> = { n, ...summarize("http10", http10), ...summarize("ka", keepAlive) };
-    // corun's TCP driver admits connects in waves below Bun's listen backlog (512): check it did.
-    if (http10.maxConnects !== undefined) out.max_connects_in_flight = http10.maxConnects;
-    return out;
+    return await run(function* () {
+      const own = server === undefined ? yield* serve({ port: 0, handler: function* () { return BODY; } }) : undefined;
+      const url = own?.url ?? server!.url;
+      const client = new HttpClient();
+      yield* corunPhase(url, Math.min(n, 500), client, true);
+      yield* corunPhase(url, Math.min(n, 500), client, false);
+      const h10: Phase[] = [];
+      const ka: Phase[] = [];
+      for (let i = 0; i < roundsOf(opts); i++) h10.push(yield* corunPhase(url, n, client, true));
+      for (let i = 0; i < roundsOf(opts); i++) ka.push(yield* corunPhase(url, n, client, false));
+      yield* client.close();
+      if (own !== undefined) yield* own.close();
+      return report(n, median(h10), median(ka));
+    });
+  } finally {
+    await server?.stop();
+  }
+}
+
+/** fetch(): the same warm-up and runs. */
+async function measureFetch(opts: PeerOptions, makeServer: () => Promise<Server>): Promise<Record<string, number>> {
+  const n = sizeOf(opts);
+  const server = await makeServer();
+  try {
+    await fetchPhase(server.url, Math.min(n, 500), true);
+    await fetchPhase(server.url, Math.min(n, 500), false);
+    const h10: Phase[] = [];
+    const ka: Phase[] = [];
+    for (let i = 0; i < roundsOf(opts); i++) h10.push(await fetchPhase(server.url, n, true));
+    for (let i = 0; i < roundsOf(opts); i++) ka.push(await fetchPhase(server.url, n, false));
+    return report(n, median(h10), median(ka));
   } finally {
     await server.stop();
   }
@@ -156,10 +186,10 @@ export const scenario: Scenario = {
     { metric: "max_connects_in_flight", max: 511, label: "connects admitted below the listen backlog (512)" },
   ],
   peers: {
-    corun: (o) => measure(o, corunServer, "corun"),
-    "corun→Bun.serve": (o) => measure(o, bunServer, "corun"),
-    "fetch→corun": (o) => measure(o, corunServer, "fetch"),
-    "fetch→Bun.serve": (o) => measure(o, bunServer, "fetch"),
+    corun: (o) => measureCorun(o, "same-run"),
+    "corun→Bun.serve": (o) => measureCorun(o, bunServer),
+    "fetch→corun": (o) => measureFetch(o, corunServer),
+    "fetch→Bun.serve": (o) => measureFetch(o, bunServer),
   },
 };
 
