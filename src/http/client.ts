@@ -174,9 +174,10 @@ export class HttpClient {
         if (head.status === 101) throw new HttpError(HttpCode.BadStatusLine, "101 Switching Protocols is not supported");
         continue; // 100 Continue and other interim responses
       }
-      const framing = responseFraming(method, head.status, head.headers);
+      const known = head.fields.known;
+      const framing = responseFraming(method, head.status, known);
       const body = yield* readBody(conn, framing, this.#maxBody);
-      const keepAlive = framing.kind !== "close" && (head.minor === 1 ? !connectionHas(head.headers, "close") : connectionHas(head.headers, "keep-alive"));
+      const keepAlive = framing.kind !== "close" && (head.minor === 1 ? !connectionHas(known, "close") : connectionHas(known, "keep-alive"));
       return { response: new HttpResponse(head, body, target.href), keepAlive };
     }
   }

@@ -17,13 +17,34 @@ import { HttpCode, HttpError } from "./errors.ts";
  */
 export type HttpHeaders = Record<string, string>;
 
+/**
+ * The header section of a head: validated when parsed, but the full record is built only
+ * when someone reads it (most responses are consumed without a look at their headers).
+ */
+export class Fields {
+  /** The fields that frame a message (content-length, transfer-encoding, connection, host, expect). */
+  readonly known: HttpHeaders;
+  readonly #text: string;
+  readonly #at: number;
+  #all: HttpHeaders | undefined = undefined;
+  constructor(text: string, at: number, known: HttpHeaders) {
+    this.#text = text;
+    this.#at = at;
+    this.known = known;
+  }
+  /** Every field, names in lower case, repeated fields joined with ", ". */
+  get all(): HttpHeaders {
+    return (this.#all ??= collect(this.#text, this.#at));
+  }
+}
+
 /** A parsed request head. */
 export interface RequestHead {
   method: string;
   target: string;
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   minor: number;
-  headers: HttpHeaders;
+  fields: Fields;
 }
 
 /** A parsed response head. */
@@ -31,7 +52,7 @@ export interface ResponseHead {
   status: number;
   statusText: string;
   minor: number;
-  headers: HttpHeaders;
+  fields: Fields;
 }
 
 const latin1 = new TextDecoder("latin1");
@@ -112,47 +133,85 @@ function isToken(s: string, from: number, to: number): boolean {
   return true;
 }
 
-/** Split a head into its start line and parsed header fields (one pass, no intermediate arrays). */
-function split(head: Uint8Array): [string, HttpHeaders] {
+/** Lengths of the names `scan` keeps, and the names. */
+const KNOWN = new Set(["content-length", "transfer-encoding", "connection", "host", "expect"]);
+const KNOWN_LENGTHS = new Uint8Array(32);
+for (const k of KNOWN) KNOWN_LENGTHS[k.length] = 1;
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/**
+ * Validate a head's header lines in one pass (no folding, a colon, a token name, no control
+ * characters in values) and keep only the fields that frame the message.
+ */
+function scan(head: Uint8Array): [string, Fields] {
   const text = latin1.decode(head);
-  const headers: HttpHeaders = {};
+  const known: HttpHeaders = {};
   let nl = text.indexOf("\n");
+  if (nl < 0) nl = text.length;
   const start = text.slice(0, nl > 0 && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
-  for (let at = nl + 1; at < text.length; at = nl + 1) {
+  const first = nl + 1;
+  for (let at = first; at < text.length; at = nl + 1) {
     nl = text.indexOf("\n", at);
     if (nl < 0) nl = text.length;
     const end = nl > at && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
     if (end === at) continue; // the blank line(s) at the end
-    const c = text.charCodeAt(at);
-    if (c === 32 || c === 9) throw new HttpError(HttpCode.BadHeader, `folded header line ${show(text.slice(at, end))} (obsolete line folding is not accepted)`);
+    if (isSpace(text.charCodeAt(at))) throw new HttpError(HttpCode.BadHeader, `folded header line ${show(text.slice(at, end))} (obsolete line folding is not accepted)`);
     const colon = text.indexOf(":", at);
     if (colon < 0 || colon >= end) throw new HttpError(HttpCode.BadHeader, `header line without a colon: ${show(text.slice(at, end))}`);
     if (!isToken(text, at, colon)) throw new HttpError(HttpCode.BadHeader, `invalid header name ${show(text.slice(at, colon))}`);
-    const value = text.slice(colon + 1, end).trim();
-    if (BAD_VALUE.test(value)) throw new HttpError(HttpCode.BadHeader, `control character in the value of header ${show(text.slice(at, colon))}`);
+    for (let i = colon + 1; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if ((c < 32 && c !== 9) || c === 127) throw new HttpError(HttpCode.BadHeader, `control character in the value of header ${show(text.slice(at, colon))}`);
+    }
+    const n = colon - at;
+    if (n < 32 && KNOWN_LENGTHS[n] === 1) {
+      const key = text.slice(at, colon).toLowerCase();
+      if (KNOWN.has(key)) {
+        const value = text.slice(colon + 1, end).trim();
+        const had = known[key];
+        known[key] = had === undefined ? value : `${had}, ${value}`;
+      }
+    }
+  }
+  return [start, new Fields(text, first, known)];
+}
+
+/** Every header field of a scanned (so valid) header section. */
+function collect(text: string, from: number): HttpHeaders {
+  const headers: HttpHeaders = {};
+  for (let at = from, nl = 0; at < text.length; at = nl + 1) {
+    nl = text.indexOf("\n", at);
+    if (nl < 0) nl = text.length;
+    const end = nl > at && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    if (end === at) continue;
+    const colon = text.indexOf(":", at);
     const key = text.slice(at, colon).toLowerCase();
     if (key === "__proto__") continue; // never a real field; it would reach the prototype
+    const value = text.slice(colon + 1, end).trim();
     const had = headers[key];
     headers[key] = had === undefined ? value : `${had}, ${value}`;
   }
-  return [start, headers];
+  return headers;
 }
 
 /** Parse a request head (as read by `readHead`). Throws `HttpError` naming what is wrong. */
 export function parseRequestHead(head: Uint8Array): RequestHead {
-  const [line, headers] = split(head);
+  const [line, fields] = scan(head);
   const m = REQUEST_LINE.exec(line);
   if (m === null) throw new HttpError(HttpCode.BadRequestLine, `expected "METHOD target HTTP/1.x", got ${show(line)}`);
   if (m[3] !== "1" || (m[4] !== "0" && m[4] !== "1")) {
     throw new HttpError(HttpCode.UnsupportedVersion, `HTTP/${m[3]}.${m[4]} is not supported (only HTTP/1.0 and HTTP/1.1)`);
   }
-  if (m[4] === "1" && headers.host === undefined) throw new HttpError(HttpCode.BadHeader, "an HTTP/1.1 request without a Host header");
-  return { method: m[1]!, target: m[2]!, minor: m[4] === "1" ? 1 : 0, headers };
+  if (m[4] === "1" && fields.known.host === undefined) throw new HttpError(HttpCode.BadHeader, "an HTTP/1.1 request without a Host header");
+  return { method: m[1]!, target: m[2]!, minor: m[4] === "1" ? 1 : 0, fields };
 }
 
 /** Parse a response head (as read by `readHead`). Throws `HttpError` naming what is wrong. */
 export function parseResponseHead(head: Uint8Array): ResponseHead {
-  const [line, headers] = split(head);
+  const [line, fields] = scan(head);
   const m = STATUS_LINE.exec(line);
   if (m === null) throw new HttpError(HttpCode.BadStatusLine, `expected "HTTP/1.x NNN reason", got ${show(line)}`);
   if (m[1] !== "1" || (m[2] !== "0" && m[2] !== "1")) {
@@ -160,7 +219,7 @@ export function parseResponseHead(head: Uint8Array): ResponseHead {
   }
   const status = Number(m[3]);
   if (status < 100) throw new HttpError(HttpCode.BadStatusLine, `status ${m[3]} is out of range`);
-  return { status, statusText: m[4] ?? "", minor: m[2] === "1" ? 1 : 0, headers };
+  return { status, statusText: m[4] ?? "", minor: m[2] === "1" ? 1 : 0, fields };
 }
 
 /** A short, quoted rendering of a line for messages. */

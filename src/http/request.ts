@@ -6,7 +6,7 @@
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { readBody, type BodyInit, type Framing } from "./body.ts";
-import type { HttpHeaders, RequestHead } from "./head.ts";
+import type { Fields, HttpHeaders, RequestHead } from "./head.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import type { Deadline } from "./watchdog.ts";
 
@@ -75,8 +75,8 @@ export class HttpRequest {
   readonly query: string;
   /** `"1.0"` or `"1.1"`. */
   readonly version: "1.0" | "1.1";
-  /** Header fields, names in lower case (repeated fields joined with ", "). */
-  readonly headers: HttpHeaders;
+  /** @internal the header section (framing fields at hand, the rest parsed on first read). */
+  readonly fields: Fields;
   /** The client's address. */
   readonly remoteAddress: string;
   readonly #conn: Conn;
@@ -95,12 +95,17 @@ export class HttpRequest {
     this.path = q < 0 ? head.target : head.target.slice(0, q);
     this.query = q < 0 ? "" : head.target.slice(q + 1);
     this.version = head.minor === 1 ? "1.1" : "1.0";
-    this.headers = head.headers;
+    this.fields = head.fields;
     this.remoteAddress = conn.remoteAddress;
     this.#conn = conn;
     this.#framing = framing;
     this.#max = maxBody;
     if (framing.kind === "none") this.#body = EMPTY;
+  }
+
+  /** Header fields, names in lower case (repeated fields joined with ", "). Parsed on first read. */
+  get headers(): HttpHeaders {
+    return this.fields.all;
   }
 
   /** True once the body was read whole (always true for a request without a body). */
@@ -121,7 +126,7 @@ export class HttpRequest {
     if (this.#body !== undefined) return this.#body;
     if (this.#reading) throw new Error(`HttpRequest.body(): the body of ${this.method} ${this.url} is already being read`);
     this.#reading = true;
-    const expect = this.headers.expect;
+    const expect = this.fields.known.expect;
     if (expect !== undefined && this.version === "1.1" && expect.toLowerCase() === "100-continue") {
       yield* this.#conn.write("HTTP/1.1 100 Continue\r\n\r\n");
     }

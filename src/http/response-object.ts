@@ -2,7 +2,7 @@
  * HttpResponse: what the client returns — status, headers and the whole body, with text and
  * JSON views. Plain data; imports no Bun API.
  */
-import type { HttpHeaders, ResponseHead } from "./head.ts";
+import type { Fields, HttpHeaders, ResponseHead } from "./head.ts";
 
 const decoder = new TextDecoder();
 
@@ -29,8 +29,7 @@ export class HttpResponse {
   readonly statusText: string;
   /** `"1.0"` or `"1.1"`. */
   readonly version: "1.0" | "1.1";
-  /** Header fields, names in lower case (repeated fields joined with ", "). */
-  readonly headers: HttpHeaders;
+  readonly #fields: Fields;
   /** The whole body. */
   readonly body: Uint8Array;
   /** The URL requested. */
@@ -41,9 +40,14 @@ export class HttpResponse {
     this.status = head.status;
     this.statusText = head.statusText;
     this.version = head.minor === 1 ? "1.1" : "1.0";
-    this.headers = head.headers;
+    this.#fields = head.fields;
     this.body = body;
     this.url = url;
+  }
+
+  /** Header fields, names in lower case (repeated fields joined with ", "). Parsed on first read. */
+  get headers(): HttpHeaders {
+    return this.#fields.all;
   }
 
   /** True for a 2xx status. */

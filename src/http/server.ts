@@ -178,7 +178,7 @@ export class HttpServer {
     let req: HttpRequest;
     try {
       const head = parseRequestHead(raw);
-      const framing = requestFraming(head.headers);
+      const framing = requestFraming(head.fields.known);
       if (framing.kind === "length" && framing.length > this.#maxBody) {
         yield* this.#reject(conn, new HttpError("BODY_TOO_LARGE", `Content-Length ${framing.length} is over the limit of ${this.#maxBody} bytes`));
         return false;
@@ -189,7 +189,8 @@ export class HttpServer {
       else throw error;
       return false;
     }
-    const keep = req.version === "1.1" ? !connectionHas(req.headers, "close") : connectionHas(req.headers, "keep-alive");
+    const known = req.fields.known;
+    const keep = req.version === "1.1" ? !connectionHas(known, "close") : connectionHas(known, "keep-alive");
     let payload: string | Uint8Array;
     let keepAlive: boolean;
     try {

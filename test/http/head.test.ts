@@ -18,13 +18,15 @@ function codeOf(f: () => unknown): string {
 
 describe("request heads", () => {
   test("a plain GET", () => {
-    const h = parseRequestHead(enc("GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-Two: 1\r\nx-two: 2\r\n\r\n"));
-    expect(h).toEqual({ method: "GET", target: "/a?b=1", minor: 1, headers: { host: "x", "x-two": "1, 2" } });
+    const h = parseRequestHead(enc("GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-Two: 1\r\nx-two: 2\r\nContent-Length: 0\r\n\r\n"));
+    expect([h.method, h.target, h.minor]).toEqual(["GET", "/a?b=1", 1]);
+    expect(h.fields.all).toEqual({ host: "x", "x-two": "1, 2", "content-length": "0" });
+    expect(h.fields.known).toEqual({ host: "x", "content-length": "0" });
   });
   test("bare LF line ends and HTTP/1.0 without Host are accepted", () => {
     const h = parseRequestHead(enc("GET / HTTP/1.0\nA:  b \n\n"));
     expect(h.minor).toBe(0);
-    expect(h.headers.a).toBe("b");
+    expect(h.fields.all.a).toBe("b");
   });
   test("malformed request lines", () => {
     expect(codeOf(() => parseRequestHead(enc("GET /\r\n\r\n")))).toBe("BAD_REQUEST_LINE");
@@ -41,7 +43,7 @@ describe("request heads", () => {
   });
   test("__proto__ never reaches the prototype", () => {
     const h = parseRequestHead(enc("GET / HTTP/1.1\r\nhost: x\r\n__proto__: y\r\n\r\n"));
-    expect(Object.getPrototypeOf(h.headers)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(h.fields.all)).toBe(Object.prototype);
   });
 });
 
