@@ -4,11 +4,10 @@
  * Built on corun's connect and syscalls; imports no Bun API.
  */
 import { closeConn } from "./close.ts";
-import { cancel, current, spawn, suspend } from "../syscalls.ts";
+import { current } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
-import type { Co, Waker } from "../types.ts";
+import type { Co } from "../types.ts";
 import type { Task } from "../task.ts";
-import { connect } from "../net/connect.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
 import { HttpCode, HttpError } from "./errors.ts";
@@ -19,6 +18,7 @@ import { encodeRequest, parseTarget, type Target } from "./target.ts";
 import type { HttpClientOptions, HttpClientStats, RequestOptions } from "./options.ts";
 import { HttpResponse } from "./response-object.ts";
 import { Watchdog } from "./watchdog.ts";
+import { connectWithin, Exchange } from "./deadline.ts";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -82,8 +82,19 @@ export class HttpClient {
       const timeout = options.timeout === undefined ? this.#timeout : nonNegative(options.timeout, 0, "timeout");
       const keep = options.keepAlive !== false && options.http10 !== true;
       const fresh = options.http10 === true;
-      if (timeout === 0) return yield* this.#attempts(target, method, payload, keep, fresh);
-      return yield* this.#timed(timeout, target, method, payload, keep, fresh);
+      if (timeout === 0) return yield* this.#attempts(target, method, payload, keep, fresh, undefined);
+      // One deadline entry on the client's watchdog, not a task or a timer per request.
+      const ex = new Exchange(timeout, target.href);
+      const deadline = this.#watchdog.arm(timeout, () => ex.expire());
+      if (!this.#watchdog.running) yield* this.#watchdog.start();
+      try {
+        return yield* this.#attempts(target, method, payload, keep, fresh, ex);
+      } catch (error) {
+        if (ex.timedOut && !(error instanceof Cancelled)) throw ex.error();
+        throw error;
+      } finally {
+        this.#watchdog.disarm(deadline);
+      }
     } catch (error) {
       // Name the task only now: reading it costs, and only errors need it.
       if (error instanceof HttpError && error.taskName === "") throw error.at(error.url || String(url), (yield* current()).name);
@@ -96,60 +107,29 @@ export class HttpClient {
     for (const c of this.#pool.drainIdle()) yield* closeConn(c);
   }
 
-  /** Run the exchange in a child task that a deadline can cancel. */
-  *#timed(ms: number, target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean): Co<HttpResponse> {
-    const st = { done: false, timedOut: false, value: undefined as HttpResponse | undefined, error: undefined as unknown, waker: undefined as Waker<void> | undefined };
-    const child: Task<void> = yield* spawn(() => this.#child(st, target, method, payload, keep, fresh), { name: "http.request" });
-    const deadline = this.#watchdog.arm(ms, function* () {
-      st.timedOut = true;
-      yield* cancel(child);
-    });
-    if (!this.#watchdog.running) yield* this.#watchdog.start();
-    try {
-      if (!st.done) {
-        yield* suspend<void>((w) => {
-          st.waker = w;
-          return () => void (st.waker = undefined);
-        }, "http.request");
-      }
-    } finally {
-      this.#watchdog.disarm(deadline);
-      if (!st.done) yield* cancel(child);
-    }
-    if (st.value !== undefined) return st.value;
-    if (st.timedOut) throw new HttpError(HttpCode.Timeout, `no complete response within ${ms} ms`, target.href);
-    throw st.error;
-  }
-
-  *#child(st: { done: boolean; value: HttpResponse | undefined; error: unknown; waker: Waker<void> | undefined }, target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean): Co<void> {
-    try {
-      st.value = yield* this.#attempts(target, method, payload, keep, fresh);
-    } catch (error) {
-      st.error = error;
-      if (error instanceof Cancelled) throw error;
-    } finally {
-      st.done = true;
-      st.waker?.resume();
-    }
-  }
-
   /** Send on a pooled connection; once more on a fresh one if a reused connection was stale. */
-  *#attempts(target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean): Co<HttpResponse> {
+  *#attempts(target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean, ex: Exchange | undefined): Co<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
-      const lease = yield* this.#pool.acquire(target.key, fresh || attempt > 0);
+      const lease = yield* this.#pool.acquire(target.key, fresh || attempt > 0, ex);
       let conn = lease.conn;
       let reusable = false;
       try {
+        if (ex?.timedOut) throw ex.error();
         if (conn === undefined) {
-          conn = yield* connect(target.connect);
+          conn = yield* connectWithin(target.connect, ex);
           this.#connects++;
         } else this.#reused++;
+        if (ex !== undefined) {
+          if (ex.timedOut) throw ex.error();
+          ex.conn = conn;
+        }
         yield* conn.write(payload);
         const res = yield* this.#read(conn, method, target);
         reusable = keep && res.keepAlive;
         this.#requests++;
         return res.response;
       } catch (error) {
+        if (ex?.timedOut) throw ex.error();
         const stale = lease.reused && attempt === 0 && IDEMPOTENT.has(method) &&
           ((error instanceof HttpError && error.code === HttpCode.NoResponse) || error instanceof NetError);
         if (stale) {
@@ -159,6 +139,7 @@ export class HttpClient {
         if (error instanceof HttpError && error.url === "") throw new HttpError(error.code, error.detail, target.href, "", error);
         throw error;
       } finally {
+        if (ex !== undefined) ex.conn = undefined;
         if (conn !== undefined && !reusable) yield* closeConn(conn);
         this.#pool.release(target.key, conn, reusable);
       }

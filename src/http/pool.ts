@@ -7,6 +7,7 @@ import { closeConn } from "./close.ts";
 import { suspend } from "../syscalls.ts";
 import type { Co, Waker } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
+import type { Exchange } from "./deadline.ts";
 
 /** What `acquire` grants: an idle connection to reuse, or a slot to open a new one in. */
 export interface Lease {
@@ -59,7 +60,7 @@ export class ConnPool {
    * A connection to reuse or a slot to connect in, waiting while `cap` are busy. With
    * `fresh`, an idle connection is not reused (it is closed to make room if need be).
    */
-  *acquire(key: string, fresh = false): Co<Lease> {
+  *acquire(key: string, fresh = false, ex?: Exchange): Co<Lease> {
     const h = this.#host(key);
     if (fresh && h.open >= this.#cap && h.idle.length > 0) {
       h.open--;
@@ -79,14 +80,18 @@ export class ConnPool {
     try {
       const c = yield* suspend<Conn | null>((w) => {
         me.waker = w;
+        // A deadline can throw into this wait (see deadline.ts).
+        if (ex !== undefined) ex.waker = w as Waker<unknown>;
         return () => remove(h.waiters, me);
       }, "http.pool");
+      if (ex !== undefined) ex.waker = undefined;
       if (c !== null && fresh) {
         yield* closeConn(c);
         return { conn: undefined, reused: false };
       }
       return c === null ? { conn: undefined, reused: false } : { conn: c, reused: true };
     } catch (error) {
+      if (ex !== undefined) ex.waker = undefined;
       remove(h.waiters, me);
       // Served and cancelled in the same instant: pass the connection or slot on.
       if (me.taken) this.release(key, me.value ?? undefined, me.value !== null);

@@ -119,6 +119,27 @@ describe("client against Bun.serve", () => {
     expect(out.stats.open).toBe(1);
   });
 
+  test("a timeout while waiting for a pooled connection leaves the queue", async () => {
+    const out = await run(function* () {
+      const client = new HttpClient({ maxConnectionsPerHost: 1 });
+      const busy = yield* spawn(() => client.request(`${base}/slow?ms=300`, { timeout: 0 }));
+      yield* sleep(20);
+      let error: unknown;
+      try {
+        yield* client.request(`${base}/`, { timeout: 50 });
+      } catch (e) {
+        error = e;
+      }
+      const during = client.stats();
+      const text = (yield* join(busy)).text();
+      return { error, during, text, after: client.stats() };
+    });
+    expect((out.error as HttpError).code).toBe("TIMEOUT");
+    expect(out.during).toMatchObject({ open: 1, waiting: 0 });
+    expect(out.text).toBe("late");
+    expect(out.after).toMatchObject({ open: 1, idle: 1, waiting: 0, connects: 1 });
+  });
+
   test("oversize body → BODY_TOO_LARGE; oversize head → HEADERS_TOO_LARGE", async () => {
     const e1 = await expectHttpError(run(function* () {
       yield* new HttpClient({ maxBodyBytes: 1000 }).request(`${base}/big`);
