@@ -117,6 +117,19 @@ export class Conn {
   }
 
   /**
+   * Abort: reset the connection (RST) at once, dropping unsent bytes. The peer's reads
+   * and writes fail with `ECONNRESET`. Use `close()` for an orderly close.
+   *
+   * @example
+   * ```ts
+   * yield* conn.abort();
+   * ```
+   */
+  abort(): Syscall<void> {
+    return io("tcp.abort", this.#h);
+  }
+
+  /**
    * Exactly `n` bytes; throws `NetError` `ERR_UNEXPECTED_EOF` if the stream ends first.
    *
    * @example

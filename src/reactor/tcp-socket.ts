@@ -278,8 +278,13 @@ export class TcpHandle {
   }
 
   /** Abort: reset the connection (RST) without flushing. */
-  terminate(): void {
+  terminate(sink?: CompletionSink): void {
+    if (this.closed) return;
     this.closed = true;
+    if (sink !== undefined) {
+      for (const r of this.readers.splice(0)) sink.fail(r, this.#err(r, NetCode.Closed));
+      this.#failWriters(sink, NetCode.Closed);
+    }
     if (this.socket !== undefined && !this.gone) {
       this.gone = true;
       this.socket.terminate();

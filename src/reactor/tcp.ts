@@ -102,6 +102,13 @@ class TcpDriver implements IoDriver {
         case "tcp.close":
           this.#closeConn(t.a as TcpHandle, t, sink);
           break;
+        case "tcp.abort": {
+          const h = t.a as TcpHandle;
+          h.terminate(sink);
+          this.#retire(h);
+          sink.complete(t, undefined);
+          break;
+        }
         case "tcp.accept":
           this.#accept(t, sink);
           break;
@@ -374,7 +381,7 @@ function toBytes(data: unknown): Uint8Array {
 }
 
 /** The ops this driver handles. */
-export const TCP_OPS = ["tcp.listen", "tcp.accept", "tcp.lclose", "tcp.connect", "tcp.read", "tcp.write", "tcp.end", "tcp.close", "tcp.stats"] as const;
+export const TCP_OPS = ["tcp.listen", "tcp.accept", "tcp.lclose", "tcp.connect", "tcp.read", "tcp.write", "tcp.end", "tcp.close", "tcp.abort", "tcp.stats"] as const;
 
 BunReactor.register(TCP_OPS, () => new TcpDriver());
 

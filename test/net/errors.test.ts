@@ -1,0 +1,126 @@
+import { test, expect } from "bun:test";
+import { run, spawn, join, sleep, type Co } from "../../src/index.ts";
+import { listen, connect, NetError, type Conn } from "../../src/net/index.ts";
+
+const HOST = "127.0.0.1";
+
+function* caught(co: Co<unknown>): Co<NetError> {
+  try {
+    yield* co;
+  } catch (e) {
+    if (e instanceof NetError) return e;
+    throw e;
+  }
+  throw new Error("expected a NetError, nothing was thrown");
+}
+
+/** A port nothing listens on: bind one, note it, close it. */
+function* freePort(): Co<number> {
+  const l = yield* listen({ hostname: HOST, port: 0 });
+  const p = l.port;
+  yield* l.close();
+  return p;
+}
+
+test("connection refused throws NetError ECONNREFUSED naming the task and address", async () => {
+  const e = await run(function* () {
+    const port = yield* freePort();
+    const t = yield* spawn(function* () {
+      return yield* caught((function* () { yield* connect({ hostname: HOST, port }); })());
+    }, { name: "dialer" });
+    return { e: yield* join(t), port };
+  });
+  expect(e.e.code).toBe("ECONNREFUSED");
+  expect(e.e.taskName).toBe("dialer");
+  expect(e.e.message).toContain(`127.0.0.1:${e.port}`);
+  expect(e.e.message).toContain("dialer");
+});
+
+test("address in use throws NetError EADDRINUSE", async () => {
+  const e = await run(function* () {
+    const a = yield* listen({ hostname: HOST, port: 0 });
+    return yield* caught((function* () { yield* listen({ hostname: HOST, port: a.port }); })());
+  });
+  expect(e.code).toBe("EADDRINUSE");
+});
+
+test("accept on a closed listener, and a pending accept when it closes, throw ERR_SOCKET_CLOSED", async () => {
+  const r = await run(function* () {
+    const l = yield* listen({ hostname: HOST, port: 0 });
+    const waiting = yield* spawn(() => caught((function* () { yield* l.accept(); })()));
+    yield* sleep(1);
+    yield* l.close();
+    const pending = yield* join(waiting);
+    const after = yield* caught((function* () { yield* l.accept(); })());
+    yield* l.close(); // twice is harmless
+    return [pending.code, after.code];
+  });
+  expect(r).toEqual(["ERR_SOCKET_CLOSED", "ERR_SOCKET_CLOSED"]);
+});
+
+function* pair(): Co<{ client: Conn; server: Conn }> {
+  const l = yield* listen({ hostname: HOST, port: 0 });
+  const acc = yield* spawn(function* () { return yield* l.accept(); });
+  const client = yield* connect({ hostname: HOST, port: l.port });
+  const server = yield* join(acc);
+  yield* l.close();
+  return { client, server };
+}
+
+test("write after end, write/read after close: clear errors", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    yield* client.end();
+    const w1 = yield* caught((function* () { yield* client.write("late"); })());
+    expect(yield* server.read()).toBeNull(); // the FIN arrived
+    yield* server.close();
+    const w2 = yield* caught((function* () { yield* server.write("x"); })());
+    const r2 = yield* caught((function* () { yield* server.read(); })());
+    yield* client.close();
+    return [w1.code, w2.code, r2.code, w1.message];
+  });
+  expect(r.slice(0, 3)).toEqual(["ERR_WRITE_AFTER_END", "ERR_SOCKET_CLOSED", "ERR_SOCKET_CLOSED"]);
+  expect(r[3]).toContain("tcp.write");
+});
+
+test("peer reset: the pending read throws ECONNRESET, then writes fail too", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    const reader = yield* spawn(() => caught((function* () { yield* server.read(); })()), { name: "reader" });
+    yield* sleep(5);
+    yield* client.abort();
+    const e = yield* join(reader);
+    const w = yield* caught((function* () {
+      // The first write may still be accepted by the kernel before it sees the RST; keep writing.
+      for (let i = 0; i < 100; i++) { yield* server.write("after reset"); yield* sleep(1); }
+    })());
+    return [e.code, e.taskName, w.code];
+  });
+  expect(r[0]).toBe("ECONNRESET");
+  expect(r[1]).toBe("reader");
+  expect(["ECONNRESET", "EPIPE"]).toContain(r[2]!);
+});
+
+test("a pending write whose peer resets throws instead of hanging", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    // client never reads: a large write fills both buffers and waits for drain.
+    const writer = yield* spawn(() => caught((function* () { yield* server.write(new Uint8Array(64 << 20)); })()));
+    yield* sleep(20);
+    yield* client.abort();
+    return (yield* join(writer)).code;
+  });
+  expect(["ECONNRESET", "EPIPE"]).toContain(r);
+});
+
+test("bad arguments throw at the call, naming the problem", async () => {
+  await run(function* () {
+    expect(() => connect({ hostname: HOST, port: 0 })).toThrow(/port must be an integer 1..65535/);
+    expect(() => listen({ hostname: HOST, port: 70000 })).toThrow(/port/);
+    expect(() => listen(null as never)).toThrow(/expected \{ hostname, port \}/);
+    const { client, server } = yield* pair();
+    expect(() => client.write(42 as never)).toThrow(/Uint8Array or a string/);
+    yield* client.close();
+    yield* server.close();
+  });
+});
