@@ -1,12 +1,25 @@
 /**
- * `closeConn`: close a connection unless it is already closed. A second `conn.close()` on
- * a handle the TCP driver has already closed never completes (reported as a TCP-layer bug;
- * see test/http/tcp-bugs.test.ts), so HTTP code never closes twice. Imports no Bun API.
+ * `closeConn` / `abortConn`: close (or reset) a connection once, however many tasks try. A
+ * second `conn.close()` on a handle the TCP driver has already closed never completes
+ * (a TCP-layer bug, see test/http/tcp-bugs.test.ts), and a connection's task and a timeout
+ * may both try to close it in the same tick, so HTTP code closes only through here.
+ * Imports no Bun API.
  */
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 
-/** Close `conn` if it is still open (closing a closed connection would wait forever). */
+const closing = new WeakSet<Conn>();
+
+/** Close `conn` unless it is closed or being closed already. */
 export function* closeConn(conn: Conn): Co<void> {
-  if (!conn.closed) yield* conn.close();
+  if (conn.closed || closing.has(conn)) return;
+  closing.add(conn);
+  yield* conn.close();
+}
+
+/** Reset `conn` (its pending reads and writes fail at once) unless it is closed or being closed. */
+export function* abortConn(conn: Conn): Co<void> {
+  if (conn.closed || closing.has(conn)) return;
+  closing.add(conn);
+  yield* conn.abort();
 }

@@ -10,7 +10,7 @@ import type { Co, Waker } from "../types.ts";
 import { connect } from "../net/connect.ts";
 import type { Conn } from "../net/conn.ts";
 import type { ConnectOptions } from "../net/options.ts";
-import { closeConn } from "./close.ts";
+import { abortConn, closeConn } from "./close.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 
 /** What the reaper needs to interrupt a request wherever it is. */
@@ -39,7 +39,7 @@ export class Exchange {
     const w = this.waker;
     if (w !== undefined && w.throw(this.error())) return;
     const c = this.conn;
-    if (c !== undefined && !c.closed) yield* c.abort(); // its pending read or write fails at once
+    if (c !== undefined) yield* abortConn(c); // its pending read or write fails at once
   }
 }
 

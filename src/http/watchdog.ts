@@ -11,6 +11,8 @@ import { Cancelled } from "../errors.ts";
 export interface Deadline {
   /** Set when the deadline passed (before `onExpire` ran). */
   expired: boolean;
+  /** @internal set by `disarm`: a reaper already holding this deadline skips it. */
+  disarmed: boolean;
   /** @internal the reaper tick it fires at. */
   at: number;
   /** @internal what to do when it passes (runs in the reaper task). */
@@ -47,7 +49,7 @@ export class Watchdog {
    */
   arm(ms: number, onExpire: () => Co<void> | void): Deadline {
     const at = this.#tick + Math.ceil(ms / this.#granularity) + 1;
-    const d: Deadline = { expired: false, at, onExpire };
+    const d: Deadline = { expired: false, disarmed: false, at, onExpire };
     let bucket = this.#buckets.get(at);
     if (bucket === undefined) this.#buckets.set(at, (bucket = new Set()));
     bucket.add(d);
@@ -69,6 +71,7 @@ export class Watchdog {
 
   /** Disarm a deadline (harmless if it already fired or was disarmed). */
   disarm(d: Deadline): void {
+    d.disarmed = true;
     const bucket = this.#buckets.get(d.at);
     if (bucket !== undefined && bucket.delete(d)) {
       this.#count--;
@@ -86,18 +89,30 @@ export class Watchdog {
         this.#buckets.delete(tick);
         this.#count -= due.size;
         for (const d of due) {
+          if (d.disarmed) continue;
           d.expired = true;
+          let r: Co<void> | void;
           try {
-            const r = d.onExpire();
-            if (r !== undefined) yield* r;
-          } catch (error) {
-            // An expiry action failing (a socket already gone) must not stop the reaper; a cancel must.
-            if (error instanceof Cancelled) throw error;
+            r = d.onExpire();
+          } catch {
+            continue; // a failing expiry action must not stop the reaper
           }
+          // Actions that yield (close a socket...) run in tasks of their own, so thousands of
+          // deadlines passing at once are handled together, not one after another.
+          if (r !== undefined) yield* spawn(() => quietly(r), { name: `${this.#name} expiry` });
         }
       }
     } finally {
       this.#running = false;
     }
+  }
+}
+
+/** Run an expiry action, ignoring its failure (the socket it closes may be gone already). */
+function* quietly(action: Co<void>): Co<void> {
+  try {
+    yield* action;
+  } catch (error) {
+    if (error instanceof Cancelled) throw error;
   }
 }
