@@ -81,3 +81,27 @@ test("a keep-alive connection the server closed while idle is replaced transpare
   expect(out.accepted).toBe(2);
   expect(out.stats.connects).toBe(2);
 });
+
+test("large bodies both ways (3 MiB, past the socket buffers), byte for byte", async () => {
+  const big = new Uint8Array(3 << 20);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 255;
+  const out = await run(function* () {
+    const server = yield* serve({
+      maxBodyBytes: 4 << 20,
+      handler: function* (req) {
+        const body = yield* req.body();
+        return { headers: { "content-type": "application/octet-stream" }, body: body.slice().reverse() };
+      },
+    });
+    const client = new HttpClient({ maxBodyBytes: 4 << 20 });
+    const res = yield* client.request(`${server.url}/rev`, { method: "PUT", body: big });
+    const chunked = yield* client.request(`${server.url}/rev`, { method: "PUT", body: [big.subarray(0, 1 << 20), big.subarray(1 << 20)] });
+    yield* server.close();
+    return [res.body, chunked.body];
+  });
+  const expected = big.slice().reverse();
+  for (const b of out) {
+    expect(b.length).toBe(big.length);
+    expect(Buffer.compare(Buffer.from(b), Buffer.from(expected))).toBe(0);
+  }
+});
