@@ -1,8 +1,7 @@
 /**
- * One request's deadline, enforced without a task per request: the watchdog's reaper wakes
- * the request out of a pool wait or a connect, or aborts its connection mid-exchange. Only a
- * connect runs in a child task (a connect cannot be interrupted otherwise).
- * Built on spawn/suspend/cancel and Conn; imports no Bun API.
+ * One request's deadline, without a task per request: the watchdog's reaper wakes the request
+ * out of a pool wait or a connect, or aborts its connection mid-exchange; only a connect runs
+ * in a child task (it cannot be interrupted otherwise). Imports no Bun API.
  */
 import { cancel, spawn, suspend } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
