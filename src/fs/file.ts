@@ -1,0 +1,152 @@
+/**
+ * File and `open()`: read and write files from coroutines through the file driver, whose
+ * batching turns a tick's writes to one file into one sink write. Descriptors only;
+ * imports no Bun API (the driver module is loaded for its registration).
+ */
+import { io } from "../syscalls.ts";
+import { describe, type Syscall } from "../syscall.ts";
+import type { Co } from "../types.ts";
+import type { FileHandle, FileOpenOptions, FileStats } from "../reactor/file.ts";
+import "../reactor/file.ts";
+
+const wrapFile = (h: unknown): File => new File(h as FileHandle);
+
+/**
+ * An open file. Get one from `open(path, mode)`.
+ *
+ * @example
+ * ```ts
+ * import { run, open } from "corun";
+ * await run(function* () {
+ *   const f = yield* open("/tmp/corun-example.txt", "w");
+ *   yield* f.write("hello\n");
+ *   yield* f.close();
+ * });
+ * ```
+ */
+export class File {
+  readonly #h: FileHandle;
+
+  /** @internal made by the driver through `open()`. */
+  constructor(handle: FileHandle) {
+    this.#h = handle;
+  }
+
+  /** The path it was opened with. */
+  get path(): string {
+    return this.#h.name;
+  }
+  /** `"r"`, `"w"` or `"a"`. */
+  get mode(): "r" | "w" | "a" {
+    return this.#h.mode;
+  }
+
+  /**
+   * Append bytes (a string as UTF-8) at the end of what was written so far. Returns the
+   * byte count once the sink holds them (past the high-water mark, once they are flushed).
+   *
+   * @example
+   * ```ts
+   * yield* f.write(new Uint8Array(32 * 1024));
+   * ```
+   */
+  write(data: Uint8Array | string): Syscall<number> {
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw new TypeError(`file.write(data): expected a Uint8Array or a string, got ${describe(data)}`);
+    }
+    return io("file.write", this.#h, data);
+  }
+
+  /**
+   * The next bytes (at most `maxBytes`, default 64 KiB), or `null` at the end of the file.
+   *
+   * @example
+   * ```ts
+   * for (;;) { const b = yield* f.read(); if (b === null) break; }
+   * ```
+   */
+  read(maxBytes = 64 * 1024): Syscall<Uint8Array | null> {
+    if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new RangeError(`file.read(maxBytes): expected an integer >= 1, got ${describe(maxBytes)}`);
+    return io("file.read", this.#h, maxBytes);
+  }
+
+  /**
+   * Everything from the current position to the end.
+   *
+   * @example
+   * ```ts
+   * const text = new TextDecoder().decode(yield* f.readAll());
+   * ```
+   */
+  *readAll(): Co<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let n = 0;
+    for (;;) {
+      const b = yield* this.read(1 << 20);
+      if (b === null) break;
+      parts.push(b);
+      n += b.length;
+    }
+    const out = new Uint8Array(n);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  /**
+   * Flush and close. Writes already made are on disk (in the kernel) when this returns.
+   * Files still open when `run()` ends are flushed and closed then.
+   *
+   * @example
+   * ```ts
+   * try { yield* f.write("data"); } finally { yield* f.close(); }
+   * ```
+   */
+  close(): Syscall<void> {
+    return io("file.close", this.#h);
+  }
+
+  /**
+   * Counters: write ops vs sink writes (coalescing), flushes, bytes.
+   *
+   * @example
+   * ```ts
+   * const { writeOps, sinkWrites } = f.stats();
+   * ```
+   */
+  stats(): FileStats {
+    return { ...this.#h.counters };
+  }
+
+  /** `File /tmp/x.txt (w)` */
+  toString(): string {
+    return `File ${this.#h.name} (${this.#h.mode})`;
+  }
+}
+
+/**
+ * Open a file: `"w"` creates or truncates it, `"a"` appends, `"r"` reads. Throws `NetError`
+ * with the system code (`ENOENT`, `EACCES`...) if it cannot be opened.
+ *
+ * @example
+ * ```ts
+ * import { run, open } from "corun";
+ * await run(function* () {
+ *   const log = yield* open("/tmp/corun-log.txt", "a");
+ *   yield* log.write(`started ${Date.now()}\n`);
+ *   yield* log.close();
+ * });
+ * ```
+ */
+export function open(path: string, mode: "r" | "w" | "a" = "r", options?: FileOpenOptions): Syscall<File> {
+  if (typeof path !== "string" || path === "") throw new TypeError(`open(path): expected a non-empty path, got ${describe(path)}`);
+  if (mode !== "r" && mode !== "w" && mode !== "a") throw new TypeError(`open(path, mode): mode must be "r", "w" or "a", got ${describe(mode)}`);
+  const hwm = options?.highWaterMark;
+  if (hwm !== undefined && !(typeof hwm === "number" && hwm >= 1)) throw new RangeError(`open(path, mode, options): highWaterMark must be a number >= 1, got ${describe(hwm)}`);
+  return io("file.open", path, [mode, options, wrapFile]);
+}
+
+export type { FileStats, FileOpenOptions };

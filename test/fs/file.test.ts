@@ -1,0 +1,116 @@
+import { test, expect } from "bun:test";
+import { mkdtempSync, rmSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as joinPath } from "node:path";
+import { run, spawn, join, cancel, type Task } from "../../src/index.ts";
+import { open, type File } from "../../src/fs/file.ts";
+import { NetError } from "../../src/net/errors.ts";
+
+function tempDir(): string {
+  return mkdtempSync(joinPath(tmpdir(), "corun-fs-"));
+}
+
+test("100 tasks each write 100 × 32 KiB to their own file: right sizes and contents, writes coalesced", async () => {
+  const dir = tempDir();
+  try {
+    const CHUNK = 32 * 1024;
+    const stats = await run(function* () {
+      const tasks: Task<ReturnType<File["stats"]>>[] = [];
+      for (let i = 0; i < 100; i++) {
+        tasks.push(yield* spawn(function* () {
+          const f = yield* open(joinPath(dir, `f${i}.bin`), "w");
+          const block = new Uint8Array(CHUNK);
+          for (let j = 0; j < 100; j++) {
+            block.fill((i * 7 + j) & 0xff);
+            yield* f.write(block.slice());
+          }
+          yield* f.close();
+          return f.stats();
+        }));
+      }
+      const all = [];
+      for (const t of tasks) all.push(yield* join(t));
+      return all;
+    });
+    for (let i = 0; i < 100; i++) {
+      const path = joinPath(dir, `f${i}.bin`);
+      expect(statSync(path).size).toBe(100 * CHUNK);
+      const data = readFileSync(path);
+      for (let j = 0; j < 100; j++) {
+        const want = (i * 7 + j) & 0xff;
+        expect(data[j * CHUNK]).toBe(want);
+        expect(data[j * CHUNK + CHUNK - 1]).toBe(want);
+      }
+    }
+    expect(stats[0]!.writeOps).toBe(100);
+    expect(stats[0]!.bytesWritten).toBe(100 * CHUNK);
+    expect(stats[0]!.flushes).toBeGreaterThanOrEqual(2); // at the mark and on close
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
+
+test("writes from many tasks to one file in one tick become one sink write, in order", async () => {
+  const dir = tempDir();
+  try {
+    const path = joinPath(dir, "shared.txt");
+    const s = await run(function* () {
+      const f = yield* open(path, "w");
+      const ws = [];
+      for (let i = 0; i < 500; i++) ws.push(yield* spawn(function* () { yield* f.write(`${i}\n`); }));
+      for (const w of ws) yield* join(w);
+      yield* f.close();
+      return f.stats();
+    });
+    expect(s.writeOps).toBe(500);
+    expect(s.sinkWrites).toBe(1);
+    expect(readFileSync(path, "utf8")).toBe(Array.from({ length: 500 }, (_, i) => `${i}\n`).join(""));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("append mode, read mode, and errors", async () => {
+  const dir = tempDir();
+  try {
+    const path = joinPath(dir, "a.txt");
+    writeFileSync(path, "one\n");
+    const r = await run(function* () {
+      const a = yield* open(path, "a");
+      yield* a.write("two\n");
+      yield* a.close();
+      const f = yield* open(path, "r");
+      const small = yield* f.read(3);
+      const rest = yield* f.readAll();
+      const eof = yield* f.read();
+      let err: NetError | undefined;
+      try { yield* f.write("x"); } catch (e) { err = e as NetError; }
+      yield* f.close();
+      let closedErr: NetError | undefined;
+      try { yield* f.read(); } catch (e) { closedErr = e as NetError; }
+      let missing: NetError | undefined;
+      try { yield* open(joinPath(dir, "nope", "x.txt"), "r"); } catch (e) { missing = e as NetError; }
+      return { small: new TextDecoder().decode(small!), rest: new TextDecoder().decode(rest), eof, err: err?.code, closed: closedErr?.code, missing: missing?.code };
+    });
+    expect(r).toEqual({ small: "one", rest: "\ntwo\n", eof: null, err: "EBADF", closed: "ERR_SOCKET_CLOSED", missing: "ENOENT" });
+    expect(() => open(path, "x" as never)).toThrow(/mode must be/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a file left open is flushed and closed when run() ends; a cancelled writer's bytes still land", async () => {
+  const dir = tempDir();
+  try {
+    const path = joinPath(dir, "left-open.txt");
+    await run(function* () {
+      const f = yield* open(path, "w");
+      yield* f.write("kept\n");
+      const w = yield* spawn(function* () { yield* f.write("also kept\n"); });
+      yield* cancel(w);
+    });
+    expect(readFileSync(path, "utf8")).toStartWith("kept\n");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
