@@ -9,3 +9,4 @@ export { NetError, NetCode } from "./errors.ts";
 export type { ListenOptions, ConnectOptions, TlsOptions, UdpOptions } from "./options.ts";
 export type { ConnStats } from "../reactor/tcp-socket.ts";
 export type { TcpDriverStats } from "../reactor/tcp.ts";
+export { udp, UdpSocket, type Datagram, type UdpStats } from "./udp.ts";

@@ -1,0 +1,215 @@
+/**
+ * The UDP driver: the `udp.*` ops (bind, send, recv, close) on Bun.udpSocket, one instance
+ * per reactor. Datagrams sent in one tick leave through one `sendMany` (one sendmmsg);
+ * those the kernel did not take are resent on drain. Only reactor files call Bun.
+ */
+import type { udp } from "bun";
+import { BunReactor, type IoDriver } from "./bun.ts";
+import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
+import { NetCode, NetError, toNetError } from "../net/errors.ts";
+import type { UdpOptions } from "../net/options.ts";
+
+/** A received datagram. */
+export interface Datagram {
+  data: Uint8Array;
+  /** The sender's port and address. */
+  port: number;
+  address: string;
+}
+
+/** Per-socket counters, read with `socket.stats()`. */
+export interface UdpStats {
+  /** `send()` calls made by tasks. */
+  sendOps: number;
+  /** `sendMany` calls made (a tick's datagrams share one). */
+  hostSends: number;
+  /** Datagrams the kernel took. */
+  sent: number;
+  /** Datagrams received. */
+  received: number;
+  /** Datagrams dropped because `maxQueued` were waiting for `recv()`. */
+  dropped: number;
+}
+
+/** The driver's record of a UDP socket. Opaque to users: `UdpSocket` wraps it. */
+export class UdpHandle {
+  readonly name: string;
+  socket: udp.Socket<"buffer"> | undefined = undefined;
+  port = 0;
+  hostname = "";
+  readonly maxQueued: number;
+  inbox: Datagram[] = [];
+  readers: Ticket[] = [];
+  /** Flat [data, port, address, ...] waiting to be sent, and their tickets. */
+  out: (Uint8Array | string | number)[] = [];
+  outTickets: Ticket[] = [];
+  waitingDrain = false;
+  touched = false;
+  closed = false;
+  readonly counters: UdpStats = { sendOps: 0, hostSends: 0, sent: 0, received: 0, dropped: 0 };
+  constructor(name: string, maxQueued: number) {
+    this.name = name;
+    this.maxQueued = maxQueued;
+  }
+}
+
+class UdpDriver implements IoDriver {
+  #sink: CompletionSink | undefined;
+  readonly #socks = new Set<UdpHandle>();
+  readonly #binding = new Set<Ticket>();
+  #touched: UdpHandle[] = [];
+
+  submit(batch: Submission[], sink: CompletionSink): void {
+    this.#sink = sink;
+    for (const t of batch) {
+      const h = t.a as UdpHandle;
+      switch (t.op) {
+        case "udp.send": {
+          h.counters.sendOps++;
+          if (h.closed) {
+            sink.fail(t, new NetError(NetCode.Closed, t.op, h.name, t.taskName));
+            break;
+          }
+          const [data, port, address] = t.b as [Uint8Array | string, number, string];
+          h.out.push(data, port, address);
+          h.outTickets.push(t);
+          if (!h.touched) {
+            h.touched = true;
+            this.#touched.push(h);
+          }
+          break;
+        }
+        case "udp.recv":
+          if (h.inbox.length > 0) sink.complete(t, h.inbox.shift());
+          else if (h.closed) sink.fail(t, new NetError(NetCode.Closed, t.op, h.name, t.taskName));
+          else h.readers.push(t);
+          break;
+        case "udp.bind":
+          this.#bind(t, sink);
+          break;
+        case "udp.close":
+          this.#flush(h, sink);
+          this.#close(h, sink);
+          sink.complete(t, undefined);
+          break;
+        default:
+          sink.fail(t, new TypeError(`udp driver: unknown op "${t.op}" from task "${t.taskName}"`));
+      }
+    }
+    const touched = this.#touched;
+    if (touched.length > 0) {
+      this.#touched = [];
+      for (const h of touched) this.#flush(h, sink);
+    }
+  }
+
+  cancel(t: Ticket): void {
+    this.#binding.delete(t);
+    const h = t.a as UdpHandle;
+    if (t.op === "udp.recv") {
+      const i = h.readers.indexOf(t);
+      if (i >= 0) h.readers.splice(i, 1);
+    } else if (t.op === "udp.send") {
+      const i = h.outTickets.indexOf(t);
+      if (i >= 0) h.outTickets[i] = CANCELLED; // the datagram still goes
+    }
+  }
+
+  close(): void {
+    for (const h of this.#socks) this.#close(h, undefined);
+    this.#socks.clear();
+    this.#binding.clear();
+  }
+
+  #bind(t: Ticket, sink: CompletionSink): void {
+    const o = t.a as UdpOptions;
+    const hostname = o.hostname ?? "127.0.0.1";
+    const h = new UdpHandle(`udp ${hostname}:${o.port ?? 0}`, o.maxQueued ?? 4096);
+    const wrap = t.b as ((h: UdpHandle) => unknown) | undefined;
+    this.#binding.add(t);
+    Bun.udpSocket({
+      hostname,
+      port: o.port ?? 0,
+      socket: {
+        data: (_s, data, port, address) => this.#onData(h, { data, port, address }),
+        drain: () => {
+          h.waitingDrain = false;
+          this.#flush(h, this.#sink!);
+        },
+      },
+    }).then(
+      (s) => {
+        if (!this.#binding.delete(t)) return s.close(); // cancelled, or the run ended
+        h.socket = s;
+        h.port = s.port;
+        h.hostname = s.hostname;
+        this.#socks.add(h);
+        sink.complete(t, wrap === undefined ? h : wrap(h));
+      },
+      (error: unknown) => {
+        if (this.#binding.delete(t)) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+      },
+    );
+  }
+
+  #onData(h: UdpHandle, d: Datagram): void {
+    h.counters.received++;
+    const r = h.readers.shift();
+    if (r !== undefined) return this.#sink!.complete(r, d);
+    if (h.inbox.length >= h.maxQueued) {
+      h.inbox.shift();
+      h.counters.dropped++;
+    }
+    h.inbox.push(d);
+  }
+
+  /** One sendMany for every datagram queued; what the kernel refused waits for drain. */
+  #flush(h: UdpHandle, sink: CompletionSink): void {
+    h.touched = false;
+    const s = h.socket;
+    if (s === undefined || h.waitingDrain || h.outTickets.length === 0) return;
+    let n: number;
+    try {
+      n = s.sendMany(h.out);
+    } catch (error) {
+      for (const t of h.outTickets) if (t !== CANCELLED) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+      h.out = [];
+      h.outTickets = [];
+      return;
+    }
+    h.counters.hostSends++;
+    h.counters.sent += n;
+    for (let i = 0; i < n; i++) {
+      const t = h.outTickets[i]!;
+      if (t !== CANCELLED) sink.complete(t, true);
+    }
+    if (n < h.outTickets.length) {
+      h.out = h.out.slice(n * 3);
+      h.outTickets = h.outTickets.slice(n);
+      h.waitingDrain = true;
+    } else {
+      h.out = [];
+      h.outTickets = [];
+    }
+  }
+
+  #close(h: UdpHandle, sink: CompletionSink | undefined): void {
+    if (h.closed) return;
+    h.closed = true;
+    this.#socks.delete(h);
+    h.socket?.close();
+    if (sink !== undefined) {
+      for (const r of h.readers.splice(0)) sink.fail(r, new NetError(NetCode.Closed, r.op, h.name, r.taskName));
+      for (const t of h.outTickets) if (t !== CANCELLED) sink.fail(t, new NetError(NetCode.Closed, t.op, h.name, t.taskName));
+    }
+    h.out = [];
+    h.outTickets = [];
+  }
+}
+
+const CANCELLED: Ticket = { op: "udp.send", a: undefined, b: undefined, taskName: "(cancelled)" };
+
+/** The ops this driver handles. */
+export const UDP_OPS = ["udp.bind", "udp.send", "udp.recv", "udp.close"] as const;
+
+BunReactor.register(UDP_OPS, () => new UdpDriver());
