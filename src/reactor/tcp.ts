@@ -21,8 +21,8 @@ export type Wrap<H> = ((h: H) => unknown) | undefined;
 
 /** The driver's record of a listening socket. Opaque to users: `Listener` wraps it. */
 export class ListenerHandle {
-  /** `host:port` or the unix path. */
-  readonly name: string;
+  /** `host:port` (the bound port) or the unix path. */
+  name: string;
   listener: SocketListener<TcpHandle> | undefined = undefined;
   port = 0;
   hostname = "";
@@ -268,6 +268,7 @@ class TcpDriver implements IoDriver {
       lh.listener = l as SocketListener<TcpHandle>;
       lh.port = (l as { port?: number }).port ?? 0;
       lh.hostname = (l as { hostname?: string }).hostname ?? "";
+      if (o.unix === undefined) lh.name = `${lh.hostname || o.hostname || "0.0.0.0"}:${lh.port}`;
     } catch (error) {
       return sink.fail(t, toNetError(error, t.op, name, t.taskName));
     }
