@@ -2,6 +2,7 @@
  * Scenario "echo": a TCP echo server and its clients in one process, on 127.0.0.1.
  * Phase 1: C connections each do R ping-pong round trips of 64 bytes (round trips/s).
  * Phase 2: a few connections stream bytes through the echo and read them back (MB/s).
+ * Each peer first runs an untimed warm-up of the ping-pong (a quarter of the rounds).
  * Peers: corun (server and clients as coroutines), raw Bun.listen/Bun.connect callbacks,
  * node:net with async iteration. Run alone with `bun bench/scenarios/echo.ts [--quick]`.
  */
@@ -27,6 +28,11 @@ function sizes(opts: PeerOptions): Sizes {
   if (opts.tiny) return { conns: 4, rounds: 50, streams: 2, bytes: 1 << 20 };
   if (opts.quick) return { conns: 50, rounds: 400, streams: 4, bytes: 16 << 20 };
   return { conns: 100, rounds: 2000, streams: 4, bytes: 64 << 20 };
+}
+
+/** Round trips per connection of the untimed warm-up (every peer gets the same). */
+function warm(s: Sizes): number {
+  return Math.max(10, Math.floor(s.rounds / 4));
 }
 
 function figures(s: Sizes, pingMs: number, streamMs: number, extra: Record<string, number> = {}): Record<string, number> {
@@ -91,6 +97,7 @@ async function corunPeer(opts: PeerOptions): Promise<Record<string, number>> {
       for (const t of ts) yield* join(t);
       return performance.now() - t0;
     };
+    yield* phase(s.conns, () => pingClient(server.port, warm(s))); // warm-up, not timed
     const pingMs = yield* phase(s.conns, () => pingClient(server.port, s.rounds));
     const streamMs = yield* phase(s.streams, () => streamClient(server.port, s.bytes));
     const st = yield* netStats(); // the server is closed when run() ends
@@ -142,7 +149,7 @@ async function rawPeer(opts: PeerOptions): Promise<Record<string, number>> {
   }) as SocketListener<Out>;
   const port = (server as unknown as { port: number }).port;
 
-  const pingOne = (): Promise<void> =>
+  const pingOne = (rounds: number): Promise<void> =>
     new Promise((resolve, reject) => {
       const msg = new Uint8Array(MSG).fill(42);
       let round = 0;
@@ -157,7 +164,7 @@ async function rawPeer(opts: PeerOptions): Promise<Record<string, number>> {
             got += d.length;
             if (got < MSG) return;
             got = 0;
-            if (++round === s.rounds) {
+            if (++round === rounds) {
               sock.end();
               resolve();
             } else send(sock, msg);
@@ -206,7 +213,8 @@ async function rawPeer(opts: PeerOptions): Promise<Record<string, number>> {
     await Promise.all(Array.from({ length: n }, one));
     return performance.now() - t0;
   };
-  const pingMs = await phase(s.conns, pingOne);
+  await phase(s.conns, () => pingOne(warm(s))); // warm-up, not timed
+  const pingMs = await phase(s.conns, () => pingOne(s.rounds));
   const streamMs = await phase(s.streams, streamOne);
   server.stop(true);
   return figures(s, pingMs, streamMs);
@@ -234,11 +242,11 @@ async function nodePeer(opts: PeerOptions): Promise<Record<string, number>> {
     await once(sock, "connect");
     return sock;
   };
-  const pingOne = async (): Promise<void> => {
+  const pingOne = async (rounds: number): Promise<void> => {
     const sock = await dial();
     const it = sock[Symbol.asyncIterator]();
     const msg = Buffer.alloc(MSG, 42);
-    for (let i = 0; i < s.rounds; i++) {
+    for (let i = 0; i < rounds; i++) {
       sock.write(msg);
       let got = 0;
       while (got < MSG) {
@@ -268,7 +276,8 @@ async function nodePeer(opts: PeerOptions): Promise<Record<string, number>> {
     await Promise.all(Array.from({ length: n }, one));
     return performance.now() - t0;
   };
-  const pingMs = await phase(s.conns, pingOne);
+  await phase(s.conns, () => pingOne(warm(s))); // warm-up, not timed
+  const pingMs = await phase(s.conns, () => pingOne(s.rounds));
   const streamMs = await phase(s.streams, streamOne);
   server.close();
   server.unref();
