@@ -90,3 +90,41 @@ test("unix socket echo (in a temp dir)", async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test.skipIf(!Bun.which("openssl"))("TLS echo with a throwaway self-signed certificate (temp dir)", async () => {
+  const dir = mkdtempSync(joinPath(tmpdir(), "corun-tls-"));
+  try {
+    const key = joinPath(dir, "key.pem");
+    const cert = joinPath(dir, "cert.pem");
+    const gen = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost"], { stderr: "ignore" });
+    expect(gen.exitCode).toBe(0);
+    const tls = { key: await Bun.file(key).text(), cert: await Bun.file(cert).text() };
+    const got = await run(function* () {
+      const l = yield* listen({ hostname: HOST, port: 0, tls });
+      const srv = yield* spawn(() => serve(l, 1, function* (c) {
+        const line = yield* c.readLine();
+        yield* c.write(`secure ${line}\n`);
+        yield* c.close();
+      }));
+      const c = yield* connect({ hostname: HOST, port: l.port, tls: { rejectUnauthorized: false } });
+      yield* c.write("hello\n");
+      const line = yield* c.readLine();
+      yield* c.close();
+      yield* join(srv);
+      yield* l.close();
+      return line;
+    });
+    expect(got).toBe("secure hello");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("reusePort lets two listeners share a port", async () => {
+  const same = await run(function* () {
+    const a = yield* listen({ hostname: HOST, port: 0, reusePort: true });
+    const b = yield* listen({ hostname: HOST, port: a.port, reusePort: true });
+    return a.port === b.port;
+  });
+  expect(same).toBe(true);
+});
