@@ -1,0 +1,78 @@
+import { test, expect } from "bun:test";
+import { run, spawn, join, sleep, type Co } from "../../src/index.ts";
+import { listen, connect, NetError, type Conn } from "../../src/net/index.ts";
+
+const HOST = "127.0.0.1";
+
+/** A connected pair; `feed` sends the given pieces with a pause between them (separate TCP segments). */
+function* withPeer<T>(pieces: (string | Uint8Array)[], body: (c: Conn) => Co<T>): Co<T> {
+  const l = yield* listen({ hostname: HOST, port: 0 });
+  const feeder = yield* spawn(function* () {
+    const s = yield* l.accept();
+    for (const p of pieces) {
+      yield* s.write(p);
+      yield* sleep(2);
+    }
+    yield* s.end();
+    return s;
+  });
+  const c = yield* connect({ hostname: HOST, port: l.port });
+  try {
+    return yield* body(c);
+  } finally {
+    const s = yield* join(feeder);
+    yield* s.close();
+    yield* c.close();
+    yield* l.close();
+  }
+}
+
+test("readUntil finds a delimiter split across chunks and keeps the rest for the next read", async () => {
+  const r = await run(() => withPeer(["HEAD\r", "\n\r", "\nbody", "more"], function* (c) {
+    const head = new TextDecoder().decode((yield* c.readUntil("\r\n\r\n"))!);
+    const rest = new TextDecoder().decode(yield* c.readAll());
+    return [head, rest];
+  }));
+  expect(r).toEqual(["HEAD", "bodymore"]);
+});
+
+test("readLine handles \\n and \\r\\n, a last line without newline, then null", async () => {
+  const r = await run(() => withPeer(["one\r\ntw", "o\nthr", "ee"], function* (c) {
+    const lines: (string | null)[] = [];
+    for (let i = 0; i < 4; i++) lines.push(yield* c.readLine());
+    return lines;
+  }));
+  expect(r).toEqual(["one", "two", "three", null]);
+});
+
+test("readExactly spans chunks, leaves extra bytes, and throws ERR_UNEXPECTED_EOF when short", async () => {
+  const r = await run(() => withPeer(["ab", "cdef", "g"], function* (c) {
+    const four = new TextDecoder().decode(yield* c.readExactly(4));
+    const two = new TextDecoder().decode(yield* c.readExactly(2));
+    let code = "";
+    try { yield* c.readExactly(5); } catch (e) { code = (e as NetError).code; }
+    const left = new TextDecoder().decode(yield* c.readAll()); // the short read's bytes were pushed back
+    return { four, two, code, left };
+  }));
+  expect(r).toEqual({ four: "abcd", two: "ef", code: "ERR_UNEXPECTED_EOF", left: "g" });
+});
+
+test("readUntil gives up with ERR_TOO_LONG past maxBytes", async () => {
+  const code = await run(() => withPeer(["x".repeat(3000)], function* (c) {
+    try { yield* c.readUntil("\n", 1000); return "found"; } catch (e) { return (e as NetError).code; }
+  }));
+  expect(code).toBe("ERR_TOO_LONG");
+});
+
+test("forEach visits every chunk and stops when fn returns false", async () => {
+  const r = await run(() => withPeer(["a", "b", "c", "d"], function* (c) {
+    const seen: string[] = [];
+    yield* c.forEach((chunk) => {
+      seen.push(new TextDecoder().decode(chunk));
+      return seen.join("").length < 2 ? undefined : false;
+    });
+    return seen.join("");
+  }));
+  expect(r.length).toBeGreaterThanOrEqual(2);
+  expect("abcd".startsWith(r)).toBe(true);
+});
