@@ -2,19 +2,19 @@
  * The TCP driver: the `tcp.*` ops (listen, accept, connect, read, write, end, close, stats)
  * on Bun.listen / Bun.connect, one instance per reactor. It receives a tick's ops as one
  * batch: writes are coalesced per socket and flushed once at the end of the batch, and
- * connects are admitted in waves below the listen backlog. Only reactor files call Bun.
+ * connects are admitted in waves (tcp-connect.ts). Only reactor files call Bun.
  */
-import type { Socket, SocketHandler, SocketListener } from "bun";
+import type { SocketHandler, SocketListener } from "bun";
 import { BunReactor, type IoDriver } from "./bun.ts";
 import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
 import { TcpHandle, type ConnStats } from "./tcp-socket.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
-import type { ConnectOptions, ListenOptions } from "../net/options.ts";
+import type { ListenOptions } from "../net/options.ts";
+import { Connector, DEFAULT_CONNECT_LIMIT } from "./tcp-connect.ts";
 
 /** Default inbound high-water mark per connection. */
 export const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
-/** Default most connects in flight to one destination. */
-export const DEFAULT_CONNECT_LIMIT = 256;
+export { DEFAULT_CONNECT_LIMIT };
 
 /** Turns a driver handle into the user's object (Conn, Listener), passed as the op's `b`. */
 export type Wrap<H> = ((h: H) => unknown) | undefined;
@@ -53,25 +53,14 @@ export interface TcpDriverStats extends Omit<ConnStats, "buffered" | "maxBuffere
   buffered: number;
 }
 
-interface Dest {
-  inflight: number;
-  queue: Ticket[];
-}
-
 const ZERO: ConnStats = { hostWrites: 0, writeOps: 0, bytesWritten: 0, bytesRead: 0, partialWrites: 0, buffered: 0, maxBuffered: 0, pauses: 0 };
 
 class TcpDriver implements IoDriver {
   #sink: CompletionSink | undefined;
   readonly #socks = new Set<TcpHandle>();
   readonly #listeners = new Set<ListenerHandle>();
-  readonly #dests = new Map<string, Dest>();
-  /** In-flight connects: ticket → handle (for cancel). */
-  readonly #connecting = new Map<Ticket, TcpHandle>();
   #touched: TcpHandle[] = [];
   readonly #retired: ConnStats = { ...ZERO };
-  #connectsStarted = 0;
-  #connectsQueued = 0;
-  #maxInflight = 0;
   #accepted = 0;
   #closed = false;
 
@@ -113,7 +102,7 @@ class TcpDriver implements IoDriver {
           this.#accept(t, sink);
           break;
         case "tcp.connect":
-          this.#connect(t, sink);
+          this.#connector.connect(t, sink);
           break;
         case "tcp.listen":
           this.#listen(t, sink);
@@ -153,18 +142,8 @@ class TcpDriver implements IoDriver {
         if (i >= 0) l.accepters.splice(i, 1);
         return;
       }
-      case "tcp.connect": {
-        const h = this.#connecting.get(t);
-        if (h !== undefined) {
-          // In flight: the socket is closed as soon as it opens (or fails); nobody gets it.
-          this.#connecting.delete(t);
-          return;
-        }
-        for (const d of this.#dests.values()) {
-          const i = d.queue.indexOf(t);
-          if (i >= 0) d.queue.splice(i, 1);
-        }
-      }
+      case "tcp.connect":
+        this.#connector.cancel(t);
     }
   }
 
@@ -174,8 +153,7 @@ class TcpDriver implements IoDriver {
     for (const l of this.#listeners) this.#closeListener(l, undefined);
     for (const h of this.#socks) h.close(undefined, undefined);
     this.#socks.clear();
-    for (const d of this.#dests.values()) d.queue.length = 0;
-    this.#connecting.clear();
+    this.#connector.close();
   }
 
   stats(): TcpDriverStats {
@@ -195,8 +173,8 @@ class TcpDriver implements IoDriver {
       hostWrites: sum.hostWrites, writeOps: sum.writeOps, bytesWritten: sum.bytesWritten, bytesRead: sum.bytesRead,
       partialWrites: sum.partialWrites, pauses: sum.pauses, buffered,
       listeners: this.#listeners.size, connections: this.#socks.size,
-      connectsStarted: this.#connectsStarted, connectsQueued: this.#connectsQueued,
-      maxConnectsInFlight: this.#maxInflight, accepted: this.#accepted,
+      connectsStarted: this.#connector.started, connectsQueued: this.#connector.queued,
+      maxConnectsInFlight: this.#connector.maxInflight, accepted: this.#accepted,
     };
   }
 
@@ -234,6 +212,16 @@ class TcpDriver implements IoDriver {
       if (h !== undefined && h.error === undefined) h.error = toNetError(error, "tcp", h.name, "(socket)");
     },
   };
+
+  /** Connect admission in waves (tcp-connect.ts); opened sockets come back here. */
+  readonly #connector = new Connector({
+    handlers: this.#handlers,
+    highWaterMark: DEFAULT_HIGH_WATER_MARK,
+    opened: (t, h, sink) => {
+      this.#socks.add(h);
+      sink.complete(t, wrapped(t, h));
+    },
+  });
 
   // ─── Listening and accepting ────────────────────────────────────────────────
   #listen(t: Ticket, sink: CompletionSink): void {
@@ -294,77 +282,6 @@ class TcpDriver implements IoDriver {
       this.#retire(h);
     }
     for (const a of l.accepters.splice(0)) sink?.fail(a, new NetError(NetCode.Closed, a.op, l.name, a.taskName, "the listener was closed"));
-  }
-
-  // ─── Connecting, in waves ───────────────────────────────────────────────────
-  #connect(t: Ticket, sink: CompletionSink): void {
-    const o = t.a as ConnectOptions;
-    const key = o.unix !== undefined ? o.unix : `${o.hostname ?? "127.0.0.1"}:${o.port}`;
-    if (this.#closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, key, t.taskName));
-    let d = this.#dests.get(key);
-    if (d === undefined) this.#dests.set(key, (d = { inflight: 0, queue: [] }));
-    if (d.inflight < (o.connectLimit ?? DEFAULT_CONNECT_LIMIT)) this.#startConnect(t, key, d, sink);
-    else {
-      this.#connectsQueued++;
-      d.queue.push(t);
-    }
-  }
-
-  #startConnect(t: Ticket, key: string, d: Dest, sink: CompletionSink): void {
-    const o = t.a as ConnectOptions;
-    const h = new TcpHandle(key, o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
-    d.inflight++;
-    if (d.inflight > this.#maxInflight) this.#maxInflight = d.inflight;
-    this.#connectsStarted++;
-    this.#connecting.set(t, h);
-    let settled = false;
-    const done = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      d.inflight--;
-      this.#admit(key, d);
-      const live = this.#connecting.delete(t);
-      return live && !this.#closed;
-    };
-    const handlers: SocketHandler<TcpHandle> = {
-      ...this.#handlers,
-      open: (s) => {
-        h.socket = s;
-        h.remoteAddress = s.remoteAddress;
-        h.remotePort = (s as { remotePort?: number }).remotePort ?? 0;
-        h.localPort = (s as { localPort?: number }).localPort ?? 0;
-        if (!done()) return h.terminate(); // cancelled meanwhile: nobody will use it
-        this.#socks.add(h);
-        sink.complete(t, wrapped(t, h));
-      },
-      connectError: (_s, error) => {
-        if (done()) sink.fail(t, toNetError(error, t.op, key, t.taskName, "ECONNREFUSED"));
-      },
-    };
-    const common = { data: h, allowHalfOpen: true, socket: handlers, tls: o.tls as never };
-    let p: Promise<Socket<TcpHandle>>;
-    try {
-      p = o.unix !== undefined
-        ? Bun.connect<TcpHandle>({ unix: o.unix, ...common })
-        : Bun.connect<TcpHandle>({ hostname: o.hostname ?? "127.0.0.1", port: o.port, ...common });
-    } catch (error) {
-      if (done()) sink.fail(t, toNetError(error, t.op, key, t.taskName, "EINVAL"));
-      return;
-    }
-    p.then(undefined, (error: unknown) => {
-      if (done()) sink.fail(t, toNetError(error, t.op, key, t.taskName, "ECONNREFUSED"));
-    });
-  }
-
-  #admit(key: string, d: Dest): void {
-    while (d.queue.length > 0) {
-      const next = d.queue[0]!;
-      const limit = (next.a as ConnectOptions).connectLimit ?? DEFAULT_CONNECT_LIMIT;
-      if (d.inflight >= limit) return;
-      d.queue.shift();
-      this.#startConnect(next, key, d, this.#sink!);
-    }
-    if (d.inflight === 0) this.#dests.delete(key);
   }
 }
 
