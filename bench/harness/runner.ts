@@ -42,6 +42,8 @@ export interface BenchReport {
   started: string;
   mode: "full" | "quick" | "tiny";
   host: { platform: string; arch: string; cpus: number; bun: string };
+  /** How each scenario run here is reported: its description, primary metric and layout. */
+  scenarios: Record<string, { description: string; primary: Primary | undefined; layout: "table" | "vertical" }>;
   results: RunResult[];
   targets: TargetResult[];
 }
@@ -90,6 +92,7 @@ export async function runBench(all: Scenario[], opts: BenchOptions): Promise<Ben
     started: new Date().toISOString(),
     mode,
     host: { platform: process.platform, arch: process.arch, cpus: navigator.hardwareConcurrency, bun: Bun.version },
+    scenarios: Object.fromEntries(chosen.map((s) => [s.name, { description: s.description, primary: s.primary, layout: s.layout ?? "table" }])),
     results: [],
     targets: [],
   };

@@ -1,0 +1,62 @@
+/**
+ * Reporting only: a bench JSON report as Markdown (one table per scenario variant, then the
+ * targets), for the README's results section. Pure: reads a report object, returns text.
+ */
+import type { BenchReport } from "./runner.ts";
+import type { RunResult } from "./spawn-child.ts";
+import { fmt, type Primary } from "./table.ts";
+
+/**
+ * Markdown tables for `report`: one per scenario variant, ranked by the scenario's primary
+ * metric; scenarios with the vertical layout (or no primary) get one column per peer.
+ *
+ * @example
+ * ```ts
+ * const md = toMarkdown(await Bun.file("dist/bench.json").json());
+ * ```
+ */
+export function toMarkdown(report: BenchReport): string {
+  const out: string[] = [];
+  const h = report.host;
+  out.push(`\`corun bench\` (${report.mode}), corun ${report.version}, ${report.started.slice(0, 16).replace("T", " ")} UTC, ${h.platform}/${h.arch}, ${h.cpus} CPUs, Bun ${h.bun}.`);
+  const groups = new Map<string, RunResult[]>();
+  for (const r of report.results) {
+    const key = `${r.scenario}${r.variant ? ` [${r.variant}]` : ""}`;
+    const g = groups.get(key);
+    if (g) g.push(r);
+    else groups.set(key, [r]);
+  }
+  for (const [title, rows] of groups) {
+    const info = report.scenarios[rows[0]!.scenario];
+    const primary = info?.layout === "vertical" ? undefined : info?.primary;
+    out.push("", primary ? tableRows(title, rows, primary) : verticalRows(title, rows));
+  }
+  const targets = report.targets.map((t) => {
+    const bound = [t.max !== undefined ? `≤ ${t.max}` : "", t.min !== undefined ? `≥ ${t.min}` : ""].filter(Boolean).join(", ");
+    const verdict = t.met === undefined ? "not measured" : t.met ? "met" : "**missed**";
+    return `| ${t.scenario}${t.variant ? ` [${t.variant}]` : ""} | ${t.label} | ${fmt(t.value)} | ${bound} | ${verdict} |`;
+  });
+  if (targets.length > 0) out.push("", "| scenario | target | value | bound | |", "|---|---|---|---|---|", ...targets);
+  return out.join("\n");
+}
+
+function statusOf(r: RunResult): string {
+  if (r.status === "ok") return r.note ?? "";
+  return `${r.status}: ${(r.error ?? "").replaceAll("|", "\\|")}`;
+}
+
+function tableRows(title: string, rows: RunResult[], p: Primary): string {
+  const ref = rows.find((r) => r.peer === "corun" && r.status === "ok")?.metrics[p.metric];
+  const lines = rows.map((r) => {
+    const v = r.status === "ok" ? r.metrics[p.metric] : undefined;
+    const ratio = v !== undefined && ref !== undefined && ref !== 0 ? `${(v / ref).toFixed(2)}×` : "–";
+    return `| ${r.peer} | ${fmt(v)} | ${ratio} | ${fmt(r.peak_rss_mb)} | ${statusOf(r)} |`;
+  });
+  return [`**${title}** — ${p.metric}, ${p.better} is better`, "", `| peer | ${p.metric} | ÷ corun | peak RSS MB | note |`, "|---|--:|--:|--:|---|", ...lines].join("\n");
+}
+
+function verticalRows(title: string, rows: RunResult[]): string {
+  const metrics = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))];
+  const lines = metrics.map((m) => `| ${m} | ${rows.map((r) => fmt(r.metrics[m])).join(" | ")} |`);
+  return [`**${title}**`, "", `| metric | ${rows.map((r) => r.peer).join(" | ")} |`, `|---|${rows.map(() => "--:").join("|")}|`, ...lines].join("\n");
+}
