@@ -93,6 +93,7 @@ export class TcpHandle {
   // ─── Inbound ────────────────────────────────────────────────────────────────
   /** Bun delivered `data`: hand it to a waiting reader, or buffer it (pausing past the mark). */
   onData(data: Uint8Array, sink: CompletionSink): void {
+    if (this.closed) return; // closed here: nobody will read it
     this.counters.bytesRead += data.length;
     const r = this.readers.shift();
     if (r !== undefined && this.#buffered === 0) {
@@ -181,7 +182,7 @@ export class TcpHandle {
         this.#out = [buf.subarray(n)];
         this.waitingDrain = true;
         this.counters.partialWrites++;
-      } else this.#out = [];
+      } else out.length = 0;
       this.#completeWriters(sink);
     }
     if (this.#out.length === 0 && this.endTicket !== undefined) {
@@ -207,7 +208,7 @@ export class TcpHandle {
       if (!p.dead) sink.complete(p.ticket, p.length);
     }
     if (i === w.length) {
-      this.#writers = [];
+      w.length = 0;
       this.#wHead = 0;
     } else if (i > 1024 && i * 2 > w.length) {
       this.#writers = w.slice(i);
