@@ -158,6 +158,28 @@ function suspendOn(task: Task<unknown>, d: Syscall<unknown> | undefined): void {
   task.waitingOn = d;
 }
 
+/**
+ * End of tick: put this tick's sleepers into the deadline queue. A sleep is timed from its
+ * submission, at the end of the tick, so a long step before it cannot shorten it; deadlines are
+ * whole milliseconds rounded up, so the sleepers of one tick that asked for the same time share
+ * one bucket (and one host timer). A sleeper is late by at most the rest of its tick.
+ */
+export function submitSleeps(k: Kernel): void {
+  const tasks = k.sqSleep;
+  const gens = k.sqSleepGen;
+  k.sqSleep = [];
+  k.sqSleepGen = [];
+  const now = k.reactor.now();
+  const timers = k.timers;
+  const undo = k.undoSleep;
+  for (let i = 0; i < tasks.length; i++) {
+    const t = tasks[i]!;
+    if (t.waitGen !== gens[i]) continue; // cancelled before it was submitted
+    t.undo = undo;
+    t.undoArg = timers.add(t, Math.ceil(now + (t.waitingOn!.a as number)));
+  }
+}
+
 /** End of tick: hand this tick's I/O to the reactor as one batch. */
 export function submitIo(k: Kernel): void {
   const all = k.sqIo;

@@ -46,8 +46,9 @@ export class Kernel implements CompletionSink {
   readonly budget: number;
   readonly ready = new Fifo<Task<unknown>>();
   readonly timers = new TimerQueue<Task<unknown>>();
-  /** Sleeps submitted this tick (they go straight into the deadline queue; the host timer is set once, at the end). */
-  sleepsThisTick = 0;
+  /** Sleeps submitted this tick: the task and the wait generation it suspended with. */
+  sqSleep: Task<unknown>[] = [];
+  sqSleepGen: number[] = [];
   /** I/O submissions of this tick. */
   sqIo: IoTicket[] = [];
   /** Completion queue: ticket, is-error, value triples filled by the reactor. */
@@ -180,15 +181,14 @@ export class Kernel implements CompletionSink {
     for (let i = 0; i < n; i++) this.step(ready.shift()!);
     this.running = undefined;
 
-    // Phase 3: this tick's host syscalls as one batch. Sleeps went into the deadline queue as they
-    // were yielded (their batch is the one host-timer decision of phase 4); I/O goes to the reactor
-    // in one submit call, which groups it by driver.
-    const batch = this.sleepsThisTick + this.sqIo.length;
+    // Phase 3: this tick's host syscalls as one batch, grouped by op: sleeps into the deadline
+    // queue (timed from now, the end of the tick: never early), I/O to the reactor in one call.
+    const batch = this.sqSleep.length + this.sqIo.length;
     if (batch > 0) {
       this.batches++;
       this.batched += batch;
       if (batch > this.maxBatch) this.maxBatch = batch;
-      this.sleepsThisTick = 0;
+      if (this.sqSleep.length > 0) handlers.submitSleeps(this);
       if (this.sqIo.length > 0) handlers.submitIo(this);
     }
 
@@ -270,12 +270,10 @@ export class Kernel implements CompletionSink {
               this.ready.push(task);
               return;
             }
-            // Whole milliseconds, rounded up: never early, and the sleepers of a tick share a bucket.
             task.state = "waiting";
             task.waitingOn = y;
-            task.undo = this.undoSleep;
-            task.undoArg = this.timers.add(task, Math.ceil(this.now + (y.a as number)));
-            this.sleepsThisTick++;
+            this.sqSleep.push(task);
+            this.sqSleepGen.push(task.waitGen);
             return;
           case Op.Io:
             handlers.countIo(this, y.op);

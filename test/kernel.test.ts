@@ -80,6 +80,20 @@ describe("ticks and ordering", () => {
   });
 });
 
+describe("sleep is measured from the call", () => {
+  test("sleep(100) after 200 ms of synchronous work in the same step still sleeps >= 100 ms", async () => {
+    const took = await run(function* () {
+      yield* sleep(1);
+      const busyUntil = performance.now() + 200;
+      while (performance.now() < busyUntil) { /* a long synchronous step */ }
+      const t0 = performance.now();
+      yield* sleep(100);
+      return performance.now() - t0;
+    });
+    expect(took).toBeGreaterThanOrEqual(99.5);
+  });
+});
+
 describe("no stack growth", () => {
   test("1,000,000 sequential synchronous syscalls", async () => {
     const { result } = await virtual(function* () {
