@@ -1,7 +1,7 @@
 /**
- * `closeConn` / `abortConn`: close (or reset) a connection once, however many tasks try: a
- * second `conn.close()` never completes (TCP-layer bug, test/http/tcp-bugs.test.ts), and a
- * connection's task and a timeout may both close it in one tick. Imports no Bun API.
+ * `closeConn` / `abortConn`: close (or reset) a connection once, however many tasks try (a
+ * connection's task and a timeout may both close it in one tick): later calls skip the
+ * syscall. Imports no Bun API.
  */
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";

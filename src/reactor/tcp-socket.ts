@@ -260,7 +260,11 @@ export class TcpHandle {
 
   /** Close here: flush what the tick queued, fail the rest and every waiter, close the socket. */
   close(sink: CompletionSink | undefined, t: Ticket | undefined): void {
-    if (this.closed) return;
+    if (this.closed) {
+      // Closing twice (or from two tasks in one tick) is harmless: it completes at once.
+      if (t !== undefined && sink !== undefined) sink.complete(t, undefined);
+      return;
+    }
     if (sink !== undefined) this.flush(sink);
     this.closed = true;
     if (sink !== undefined) {
