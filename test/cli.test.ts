@@ -89,6 +89,18 @@ describe("corun binary", () => {
     expect(corun.wall_ms).toBeGreaterThan(0);
   });
 
+  test("every listed scenario runs (tiny sizes) inside the compiled binary", () => {
+    const json = join(dir, "all.json");
+    const r = sh([binary, "bench", "--tiny", "--json", json], 60_000);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(readFileSync(json, "utf8"));
+    const listed = sh([binary, "bench", "--list"]).stdout.split("\n").filter((l) => /^\S/.test(l)).map((l) => l.split(/\s+/)[0]);
+    expect(Object.keys(report.scenarios).sort()).toEqual([...listed].sort());
+    const bad = report.results.filter((x: { status: string }) => x.status !== "ok" && x.status !== "skipped");
+    expect(bad).toEqual([]);
+    expect(r.stdout).toContain("Targets");
+  });
+
   test("a peer that throws, crashes or hangs is reported in the table, not fatal", () => {
     const json = join(dir, "selftest.json");
     const r = sh([binary, "bench", "selftest", "--tiny", "--timeout", "2", "--json", json], 30_000);
