@@ -94,7 +94,7 @@ describe("corun binary", () => {
     const r = sh([binary, "bench", "--tiny", "--json", json], 60_000);
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(json, "utf8"));
-    const listed = sh([binary, "bench", "--list"]).stdout.split("\n").filter((l) => /^\S/.test(l)).map((l) => l.split(/\s+/)[0]);
+    const listed = sh([binary, "bench", "--list"]).stdout.split("\n").filter((l) => /^\S/.test(l)).map((l) => l.split(/\s+/)[0] ?? "");
     expect(Object.keys(report.scenarios).sort()).toEqual([...listed].sort());
     const bad = report.results.filter((x: { status: string }) => x.status !== "ok" && x.status !== "skipped");
     expect(bad).toEqual([]);
