@@ -24,7 +24,7 @@ beforeAll(() => {
   binary = join(dir, "corun");
   const b = sh([bun, "build.ts", binary], 60_000);
   if (b.code !== 0) throw new Error(`build failed: ${b.stderr}`);
-});
+}, 90_000);
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -87,7 +87,7 @@ describe("corun binary", () => {
     expect(corun.metrics.overhead_ms).toBeGreaterThan(-1);
     expect(corun.peak_rss_mb).toBeGreaterThan(1);
     expect(corun.wall_ms).toBeGreaterThan(0);
-  });
+  }, 90_000);
 
   test("every listed scenario runs (tiny sizes) inside the compiled binary", () => {
     const json = join(dir, "all.json");
@@ -99,7 +99,7 @@ describe("corun binary", () => {
     const bad = report.results.filter((x: { status: string }) => x.status !== "ok" && x.status !== "skipped");
     expect(bad).toEqual([]);
     expect(r.stdout).toContain("Targets");
-  });
+  }, 90_000);
 
   test("a peer that throws, crashes or hangs is reported in the table, not fatal", () => {
     const json = join(dir, "selftest.json");
@@ -112,7 +112,7 @@ describe("corun binary", () => {
     const status = Object.fromEntries(report.results.map((x: { peer: string; status: string }) => [x.peer, x.status]));
     expect(status).toEqual({ corun: "ok", other: "ok", throws: "failed", crash: "crashed", hang: "timeout" });
     expect(r.stdout).toMatch(/\nother\s+3\.00\s+1\.50×/);
-  });
+  }, 90_000);
 });
 
 describe("bun src/cli.ts (not compiled)", () => {
@@ -123,5 +123,5 @@ describe("bun src/cli.ts (not compiled)", () => {
     const report = JSON.parse(readFileSync(json, "utf8"));
     expect(report.results[0].status).toBe("ok");
     expect(report.results[0].metrics.value).toBe(2);
-  });
+  }, 90_000);
 });
