@@ -48,7 +48,14 @@ export interface BenchReport {
   targets: TargetResult[];
 }
 
-/** Thrown for a bad scenario name: the CLI prints it and exits 2. */
+/**
+ * Thrown for a bad scenario name: the CLI prints it and exits 2.
+ *
+ * @example
+ * ```ts
+ * try { selectScenarios(all, ["nope"]); } catch (e) { console.log(e instanceof BenchUsageError); } // true
+ * ```
+ */
 export class BenchUsageError extends Error {
   override name = "BenchUsageError";
 }

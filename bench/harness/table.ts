@@ -35,7 +35,14 @@ export function fmt(x: number | undefined): string {
   return x.toPrecision(3);
 }
 
-/** Peer ÷ corun on the primary metric, or undefined when either is missing or corun's is 0. */
+/**
+ * Peer ÷ corun on the primary metric, or undefined when either is missing or corun's is 0.
+ *
+ * @example
+ * ```ts
+ * ratioToCorun(rows, rows[1]!, { metric: "overhead_ms", better: "lower" }); // e.g. 2.5
+ * ```
+ */
 export function ratioToCorun(rows: RunResult[], row: RunResult, primary: Primary): number | undefined {
   const ref = rows.find((r) => r.peer === "corun" && r.status === "ok")?.metrics[primary.metric];
   const v = row.status === "ok" ? row.metrics[primary.metric] : undefined;

@@ -40,7 +40,14 @@ export function roundTrip<T>(workers: Worker[], message: (i: number) => unknown)
   );
 }
 
-/** Terminate all workers. */
+/**
+ * Terminate all workers.
+ *
+ * @example
+ * ```ts
+ * stopWorkers(workers);
+ * ```
+ */
 export function stopWorkers(workers: Worker[]): void {
   for (const w of workers) w.terminate();
 }

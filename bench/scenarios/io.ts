@@ -26,12 +26,26 @@ function shapeOf(opts: PeerOptions): IoShape {
   return opts.tiny ? { tasks: 10, writes: 10, chunk: 32 * 1024 } : { tasks: 100, writes: 100, chunk: 32 * 1024 };
 }
 
-/** The fill byte of write `i` of task `t`: every chunk differs from its neighbours. */
+/**
+ * The fill byte of write `i` of task `t`: every chunk differs from its neighbours.
+ *
+ * @example
+ * ```ts
+ * fillOf(1, 2); // 33
+ * ```
+ */
 export function fillOf(t: number, i: number): number {
   return (t * 31 + i) & 255;
 }
 
-/** 256 chunks, chunk k filled with byte k; shared by every writer (never mutated). */
+/**
+ * 256 chunks, chunk k filled with byte k; shared by every writer (never mutated).
+ *
+ * @example
+ * ```ts
+ * makeChunks(32 * 1024)[7]![0]; // 7
+ * ```
+ */
 export function makeChunks(size: number): Uint8Array[] {
   return Array.from({ length: 256 }, (_, k) => new Uint8Array(size).fill(k));
 }
