@@ -1,17 +1,9 @@
 import { test, expect } from "bun:test";
 import { run, spawn, join, sleep, cancel, type Co, type Task } from "../../src/index.ts";
 import { listen, connect, netStats, type Conn } from "../../src/net/index.ts";
+import { HOST, pair } from "./helpers.ts";
 
-const HOST = "127.0.0.1";
 
-function* pair(): Co<{ client: Conn; server: Conn }> {
-  const l = yield* listen({ hostname: HOST, port: 0 });
-  const acc = yield* spawn(function* () { return yield* l.accept(); });
-  const client = yield* connect({ hostname: HOST, port: l.port });
-  const server = yield* join(acc);
-  yield* l.close();
-  return { client, server };
-}
 
 test("cancelling a blocked read leaves the connection usable: the next read gets the data", async () => {
   const r = await run(function* () {

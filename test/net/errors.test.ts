@@ -1,8 +1,8 @@
 import { test, expect } from "bun:test";
 import { run, spawn, join, sleep, type Co } from "../../src/index.ts";
 import { listen, connect, NetError, type Conn } from "../../src/net/index.ts";
+import { HOST, pair } from "./helpers.ts";
 
-const HOST = "127.0.0.1";
 
 function* caught(co: Co<unknown>): Co<NetError> {
   try {
@@ -58,14 +58,6 @@ test("accept on a closed listener, and a pending accept when it closes, throw ER
   expect(r).toEqual(["ERR_SOCKET_CLOSED", "ERR_SOCKET_CLOSED"]);
 });
 
-function* pair(): Co<{ client: Conn; server: Conn }> {
-  const l = yield* listen({ hostname: HOST, port: 0 });
-  const acc = yield* spawn(function* () { return yield* l.accept(); });
-  const client = yield* connect({ hostname: HOST, port: l.port });
-  const server = yield* join(acc);
-  yield* l.close();
-  return { client, server };
-}
 
 test("write after end, write/read after close: clear errors", async () => {
   const r = await run(function* () {

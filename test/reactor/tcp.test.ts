@@ -1,17 +1,9 @@
 import { test, expect } from "bun:test";
 import { run, spawn, join, sleep, type Co, type Task } from "../../src/index.ts";
 import { listen, connect, netStats, type Conn } from "../../src/net/index.ts";
+import { HOST, pair } from "../net/helpers.ts";
 
-const HOST = "127.0.0.1";
 
-function* pair(): Co<{ client: Conn; server: Conn }> {
-  const l = yield* listen({ hostname: HOST, port: 0 });
-  const acc = yield* spawn(function* () { return yield* l.accept(); });
-  const client = yield* connect({ hostname: HOST, port: l.port });
-  const server = yield* join(acc);
-  yield* l.close();
-  return { client, server };
-}
 
 test("1,000 writes to one connection in one tick make at most 2 host writes, received in order", async () => {
   const r = await run(function* () {
