@@ -8,7 +8,8 @@ import { Op, type Syscall } from "./syscall.ts";
 import { Flag, Resume, Task } from "./task.ts";
 import { Cancelled, UsageError } from "./errors.ts";
 import type { Co, CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
-import type { Kernel, IoTicket } from "./kernel.ts";
+import type { Kernel } from "./kernel.ts";
+import type { IoTicket } from "./io-ticket.ts";
 import { deliverCancel, observe } from "./lifecycle.ts";
 
 /** Returned by `immediate` when the task is now suspended. */

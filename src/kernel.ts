@@ -13,29 +13,11 @@ import { isThenable } from "./syscalls.ts";
 import type { Co } from "./types.ts";
 import type { CompletionSink, Reactor, Ticket } from "./reactor/reactor.ts";
 import * as handlers from "./handlers.ts";
+import { IoTicket } from "./io-ticket.ts";
 import { endTask, type EndHooks } from "./lifecycle.ts";
 
 /** Steps a task may take through synchronous syscalls before it is put back in the queue. */
 const SYNC_LIMIT = 10_000;
-
-/** An I/O submission in flight: names its task and the suspension it belongs to. */
-export class IoTicket implements Ticket {
-  readonly op: string;
-  readonly a: unknown;
-  readonly b: unknown;
-  readonly task: Task<unknown>;
-  readonly gen: number;
-  constructor(d: Syscall<unknown>, task: Task<unknown>) {
-    this.op = d.op;
-    this.a = d.a;
-    this.b = d.b;
-    this.task = task;
-    this.gen = task.waitGen;
-  }
-  get taskName(): string {
-    return this.task.name;
-  }
-}
 
 let nextKernelId = 1;
 let nextTaskId = 1;
