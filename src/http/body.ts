@@ -7,6 +7,7 @@ import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { show, type HttpHeaders } from "./head.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** How a body is delimited: none, a byte count, chunked coding, or the end of the connection. */
 export type Framing = { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" } | { kind: "close" };
@@ -60,17 +61,6 @@ export function responseFraming(method: string, status: number, headers: HttpHea
   return n === 0 ? NONE : { kind: "length", length: n };
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 0) return EMPTY;
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 function tooLarge(max: number): HttpError {
   return new HttpError(HttpCode.BodyTooLarge, `the body is larger than ${max} bytes`);
@@ -93,7 +83,7 @@ function* exactly(conn: Conn, n: number): Co<Uint8Array> {
       have += b.length;
     }
   }
-  return concat(chunks, n);
+  return concatBytes(chunks, n);
 }
 
 /** One CRLF- (or LF-) terminated line of a chunked body, at most `max` bytes. */
@@ -136,7 +126,7 @@ function* chunked(conn: Conn, max: number): Co<Uint8Array> {
     bytes += t.length;
     if (bytes > 8192) throw new HttpError(HttpCode.BadChunk, "more than 8192 bytes of trailer fields");
   }
-  return concat(chunks, total);
+  return concatBytes(chunks, total);
 }
 
 function* untilClose(conn: Conn, max: number): Co<Uint8Array> {
@@ -144,7 +134,7 @@ function* untilClose(conn: Conn, max: number): Co<Uint8Array> {
   let total = 0;
   for (;;) {
     const b = yield* conn.read();
-    if (b === null) return concat(chunks, total);
+    if (b === null) return concatBytes(chunks, total);
     total += b.length;
     if (total > max) throw tooLarge(max);
     chunks.push(b);
@@ -207,5 +197,5 @@ export function collect(body: Iterable<string | Uint8Array>): Uint8Array {
     parts.push(b);
     total += b.length;
   }
-  return concat(parts, total);
+  return concatBytes(parts, total);
 }

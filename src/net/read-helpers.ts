@@ -7,6 +7,7 @@ import type { Syscall } from "../syscall.ts";
 import type { Co } from "../types.ts";
 import { NetError } from "./errors.ts";
 import { current } from "../syscalls.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** What the helpers need: a `read()` descriptor (null at end) and a way to push bytes back. */
 export interface ChunkSource {
@@ -19,16 +20,6 @@ export interface ChunkSource {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /** Read exactly `n` bytes; throws `NetError` with code `ERR_UNEXPECTED_EOF` if the stream ends first. */
 export function* readExactly(src: ChunkSource, n: number): Co<Uint8Array> {
@@ -38,7 +29,7 @@ export function* readExactly(src: ChunkSource, n: number): Co<Uint8Array> {
   while (have < n) {
     const b = yield* src.read();
     if (b === null) {
-      if (have > 0) src.unread(concat(chunks, have));
+      if (have > 0) src.unread(concatBytes(chunks, have));
       throw new NetError("ERR_UNEXPECTED_EOF", "readExactly", src.name, (yield* current()).name, `the stream ended after ${have} of ${n} bytes`);
     }
     const need = n - have;
@@ -51,7 +42,7 @@ export function* readExactly(src: ChunkSource, n: number): Co<Uint8Array> {
       have += b.length;
     }
   }
-  return n === 0 ? new Uint8Array(0) : concat(chunks, n);
+  return n === 0 ? new Uint8Array(0) : concatBytes(chunks, n);
 }
 
 function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
@@ -112,7 +103,7 @@ export function* readAll(src: ChunkSource, maxBytes = 64 << 20): Co<Uint8Array> 
   let total = 0;
   for (;;) {
     const b = yield* src.read();
-    if (b === null) return concat(chunks.length ? chunks : [new Uint8Array(0)], total);
+    if (b === null) return concatBytes(chunks.length ? chunks : [new Uint8Array(0)], total);
     chunks.push(b);
     total += b.length;
     if (total > maxBytes) throw new NetError("ERR_TOO_LONG", "readAll", src.name, (yield* current()).name, `more than ${maxBytes} bytes`);
