@@ -15,18 +15,7 @@ function check(sources: unknown, op: string): asserts sources is readonly CoSour
 
 function* supervise(op: string, sources: readonly CoSource<unknown>[], policy: Policy): Co<Supervisor> {
   const sup = new Supervisor(op, policy);
-  let cancelled: unknown = undefined;
-  let wasCancelled = false;
-  try {
-    for (const s of sources) yield* sup.start(s);
-    yield* sup.wait();
-  } catch (error) {
-    wasCancelled = true;
-    cancelled = error;
-  }
-  const late = yield* sup.shutdown();
-  if (wasCancelled) throw cancelled;
-  if (late !== undefined) throw late;
+  yield* sup.runAll(sources.map((s) => [s] as const));
   return sup;
 }
 

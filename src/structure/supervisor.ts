@@ -76,6 +76,26 @@ export class Supervisor {
     if (this.decider >= 0 || this.#live === 0) this.#waker?.resume(undefined);
   }
 
+  /**
+   * The whole life of a supervised set: start `children` (coroutine, optional name), wait as
+   * the policy says, shut down, then rethrow the owner's own cancel if one came meanwhile (it
+   * wins over anything the children did). The frame shared by all/race/any and timeout.
+   */
+  *runAll(children: readonly (readonly [CoSource<unknown>, string?])[]): Co<void> {
+    let cancelled: unknown = undefined;
+    let wasCancelled = false;
+    try {
+      for (const [co, name] of children) yield* this.start(co, name);
+      yield* this.wait();
+    } catch (error) {
+      wasCancelled = true;
+      cancelled = error;
+    }
+    const late = yield* this.shutdown();
+    if (wasCancelled) throw cancelled;
+    if (late !== undefined) throw late;
+  }
+
   /** Wait until the policy stops or every child has ended. Throws the owner's Cancelled. */
   *wait(): Co<void> {
     while (this.decider < 0 && this.#live > 0) yield this.#waitD;

@@ -19,20 +19,9 @@ function* timer(ms: number): Co<typeof EXPIRED> {
 function* limit<T>(op: string, ms: number, co: CoSource<T>): Co<{ value: T } | undefined> {
   if (typeof ms !== "number" || !(ms >= 0)) throw new RangeError(`${op}(ms, co): ms must be a number >= 0, got ${describe(ms)}`);
   const sup = new Supervisor(op, () => true);
-  let cancelled: unknown = undefined;
-  let wasCancelled = false;
-  try {
-    yield* sup.start(co);
-    if (ms !== Infinity) yield* sup.start(timer(ms), `${op} ${ms} ms`);
-    yield* sup.wait();
-  } catch (error) {
-    wasCancelled = true;
-    cancelled = error;
-  }
-  const late = yield* sup.shutdown();
-  // Cancelled from outside (an outer timeout that expired, say) wins over our own expiry.
-  if (wasCancelled) throw cancelled;
-  if (late !== undefined) throw late;
+  // A cancel from outside (an outer timeout that expired, say) is rethrown by runAll: it wins
+  // over our own expiry.
+  yield* sup.runAll(ms === Infinity ? [[co]] : [[co], [timer(ms), `${op} ${ms} ms`]]);
   if (sup.decider === 1) return undefined;
   const work = sup.tasks[0]!;
   if (work.state !== "done") throw work.error;
