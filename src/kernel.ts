@@ -6,7 +6,6 @@
  */
 import { Op, Syscall, describe } from "./syscall.ts";
 import { Flag, Resume, Task } from "./task.ts";
-import { Fifo } from "./queue.ts";
 import { Cancelled } from "./errors.ts";
 import { TimerQueue, type Bucket } from "./timers.ts";
 import { isThenable } from "./syscalls.ts";
@@ -26,7 +25,10 @@ export class Kernel implements CompletionSink {
   readonly id = nextKernelId++;
   readonly reactor: Reactor;
   readonly budget: number;
-  readonly ready = new Fifo<Task<unknown>>();
+  /** Tasks to step next tick, in order. The tick swaps it with `spare`, so stepping is a plain array walk. */
+  ready: Task<unknown>[] = [];
+  /** The emptied array of the last tick, reused. */
+  spare: Task<unknown>[] = [];
   readonly timers = new TimerQueue<Task<unknown>>();
   /** Sleeps submitted this tick: the task and the wait generation it suspended with. */
   sqSleep: Task<unknown>[] = [];
@@ -157,11 +159,18 @@ export class Kernel implements CompletionSink {
     if (this.cq.length > 0) this.#drainCompletions();
 
     // Phase 2: one step for each task ready now; tasks readied during this phase wait a tick.
-    const ready = this.ready;
-    let n = ready.length;
+    const stepping = this.ready;
+    this.ready = this.spare;
+    let n = stepping.length;
     if (n > this.budget) n = this.budget;
-    for (let i = 0; i < n; i++) this.step(ready.shift()!);
+    for (let i = 0; i < n; i++) this.step(stepping[i]!);
     this.running = undefined;
+    if (n < stepping.length) {
+      // Over budget: the rest run first next tick, ahead of the tasks readied during this one.
+      this.ready = stepping.slice(n).concat(this.ready);
+    }
+    stepping.length = 0;
+    this.spare = stepping;
 
     // Phase 3: this tick's host syscalls as one batch, grouped by op: sleeps into the deadline
     // queue (timed from now, the end of the tick: never early), I/O to the reactor in one call.
@@ -176,7 +185,7 @@ export class Kernel implements CompletionSink {
 
     // Phase 4: one host timer for the earliest deadline; another tick if work is ready.
     this.#armTimer();
-    if (ready.length > 0) this.wake();
+    if (this.ready.length > 0) this.wake();
   };
 
   #drainCompletions(): void {
