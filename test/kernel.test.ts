@@ -67,6 +67,20 @@ describe("ticks and ordering", () => {
     expect(ran).toBe(25);
   });
 
+  test("over budget, the tasks left over run before those readied during the tick", () => {
+    const fake = new FakeReactor({ auto: false });
+    const s = new Scheduler({ reactor: fake, budget: 2 });
+    const log: string[] = [];
+    void s.run(function* () {
+      for (const name of ["a", "b", "c", "d"]) {
+        yield* spawn(function* () { log.push(`${name}1`); yield; log.push(`${name}2`); });
+      }
+      yield* sleep(100);
+    });
+    for (let i = 0; i < 6; i++) fake.tick();
+    expect(log).toEqual(["a1", "b1", "c1", "d1", "a2", "b2", "c2", "d2"]);
+  });
+
   test("with nothing ready and nothing pending, no tick and no timer is armed", async () => {
     const fake = new FakeReactor({ auto: false });
     const s = new Scheduler({ reactor: fake });
