@@ -23,11 +23,6 @@ export class Thrown {
   }
 }
 
-/** The Cancelled error for `task`. */
-export function cancelledError(task: Task<unknown>): Cancelled {
-  return new Cancelled(task);
-}
-
 /** Handle a kernel-only syscall in place. */
 export function immediate(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   switch (d.code) {
@@ -91,7 +86,7 @@ function cancel(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   if (target === task) {
     // Cancelling oneself: the Cancelled is raised right here, at this yield.
     target.flags |= Flag.CancelRequested;
-    return new Thrown(cancelledError(task));
+    return new Thrown(new Cancelled(task));
   }
   suspendOn(task, d);
   (target.joiners ??= []).push({ task, gen: task.waitGen, quiet: true });
@@ -99,9 +94,9 @@ function cancel(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   return SUSPENDED;
 }
 
-/** Wait for a promise; its settlement resumes the task through the kernel. */
-export function waitFor(k: Kernel, task: Task<unknown>, p: PromiseLike<unknown>, d: Syscall<unknown> | PromiseLike<unknown>): void {
-  suspendOn(task, typeof (d as Syscall<unknown>).op === "string" ? (d as Syscall<unknown>) : undefined);
+/** Wait for a promise (`d` is the `wait` descriptor, or undefined for a bare `yield promise`). */
+export function waitFor(k: Kernel, task: Task<unknown>, p: PromiseLike<unknown>, d: Syscall<unknown> | undefined): void {
+  suspendOn(task, d);
   const gen = task.waitGen;
   p.then(
     (v) => void k.resume(task, gen, Resume.Next, v),

@@ -38,7 +38,6 @@ export class Kernel implements CompletionSink {
   /** Completion queue: ticket, is-error, value triples filled by the reactor. */
   cq: unknown[] = [];
   now = 0;
-  running: Task<unknown> | undefined = undefined;
   tickScheduled = false;
   closed = false;
   armedDeadline: number | undefined = undefined;
@@ -76,7 +75,7 @@ export class Kernel implements CompletionSink {
     if (this.draining) {
       task.flags |= Flag.CancelRequested;
       task.mode = Resume.Throw;
-      task.sendValue = handlers.cancelledError(task as Task<unknown>);
+      task.sendValue = new Cancelled(task as Task<unknown>);
     }
     this.ready.push(task as Task<unknown>);
     this.wake();
@@ -111,6 +110,17 @@ export class Kernel implements CompletionSink {
   /** Resume a suspended task if `gen` is still its current suspension. True if it was. */
   resume(task: Task<unknown>, gen: number, mode: Resume, value: unknown): boolean {
     if (task.waitGen !== gen || task.state !== "waiting") return false;
+    this.unsuspend(task, mode, value);
+    this.wake();
+    return true;
+  }
+
+  /**
+   * End a task's suspension (its undo already run or not needed) and queue it to resume with
+   * `value`, or by throwing it. The one place a suspension is taken down: every wake-up path
+   * (completion, waker, timer, cancel) comes through here.
+   */
+  unsuspend(task: Task<unknown>, mode: Resume, value: unknown): void {
     task.waitGen++;
     task.undo = undefined;
     task.undoArg = undefined;
@@ -119,8 +129,6 @@ export class Kernel implements CompletionSink {
     task.sendValue = value;
     task.state = "ready";
     this.ready.push(task);
-    this.wake();
-    return true;
   }
 
   // CompletionSink: the reactor reports I/O results; they are handled at the next tick.
@@ -138,14 +146,8 @@ export class Kernel implements CompletionSink {
     this.wake();
   };
 
-  readonly #wakeSleeper = (task: Task<unknown>): void => {
-    task.waitGen++;
-    task.undo = undefined;
-    task.undoArg = undefined;
-    task.waitingOn = undefined;
-    task.state = "ready";
-    this.ready.push(task);
-  };
+  // Called during the tick's first phase: the tick itself steps the sleeper, no wake needed.
+  readonly #wakeSleeper = (task: Task<unknown>): void => this.unsuspend(task, Resume.Next, undefined);
 
   // ─── The tick ───────────────────────────────────────────────────────────────
   readonly tick = (): void => {
@@ -164,7 +166,6 @@ export class Kernel implements CompletionSink {
     let n = stepping.length;
     if (n > this.budget) n = this.budget;
     for (let i = 0; i < n; i++) this.step(stepping[i]!);
-    this.running = undefined;
     if (n < stepping.length) {
       // Over budget: the rest run first next tick, ahead of the tasks readied during this one.
       this.ready = stepping.slice(n).concat(this.ready);
@@ -213,7 +214,6 @@ export class Kernel implements CompletionSink {
 
   // ─── One step: run a task until it suspends, yields, or ends ─────────────────
   step(task: Task<unknown>): void {
-    this.running = task;
     this.steps++;
     task.state = "running";
     task.flags |= Flag.Started;
@@ -283,7 +283,7 @@ export class Kernel implements CompletionSink {
           }
         }
       } else if (isThenable(y)) {
-        handlers.waitFor(this, task, y, y);
+        handlers.waitFor(this, task, y, undefined);
         return;
       } else {
         mode = Resume.Throw;

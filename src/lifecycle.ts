@@ -84,23 +84,15 @@ export function observe(k: Kernel, task: Task<unknown>): void {
 export function deliverCancel(k: Kernel, target: Task<unknown>): void {
   if ((target.flags & Flag.CancelRequested) !== 0 || target.ended) return;
   target.flags |= Flag.CancelRequested;
-  const error = new Cancelled(target);
   if (target.state === "waiting") {
     const undo = target.undo;
     if (undo !== undefined) undo(target.undoArg);
-    target.waitGen++;
-    target.undo = undefined;
-    target.undoArg = undefined;
-    target.waitingOn = undefined;
-    target.state = "ready";
-    target.mode = Resume.Throw;
-    target.sendValue = error;
-    k.ready.push(target);
+    k.unsuspend(target, Resume.Throw, new Cancelled(target));
     k.wake();
   } else if (target.state === "ready" && (target.flags & Flag.Started) === 0) {
     // Never ran: its first step throws, so none of its code runs.
     target.mode = Resume.Throw;
-    target.sendValue = error;
+    target.sendValue = new Cancelled(target);
   } else {
     // Ready with a value already delivered to it (a waker's resume returned true), or running:
     // the value must not be lost, so the task takes it and gets Cancelled at its next yield.
