@@ -160,13 +160,7 @@ class TcpDriver implements IoDriver {
     const sum = { ...this.#retired };
     let buffered = 0;
     for (const h of this.#socks) {
-      const c = h.counters;
-      sum.hostWrites += c.hostWrites;
-      sum.writeOps += c.writeOps;
-      sum.bytesWritten += c.bytesWritten;
-      sum.bytesRead += c.bytesRead;
-      sum.partialWrites += c.partialWrites;
-      sum.pauses += c.pauses;
+      addCounters(sum, h.counters);
       buffered += h.stats().buffered;
     }
     return {
@@ -181,14 +175,7 @@ class TcpDriver implements IoDriver {
   // ─── Sockets' life ──────────────────────────────────────────────────────────
   #retire(h: TcpHandle): void {
     if (!this.#socks.delete(h)) return;
-    const c = h.counters;
-    const r = this.#retired;
-    r.hostWrites += c.hostWrites;
-    r.writeOps += c.writeOps;
-    r.bytesWritten += c.bytesWritten;
-    r.bytesRead += c.bytesRead;
-    r.partialWrites += c.partialWrites;
-    r.pauses += c.pauses;
+    addCounters(this.#retired, h.counters);
   }
 
   #closeConn(h: TcpHandle, t: Ticket, sink: CompletionSink): void {
@@ -299,6 +286,16 @@ function toBytes(data: unknown): Uint8Array {
 }
 
 /** The ops this driver handles. */
+/** Add one connection's driver-wide counters into a running total. */
+function addCounters(into: ConnStats, c: ConnStats): void {
+  into.hostWrites += c.hostWrites;
+  into.writeOps += c.writeOps;
+  into.bytesWritten += c.bytesWritten;
+  into.bytesRead += c.bytesRead;
+  into.partialWrites += c.partialWrites;
+  into.pauses += c.pauses;
+}
+
 export const TCP_OPS = ["tcp.listen", "tcp.accept", "tcp.lclose", "tcp.connect", "tcp.read", "tcp.write", "tcp.end", "tcp.close", "tcp.abort", "tcp.stats"] as const;
 
 BunReactor.register(TCP_OPS, () => new TcpDriver());
