@@ -105,6 +105,24 @@ async function corunPeer(opts: PeerOptions): Promise<Record<string, number>> {
   });
 }
 
+// ─── shared by the Promise-based peers ───────────────────────────────────────────
+/** Time the warm-up (untimed), ping and stream phases, each client a concurrent promise. */
+async function promisePhases(
+  s: ReturnType<typeof sizes>,
+  pingOne: (rounds: number) => Promise<void>,
+  streamOne: () => Promise<void>,
+): Promise<{ pingMs: number; streamMs: number }> {
+  const phase = async (n: number, one: () => Promise<void>): Promise<number> => {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: n }, one));
+    return performance.now() - t0;
+  };
+  await phase(s.conns, () => pingOne(warm(s))); // warm-up, not timed
+  const pingMs = await phase(s.conns, () => pingOne(s.rounds));
+  const streamMs = await phase(s.streams, streamOne);
+  return { pingMs, streamMs };
+}
+
 // ─── raw Bun callbacks ─────────────────────────────────────────────────────────
 /** A socket's unsent bytes, resent on drain (Bun's write takes what the kernel accepts). */
 interface Out {
@@ -208,14 +226,7 @@ async function rawPeer(opts: PeerOptions): Promise<Record<string, number>> {
       });
     });
 
-  const phase = async (n: number, one: () => Promise<void>): Promise<number> => {
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: n }, one));
-    return performance.now() - t0;
-  };
-  await phase(s.conns, () => pingOne(warm(s))); // warm-up, not timed
-  const pingMs = await phase(s.conns, () => pingOne(s.rounds));
-  const streamMs = await phase(s.streams, streamOne);
+  const { pingMs, streamMs } = await promisePhases(s, pingOne, streamOne);
   server.stop(true);
   return figures(s, pingMs, streamMs);
 }
@@ -271,14 +282,7 @@ async function nodePeer(opts: PeerOptions): Promise<Record<string, number>> {
     await writer;
     sock.destroy();
   };
-  const phase = async (n: number, one: () => Promise<void>): Promise<number> => {
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: n }, one));
-    return performance.now() - t0;
-  };
-  await phase(s.conns, () => pingOne(warm(s))); // warm-up, not timed
-  const pingMs = await phase(s.conns, () => pingOne(s.rounds));
-  const streamMs = await phase(s.streams, streamOne);
+  const { pingMs, streamMs } = await promisePhases(s, pingOne, streamOne);
   server.close();
   server.unref();
   return figures(s, pingMs, streamMs);
