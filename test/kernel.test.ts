@@ -235,7 +235,8 @@ describe("run()", () => {
   });
 
   test("scheduler.spawn() from outside a coroutine, awaited through task.promise", async () => {
-    const s = new Scheduler();
+    // Virtual time: with real timers a slow tick could let main's 5 ms pass before the child's 1 ms.
+    const s = new Scheduler({ reactor: new FakeReactor() });
     let outside: Promise<number> | undefined;
     await s.run(function* () {
       outside = s.spawn(function* () { yield* sleep(1); return 11; }).promise;
