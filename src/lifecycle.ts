@@ -35,7 +35,7 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
     task.joiners = undefined;
     for (const j of joiners) {
       if (j.quiet) k.resume(j.task, j.gen, Resume.Next, undefined);
-      else if (k.resume(j.task, j.gen, task.state === "done" ? Resume.Next : Resume.Throw, outcome)) task.observed = true;
+      else if (k.resume(j.task, j.gen, task.state === "done" ? Resume.Next : Resume.Throw, outcome)) task.flags |= Flag.Observed;
     }
   }
   const w = task.watchers;
@@ -44,7 +44,7 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
     w.settle = undefined;
     for (const f of w.onEnd.splice(0)) f();
   }
-  if (task.state === "failed" && !task.observed) k.unobserved.add(task);
+  if (task.state === "failed" && (task.flags & Flag.Observed) === 0) k.unobserved.add(task);
 
   const hooks = k.hooks;
   if (hooks !== undefined) {
@@ -73,7 +73,7 @@ function annotate(error: unknown, task: Task<unknown>): void {
 
 /** A joiner (or the promise) has seen this task's failure. */
 export function observe(k: Kernel, task: Task<unknown>): void {
-  task.observed = true;
+  task.flags |= Flag.Observed;
   if (task.state === "failed") k.unobserved.delete(task);
 }
 

@@ -4,7 +4,7 @@
  * the default reactor is the Bun one, passed in by `run.ts`.
  */
 import { Kernel } from "./kernel.ts";
-import type { Task } from "./task.ts";
+import { Flag, type Task } from "./task.ts";
 import { TaskError } from "./errors.ts";
 import { startable, Thrown } from "./handlers.ts";
 import { deliverCancel } from "./lifecycle.ts";
@@ -86,7 +86,7 @@ export class Scheduler {
     }
     return new Promise<T>((resolve, reject) => {
       const task = k.newTask(gen, this.#name, undefined) as Task<T>;
-      task.observed = true;
+      task.flags |= Flag.Observed;
       const signal = this.#signal;
       const onAbort = (): void => deliverCancel(k, task);
       k.hooks = {
@@ -98,7 +98,7 @@ export class Scheduler {
           k.reactor.clearTimer();
           k.reactor.close();
           signal?.removeEventListener("abort", onAbort);
-          const failures = [...k.unobserved].filter((t) => !t.observed);
+          const failures = [...k.unobserved].filter((t) => (t.flags & Flag.Observed) === 0);
           if (task.state === "done" && failures.length === 0) resolve(task.result as T);
           else if (task.state === "cancelled" && signal?.aborted) reject(signal.reason);
           else if (task.state !== "done") reject(task.error);

@@ -1,7 +1,7 @@
 /**
- * The syscall descriptor: a small `{ op, a, b }` record that is also its own one-shot
- * iterator, so `yield d` hands it to the scheduler raw and `yield* d` returns a typed result.
- * Imports nothing but types.
+ * The syscall descriptor: an immutable `{ op, a, b }` record. `yield d` hands it to the
+ * scheduler raw; `yield* d` returns a typed result through one shared, allocation-free
+ * iterator. Being immutable, one descriptor may be shared by any number of tasks at once.
  */
 
 /** Op codes the kernel handles itself; anything else is submitted to the reactor as I/O. */
@@ -32,7 +32,7 @@ export type Op = (typeof Op)[keyof typeof Op];
  * });
  * ```
  */
-export class Syscall<T = unknown> implements Iterator<Syscall<T>, T, unknown> {
+export class Syscall<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
   /** The op name, e.g. `"sleep"`; I/O ops are named after what they do (`"read"`). */
   declare readonly op: string;
   /** @internal kernel op code (`Op.Io` for reactor operations). */
@@ -41,49 +41,28 @@ export class Syscall<T = unknown> implements Iterator<Syscall<T>, T, unknown> {
   declare readonly a: unknown;
   /** @internal second argument. */
   declare readonly b: unknown;
-  /** @internal 0: next() yields the descriptor; 1: next(v) returns v. Resets, so sequential reuse works. */
-  declare _phase: number;
-  /** @internal iterator-result view of this descriptor (see `next`). */
-  declare done: boolean;
-  /** @internal */ declare value: unknown;
+  /** Iterator-result view, on the prototype: a descriptor passed through `yield*` is "not done". */
+  declare readonly done: false;
 
   constructor(op: string, code: Op, a?: unknown, b?: unknown) {
     this.op = op;
     this.code = code;
     this.a = a;
     this.b = b;
-    this._phase = 0;
-    this.done = false;
-    this.value = undefined;
+  }
+
+  /** Iterator-result view: the value a `yield*` hands up to the scheduler is the descriptor. */
+  get value(): Syscall<T> {
+    return this;
   }
 
   /**
-   * Part of the iterator protocol used by `yield*`. The descriptor is its own iterator
-   * result (`done`/`value`), so `yield* d` allocates nothing: a generator passes an inner
-   * result through to its caller untouched, and the kernel reads it at once.
+   * Used by `yield*`: returns the one shared delegate iterator, primed with this descriptor.
+   * The language calls `next()` right after this, synchronously, so sharing is safe.
    */
-  next(value?: unknown): IteratorResult<Syscall<T>, T> {
-    if (this._phase === 0) {
-      this._phase = 1;
-      this.done = false;
-      this.value = this;
-    } else {
-      this._phase = 0;
-      this.done = true;
-      this.value = value;
-    }
-    return this as unknown as IteratorResult<Syscall<T>, T>;
-  }
-
-  /** Part of the iterator protocol: an error thrown into `yield*` propagates to the caller. */
-  throw(error?: unknown): IteratorResult<Syscall<T>, T> {
-    this._phase = 0;
-    throw error;
-  }
-
-  /** Part of the iterator protocol. */
-  [Symbol.iterator](): Syscall<T> {
-    return this;
+  [Symbol.iterator](): Iterator<Syscall<T>, T, unknown> {
+    delegate.pending = this;
+    return delegate as Iterator<Syscall<T>, T, unknown>;
   }
 
   /** A readable form for error messages and `ps()`. */
@@ -92,6 +71,37 @@ export class Syscall<T = unknown> implements Iterator<Syscall<T>, T, unknown> {
     return this.a === undefined ? `${this.op}()` : `${this.op}(${describe(this.a)})`;
   }
 }
+Object.defineProperty(Syscall.prototype, "done", { value: false, writable: false, enumerable: false });
+
+/**
+ * The delegate iterator behind every `yield* d`. Its first `next()` returns the primed
+ * descriptor itself (an iterator result that is "not done", so the generator passes it up
+ * to the scheduler untouched); the next `next(v)` returns `v` as the finished result.
+ * A generator reads a result's `done` and `value` at once, so one shared result object
+ * serves every completion; nothing is allocated per syscall.
+ */
+class DelegateIterator {
+  pending: Syscall<unknown> | undefined = undefined;
+  private readonly finished = { done: true as const, value: undefined as unknown };
+
+  next(value?: unknown): IteratorResult<unknown, unknown> {
+    const d = this.pending;
+    if (d !== undefined) {
+      this.pending = undefined;
+      return d as unknown as IteratorResult<unknown, unknown>;
+    }
+    this.finished.value = value;
+    return this.finished;
+  }
+
+  /** An error thrown into a `yield*` propagates to the caller. */
+  throw(error?: unknown): IteratorResult<unknown, unknown> {
+    this.pending = undefined;
+    throw error;
+  }
+}
+
+const delegate = new DelegateIterator();
 
 /** True if `value` is a syscall descriptor. */
 export function isSyscall(value: unknown): value is Syscall<unknown> {

@@ -7,6 +7,12 @@ import { Op, Syscall, describe } from "./syscall.ts";
 import { Task } from "./task.ts";
 import type { CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
 
+// Descriptors are immutable, so the last one made is reused when the same call repeats:
+// a loop of `sleep(10)` or `spawn(worker)` allocates one descriptor, not one per call.
+let lastSleep = new Syscall<void>("sleep", Op.Sleep, 0);
+let lastSpawn = new Syscall<unknown>("spawn", Op.Spawn, undefined, undefined);
+const CURRENT = new Syscall<Task<unknown>>("current", Op.Current);
+
 /**
  * Suspend the calling task for `ms` milliseconds. `sleep(0)` just lets every other ready
  * task and pending I/O run first. All sleepers share corun's deadline queue and one host timer.
@@ -20,11 +26,13 @@ import type { CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
  * ```
  */
 export function sleep(ms: number): Syscall<void> {
+  if (ms === lastSleep.a) return lastSleep;
   if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity) {
     throw new RangeError(`sleep(ms): ms must be a finite number >= 0, got ${describe(ms)}`);
   }
-  return new Syscall<void>("sleep", Op.Sleep, ms);
+  return (lastSleep = new Syscall<void>("sleep", Op.Sleep, ms));
 }
+
 
 /**
  * Start `co` as a new task, running concurrently from a later tick. Returns its `Task`
@@ -42,11 +50,14 @@ export function sleep(ms: number): Syscall<void> {
  * ```
  */
 export function spawn<T>(co: CoSource<T>, options?: SpawnOptions): Syscall<Task<T>> {
+  if (co === lastSpawn.a && options === undefined && typeof co === "function") return lastSpawn as Syscall<Task<T>>;
   checkSource(co, "spawn");
   if (options !== undefined && (typeof options !== "object" || options === null)) {
     throw new TypeError(`spawn(co, options): options must be an object, got ${describe(options)}`);
   }
-  return new Syscall<Task<T>>("spawn", Op.Spawn, co, options);
+  const d = new Syscall<Task<T>>("spawn", Op.Spawn, co, options);
+  if (options === undefined && typeof co === "function") lastSpawn = d as Syscall<unknown>;
+  return d;
 }
 
 /**
@@ -102,8 +113,7 @@ export function cancel(task: Task<unknown>): Syscall<void> {
  * ```
  */
 export function current(): Syscall<Task<unknown>> {
-  // A fresh descriptor each time: a shared one would carry one task's iterator phase into another's.
-  return new Syscall<Task<unknown>>("current", Op.Current);
+  return CURRENT;
 }
 
 /**

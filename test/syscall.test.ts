@@ -1,16 +1,51 @@
 import { describe, expect, test } from "bun:test";
-import { sleep, Syscall, current, spawn, join } from "../src/index.ts";
+import { sleep, Syscall, current, spawn, join, Scheduler, type Co, type Task } from "../src/index.ts";
+import { FakeReactor } from "../src/testing.ts";
 import { virtual } from "./helpers.ts";
 
 describe("Syscall descriptor", () => {
-  test("is its own one-shot iterator: yields itself, then returns what it is sent", () => {
+  test("iterates once: yields itself, then returns what it is sent", () => {
     const d = sleep(5);
-    const first = d.next();
+    const it = d[Symbol.iterator]();
+    const first = it.next();
     expect(first.done).toBe(false);
     expect(first.value).toBe(d);
-    const second = d.next("result");
+    const second = it.next("result");
     expect(second.done).toBe(true);
     expect(second.value as unknown).toBe("result");
+  });
+
+  test("one descriptor shared by concurrent tasks makes each of them wait", async () => {
+    const nap = sleep(10); // hoisted: an immutable value, safe to share
+    const woke: number[] = [];
+    const reactor = new FakeReactor();
+    await new Scheduler({ reactor }).run(function* () {
+      const tasks = [];
+      for (let i = 0; i < 3; i++) {
+        tasks.push(
+          yield* spawn(function* () {
+            yield* nap;
+            woke.push(reactor.now());
+            yield nap;
+            woke.push(reactor.now());
+          }),
+        );
+      }
+      for (const t of tasks) yield* join(t);
+    });
+    expect(woke).toEqual([10, 10, 10, 20, 20, 20]);
+  });
+
+  test("a descriptor delegated through nested helpers returns the typed result", async () => {
+    function* helper(): Co<Task<unknown>> {
+      return yield* current();
+    }
+    const { result } = await virtual(function* () {
+      const a = yield* current();
+      const b = yield* helper();
+      return a === b;
+    });
+    expect(result).toBe(true);
   });
 
   test("can be reused sequentially with yield*", async () => {
