@@ -68,6 +68,11 @@ export interface Scenario {
   skip?: (peer: string, variant: string | undefined) => string | undefined;
   /** "vertical": one row per metric and a column per peer (for many metrics and few peers). */
   layout?: "table" | "vertical";
+  /**
+   * Measure each peer this many times, interleaved (all peers once, then again...), and
+   * report each peer's best run: for short scenarios on a noisy machine. Default 1.
+   */
+  rounds?: (opts: PeerOptions) => number;
   /** Per-peer child timeout in seconds (default: 90 quick, 300 full). */
   timeoutSec?: number;
   /** Not listed and not run by default (harness self-tests). */

@@ -198,5 +198,6 @@ export function submitIo(k: Kernel): void {
 
 /** Count an I/O op for stats. */
 export function countIo(k: Kernel, op: string): void {
-  k.ioCounts.set(op, (k.ioCounts.get(op) ?? 0) + 1);
+  const counts = k.ioCounts;
+  counts[op] = (counts[op] ?? 0) + 1;
 }

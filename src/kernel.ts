@@ -54,7 +54,8 @@ export class Kernel implements CompletionSink {
   steps = 0;
   spawned = 0;
   readonly counts: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
-  readonly ioCounts = new Map<string, number>();
+  /** I/O syscalls by op name (a plain record: cheaper per op than a Map's get and set). */
+  readonly ioCounts: Record<string, number> = Object.create(null) as Record<string, number>;
   maxBatch = 0;
   batches = 0;
   batched = 0;

@@ -135,7 +135,7 @@ export class Scheduler {
     k.counts.forEach((n, i) => {
       if (i > 0 && n > 0) syscalls[names[i]!] = n;
     });
-    for (const [op, n] of k.ioCounts) syscalls[op] = n;
+    for (const op in k.ioCounts) syscalls[op] = k.ioCounts[op]!;
     return {
       ticks: k.ticks,
       steps: k.steps,

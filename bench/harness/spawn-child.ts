@@ -21,6 +21,8 @@ export interface RunResult {
   note?: string;
   /** Seconds the child process lived, start-up included. */
   elapsed_s: number;
+  /** With several rounds: the primary metric of every ok run, in order (this row is the best). */
+  rounds?: number[];
 }
 
 /** What to run in one child. */

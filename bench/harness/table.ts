@@ -63,7 +63,8 @@ export function formatTable(title: string, rows: RunResult[], primary: Primary):
   const head = ["peer", primary.metric, "÷ corun", "wall s", "peak RSS MB", ...extra, "status / note"];
   const body = rows.map((r) => {
     const ratio = ratioToCorun(rows, r, primary);
-    const status = r.status === "ok" ? (r.note ?? "") : `${r.status.toUpperCase()}: ${r.error ?? ""}`;
+    const runs = r.rounds !== undefined && r.rounds.length > 1 ? `best of ${r.rounds.length}: ${r.rounds.map(fmt).join(" / ")}` : "";
+    const status = r.status === "ok" ? [runs, r.note ?? ""].filter(Boolean).join("; ") : `${r.status.toUpperCase()}: ${r.error ?? ""}`;
     return [
       r.peer,
       fmt(r.metrics[primary.metric]),

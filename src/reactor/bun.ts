@@ -8,7 +8,7 @@ import type { CompletionSink, Reactor, Submission, Ticket } from "./reactor.ts";
 /** A driver for a family of I/O ops (sockets, files...): gets its ops' share of each batch. */
 export interface IoDriver {
   /** Start these submissions; report each through `sink`. */
-  submit(batch: Submission[], sink: CompletionSink): void;
+  submit(batch: readonly Submission[], sink: CompletionSink): void;
   /** Forget a submission whose task was cancelled. */
   cancel(ticket: Ticket): void;
   /** Release everything this driver opened. */
@@ -69,6 +69,11 @@ export class BunReactor implements Reactor {
 
   submit(batch: readonly Submission[]): void {
     const sink = this.#sink!;
+    // Usually one driver takes the whole tick (all TCP, say): hand it the batch as it is.
+    const first = this.#driverFor(batch[0]!.op);
+    let i = 1;
+    while (i < batch.length && first !== undefined && this.#byOp.get(batch[i]!.op) === first) i++;
+    if (i === batch.length && first !== undefined) return first.submit(batch, sink);
     // Group by driver, so each driver sees its whole share of the tick at once.
     const groups = new Map<IoDriver, Submission[]>();
     for (const t of batch) {

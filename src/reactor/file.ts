@@ -65,7 +65,7 @@ class FileDriver implements IoDriver {
   readonly #live = new Set<Ticket>();
   #touched: FileHandle[] = [];
 
-  submit(batch: Submission[], sink: CompletionSink): void {
+  submit(batch: readonly Submission[], sink: CompletionSink): void {
     for (const t of batch) {
       switch (t.op) {
         case "file.write": {

@@ -64,7 +64,7 @@ class TcpDriver implements IoDriver {
   #accepted = 0;
   #closed = false;
 
-  submit(batch: Submission[], sink: CompletionSink): void {
+  submit(batch: readonly Submission[], sink: CompletionSink): void {
     this.#sink = sink;
     for (const t of batch) {
       switch (t.op) {

@@ -59,7 +59,7 @@ class UdpDriver implements IoDriver {
   readonly #binding = new Set<Ticket>();
   #touched: UdpHandle[] = [];
 
-  submit(batch: Submission[], sink: CompletionSink): void {
+  submit(batch: readonly Submission[], sink: CompletionSink): void {
     this.#sink = sink;
     for (const t of batch) {
       const h = t.a as UdpHandle;
