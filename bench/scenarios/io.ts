@@ -102,7 +102,7 @@ async function verify(shape: IoShape, file: (t: number) => string, chunks: Uint8
 const corunWriter: Writer = (shape, file, chunks) =>
   run(function* () {
     let writeOps = 0;
-    let sinkWrites = 0;
+    let hostWrites = 0;
     function* one(t: number): Co<void> {
       const f = yield* corunOpen(file(t), "w");
       try {
@@ -111,14 +111,14 @@ const corunWriter: Writer = (shape, file, chunks) =>
         yield* f.close();
         const st = f.stats();
         writeOps += st.writeOps;
-        sinkWrites += st.sinkWrites;
+        hostWrites += st.hostWrites;
       }
     }
     const tasks: Task<void>[] = [];
     for (let t = 0; t < shape.tasks; t++) tasks.push(yield* spawn(() => one(t)));
     for (const task of tasks) yield* join(task);
     // How many write() calls each sink write carried (the driver's per-tick coalescing).
-    return { writes_per_sink_write: sinkWrites > 0 ? writeOps / sinkWrites : 0 };
+    return { writes_per_host_write: hostWrites > 0 ? writeOps / hostWrites : 0 };
   });
 
 const fsPromises: Writer = async (shape, file, chunks) => {

@@ -6,7 +6,7 @@
 import { io } from "../syscalls.ts";
 import { describe, type Syscall } from "../syscall.ts";
 import type { Co } from "../types.ts";
-import type { FileHandle, FileOpenOptions, FileStats } from "../reactor/file.ts";
+import type { FileHandle, FileStats } from "../reactor/file.ts";
 import "../reactor/file.ts";
 
 const wrapFile = (h: unknown): File => new File(h as FileHandle);
@@ -97,8 +97,8 @@ export class File {
   }
 
   /**
-   * Flush and close. Writes already made are on disk (in the kernel) when this returns.
-   * Files still open when `run()` ends are flushed and closed then.
+   * Close, after every write already made has reached the operating system. Files still
+   * open when `run()` ends are closed then, after their queued writes.
    *
    * @example
    * ```ts
@@ -110,11 +110,11 @@ export class File {
   }
 
   /**
-   * Counters: write ops vs sink writes (coalescing), flushes, bytes.
+   * Counters: write ops vs host writes (`writeOps / hostWrites` is the coalescing factor), bytes.
    *
    * @example
    * ```ts
-   * const { writeOps, sinkWrites } = f.stats();
+   * const { writeOps, hostWrites } = f.stats();
    * ```
    */
   stats(): FileStats {
@@ -141,12 +141,10 @@ export class File {
  * });
  * ```
  */
-export function open(path: string, mode: "r" | "w" | "a" = "r", options?: FileOpenOptions): Syscall<File> {
+export function open(path: string, mode: "r" | "w" | "a" = "r"): Syscall<File> {
   if (typeof path !== "string" || path === "") throw new TypeError(`open(path): expected a non-empty path, got ${describe(path)}`);
   if (mode !== "r" && mode !== "w" && mode !== "a") throw new TypeError(`open(path, mode): mode must be "r", "w" or "a", got ${describe(mode)}`);
-  const hwm = options?.highWaterMark;
-  if (hwm !== undefined && !(typeof hwm === "number" && hwm >= 1)) throw new RangeError(`open(path, mode, options): highWaterMark must be a number >= 1, got ${describe(hwm)}`);
-  return io("file.open", path, [mode, options, wrapFile]);
+  return io("file.open", path, [mode, wrapFile]);
 }
 
-export type { FileStats, FileOpenOptions };
+export type { FileStats };

@@ -1,36 +1,33 @@
 /**
- * The file driver: the `file.*` ops (open, write, read, close, stats) on node:fs descriptors
- * and Bun file sinks, one instance per reactor. Writes to one file in a tick are coalesced
- * into one sink write; the sink is flushed at a high-water mark and on close.
+ * The file driver: the `file.*` ops (open, write, read, close) on node:fs descriptors, one
+ * instance per reactor. Writes to one file in a tick are coalesced into one host write, made on
+ * Bun's I/O thread pool (files are written in parallel, and from the caller's buffer: no copy
+ * into a sink). A file has one host write in flight at a time, so its bytes land in order.
  * Only reactor files call Bun or node:fs.
  */
-import { closeSync, openSync, read as fsRead } from "node:fs";
-import type { FileSink } from "bun";
+import { close as fsClose, closeSync, openSync, read as fsRead, write as fsWrite, writeSync } from "node:fs";
 import { BunReactor, type IoDriver } from "./bun.ts";
 import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
-
-/** Bytes written to a file's sink between flushes (default 1 MiB). */
-export const DEFAULT_FILE_HIGH_WATER_MARK = 1 << 20;
 
 /** Per-file counters, read with `file.stats()`. */
 export interface FileStats {
   /** `write()` calls made by tasks. */
   writeOps: number;
-  /** `sink.write` calls made (a tick's writes to this file share one). */
-  sinkWrites: number;
-  /** Sink flushes (at the high-water mark, and on close). */
-  flushes: number;
+  /** Host writes made (a tick's writes to this file share one). */
+  hostWrites: number;
   /** Bytes written. */
   bytesWritten: number;
   /** Bytes read. */
   bytesRead: number;
 }
 
-/** Options for `open()`, passed through to the driver. */
-export interface FileOpenOptions {
-  /** Flush the sink after this many bytes (default 1 MiB). */
-  highWaterMark?: number;
+/** A batch of writes to one file, handed to the host as one write. */
+interface WriteBatch {
+  chunks: Uint8Array[];
+  tickets: Ticket[];
+  lengths: number[];
+  bytes: number;
 }
 
 /** The driver's record of an open file. Opaque to users: `File` wraps it. */
@@ -39,24 +36,32 @@ export class FileHandle {
   readonly name: string;
   readonly mode: "r" | "w" | "a";
   fd = -1;
-  sink: FileSink | undefined = undefined;
-  hwm = DEFAULT_FILE_HIGH_WATER_MARK;
   pos = 0;
+  /** Closed to tasks (close() called, or run() ended). The fd may still be open for writes in flight. */
   closed = false;
-  sinceFlush = 0;
-  /** Writes queued this tick. */
-  chunks: Uint8Array[] = [];
-  tickets: Ticket[] = [];
-  lengths: number[] = [];
-  queued = 0;
+  /** Writes queued this tick (or while a host write is in flight). */
+  queue: WriteBatch = emptyBatch();
+  /** The batch being written, its bytes, how far the host has taken them, and where to report. */
+  flight: WriteBatch = emptyBatch();
+  buf: Uint8Array | undefined = undefined;
+  at = 0;
+  sink: CompletionSink | undefined = undefined;
+  /** The host write's callback (made on first use). */
+  onWrite: ((error: NodeJS.ErrnoException | null, n: number) => void) | undefined = undefined;
   touched = false;
-  /** A flush in progress: later completions wait for it. */
-  flushing: Promise<unknown> | undefined = undefined;
-  readonly counters: FileStats = { writeOps: 0, sinkWrites: 0, flushes: 0, bytesWritten: 0, bytesRead: 0 };
+  /** A host write is in flight. */
+  writing = false;
+  /** Called once no write is queued or in flight (close waits for this). */
+  idle: (() => void)[] = [];
+  readonly counters: FileStats = { writeOps: 0, hostWrites: 0, bytesWritten: 0, bytesRead: 0 };
   constructor(name: string, mode: "r" | "w" | "a") {
     this.name = name;
     this.mode = mode;
   }
+}
+
+function emptyBatch(): WriteBatch {
+  return { chunks: [], tickets: [], lengths: [], bytes: 0 };
 }
 
 class FileDriver implements IoDriver {
@@ -80,10 +85,11 @@ class FileDriver implements IoDriver {
             break;
           }
           const data = typeof t.b === "string" ? Buffer.from(t.b) : (t.b as Uint8Array);
-          h.chunks.push(data);
-          h.tickets.push(t);
-          h.lengths.push(data.length);
-          h.queued += data.length;
+          const q = h.queue;
+          q.chunks.push(data);
+          q.tickets.push(t);
+          q.lengths.push(data.length);
+          q.bytes += data.length;
           if (!h.touched) {
             h.touched = true;
             this.#touched.push(h);
@@ -106,7 +112,10 @@ class FileDriver implements IoDriver {
     const touched = this.#touched;
     if (touched.length > 0) {
       this.#touched = [];
-      for (const h of touched) this.#flushQueued(h, sink);
+      for (const h of touched) {
+        h.touched = false;
+        if (!h.writing) this.#writeQueued(h, sink);
+      }
     }
   }
 
@@ -115,8 +124,8 @@ class FileDriver implements IoDriver {
     this.#live.delete(t);
     const h = t.a as FileHandle;
     if (t.op === "file.write") {
-      const i = h.tickets.indexOf(t);
-      if (i >= 0) h.tickets[i] = CANCELLED;
+      const i = h.queue.tickets.indexOf(t);
+      if (i >= 0) h.queue.tickets[i] = CANCELLED;
     }
   }
 
@@ -128,71 +137,74 @@ class FileDriver implements IoDriver {
 
   #open(t: Ticket, sink: CompletionSink): void {
     const path = t.a as string;
-    const [mode, opts, wrap] = t.b as ["r" | "w" | "a", FileOpenOptions | undefined, ((h: FileHandle) => unknown) | undefined];
+    const [mode, wrap] = t.b as ["r" | "w" | "a", ((h: FileHandle) => unknown) | undefined];
     const h = new FileHandle(path, mode);
     try {
       h.fd = openSync(path, mode);
-      if (mode !== "r") {
-        h.hwm = opts?.highWaterMark ?? DEFAULT_FILE_HIGH_WATER_MARK;
-        h.sink = Bun.file(h.fd).writer({ highWaterMark: h.hwm });
-      }
     } catch (error) {
-      if (h.fd >= 0) closeSync(h.fd);
       return sink.fail(t, toNetError(error, t.op, path, t.taskName));
     }
     this.#files.add(h);
     sink.complete(t, wrap === undefined ? h : wrap(h));
   }
 
-  /** One sink write for the tick's writes to `h`; a flush past the mark; then the completions. */
-  #flushQueued(h: FileHandle, sink: CompletionSink): void {
-    h.touched = false;
-    if (h.chunks.length === 0) return;
-    const buf = h.chunks.length === 1 ? h.chunks[0]! : Buffer.concat(h.chunks, h.queued);
-    const tickets = h.tickets;
-    const lengths = h.lengths;
-    h.chunks = [];
-    h.tickets = [];
-    h.lengths = [];
-    h.queued = 0;
-    try {
-      h.sink!.write(buf);
-      h.counters.sinkWrites++;
-      h.counters.bytesWritten += buf.length;
-      h.sinceFlush += buf.length;
-      if (h.sinceFlush >= h.hwm) this.#flush(h);
-    } catch (error) {
-      for (const t of tickets) if (t !== CANCELLED) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+  /**
+   * Hand everything queued for `h` to the host as one write. Its tickets complete when the
+   * host has taken every byte (a short write resends the rest); then the next batch goes.
+   * The two batches of a file are swapped and reused, and its write callback is made once.
+   */
+  #writeQueued(h: FileHandle, sink: CompletionSink): void {
+    const batch = h.queue;
+    if (batch.chunks.length === 0) {
+      for (const f of h.idle.splice(0)) f();
       return;
     }
-    const done = (): void => {
-      for (let i = 0; i < tickets.length; i++) if (tickets[i] !== CANCELLED) sink.complete(tickets[i]!, lengths[i]);
-    };
-    const pending = h.flushing;
-    if (pending === undefined) done();
-    else {
-      for (const t of tickets) this.#live.add(t);
-      pending.then(
-        () => {
-          for (let i = 0; i < tickets.length; i++) if (this.#live.delete(tickets[i]!)) sink.complete(tickets[i]!, lengths[i]);
-        },
-        (error: unknown) => {
-          for (const t of tickets) if (this.#live.delete(t)) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
-        },
-      );
-    }
+    h.queue = h.flight;
+    h.flight = batch;
+    h.writing = true;
+    h.sink = sink;
+    h.buf = batch.chunks.length === 1 ? batch.chunks[0]! : Buffer.concat(batch.chunks, batch.bytes);
+    h.at = 0;
+    this.#hostWrite(h);
   }
 
-  #flush(h: FileHandle): void {
-    h.sinceFlush = 0;
-    h.counters.flushes++;
-    const r = h.sink!.flush();
-    if (typeof r === "object" && r !== null && typeof (r as Promise<number>).then === "function") {
-      const p = (r as Promise<number>).finally(() => {
-        if (h.flushing === p) h.flushing = undefined;
-      });
-      h.flushing = p;
+  #hostWrite(h: FileHandle): void {
+    h.counters.hostWrites++;
+    const buf = h.buf!;
+    fsWrite(h.fd, buf, h.at, buf.length - h.at, null, (h.onWrite ??= (error, n) => this.#written(h, error, n)));
+  }
+
+  #written(h: FileHandle, error: NodeJS.ErrnoException | null, n: number): void {
+    if (error === null) {
+      h.counters.bytesWritten += n;
+      h.at += n;
+      if (h.at < h.buf!.length) {
+        if (n > 0) return this.#hostWrite(h);
+        error = new NetError("EIO", "file.write", h.name, "", "the system wrote 0 bytes");
+      }
     }
+    const { tickets, lengths } = h.flight;
+    const sink = h.sink!;
+    for (let i = 0; i < tickets.length; i++) {
+      const t = tickets[i]!;
+      if (t === CANCELLED) continue;
+      if (error === null) sink.complete(t, lengths[i]);
+      else sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+    }
+    const f = h.flight;
+    f.chunks.length = 0;
+    f.tickets.length = 0;
+    f.lengths.length = 0;
+    f.bytes = 0;
+    h.buf = undefined;
+    h.writing = false;
+    this.#writeQueued(h, sink); // the next batch, or the idle callbacks
+  }
+
+  /** Run `f` once `h` has nothing queued or in flight. */
+  #whenIdle(h: FileHandle, f: () => void): void {
+    if (!h.writing && h.queue.chunks.length === 0) f();
+    else h.idle.push(f);
   }
 
   #read(t: Ticket, sink: CompletionSink): void {
@@ -215,41 +227,40 @@ class FileDriver implements IoDriver {
 
   #close(h: FileHandle, t: Ticket, sink: CompletionSink): void {
     if (h.closed) return sink.complete(t, undefined);
-    this.#flushQueued(h, sink); // this tick's writes go first
     h.closed = true;
     this.#files.delete(h);
-    const s = h.sink;
-    if (s === undefined) {
-      closeSync(h.fd);
-      return sink.complete(t, undefined);
+    if (h.touched) {
+      // This tick's writes go first.
+      h.touched = false;
+      if (!h.writing) this.#writeQueued(h, sink);
     }
-    h.counters.flushes++;
     this.#live.add(t);
-    Promise.resolve(h.flushing)
-      .then(() => s.end())
-      .then(
-        () => {
-          closeSync(h.fd);
-          if (this.#live.delete(t)) sink.complete(t, undefined);
-        },
-        (error: unknown) => {
-          try { closeSync(h.fd); } catch { /* already gone */ }
-          if (this.#live.delete(t)) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
-        },
-      );
+    this.#whenIdle(h, () =>
+      fsClose(h.fd, (error) => {
+        if (!this.#live.delete(t)) return;
+        if (error) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+        else sink.complete(t, undefined);
+      }),
+    );
   }
 
-  /** End of run: flush what the sink holds and release the descriptor. */
+  /**
+   * End of run: bytes handed to the driver are still written, then the descriptor is closed.
+   * With no host write in flight that happens here and now; otherwise once the writes in
+   * flight are done (never before: the fd number could be reused under them).
+   */
   #release(h: FileHandle): void {
     if (h.closed) return;
     h.closed = true;
-    const fd = h.fd;
-    const s = h.sink;
-    if (s === undefined) return closeSync(fd);
-    Promise.resolve(s.end()).then(
-      () => closeSync(fd),
-      () => closeSync(fd),
-    );
+    if (h.writing) {
+      return this.#whenIdle(h, () => closeSync(h.fd));
+    }
+    const q = h.queue;
+    try {
+      for (const chunk of q.chunks) for (let at = 0; at < chunk.length; ) at += writeSync(h.fd, chunk, at);
+    } finally {
+      closeSync(h.fd);
+    }
   }
 }
 
