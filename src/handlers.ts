@@ -178,16 +178,18 @@ export function submitSleeps(k: Kernel): void {
 
 /** End of tick: hand this tick's I/O to the reactor as one batch. */
 export function submitIo(k: Kernel): void {
-  const all = k.sqIo;
+  const live = k.sqIo; // handed to the reactor, which may keep it: a new one for the next tick
   k.sqIo = [];
-  const live: IoTicket[] = [];
-  for (const t of all) {
-    if (t.task.waitGen !== t.gen) continue;
+  let n = 0;
+  for (let i = 0; i < live.length; i++) {
+    const t = live[i]!;
+    if (t.task.waitGen !== t.gen) continue; // cancelled before it was submitted
     t.task.undo = k.undoIo;
     t.task.undoArg = t;
-    live.push(t);
+    live[n++] = t;
   }
-  if (live.length === 0) return;
+  live.length = n;
+  if (n === 0) return;
   try {
     k.reactor.submit(live);
   } catch (error) {

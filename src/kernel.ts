@@ -37,6 +37,8 @@ export class Kernel implements CompletionSink {
   sqIo: IoTicket[] = [];
   /** Completion queue: ticket, is-error, value triples filled by the reactor. */
   cq: unknown[] = [];
+  /** The drained completion array, reused as the next one. */
+  cqSpare: unknown[] = [];
   now = 0;
   tickScheduled = false;
   closed = false;
@@ -192,11 +194,13 @@ export class Kernel implements CompletionSink {
 
   #drainCompletions(): void {
     const cq = this.cq;
-    this.cq = [];
+    this.cq = this.cqSpare; // completions that arrive meanwhile go to the other array
     for (let i = 0; i < cq.length; i += 3) {
       const t = cq[i] as IoTicket;
       this.resume(t.task, t.gen, cq[i + 1] ? Resume.Throw : Resume.Next, cq[i + 2]);
     }
+    cq.length = 0;
+    this.cqSpare = cq;
   }
 
   #armTimer(): void {
