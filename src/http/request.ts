@@ -77,8 +77,6 @@ export class HttpRequest {
   readonly version: "1.0" | "1.1";
   /** @internal the header section (framing fields at hand, the rest parsed on first read). */
   readonly fields: Fields;
-  /** The client's address. */
-  readonly remoteAddress: string;
   readonly #conn: Conn;
   readonly #framing: Framing;
   readonly #max: number;
@@ -96,11 +94,15 @@ export class HttpRequest {
     this.query = q < 0 ? "" : head.target.slice(q + 1);
     this.version = head.minor === 1 ? "1.1" : "1.0";
     this.fields = head.fields;
-    this.remoteAddress = conn.remoteAddress;
     this.#conn = conn;
     this.#framing = framing;
     this.#max = maxBody;
     if (framing.kind === "none") this.#body = EMPTY;
+  }
+
+  /** The client's address (read from the socket on first use; "" if it is gone by then). */
+  get remoteAddress(): string {
+    return this.#conn.remoteAddress;
   }
 
   /** Header fields, names in lower case (repeated fields joined with ", "). Parsed on first read. */

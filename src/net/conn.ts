@@ -45,7 +45,10 @@ export class Conn {
   get name(): string {
     return this.#h.name;
   }
-  /** The peer's IP address. */
+  /**
+   * The peer's IP address. Read from the socket on first use and kept; "" if the connection
+   * was torn down before anyone asked (as Node's `socket.remoteAddress` is then undefined).
+   */
   get remoteAddress(): string {
     return this.#h.remoteAddress;
   }

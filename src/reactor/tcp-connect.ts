@@ -91,9 +91,6 @@ export class Connector {
       ...this.#host.handlers,
       open: (s) => {
         h.socket = s;
-        h.remoteAddress = s.remoteAddress;
-        h.remotePort = (s as { remotePort?: number }).remotePort ?? 0;
-        h.localPort = (s as { localPort?: number }).localPort ?? 0;
         if (!settle()) return h.terminate(); // cancelled meanwhile: nobody will use it
         this.#host.opened(t, h, sink);
       },

@@ -43,9 +43,8 @@ export class TcpHandle {
   readonly name: string;
   socket: Socket<TcpHandle> | undefined = undefined;
   readonly highWaterMark: number;
-  remoteAddress = "";
-  remotePort = 0;
-  localPort = 0;
+  /** The peer's address, read from the socket on first use (a getpeername each, so not eagerly). */
+  #peer: { address: string; port: number } | undefined = undefined;
   // inbound
   #in: Uint8Array[] = [];
   #buffered = 0;
@@ -81,6 +80,23 @@ export class TcpHandle {
   /** A snapshot of this connection's counters. */
   stats(): ConnStats {
     return { ...this.counters, buffered: this.#buffered };
+  }
+
+  /** The peer's IP address ("" if the socket closed before anyone asked). */
+  get remoteAddress(): string {
+    return this.#peerOf().address;
+  }
+
+  /** The peer's port (0 for unix sockets, or if the socket closed before anyone asked). */
+  get remotePort(): number {
+    return this.#peerOf().port;
+  }
+
+  #peerOf(): { address: string; port: number } {
+    if (this.#peer !== undefined) return this.#peer;
+    const s = this.socket;
+    if (s === undefined || this.gone) return { address: "", port: 0 };
+    return (this.#peer = { address: s.remoteAddress ?? "", port: (s as { remotePort?: number }).remotePort ?? 0 });
   }
 
   /** Put bytes back at the front of the inbound buffer (used by `readUntil` for leftovers). */

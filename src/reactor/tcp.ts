@@ -223,9 +223,6 @@ class TcpDriver implements IoDriver {
         const h = new TcpHandle(lh.name, hwm);
         h.socket = s;
         s.data = h;
-        h.remoteAddress = s.remoteAddress;
-        h.remotePort = (s as { remotePort?: number }).remotePort ?? 0;
-        h.localPort = lh.port;
         this.#socks.add(h);
         this.#accepted++;
         lh.accepted++;
