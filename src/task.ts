@@ -33,7 +33,13 @@ export const Flag = {
   Started: 4,
   /** Its failure was seen by a joiner or the promise, so `run()` does not report it. */
   Observed: 8,
+  /** Bits 4–6 hold the state, as an index into STATES (see `Task.state`). */
+  StateMask: 0x70,
 } as const;
+
+/** The states in the order of their code in `Flag.StateMask`. */
+const STATES: readonly TaskState[] = ["ready", "running", "waiting", "done", "failed", "cancelled"];
+const STATE_CODE: Record<TaskState, number> = { ready: 0x00, running: 0x10, waiting: 0x20, done: 0x30, failed: 0x40, cancelled: 0x50 };
 
 /** Lazily made: the outcome promise and end callbacks (most tasks never need them). */
 interface Watchers {
@@ -62,8 +68,6 @@ export class Task<T = unknown> {
   declare readonly id: number;
   /** The task that spawned this one (undefined for a scheduler's main task). */
   declare readonly parent: Task<unknown> | undefined;
-  /** Where this task is in its life. */
-  declare state: TaskState;
   /** When it was created, in the scheduler's clock (ms). */
   declare readonly createdAt: number;
 
@@ -101,7 +105,6 @@ export class Task<T = unknown> {
   constructor(id: number, name: unknown, gen: Co<T>, owner: TaskOwner, parent: Task<unknown> | undefined, now: number) {
     this.id = id;
     this.parent = parent;
-    this.state = "ready";
     this.createdAt = now;
     this.owner = owner;
     this._name = name;
@@ -117,6 +120,16 @@ export class Task<T = unknown> {
     this.flags = 0;
     this.aliveIndex = -1;
     this.watchers = undefined;
+  }
+
+  /** Where this task is in its life. (Kept in `flags`: a field fewer per task.) */
+  get state(): TaskState {
+    return STATES[(this.flags & Flag.StateMask) >> 4]!;
+  }
+
+  /** @internal set by the scheduler only. */
+  set state(s: TaskState) {
+    this.flags = (this.flags & ~Flag.StateMask) | STATE_CODE[s];
   }
 
   /**
