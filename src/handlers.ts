@@ -72,7 +72,7 @@ function join(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   if (target === task) return new Thrown(new UsageError(task, "join", "a task cannot join itself (it would wait forever)"));
   if (target.ended) {
     observe(k, target);
-    return target.state === "done" ? target.outcome : new Thrown(target.outcome);
+    return target.state === "done" ? target.value : new Thrown(target.value);
   }
   suspendOn(task, d);
   (target.joiners ??= []).push({ task, gen: task.waitGen, quiet: false });

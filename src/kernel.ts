@@ -77,8 +77,8 @@ export class Kernel implements CompletionSink {
     task.aliveIndex = this.alive.push(task as Task<unknown>) - 1;
     if (this.draining) {
       task.flags |= Flag.CancelRequested;
-      task.mode = Resume.Throw;
-      task.sendValue = new Cancelled(task as Task<unknown>);
+      task.flags |= Flag.Throw;
+      task.value = new Cancelled(task as Task<unknown>);
     }
     this.ready.push(task as Task<unknown>);
     this.wake();
@@ -128,8 +128,8 @@ export class Kernel implements CompletionSink {
     task.undo = undefined;
     task.undoArg = undefined;
     task.waitingOn = undefined;
-    task.mode = mode;
-    task.sendValue = value;
+    task.flags = mode === Resume.Throw ? task.flags | Flag.Throw : task.flags & ~Flag.Throw;
+    task.value = value;
     task.state = "ready";
     this.ready.push(task);
   }
@@ -223,10 +223,10 @@ export class Kernel implements CompletionSink {
     task.state = "running";
     task.flags |= Flag.Started;
     const gen = task.gen;
-    let mode = task.mode;
-    let value = task.sendValue;
-    task.mode = Resume.Next;
-    task.sendValue = undefined;
+    let mode: Resume = (task.flags & Flag.Throw) !== 0 ? Resume.Throw : Resume.Next;
+    let value = task.value;
+    task.flags &= ~Flag.Throw;
+    task.value = undefined;
     for (let sync = 0; ; sync++) {
       let r: IteratorResult<unknown, unknown>;
       try {
@@ -298,8 +298,8 @@ export class Kernel implements CompletionSink {
       }
       if (sync >= SYNC_LIMIT) {
         // Fairness: a long run of synchronous syscalls goes back to the queue.
-        task.mode = mode;
-        task.sendValue = value;
+        if (mode === Resume.Throw) task.flags |= Flag.Throw;
+        task.value = value;
         task.state = "ready";
         this.ready.push(task);
         return;

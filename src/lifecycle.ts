@@ -20,7 +20,7 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
   task.waitingOn = undefined;
   task.undo = undefined;
   task.undoArg = undefined;
-  task.outcome = outcome;
+  task.value = outcome;
   if (!threw) {
     task.state = "done";
   } else {
@@ -91,8 +91,8 @@ export function deliverCancel(k: Kernel, target: Task<unknown>): void {
     k.wake();
   } else if (target.state === "ready" && (target.flags & Flag.Started) === 0) {
     // Never ran: its first step throws, so none of its code runs.
-    target.mode = Resume.Throw;
-    target.sendValue = new Cancelled(target);
+    target.flags |= Flag.Throw;
+    target.value = new Cancelled(target);
   } else {
     // Ready with a value already delivered to it (a waker's resume returned true), or running:
     // the value must not be lost, so the task takes it and gets Cancelled at its next yield.

@@ -35,6 +35,8 @@ export const Flag = {
   Observed: 8,
   /** Bits 4–6 hold the state, as an index into STATES (see `Task.state`). */
   StateMask: 0x70,
+  /** The next step throws `value` into the generator instead of sending it. */
+  Throw: 0x80,
 } as const;
 
 /** The states in the order of their code in `Flag.StateMask`. */
@@ -78,13 +80,12 @@ export class Task<T = unknown> {
   /** @internal */ declare readonly owner: TaskOwner;
   /** @internal the given name, or the coroutine function to take it from on first read. */
   declare _name: unknown;
-  /** @internal the result (done) or the error (failed, cancelled). */
-  declare outcome: unknown;
+  /**
+   * @internal while alive, the value the next step sends (or, with `Flag.Throw`, throws) into
+   * the generator; once ended, the result (done) or the error (failed, cancelled).
+   */
+  declare value: unknown;
   /** @internal */ declare gen: Co<T>;
-  /** @internal how the next step resumes: Resume.Next with sendValue, or Resume.Throw. */
-  declare mode: Resume;
-  /** @internal value sent (or thrown) into the generator at the next step. */
-  declare sendValue: unknown;
   /** @internal bumped on every suspension and wake-up: completions of an older one are stale. */
   declare waitGen: number;
   /** @internal how to take back the current suspension (remove a timer, drop a waiter). */
@@ -108,10 +109,8 @@ export class Task<T = unknown> {
     this.createdAt = now;
     this.owner = owner;
     this._name = name;
-    this.outcome = undefined;
+    this.value = undefined;
     this.gen = gen;
-    this.mode = Resume.Next;
-    this.sendValue = undefined;
     this.waitGen = 0;
     this.undo = undefined;
     this.undoArg = undefined;
@@ -146,12 +145,12 @@ export class Task<T = unknown> {
 
   /** The return value, once `state` is `"done"`. */
   get result(): T | undefined {
-    return this.state === "done" ? (this.outcome as T) : undefined;
+    return this.state === "done" ? (this.value as T) : undefined;
   }
 
   /** The thrown error, once `state` is `"failed"` or `"cancelled"`. */
   get error(): unknown {
-    return this.state === "failed" || this.state === "cancelled" ? this.outcome : undefined;
+    return this.state === "failed" || this.state === "cancelled" ? this.value : undefined;
   }
 
   /** True once the task has ended (done, failed or cancelled). */
@@ -168,10 +167,10 @@ export class Task<T = unknown> {
     if (!w.promise) {
       this.flags |= Flag.Observed;
       if (this.ended) {
-        w.promise = this.state === "done" ? Promise.resolve(this.outcome) : Promise.reject(this.outcome);
+        w.promise = this.state === "done" ? Promise.resolve(this.value) : Promise.reject(this.value);
       } else {
         w.promise = new Promise<unknown>((resolve, reject) => {
-          w.settle = () => (this.state === "done" ? resolve(this.outcome) : reject(this.outcome));
+          w.settle = () => (this.state === "done" ? resolve(this.value) : reject(this.value));
         });
       }
     }
