@@ -137,16 +137,9 @@ function suspend(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
     task.waitingOn = undefined;
     return new Thrown(error);
   }
-  if (typeof undo === "function" && waker.pending) {
-    task.undo = callUndo;
-    task.undoArg = undo;
-  }
+  if (typeof undo === "function" && waker.pending) task.undo = undo;
   // If setup woke the task at once, resume() has already queued it with its value.
   return SUSPENDED;
-}
-
-function callUndo(arg: unknown): void {
-  (arg as () => void)();
 }
 
 function suspendOn(task: Task<unknown>, d: Syscall<unknown> | undefined): void {
@@ -167,12 +160,10 @@ export function submitSleeps(k: Kernel): void {
   k.sqSleepGen = [];
   const now = k.reactor.now();
   const timers = k.timers;
-  const undo = k.undoSleep;
   for (let i = 0; i < tasks.length; i++) {
     const t = tasks[i]!;
     if (t.waitGen !== gens[i]) continue; // cancelled before it was submitted
-    t.undo = undo;
-    t.undoArg = timers.add(t, Math.ceil(now + (t.waitingOn!.a as number)));
+    t.undo = timers.add(t, Math.ceil(now + (t.waitingOn!.a as number)));
   }
 }
 
@@ -184,8 +175,7 @@ export function submitIo(k: Kernel): void {
   for (let i = 0; i < live.length; i++) {
     const t = live[i]!;
     if (t.task.waitGen !== t.gen) continue; // cancelled before it was submitted
-    t.task.undo = k.undoIo;
-    t.task.undoArg = t;
+    t.task.undo = t;
     live[n++] = t;
   }
   live.length = n;

@@ -126,7 +126,6 @@ export class Kernel implements CompletionSink {
   unsuspend(task: Task<unknown>, mode: Resume, value: unknown): void {
     task.waitGen++;
     task.undo = undefined;
-    task.undoArg = undefined;
     task.waitingOn = undefined;
     task.flags = mode === Resume.Throw ? task.flags | Flag.Throw : task.flags & ~Flag.Throw;
     task.value = value;
@@ -307,13 +306,10 @@ export class Kernel implements CompletionSink {
     }
   }
 
-  /** A suspending I/O was undone: tell the reactor. */
-  readonly undoIo = (ticket: unknown): void => {
-    this.reactor.cancel(ticket as IoTicket);
-  };
-
-  /** A sleeper was cancelled before its deadline. */
-  readonly undoSleep = (bucket: unknown): void => {
-    this.timers.remove(bucket as Bucket<Task<unknown>>);
-  };
+  /** Take back a cancelled suspension: run its undo, withdraw its I/O, or leave its timer bucket. */
+  takeBack(undo: unknown): void {
+    if (typeof undo === "function") (undo as () => void)();
+    else if (undo instanceof IoTicket) this.reactor.cancel(undo);
+    else this.timers.remove(undo as Bucket<Task<unknown>>);
+  }
 }

@@ -19,7 +19,6 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
   task.gen = DONE;
   task.waitingOn = undefined;
   task.undo = undefined;
-  task.undoArg = undefined;
   task.value = outcome;
   if (!threw) {
     task.state = "done";
@@ -85,8 +84,7 @@ export function deliverCancel(k: Kernel, target: Task<unknown>): void {
   if ((target.flags & Flag.CancelRequested) !== 0 || target.ended) return;
   target.flags |= Flag.CancelRequested;
   if (target.state === "waiting") {
-    const undo = target.undo;
-    if (undo !== undefined) undo(target.undoArg);
+    if (target.undo !== undefined) k.takeBack(target.undo);
     k.unsuspend(target, Resume.Throw, new Cancelled(target));
     k.wake();
   } else if (target.state === "ready" && (target.flags & Flag.Started) === 0) {

@@ -88,10 +88,11 @@ export class Task<T = unknown> {
   /** @internal */ declare gen: Co<T>;
   /** @internal bumped on every suspension and wake-up: completions of an older one are stale. */
   declare waitGen: number;
-  /** @internal how to take back the current suspension (remove a timer, drop a waiter). */
-  declare undo: ((arg: unknown) => void) | undefined;
-  /** @internal the argument for `undo` (saves a closure per suspension). */
-  declare undoArg: unknown;
+  /**
+   * @internal how to take back the current suspension, if it needs it: a suspend's undo
+   * function, the I/O ticket to withdraw, or the timer bucket to leave (see `Kernel.takeBack`).
+   */
+  declare undo: unknown;
   /** @internal what the task waits on now, for `ps()`. */
   declare waitingOn: Syscall<unknown> | undefined;
   /** @internal tasks waiting for this one to end. */
@@ -113,7 +114,6 @@ export class Task<T = unknown> {
     this.gen = gen;
     this.waitGen = 0;
     this.undo = undefined;
-    this.undoArg = undefined;
     this.waitingOn = undefined;
     this.joiners = undefined;
     this.flags = 0;
