@@ -75,7 +75,7 @@ function join(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
     return target.state === "done" ? target.value : new Thrown(target.value);
   }
   suspendOn(task, d);
-  (target.joiners ??= []).push({ task, gen: task.waitGen, quiet: false });
+  (target.waiters ??= []).push({ task, gen: task.waitGen, quiet: false });
   return SUSPENDED;
 }
 
@@ -89,7 +89,7 @@ function cancel(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
     return new Thrown(new Cancelled(task));
   }
   suspendOn(task, d);
-  (target.joiners ??= []).push({ task, gen: task.waitGen, quiet: true });
+  (target.waiters ??= []).push({ task, gen: task.waitGen, quiet: true });
   deliverCancel(k, target);
   return SUSPENDED;
 }

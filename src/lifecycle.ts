@@ -29,19 +29,14 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
   }
   k.unlinkAlive(task);
 
-  const joiners = task.joiners;
-  if (joiners !== undefined) {
-    task.joiners = undefined;
-    for (const j of joiners) {
-      if (j.quiet) k.resume(j.task, j.gen, Resume.Next, undefined);
-      else if (k.resume(j.task, j.gen, task.state === "done" ? Resume.Next : Resume.Throw, outcome)) task.flags |= Flag.Observed;
+  const waiters = task.waiters;
+  if (waiters !== undefined) {
+    task.waiters = undefined;
+    for (const w of waiters) {
+      if (typeof w === "function") w(); // an onEnd callback, or the promise settling
+      else if (w.quiet) k.resume(w.task, w.gen, Resume.Next, undefined);
+      else if (k.resume(w.task, w.gen, task.state === "done" ? Resume.Next : Resume.Throw, outcome)) task.flags |= Flag.Observed;
     }
-  }
-  const w = task.watchers;
-  if (w !== undefined) {
-    w.settle?.();
-    w.settle = undefined;
-    for (const f of w.onEnd.splice(0)) f();
   }
   if (task.state === "failed" && (task.flags & Flag.Observed) === 0) k.unobserved.add(task);
 

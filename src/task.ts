@@ -43,12 +43,8 @@ export const Flag = {
 const STATES: readonly TaskState[] = ["ready", "running", "waiting", "done", "failed", "cancelled"];
 const STATE_CODE: Record<TaskState, number> = { ready: 0x00, running: 0x10, waiting: 0x20, done: 0x30, failed: 0x40, cancelled: 0x50 };
 
-/** Lazily made: the outcome promise and end callbacks (most tasks never need them). */
-interface Watchers {
-  promise: Promise<unknown> | undefined;
-  settle: (() => void) | undefined;
-  onEnd: (() => void)[];
-}
+/** `task.promise`, made on first read (most tasks never need one). */
+const promises = new WeakMap<Task<unknown>, Promise<unknown>>();
 
 /**
  * A running coroutine. Get one from `spawn()` or `current()`; read its `state`, await its
@@ -95,14 +91,12 @@ export class Task<T = unknown> {
   declare undo: unknown;
   /** @internal what the task waits on now, for `ps()`. */
   declare waitingOn: Syscall<unknown> | undefined;
-  /** @internal tasks waiting for this one to end. */
-  declare joiners: Joiner[] | undefined;
+  /** @internal who waits for this task to end, in order: joiners, cancellers, end callbacks. */
+  declare waiters: (Joiner | (() => void))[] | undefined;
   /** @internal bits of `Flag`. */
   declare flags: number;
   /** @internal its index in the kernel's alive array (-1 once ended). */
   declare aliveIndex: number;
-  /** @internal promise and end callbacks, made on demand. */
-  declare watchers: Watchers | undefined;
 
   constructor(id: number, name: unknown, gen: Co<T>, owner: TaskOwner, parent: Task<unknown> | undefined, now: number) {
     this.id = id;
@@ -115,10 +109,9 @@ export class Task<T = unknown> {
     this.waitGen = 0;
     this.undo = undefined;
     this.waitingOn = undefined;
-    this.joiners = undefined;
+    this.waiters = undefined;
     this.flags = 0;
     this.aliveIndex = -1;
-    this.watchers = undefined;
   }
 
   /** Where this task is in its life. (Kept in `flags`: a field fewer per task.) */
@@ -163,18 +156,18 @@ export class Task<T = unknown> {
    * observing the task's failure (so `run()` will not also report it).
    */
   get promise(): Promise<T> {
-    const w = (this.watchers ??= { promise: undefined, settle: undefined, onEnd: [] });
-    if (!w.promise) {
+    let p = promises.get(this as Task<unknown>);
+    if (p === undefined) {
       this.flags |= Flag.Observed;
-      if (this.ended) {
-        w.promise = this.state === "done" ? Promise.resolve(this.value) : Promise.reject(this.value);
-      } else {
-        w.promise = new Promise<unknown>((resolve, reject) => {
-          w.settle = () => (this.state === "done" ? resolve(this.value) : reject(this.value));
+      if (this.ended) p = this.state === "done" ? Promise.resolve(this.value) : Promise.reject(this.value);
+      else {
+        p = new Promise<unknown>((resolve, reject) => {
+          (this.waiters ??= []).push(() => (this.state === "done" ? resolve(this.value) : reject(this.value)));
         });
       }
+      promises.set(this as Task<unknown>, p);
     }
-    return w.promise as Promise<T>;
+    return p as Promise<T>;
   }
 
   /**
@@ -187,7 +180,7 @@ export class Task<T = unknown> {
       callback();
       return;
     }
-    (this.watchers ??= { promise: undefined, settle: undefined, onEnd: [] }).onEnd.push(callback);
+    (this.waiters ??= []).push(callback);
   }
 
   /** The chain of task names from the root to this task, e.g. `main > server > conn-7`. */
