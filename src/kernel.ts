@@ -43,8 +43,14 @@ export class Kernel implements CompletionSink {
   tickScheduled = false;
   closed = false;
   armedDeadline: number | undefined = undefined;
-  /** Alive tasks (unordered; each knows its index, so removal is a swap: O(1), no hashing). */
-  readonly alive: Task<unknown>[] = [];
+  /**
+   * Tasks in creation order: every alive one, plus ended ones not swept out yet. An ended task
+   * stays until more than half are ended, then one pass drops them all: O(1) amortised per
+   * task and no per-task index field.
+   */
+  #tasks: Task<unknown>[] = [];
+  /** How many tasks are alive (not ended). */
+  aliveCount = 0;
   /** Failed tasks nobody has joined yet. */
   readonly unobserved = new Set<Task<unknown>>();
   hooks: EndHooks | undefined = undefined;
@@ -74,7 +80,8 @@ export class Kernel implements CompletionSink {
   newTask<T>(gen: Co<T>, name: unknown, parent: Task<unknown> | undefined): Task<T> {
     const task = new Task<T>(nextTaskId++, name, gen, this, parent, this.now);
     this.spawned++;
-    task.aliveIndex = this.alive.push(task as Task<unknown>) - 1;
+    this.#tasks.push(task as Task<unknown>);
+    this.aliveCount++;
     if (this.draining) {
       task.flags |= Flag.CancelRequested;
       task.flags |= Flag.Throw;
@@ -85,21 +92,19 @@ export class Kernel implements CompletionSink {
     return task;
   }
 
-  /** Remove an ended task from the alive array: the last one takes its slot. */
-  unlinkAlive(task: Task<unknown>): void {
-    const alive = this.alive;
-    const i = task.aliveIndex;
-    const last = alive.pop()!;
-    if (last !== task) {
-      alive[i] = last;
-      last.aliveIndex = i;
-    }
-    task.aliveIndex = -1;
+  /** A task ended: count it, and sweep the ended ones out once they are the majority. */
+  taskEnded(): void {
+    this.aliveCount--;
+    const all = this.#tasks;
+    if (all.length < 64 || this.aliveCount * 2 >= all.length) return;
+    let n = 0;
+    for (let i = 0; i < all.length; i++) if (!all[i]!.ended) all[n++] = all[i]!;
+    all.length = n;
   }
 
   /** The alive tasks, oldest first. */
   aliveTasks(): Task<unknown>[] {
-    return [...this.alive].sort((a, b) => a.id - b.id);
+    return this.#tasks.filter((t) => !t.ended);
   }
 
   /** Make sure a tick will run. */

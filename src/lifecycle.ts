@@ -27,7 +27,7 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
     task.state = cancelled ? "cancelled" : "failed";
     if (!cancelled) annotate(outcome, task);
   }
-  k.unlinkAlive(task);
+  k.taskEnded();
 
   const waiters = task.waiters;
   if (waiters !== undefined) {
@@ -46,7 +46,7 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
       k.draining = true;
       for (const t of k.aliveTasks()) deliverCancel(k, t);
     }
-    if (k.draining && k.alive.length === 0) hooks.allEnded();
+    if (k.draining && k.aliveCount === 0) hooks.allEnded();
   }
 }
 

@@ -145,7 +145,7 @@ export class Scheduler {
       hostTimersArmed: k.timersArmed,
       hostTimersActive: k.armedDeadline === undefined ? 0 : 1,
       sleepers: k.timers.size,
-      tasksAlive: k.alive.length,
+      tasksAlive: k.aliveCount,
       tasksSpawned: k.spawned,
     };
   }

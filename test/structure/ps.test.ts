@@ -3,6 +3,23 @@ import { cancel, channel, Condition, Event, join, Lock, recvFrom, Scheduler, sel
 import { FakeReactor } from "../../src/testing.ts";
 
 describe("scheduler.ps()", () => {
+  test("lists the alive tasks oldest first after most have ended (ended ones are swept out)", async () => {
+    const s = new Scheduler({ reactor: new FakeReactor() });
+    let names: string[] = [];
+    let alive = -1;
+    await s.run(function* main() {
+      for (let i = 0; i < 300; i++) {
+        // every third task lives on; the others end at once, in a scattered order
+        yield* spawn(function* () { yield* sleep(i % 3 === 0 ? 1000 : (i * 7) % 50); }, { name: `t${i}` });
+      }
+      yield* sleep(100);
+      alive = s.stats().tasksAlive;
+      names = s.ps().map((t) => t.name);
+    });
+    expect(alive).toBe(101); // main and t0, t3, ..., t297
+    expect(names).toEqual(["main", ...Array.from({ length: 100 }, (_, k) => `t${3 * k}`)]);
+  });
+
   test("names what each task waits on: kernel syscalls and every primitive", async () => {
     const s = new Scheduler({ reactor: new FakeReactor() });
     let snap: TaskInfo[] = [];
