@@ -148,22 +148,23 @@ function suspendOn(task: Task<unknown>, d: Syscall<unknown> | undefined): void {
 }
 
 /**
- * End of tick: put this tick's sleepers into the deadline queue. A sleep is timed from its
- * submission, at the end of the tick, so a long step before it cannot shorten it; deadlines are
- * whole milliseconds rounded up, so the sleepers of one tick that asked for the same time share
- * one bucket (and one host timer). A sleeper is late by at most the rest of its tick.
+ * End of tick: put this tick's sleepers into the deadline queue. A sleep is timed from the
+ * first clock reading after its yield (the kernel reads the clock every 256 steps), so a long
+ * step before it cannot shorten it; deadlines are whole milliseconds rounded up, so sleepers
+ * that asked for the same time around the same moment share one bucket (and one host timer).
  */
 export function submitSleeps(k: Kernel): void {
   const tasks = k.sqSleep;
   const gens = k.sqSleepGen;
+  const at = k.sqSleepAt;
   k.sqSleep = [];
   k.sqSleepGen = [];
-  const now = k.reactor.now();
+  k.sqSleepAt = [];
   const timers = k.timers;
   for (let i = 0; i < tasks.length; i++) {
     const t = tasks[i]!;
     if (t.waitGen !== gens[i]) continue; // cancelled before it was submitted
-    t.undo = timers.add(t, Math.ceil(now + (t.waitingOn!.a as number)));
+    t.undo = timers.add(t, Math.ceil(at[i]! + (t.waitingOn!.a as number)));
   }
 }
 

@@ -33,6 +33,8 @@ export class Kernel implements CompletionSink {
   /** Sleeps submitted this tick: the task and the wait generation it suspended with. */
   sqSleep: Task<unknown>[] = [];
   sqSleepGen: number[] = [];
+  /** When each queued sleep started: the first clock reading after its yield (see #stampSleeps). */
+  sqSleepAt: number[] = [];
   /** I/O submissions of this tick. */
   sqIo: IoTicket[] = [];
   /** Completion queue: ticket, is-error, value triples filled by the reactor. */
@@ -172,7 +174,11 @@ export class Kernel implements CompletionSink {
     this.ready = this.spare;
     let n = stepping.length;
     if (n > this.budget) n = this.budget;
-    for (let i = 0; i < n; i++) this.step(stepping[i]!);
+    for (let i = 0; i < n; i++) {
+      this.step(stepping[i]!);
+      if ((i & 255) === 255) this.#stampSleeps();
+    }
+    this.#stampSleeps();
     if (n < stepping.length) {
       // Over budget: the rest run first next tick, ahead of the tasks readied during this one.
       this.ready = stepping.slice(n).concat(this.ready);
@@ -195,6 +201,19 @@ export class Kernel implements CompletionSink {
     this.#armTimer();
     if (this.ready.length > 0) this.wake();
   };
+
+  /**
+   * Give the sleeps queued since the last reading the clock's time now. Read every 256 steps,
+   * so a sleep starts at most 256 steps after its yield (late by that, never early) instead of
+   * at the end of a long tick.
+   */
+  #stampSleeps(): void {
+    const at = this.sqSleepAt;
+    const queued = this.sqSleep.length;
+    if (at.length === queued) return;
+    const now = this.reactor.now();
+    for (let j = at.length; j < queued; j++) at.push(now);
+  }
 
   #drainCompletions(): void {
     const cq = this.cq;
