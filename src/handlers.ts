@@ -147,27 +147,6 @@ function suspendOn(task: Task<unknown>, d: Syscall<unknown> | undefined): void {
   task.waitingOn = d;
 }
 
-/**
- * End of tick: put this tick's sleepers into the deadline queue. A sleep is timed from the
- * first clock reading after its yield (the kernel reads the clock every 256 steps), so a long
- * step before it cannot shorten it; deadlines are whole milliseconds rounded up, so sleepers
- * that asked for the same time around the same moment share one bucket (and one host timer).
- */
-export function submitSleeps(k: Kernel): void {
-  const tasks = k.sqSleep;
-  const gens = k.sqSleepGen;
-  const at = k.sqSleepAt;
-  k.sqSleep = [];
-  k.sqSleepGen = [];
-  k.sqSleepAt = [];
-  const timers = k.timers;
-  for (let i = 0; i < tasks.length; i++) {
-    const t = tasks[i]!;
-    if (t.waitGen !== gens[i]) continue; // cancelled before it was submitted
-    t.undo = timers.add(t, Math.ceil(at[i]! + (t.waitingOn!.a as number)));
-  }
-}
-
 /** End of tick: hand this tick's I/O to the reactor as one batch. */
 export function submitIo(k: Kernel): void {
   const live = k.sqIo; // handed to the reactor, which may keep it: a new one for the next tick

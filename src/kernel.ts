@@ -8,6 +8,8 @@ import { Op, Syscall, describe } from "./syscall.ts";
 import { Flag, Resume, Task } from "./task.ts";
 import { Cancelled } from "./errors.ts";
 import { TimerQueue, type Bucket } from "./timers.ts";
+import { SleepQueue } from "./sleep-queue.ts";
+import { TaskList } from "./task-list.ts";
 import { isThenable } from "./syscalls.ts";
 import type { Co } from "./types.ts";
 import type { CompletionSink, Reactor, Ticket } from "./reactor/reactor.ts";
@@ -30,11 +32,8 @@ export class Kernel implements CompletionSink {
   /** The emptied array of the last tick, reused. */
   spare: Task<unknown>[] = [];
   readonly timers = new TimerQueue<Task<unknown>>();
-  /** Sleeps submitted this tick: the task and the wait generation it suspended with. */
-  sqSleep: Task<unknown>[] = [];
-  sqSleepGen: number[] = [];
-  /** When each queued sleep started: the first clock reading after its yield (see #stampSleeps). */
-  sqSleepAt: number[] = [];
+  /** Sleeps yielded this tick, submitted at its end. */
+  readonly sleeps = new SleepQueue();
   /** I/O submissions of this tick. */
   sqIo: IoTicket[] = [];
   /** Completion queue: ticket, is-error, value triples filled by the reactor. */
@@ -45,14 +44,8 @@ export class Kernel implements CompletionSink {
   tickScheduled = false;
   closed = false;
   armedDeadline: number | undefined = undefined;
-  /**
-   * Tasks in creation order: every alive one, plus ended ones not swept out yet. An ended task
-   * stays until more than half are ended, then one pass drops them all: O(1) amortised per
-   * task and no per-task index field.
-   */
-  #tasks: Task<unknown>[] = [];
-  /** How many tasks are alive (not ended). */
-  aliveCount = 0;
+  /** The alive tasks, oldest first. */
+  readonly tasks = new TaskList();
   /** Failed tasks nobody has joined yet. */
   readonly unobserved = new Set<Task<unknown>>();
   hooks: EndHooks | undefined = undefined;
@@ -82,8 +75,7 @@ export class Kernel implements CompletionSink {
   newTask<T>(gen: Co<T>, name: unknown, parent: Task<unknown> | undefined): Task<T> {
     const task = new Task<T>(nextTaskId++, name, gen, this, parent, this.now);
     this.spawned++;
-    this.#tasks.push(task as Task<unknown>);
-    this.aliveCount++;
+    this.tasks.add(task as Task<unknown>);
     if (this.draining) {
       task.flags |= Flag.CancelRequested;
       task.flags |= Flag.Throw;
@@ -92,21 +84,6 @@ export class Kernel implements CompletionSink {
     this.ready.push(task as Task<unknown>);
     this.wake();
     return task;
-  }
-
-  /** A task ended: count it, and sweep the ended ones out once they are the majority. */
-  taskEnded(): void {
-    this.aliveCount--;
-    const all = this.#tasks;
-    if (all.length < 64 || this.aliveCount * 2 >= all.length) return;
-    let n = 0;
-    for (let i = 0; i < all.length; i++) if (!all[i]!.ended) all[n++] = all[i]!;
-    all.length = n;
-  }
-
-  /** The alive tasks, oldest first. */
-  aliveTasks(): Task<unknown>[] {
-    return this.#tasks.filter((t) => !t.ended);
   }
 
   /** Make sure a tick will run. */
@@ -176,9 +153,11 @@ export class Kernel implements CompletionSink {
     if (n > this.budget) n = this.budget;
     for (let i = 0; i < n; i++) {
       this.step(stepping[i]!);
-      if ((i & 255) === 255) this.#stampSleeps();
+      // Every 256 steps, a clock reading times the sleeps yielded since: late by at most
+      // 256 steps, never early, instead of late by the rest of a long tick.
+      if ((i & 255) === 255 && this.sleeps.unstamped) this.sleeps.stamp(this.reactor.now());
     }
-    this.#stampSleeps();
+    if (this.sleeps.unstamped) this.sleeps.stamp(this.reactor.now());
     if (n < stepping.length) {
       // Over budget: the rest run first next tick, ahead of the tasks readied during this one.
       this.ready = stepping.slice(n).concat(this.ready);
@@ -187,13 +166,13 @@ export class Kernel implements CompletionSink {
     this.spare = stepping;
 
     // Phase 3: this tick's host syscalls as one batch, grouped by op: sleeps into the deadline
-    // queue (timed from now, the end of the tick: never early), I/O to the reactor in one call.
-    const batch = this.sqSleep.length + this.sqIo.length;
+    // queue (each timed from its yield), I/O to the reactor in one call.
+    const batch = this.sleeps.length + this.sqIo.length;
     if (batch > 0) {
       this.batches++;
       this.batched += batch;
       if (batch > this.maxBatch) this.maxBatch = batch;
-      if (this.sqSleep.length > 0) handlers.submitSleeps(this);
+      if (this.sleeps.length > 0) this.sleeps.submit(this.timers);
       if (this.sqIo.length > 0) handlers.submitIo(this);
     }
 
@@ -201,19 +180,6 @@ export class Kernel implements CompletionSink {
     this.#armTimer();
     if (this.ready.length > 0) this.wake();
   };
-
-  /**
-   * Give the sleeps queued since the last reading the clock's time now. Read every 256 steps,
-   * so a sleep starts at most 256 steps after its yield (late by that, never early) instead of
-   * at the end of a long tick.
-   */
-  #stampSleeps(): void {
-    const at = this.sqSleepAt;
-    const queued = this.sqSleep.length;
-    if (at.length === queued) return;
-    const now = this.reactor.now();
-    for (let j = at.length; j < queued; j++) at.push(now);
-  }
 
   #drainCompletions(): void {
     const cq = this.cq;
@@ -291,8 +257,7 @@ export class Kernel implements CompletionSink {
             }
             task.state = "waiting";
             task.waitingOn = y;
-            this.sqSleep.push(task);
-            this.sqSleepGen.push(task.waitGen);
+            this.sleeps.push(task);
             return;
           case Op.Io:
             handlers.countIo(this, y.op);

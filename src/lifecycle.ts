@@ -27,7 +27,7 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
     task.state = cancelled ? "cancelled" : "failed";
     if (!cancelled) annotate(outcome, task);
   }
-  k.taskEnded();
+  k.tasks.ended();
 
   const waiters = task.waiters;
   if (waiters !== undefined) {
@@ -44,9 +44,9 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
   if (hooks !== undefined) {
     if (task === hooks.main) {
       k.draining = true;
-      for (const t of k.aliveTasks()) deliverCancel(k, t);
+      for (const t of k.tasks.alive()) deliverCancel(k, t);
     }
-    if (k.draining && k.aliveCount === 0) hooks.allEnded();
+    if (k.draining && k.tasks.count === 0) hooks.allEnded();
   }
 }
 

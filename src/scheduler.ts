@@ -145,7 +145,7 @@ export class Scheduler {
       hostTimersArmed: k.timersArmed,
       hostTimersActive: k.armedDeadline === undefined ? 0 : 1,
       sleepers: k.timers.size,
-      tasksAlive: k.aliveCount,
+      tasksAlive: k.tasks.count,
       tasksSpawned: k.spawned,
     };
   }
@@ -154,7 +154,7 @@ export class Scheduler {
   ps(): TaskInfo[] {
     const k = this.#k;
     const now = k.reactor.now();
-    return k.aliveTasks().map((t) => ({
+    return k.tasks.alive().map((t) => ({
       id: t.id,
       name: t.name,
       state: t.state,

@@ -1,0 +1,68 @@
+/**
+ * SleepQueue: the sleeps yielded during one tick, waiting to be submitted to the deadline
+ * queue at its end, each timed from the first clock reading after its yield (never early).
+ * Imports only the timer queue and types.
+ */
+import type { TimerQueue } from "./timers.ts";
+import type { Task } from "./task.ts";
+
+/**
+ * This tick's sleeps. The kernel `push`es a task as it yields `sleep(ms)`, `stamp`s the clock
+ * every few hundred steps, and `submit`s them all at the end of the tick.
+ *
+ * @example
+ * ```ts
+ * const q = new SleepQueue();
+ * q.push(task);          // task yielded sleep(10) and waits (task.waitingOn is the descriptor)
+ * q.stamp(clock.now());  // its sleep started no later than this
+ * q.submit(timers);      // into the deadline queue, due at ceil(start + 10)
+ * ```
+ */
+export class SleepQueue {
+  #tasks: Task<unknown>[] = [];
+  /** The wait generation each task suspended with: a later one means it was cancelled meanwhile. */
+  #gens: number[] = [];
+  /** When each sleep started (filled by `stamp`). */
+  #at: number[] = [];
+
+  /** Sleeps queued this tick. */
+  get length(): number {
+    return this.#tasks.length;
+  }
+
+  /** `task` yielded a sleep (its descriptor is `task.waitingOn`) and now waits. */
+  push(task: Task<unknown>): void {
+    this.#tasks.push(task);
+    this.#gens.push(task.waitGen);
+  }
+
+  /** The sleeps queued since the last stamp started at or before `now` (read after their yield). */
+  stamp(now: number): void {
+    const at = this.#at;
+    for (let j = at.length; j < this.#tasks.length; j++) at.push(now);
+  }
+
+  /** True if some sleeps have no start time yet (so a clock reading is worth taking). */
+  get unstamped(): boolean {
+    return this.#at.length < this.#tasks.length;
+  }
+
+  /**
+   * Put every queued sleep that is still current into `timers`, due at its start plus its
+   * `ms`, rounded up to a whole millisecond (so sleeps that started in the same millisecond
+   * share a bucket and a host timer). Each task's `undo` becomes its bucket.
+   */
+  submit(timers: TimerQueue<Task<unknown>>): void {
+    const tasks = this.#tasks;
+    const gens = this.#gens;
+    const at = this.#at;
+    this.#tasks = [];
+    this.#gens = [];
+    this.#at = [];
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i]!;
+      if (t.waitGen !== gens[i]) continue; // cancelled before it was submitted
+      t.undo = timers.add(t, Math.ceil(at[i]! + (t.waitingOn!.a as number)));
+    }
+  }
+}
