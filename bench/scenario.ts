@@ -12,6 +12,8 @@ export interface PeerOptions {
   tiny?: boolean;
   /** Which variant (size) to run, when the scenario declares `variants`. */
   variant?: string;
+  /** The command that re-runs this program (`corun`, or bun + src/cli.ts), for peers that start helper processes. */
+  command?: string[];
 }
 
 /** One peer's measurement: metric name → number (the harness adds wall time and peak RSS). */

@@ -8,6 +8,7 @@ import pkg from "../package.json" with { type: "json" };
 import { scenarios } from "../bench/scenarios/index.ts";
 import { runBench, BenchUsageError } from "../bench/harness/runner.ts";
 import { runChild } from "../bench/harness/child.ts";
+import { serveCanned } from "../bench/lib/canned-server.ts";
 
 const VERSION: string = pkg.version;
 
@@ -95,7 +96,7 @@ async function child(args: string[]): Promise<void> {
   if (s === undefined || peer === undefined) fail(`__bench-child: unknown scenario or missing peer: ${args.join(" ")}`);
   const variant = f.values.get("--variant");
   const tiny = f.switches.has("--tiny");
-  await runChild(s, peer, { quick: tiny || f.switches.has("--quick"), tiny, ...(variant !== undefined ? { variant } : {}) });
+  await runChild(s, peer, { quick: tiny || f.switches.has("--quick"), tiny, command: selfCommand(), ...(variant !== undefined ? { variant } : {}) });
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -116,6 +117,11 @@ async function main(argv: string[]): Promise<void> {
       return bench(rest);
     case "__bench-child":
       return child(rest);
+    case "__bench-server": {
+      const kind = rest[0];
+      if (kind !== "corun" && kind !== "bun") fail(`__bench-server: expected "corun" or "bun", got ${JSON.stringify(kind)}`);
+      return serveCanned(kind);
+    }
     default:
       fail(`unknown command "${cmd}"`);
   }

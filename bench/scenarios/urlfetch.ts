@@ -1,39 +1,20 @@
 /**
- * Scenario "urlfetch": a local HTTP server on 127.0.0.1 answers a canned response; N client
- * tasks each fetch once over HTTP/1.0 (a connection per request, as the original corun
- * benchmark), then N fetch once more with keep-alive. Reports requests/s, failures and p50/p99
- * latency of each phase. Peers: corun's client and Bun's fetch(), against corun's server and Bun.serve.
+ * Scenario "urlfetch": a local HTTP server on 127.0.0.1, in a process of its own, answers a
+ * canned response; N client tasks each fetch once over HTTP/1.0 (a connection per request, as
+ * the original corun benchmark), then N fetch once more with keep-alive. Reports requests/s,
+ * failures and p50/p99 latency of each phase. Peers: corun's client and Bun's fetch(), each
+ * against corun's server and against Bun.serve. The peer's own process holds only the client.
  */
-import { run, spawn, join, wait, serve, netStats, HttpClient, type Co, type Task, type HttpServer } from "../../src/index.ts";
+import { resolve } from "node:path";
+import { run, spawn, join, netStats, HttpClient, type Co, type Task } from "../../src/index.ts";
+import { CANNED_BODY as BODY, startCanned, type ServerKind } from "../lib/canned-server.ts";
 import type { PeerOptions, Scenario } from "../scenario.ts";
 
-const BODY = "hello from the urlfetch benchmark\n";
 const SIZES: Record<string, number> = { "100": 100, "1k": 1_000, "10k": 10_000 };
 
-/** A server running in the background of this process, until `stop()`. */
-interface Server {
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function corunServer(): Promise<Server> {
-  let release!: () => void;
-  const stopped = new Promise<void>((r) => (release = r));
-  let ready!: (s: HttpServer) => void;
-  const started = new Promise<HttpServer>((r) => (ready = r));
-  const done = run(function* () {
-    const server = yield* serve({ port: 0, handler: function* () { return BODY; } });
-    ready(server);
-    yield* wait(stopped);
-    yield* server.close();
-  });
-  const server = await Promise.race([started, done.then(() => { throw new Error("urlfetch: the corun server ended early"); })]);
-  return { url: server.url, stop: async () => { release(); await done; } };
-}
-
-async function bunServer(): Promise<Server> {
-  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(BODY) });
-  return { url: `http://127.0.0.1:${server.port}`, stop: async () => void server.stop(true) };
+/** How to start the server process: this program's own command, or bun + src/cli.ts when run standalone. */
+function commandOf(opts: PeerOptions): string[] {
+  return opts.command ?? [process.execPath, resolve(import.meta.dir, "../../src/cli.ts")];
 }
 
 /** One phase's figures: latencies in ms (NaN for a failure), the wall time, and (corun) the most connects in flight. */
@@ -131,34 +112,30 @@ function report(n: number, http10: Phase, keepAlive: Phase): Record<string, numb
  * The corun client: warm up, then the HTTP/1.0 runs and the keep-alive runs, all in one
  * `run()` with one client, so its pool stays warm across phases as fetch()'s does.
  */
-async function measureCorun(opts: PeerOptions, makeServer: (() => Promise<Server>) | "same-run"): Promise<Record<string, number>> {
+async function measureCorun(opts: PeerOptions, kind: ServerKind): Promise<Record<string, number>> {
   const n = sizeOf(opts);
-  // The corun server runs in the client's own run() (one scheduler for both), Bun.serve beside it.
-  const server = makeServer === "same-run" ? undefined : await makeServer();
+  const server = await startCanned(commandOf(opts), kind);
   try {
     return await run(function* () {
-      const own = server === undefined ? yield* serve({ port: 0, handler: function* () { return BODY; } }) : undefined;
-      const url = own?.url ?? server!.url;
       const client = new HttpClient();
-      yield* corunPhase(url, Math.min(n, 500), client, true);
-      yield* corunPhase(url, Math.min(n, 500), client, false);
+      yield* corunPhase(server.url, Math.min(n, 500), client, true);
+      yield* corunPhase(server.url, Math.min(n, 500), client, false);
       const h10: Phase[] = [];
       const ka: Phase[] = [];
-      for (let i = 0; i < roundsOf(opts); i++) h10.push(yield* corunPhase(url, n, client, true));
-      for (let i = 0; i < roundsOf(opts); i++) ka.push(yield* corunPhase(url, n, client, false));
+      for (let i = 0; i < roundsOf(opts); i++) h10.push(yield* corunPhase(server.url, n, client, true));
+      for (let i = 0; i < roundsOf(opts); i++) ka.push(yield* corunPhase(server.url, n, client, false));
       yield* client.close();
-      if (own !== undefined) yield* own.close();
       return report(n, median(h10), median(ka));
     });
   } finally {
-    await server?.stop();
+    await server.stop();
   }
 }
 
 /** fetch(): the same warm-up and runs. */
-async function measureFetch(opts: PeerOptions, makeServer: () => Promise<Server>): Promise<Record<string, number>> {
+async function measureFetch(opts: PeerOptions, kind: ServerKind): Promise<Record<string, number>> {
   const n = sizeOf(opts);
-  const server = await makeServer();
+  const server = await startCanned(commandOf(opts), kind);
   try {
     await fetchPhase(server.url, Math.min(n, 500), true);
     await fetchPhase(server.url, Math.min(n, 500), false);
@@ -175,7 +152,9 @@ async function measureFetch(opts: PeerOptions, makeServer: () => Promise<Server>
 /** The "urlfetch" scenario. */
 export const scenario: Scenario = {
   name: "urlfetch",
-  description: "N concurrent clients each GET a canned response from a loopback server: HTTP/1.0 (connection per request), then keep-alive",
+  description:
+    "N concurrent clients each GET a canned response from a loopback server in its own process: HTTP/1.0 (connection per request), then keep-alive; " +
+    "corun = corun client → corun server",
   primary: { metric: "http10_rps", better: "higher" },
   variants: (opts) => (opts.tiny ? ["100"] : opts.quick ? ["1k"] : ["1k", "10k"]),
   targets: [
@@ -186,10 +165,10 @@ export const scenario: Scenario = {
     { metric: "max_connects_in_flight", max: 511, label: "connects admitted below the listen backlog (512)" },
   ],
   peers: {
-    corun: (o) => measureCorun(o, "same-run"),
-    "corun→Bun.serve": (o) => measureCorun(o, bunServer),
-    "fetch→corun": (o) => measureFetch(o, corunServer),
-    "fetch→Bun.serve": (o) => measureFetch(o, bunServer),
+    corun: (o) => measureCorun(o, "corun"),
+    "corun→Bun.serve": (o) => measureCorun(o, "bun"),
+    "fetch→corun": (o) => measureFetch(o, "corun"),
+    "fetch→Bun.serve": (o) => measureFetch(o, "bun"),
   },
 };
 
