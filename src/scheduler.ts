@@ -96,16 +96,23 @@ export class Scheduler {
           k.closed = true;
           k.timers.clear();
           k.reactor.clearTimer();
-          k.reactor.close();
           signal?.removeEventListener("abort", onAbort);
-          const failures = [...k.unobserved].filter((t) => (t.flags & Flag.Observed) === 0);
-          if (task.state === "done" && failures.length === 0) resolve(task.result as T);
-          else if (task.state === "cancelled" && signal?.aborted) reject(signal.reason);
-          else if (task.state !== "done") reject(task.error);
-          else {
-            const [first, ...rest] = failures;
-            reject(new TaskError(first!, first!.error, rest.map((t) => t.error)));
-          }
+          const settle = (closeError: unknown): void => {
+            const failures = [...k.unobserved].filter((t) => (t.flags & Flag.Observed) === 0);
+            if (task.state === "done" && failures.length === 0) {
+              if (closeError === undefined) resolve(task.result as T);
+              else reject(closeError);
+            } else if (task.state === "cancelled" && signal?.aborted) reject(signal.reason);
+            else if (task.state !== "done") reject(task.error);
+            else {
+              const [first, ...rest] = failures;
+              reject(new TaskError(first!, first!.error, rest.map((t) => t.error)));
+            }
+          };
+          // run() settles once the host is released: file writes still in flight land first.
+          const closing = k.reactor.close();
+          if (closing === undefined) settle(undefined);
+          else closing.then(() => settle(undefined), (error: unknown) => settle(error ?? new Error("reactor close failed")));
         },
       };
       if (signal) {

@@ -6,7 +6,7 @@
 import { io } from "../syscalls.ts";
 import { describe, type Syscall } from "../syscall.ts";
 import type { Co } from "../types.ts";
-import type { FileHandle, FileStats } from "../reactor/file.ts";
+import type { FileHandle, FileOpenOptions, FileStats } from "../reactor/file.ts";
 import "../reactor/file.ts";
 
 const wrapFile = (h: unknown): File => new File(h as FileHandle);
@@ -42,8 +42,11 @@ export class File {
   }
 
   /**
-   * Append bytes (a string as UTF-8) at the end of what was written so far. Returns the
-   * byte count once the sink holds them (past the high-water mark, once they are flushed).
+   * Append bytes (a string as UTF-8) at the end of what was written so far. Returns the byte
+   * count at once while the file holds at most `highWaterMark` bytes not yet taken by the OS
+   * (default 1 MiB); past that, once this write's own bytes are taken. Don't change a buffer
+   * after writing it: it is written from where it is. A failed host write is reported by the
+   * next `write` or by `close`.
    *
    * @example
    * ```ts
@@ -97,8 +100,9 @@ export class File {
   }
 
   /**
-   * Close, after every write already made has reached the operating system. Files still
-   * open when `run()` ends are closed then, after their queued writes.
+   * Close, after every write already made has reached the operating system; throws if one of
+   * them failed and no `write` has reported it yet. Files still open when `run()` ends are
+   * closed then, after their queued writes.
    *
    * @example
    * ```ts
@@ -118,7 +122,7 @@ export class File {
    * ```
    */
   stats(): FileStats {
-    return { ...this.#h.counters };
+    return this.#h.stats();
   }
 
   /** `File /tmp/x.txt (w)` */
@@ -141,10 +145,14 @@ export class File {
  * });
  * ```
  */
-export function open(path: string, mode: "r" | "w" | "a" = "r"): Syscall<File> {
+export function open(path: string, mode: "r" | "w" | "a" = "r", options?: FileOpenOptions): Syscall<File> {
   if (typeof path !== "string" || path === "") throw new TypeError(`open(path): expected a non-empty path, got ${describe(path)}`);
   if (mode !== "r" && mode !== "w" && mode !== "a") throw new TypeError(`open(path, mode): mode must be "r", "w" or "a", got ${describe(mode)}`);
-  return io("file.open", path, [mode, wrapFile]);
+  const hwm = options?.highWaterMark;
+  if (hwm !== undefined && !(typeof hwm === "number" && hwm >= 0 && Number.isFinite(hwm))) {
+    throw new RangeError(`open(path, mode, options): highWaterMark must be a finite number >= 0, got ${describe(hwm)}`);
+  }
+  return io("file.open", path, [mode, options, wrapFile]);
 }
 
-export type { FileStats };
+export type { FileStats, FileOpenOptions };

@@ -11,8 +11,8 @@ export interface IoDriver {
   submit(batch: readonly Submission[], sink: CompletionSink): void;
   /** Forget a submission whose task was cancelled. */
   cancel(ticket: Ticket): void;
-  /** Release everything this driver opened. */
-  close(): void;
+  /** Release everything this driver opened; a promise if that finishes later (see `Reactor.close`). */
+  close(): void | Promise<void>;
 }
 
 /** Makes the driver for a reactor; registered per op name with `BunReactor.register`. */
@@ -93,13 +93,18 @@ export class BunReactor implements Reactor {
     this.#byOp.get(ticket.op)?.cancel(ticket);
   }
 
-  close(): void {
+  close(): void | Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.clearTimer();
-    for (const d of this.#drivers.values()) d.close();
+    const later: Promise<void>[] = [];
+    for (const d of this.#drivers.values()) {
+      const p = d.close();
+      if (p !== undefined) later.push(p);
+    }
     this.#drivers.clear();
     this.#byOp.clear();
+    if (later.length > 0) return Promise.all(later).then(() => undefined);
   }
 
   #driverFor(op: string): IoDriver | undefined {

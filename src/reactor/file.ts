@@ -1,14 +1,22 @@
 /**
  * The file driver: the `file.*` ops (open, write, read, close) on node:fs descriptors, one
- * instance per reactor. Writes to one file in a tick are coalesced into one host write, made on
- * Bun's I/O thread pool (files are written in parallel, and from the caller's buffer: no copy
- * into a sink). A file has one host write in flight at a time, so its bytes land in order.
- * Only reactor files call Bun or node:fs.
+ * instance per reactor. A file's writes go through its FileWriter: buffered up to a high-water
+ * mark, a tick's writes handed to the OS as one `writev` on Bun's thread pool (files are written
+ * in parallel, from the callers' buffers). Only reactor files call Bun or node:fs.
  */
-import { close as fsClose, closeSync, openSync, read as fsRead, write as fsWrite, writeSync } from "node:fs";
+import { close as fsClose, closeSync, openSync, read as fsRead } from "node:fs";
 import { BunReactor, type IoDriver } from "./bun.ts";
 import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
+import { DEFAULT_FILE_HIGH_WATER_MARK, FileWriter } from "./file-writer.ts";
+
+export { DEFAULT_FILE_HIGH_WATER_MARK };
+
+/** Options for `open()`. */
+export interface FileOpenOptions {
+  /** Bytes a file may hold queued for the OS before `write()` waits for them (default 1 MiB). */
+  highWaterMark?: number;
+}
 
 /** Per-file counters, read with `file.stats()`. */
 export interface FileStats {
@@ -22,14 +30,6 @@ export interface FileStats {
   bytesRead: number;
 }
 
-/** A batch of writes to one file, handed to the host as one write. */
-interface WriteBatch {
-  chunks: Uint8Array[];
-  tickets: Ticket[];
-  lengths: number[];
-  bytes: number;
-}
-
 /** The driver's record of an open file. Opaque to users: `File` wraps it. */
 export class FileHandle {
   /** The path, for errors and `ps()`. */
@@ -37,31 +37,23 @@ export class FileHandle {
   readonly mode: "r" | "w" | "a";
   fd = -1;
   pos = 0;
-  /** Closed to tasks (close() called, or run() ended). The fd may still be open for writes in flight. */
+  /** Closed to tasks (close() called, or run() ended). The fd stays open until queued writes land. */
   closed = false;
-  /** Writes queued this tick (or while a host write is in flight). */
-  queue: WriteBatch = emptyBatch();
-  /** The batch being written, its bytes, how far the host has taken them, and where to report. */
-  flight: WriteBatch = emptyBatch();
-  buf: Uint8Array | undefined = undefined;
-  at = 0;
-  sink: CompletionSink | undefined = undefined;
-  /** The host write's callback (made on first use). */
-  onWrite: ((error: NodeJS.ErrnoException | null, n: number) => void) | undefined = undefined;
+  /** The write side (files opened "w" or "a"). */
+  writer: FileWriter | undefined = undefined;
+  /** Has writes queued this tick (it is in the driver's flush list). */
   touched = false;
-  /** A host write is in flight. */
-  writing = false;
-  /** Called once no write is queued or in flight (close waits for this). */
-  idle: (() => void)[] = [];
-  readonly counters: FileStats = { writeOps: 0, hostWrites: 0, bytesWritten: 0, bytesRead: 0 };
+  readonly counters = { writeOps: 0, bytesRead: 0 };
   constructor(name: string, mode: "r" | "w" | "a") {
     this.name = name;
     this.mode = mode;
   }
-}
 
-function emptyBatch(): WriteBatch {
-  return { chunks: [], tickets: [], lengths: [], bytes: 0 };
+  /** The counters users see. */
+  stats(): FileStats {
+    const w = this.writer;
+    return { writeOps: this.counters.writeOps, hostWrites: w?.hostWrites ?? 0, bytesWritten: w?.bytesWritten ?? 0, bytesRead: this.counters.bytesRead };
+  }
 }
 
 class FileDriver implements IoDriver {
@@ -84,12 +76,7 @@ class FileDriver implements IoDriver {
             sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened for reading"));
             break;
           }
-          const data = typeof t.b === "string" ? Buffer.from(t.b) : (t.b as Uint8Array);
-          const q = h.queue;
-          q.chunks.push(data);
-          q.tickets.push(t);
-          q.lengths.push(data.length);
-          q.bytes += data.length;
+          h.writer!.write(t, typeof t.b === "string" ? Buffer.from(t.b) : (t.b as Uint8Array), sink);
           if (!h.touched) {
             h.touched = true;
             this.#touched.push(h);
@@ -114,7 +101,7 @@ class FileDriver implements IoDriver {
       this.#touched = [];
       for (const h of touched) {
         h.touched = false;
-        if (!h.writing) this.#writeQueued(h, sink);
+        h.writer!.flush(sink);
       }
     }
   }
@@ -123,88 +110,32 @@ class FileDriver implements IoDriver {
     // A cancelled write's bytes are still written (in order); only its completion is dropped.
     this.#live.delete(t);
     const h = t.a as FileHandle;
-    if (t.op === "file.write") {
-      const i = h.queue.tickets.indexOf(t);
-      if (i >= 0) h.queue.tickets[i] = CANCELLED;
-    }
+    if (t.op === "file.write") h.writer?.cancel(t);
   }
 
-  close(): void {
-    for (const h of this.#files) this.#release(h);
+  close(): void | Promise<void> {
+    const later: Promise<void>[] = [];
+    for (const h of this.#files) {
+      const p = this.#release(h);
+      if (p !== undefined) later.push(p);
+    }
     this.#files.clear();
     this.#live.clear();
+    if (later.length > 0) return Promise.all(later).then(() => undefined);
   }
 
   #open(t: Ticket, sink: CompletionSink): void {
     const path = t.a as string;
-    const [mode, wrap] = t.b as ["r" | "w" | "a", ((h: FileHandle) => unknown) | undefined];
+    const [mode, opts, wrap] = t.b as ["r" | "w" | "a", FileOpenOptions | undefined, ((h: FileHandle) => unknown) | undefined];
     const h = new FileHandle(path, mode);
     try {
       h.fd = openSync(path, mode);
+      if (mode !== "r") h.writer = new FileWriter(h.fd, path, opts?.highWaterMark ?? DEFAULT_FILE_HIGH_WATER_MARK);
     } catch (error) {
       return sink.fail(t, toNetError(error, t.op, path, t.taskName));
     }
     this.#files.add(h);
     sink.complete(t, wrap === undefined ? h : wrap(h));
-  }
-
-  /**
-   * Hand everything queued for `h` to the host as one write. Its tickets complete when the
-   * host has taken every byte (a short write resends the rest); then the next batch goes.
-   * The two batches of a file are swapped and reused, and its write callback is made once.
-   */
-  #writeQueued(h: FileHandle, sink: CompletionSink): void {
-    const batch = h.queue;
-    if (batch.chunks.length === 0) {
-      for (const f of h.idle.splice(0)) f();
-      return;
-    }
-    h.queue = h.flight;
-    h.flight = batch;
-    h.writing = true;
-    h.sink = sink;
-    h.buf = batch.chunks.length === 1 ? batch.chunks[0]! : Buffer.concat(batch.chunks, batch.bytes);
-    h.at = 0;
-    this.#hostWrite(h);
-  }
-
-  #hostWrite(h: FileHandle): void {
-    h.counters.hostWrites++;
-    const buf = h.buf!;
-    fsWrite(h.fd, buf, h.at, buf.length - h.at, null, (h.onWrite ??= (error, n) => this.#written(h, error, n)));
-  }
-
-  #written(h: FileHandle, error: NodeJS.ErrnoException | null, n: number): void {
-    if (error === null) {
-      h.counters.bytesWritten += n;
-      h.at += n;
-      if (h.at < h.buf!.length) {
-        if (n > 0) return this.#hostWrite(h);
-        error = new NetError("EIO", "file.write", h.name, "", "the system wrote 0 bytes");
-      }
-    }
-    const { tickets, lengths } = h.flight;
-    const sink = h.sink!;
-    for (let i = 0; i < tickets.length; i++) {
-      const t = tickets[i]!;
-      if (t === CANCELLED) continue;
-      if (error === null) sink.complete(t, lengths[i]);
-      else sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
-    }
-    const f = h.flight;
-    f.chunks.length = 0;
-    f.tickets.length = 0;
-    f.lengths.length = 0;
-    f.bytes = 0;
-    h.buf = undefined;
-    h.writing = false;
-    this.#writeQueued(h, sink); // the next batch, or the idle callbacks
-  }
-
-  /** Run `f` once `h` has nothing queued or in flight. */
-  #whenIdle(h: FileHandle, f: () => void): void {
-    if (!h.writing && h.queue.chunks.length === 0) f();
-    else h.idle.push(f);
   }
 
   #read(t: Ticket, sink: CompletionSink): void {
@@ -229,43 +160,61 @@ class FileDriver implements IoDriver {
     if (h.closed) return sink.complete(t, undefined);
     h.closed = true;
     this.#files.delete(h);
-    if (h.touched) {
-      // This tick's writes go first.
-      h.touched = false;
-      if (!h.writing) this.#writeQueued(h, sink);
+    const w = h.writer;
+    if (w === undefined) {
+      closeSync(h.fd);
+      return sink.complete(t, undefined);
     }
+    h.touched = false;
+    w.flush(sink); // this tick's writes go first
     this.#live.add(t);
-    this.#whenIdle(h, () =>
+    w.whenIdle(() =>
       fsClose(h.fd, (error) => {
         if (!this.#live.delete(t)) return;
-        if (error) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+        if (w.error !== undefined && !w.errorSeen) {
+          // Bytes of writes that had already returned were lost: close is the last place to say so.
+          w.errorSeen = true;
+          sink.fail(t, w.errorFor(t));
+        } else if (error) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
         else sink.complete(t, undefined);
       }),
     );
   }
 
   /**
-   * End of run: bytes handed to the driver are still written, then the descriptor is closed.
-   * With no host write in flight that happens here and now; otherwise once the writes in
-   * flight are done (never before: the fd number could be reused under them).
+   * End of run: queued bytes are still written, then the descriptor is closed. With no host
+   * write in flight that happens here and now; otherwise once the writes in flight are done
+   * (never before: the fd number could be reused under them), and `run()` waits for it. A
+   * failed write that no task was told of rejects, so `run()` reports it.
    */
-  #release(h: FileHandle): void {
+  #release(h: FileHandle): void | Promise<void> {
     if (h.closed) return;
     h.closed = true;
-    if (h.writing) {
-      return this.#whenIdle(h, () => closeSync(h.fd));
+    const w = h.writer;
+    if (w === undefined) return closeSync(h.fd);
+    const unseen = (): NetError | undefined => (w.error !== undefined && !w.errorSeen ? w.errorFor(RELEASE) : undefined);
+    if (!w.writing) {
+      try {
+        w.flushSync();
+      } finally {
+        closeSync(h.fd);
+      }
+      const e = unseen();
+      return e === undefined ? undefined : Promise.reject(e);
     }
-    const q = h.queue;
-    try {
-      for (const chunk of q.chunks) for (let at = 0; at < chunk.length; ) at += writeSync(h.fd, chunk, at);
-    } finally {
-      closeSync(h.fd);
-    }
+    return new Promise<void>((resolve, reject) =>
+      w.whenIdle(() => {
+        closeSync(h.fd);
+        const e = unseen();
+        if (e === undefined) resolve();
+        else reject(e);
+      }),
+    );
   }
 }
 
-/** Stands in for a write ticket whose task was cancelled. */
-const CANCELLED: Ticket = { op: "file.write", a: undefined, b: undefined, taskName: "(cancelled)" };
+/** Names the end of run in errors reported then (no task is waiting on the file). */
+const RELEASE: Ticket = { op: "file.write", a: undefined, b: undefined, taskName: "(end of run)" };
 
 /** The ops this driver handles. */
 export const FILE_OPS = ["file.open", "file.write", "file.read", "file.close"] as const;

@@ -50,6 +50,10 @@ export interface Reactor {
   submit(batch: readonly Submission[]): void;
   /** Take back a submission whose task was cancelled: its completion must not be delivered. */
   cancel(ticket: Ticket): void;
-  /** Release every host resource (timers, sockets, listeners). Idempotent. */
-  close(): void;
+  /**
+   * Release every host resource (timers, sockets, listeners, files). Idempotent. Returns a
+   * promise when some of it finishes later (file writes in flight); it rejects with an error
+   * no task has seen (a buffered file write that failed), and `run()` reports it.
+   */
+  close(): void | Promise<void>;
 }

@@ -1,0 +1,178 @@
+/**
+ * FileWriter: one open file's outbound bytes. Writes are buffered up to a high-water mark and
+ * handed to the OS by `writev` on Bun's thread pool, one host write in flight at a time, so
+ * bytes land in order; a write past the mark waits until its own bytes have landed.
+ * A failed host write is sticky: later writes and `close` report it. Reactor-only.
+ */
+import { writev as fsWritev, writeSync } from "node:fs";
+import type { CompletionSink, Ticket } from "./reactor.ts";
+import { NetError, toNetError } from "../net/errors.ts";
+
+/** Bytes a file may hold queued for the OS before `write()` waits (default 1 MiB). */
+export const DEFAULT_FILE_HIGH_WATER_MARK = 1 << 20;
+
+/** A write that waits for its bytes to land: done once `accepted` reaches `end`. */
+interface Held {
+  ticket: Ticket | undefined; // undefined once its task was cancelled
+  length: number;
+  end: number;
+}
+
+/**
+ * The write side of an open file (the file driver makes one per file opened for writing).
+ *
+ * @example
+ * ```ts
+ * const w = new FileWriter(fd, "/tmp/out.bin", 1 << 20);
+ * w.write(ticket, bytes, sink); // completes at once while under the mark
+ * w.flush(sink);                // end of tick: one writev for everything queued
+ * w.whenIdle(() => closeSync(fd));
+ * ```
+ */
+export class FileWriter {
+  readonly #fd: number;
+  readonly #name: string;
+  readonly #hwm: number;
+  /** Queued, not yet handed to the OS. */
+  #queue: Uint8Array[] = [];
+  /** Being written: what is left of the batch in flight. */
+  #flight: Uint8Array[] = [];
+  #held: Held[] = [];
+  /** Bytes ever queued, and bytes the OS has taken: the difference is what the file holds. */
+  #queued = 0;
+  #accepted = 0;
+  #writing = false;
+  #sink: CompletionSink | undefined = undefined;
+  #idle: (() => void)[] = [];
+  #onWritten = (error: NodeJS.ErrnoException | null, n: number): void => this.#written(error, n);
+  /** A host write failed: every later write, and close, fail with this. */
+  error: NetError | undefined = undefined;
+  /** True once `error` was thrown to some task. */
+  errorSeen = false;
+  hostWrites = 0;
+
+  constructor(fd: number, name: string, highWaterMark: number) {
+    this.#fd = fd;
+    this.#name = name;
+    this.#hwm = highWaterMark;
+  }
+
+  /** Bytes handed to the OS so far. */
+  get bytesWritten(): number {
+    return this.#accepted;
+  }
+
+  /** Queue `data`; complete `t` now if the file holds at most the mark, else once its bytes land. */
+  write(t: Ticket, data: Uint8Array, sink: CompletionSink): void {
+    if (this.error !== undefined) {
+      this.errorSeen = true;
+      return sink.fail(t, this.errorFor(t));
+    }
+    if (data.length === 0) return sink.complete(t, 0);
+    this.#queue.push(data);
+    this.#queued += data.length;
+    if (this.#queued - this.#accepted <= this.#hwm) sink.complete(t, data.length);
+    else this.#held.push({ ticket: t, length: data.length, end: this.#queued });
+  }
+
+  /** A waiting write's task was cancelled: its bytes are still written; only its completion is dropped. */
+  cancel(t: Ticket): void {
+    for (const h of this.#held) if (h.ticket === t) h.ticket = undefined;
+  }
+
+  /** End of tick: hand everything queued to the OS, unless a host write is in flight already. */
+  flush(sink: CompletionSink): void {
+    this.#sink = sink;
+    if (!this.#writing && this.#queue.length > 0) this.#start();
+  }
+
+  /** Run `f` once nothing is queued or in flight. */
+  whenIdle(f: () => void): void {
+    if (!this.#writing && this.#queue.length === 0) f();
+    else this.#idle.push(f);
+  }
+
+  /** End of run with no host write in flight: write what is queued, here and now (a failure sets `error`). */
+  flushSync(): void {
+    if (this.#writing || this.error !== undefined) return;
+    try {
+      for (const chunk of this.#queue.splice(0)) {
+        for (let at = 0; at < chunk.length; ) {
+          const n = writeSync(this.#fd, chunk, at);
+          this.#accepted += n;
+          at += n;
+        }
+      }
+    } catch (error) {
+      this.error = toNetError(error, "file.write", this.#name, "");
+    }
+  }
+
+  /** The sticky error, as thrown to the task behind `t` (named in the message). */
+  errorFor(t: Ticket): NetError {
+    const e = this.error!;
+    return new NetError(e.code, t.op, this.#name, t.taskName, undefined, e);
+  }
+
+  /** True while a host write is in flight. */
+  get writing(): boolean {
+    return this.#writing;
+  }
+
+  #start(): void {
+    this.#flight = this.#queue;
+    this.#queue = [];
+    this.#writing = true;
+    this.#hostWrite();
+  }
+
+  #hostWrite(): void {
+    this.hostWrites++;
+    fsWritev(this.#fd, this.#flight, null as unknown as number, this.#onWritten);
+  }
+
+  #written(error: NodeJS.ErrnoException | null, n: number): void {
+    const sink = this.#sink!;
+    if (error !== null) return this.#fail(toNetError(error, "file.write", this.#name, ""), sink);
+    if (n === 0) return this.#fail(new NetError("EIO", "file.write", this.#name, "", "the system wrote 0 bytes"), sink);
+    this.#accepted += n;
+    let rest = n;
+    const flight = this.#flight;
+    while (rest > 0 && flight.length > 0) {
+      const c = flight[0]!;
+      if (c.length <= rest) {
+        rest -= c.length;
+        flight.shift();
+      } else {
+        flight[0] = c.subarray(rest); // a short write: the rest goes again
+        rest = 0;
+      }
+    }
+    let done = 0;
+    const held = this.#held;
+    while (done < held.length && held[done]!.end <= this.#accepted) {
+      const h = held[done++]!;
+      if (h.ticket !== undefined) sink.complete(h.ticket, h.length);
+    }
+    if (done > 0) held.splice(0, done);
+    if (flight.length > 0) return this.#hostWrite();
+    this.#writing = false;
+    if (this.#queue.length > 0) return this.#start();
+    for (const f of this.#idle.splice(0)) f();
+  }
+
+  /** A host write failed: the writes waiting get the error; queued bytes are dropped; it sticks. */
+  #fail(error: NetError, sink: CompletionSink): void {
+    this.error = error;
+    for (const h of this.#held) {
+      if (h.ticket === undefined) continue;
+      this.errorSeen = true;
+      sink.fail(h.ticket, this.errorFor(h.ticket));
+    }
+    this.#held = [];
+    this.#queue = [];
+    this.#flight = [];
+    this.#writing = false;
+    for (const f of this.#idle.splice(0)) f();
+  }
+}
