@@ -4,7 +4,7 @@
  */
 import type { BenchReport } from "./runner.ts";
 import type { RunResult } from "./spawn-child.ts";
-import { fmt, type Primary } from "./table.ts";
+import { fmt, okNote, type Primary } from "./table.ts";
 
 /**
  * Markdown tables for `report`: one per scenario variant, ranked by the scenario's primary
@@ -41,7 +41,7 @@ export function toMarkdown(report: BenchReport): string {
 }
 
 function statusOf(r: RunResult): string {
-  if (r.status === "ok") return r.note ?? "";
+  if (r.status === "ok") return okNote(r);
   return `${r.status}: ${(r.error ?? "").replaceAll("|", "\\|")}`;
 }
 

@@ -51,6 +51,20 @@ export function ratioToCorun(rows: RunResult[], row: RunResult, primary: Primary
 }
 
 /**
+ * The note of an ok row: its rounds (when the peer ran several, "best of 3: a / b / c") and
+ * the scenario's remark.
+ *
+ * @example
+ * ```ts
+ * okNote({ ...row, rounds: [1500, 3000, 2000] }); // "best of 3: 1,500 / 3,000 / 2,000"
+ * ```
+ */
+export function okNote(r: RunResult): string {
+  const runs = r.rounds !== undefined && r.rounds.length > 1 ? `best of ${r.rounds.length}: ${r.rounds.map(fmt).join(" / ")}` : "";
+  return [runs, r.note ?? ""].filter(Boolean).join("; ");
+}
+
+/**
  * The table for one scenario variant.
  *
  * @example
@@ -63,8 +77,7 @@ export function formatTable(title: string, rows: RunResult[], primary: Primary):
   const head = ["peer", primary.metric, "÷ corun", "wall s", "peak RSS MB", ...extra, "status / note"];
   const body = rows.map((r) => {
     const ratio = ratioToCorun(rows, r, primary);
-    const runs = r.rounds !== undefined && r.rounds.length > 1 ? `best of ${r.rounds.length}: ${r.rounds.map(fmt).join(" / ")}` : "";
-    const status = r.status === "ok" ? [runs, r.note ?? ""].filter(Boolean).join("; ") : `${r.status.toUpperCase()}: ${r.error ?? ""}`;
+    const status = r.status === "ok" ? okNote(r) : `${r.status.toUpperCase()}: ${r.error ?? ""}`;
     return [
       r.peer,
       fmt(r.metrics[primary.metric]),

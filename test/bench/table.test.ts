@@ -3,7 +3,7 @@
  * (pure functions; no processes).
  */
 import { describe, expect, test } from "bun:test";
-import { fmt, formatTable, formatVertical, ratioToCorun } from "../../bench/harness/table.ts";
+import { fmt, formatTable, formatVertical, okNote, ratioToCorun } from "../../bench/harness/table.ts";
 import type { RunResult } from "../../bench/harness/spawn-child.ts";
 
 function row(peer: string, metrics: Record<string, number>, status: RunResult["status"] = "ok", error?: string): RunResult {
@@ -59,5 +59,12 @@ describe("formatVertical", () => {
     expect(text).toMatch(/\na_ns\s+33\.3\n/);
     expect(text).toMatch(/\na_ratio\s+0\.500\n/);
     expect(text).toMatch(/\npeak RSS MB\s+42\.0/);
+  });
+});
+
+describe("okNote", () => {
+  test("lists every round of a peer that ran several, then the scenario's remark", () => {
+    expect(okNote({ ...row("a", { ms: 1 }), rounds: [1500, 3000, 2000], note: "capped" })).toBe("best of 3: 1,500 / 3,000 / 2,000; capped");
+    expect(okNote(row("a", { ms: 1 }))).toBe("");
   });
 });
