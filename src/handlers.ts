@@ -37,6 +37,8 @@ export function immediate(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): 
       return SUSPENDED;
     case Op.Suspend:
       return suspend(k, task, d);
+    case Op.Interrupt:
+      return interrupt(k, task, d);
   }
   return new Thrown(new UsageError(task, d.op, `unknown kernel op code ${d.code}`));
 }
@@ -77,6 +79,16 @@ function join(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   suspendOn(task, d);
   (target.waiters ??= []).push({ task, gen: task.waitGen, quiet: false });
   return SUSPENDED;
+}
+
+function interrupt(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
+  const target = d.a as Task<unknown>;
+  if (target.owner !== k) return new Thrown(new UsageError(task, "interrupt", `${target} belongs to another scheduler`));
+  if (target.state !== "waiting") return false; // running (itself), ready, or ended: nothing to interrupt
+  if (target.undo !== undefined) k.takeBack(target.undo);
+  k.unsuspend(target, Resume.Throw, d.b);
+  k.wake();
+  return true;
 }
 
 function cancel(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {

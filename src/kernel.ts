@@ -56,7 +56,7 @@ export class Kernel implements CompletionSink {
   ticks = 0;
   steps = 0;
   spawned = 0;
-  readonly counts: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+  readonly counts: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0];
   /** I/O syscalls by op name (a plain record: cheaper per op than a Map's get and set). */
   readonly ioCounts: Record<string, number> = Object.create(null) as Record<string, number>;
   maxBatch = 0;

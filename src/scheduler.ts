@@ -137,7 +137,7 @@ export class Scheduler {
   /** Counters: ticks, steps, syscalls by op, batch sizes, host timers, tasks alive. */
   stats(): SchedulerStats {
     const k = this.#k;
-    const names = ["io", "sleep", "spawn", "join", "cancel", "current", "wait", "suspend"];
+    const names = ["io", "sleep", "spawn", "join", "cancel", "current", "wait", "suspend", "interrupt"];
     const syscalls: Record<string, number> = {};
     k.counts.forEach((n, i) => {
       if (i > 0 && n > 0) syscalls[names[i]!] = n;

@@ -14,6 +14,7 @@ export const Op = {
   Current: 5,
   Wait: 6,
   Suspend: 7,
+  Interrupt: 8,
 } as const;
 /** One of the values of `Op`. */
 export type Op = (typeof Op)[keyof typeof Op];

@@ -101,6 +101,32 @@ export function cancel(task: Task<unknown>): Syscall<void> {
 }
 
 /**
+ * Throw `error` into `task` where it waits, the way a cancel arrives: its wait (a sleep, an
+ * I/O op, a join, a lock...) is taken back and the error is raised at its `yield`. Returns
+ * true if it was waiting; false if it was ready, running or ended (then nothing happens: the
+ * caller decides what else to do). For deadlines built outside the kernel, like the HTTP
+ * client's: unlike `cancel`, the task goes on afterwards if it catches the error.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, sleep, interrupt } from "corun";
+ * await run(function* () {
+ *   const t = yield* spawn(function* () {
+ *     try { yield* sleep(60_000); } catch (e) { return (e as Error).message; }
+ *     return "slept";
+ *   });
+ *   yield* sleep(1);
+ *   console.log(yield* interrupt(t, new Error("wake up"))); // true
+ *   console.log(t.state); // ready (it returns "wake up" at its next step)
+ * });
+ * ```
+ */
+export function interrupt(task: Task<unknown>, error: unknown): Syscall<boolean> {
+  checkTask(task, "interrupt");
+  return new Syscall<boolean>("interrupt", Op.Interrupt, task, error);
+}
+
+/**
  * The running task.
  *
  * @example

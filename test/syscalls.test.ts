@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, current, join, run, sleep, spawn, suspend, wait, Cancelled, Task, type Co, type Waker } from "../src/index.ts";
+import { cancel, current, interrupt, io, join, run, sleep, spawn, suspend, wait, Cancelled, Scheduler, Task, type Co, type Waker } from "../src/index.ts";
+import { FakeReactor } from "../src/testing.ts";
 import { virtual, virtualError } from "./helpers.ts";
 
 describe("sleep", () => {
@@ -272,5 +273,56 @@ describe("bad yields", () => {
     const { error } = await virtualError(function* () { yield 42 as never; });
     expect((error as Error).message).toContain("yielded 42");
     expect((error as Error).message).toContain('"main"');
+  });
+});
+
+describe("interrupt", () => {
+  test("throws into a sleeping task at its yield; its timer is taken back; it carries on", async () => {
+    const { result, scheduler, reactor } = await virtual(function* () {
+      const t = yield* spawn(function* () {
+        let caught = "";
+        try { yield* sleep(60_000); } catch (e) { caught = (e as Error).message; }
+        yield* sleep(5); // goes on normally after catching
+        return caught;
+      });
+      yield* sleep(1);
+      const hit = yield* interrupt(t, new Error("wake up"));
+      return { hit, got: yield* join(t) };
+    });
+    expect(result).toEqual({ hit: true, got: "wake up" });
+    expect(reactor.now()).toBeLessThan(100); // the 60 s sleep was taken back
+    expect(scheduler.stats().sleepers).toBe(0);
+  });
+
+  test("withdraws a pending I/O op from the reactor", async () => {
+    const reactor = new FakeReactor({ io: () => {} }); // never completes
+    const out = await new Scheduler({ reactor }).run(function* () {
+      const t = yield* spawn(function* () {
+        try { yield* io("fake.read"); } catch (e) { return (e as Error).message; }
+        return "read";
+      });
+      yield* sleep(1);
+      yield* interrupt(t, new Error("deadline"));
+      return yield* join(t);
+    });
+    expect(out).toBe("deadline");
+    expect(reactor.cancelled.map((t) => t.op)).toEqual(["fake.read"]);
+  });
+
+  test("returns false, and does nothing, for a task that is ready, running or ended", async () => {
+    const { result } = await virtual(function* () {
+      const me = yield* current();
+      const self = yield* interrupt(me, new Error("no"));
+      const fresh = yield* spawn(function* () { return "ran"; });
+      const ready = yield* interrupt(fresh, new Error("no"));
+      const got = yield* join(fresh);
+      const ended = yield* interrupt(fresh, new Error("no"));
+      return { self, ready, got, ended };
+    });
+    expect(result).toEqual({ self: false, ready: false, got: "ran", ended: false });
+  });
+
+  test("interrupt(42) throws TypeError at the call", () => {
+    expect(() => interrupt(42 as never, new Error("x"))).toThrow(TypeError);
   });
 });

@@ -1,23 +1,25 @@
 /**
  * One request's deadline, without a task per request: the watchdog's reaper wakes the request
- * out of a pool wait or a connect, or aborts its connection mid-exchange; only a connect runs
- * in a child task (it cannot be interrupted otherwise). Imports no Bun API.
+ * out of a pool wait, interrupts its connect, or aborts its connection mid-exchange.
+ * Imports no Bun API.
  */
-import { cancel, spawn, suspend } from "../syscalls.ts";
-import { Cancelled } from "../errors.ts";
+import { current, interrupt } from "../syscalls.ts";
 import type { Co, Waker } from "../types.ts";
+import type { Task } from "../task.ts";
 import { connect } from "../net/connect.ts";
 import type { Conn } from "../net/conn.ts";
 import type { ConnectOptions } from "../net/options.ts";
-import { abortConn, closeConn } from "./close.ts";
+import { abortConn } from "./close.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 
 /** What the reaper needs to interrupt a request wherever it is. */
 export class Exchange {
   /** Set once the deadline passed. */
   timedOut = false;
-  /** The suspension to throw into (a pool wait or a connect), while there is one. */
+  /** The suspension to throw into (a pool wait), while there is one. */
   waker: Waker<unknown> | undefined = undefined;
+  /** The request's task while it waits for a connect. */
+  connecting: Task<unknown> | undefined = undefined;
   /** The connection in use, while there is one. */
   conn: Conn | undefined = undefined;
   readonly ms: number;
@@ -37,57 +39,23 @@ export class Exchange {
     this.timedOut = true;
     const w = this.waker;
     if (w !== undefined && w.throw(this.error())) return;
+    // A connect in progress is withdrawn (the driver closes the socket if it opens later).
+    if (this.connecting !== undefined && (yield* interrupt(this.connecting, this.error()))) return;
     const c = this.conn;
     if (c !== undefined) yield* abortConn(c); // its pending read or write fails at once
   }
 }
 
-interface Connecting {
-  conn: Conn | undefined;
-  error: unknown;
-  done: boolean;
-  waker: Waker<void> | undefined;
-}
-
-function* connectChild(options: ConnectOptions, st: Connecting): Co<void> {
-  try {
-    st.conn = yield* connect(options);
-  } catch (error) {
-    if (error instanceof Cancelled) throw error;
-    st.error = error;
-  } finally {
-    st.done = true;
-    st.waker?.resume();
-  }
-}
-
 /**
- * Connect so that `ex`'s deadline (or a cancel) can interrupt: the connect runs in a child
- * task, abandoned (cancelled; the driver closes the socket if it opens later) when the
- * request gives up, or closed if it connected in the same instant.
+ * Connect so that `ex`'s deadline (or a cancel) can interrupt it. If the deadline passes just
+ * as the connect succeeds, the caller sees `ex.timedOut` and closes the connection.
  */
 export function* connectWithin(options: ConnectOptions, ex: Exchange | undefined): Co<Conn> {
   if (ex === undefined) return yield* connect(options);
-  const st: Connecting = { conn: undefined, error: undefined, done: false, waker: undefined };
-  const child = yield* spawn(() => connectChild(options, st), { name: "http.connect" });
-  let ok = false;
+  ex.connecting = yield* current();
   try {
-    if (!st.done) {
-      yield* suspend<void>((w) => {
-        st.waker = w;
-        ex.waker = w as Waker<unknown>;
-        return () => void (st.waker = undefined);
-      }, "http.connect");
-    }
-    ex.waker = undefined;
-    if (st.error !== undefined) throw st.error;
-    ok = true;
-    return st.conn!;
+    return yield* connect(options);
   } finally {
-    ex.waker = undefined;
-    if (!ok) {
-      if (!st.done) yield* cancel(child);
-      else if (st.conn !== undefined) yield* closeConn(st.conn);
-    }
+    ex.connecting = undefined;
   }
 }
