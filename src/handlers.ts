@@ -10,7 +10,7 @@ import { Cancelled, UsageError } from "./errors.ts";
 import type { Co, CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
 import type { Kernel } from "./kernel.ts";
 import type { IoTicket } from "./io-ticket.ts";
-import { deliverCancel, observe } from "./lifecycle.ts";
+import { deliverCancel, observe, raiseAtNextYield } from "./lifecycle.ts";
 
 /** Returned by `immediate` when the task is now suspended. */
 export const SUSPENDED: unique symbol = Symbol("suspended");
@@ -143,6 +143,12 @@ function suspend(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   try {
     undo = (d.a as (w: Waker<unknown>) => Undo)(waker);
   } catch (error) {
+    if (!waker.pending) {
+      // The setup woke the task, then threw: the wake-up stands (a value handed over is not
+      // lost) and the error is raised at the task's next yield.
+      raiseAtNextYield(task, error);
+      return SUSPENDED;
+    }
     // The setup failed: the task is not suspended after all.
     task.waitGen++;
     task.state = "running";

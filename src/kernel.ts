@@ -15,7 +15,7 @@ import type { Co } from "./types.ts";
 import type { CompletionSink, Reactor, Ticket } from "./reactor/reactor.ts";
 import * as handlers from "./handlers.ts";
 import { IoTicket } from "./io-ticket.ts";
-import { endTask, type EndHooks } from "./lifecycle.ts";
+import { endTask, takePendingError, type EndHooks } from "./lifecycle.ts";
 
 /** Steps a task may take through synchronous syscalls before it is put back in the queue. */
 const SYNC_LIMIT = 10_000;
@@ -231,11 +231,16 @@ export class Kernel implements CompletionSink {
       const y = r.value;
       mode = Resume.Next;
       value = undefined;
-      if ((task.flags & Flag.CancelPending) !== 0) {
-        // A cancel that arrived while this task held a delivered value: raised at this yield.
-        task.flags &= ~Flag.CancelPending;
+      if ((task.flags & (Flag.CancelPending | Flag.ErrorPending)) !== 0) {
+        // A cancel (or error) that arrived while this task held a delivered value: raised at this yield.
         mode = Resume.Throw;
-        value = new Cancelled(task);
+        if ((task.flags & Flag.ErrorPending) !== 0) {
+          task.flags &= ~Flag.ErrorPending;
+          value = takePendingError(task);
+        } else {
+          task.flags &= ~Flag.CancelPending;
+          value = new Cancelled(task);
+        }
         continue;
       }
       if (y === undefined) {

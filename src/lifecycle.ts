@@ -14,8 +14,34 @@ export interface EndHooks {
   allEnded(): void;
 }
 
+/** Errors waiting to be raised at a task's next yield (rare: a map, not a Task field). */
+const pendingErrors = new WeakMap<Task<unknown>, unknown>();
+
+/** Raise `error` in `task` at its next yield, after it has taken the value it was handed. */
+export function raiseAtNextYield(task: Task<unknown>, error: unknown): void {
+  pendingErrors.set(task, error);
+  task.flags |= Flag.ErrorPending;
+}
+
+/** The error `raiseAtNextYield` left for `task` (the kernel calls this at that yield). */
+export function takePendingError(task: Task<unknown>): unknown {
+  const e = pendingErrors.get(task);
+  pendingErrors.delete(task);
+  return e;
+}
+
 /** Record how `task` ended and wake whoever waits for it. */
 export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw: boolean): void {
+  if ((task.flags & Flag.ErrorPending) !== 0) {
+    // It ended before the yield that was to raise a pending error: that error is its outcome
+    // (unless it failed with its own).
+    task.flags &= ~Flag.ErrorPending;
+    const pending = takePendingError(task);
+    if (!threw) {
+      outcome = pending;
+      threw = true;
+    }
+  }
   task.gen = DONE;
   task.waitingOn = undefined;
   task.undo = undefined;

@@ -37,6 +37,8 @@ export const Flag = {
   StateMask: 0x70,
   /** The next step throws `value` into the generator instead of sending it. */
   Throw: 0x80,
+  /** An error waits to be raised at the task's next yield (see `handlers.raiseAtNextYield`). */
+  ErrorPending: 0x100,
 } as const;
 
 /** The states in the order of their code in `Flag.StateMask`. */

@@ -221,6 +221,39 @@ describe("cancel", () => {
 });
 
 describe("suspend", () => {
+  test("a setup that wakes the task and then throws: the value is taken, the error comes at the next yield", async () => {
+    const { result, reactor } = await virtual(function* () {
+      let v: number | undefined;
+      let caught = "";
+      try {
+        v = yield* suspend<number>((w) => {
+          w.resume(1);
+          throw new Error("setup broke");
+        });
+        yield* sleep(1000); // the error is raised here, in place of this sleep
+      } catch (e) {
+        caught = (e as Error).message;
+      }
+      yield* sleep(1000); // and this sleep is a whole one: no stale wake-up cuts it short
+      return { v, caught };
+    });
+    expect(result).toEqual({ v: 1, caught: "setup broke" });
+    expect(reactor.now()).toBe(1000);
+  });
+
+  test("a setup that wakes the task and then throws, in a task that then returns: the task fails with it", async () => {
+    const { error } = await virtualError(function* () {
+      const t = yield* spawn(function* () {
+        return yield* suspend<number>((w) => {
+          w.resume(1);
+          throw new Error("setup broke");
+        });
+      });
+      return yield* join(t);
+    });
+    expect((error as Error).message).toBe("setup broke");
+  });
+
   test("a waker resumes the task with a value, once", async () => {
     const wakers: Waker<string>[] = [];
     const { result } = await virtual(function* () {
