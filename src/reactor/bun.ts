@@ -99,12 +99,20 @@ export class BunReactor implements Reactor {
     this.clearTimer();
     const later: Promise<void>[] = [];
     for (const d of this.#drivers.values()) {
-      const p = d.close();
-      if (p !== undefined) later.push(p);
+      try {
+        const p = d.close();
+        if (p !== undefined) later.push(p);
+      } catch (error) {
+        later.push(Promise.reject(error)); // one driver failing must not keep the others open
+      }
     }
     this.#drivers.clear();
     this.#byOp.clear();
-    if (later.length > 0) return Promise.all(later).then(() => undefined);
+    if (later.length === 0) return;
+    // Every driver finishes first (file bytes in flight land); then the first error, if any.
+    return Promise.allSettled(later).then((results) => {
+      for (const r of results) if (r.status === "rejected") throw r.reason;
+    });
   }
 
   #driverFor(op: string): IoDriver | undefined {

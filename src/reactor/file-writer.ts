@@ -114,6 +114,13 @@ export class FileWriter {
     return new NetError(e.code, t.op, this.#name, t.taskName, undefined, e);
   }
 
+  /** The sticky error if no task has been told of it yet (it is marked told). */
+  unseenError(): NetError | undefined {
+    if (this.error === undefined || this.errorSeen) return undefined;
+    this.errorSeen = true;
+    return this.error;
+  }
+
   /** True while a host write is in flight. */
   get writing(): boolean {
     return this.#writing;

@@ -43,10 +43,20 @@ export class FileHandle {
   writer: FileWriter | undefined = undefined;
   /** Has writes queued this tick (it is in the driver's flush list). */
   touched = false;
+  /** Reads in flight on the thread pool, and what waits for them to finish. */
+  reads = 0;
+  readsIdle: (() => void)[] = [];
   readonly counters = { writeOps: 0, bytesRead: 0 };
   constructor(name: string, mode: "r" | "w" | "a") {
     this.name = name;
     this.mode = mode;
+  }
+
+  /** Run `f` once no read or write of this file is queued or in flight. */
+  whenIdle(f: () => void): void {
+    const afterReads = (): void => (this.reads === 0 ? f() : void this.readsIdle.push(f));
+    if (this.writer === undefined) afterReads();
+    else this.writer.whenIdle(afterReads);
   }
 
   /** The counters users see. */
@@ -60,6 +70,10 @@ class FileDriver implements IoDriver {
   readonly #files = new Set<FileHandle>();
   /** Tickets waiting on an async host result; cancel removes them. */
   readonly #live = new Set<Ticket>();
+  /** Files being closed: their descriptor closes once what is in flight has landed. */
+  readonly #shutting = new Set<Promise<void>>();
+  /** A write error no task was told of (its closer was cancelled, or nobody closed the file). */
+  #lost: NetError | undefined = undefined;
   #touched: FileHandle[] = [];
 
   submit(batch: readonly Submission[], sink: CompletionSink): void {
@@ -113,15 +127,19 @@ class FileDriver implements IoDriver {
     if (t.op === "file.write") h.writer?.cancel(t);
   }
 
+  /**
+   * End of run: files still open are released, and files whose close is still under way
+   * (its task may have been cancelled meanwhile) are waited for. Rejects with a write error
+   * that no task was told of, once every file is done.
+   */
   close(): void | Promise<void> {
-    const later: Promise<void>[] = [];
-    for (const h of this.#files) {
-      const p = this.#release(h);
-      if (p !== undefined) later.push(p);
-    }
+    for (const h of this.#files) this.#release(h);
     this.#files.clear();
     this.#live.clear();
-    if (later.length > 0) return Promise.all(later).then(() => undefined);
+    if (this.#shutting.size === 0) return this.#lost === undefined ? undefined : Promise.reject(this.#lost);
+    return Promise.all(this.#shutting).then(() => {
+      if (this.#lost !== undefined) throw this.#lost;
+    });
   }
 
   #open(t: Ticket, sink: CompletionSink): void {
@@ -147,7 +165,9 @@ class FileDriver implements IoDriver {
     const at = h.pos;
     h.pos += n; // reads issued in one tick take consecutive ranges
     this.#live.add(t);
+    h.reads++;
     fsRead(h.fd, buf, 0, n, at, (error, got) => {
+      if (--h.reads === 0) for (const f of h.readsIdle.splice(0)) f();
       if (!this.#live.delete(t)) return;
       if (error) return sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
       h.counters.bytesRead += got;
@@ -160,61 +180,65 @@ class FileDriver implements IoDriver {
     if (h.closed) return sink.complete(t, undefined);
     h.closed = true;
     this.#files.delete(h);
-    const w = h.writer;
-    if (w === undefined) {
-      closeSync(h.fd);
-      return sink.complete(t, undefined);
+    if (h.writer !== undefined) {
+      h.touched = false;
+      h.writer.flush(sink); // this tick's writes go first
     }
-    h.touched = false;
-    w.flush(sink); // this tick's writes go first
     this.#live.add(t);
-    w.whenIdle(() =>
-      fsClose(h.fd, (error) => {
-        if (!this.#live.delete(t)) return;
-        if (w.error !== undefined && !w.errorSeen) {
-          // Bytes of writes that had already returned were lost: close is the last place to say so.
-          w.errorSeen = true;
-          sink.fail(t, w.errorFor(t));
-        } else if (error) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
-        else sink.complete(t, undefined);
-      }),
-    );
+    this.#shut(h, (error) => {
+      if (!this.#live.delete(t)) {
+        // Its task was cancelled (or the run ended): the error goes to run() instead.
+        if (error !== undefined) this.#lost ??= error;
+      } else if (error !== undefined) sink.fail(t, new NetError(error.code, t.op, h.name, t.taskName, undefined, error));
+      else sink.complete(t, undefined);
+    });
   }
 
   /**
-   * End of run: queued bytes are still written, then the descriptor is closed. With no host
-   * write in flight that happens here and now; otherwise once the writes in flight are done
-   * (never before: the fd number could be reused under them), and `run()` waits for it. A
-   * failed write that no task was told of rejects, so `run()` reports it.
+   * End of run for a file still open: queued bytes are still written, then the descriptor is
+   * closed. With nothing in flight that happens here and now; otherwise once the reads and
+   * writes in flight are done (never before: the fd number could be reused under them), and
+   * `run()` waits for it. A failed write that no task was told of goes to `run()`.
    */
-  #release(h: FileHandle): void | Promise<void> {
+  #release(h: FileHandle): void {
     if (h.closed) return;
     h.closed = true;
     const w = h.writer;
-    if (w === undefined) return closeSync(h.fd);
-    const unseen = (): NetError | undefined => (w.error !== undefined && !w.errorSeen ? w.errorFor(RELEASE) : undefined);
-    if (!w.writing) {
+    if (h.reads === 0 && w?.writing !== true) {
+      w?.flushSync();
       try {
-        w.flushSync();
-      } finally {
         closeSync(h.fd);
+      } catch {
+        // already gone: nothing more to release
       }
-      const e = unseen();
-      return e === undefined ? undefined : Promise.reject(e);
+      const e = w?.unseenError();
+      if (e !== undefined) this.#lost ??= e;
+      return;
     }
-    return new Promise<void>((resolve, reject) =>
-      w.whenIdle(() => {
-        closeSync(h.fd);
-        const e = unseen();
-        if (e === undefined) resolve();
-        else reject(e);
+    this.#shut(h, (error) => {
+      if (error !== undefined) this.#lost ??= error;
+    });
+  }
+
+  /**
+   * Close `h`'s descriptor once nothing of it is in flight; then `done` gets the write error no
+   * task has seen yet (marked seen), a close error, or undefined. Tracked until then, so the end
+   * of the run waits for it.
+   */
+  #shut(h: FileHandle, done: (error: NetError | undefined) => void): void {
+    let finished!: () => void;
+    const p = new Promise<void>((resolve) => (finished = resolve));
+    this.#shutting.add(p);
+    h.whenIdle(() =>
+      fsClose(h.fd, (closeError) => {
+        this.#shutting.delete(p);
+        const lost = h.writer?.unseenError();
+        done(lost ?? (closeError ? toNetError(closeError, "file.close", h.name, "") : undefined));
+        finished();
       }),
     );
   }
 }
-
-/** Names the end of run in errors reported then (no task is waiting on the file). */
-const RELEASE: Ticket = { op: "file.write", a: undefined, b: undefined, taskName: "(end of run)" };
 
 /** The ops this driver handles. */
 export const FILE_OPS = ["file.open", "file.write", "file.read", "file.close"] as const;

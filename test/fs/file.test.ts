@@ -202,3 +202,71 @@ test("with highWaterMark 0, each write returns once the OS has its bytes", async
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a close() cancelled while its bytes are in flight: run() still waits for them, and reports a failure nobody saw", async () => {
+  const dir = tempDir();
+  try {
+    const path = joinPath(dir, "cancelled-close.bin");
+    const N = 32 << 20;
+    const main = (target: string) =>
+      function* () {
+        const c = yield* spawn(function* () {
+          const f = yield* open(target, "w", { highWaterMark: 1 << 30 }); // the write returns at once
+          yield* f.write(new Uint8Array(N).fill(7));
+          yield* f.close();
+        });
+        while (!String(c.waitingOn).startsWith("file.close")) yield* sleep(0);
+        yield* cancel(c);
+      };
+    await run(main(path));
+    expect(statSync(path).size).toBe(N);
+    let error: unknown;
+    try { await run(main("/dev/full")); } catch (e) { error = e; }
+    expect((error as NetError).code).toBe("ENOSPC");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("one file's failure does not let run() settle before another file's bytes have landed", async () => {
+  const dir = tempDir();
+  try {
+    const path = joinPath(dir, "big.bin");
+    const N = 32 << 20;
+    let error: unknown;
+    try {
+      await run(function* () {
+        const big = yield* open(path, "w", { highWaterMark: 1 << 30 });
+        const full = yield* open("/dev/full", "w");
+        yield* big.write(new Uint8Array(N).fill(1));
+        yield* full.write("x");
+        yield* sleep(0); // both are handed to the OS; neither file is closed by a task
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as NetError).code).toBe("ENOSPC");
+    expect(statSync(path).size).toBe(N);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a read in flight when its file is closed still completes; the descriptor is closed after it", async () => {
+  const dir = tempDir();
+  try {
+    const path = joinPath(dir, "read.bin");
+    writeFileSync(path, new Uint8Array(4 << 20).fill(3));
+    const got = await run(function* () {
+      const f = yield* open(path, "r");
+      const reader = yield* spawn(function* () { return yield* f.read(4 << 20); });
+      const closer = yield* spawn(function* () { yield* f.close(); }); // same tick as the read
+      yield* join(closer);
+      const b = yield* join(reader);
+      return b === null ? -1 : b.length;
+    });
+    expect(got).toBe(4 << 20);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
