@@ -85,8 +85,8 @@ function interrupt(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown
   const target = d.a as Task<unknown>;
   if (target.owner !== k) return new Thrown(new UsageError(task, "interrupt", `${target} belongs to another scheduler`));
   if (target.state !== "waiting") return false; // running (itself), ready, or ended: nothing to interrupt
-  if (target.undo !== undefined) k.takeBack(target.undo);
-  k.unsuspend(target, Resume.Throw, d.b);
+  const broken = target.undo === undefined ? undefined : k.takeBack(target.undo);
+  k.unsuspend(target, Resume.Throw, broken ?? d.b);
   k.wake();
   return true;
 }

@@ -300,10 +300,19 @@ export class Kernel implements CompletionSink {
     }
   }
 
-  /** Take back a cancelled suspension: run its undo, withdraw its I/O, or leave its timer bucket. */
-  takeBack(undo: unknown): void {
-    if (typeof undo === "function") (undo as () => void)();
-    else if (undo instanceof IoTicket) this.reactor.cancel(undo);
-    else this.timers.remove(undo as Bucket<Task<unknown>>);
+  /**
+   * Take back a cancelled or interrupted suspension: run its undo, withdraw its I/O, or leave
+   * its timer bucket. Returns what a throwing undo (a broken primitive, a driver) threw, for
+   * the task to get instead of its cancel: it must not escape the tick.
+   */
+  takeBack(undo: unknown): unknown {
+    try {
+      if (typeof undo === "function") (undo as () => void)();
+      else if (undo instanceof IoTicket) this.reactor.cancel(undo);
+      else this.timers.remove(undo as Bucket<Task<unknown>>);
+      return undefined;
+    } catch (error) {
+      return error ?? new Error("an undo threw undefined");
+    }
   }
 }

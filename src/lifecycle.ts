@@ -105,8 +105,8 @@ export function deliverCancel(k: Kernel, target: Task<unknown>): void {
   if ((target.flags & Flag.CancelRequested) !== 0 || target.ended) return;
   target.flags |= Flag.CancelRequested;
   if (target.state === "waiting") {
-    if (target.undo !== undefined) k.takeBack(target.undo);
-    k.unsuspend(target, Resume.Throw, new Cancelled(target));
+    const broken = target.undo === undefined ? undefined : k.takeBack(target.undo);
+    k.unsuspend(target, Resume.Throw, broken ?? new Cancelled(target));
     k.wake();
   } else if (target.state === "ready" && (target.flags & Flag.Started) === 0) {
     // Never ran: its first step throws, so none of its code runs.

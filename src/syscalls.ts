@@ -105,7 +105,9 @@ export function cancel(task: Task<unknown>): Syscall<void> {
  * I/O op, a join, a lock...) is taken back and the error is raised at its `yield`. Returns
  * true if it was waiting; false if it was ready, running or ended (then nothing happens: the
  * caller decides what else to do). For deadlines built outside the kernel, like the HTTP
- * client's: unlike `cancel`, the task goes on afterwards if it catches the error.
+ * client's: unlike `cancel`, the task goes on afterwards if it catches the error. It reaches a
+ * task in the cleanup after a cancel too (a request with a timeout made in a `finally` can
+ * still time out); if the wait's undo throws, the task gets that error instead.
  *
  * @example
  * ```ts
@@ -165,7 +167,11 @@ export function wait<T>(promise: PromiseLike<T>): Syscall<T> {
  * calling task and hand `setup` a `Waker` that resumes it later. `setup` runs at once,
  * inside the scheduler; it returns how to undo the registration if the task is cancelled
  * while suspended (e.g. remove it from a wait list). `ps()` shows the task waiting on
- * `label(detail)`, e.g. `recv(channel "jobs")`.
+ * `label(detail)`, e.g. `recv(channel "jobs")`. If `setup` throws, `suspend` throws that error
+ * in the task; if it woke the task first, the wake-up stands (a value handed over is never
+ * lost) and the error is raised at the task's next yield instead (or is the task's failure if
+ * it returns first). If the undo throws, the cancelled task gets that error instead of
+ * `Cancelled`.
  *
  * @example
  * ```ts

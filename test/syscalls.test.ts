@@ -359,3 +359,18 @@ describe("interrupt", () => {
     expect(() => interrupt(42 as never, new Error("x"))).toThrow(TypeError);
   });
 });
+
+describe("a broken undo", () => {
+  test.each(["cancel", "interrupt"])("an undo that throws on %s reaches the task, not the scheduler", async (how) => {
+    const { error } = await virtualError(function* () {
+      const t = yield* spawn(function* () {
+        yield* suspend(() => () => { throw new Error("undo broke"); });
+      }, { name: "victim" });
+      yield* sleep(1);
+      if (how === "interrupt") yield* interrupt(t, new Error("x"));
+      else yield* cancel(t);
+      yield* join(t);
+    });
+    expect((error as Error).message).toBe("undo broke");
+  });
+});
