@@ -106,7 +106,9 @@ export class Scheduler {
             else if (task.state !== "done") reject(task.error);
             else {
               const [first, ...rest] = failures;
-              reject(new TaskError(first!, first!.error, rest.map((t) => t.error)));
+              const others = rest.map((t) => t.error);
+              if (closeError !== undefined) others.push(closeError); // a file write that failed too
+              reject(new TaskError(first!, first!.error, others));
             }
           };
           // run() settles once the host is released: file writes still in flight land first.
