@@ -8,6 +8,7 @@
 import { resolve } from "node:path";
 import { run, spawn, join, netStats, HttpClient, type Co, type Task } from "../../src/index.ts";
 import { CANNED_BODY as BODY, startCanned, type ServerKind } from "../lib/canned-server.ts";
+import { rawHttp10 } from "../lib/raw-http10.ts";
 import type { PeerOptions, Scenario } from "../scenario.ts";
 
 const SIZES: Record<string, number> = { "100": 100, "1k": 1_000, "10k": 10_000 };
@@ -149,6 +150,23 @@ async function measureFetch(opts: PeerOptions, kind: ServerKind): Promise<Record
   }
 }
 
+/**
+ * The ceiling for a client on the JavaScript thread: bare `Bun.connect` callbacks, HTTP/1.0
+ * only (no keep-alive figures), with the same warm-up, runs and connect limit (256).
+ */
+async function measureRaw(opts: PeerOptions, kind: ServerKind): Promise<Record<string, number>> {
+  const n = sizeOf(opts);
+  const server = await startCanned(commandOf(opts), kind);
+  try {
+    await rawHttp10(server.url, Math.min(n, 500), BODY);
+    const h10: Phase[] = [];
+    for (let i = 0; i < roundsOf(opts); i++) h10.push(await rawHttp10(server.url, n, BODY));
+    return { n, ...summarize("http10", median(h10)) };
+  } finally {
+    await server.stop();
+  }
+}
+
 /** The "urlfetch" scenario. */
 export const scenario: Scenario = {
   name: "urlfetch",
@@ -169,6 +187,7 @@ export const scenario: Scenario = {
     "corun→Bun.serve": (o) => measureCorun(o, "bun"),
     "fetch→corun": (o) => measureFetch(o, "corun"),
     "fetch→Bun.serve": (o) => measureFetch(o, "bun"),
+    "Bun.connect→Bun.serve": (o) => measureRaw(o, "bun"),
   },
 };
 
