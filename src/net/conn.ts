@@ -37,6 +37,7 @@ export class Conn {
   readonly #h: TcpHandle;
 
   /** @internal made by the driver through `connect()` / `accept()`. */
+  #readOp: Syscall<Uint8Array | null> | undefined = undefined;
   constructor(handle: TcpHandle) {
     this.#h = handle;
   }
@@ -71,7 +72,8 @@ export class Conn {
    * ```
    */
   read(): Syscall<Uint8Array | null> {
-    return io("tcp.read", this.#h);
+    // Descriptors are immutable: one read descriptor per connection serves every read.
+    return (this.#readOp ??= io("tcp.read", this.#h));
   }
 
   /**

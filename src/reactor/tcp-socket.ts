@@ -28,15 +28,6 @@ export interface ConnStats {
   pauses: number;
 }
 
-/** A write waiting for the kernel to take its last byte. */
-interface Pending {
-  ticket: Ticket;
-  /** Stream position just past its last byte. */
-  end: number;
-  length: number;
-  dead: boolean;
-}
-
 /** The driver's per-socket record. Opaque to users: `Conn` wraps it. */
 export class TcpHandle {
   /** Peer address, e.g. `127.0.0.1:5000` or a unix path: shows in `ps()` and errors. */
@@ -55,7 +46,10 @@ export class TcpHandle {
   #out: Uint8Array[] = [];
   #queued = 0;
   #accepted = 0;
-  #writers: Pending[] = [];
+  /** Writes waiting for the kernel to take their last byte, as parallel arrays (no record per write). */
+  #wTickets: (Ticket | undefined)[] = []; // undefined once its task was cancelled
+  #wEnds: number[] = [];
+  #wLengths: number[] = [];
   #wHead = 0;
   waitingDrain = false;
   endTicket: Ticket | undefined = undefined;
@@ -168,7 +162,9 @@ export class TcpHandle {
     if (data.length === 0) return void sink.complete(t, 0), false;
     this.#out.push(data);
     this.#queued += data.length;
-    this.#writers.push({ ticket: t, end: this.#queued, length: data.length, dead: false });
+    this.#wTickets.push(t);
+    this.#wEnds.push(this.#queued);
+    this.#wLengths.push(data.length);
     return true;
   }
 
@@ -217,28 +213,36 @@ export class TcpHandle {
   }
 
   #completeWriters(sink: CompletionSink): void {
-    const w = this.#writers;
+    const tickets = this.#wTickets;
+    const ends = this.#wEnds;
     let i = this.#wHead;
-    while (i < w.length && w[i]!.end <= this.#accepted) {
-      const p = w[i++]!;
-      if (!p.dead) sink.complete(p.ticket, p.length);
+    while (i < tickets.length && ends[i]! <= this.#accepted) {
+      const t = tickets[i];
+      if (t !== undefined) sink.complete(t, this.#wLengths[i]);
+      i++;
     }
-    if (i === w.length) {
-      w.length = 0;
+    if (i === tickets.length) {
+      tickets.length = 0;
+      ends.length = 0;
+      this.#wLengths.length = 0;
       this.#wHead = 0;
-    } else if (i > 1024 && i * 2 > w.length) {
-      this.#writers = w.slice(i);
+    } else if (i > 1024 && i * 2 > tickets.length) {
+      this.#wTickets = tickets.slice(i);
+      this.#wEnds = ends.slice(i);
+      this.#wLengths = this.#wLengths.slice(i);
       this.#wHead = 0;
     } else this.#wHead = i;
   }
 
   #failWriters(sink: CompletionSink, code: string): void {
-    const w = this.#writers;
-    for (let i = this.#wHead; i < w.length; i++) {
-      const p = w[i]!;
-      if (!p.dead) sink.fail(p.ticket, this.error ?? this.#err(p.ticket, code));
+    const tickets = this.#wTickets;
+    for (let i = this.#wHead; i < tickets.length; i++) {
+      const t = tickets[i];
+      if (t !== undefined) sink.fail(t, this.error ?? this.#err(t, code));
     }
-    this.#writers = [];
+    this.#wTickets = [];
+    this.#wEnds = [];
+    this.#wLengths = [];
     this.#wHead = 0;
     this.#out = [];
     this.#accepted = this.#queued;
@@ -253,10 +257,7 @@ export class TcpHandle {
   cancel(t: Ticket): void {
     const i = this.readers.indexOf(t);
     if (i >= 0) this.readers.splice(i, 1);
-    for (let j = this.#wHead; j < this.#writers.length; j++) {
-      const p = this.#writers[j]!;
-      if (p.ticket === t) p.dead = true;
-    }
+    for (let j = this.#wHead; j < this.#wTickets.length; j++) if (this.#wTickets[j] === t) this.#wTickets[j] = undefined;
     if (this.endTicket === t) this.endTicket = undefined;
   }
 
