@@ -7,7 +7,7 @@
 import { Op, Syscall, describe } from "./syscall.ts";
 import { Flag, Resume, Task } from "./task.ts";
 import { Cancelled } from "./errors.ts";
-import { TimerQueue, type Bucket } from "./timers.ts";
+import { TimerQueue } from "./timers.ts";
 import { SleepQueue } from "./sleep-queue.ts";
 import { TaskList } from "./task-list.ts";
 import { isThenable } from "./syscalls.ts";
@@ -297,22 +297,6 @@ export class Kernel implements CompletionSink {
         this.ready.push(task);
         return;
       }
-    }
-  }
-
-  /**
-   * Take back a cancelled or interrupted suspension: run its undo, withdraw its I/O, or leave
-   * its timer bucket. Returns what a throwing undo (a broken primitive, a driver) threw, for
-   * the task to get instead of its cancel: it must not escape the tick.
-   */
-  takeBack(undo: unknown): unknown {
-    try {
-      if (typeof undo === "function") (undo as () => void)();
-      else if (undo instanceof IoTicket) this.reactor.cancel(undo);
-      else this.timers.remove(undo as Bucket<Task<unknown>>);
-      return undefined;
-    } catch (error) {
-      return error ?? new Error("an undo threw undefined");
     }
   }
 }

@@ -6,6 +6,8 @@
 import { Flag, Resume, type Task } from "./task.ts";
 import { Cancelled } from "./errors.ts";
 import type { Kernel } from "./kernel.ts";
+import { IoTicket } from "./io-ticket.ts";
+import type { Bucket } from "./timers.ts";
 
 /** Called by the kernel when main ends and when the last task ends. */
 export interface EndHooks {
@@ -98,6 +100,22 @@ export function observe(k: Kernel, task: Task<unknown>): void {
 }
 
 /**
+ * Take back a cancelled or interrupted suspension: run its undo, withdraw its I/O, or leave
+ * its timer bucket. Returns what a throwing undo (a broken primitive, a driver) threw, for
+ * the task to get instead of its cancel: it must not escape the tick.
+ */
+export function takeBack(k: Kernel, undo: unknown): unknown {
+  try {
+    if (typeof undo === "function") (undo as () => void)();
+    else if (undo instanceof IoTicket) k.reactor.cancel(undo);
+    else k.timers.remove(undo as Bucket<Task<unknown>>);
+    return undefined;
+  } catch (error) {
+    return error ?? new Error("an undo threw undefined");
+  }
+}
+
+/**
  * Deliver a cancel to `target`, once: undo its suspension and resume it with `Cancelled`
  * at its suspension point, so its `finally` blocks run (and may yield) as usual.
  */
@@ -105,7 +123,7 @@ export function deliverCancel(k: Kernel, target: Task<unknown>): void {
   if ((target.flags & Flag.CancelRequested) !== 0 || target.ended) return;
   target.flags |= Flag.CancelRequested;
   if (target.state === "waiting") {
-    const broken = target.undo === undefined ? undefined : k.takeBack(target.undo);
+    const broken = target.undo === undefined ? undefined : takeBack(k, target.undo);
     k.unsuspend(target, Resume.Throw, broken ?? new Cancelled(target));
     k.wake();
   } else if (target.state === "ready" && (target.flags & Flag.Started) === 0) {

@@ -7,6 +7,7 @@
 import type { Socket } from "bun";
 import type { CompletionSink, Ticket } from "./reactor.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
+import { PendingWrites } from "./pending-writes.ts";
 
 /** Per-connection counters, read with `conn.stats()`. */
 export interface ConnStats {
@@ -44,13 +45,8 @@ export class TcpHandle {
   eof = false;
   // outbound
   #out: Uint8Array[] = [];
-  #queued = 0;
-  #accepted = 0;
-  /** Writes waiting for the kernel to take their last byte, as parallel arrays (no record per write). */
-  #wTickets: (Ticket | undefined)[] = []; // undefined once its task was cancelled
-  #wEnds: number[] = [];
-  #wLengths: number[] = [];
-  #wHead = 0;
+  /** Writes waiting for the kernel to take their last byte. */
+  #writes = new PendingWrites();
   waitingDrain = false;
   endTicket: Ticket | undefined = undefined;
   ended = false;
@@ -161,10 +157,7 @@ export class TcpHandle {
     if (this.gone) return void sink.fail(t, this.#err(t, NetCode.PeerClosed)), false;
     if (data.length === 0) return void sink.complete(t, 0), false;
     this.#out.push(data);
-    this.#queued += data.length;
-    this.#wTickets.push(t);
-    this.#wEnds.push(this.#queued);
-    this.#wLengths.push(data.length);
+    this.#writes.add(t, data.length);
     return true;
   }
 
@@ -181,21 +174,20 @@ export class TcpHandle {
     if (s === undefined || this.waitingDrain || this.gone) return;
     const out = this.#out;
     if (out.length > 0) {
-      const buf = out.length === 1 ? out[0]! : Buffer.concat(out, this.#queued - this.#accepted);
+      const buf = out.length === 1 ? out[0]! : Buffer.concat(out, this.#writes.queued - this.#writes.accepted);
       const n = s.write(buf);
       this.counters.hostWrites++;
       if (n < 0) {
         this.#failWriters(sink, NetCode.PeerClosed);
         return;
       }
-      this.#accepted += n;
       this.counters.bytesWritten += n;
       if (n < buf.length) {
         this.#out = [buf.subarray(n)];
         this.waitingDrain = true;
         this.counters.partialWrites++;
       } else out.length = 0;
-      this.#completeWriters(sink);
+      this.#writes.took(n, sink);
     }
     if (this.#out.length === 0 && this.endTicket !== undefined) {
       const t = this.endTicket;
@@ -212,40 +204,9 @@ export class TcpHandle {
     this.flush(sink);
   }
 
-  #completeWriters(sink: CompletionSink): void {
-    const tickets = this.#wTickets;
-    const ends = this.#wEnds;
-    let i = this.#wHead;
-    while (i < tickets.length && ends[i]! <= this.#accepted) {
-      const t = tickets[i];
-      if (t !== undefined) sink.complete(t, this.#wLengths[i]);
-      i++;
-    }
-    if (i === tickets.length) {
-      tickets.length = 0;
-      ends.length = 0;
-      this.#wLengths.length = 0;
-      this.#wHead = 0;
-    } else if (i > 1024 && i * 2 > tickets.length) {
-      this.#wTickets = tickets.slice(i);
-      this.#wEnds = ends.slice(i);
-      this.#wLengths = this.#wLengths.slice(i);
-      this.#wHead = 0;
-    } else this.#wHead = i;
-  }
-
   #failWriters(sink: CompletionSink, code: string): void {
-    const tickets = this.#wTickets;
-    for (let i = this.#wHead; i < tickets.length; i++) {
-      const t = tickets[i];
-      if (t !== undefined) sink.fail(t, this.error ?? this.#err(t, code));
-    }
-    this.#wTickets = [];
-    this.#wEnds = [];
-    this.#wLengths = [];
-    this.#wHead = 0;
+    this.#writes.failAll(sink, (t) => this.error ?? this.#err(t, code));
     this.#out = [];
-    this.#accepted = this.#queued;
     const e = this.endTicket;
     if (e !== undefined) {
       this.endTicket = undefined;
@@ -257,7 +218,7 @@ export class TcpHandle {
   cancel(t: Ticket): void {
     const i = this.readers.indexOf(t);
     if (i >= 0) this.readers.splice(i, 1);
-    for (let j = this.#wHead; j < this.#wTickets.length; j++) if (this.#wTickets[j] === t) this.#wTickets[j] = undefined;
+    this.#writes.cancel(t);
     if (this.endTicket === t) this.endTicket = undefined;
   }
 
