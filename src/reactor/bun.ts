@@ -111,7 +111,9 @@ export class BunReactor implements Reactor {
     if (later.length === 0) return;
     // Every driver finishes first (file bytes in flight land); then the first error, if any.
     return Promise.allSettled(later).then((results) => {
-      for (const r of results) if (r.status === "rejected") throw r.reason;
+      const errors = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+      if (errors.length === 1) throw errors[0];
+      if (errors.length > 1) throw new AggregateError(errors, `${errors.length} drivers failed to close cleanly`);
     });
   }
 

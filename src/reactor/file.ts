@@ -73,7 +73,7 @@ class FileDriver implements IoDriver {
   /** Files being closed: their descriptor closes once what is in flight has landed. */
   readonly #shutting = new Set<Promise<void>>();
   /** A write error no task was told of (its closer was cancelled, or nobody closed the file). */
-  #lost: NetError | undefined = undefined;
+  readonly #lost: NetError[] = [];
   #touched: FileHandle[] = [];
 
   submit(batch: readonly Submission[], sink: CompletionSink): void {
@@ -136,9 +136,9 @@ class FileDriver implements IoDriver {
     for (const h of this.#files) this.#release(h);
     this.#files.clear();
     this.#live.clear();
-    if (this.#shutting.size === 0) return this.#lost === undefined ? undefined : Promise.reject(this.#lost);
+    if (this.#shutting.size === 0) return this.#lost.length === 0 ? undefined : Promise.reject(this.#lostError());
     return Promise.all(this.#shutting).then(() => {
-      if (this.#lost !== undefined) throw this.#lost;
+      if (this.#lost.length > 0) throw this.#lostError();
     });
   }
 
@@ -176,6 +176,12 @@ class FileDriver implements IoDriver {
     });
   }
 
+  /** One error for run(): the lost write error, or all of them when several files lost bytes. */
+  #lostError(): Error {
+    const lost = this.#lost;
+    return lost.length === 1 ? lost[0]! : new AggregateError(lost, `${lost.length} files lost bytes that no task was told of: ${lost.map((e) => e.message).join("; ")}`);
+  }
+
   #close(h: FileHandle, t: Ticket, sink: CompletionSink): void {
     if (h.closed) return sink.complete(t, undefined);
     h.closed = true;
@@ -188,7 +194,7 @@ class FileDriver implements IoDriver {
     this.#shut(h, (error) => {
       if (!this.#live.delete(t)) {
         // Its task was cancelled (or the run ended): the error goes to run() instead.
-        if (error !== undefined) this.#lost ??= error;
+        if (error !== undefined) this.#lost.push(error);
       } else if (error !== undefined) sink.fail(t, new NetError(error.code, t.op, h.name, t.taskName, undefined, error));
       else sink.complete(t, undefined);
     });
@@ -212,11 +218,11 @@ class FileDriver implements IoDriver {
         // already gone: nothing more to release
       }
       const e = w?.unseenError();
-      if (e !== undefined) this.#lost ??= e;
+      if (e !== undefined) this.#lost.push(e);
       return;
     }
     this.#shut(h, (error) => {
-      if (error !== undefined) this.#lost ??= error;
+      if (error !== undefined) this.#lost.push(error);
     });
   }
 

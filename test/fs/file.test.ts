@@ -270,3 +270,19 @@ test("a read in flight when its file is closed still completes; the descriptor i
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("two files that lost buffered bytes, neither closed: run() reports both", async () => {
+  let error: unknown;
+  try {
+    await run(function* () {
+      const a = yield* open("/dev/full", "w");
+      const b = yield* open("/dev/full", "a");
+      yield* a.write("x");
+      yield* b.write("y");
+    });
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(AggregateError);
+  expect((error as AggregateError).errors.map((e: NetError) => e.code)).toEqual(["ENOSPC", "ENOSPC"]);
+});
