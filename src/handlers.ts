@@ -10,7 +10,7 @@ import { Cancelled, UsageError } from "./errors.ts";
 import type { Co, CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
 import type { Kernel } from "./kernel.ts";
 import type { IoTicket } from "./io-ticket.ts";
-import { deliverCancel, observe, raiseAtNextYield, takeBack } from "./lifecycle.ts";
+import { deliverCancel, observe, raiseAtNextYield, throwInto } from "./lifecycle.ts";
 
 /** Returned by `immediate` when the task is now suspended. */
 export const SUSPENDED: unique symbol = Symbol("suspended");
@@ -85,9 +85,7 @@ function interrupt(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown
   const target = d.a as Task<unknown>;
   if (target.owner !== k) return new Thrown(new UsageError(task, "interrupt", `${target} belongs to another scheduler`));
   if (target.state !== "waiting") return false; // running (itself), ready, or ended: nothing to interrupt
-  const broken = target.undo === undefined ? undefined : takeBack(k, target.undo);
-  k.unsuspend(target, Resume.Throw, broken ?? d.b);
-  k.wake();
+  throwInto(k, target, d.b);
   return true;
 }
 

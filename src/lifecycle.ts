@@ -100,19 +100,25 @@ export function observe(k: Kernel, task: Task<unknown>): void {
 }
 
 /**
- * Take back a cancelled or interrupted suspension: run its undo, withdraw its I/O, or leave
- * its timer bucket. Returns what a throwing undo (a broken primitive, a driver) threw, for
- * the task to get instead of its cancel: it must not escape the tick.
+ * Throw `error` into a waiting `target` at its suspension point: its wait is taken back (the
+ * undo run, the I/O withdrawn, the timer left) and it resumes next tick by throwing. If the
+ * undo itself throws (a broken primitive, a driver), the task gets that error instead: it
+ * must not escape the tick. Used by cancel and by `interrupt`.
  */
-export function takeBack(k: Kernel, undo: unknown): unknown {
-  try {
-    if (typeof undo === "function") (undo as () => void)();
-    else if (undo instanceof IoTicket) k.reactor.cancel(undo);
-    else k.timers.remove(undo as Bucket<Task<unknown>>);
-    return undefined;
-  } catch (error) {
-    return error ?? new Error("an undo threw undefined");
+export function throwInto(k: Kernel, target: Task<unknown>, error: unknown): void {
+  let thrown = error;
+  const undo = target.undo;
+  if (undo !== undefined) {
+    try {
+      if (typeof undo === "function") (undo as () => void)();
+      else if (undo instanceof IoTicket) k.reactor.cancel(undo);
+      else k.timers.remove(undo as Bucket<Task<unknown>>);
+    } catch (broken) {
+      thrown = broken ?? new Error("an undo threw undefined");
+    }
   }
+  k.unsuspend(target, Resume.Throw, thrown);
+  k.wake();
 }
 
 /**
@@ -123,9 +129,7 @@ export function deliverCancel(k: Kernel, target: Task<unknown>): void {
   if ((target.flags & Flag.CancelRequested) !== 0 || target.ended) return;
   target.flags |= Flag.CancelRequested;
   if (target.state === "waiting") {
-    const broken = target.undo === undefined ? undefined : takeBack(k, target.undo);
-    k.unsuspend(target, Resume.Throw, broken ?? new Cancelled(target));
-    k.wake();
+    throwInto(k, target, new Cancelled(target));
   } else if (target.state === "ready" && (target.flags & Flag.Started) === 0) {
     // Never ran: its first step throws, so none of its code runs.
     target.flags |= Flag.Throw;

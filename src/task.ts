@@ -88,7 +88,7 @@ export class Task<T = unknown> {
   declare waitGen: number;
   /**
    * @internal how to take back the current suspension, if it needs it: a suspend's undo
-   * function, the I/O ticket to withdraw, or the timer bucket to leave (see `takeBack` in lifecycle.ts).
+   * function, the I/O ticket to withdraw, or the timer bucket to leave (see `throwInto` in lifecycle.ts).
    */
   declare undo: unknown;
   /** @internal what the task waits on now, for `ps()`. */
