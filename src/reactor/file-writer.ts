@@ -7,16 +7,10 @@
 import { writev as fsWritev, writeSync } from "node:fs";
 import type { CompletionSink, Ticket } from "./reactor.ts";
 import { NetError, toNetError } from "../net/errors.ts";
+import { PendingWrites } from "./pending-writes.ts";
 
 /** Bytes a file may hold queued for the OS before `write()` waits (default 1 MiB). */
 export const DEFAULT_FILE_HIGH_WATER_MARK = 1 << 20;
-
-/** A write that waits for its bytes to land: done once `accepted` reaches `end`. */
-interface Held {
-  ticket: Ticket | undefined; // undefined once its task was cancelled
-  length: number;
-  end: number;
-}
 
 /**
  * The write side of an open file (the file driver makes one per file opened for writing).
@@ -37,10 +31,9 @@ export class FileWriter {
   #queue: Uint8Array[] = [];
   /** Being written: what is left of the batch in flight. */
   #flight: Uint8Array[] = [];
-  #held: Held[] = [];
-  /** Bytes ever queued, and bytes the OS has taken: the difference is what the file holds. */
-  #queued = 0;
-  #accepted = 0;
+  /** Every write in order; the ones past the mark wait there (the others with no ticket). */
+  #pending = new PendingWrites();
+  #bytesWritten = 0;
   #writing = false;
   #sink: CompletionSink | undefined = undefined;
   #idle: (() => void)[] = [];
@@ -59,7 +52,7 @@ export class FileWriter {
 
   /** Bytes handed to the OS so far. */
   get bytesWritten(): number {
-    return this.#accepted;
+    return this.#bytesWritten;
   }
 
   /** Queue `data`; complete `t` now if the file holds at most the mark, else once its bytes land. */
@@ -70,14 +63,15 @@ export class FileWriter {
     }
     if (data.length === 0) return sink.complete(t, 0);
     this.#queue.push(data);
-    this.#queued += data.length;
-    if (this.#queued - this.#accepted <= this.#hwm) sink.complete(t, data.length);
-    else this.#held.push({ ticket: t, length: data.length, end: this.#queued });
+    const p = this.#pending;
+    const held = p.queued + data.length - p.accepted > this.#hwm;
+    p.add(held ? t : undefined, data.length);
+    if (!held) sink.complete(t, data.length);
   }
 
   /** A waiting write's task was cancelled: its bytes are still written; only its completion is dropped. */
   cancel(t: Ticket): void {
-    for (const h of this.#held) if (h.ticket === t) h.ticket = undefined;
+    this.#pending.cancel(t);
   }
 
   /** End of tick: hand everything queued to the OS, unless a host write is in flight already. */
@@ -99,7 +93,7 @@ export class FileWriter {
       for (const chunk of this.#queue.splice(0)) {
         for (let at = 0; at < chunk.length; ) {
           const n = writeSync(this.#fd, chunk, at);
-          this.#accepted += n;
+          this.#bytesWritten += n;
           at += n;
         }
       }
@@ -142,7 +136,7 @@ export class FileWriter {
     const sink = this.#sink!;
     if (error !== null) return this.#fail(toNetError(error, "file.write", this.#name, ""), sink);
     if (n === 0) return this.#fail(new NetError("EIO", "file.write", this.#name, "", "the system wrote 0 bytes"), sink);
-    this.#accepted += n;
+    this.#bytesWritten += n;
     let rest = n;
     const flight = this.#flight;
     while (rest > 0 && flight.length > 0) {
@@ -155,13 +149,7 @@ export class FileWriter {
         rest = 0;
       }
     }
-    let done = 0;
-    const held = this.#held;
-    while (done < held.length && held[done]!.end <= this.#accepted) {
-      const h = held[done++]!;
-      if (h.ticket !== undefined) sink.complete(h.ticket, h.length);
-    }
-    if (done > 0) held.splice(0, done);
+    this.#pending.took(n, sink);
     if (flight.length > 0) return this.#hostWrite();
     this.#writing = false;
     if (this.#queue.length > 0) return this.#start();
@@ -171,12 +159,10 @@ export class FileWriter {
   /** A host write failed: the writes waiting get the error; queued bytes are dropped; it sticks. */
   #fail(error: NetError, sink: CompletionSink): void {
     this.error = error;
-    for (const h of this.#held) {
-      if (h.ticket === undefined) continue;
+    this.#pending.failAll(sink, (t) => {
       this.errorSeen = true;
-      sink.fail(h.ticket, this.errorFor(h.ticket));
-    }
-    this.#held = [];
+      return this.errorFor(t);
+    });
     this.#queue = [];
     this.#flight = [];
     this.#writing = false;

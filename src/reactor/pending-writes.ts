@@ -1,12 +1,13 @@
 /**
- * PendingWrites: a socket's writes that wait for the kernel to take their last byte, in
- * order, as parallel arrays (no record per write). The TCP driver feeds it the byte counts
- * `socket.write` accepted; it completes the writes those bytes finish. Reactor-only.
+ * PendingWrites: writes that wait for the OS to take their last byte, in order, as parallel
+ * arrays (no record per write). A driver feeds it the byte counts the host accepted (a
+ * socket's `write`, a file's `writev`); it completes the writes those bytes finish.
  */
 import type { CompletionSink, Ticket } from "./reactor.ts";
 
 /**
- * Writes in flight on one socket, oldest first.
+ * Writes in flight on one socket or file, oldest first. A write added with no ticket only
+ * counts its bytes (nobody waits for it).
  *
  * @example
  * ```ts
@@ -25,8 +26,8 @@ export class PendingWrites {
   queued = 0;
   accepted = 0;
 
-  /** A write of `length` bytes was queued behind the others. */
-  add(t: Ticket, length: number): void {
+  /** A write of `length` bytes was queued behind the others (`t` undefined: nobody waits for it). */
+  add(t: Ticket | undefined, length: number): void {
     this.queued += length;
     this.#tickets.push(t);
     this.#ends.push(this.queued);
