@@ -7,6 +7,7 @@ import { run, spawn, join, channel, Lock, type Channel, type Task } from "../../
 import * as effection from "effection";
 import { Effect, Fiber, Queue, Semaphore } from "effect";
 import type { PeerOptions, Scenario } from "../scenario.ts";
+import { runStandalone } from "../harness/standalone.ts";
 
 interface Sizes {
   /** Round trips in ping-pong. */
@@ -244,12 +245,4 @@ export const scenario: Scenario = {
   },
 };
 
-if (import.meta.main) {
-  const quick = process.argv.includes("--quick");
-  for (const variant of scenario.variants!({ quick })) {
-    for (const [peer, fn] of Object.entries(scenario.peers)) {
-      const m = await fn({ quick, variant });
-      console.log(`${variant.padEnd(10)} ${peer.padEnd(10)} ${String(m.ops_per_s).padStart(10)} ops/s  (${m.ms} ms for ${m.ops} ops)`);
-    }
-  }
-}
+if (import.meta.main) await runStandalone(scenario);

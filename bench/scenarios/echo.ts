@@ -11,6 +11,7 @@ import { once } from "node:events";
 import type { Socket, SocketListener } from "bun";
 import { run, spawn, join, listen, connect, netStats, type Conn, type Task, type Co } from "../../src/index.ts";
 import type { PeerOptions, Scenario } from "../scenario.ts";
+import { runStandalone } from "../harness/standalone.ts";
 
 interface Sizes {
   /** Ping-pong: connections and round trips each. */
@@ -302,11 +303,4 @@ export const scenario: Scenario = {
   },
 };
 
-if (import.meta.main) {
-  const quick = process.argv.includes("--quick");
-  for (const [name, peer] of Object.entries(scenario.peers)) {
-    const r = await peer({ quick });
-    console.log(name.padEnd(14), JSON.stringify(r));
-  }
-  process.exit(0);
-}
+if (import.meta.main) await runStandalone(scenario);

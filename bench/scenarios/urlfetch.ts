@@ -10,6 +10,7 @@ import { run, spawn, join, netStats, HttpClient, type Co, type Task } from "../.
 import { CANNED_BODY as BODY, startCanned, type ServerKind } from "../lib/canned-server.ts";
 import { rawHttp10 } from "../lib/raw-http10.ts";
 import type { PeerOptions, Scenario } from "../scenario.ts";
+import { runStandalone } from "../harness/standalone.ts";
 
 const SIZES: Record<string, number> = { "100": 100, "1k": 1_000, "10k": 10_000 };
 
@@ -109,62 +110,63 @@ function report(n: number, http10: Phase, keepAlive: Phase): Record<string, numb
   return out;
 }
 
-/**
- * The corun client: warm up, then the HTTP/1.0 runs and the keep-alive runs, all in one
- * `run()` with one client, so its pool stays warm across phases as fetch()'s does.
- */
-async function measureCorun(opts: PeerOptions, kind: ServerKind): Promise<Record<string, number>> {
-  const n = sizeOf(opts);
+/** Start the `kind` server process, run `body` against its URL, then stop the server. */
+async function withServer<T>(opts: PeerOptions, kind: ServerKind, body: (url: string) => Promise<T>): Promise<T> {
   const server = await startCanned(commandOf(opts), kind);
   try {
-    return await run(function* () {
-      const client = new HttpClient();
-      yield* corunPhase(server.url, Math.min(n, 500), client, true);
-      yield* corunPhase(server.url, Math.min(n, 500), client, false);
-      const h10: Phase[] = [];
-      const ka: Phase[] = [];
-      for (let i = 0; i < roundsOf(opts); i++) h10.push(yield* corunPhase(server.url, n, client, true));
-      for (let i = 0; i < roundsOf(opts); i++) ka.push(yield* corunPhase(server.url, n, client, false));
-      yield* client.close();
-      return report(n, median(h10), median(ka));
-    });
+    return await body(server.url);
   } finally {
     await server.stop();
   }
 }
 
-/** fetch(): the same warm-up and runs. */
-async function measureFetch(opts: PeerOptions, kind: ServerKind): Promise<Record<string, number>> {
+/**
+ * The corun client: warm up, then the HTTP/1.0 runs and the keep-alive runs, all in one
+ * `run()` with one client, so its pool stays warm across phases as fetch()'s does.
+ */
+function measureCorun(opts: PeerOptions, kind: ServerKind): Promise<Record<string, number>> {
   const n = sizeOf(opts);
-  const server = await startCanned(commandOf(opts), kind);
-  try {
-    await fetchPhase(server.url, Math.min(n, 500), true);
-    await fetchPhase(server.url, Math.min(n, 500), false);
+  return withServer(opts, kind, (url) =>
+    run(function* () {
+      const client = new HttpClient();
+      yield* corunPhase(url, Math.min(n, 500), client, true);
+      yield* corunPhase(url, Math.min(n, 500), client, false);
+      const h10: Phase[] = [];
+      const ka: Phase[] = [];
+      for (let i = 0; i < roundsOf(opts); i++) h10.push(yield* corunPhase(url, n, client, true));
+      for (let i = 0; i < roundsOf(opts); i++) ka.push(yield* corunPhase(url, n, client, false));
+      yield* client.close();
+      return report(n, median(h10), median(ka));
+    }),
+  );
+}
+
+/** fetch(): the same warm-up and runs. */
+function measureFetch(opts: PeerOptions, kind: ServerKind): Promise<Record<string, number>> {
+  const n = sizeOf(opts);
+  return withServer(opts, kind, async (url) => {
+    await fetchPhase(url, Math.min(n, 500), true);
+    await fetchPhase(url, Math.min(n, 500), false);
     const h10: Phase[] = [];
     const ka: Phase[] = [];
-    for (let i = 0; i < roundsOf(opts); i++) h10.push(await fetchPhase(server.url, n, true));
-    for (let i = 0; i < roundsOf(opts); i++) ka.push(await fetchPhase(server.url, n, false));
+    for (let i = 0; i < roundsOf(opts); i++) h10.push(await fetchPhase(url, n, true));
+    for (let i = 0; i < roundsOf(opts); i++) ka.push(await fetchPhase(url, n, false));
     return report(n, median(h10), median(ka));
-  } finally {
-    await server.stop();
-  }
+  });
 }
 
 /**
  * The ceiling for a client on the JavaScript thread: bare `Bun.connect` callbacks, HTTP/1.0
  * only (no keep-alive figures), with the same warm-up, runs and connect limit (256).
  */
-async function measureRaw(opts: PeerOptions, kind: ServerKind): Promise<Record<string, number>> {
+function measureRaw(opts: PeerOptions, kind: ServerKind): Promise<Record<string, number>> {
   const n = sizeOf(opts);
-  const server = await startCanned(commandOf(opts), kind);
-  try {
-    await rawHttp10(server.url, Math.min(n, 500), BODY);
+  return withServer(opts, kind, async (url) => {
+    await rawHttp10(url, Math.min(n, 500), BODY);
     const h10: Phase[] = [];
-    for (let i = 0; i < roundsOf(opts); i++) h10.push(await rawHttp10(server.url, n, BODY));
+    for (let i = 0; i < roundsOf(opts); i++) h10.push(await rawHttp10(url, n, BODY));
     return { n, ...summarize("http10", median(h10)) };
-  } finally {
-    await server.stop();
-  }
+  });
 }
 
 /** The "urlfetch" scenario. */
@@ -191,21 +193,4 @@ export const scenario: Scenario = {
   },
 };
 
-if (import.meta.main) {
-  const quick = process.argv.includes("--quick");
-  const only = process.argv.find((a) => a.startsWith("--peer="))?.slice(7);
-  const variants = scenario.variants!({ quick });
-  for (const variant of variants) {
-    for (const [name, peer] of Object.entries(scenario.peers)) {
-      if (only !== undefined && name !== only) continue;
-      const t0 = performance.now();
-      try {
-        const m = await peer({ quick, variant });
-        console.log(variant, name.padEnd(16), JSON.stringify(m), `${Math.round(performance.now() - t0)} ms`);
-      } catch (error) {
-        console.log(variant, name.padEnd(16), "FAILED", error instanceof Error ? error.message : String(error));
-      }
-    }
-  }
-  process.exit(0);
-}
+if (import.meta.main) await runStandalone(scenario);
