@@ -5,7 +5,7 @@
  * Imports no Bun API: the host is reached only through the Reactor interface.
  */
 import { Op, Syscall, describe } from "./syscall.ts";
-import { Flag, Resume, Task } from "./task.ts";
+import { Flag, Resume, StateCode, Task } from "./task.ts";
 import { Cancelled } from "./errors.ts";
 import { TimerQueue } from "./timers.ts";
 import { SleepQueue } from "./sleep-queue.ts";
@@ -111,9 +111,9 @@ export class Kernel implements CompletionSink {
     task.waitGen++;
     task.undo = undefined;
     task.waitingOn = undefined;
-    task.flags = mode === Resume.Throw ? task.flags | Flag.Throw : task.flags & ~Flag.Throw;
+    // One write: state "ready", and Flag.Throw as `mode` says.
+    task.flags = (task.flags & ~(Flag.StateMask | Flag.Throw)) | StateCode.ready | (mode === Resume.Throw ? Flag.Throw : 0);
     task.value = value;
-    task.state = "ready";
     this.ready.push(task);
   }
 
@@ -209,12 +209,12 @@ export class Kernel implements CompletionSink {
   // ─── One step: run a task until it suspends, yields, or ends ─────────────────
   step(task: Task<unknown>): void {
     this.steps++;
-    task.state = "running";
-    task.flags |= Flag.Started;
+    const flags = task.flags;
+    let mode: Resume = (flags & Flag.Throw) !== 0 ? Resume.Throw : Resume.Next;
+    // One write: state "running", started, and the resume mode taken.
+    task.flags = (flags & ~(Flag.StateMask | Flag.Throw)) | StateCode.running | Flag.Started;
     const gen = task.gen;
-    let mode: Resume = (task.flags & Flag.Throw) !== 0 ? Resume.Throw : Resume.Next;
     let value = task.value;
-    task.flags &= ~Flag.Throw;
     task.value = undefined;
     for (let sync = 0; ; sync++) {
       let r: IteratorResult<unknown, unknown>;

@@ -43,7 +43,8 @@ export const Flag = {
 
 /** The states in the order of their code in `Flag.StateMask`. */
 const STATES: readonly TaskState[] = ["ready", "running", "waiting", "done", "failed", "cancelled"];
-const STATE_CODE: Record<TaskState, number> = { ready: 0x00, running: 0x10, waiting: 0x20, done: 0x30, failed: 0x40, cancelled: 0x50 };
+/** Each state's code in `Flag.StateMask`: the kernel's hot path writes these with the other flags in one go. */
+export const StateCode: Readonly<Record<TaskState, number>> = { ready: 0x00, running: 0x10, waiting: 0x20, done: 0x30, failed: 0x40, cancelled: 0x50 };
 
 /** `task.promise`, made on first read (most tasks never need one). */
 const promises = new WeakMap<Task<unknown>, Promise<unknown>>();
@@ -120,7 +121,7 @@ export class Task<T = unknown> {
 
   /** @internal set by the scheduler only. */
   set state(s: TaskState) {
-    this.flags = (this.flags & ~Flag.StateMask) | STATE_CODE[s];
+    this.flags = (this.flags & ~Flag.StateMask) | StateCode[s];
   }
 
   /**
