@@ -208,20 +208,37 @@ test("a close() cancelled while its bytes are in flight: run() still waits for t
   try {
     const path = joinPath(dir, "cancelled-close.bin");
     const N = 32 << 20;
-    const main = (target: string) =>
-      function* () {
-        const c = yield* spawn(function* () {
-          const f = yield* open(target, "w", { highWaterMark: 1 << 30 }); // the write returns at once
-          yield* f.write(new Uint8Array(N).fill(7));
-          yield* f.close();
+    // The cancel must land while the close is in flight; if the close finished first (a fast
+    // disk, /dev/full failing at once), that run did not test this: try again.
+    const attempt = async (target: string): Promise<{ hit: boolean; error: unknown }> => {
+      let hit = false;
+      try {
+        await run(function* () {
+          const c = yield* spawn(function* () {
+            const f = yield* open(target, "w", { highWaterMark: 1 << 30 }); // the write returns at once
+            yield* f.write(new Uint8Array(N).fill(7));
+            yield* f.close();
+          });
+          while (!c.ended && !String(c.waitingOn).startsWith("file.close")) yield* sleep(0);
+          if (c.ended) return;
+          hit = true;
+          yield* cancel(c);
         });
-        while (!String(c.waitingOn).startsWith("file.close")) yield* sleep(0);
-        yield* cancel(c);
-      };
-    await run(main(path));
+      } catch (error) {
+        return { hit, error };
+      }
+      return { hit, error: undefined };
+    };
+    const until = async (target: string) => {
+      for (let i = 0; i < 50; i++) {
+        const r = await attempt(target);
+        if (r.hit) return r;
+      }
+      throw new Error(`the cancel never met the close of ${target} in flight in 50 tries`);
+    };
+    await until(path);
     expect(statSync(path).size).toBe(N);
-    let error: unknown;
-    try { await run(main("/dev/full")); } catch (e) { error = e; }
+    const { error } = await until("/dev/full");
     expect((error as NetError).code).toBe("ENOSPC");
   } finally {
     rmSync(dir, { recursive: true, force: true });
