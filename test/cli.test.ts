@@ -80,7 +80,7 @@ describe("corun binary", () => {
     expect(report.version).toBe(pkg.version);
     expect(report.mode).toBe("tiny");
     const peers = report.results.map((x: { peer: string }) => x.peer);
-    expect(peers).toEqual(["corun", "async/await", "workers", "effection", "effect", "redux-saga"]);
+    expect(peers).toEqual(["corun", "async/await", "workers", "effection", "effect", "redux-saga", "bare generators"]);
     const corun = report.results[0];
     expect(corun.status).toBe("ok");
     expect(corun.metrics.tasks).toBe(200);

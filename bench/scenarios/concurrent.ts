@@ -3,6 +3,8 @@
  * demo). Reports overhead = wall − S and the harness adds peak RSS. Peers: corun, async/await
  * with Bun.sleep, one Bun Worker per task (capped), effection 4, Effect 4, redux-saga. Every
  * peer defines its task function once and starts it N times, as the async/await peer does.
+ * "bare generators" is a reference, not a runtime: the least any generator-per-task design
+ * pays (one generator per task, one host timer, no scheduler, no error handling).
  */
 import { run, spawn, join, sleep, type Co, type Task } from "../../src/index.ts";
 import * as effection from "effection";
@@ -11,6 +13,9 @@ import { runSaga, type Task as SagaTask } from "redux-saga";
 import { delay, fork, join as sagaJoin } from "redux-saga/effects";
 import { roundTrip, startWorkers, stopWorkers } from "../lib/workers.ts";
 import type { PeerOptions, Scenario } from "../scenario.ts";
+
+/** The reference peer's name (see `bareGeneratorsPeer`). */
+const BARE = "bare generators";
 
 /** Most Workers started at once: one OS thread and one JS heap each. */
 export const WORKER_CAP = 256;
@@ -73,6 +78,36 @@ async function asyncPeer(opts: PeerOptions): Promise<Record<string, number>> {
     for (let i = 0; i < size.n; i++) all[i] = one();
     await Promise.all(all);
   });
+}
+
+/**
+ * The floor for a runtime built on one generator per task: each generator is started, yields
+ * once, and one host timer resumes them all. No task record, queue, cancellation or errors.
+ */
+async function bareGeneratorsPeer(opts: PeerOptions): Promise<Record<string, number>> {
+  const size = sizeOf(opts);
+  return measure(size, size.n, (bump) =>
+    new Promise<void>((resolve, reject) => {
+      function* one(): Generator<undefined, void, unknown> {
+        yield;
+        bump();
+      }
+      const gens: Generator<undefined, void, unknown>[] = new Array(size.n);
+      for (let i = 0; i < size.n; i++) {
+        const g = one();
+        g.next();
+        gens[i] = g;
+      }
+      setTimeout(() => {
+        try {
+          for (const g of gens) g.next();
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+      }, size.sleepMs);
+    }),
+  );
 }
 
 const WORKER_SOURCE = `self.onmessage = (e) => { setTimeout(() => postMessage(1), e.data); };`;
@@ -142,8 +177,10 @@ export const scenario: Scenario = {
   description: "N tasks each sleep S ms then increment a counter; overhead = wall − S",
   primary: { metric: "overhead_ms", better: "lower" },
   variants: (opts) => (opts.tiny ? ["tiny"] : opts.quick ? ["10k-100ms", "100k"] : ["10k-1s", "100k", "1m"]),
-  note: (metrics) =>
-    metrics.tasks !== undefined && metrics.n !== undefined && metrics.tasks < metrics.n
+  note: (metrics, peer) =>
+    peer === BARE
+      ? "reference, not a runtime: the floor of one generator per task (one host timer, no scheduler)"
+      : metrics.tasks !== undefined && metrics.n !== undefined && metrics.tasks < metrics.n
       ? `capped: ran ${metrics.tasks} of ${metrics.n} tasks (one Worker each)`
       : "",
   skip: (peer, variant) =>
@@ -157,5 +194,6 @@ export const scenario: Scenario = {
     effection: effectionPeer,
     effect: effectPeer,
     "redux-saga": sagaPeer,
+    [BARE]: bareGeneratorsPeer,
   },
 };
