@@ -4,7 +4,7 @@
  * how to undo the suspension. Host ops (sleep, I/O) are submitted in per-op batches at the
  * end of the tick. Imports no Bun API.
  */
-import { Op, type Syscall } from "./syscall.ts";
+import { Op, Syscall } from "./syscall.ts";
 import { Flag, Resume, Task } from "./task.ts";
 import { Cancelled, UsageError } from "./errors.ts";
 import type { Co, CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
@@ -69,14 +69,18 @@ export function startable(source: CoSource<unknown>, op: string, by: Task<unknow
 
 
 function join(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
-  const target = d.a as Task<unknown>;
+  return joinTask(k, task, d.a as Task<unknown>, d);
+}
+
+/** Join `target`: its outcome at once if it has ended, else suspend `task` until it does. `d` is the `join` descriptor, or undefined for `yield* target`. */
+export function joinTask(k: Kernel, task: Task<unknown>, target: Task<unknown>, d: Syscall<unknown> | undefined): unknown {
   if (target.owner !== k) return new Thrown(new UsageError(task, "join", `${target} belongs to another scheduler`));
   if (target === task) return new Thrown(new UsageError(task, "join", "a task cannot join itself (it would wait forever)"));
   if (target.ended) {
     observe(k, target);
     return target.state === "done" ? target.value : new Thrown(target.value);
   }
-  suspendOn(task, d);
+  suspendOn(task, d ?? new Syscall("join", Op.Join, target));
   (target.waiters ??= []).push({ task, gen: task.waitGen, quiet: false });
   return SUSPENDED;
 }

@@ -244,56 +244,59 @@ export class Kernel implements CompletionSink {
         continue;
       }
       if (y === undefined) {
-        task.state = "ready";
+        task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready;
         this.ready.push(task);
         return;
       }
+      let out: unknown;
       if (y instanceof Syscall) {
         this.counts[y.code]!++;
         switch (y.code) {
           case Op.Current:
-            value = task;
+            out = task;
             break;
           case Op.Sleep:
             if ((y.a as number) <= 0) {
-              task.state = "ready";
+              task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready;
               this.ready.push(task);
               return;
             }
-            task.state = "waiting";
+            task.flags = (task.flags & ~Flag.StateMask) | StateCode.waiting;
             task.waitingOn = y;
             this.sleeps.push(task);
             return;
           case Op.Io:
             handlers.countIo(this, y.op);
-            task.state = "waiting";
+            task.flags = (task.flags & ~Flag.StateMask) | StateCode.waiting;
             task.waitingOn = y;
             this.sqIo.push(new IoTicket(y, task));
             return;
-          default: {
+          default:
             // spawn, join, cancel, wait, suspend: handled in place; they may suspend.
-            const out = handlers.immediate(this, task, y);
-            if (out === handlers.SUSPENDED) return;
-            if (out instanceof handlers.Thrown) {
-              mode = Resume.Throw;
-              value = out.error;
-            } else value = out;
-          }
+            out = handlers.immediate(this, task, y);
         }
+      } else if (y instanceof Task) {
+        // `yield* task`: a join without a descriptor.
+        this.counts[Op.Join]!++;
+        out = handlers.joinTask(this, task, y, undefined);
       } else if (isThenable(y)) {
         handlers.waitFor(this, task, y, undefined);
         return;
       } else {
-        mode = Resume.Throw;
-        value = new TypeError(
-          `${task} yielded ${describe(y)}, which is not a syscall, a promise or undefined (did you mean yield* ?)`,
+        out = new handlers.Thrown(
+          new TypeError(`${task} yielded ${describe(y)}, which is not a syscall, a task, a promise or undefined (did you mean yield* ?)`),
         );
       }
+      if (out === handlers.SUSPENDED) return;
+      if (out instanceof handlers.Thrown) {
+        mode = Resume.Throw;
+        value = out.error;
+      } else value = out;
       if (sync >= SYNC_LIMIT) {
         // Fairness: a long run of synchronous syscalls goes back to the queue.
         if (mode === Resume.Throw) task.flags |= Flag.Throw;
         task.value = value;
-        task.state = "ready";
+        task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready;
         this.ready.push(task);
         return;
       }

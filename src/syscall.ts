@@ -76,23 +76,27 @@ Object.defineProperty(Syscall.prototype, "done", { value: false, writable: false
 
 /**
  * The delegate iterator behind every `yield* d`. Its first `next()` returns the primed
- * descriptor itself (an iterator result that is "not done", so the generator passes it up
- * to the scheduler untouched); the next `next(v)` returns `v` as the finished result.
- * A generator reads a result's `done` and `value` at once, so one shared result object
- * serves every completion; nothing is allocated per syscall.
+ * iterator result: a descriptor is its own ("not done", value itself), so the generator
+ * passes it up to the scheduler untouched; a task's is one shared result whose value is the
+ * task (the scheduler joins it). The next `next(v)` returns `v` as the finished result.
+ * A generator reads a result's `done` and `value` at once, so shared result objects serve
+ * every syscall; nothing is allocated per syscall.
  */
 class DelegateIterator {
-  pending: Syscall<unknown> | undefined = undefined;
-  private readonly finished = { done: true as const, value: undefined as unknown };
+  pending: object | undefined = undefined;
+  readonly #finished = { done: true as const, value: undefined as unknown };
+  /** The result `yield* task` hands up: `{ done: false, value: task }`, reused. */
+  readonly joinStep = { done: false as const, value: undefined as unknown };
 
   next(value?: unknown): IteratorResult<unknown, unknown> {
     const d = this.pending;
     if (d !== undefined) {
       this.pending = undefined;
-      return d as unknown as IteratorResult<unknown, unknown>;
+      return d as IteratorResult<unknown, unknown>;
     }
-    this.finished.value = value;
-    return this.finished;
+    this.joinStep.value = undefined; // do not keep the last joined task alive
+    this.#finished.value = value;
+    return this.#finished;
   }
 
   /** An error thrown into a `yield*` propagates to the caller. */
@@ -103,6 +107,16 @@ class DelegateIterator {
 }
 
 const delegate = new DelegateIterator();
+
+/**
+ * @internal `Task[Symbol.iterator]`: `yield* task` hands the task itself up to the scheduler,
+ * which joins it, and returns its result. Allocation-free, like a descriptor's `yield*`.
+ */
+export function delegateJoin<Y extends object, T>(task: Y): Iterator<Y, T, unknown> {
+  delegate.joinStep.value = task;
+  delegate.pending = delegate.joinStep;
+  return delegate as Iterator<Y, T, unknown>;
+}
 
 /** True if `value` is a syscall descriptor. */
 export function isSyscall(value: unknown): value is Syscall<unknown> {

@@ -1,10 +1,10 @@
 /**
  * The Task record: identity, state, outcome, and the bookkeeping the scheduler needs to
  * resume it (pending send value, wait generation, undo of the current suspension).
- * Imports only types and errors; the scheduler drives it.
+ * Imports only types and the delegate behind `yield* task`; the scheduler drives it.
  */
 import type { Co, TaskState } from "./types.ts";
-import type { Syscall } from "./syscall.ts";
+import { delegateJoin, type Syscall } from "./syscall.ts";
 
 /** How the next step resumes the generator. */
 export const Resume = { Next: 0, Throw: 1 } as const;
@@ -46,6 +46,9 @@ const STATES: readonly TaskState[] = ["ready", "running", "waiting", "done", "fa
 /** Each state's code in `Flag.StateMask`: the kernel's hot path writes these with the other flags in one go. */
 export const StateCode: Readonly<Record<TaskState, number>> = { ready: 0x00, running: 0x10, waiting: 0x20, done: 0x30, failed: 0x40, cancelled: 0x50 };
 
+/** The lowest state code of an ended task: done, failed and cancelled are the codes from here up. */
+const ENDED_CODE = 0x30;
+
 /** `task.promise`, made on first read (most tasks never need one). */
 const promises = new WeakMap<Task<unknown>, Promise<unknown>>();
 
@@ -64,7 +67,7 @@ const promises = new WeakMap<Task<unknown>, Promise<unknown>>();
  * });
  * ```
  */
-export class Task<T = unknown> {
+export class Task<T = unknown> implements Iterable<Task<T>, T, unknown> {
   /** Unique within the process. */
   declare readonly id: number;
   /** The task that spawned this one (undefined for a scheduler's main task). */
@@ -148,7 +151,7 @@ export class Task<T = unknown> {
 
   /** True once the task has ended (done, failed or cancelled). */
   get ended(): boolean {
-    return this.state === "done" || this.state === "failed" || this.state === "cancelled";
+    return (this.flags & Flag.StateMask) >= ENDED_CODE;
   }
 
   /**
@@ -181,6 +184,23 @@ export class Task<T = unknown> {
       return;
     }
     (this.waiters ??= []).push(callback);
+  }
+
+  /**
+   * `yield* task` joins it: the short form of `yield* join(task)`, and allocation-free (a plain
+   * `yield task` joins too, untyped). Its result is returned; its error, or a `Cancelled`, is thrown.
+   *
+   * @example
+   * ```ts
+   * import { run, spawn } from "corun";
+   * await run(function* () {
+   *   const t = yield* spawn(function* () { return 21; });
+   *   console.log((yield* t) * 2); // 42
+   * });
+   * ```
+   */
+  [Symbol.iterator](): Iterator<Task<T>, T, unknown> {
+    return delegateJoin<Task<T>, T>(this);
   }
 
   /** The chain of task names from the root to this task, e.g. `main > server > conn-7`. */

@@ -3,12 +3,13 @@
  * Imports nothing at run time; every other file may import from here.
  */
 import type { Syscall } from "./syscall.ts";
+import type { Task } from "./task.ts";
 
 /**
- * What a coroutine may yield: a syscall descriptor, a promise (waited for), or
- * nothing (`yield;` gives up the CPU until the next tick).
+ * What a coroutine may yield: a syscall descriptor, a task (joined), a promise (waited for),
+ * or nothing (`yield;` gives up the CPU until the next tick).
  */
-export type Yieldable = Syscall<unknown> | PromiseLike<unknown> | undefined | void;
+export type Yieldable = Syscall<unknown> | Task<unknown> | PromiseLike<unknown> | undefined | void;
 
 /**
  * A coroutine: a generator that yields syscall descriptors and returns `T`.

@@ -151,6 +151,92 @@ describe("join", () => {
   });
 });
 
+describe("yield* task (join without a descriptor)", () => {
+  test("returns the result, waiting if needed, and shows as join(...) in ps()", async () => {
+    const fake = new FakeReactor({ auto: false });
+    const sch = new Scheduler({ reactor: fake });
+    const done = sch.run(function* () {
+      const t = yield* spawn(function* () { yield* sleep(50); return "late"; }, { name: "slow" });
+      const r: string = yield* t; // typed: T of Task<T>
+      return r;
+    });
+    fake.tick();
+    fake.tick();
+    expect(sch.ps().map((p) => [p.name, p.waitingOn])).toEqual([
+      ["main", 'join(Task "slow")'],
+      ["slow", "sleep(50)"],
+    ]);
+    fake.advance(50);
+    expect(await done).toBe("late");
+  });
+
+  test("throws the task's error, and a Cancelled for a cancelled task", async () => {
+    const { result } = await virtual(function* () {
+      const out: string[] = [];
+      const bad = yield* spawn(function* () { yield* sleep(1); throw new Error("child broke"); });
+      try { yield* bad; } catch (e) { out.push((e as Error).message); }
+      const napper = yield* spawn(function* () { yield* sleep(1000); });
+      yield* sleep(1);
+      yield* cancel(napper);
+      try { yield* napper; } catch (e) { out.push(e instanceof Cancelled ? "cancelled" : String(e)); }
+      return out;
+    });
+    expect(result).toEqual(["child broke", "cancelled"]);
+  });
+
+  test("joining an ended task returns at once, as often as asked; a raw `yield task` joins too", async () => {
+    const { result, scheduler } = await virtual(function* () {
+      const t = yield* spawn(function* () { return 7; });
+      yield* sleep(10);
+      const a = yield* t;
+      const b = yield* t;
+      const c = yield t;
+      return [a, b, c];
+    });
+    expect(result).toEqual([7, 7, 7]);
+    expect(scheduler.stats().syscalls.join).toBe(3);
+  });
+
+  test("several tasks may join one task at once", async () => {
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* () { yield* sleep(5); return 3; });
+      const js: Task<number>[] = [];
+      for (let i = 0; i < 3; i++) js.push(yield* spawn(function* () { return yield* t; }));
+      let sum = 0;
+      for (const j of js) sum += yield* j;
+      return sum;
+    });
+    expect(result).toBe(9);
+  });
+
+  test("joining itself or another scheduler's task is a clear error", async () => {
+    let foreign: Task<unknown> | undefined;
+    await virtual(function* () { foreign = yield* current(); });
+    const { result } = await virtual(function* (): Co<string[]> {
+      const out: string[] = [];
+      try { yield* (yield* current()); } catch (e) { out.push((e as Error).message); }
+      try { yield* foreign!; } catch (e) { out.push((e as Error).message); }
+      return out;
+    });
+    expect(result[0]).toContain("cannot join itself");
+    expect(result[1]).toContain("another scheduler");
+  });
+
+  test("the shared iterator result does not keep the last joined task alive", async () => {
+    // After the join completes, the delegate's join result no longer references the task.
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* () { return { big: "x" }; });
+      yield* t;
+      const it = (yield* spawn(function* () { return 1; }))[Symbol.iterator]();
+      const first = it.next() as IteratorResult<unknown>;
+      const seen = first.value;
+      it.next(undefined);
+      return [seen instanceof Task, first.value];
+    });
+    expect(result).toEqual([true, undefined]);
+  });
+});
+
 describe("current", () => {
   test("is the running task", async () => {
     await virtual(function* () {

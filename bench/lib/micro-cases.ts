@@ -3,7 +3,7 @@
  * count (bare generator loop, async/await, Bun.sleep). Shared by the `micro` scenario (numbers
  * and ratios) and bench/micro.ts (full mitata output). Measures nothing itself.
  */
-import { Scheduler, spawn, join, sleep, suspend, type Co, type Task, type Waker } from "../../src/index.ts";
+import { Scheduler, spawn, sleep, suspend, type Co, type Task, type Waker } from "../../src/index.ts";
 
 /** A long-lived scheduler that runs one coroutine per benchmark iteration. */
 export interface Host {
@@ -97,7 +97,7 @@ export function makePairs(host: Host, z: MicroSizes): Pair[] {
     host.run(function* () {
       const ts: Task<void>[] = new Array(N);
       for (let i = 0; i < N; i++) ts[i] = yield* spawn(yielder);
-      for (let i = 0; i < N; i++) yield* join(ts[i]!);
+      for (let i = 0; i < N; i++) yield* ts[i]!;
     });
   const bareLoop = (): number => {
     const gens: Generator<undefined, void, unknown>[] = new Array(N);
@@ -122,7 +122,7 @@ export function makePairs(host: Host, z: MicroSizes): Pair[] {
       const ts: Task<number>[] = new Array(B);
       for (let i = 0; i < B; i++) ts[i] = yield* spawn(child);
       let sum = 0;
-      for (let i = 0; i < B; i++) sum += yield* join(ts[i]!);
+      for (let i = 0; i < B; i++) sum += yield* ts[i]!;
       return sum;
     });
   const asyncChild = async (): Promise<number> => 1;
@@ -152,7 +152,7 @@ export function makePairs(host: Host, z: MicroSizes): Pair[] {
     host.run(function* () {
       const ts: Task<void>[] = new Array(K);
       for (let i = 0; i < K; i++) ts[i] = yield* spawn(sleeper);
-      for (let i = 0; i < K; i++) yield* join(ts[i]!);
+      for (let i = 0; i < K; i++) yield* ts[i]!;
     });
   const bunSleeper = async (): Promise<void> => {
     await Bun.sleep(ms);

@@ -6,7 +6,7 @@
  * "bare generators" is a reference, not a runtime: the least any generator-per-task design
  * pays (one generator per task, one host timer, no scheduler, no error handling).
  */
-import { run, spawn, join, sleep, type Co, type Task } from "../../src/index.ts";
+import { run, spawn, sleep, type Co, type Task } from "../../src/index.ts";
 import * as effection from "effection";
 import { Effect, Fiber } from "effect";
 import { runSaga, type Task as SagaTask } from "redux-saga";
@@ -62,7 +62,7 @@ async function corunPeer(opts: PeerOptions): Promise<Record<string, number>> {
       }
       const tasks: Task<void>[] = new Array(size.n);
       for (let i = 0; i < size.n; i++) tasks[i] = yield* spawn(one);
-      for (const t of tasks) yield* join(t);
+      for (const t of tasks) yield* t;
     }),
   );
 }
