@@ -190,6 +190,6 @@ export function submitIo(k: Kernel): void {
 
 /** Count an I/O op for stats. */
 export function countIo(k: Kernel, op: string): void {
-  const counts = k.ioCounts;
+  const counts = k.stats.ioCounts;
   counts[op] = (counts[op] ?? 0) + 1;
 }

@@ -4,7 +4,7 @@
  * submit this tick's suspending syscalls as one batch, grouped by op → arm one host timer.
  * Imports no Bun API: the host is reached only through the Reactor interface.
  */
-import { Op, Syscall, describe } from "./syscall.ts";
+import { Op, Syscall, describe, swapInlineHost, type InlineHost } from "./syscall.ts";
 import { Flag, Resume, StateCode, Task } from "./task.ts";
 import { Cancelled } from "./errors.ts";
 import { TimerQueue } from "./timers.ts";
@@ -16,14 +16,14 @@ import type { CompletionSink, Reactor, Ticket } from "./reactor/reactor.ts";
 import * as handlers from "./handlers.ts";
 import { IoTicket } from "./io-ticket.ts";
 import { endTask, takePendingError, type EndHooks } from "./lifecycle.ts";
+import { SYNC_LIMIT, completeInline } from "./inline.ts";
+import { KernelStats } from "./kernel-stats.ts";
 
-/** Steps a task may take through synchronous syscalls before it is put back in the queue. */
-const SYNC_LIMIT = 10_000;
 
 let nextKernelId = 1;
 let nextTaskId = 1;
 
-export class Kernel implements CompletionSink {
+export class Kernel implements CompletionSink, InlineHost {
   readonly id = nextKernelId++;
   readonly reactor: Reactor;
   readonly budget: number;
@@ -51,18 +51,12 @@ export class Kernel implements CompletionSink {
   hooks: EndHooks | undefined = undefined;
   /** Set once main has ended: new tasks are cancelled before they start. */
   draining = false;
+  /** The task whose generator is running right now (inside `gen.next`), if any. */
+  running: Task<unknown> | undefined = undefined;
+  /** Syscalls the running task has made in a row, inline or not, in this step (see SYNC_LIMIT). */
+  sync = 0;
 
-  // stats
-  ticks = 0;
-  steps = 0;
-  spawned = 0;
-  readonly counts: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0];
-  /** I/O syscalls by op name (a plain record: cheaper per op than a Map's get and set). */
-  readonly ioCounts: Record<string, number> = Object.create(null) as Record<string, number>;
-  maxBatch = 0;
-  batches = 0;
-  batched = 0;
-  timersArmed = 0;
+  readonly stats = new KernelStats();
 
   constructor(reactor: Reactor, budget: number) {
     this.reactor = reactor;
@@ -74,7 +68,7 @@ export class Kernel implements CompletionSink {
   /** Create a task and queue its first step for a later tick. */
   newTask<T>(gen: Co<T>, name: unknown, parent: Task<unknown> | undefined): Task<T> {
     const task = new Task<T>(nextTaskId++, name, gen, this, parent, this.now);
-    this.spawned++;
+    this.stats.spawned++;
     this.tasks.add(task as Task<unknown>);
     if (this.draining) {
       task.flags |= Flag.CancelRequested;
@@ -132,6 +126,11 @@ export class Kernel implements CompletionSink {
     this.wake();
   };
 
+  /** InlineHost: complete a kernel-only `yield*` syscall of the running task in place (see inline.ts). */
+  inline(d: Syscall<unknown> | object): unknown {
+    return completeInline(this, d);
+  }
+
   // Called during the tick's first phase: the tick itself steps the sleeper, no wake needed.
   readonly #wakeSleeper = (task: Task<unknown>): void => this.unsuspend(task, Resume.Next, undefined);
 
@@ -140,7 +139,7 @@ export class Kernel implements CompletionSink {
     this.tickScheduled = false;
     if (this.closed) return;
     const now = (this.now = this.reactor.now());
-    this.ticks++;
+    this.stats.ticks++;
 
     // Phase 1: timers first (smol's rule), then the completion queue.
     if (this.timers.size > 0) this.timers.expire(now, this.#wakeSleeper);
@@ -151,12 +150,14 @@ export class Kernel implements CompletionSink {
     this.ready = this.spare;
     let n = stepping.length;
     if (n > this.budget) n = this.budget;
+    const outer = swapInlineHost(this); // this kernel answers inline syscalls while it steps (inline.ts)
     for (let i = 0; i < n; i++) {
       this.step(stepping[i]!);
       // Every 256 steps, a clock reading times the sleeps yielded since: late by at most
       // 256 steps, never early, instead of late by the rest of a long tick.
       if ((i & 255) === 255 && this.sleeps.unstamped) this.sleeps.stamp(this.reactor.now());
     }
+    swapInlineHost(outer);
     if (this.sleeps.unstamped) this.sleeps.stamp(this.reactor.now());
     if (n < stepping.length) {
       // Over budget: the rest run first next tick, ahead of the tasks readied during this one.
@@ -169,9 +170,7 @@ export class Kernel implements CompletionSink {
     // queue (each timed from its yield), I/O to the reactor in one call.
     const batch = this.sleeps.length + this.sqIo.length;
     if (batch > 0) {
-      this.batches++;
-      this.batched += batch;
-      if (batch > this.maxBatch) this.maxBatch = batch;
+      this.stats.batch(batch);
       if (this.sleeps.length > 0) this.sleeps.submit(this.timers);
       if (this.sqIo.length > 0) handlers.submitIo(this);
     }
@@ -201,14 +200,14 @@ export class Kernel implements CompletionSink {
       }
     } else if (this.armedDeadline === undefined || next < this.armedDeadline) {
       this.armedDeadline = next;
-      this.timersArmed++;
+      this.stats.timersArmed++;
       this.reactor.setTimer(next, this.onTimer);
     }
   }
 
   // ─── One step: run a task until it suspends, yields, or ends ─────────────────
   step(task: Task<unknown>): void {
-    this.steps++;
+    this.stats.steps++;
     const flags = task.flags;
     let mode: Resume = (flags & Flag.Throw) !== 0 ? Resume.Throw : Resume.Next;
     // One write: state "running", started, and the resume mode taken.
@@ -216,14 +215,17 @@ export class Kernel implements CompletionSink {
     const gen = task.gen;
     let value = task.value;
     task.value = undefined;
-    for (let sync = 0; ; sync++) {
+    for (this.sync = 0; ; this.sync++) {
       let r: IteratorResult<unknown, unknown>;
+      this.running = task;
       try {
         r = mode === Resume.Next ? gen.next(value) : gen.throw(value);
       } catch (error) {
+        this.running = undefined;
         endTask(this, task, error, true);
         return;
       }
+      this.running = undefined;
       if (r.done === true) {
         endTask(this, task, r.value, false);
         return;
@@ -250,7 +252,7 @@ export class Kernel implements CompletionSink {
       }
       let out: unknown;
       if (y instanceof Syscall) {
-        this.counts[y.code]!++;
+        this.stats.counts[y.code]!++;
         switch (y.code) {
           case Op.Current:
             out = task;
@@ -277,7 +279,7 @@ export class Kernel implements CompletionSink {
         }
       } else if (y instanceof Task) {
         // `yield* task`: a join without a descriptor.
-        this.counts[Op.Join]!++;
+        this.stats.counts[Op.Join]!++;
         out = handlers.joinTask(this, task, y, undefined);
       } else if (isThenable(y)) {
         handlers.waitFor(this, task, y, undefined);
@@ -292,7 +294,7 @@ export class Kernel implements CompletionSink {
         mode = Resume.Throw;
         value = out.error;
       } else value = out;
-      if (sync >= SYNC_LIMIT) {
+      if (this.sync >= SYNC_LIMIT) {
         // Fairness: a long run of synchronous syscalls goes back to the queue.
         if (mode === Resume.Throw) task.flags |= Flag.Throw;
         task.value = value;

@@ -139,23 +139,18 @@ export class Scheduler {
   /** Counters: ticks, steps, syscalls by op, batch sizes, host timers, tasks alive. */
   stats(): SchedulerStats {
     const k = this.#k;
-    const names = ["io", "sleep", "spawn", "join", "cancel", "current", "wait", "suspend", "interrupt"];
-    const syscalls: Record<string, number> = {};
-    k.counts.forEach((n, i) => {
-      if (i > 0 && n > 0) syscalls[names[i]!] = n;
-    });
-    for (const op in k.ioCounts) syscalls[op] = k.ioCounts[op]!;
+    const st = k.stats;
     return {
-      ticks: k.ticks,
-      steps: k.steps,
-      syscalls,
-      maxBatch: k.maxBatch,
-      meanBatch: k.batches ? k.batched / k.batches : 0,
-      hostTimersArmed: k.timersArmed,
+      ticks: st.ticks,
+      steps: st.steps,
+      syscalls: st.syscalls(),
+      maxBatch: st.maxBatch,
+      meanBatch: st.batches ? st.batched / st.batches : 0,
+      hostTimersArmed: st.timersArmed,
       hostTimersActive: k.armedDeadline === undefined ? 0 : 1,
       sleepers: k.timers.size,
       tasksAlive: k.tasks.count,
-      tasksSpawned: k.spawned,
+      tasksSpawned: st.spawned,
     };
   }
 

@@ -19,6 +19,30 @@ export const Op = {
 /** One of the values of `Op`. */
 export type Op = (typeof Op)[keyof typeof Op];
 
+/** The ops a kernel may complete inline at `yield*` (as bits by op code). */
+const INLINE_OPS = (1 << Op.Spawn) | (1 << Op.Join) | (1 << Op.Current);
+
+/**
+ * @internal The kernel that is stepping a task right now. `yield* d` offers it kernel-only
+ * syscalls (and `yield* task`) first: it returns the result, or NOT_INLINE to have the
+ * syscall yielded to it the usual way, or throws the error to raise in the task.
+ */
+export interface InlineHost {
+  inline(d: Syscall<unknown> | object): unknown;
+}
+
+/** @internal returned by `InlineHost.inline` to decline. */
+export const NOT_INLINE: unique symbol = Symbol("not inline");
+
+let host: InlineHost | undefined = undefined;
+
+/** @internal Make `h` the stepping kernel (undefined for none); returns the one it replaces. */
+export function swapInlineHost(h: InlineHost | undefined): InlineHost | undefined {
+  const prev = host;
+  host = h;
+  return prev;
+}
+
 /**
  * A syscall descriptor. Made by the constructors in `syscalls.ts` (`sleep`, `spawn`, ...),
  * never by hand in user code. `yield d` gives an untyped result; `yield* d` a typed one.
@@ -59,9 +83,16 @@ export class Syscall<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
 
   /**
    * Used by `yield*`: returns the one shared delegate iterator, primed with this descriptor.
-   * The language calls `next()` right after this, synchronously, so sharing is safe.
+   * The language calls `next()` right after this, synchronously, so sharing is safe. A
+   * kernel-only syscall made by the task being stepped (spawn, current, a join of an ended
+   * task) is completed here by its kernel, so the generator does not suspend at all.
    */
   [Symbol.iterator](): Iterator<Syscall<T>, T, unknown> {
+    const h = host;
+    if (h !== undefined && (INLINE_OPS & (1 << this.code)) !== 0) {
+      const r = h.inline(this); // may throw: the error is raised at this `yield*`
+      if (r !== NOT_INLINE) return delegate.completed(r) as Iterator<Syscall<T>, T, unknown>;
+    }
     delegate.pending = this;
     return delegate as Iterator<Syscall<T>, T, unknown>;
   }
@@ -99,6 +130,13 @@ class DelegateIterator {
     return this.#finished;
   }
 
+  /** Prime with a result the kernel worked out inline: the `yield*` returns it without suspending. */
+  completed(value: unknown): this {
+    this.#finished.value = value;
+    this.pending = this.#finished;
+    return this;
+  }
+
   /** An error thrown into a `yield*` propagates to the caller. */
   throw(error?: unknown): IteratorResult<unknown, unknown> {
     this.pending = undefined;
@@ -113,6 +151,11 @@ const delegate = new DelegateIterator();
  * which joins it, and returns its result. Allocation-free, like a descriptor's `yield*`.
  */
 export function delegateJoin<Y extends object, T>(task: Y): Iterator<Y, T, unknown> {
+  const h = host;
+  if (h !== undefined) {
+    const r = h.inline(task); // may throw: the task's error, raised at this `yield*`
+    if (r !== NOT_INLINE) return delegate.completed(r) as Iterator<Y, T, unknown>;
+  }
   delegate.joinStep.value = task;
   delegate.pending = delegate.joinStep;
   return delegate as Iterator<Y, T, unknown>;
