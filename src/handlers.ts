@@ -23,8 +23,19 @@ export class Thrown {
   }
 }
 
-/** Handle a kernel-only syscall in place. */
+/**
+ * Handle a kernel-only syscall in place. A handler that throws (a bad argument's getter, a
+ * descriptor made by hand) gives the task that error at its yield: it never escapes the step.
+ */
 export function immediate(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
+  try {
+    return dispatch(k, task, d);
+  } catch (error) {
+    return new Thrown(error);
+  }
+}
+
+function dispatch(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   switch (d.code) {
     case Op.Spawn:
       return spawn(k, task, d.a as CoSource<unknown>, d.b as SpawnOptions | undefined);

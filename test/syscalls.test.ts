@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, current, interrupt, io, join, run, sleep, spawn, suspend, wait, Cancelled, Scheduler, Task, type Co, type Waker } from "../src/index.ts";
+import { cancel, current, each, interrupt, io, join, run, sleep, spawn, suspend, wait, Cancelled, Scheduler, Task, type Co, type Waker } from "../src/index.ts";
 import { FakeReactor } from "../src/testing.ts";
 import { virtual, virtualError } from "./helpers.ts";
 
@@ -82,6 +82,19 @@ describe("spawn", () => {
     });
   });
 
+  test("options whose getter throws: the error is raised at the yield, raw or yield*, and run() settles", async () => {
+    const opts = { get name(): string { throw new Error("name getter"); } };
+    const outcome = virtual(function* () {
+      const out: string[] = [];
+      try { yield* spawn(function* () {}, opts); } catch (e) { out.push((e as Error).message); }
+      try { yield spawn(function* () {}, opts); } catch (e) { out.push((e as Error).message); }
+      return out;
+    });
+    const hang = new Promise((resolve) => setTimeout(() => resolve("hung"), 2000));
+    const r = await Promise.race([outcome.then((x) => x.result), hang]);
+    expect(r).toEqual(["name getter", "name getter"]);
+  });
+
   test.each([42, null, "co", {}])("spawn(%p) throws TypeError at the call", (bad) => {
     expect(() => spawn(bad as never)).toThrow(TypeError);
   });
@@ -151,7 +164,7 @@ describe("join", () => {
   });
 });
 
-describe("yield* task (join without a descriptor)", () => {
+describe("yield* task", () => {
   test("returns the result, waiting if needed, and shows as join(...) in ps()", async () => {
     const fake = new FakeReactor({ auto: false });
     const sch = new Scheduler({ reactor: fake });
@@ -222,18 +235,13 @@ describe("yield* task (join without a descriptor)", () => {
     expect(result[1]).toContain("another scheduler");
   });
 
-  test("the shared iterator result does not keep the last joined task alive", async () => {
-    // After the join completes, the delegate's join result no longer references the task.
+  test("a Task is not a stream of items: each() rejects it with an error naming it", async () => {
     const { result } = await virtual(function* () {
-      const t = yield* spawn(function* () { return { big: "x" }; });
-      yield* t;
-      const it = (yield* spawn(function* () { return 1; }))[Symbol.iterator]();
-      const first = it.next() as IteratorResult<unknown>;
-      const seen = first.value;
-      it.next(undefined);
-      return [seen instanceof Task, first.value];
+      const t = yield* spawn(function* () { return 1; }, { name: "worker" });
+      try { yield* each(t as never, function* () {}); return "accepted"; } catch (e) { return (e as Error).message; }
     });
-    expect(result).toEqual([true, undefined]);
+    expect(result).toContain('task "worker"');
+    expect(result).toContain("join it with yield* task");
   });
 });
 
