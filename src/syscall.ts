@@ -108,16 +108,13 @@ Object.defineProperty(Syscall.prototype, "done", { value: false, writable: false
 /**
  * The delegate iterator behind every `yield* d`. Its first `next()` returns the primed
  * iterator result: a descriptor is its own ("not done", value itself), so the generator
- * passes it up to the scheduler untouched; a task's is one shared result whose value is the
- * task (the scheduler joins it). The next `next(v)` returns `v` as the finished result.
- * A generator reads a result's `done` and `value` at once, so shared result objects serve
- * every syscall; nothing is allocated per syscall.
+ * passes it up to the scheduler untouched; a result worked out inline is "done". The next
+ * `next(v)` returns `v` as the finished result. A generator reads a result's `done` and
+ * `value` at once, so one shared result object serves every syscall; nothing is allocated.
  */
 class DelegateIterator {
   pending: object | undefined = undefined;
   readonly #finished = { done: true as const, value: undefined as unknown };
-  /** The result `yield* task` hands up: `{ done: false, value: task }`, reused. */
-  readonly joinStep = { done: false as const, value: undefined as unknown };
 
   next(value?: unknown): IteratorResult<unknown, unknown> {
     const d = this.pending;
@@ -125,7 +122,6 @@ class DelegateIterator {
       this.pending = undefined;
       return d as IteratorResult<unknown, unknown>;
     }
-    this.joinStep.value = undefined; // do not keep the last joined task alive
     this.#finished.value = value;
     return this.#finished;
   }
@@ -147,18 +143,17 @@ class DelegateIterator {
 const delegate = new DelegateIterator();
 
 /**
- * @internal `Task[Symbol.iterator]`: `yield* task` hands the task itself up to the scheduler,
- * which joins it, and returns its result. Allocation-free, like a descriptor's `yield*`.
+ * @internal `Task[Symbol.iterator]`: `yield* task` joins it. An ended task is joined inline by
+ * the stepping kernel (see `InlineHost`); otherwise a `join` descriptor is yielded.
  */
-export function delegateJoin<Y extends object, T>(task: Y): Iterator<Y, T, unknown> {
+export function delegateJoin<T>(task: object): Iterator<Syscall<T>, T, unknown> {
   const h = host;
   if (h !== undefined) {
     const r = h.inline(task); // may throw: the task's error, raised at this `yield*`
-    if (r !== NOT_INLINE) return delegate.completed(r) as Iterator<Y, T, unknown>;
+    if (r !== NOT_INLINE) return delegate.completed(r) as Iterator<Syscall<T>, T, unknown>;
   }
-  delegate.joinStep.value = task;
-  delegate.pending = delegate.joinStep;
-  return delegate as Iterator<Y, T, unknown>;
+  delegate.pending = new Syscall<T>("join", Op.Join, task);
+  return delegate as Iterator<Syscall<T>, T, unknown>;
 }
 
 /** True if `value` is a syscall descriptor. */

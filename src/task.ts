@@ -67,7 +67,7 @@ const promises = new WeakMap<Task<unknown>, Promise<unknown>>();
  * });
  * ```
  */
-export class Task<T = unknown> implements Iterable<Task<T>, T, unknown> {
+export class Task<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
   /** Unique within the process. */
   declare readonly id: number;
   /** The task that spawned this one (undefined for a scheduler's main task). */
@@ -187,8 +187,10 @@ export class Task<T = unknown> implements Iterable<Task<T>, T, unknown> {
   }
 
   /**
-   * `yield* task` joins it: the short form of `yield* join(task)`, and allocation-free (a plain
-   * `yield task` joins too, untyped). Its result is returned; its error, or a `Cancelled`, is thrown.
+   * `yield* task` joins it: the short form of `yield* join(task)` (a plain `yield task` joins
+   * too, untyped). Its result is returned; its error, or a `Cancelled`, is thrown. A task that
+   * has ended is joined at the `yield*` itself, without suspending. A Task is iterable for
+   * `yield*` only: taking its iterator inside a running task joins it (`for…of` does not list anything).
    *
    * @example
    * ```ts
@@ -199,8 +201,8 @@ export class Task<T = unknown> implements Iterable<Task<T>, T, unknown> {
    * });
    * ```
    */
-  [Symbol.iterator](): Iterator<Task<T>, T, unknown> {
-    return delegateJoin<Task<T>, T>(this);
+  [Symbol.iterator](): Iterator<Syscall<T>, T, unknown> {
+    return delegateJoin<T>(this);
   }
 
   /** The chain of task names from the root to this task, e.g. `main > server > conn-7`. */

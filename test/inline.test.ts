@@ -4,7 +4,7 @@
  * results, errors, cancellation points and fairness as when they are yielded.
  */
 import { describe, expect, test } from "bun:test";
-import { cancel, current, join, run, sleep, spawn, Cancelled, Scheduler, type Co, type Task } from "../src/index.ts";
+import { cancel, current, join, run, sleep, spawn, Cancelled, Scheduler, Syscall, type Co, type Task } from "../src/index.ts";
 import { FakeReactor } from "../src/testing.ts";
 import { virtual } from "./helpers.ts";
 
@@ -126,5 +126,31 @@ describe("inline syscalls", () => {
       return [innerSawItself, stillOuter, v];
     });
     expect(result).toEqual([true, true, 5]);
+  });
+
+  test("a generator driven by hand inside a task: raw yields reach the driver, yield* of a kernel-only syscall acts for the task", async () => {
+    const { result, scheduler } = await virtual(function* () {
+      function* sub(): Co<unknown[]> {
+        const raw = yield spawn(function* () {}); // the driver sees this descriptor
+        const me = yield* current(); // answered for the running task
+        return [raw, me.name];
+      }
+      const g = sub();
+      const first = g.next();
+      const second = g.next("from the driver");
+      return [first.value instanceof Syscall ? String(first.value) : "?", second];
+    });
+    expect(result[0]).toContain("spawn(");
+    expect(result[1]).toEqual({ done: true, value: ["from the driver", "main"] });
+    expect(scheduler.stats().tasksSpawned).toBe(1); // the raw spawn was never submitted
+  });
+
+  test("outside any task, yield* hands every descriptor to whoever drives the generator", () => {
+    function* sub(): Co<unknown> {
+      return yield* current();
+    }
+    const r = sub().next();
+    expect(r.done).toBe(false);
+    expect(String(r.value)).toBe("current()");
   });
 });

@@ -5,6 +5,7 @@
  */
 import { wait } from "../syscalls.ts";
 import { Channel } from "../sync/channel.ts";
+import { Task } from "../task.ts";
 import type { Co } from "../types.ts";
 
 /** What `each` can consume. */
@@ -30,6 +31,7 @@ export type EachSource<T> = AsyncIterable<T> | Iterable<T> | Channel<T>;
  */
 export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boolean>): Co<void> {
   if (typeof body !== "function") throw new TypeError("each(source, body): body must be a generator function");
+  if (source instanceof Task) throw new TypeError(`each(source, body): ${source} is a Task, not a stream of items (join it with yield* task)`);
   if (source instanceof Channel) {
     for (let r = yield* source.recv(); !r.done; r = yield* source.recv()) {
       if ((yield* body(r.value)) === false) return;
