@@ -48,6 +48,8 @@ export class Kernel implements CompletionSink, InlineHost {
   readonly tasks = new TaskList();
   /** Failed tasks nobody has joined yet. */
   readonly unobserved = new Set<Task<unknown>>();
+  /** Errors thrown by `onEnd` callbacks: no task can catch them, so `run()` reports them. */
+  readonly callbackErrors: unknown[] = [];
   hooks: EndHooks | undefined = undefined;
   /** Set once main has ended: new tasks are cancelled before they start. */
   draining = false;
@@ -55,6 +57,8 @@ export class Kernel implements CompletionSink, InlineHost {
   running: Task<unknown> | undefined = undefined;
   /** Syscalls the running task has made in a row, inline or not, in this step (see SYNC_LIMIT). */
   sync = 0;
+  /** True while the tick steps tasks (phase 2). */
+  #stepping = false;
 
   readonly stats = new KernelStats();
 
@@ -136,6 +140,12 @@ export class Kernel implements CompletionSink, InlineHost {
 
   // ─── The tick ───────────────────────────────────────────────────────────────
   readonly tick = (): void => {
+    if (this.#stepping) {
+      // Called from inside one of this kernel's own steps (a task ticking the FakeReactor that
+      // drives it): keep the tick for later and tell the task, instead of corrupting the queues.
+      this.reactor.schedule(this.tick);
+      throw new Error("corun: a task ticked its own scheduler (drive a FakeReactor from outside the tasks it runs)");
+    }
     this.tickScheduled = false;
     if (this.closed) return;
     const now = (this.now = this.reactor.now());
@@ -151,13 +161,18 @@ export class Kernel implements CompletionSink, InlineHost {
     let n = stepping.length;
     if (n > this.budget) n = this.budget;
     const outer = swapInlineHost(this); // this kernel answers inline syscalls while it steps (inline.ts)
-    for (let i = 0; i < n; i++) {
-      this.step(stepping[i]!);
-      // Every 256 steps, a clock reading times the sleeps yielded since: late by at most
-      // 256 steps, never early, instead of late by the rest of a long tick.
-      if ((i & 255) === 255 && this.sleeps.unstamped) this.sleeps.stamp(this.reactor.now());
+    this.#stepping = true;
+    try {
+      for (let i = 0; i < n; i++) {
+        this.step(stepping[i]!);
+        // Every 256 steps, a clock reading times the sleeps yielded since: late by at most
+        // 256 steps, never early, instead of late by the rest of a long tick.
+        if ((i & 255) === 255 && this.sleeps.unstamped) this.sleeps.stamp(this.reactor.now());
+      }
+    } finally {
+      this.#stepping = false;
+      swapInlineHost(outer);
     }
-    swapInlineHost(outer);
     if (this.sleeps.unstamped) this.sleeps.stamp(this.reactor.now());
     if (n < stepping.length) {
       // Over budget: the rest run first next tick, ahead of the tasks readied during this one.

@@ -130,6 +130,24 @@ describe("sleep is measured from the call", () => {
   });
 });
 
+describe("re-entry", () => {
+  test("a task that ticks its own scheduler's FakeReactor gets a clear error; the scheduler carries on", async () => {
+    const fake = new FakeReactor({ auto: false });
+    const sch = new Scheduler({ reactor: fake });
+    const done = sch.run(function* () {
+      const t = yield* spawn(function* () { yield* sleep(5); return "ok"; });
+      let message = "";
+      try { fake.tick(); } catch (e) { message = (e as Error).message; }
+      return [message, yield* t];
+    });
+    fake.advance(10);
+    const [message, value] = (await done) as [string, string];
+    expect(message).toContain("ticked its own scheduler");
+    expect(value).toBe("ok");
+    expect(sch.stats().tasksAlive).toBe(0);
+  });
+});
+
 describe("no stack growth", () => {
   test("1,000,000 sequential synchronous syscalls", async () => {
     const { result } = await virtual(function* () {
