@@ -61,7 +61,7 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
   if (waiters !== undefined) {
     task.waiters = undefined;
     for (const w of waiters) {
-      if (typeof w === "function") w(); // an onEnd callback, or the promise settling
+      if (typeof w === "function") callBack(k, task, w); // an onEnd callback, or the promise settling
       else if (w.quiet) k.resume(w.task, w.gen, Resume.Next, undefined);
       else if (k.resume(w.task, w.gen, task.state === "done" ? Resume.Next : Resume.Throw, outcome)) task.flags |= Flag.Observed;
     }
@@ -75,6 +75,16 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
       for (const t of k.tasks.alive()) deliverCancel(k, t);
     }
     if (k.draining && k.tasks.count === 0) hooks.allEnded();
+  }
+}
+
+/** Run an end callback; if it throws, keep the error for `run()` (it must not escape the step). */
+function callBack(k: Kernel, task: Task<unknown>, fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    k.callbackErrors.push(new Error(`an onEnd callback of ${task} threw: ${why}`, { cause: error }));
   }
 }
 

@@ -99,16 +99,16 @@ export class Scheduler {
           signal?.removeEventListener("abort", onAbort);
           const settle = (closeError: unknown): void => {
             const failures = [...k.unobserved].filter((t) => (t.flags & Flag.Observed) === 0);
+            // Errors no task could catch: onEnd callbacks that threw, a file write that failed at close.
+            const lost = closeError === undefined ? k.callbackErrors : [...k.callbackErrors, closeError];
             if (task.state === "done" && failures.length === 0) {
-              if (closeError === undefined) resolve(task.result as T);
-              else reject(closeError);
+              if (lost.length === 0) resolve(task.result as T);
+              else reject(lost.length === 1 ? lost[0] : new AggregateError(lost, `${lost.length} errors no task could catch`));
             } else if (task.state === "cancelled" && signal?.aborted) reject(signal.reason);
             else if (task.state !== "done") reject(task.error);
             else {
               const [first, ...rest] = failures;
-              const others = rest.map((t) => t.error);
-              if (closeError !== undefined) others.push(closeError); // a file write that failed too
-              reject(new TaskError(first!, first!.error, others));
+              reject(new TaskError(first!, first!.error, [...rest.map((t) => t.error), ...lost]));
             }
           };
           // run() settles once the host is released: file writes still in flight land first.

@@ -319,4 +319,20 @@ describe("Task.onEnd", () => {
     expect(ended).toEqual(["ok:done", "bad:failed", "late registration runs at once"]);
     expect((error as Error).message).toContain('task "bad"'); // still reported: onEnd is not a join
   });
+
+  test("a callback that throws does not break the scheduler: the others run, and run() rejects naming the task", async () => {
+    const ran: string[] = [];
+    const outcome = virtualError(function* () {
+      const t = yield* spawn(function* () { yield* sleep(1); return 1; }, { name: "watched" });
+      t.onEnd(() => { throw new Error("callback broke"); });
+      t.onEnd(() => ran.push("second callback"));
+      yield* sleep(5);
+      ran.push(`main went on: ${yield* t}`);
+    });
+    const hang = new Promise((resolve) => setTimeout(() => resolve({ error: new Error("hung") }), 2000));
+    const { error } = (await Promise.race([outcome, hang])) as { error: Error };
+    expect(error.message).toBe('an onEnd callback of task "watched" (#' + (error.message.match(/#(\d+)/)?.[1] ?? "?") + ") threw: callback broke");
+    expect((error.cause as Error).message).toBe("callback broke");
+    expect(ran).toEqual(["second callback", "main went on: 1"]);
+  });
 });
