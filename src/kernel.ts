@@ -1,22 +1,22 @@
 /**
  * The kernel: ready queue, submission queue, completion queue and the tick loop.
- * One tick = timers due → completions → one step per ready task (within a budget) →
+ * One tick = timers due → completions → one step per ready task (step.ts; within a budget) →
  * submit this tick's suspending syscalls as one batch, grouped by op → arm one host timer.
  * Imports no Bun API: the host is reached only through the Reactor interface.
  */
-import { Op, Syscall, describe, swapInlineHost, type InlineHost } from "./syscall.ts";
+import { swapInlineHost, type InlineHost, type Syscall } from "./syscall.ts";
 import { Flag, Resume, StateCode, Task } from "./task.ts";
 import { Cancelled } from "./errors.ts";
 import { TimerQueue } from "./timers.ts";
 import { SleepQueue } from "./sleep-queue.ts";
 import { TaskList } from "./task-list.ts";
-import { isThenable } from "./syscalls.ts";
 import type { Co } from "./types.ts";
 import type { CompletionSink, Reactor, Ticket } from "./reactor/reactor.ts";
 import * as handlers from "./handlers.ts";
-import { IoTicket } from "./io-ticket.ts";
-import { endTask, takePendingError, type EndHooks } from "./lifecycle.ts";
-import { SYNC_LIMIT, completeInline } from "./inline.ts";
+import type { IoTicket } from "./io-ticket.ts";
+import type { EndHooks } from "./lifecycle.ts";
+import { completeInline } from "./inline.ts";
+import { step } from "./step.ts";
 import { KernelStats } from "./kernel-stats.ts";
 
 
@@ -164,7 +164,7 @@ export class Kernel implements CompletionSink, InlineHost {
     this.#stepping = true;
     try {
       for (let i = 0; i < n; i++) {
-        this.step(stepping[i]!);
+        step(this, stepping[i]!);
         // Every 256 steps, a clock reading times the sleeps yielded since: late by at most
         // 256 steps, never early, instead of late by the rest of a long tick.
         if ((i & 255) === 255 && this.sleeps.unstamped) this.sleeps.stamp(this.reactor.now());
@@ -217,106 +217,6 @@ export class Kernel implements CompletionSink, InlineHost {
       this.armedDeadline = next;
       this.stats.timersArmed++;
       this.reactor.setTimer(next, this.onTimer);
-    }
-  }
-
-  // ─── One step: run a task until it suspends, yields, or ends ─────────────────
-  step(task: Task<unknown>): void {
-    this.stats.steps++;
-    const flags = task.flags;
-    let mode: Resume = (flags & Flag.Throw) !== 0 ? Resume.Throw : Resume.Next;
-    // One write: state "running", started, and the resume mode taken.
-    task.flags = (flags & ~(Flag.StateMask | Flag.Throw)) | StateCode.running | Flag.Started;
-    const gen = task.gen;
-    let value = task.value;
-    task.value = undefined;
-    for (this.sync = 0; ; this.sync++) {
-      let r: IteratorResult<unknown, unknown>;
-      this.running = task;
-      try {
-        r = mode === Resume.Next ? gen.next(value) : gen.throw(value);
-      } catch (error) {
-        this.running = undefined;
-        endTask(this, task, error, true);
-        return;
-      }
-      this.running = undefined;
-      if (r.done === true) {
-        endTask(this, task, r.value, false);
-        return;
-      }
-      const y = r.value;
-      mode = Resume.Next;
-      value = undefined;
-      if ((task.flags & (Flag.CancelPending | Flag.ErrorPending)) !== 0) {
-        // A cancel (or error) that arrived while this task held a delivered value: raised at this yield.
-        mode = Resume.Throw;
-        if ((task.flags & Flag.ErrorPending) !== 0) {
-          task.flags &= ~Flag.ErrorPending;
-          value = takePendingError(task);
-        } else {
-          task.flags &= ~Flag.CancelPending;
-          value = new Cancelled(task);
-        }
-        continue;
-      }
-      if (y === undefined) {
-        task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready;
-        this.ready.push(task);
-        return;
-      }
-      let out: unknown;
-      if (y instanceof Syscall) {
-        this.stats.counts[y.code]!++;
-        switch (y.code) {
-          case Op.Current:
-            out = task;
-            break;
-          case Op.Sleep:
-            if ((y.a as number) <= 0) {
-              task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready;
-              this.ready.push(task);
-              return;
-            }
-            task.flags = (task.flags & ~Flag.StateMask) | StateCode.waiting;
-            task.waitingOn = y;
-            this.sleeps.push(task);
-            return;
-          case Op.Io:
-            handlers.countIo(this, y.op);
-            task.flags = (task.flags & ~Flag.StateMask) | StateCode.waiting;
-            task.waitingOn = y;
-            this.sqIo.push(new IoTicket(y, task));
-            return;
-          default:
-            // spawn, join, cancel, wait, suspend: handled in place; they may suspend.
-            out = handlers.immediate(this, task, y);
-        }
-      } else if (y instanceof Task) {
-        // `yield* task`: a join without a descriptor.
-        this.stats.counts[Op.Join]!++;
-        out = handlers.joinTask(this, task, y, undefined);
-      } else if (isThenable(y)) {
-        handlers.waitFor(this, task, y, undefined);
-        return;
-      } else {
-        out = new handlers.Thrown(
-          new TypeError(`${task} yielded ${describe(y)}, which is not a syscall, a task, a promise or undefined (did you mean yield* ?)`),
-        );
-      }
-      if (out === handlers.SUSPENDED) return;
-      if (out instanceof handlers.Thrown) {
-        mode = Resume.Throw;
-        value = out.error;
-      } else value = out;
-      if (this.sync >= SYNC_LIMIT) {
-        // Fairness: a long run of synchronous syscalls goes back to the queue.
-        if (mode === Resume.Throw) task.flags |= Flag.Throw;
-        task.value = value;
-        task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready;
-        this.ready.push(task);
-        return;
-      }
     }
   }
 }

@@ -1,0 +1,114 @@
+/**
+ * One step of a task: resume its generator and run it until it suspends on a host syscall,
+ * yields the CPU, or ends, handling kernel-only syscalls in place on the way (up to
+ * SYNC_LIMIT in a row). Imports no Bun API; the kernel's tick calls it for each ready task.
+ */
+import { Op, Syscall, describe } from "./syscall.ts";
+import { Flag, Resume, StateCode, Task } from "./task.ts";
+import { Cancelled } from "./errors.ts";
+import { isThenable } from "./syscalls.ts";
+import type { Kernel } from "./kernel.ts";
+import * as handlers from "./handlers.ts";
+import { IoTicket } from "./io-ticket.ts";
+import { endTask, takePendingError } from "./lifecycle.ts";
+import { SYNC_LIMIT } from "./inline.ts";
+
+/** Run `task` (ready) until it suspends, yields or ends. */
+export function step(k: Kernel, task: Task<unknown>): void {
+  k.stats.steps++;
+  const flags = task.flags;
+  let mode: Resume = (flags & Flag.Throw) !== 0 ? Resume.Throw : Resume.Next;
+  // One write: state "running", started, and the resume mode taken.
+  task.flags = (flags & ~(Flag.StateMask | Flag.Throw)) | StateCode.running | Flag.Started;
+  const gen = task.gen;
+  let value = task.value;
+  task.value = undefined;
+  for (k.sync = 0; ; k.sync++) {
+    let r: IteratorResult<unknown, unknown>;
+    k.running = task;
+    try {
+      r = mode === Resume.Next ? gen.next(value) : gen.throw(value);
+    } catch (error) {
+      k.running = undefined;
+      endTask(k, task, error, true);
+      return;
+    }
+    k.running = undefined;
+    if (r.done === true) {
+      endTask(k, task, r.value, false);
+      return;
+    }
+    const y = r.value;
+    mode = Resume.Next;
+    value = undefined;
+    if ((task.flags & (Flag.CancelPending | Flag.ErrorPending)) !== 0) {
+      // A cancel (or error) that arrived while this task held a delivered value: raised at this yield.
+      mode = Resume.Throw;
+      if ((task.flags & Flag.ErrorPending) !== 0) {
+        task.flags &= ~Flag.ErrorPending;
+        value = takePendingError(task);
+      } else {
+        task.flags &= ~Flag.CancelPending;
+        value = new Cancelled(task);
+      }
+      continue;
+    }
+    if (y === undefined) {
+      task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready;
+      k.ready.push(task);
+      return;
+    }
+    let out: unknown;
+    if (y instanceof Syscall) {
+      k.stats.counts[y.code]!++;
+      switch (y.code) {
+        case Op.Current:
+          out = task;
+          break;
+        case Op.Sleep:
+          if ((y.a as number) <= 0) {
+            task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready;
+            k.ready.push(task);
+            return;
+          }
+          task.flags = (task.flags & ~Flag.StateMask) | StateCode.waiting;
+          task.waitingOn = y;
+          k.sleeps.push(task);
+          return;
+        case Op.Io:
+          handlers.countIo(k, y.op);
+          task.flags = (task.flags & ~Flag.StateMask) | StateCode.waiting;
+          task.waitingOn = y;
+          k.sqIo.push(new IoTicket(y, task));
+          return;
+        default:
+          // spawn, join, cancel, wait, suspend: handled in place; they may suspend.
+          out = handlers.immediate(k, task, y);
+      }
+    } else if (y instanceof Task) {
+      // `yield* task`: a join without a descriptor.
+      k.stats.counts[Op.Join]!++;
+      out = handlers.joinTask(k, task, y, undefined);
+    } else if (isThenable(y)) {
+      handlers.waitFor(k, task, y, undefined);
+      return;
+    } else {
+      out = new handlers.Thrown(
+        new TypeError(`${task} yielded ${describe(y)}, which is not a syscall, a task, a promise or undefined (did you mean yield* ?)`),
+      );
+    }
+    if (out === handlers.SUSPENDED) return;
+    if (out instanceof handlers.Thrown) {
+      mode = Resume.Throw;
+      value = out.error;
+    } else value = out;
+    if (k.sync >= SYNC_LIMIT) {
+      // Fairness: a long run of synchronous syscalls goes back to the queue.
+      if (mode === Resume.Throw) task.flags |= Flag.Throw;
+      task.value = value;
+      task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready;
+      k.ready.push(task);
+      return;
+    }
+  }
+}
