@@ -7,7 +7,6 @@ import { Flag, Resume, type Task } from "./task.ts";
 import { Cancelled } from "./errors.ts";
 import type { Kernel } from "./kernel.ts";
 import { IoTicket } from "./io-ticket.ts";
-import type { Bucket } from "./timers.ts";
 
 /** Called by the kernel when main ends and when the last task ends. */
 export interface EndHooks {
@@ -122,7 +121,7 @@ export function throwInto(k: Kernel, target: Task<unknown>, error: unknown): voi
     try {
       if (typeof undo === "function") (undo as () => void)();
       else if (undo instanceof IoTicket) k.reactor.cancel(undo);
-      else k.timers.remove(undo as Bucket<Task<unknown>>);
+      else k.timers.remove(target); // a timer bucket
     } catch (broken) {
       thrown = broken ?? new Error("an undo threw undefined");
     }

@@ -4,16 +4,18 @@
  * one bucket and one host timer. Knows nothing of Bun or of the host clock.
  */
 
-/** A sleeper: anything with a wait generation (a stale generation means it was woken or cancelled). */
+/**
+ * A sleeper: anything with an `undo` slot. While it sleeps, its `undo` is the bucket it sleeps
+ * in (`add` sets it); an entry whose sleeper's `undo` is anything else is stale and skipped.
+ */
 export interface Sleeper {
-  waitGen: number;
+  undo: unknown;
 }
 
 /** One deadline and everyone due at it. */
 export class Bucket<S extends Sleeper> {
   readonly deadline: number;
   readonly sleepers: S[] = [];
-  readonly gens: number[] = [];
   live = 0;
   constructor(deadline: number) {
     this.deadline = deadline;
@@ -21,15 +23,15 @@ export class Bucket<S extends Sleeper> {
 }
 
 /**
- * Deadline queue. `add` returns the bucket so the caller can `remove` the sleeper in O(1)
- * (it is skipped when the bucket comes due, by its generation).
+ * Deadline queue. `add` records the sleeper's bucket in its `undo`, so `remove` takes it back
+ * in O(1) (its entry is skipped when the bucket comes due) and no per-entry bookkeeping is kept.
  *
  * @example
  * ```ts
  * import { TimerQueue } from "corun/testing";
- * const q = new TimerQueue<{ waitGen: number }>();
- * q.add({ waitGen: 0 }, 10);
- * q.expire(10, (s) => console.log("due", s)); // due { waitGen: 0 }
+ * const q = new TimerQueue<{ undo: unknown; id: number }>();
+ * q.add({ undo: undefined, id: 1 }, 10);
+ * q.expire(10, (s) => console.log("due", s.id)); // due 1
  * ```
  */
 export class TimerQueue<S extends Sleeper> {
@@ -50,7 +52,7 @@ export class TimerQueue<S extends Sleeper> {
     return heap[0]?.deadline;
   }
 
-  /** Add a sleeper due at `deadline`; its current `waitGen` is the one that must still hold. */
+  /** Add a sleeper due at `deadline` (its `undo` becomes the bucket). */
   add(sleeper: S, deadline: number): Bucket<S> {
     let b = this.#last;
     if (b === undefined || b.deadline !== deadline) {
@@ -63,15 +65,18 @@ export class TimerQueue<S extends Sleeper> {
       this.#last = b;
     }
     b.sleepers.push(sleeper);
-    b.gens.push(sleeper.waitGen);
+    sleeper.undo = b;
     b.live++;
     this.#size++;
     return b;
   }
 
-  /** Take a sleeper back (call before bumping its generation). */
-  remove(bucket: Bucket<S>): void {
-    bucket.live--;
+  /** Take a sleeper back before its deadline (a no-op if it is not sleeping here). */
+  remove(sleeper: S): void {
+    const b = sleeper.undo;
+    if (!(b instanceof Bucket)) return;
+    sleeper.undo = undefined;
+    b.live--;
     this.#size--;
   }
 
@@ -81,10 +86,11 @@ export class TimerQueue<S extends Sleeper> {
     let n = 0;
     while (heap.length > 0 && heap[0]!.deadline <= now) {
       const b = this.#pop();
-      const { sleepers, gens } = b;
+      const sleepers = b.sleepers;
       for (let i = 0; i < sleepers.length; i++) {
         const s = sleepers[i]!;
-        if (s.waitGen === gens[i]) {
+        if (s.undo === b) {
+          s.undo = undefined;
           n++;
           wake(s);
         }

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { TimerQueue } from "../src/testing.ts";
 
-type S = { waitGen: number; id: number };
-const sleeper = (id: number): S => ({ waitGen: 0, id });
+type S = { undo: unknown; id: number };
+const sleeper = (id: number): S => ({ undo: undefined, id });
 
 describe("TimerQueue", () => {
   test("expires sleepers in deadline order and only those due", () => {
@@ -32,9 +32,11 @@ describe("TimerQueue", () => {
     const q = new TimerQueue<S>();
     const a = sleeper(1);
     const b = q.add(a, 10);
+    expect(a.undo).toBe(b);
     q.add(sleeper(2), 20);
-    q.remove(b);
-    a.waitGen++;
+    q.remove(a);
+    expect(a.undo).toBeUndefined();
+    q.remove(a); // not sleeping any more: nothing happens
     expect(q.size).toBe(1);
     expect(q.next).toBe(20);
     const woke: number[] = [];
@@ -43,14 +45,27 @@ describe("TimerQueue", () => {
     expect(q.next).toBeUndefined();
   });
 
-  test("a sleeper whose generation moved on is not woken", () => {
+  test("a sleeper whose undo no longer names its bucket is not woken", () => {
     const q = new TimerQueue<S>();
     const a = sleeper(1);
     q.add(a, 5);
-    a.waitGen = 7;
+    a.undo = "woken some other way";
     const woke: number[] = [];
     q.expire(5, (s) => woke.push(s.id));
     expect(woke).toEqual([]);
+  });
+
+  test("taken back and put to sleep again at the same deadline, a sleeper wakes once", () => {
+    const q = new TimerQueue<S>();
+    const a = sleeper(1);
+    q.add(a, 5);
+    q.remove(a);
+    q.add(a, 5);
+    const woke: number[] = [];
+    expect(q.expire(5, (s) => woke.push(s.id))).toBe(1);
+    expect(woke).toEqual([1]);
+    expect(a.undo).toBeUndefined();
+    expect(q.size).toBe(0);
   });
 
   test("heap order holds for many random deadlines", () => {
