@@ -22,8 +22,9 @@ export class SleepQueue {
   #tasks: Task<unknown>[] = [];
   /** The wait generation each task suspended with: a later one means it was cancelled meanwhile. */
   #gens: number[] = [];
-  /** When each sleep started (filled by `stamp`). */
-  #at: number[] = [];
+  /** Stamps, one per clock reading: the sleeps from the previous end up to `#ends[j]` started by `#times[j]`. */
+  #ends: number[] = [];
+  #times: number[] = [];
 
   /** Sleeps queued this tick. */
   get length(): number {
@@ -38,31 +39,42 @@ export class SleepQueue {
 
   /** The sleeps queued since the last stamp started at or before `now` (read after their yield). */
   stamp(now: number): void {
-    const at = this.#at;
-    for (let j = at.length; j < this.#tasks.length; j++) at.push(now);
+    if (!this.unstamped) return;
+    this.#ends.push(this.#tasks.length);
+    this.#times.push(now);
   }
 
   /** True if some sleeps have no start time yet (so a clock reading is worth taking). */
   get unstamped(): boolean {
-    return this.#at.length < this.#tasks.length;
+    const ends = this.#ends;
+    return (ends.length === 0 ? 0 : ends[ends.length - 1]!) < this.#tasks.length;
   }
 
   /**
    * Put every queued sleep that is still current into `timers`, due at its start plus its
    * `ms`, rounded up to a whole millisecond (so sleeps that started in the same millisecond
-   * share a bucket and a host timer). Each task's `undo` becomes its bucket.
+   * share a bucket and a host timer). Each task's `undo` becomes its bucket (`TimerQueue.add`).
+   * Every sleep must have been stamped.
    */
   submit(timers: TimerQueue<Task<unknown>>): void {
+    if (this.unstamped) throw new Error("SleepQueue.submit: some sleeps have no start time (stamp first)");
     const tasks = this.#tasks;
     const gens = this.#gens;
-    const at = this.#at;
+    const ends = this.#ends;
+    const times = this.#times;
     this.#tasks = [];
     this.#gens = [];
-    this.#at = [];
-    for (let i = 0; i < tasks.length; i++) {
-      const t = tasks[i]!;
-      if (t.waitGen !== gens[i]) continue; // cancelled before it was submitted
-      t.undo = timers.add(t, Math.ceil(at[i]! + (t.waitingOn!.a as number)));
+    this.#ends = [];
+    this.#times = [];
+    let i = 0;
+    for (let j = 0; j < ends.length; j++) {
+      const end = ends[j]!;
+      const at = times[j]!;
+      for (; i < end; i++) {
+        const t = tasks[i]!;
+        if (t.waitGen !== gens[i]) continue; // cancelled before it was submitted
+        timers.add(t, Math.ceil(at + (t.waitingOn!.a as number)));
+      }
     }
   }
 }
