@@ -1,7 +1,8 @@
 /**
  * The kernel: ready queue, submission queue, completion queue and the tick loop.
  * One tick = timers due → completions → one step per ready task (step.ts; within a budget) →
- * submit this tick's suspending syscalls as one batch, grouped by op → arm one host timer.
+ * submit this tick's suspending syscalls as one batch, grouped by op → a few more rounds for
+ * tasks whose I/O completed at submission → arm one host timer.
  * Imports no Bun API: the host is reached only through the Reactor interface.
  */
 import { swapInlineHost, type InlineHost, type Syscall } from "./syscall.ts";
@@ -19,6 +20,9 @@ import { completeInline } from "./inline.ts";
 import { step } from "./step.ts";
 import { KernelStats } from "./kernel-stats.ts";
 
+
+/** Rounds a tick may add for tasks whose I/O completed at submission (phase 3b). */
+export const EXTRA_ROUNDS = 4;
 
 let nextKernelId = 1;
 let nextTaskId = 1;
@@ -160,20 +164,7 @@ export class Kernel implements CompletionSink, InlineHost {
     this.ready = this.spare;
     let n = stepping.length;
     if (n > this.budget) n = this.budget;
-    const outer = swapInlineHost(this); // this kernel answers inline syscalls while it steps (inline.ts)
-    this.#stepping = true;
-    try {
-      for (let i = 0; i < n; i++) {
-        step(this, stepping[i]!);
-        // Every 256 steps, a clock reading times the sleeps yielded since: late by at most
-        // 256 steps, never early, instead of late by the rest of a long tick.
-        if ((i & 255) === 255 && this.sleeps.unstamped) this.sleeps.stamp(this.reactor.now());
-      }
-    } finally {
-      this.#stepping = false;
-      swapInlineHost(outer);
-    }
-    if (this.sleeps.unstamped) this.sleeps.stamp(this.reactor.now());
+    this.#stepAll(stepping, n);
     if (n < stepping.length) {
       // Over budget: the rest run first next tick, ahead of the tasks readied during this one.
       this.ready = stepping.slice(n).concat(this.ready);
@@ -183,17 +174,51 @@ export class Kernel implements CompletionSink, InlineHost {
 
     // Phase 3: this tick's host syscalls as one batch, grouped by op: sleeps into the deadline
     // queue (each timed from its yield), I/O to the reactor in one call.
-    const batch = this.sleeps.length + this.sqIo.length;
-    if (batch > 0) {
-      this.stats.batch(batch);
-      if (this.sleeps.length > 0) this.sleeps.submit(this.timers);
-      if (this.sqIo.length > 0) handlers.submitIo(this);
+    this.#submit();
+
+    // Phase 3b: operations the submission completed at once (a write the socket took whole, a
+    // close): their tasks take one more step in this tick, and what they submit goes out as
+    // another batch, instead of waiting an event-loop turn each (at most EXTRA_ROUNDS times).
+    for (let round = 0; round < EXTRA_ROUNDS && this.cq.length > 0 && !this.closed; round++) {
+      const mark = this.ready.length;
+      this.#drainCompletions();
+      if (this.ready.length === mark) break;
+      const again = this.ready.splice(mark);
+      this.#stepAll(again, again.length);
+      this.#submit();
     }
 
     // Phase 4: one host timer for the earliest deadline; another tick if work is ready.
     this.#armTimer();
     if (this.ready.length > 0) this.wake();
   };
+
+  /** Step `list[0..n)`, with this kernel answering inline syscalls (inline.ts); stamp the sleeps yielded. */
+  #stepAll(list: Task<unknown>[], n: number): void {
+    const outer = swapInlineHost(this);
+    this.#stepping = true;
+    try {
+      for (let i = 0; i < n; i++) {
+        step(this, list[i]!);
+        // Every 256 steps, a clock reading times the sleeps yielded since: late by at most
+        // 256 steps, never early, instead of late by the rest of a long tick.
+        if ((i & 255) === 255 && this.sleeps.unstamped) this.sleeps.stamp(this.reactor.now());
+      }
+    } finally {
+      this.#stepping = false;
+      swapInlineHost(outer);
+    }
+    if (this.sleeps.unstamped) this.sleeps.stamp(this.reactor.now());
+  }
+
+  /** Hand the host syscalls yielded so far to the timer queue and the reactor, as one batch. */
+  #submit(): void {
+    const batch = this.sleeps.length + this.sqIo.length;
+    if (batch === 0) return;
+    this.stats.batch(batch);
+    if (this.sleeps.length > 0) this.sleeps.submit(this.timers);
+    if (this.sqIo.length > 0) handlers.submitIo(this);
+  }
 
   #drainCompletions(): void {
     const cq = this.cq;

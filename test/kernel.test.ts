@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, current, join, run, Scheduler, sleep, spawn, wait, type Task } from "../src/index.ts";
+import { cancel, current, io, join, run, Scheduler, sleep, spawn, wait, type Task } from "../src/index.ts";
+import { EXTRA_ROUNDS } from "../src/kernel.ts";
 import { FakeReactor } from "../src/testing.ts";
 import { virtual } from "./helpers.ts";
 
@@ -127,6 +128,27 @@ describe("sleep is measured from the call", () => {
     // (at most 256 steps of 0.3 ms, and the loop's own delay).
     expect(Math.min(...took)).toBeGreaterThanOrEqual(499.5);
     expect(took[0]!).toBeLessThan(700);
+  });
+});
+
+describe("I/O completed at submission", () => {
+  test("resumes its task in the same tick, for up to EXTRA_ROUNDS more rounds; the rest waits a tick", async () => {
+    // A driver that completes every op as it is submitted (as a socket that takes a whole write does).
+    const fake = new FakeReactor({ auto: false, io: (batch, sink) => { for (const t of batch) sink.complete(t, t.a); } });
+    const sch = new Scheduler({ reactor: fake });
+    const done: number[] = [];
+    const finished = sch.run(function* () {
+      for (let i = 0; i < 8; i++) done.push(yield* io<number>("echo", i));
+    });
+    const upTo = (n: number): number[] => Array.from({ length: Math.min(8, n) }, (_, i) => i);
+    fake.tick(); // main's step submits op 0; its completion and the next ones are taken in extra rounds
+    expect(EXTRA_ROUNDS).toBeGreaterThan(0);
+    expect(done).toEqual(upTo(EXTRA_ROUNDS));
+    fake.tick();
+    expect(done).toEqual(upTo(2 * EXTRA_ROUNDS));
+    while (fake.tick() > 0);
+    await finished;
+    expect(done).toEqual(upTo(8));
   });
 });
 
