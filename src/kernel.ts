@@ -150,8 +150,17 @@ export class Kernel implements CompletionSink, InlineHost {
       this.reactor.schedule(this.tick);
       throw new Error("corun: a task ticked its own scheduler (drive a FakeReactor from outside the tasks it runs)");
     }
-    this.tickScheduled = false;
-    if (this.closed) return;
+    // `tickScheduled` stays set while the tick runs, so the completions and wake-ups it causes
+    // do not schedule another tick each: it takes them itself (phase 3b) or wakes once at its end.
+    try {
+      if (!this.closed) this.#tick();
+    } finally {
+      this.tickScheduled = false;
+      if (this.ready.length > 0 || this.cq.length > 0) this.wake();
+    }
+  };
+
+  #tick(): void {
     const now = (this.now = this.reactor.now());
     this.stats.ticks++;
 
@@ -162,12 +171,13 @@ export class Kernel implements CompletionSink, InlineHost {
     // Phase 2: one step for each task ready now; tasks readied during this phase wait a tick.
     const stepping = this.ready;
     this.ready = this.spare;
-    let n = stepping.length;
-    if (n > this.budget) n = this.budget;
-    this.#stepAll(stepping, n);
-    if (n < stepping.length) {
+    let used = stepping.length;
+    if (used > this.budget) used = this.budget;
+    this.#stepAll(stepping, used);
+    const over = used < stepping.length;
+    if (over) {
       // Over budget: the rest run first next tick, ahead of the tasks readied during this one.
-      this.ready = stepping.slice(n).concat(this.ready);
+      this.ready = stepping.slice(used).concat(this.ready);
     }
     stepping.length = 0;
     this.spare = stepping;
@@ -178,20 +188,23 @@ export class Kernel implements CompletionSink, InlineHost {
 
     // Phase 3b: operations the submission completed at once (a write the socket took whole, a
     // close): their tasks take one more step in this tick, and what they submit goes out as
-    // another batch, instead of waiting an event-loop turn each (at most EXTRA_ROUNDS times).
-    for (let round = 0; round < EXTRA_ROUNDS && this.cq.length > 0 && !this.closed; round++) {
+    // another batch, instead of waiting an event-loop turn each (at most EXTRA_ROUNDS times,
+    // within the budget; not at all in a tick that left ready tasks for the next).
+    for (let round = 0; round < EXTRA_ROUNDS && !over && used < this.budget && this.cq.length > 0 && !this.closed; round++) {
       const mark = this.ready.length;
       this.#drainCompletions();
       if (this.ready.length === mark) break;
       const again = this.ready.splice(mark);
-      this.#stepAll(again, again.length);
+      const m = Math.min(again.length, this.budget - used);
+      this.#stepAll(again, m);
+      used += m;
+      for (let i = m; i < again.length; i++) this.ready.push(again[i]!); // over budget: next tick
       this.#submit();
     }
 
-    // Phase 4: one host timer for the earliest deadline; another tick if work is ready.
+    // Phase 4: one host timer for the earliest deadline (the tick's end wakes another if work is ready).
     this.#armTimer();
-    if (this.ready.length > 0) this.wake();
-  };
+  }
 
   /** Step `list[0..n)`, with this kernel answering inline syscalls (inline.ts); stamp the sleeps yielded. */
   #stepAll(list: Task<unknown>[], n: number): void {

@@ -152,6 +152,50 @@ describe("I/O completed at submission", () => {
   });
 });
 
+describe("I/O completed at submission, within the budget", () => {
+  test("extra rounds count against the budget, and tasks left over from it are not overtaken", async () => {
+    const fake = new FakeReactor({ auto: false, io: (batch, sink) => { for (const t of batch) sink.complete(t, t.a); } });
+    const sch = new Scheduler({ reactor: fake, budget: 2 });
+    const order: string[] = [];
+    const done = sch.run(function* () {
+      const ts: Task<void>[] = [];
+      for (const name of ["a", "b", "c"]) {
+        ts.push(yield* spawn(function* () {
+          for (let i = 0; i < 3; i++) {
+            order.push(`${name}${i}`);
+            yield* io("echo", i);
+          }
+        }, { name }));
+      }
+      for (const t of ts) yield* t;
+    });
+    let before = 0;
+    while (fake.tick() > 0) {
+      const steps = sch.stats().steps;
+      expect(steps - before).toBeLessThanOrEqual(2);
+      before = steps;
+    }
+    await done;
+    expect(order.indexOf("c0")).toBeLessThan(order.indexOf("a1"));
+    expect(order.length).toBe(9);
+  });
+
+  test("a tick whose completions it handled itself does not schedule an empty tick after it", async () => {
+    const fake = new FakeReactor({ auto: false, io: (batch, sink) => { for (const t of batch) sink.complete(t, t.a); } });
+    const sch = new Scheduler({ reactor: fake });
+    const done = sch.run(function* () {
+      yield* io("echo", 1);
+      yield* io("echo", 2);
+      yield* sleep(100); // keeps the scheduler open
+    });
+    expect(fake.tick()).toBe(1); // main runs, both ops complete within this tick, main sleeps
+    expect(fake.tick()).toBe(0); // nothing to do until the timer: no empty tick was scheduled
+    expect(sch.stats().ticks).toBe(1);
+    fake.advance(100);
+    await done;
+  });
+});
+
 describe("re-entry", () => {
   test("a task that ticks its own scheduler's FakeReactor gets a clear error; the scheduler carries on", async () => {
     const fake = new FakeReactor({ auto: false });

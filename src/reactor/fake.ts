@@ -30,6 +30,8 @@ export interface FakeReactorOptions {
 export class FakeReactor implements Reactor {
   #now: number;
   #pending: (() => void)[] = [];
+  /** True while `tick()` runs the scheduled ticks. */
+  #ticking = false;
   #timer: { deadline: number; fire: () => void } | undefined;
   #sink: CompletionSink | undefined;
   #auto: boolean;
@@ -94,13 +96,22 @@ export class FakeReactor implements Reactor {
     this.#pending = [];
   }
 
-  /** Run the ticks scheduled so far (not the ones they schedule). Returns how many ran. */
+  /**
+   * Run the ticks scheduled so far (not the ones they schedule). Returns how many ran. Calling
+   * it from inside a tick it runs (a task driving its own scheduler) throws: drive it from outside.
+   */
   tick(): number {
+    if (this.#ticking) throw new Error("corun: a task ticked its own scheduler (drive a FakeReactor from outside the tasks it runs)");
     const run = this.#pending;
     this.#pending = [];
-    for (const f of run) {
-      this.ticksRun++;
-      f();
+    this.#ticking = true;
+    try {
+      for (const f of run) {
+        this.ticksRun++;
+        f();
+      }
+    } finally {
+      this.#ticking = false;
     }
     return run.length;
   }
