@@ -5,7 +5,7 @@
  * end of the tick. Imports no Bun API.
  */
 import { Op, Syscall } from "./syscall.ts";
-import { Flag, Resume, Task } from "./task.ts";
+import { Flag, Resume, StateCode, Task } from "./task.ts";
 import { Cancelled, UsageError } from "./errors.ts";
 import type { Co, CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
 import type { Kernel } from "./kernel.ts";
@@ -25,14 +25,36 @@ export class Thrown {
 
 /**
  * Handle a kernel-only syscall in place. A handler that throws (a bad argument's getter, a
- * descriptor made by hand) gives the task that error at its yield: it never escapes the step.
+ * descriptor made by hand, a thenable whose `then` throws) gives the task that error at its
+ * yield: it never escapes the step (see `handlerFailed`).
  */
 export function immediate(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   try {
     return dispatch(k, task, d);
   } catch (error) {
-    return new Thrown(error);
+    return handlerFailed(task, error);
   }
+}
+
+/**
+ * A handler threw `error` while `task` was running. If it had already suspended the task, the
+ * suspension is taken back (later wake-ups for it are stale) and the error is thrown into the
+ * task at once; if that suspension was already woken, the wake-up stands (a value handed over
+ * is not lost) and the error is raised at the task's next yield.
+ */
+export function handlerFailed(task: Task<unknown>, error: unknown): unknown {
+  const state = task.flags & Flag.StateMask;
+  if (state === StateCode.ready) {
+    raiseAtNextYield(task, error);
+    return SUSPENDED;
+  }
+  if (state === StateCode.waiting) {
+    task.waitGen++;
+    task.state = "running";
+    task.waitingOn = undefined;
+    task.undo = undefined;
+  }
+  return new Thrown(error);
 }
 
 function dispatch(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {

@@ -89,13 +89,20 @@ export function step(k: Kernel, task: Task<unknown>): void {
       // `yield* task`: a join without a descriptor.
       k.stats.counts[Op.Join]!++;
       out = handlers.joinTask(k, task, y, undefined);
-    } else if (isThenable(y)) {
-      handlers.waitFor(k, task, y, undefined);
-      return;
     } else {
-      out = new handlers.Thrown(
-        new TypeError(`${task} yielded ${describe(y)}, which is not a syscall, a task, a promise or undefined (did you mean yield* ?)`),
-      );
+      // A promise (or any thenable), else a mistake. Its `then` is user code: if it throws, the
+      // task gets the error here and no half-made wait is left behind.
+      try {
+        if (isThenable(y)) {
+          handlers.waitFor(k, task, y, undefined);
+          return;
+        }
+        out = new handlers.Thrown(
+          new TypeError(`${task} yielded ${describe(y)}, which is not a syscall, a task, a promise or undefined (did you mean yield* ?)`),
+        );
+      } catch (error) {
+        out = handlers.handlerFailed(task, error);
+      }
     }
     if (out === handlers.SUSPENDED) return;
     if (out instanceof handlers.Thrown) {

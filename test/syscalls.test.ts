@@ -384,6 +384,50 @@ describe("suspend", () => {
   });
 });
 
+describe("thenables whose then() throws", () => {
+  test("a bare yield of one: the task gets the error there, and the other tasks run on", async () => {
+    const bad = { then() { throw new Error("then threw"); } };
+    const log: string[] = [];
+    await virtual(function* () {
+      yield* spawn(function* () {
+        try { yield bad as never; } catch (e) { log.push(`caught ${(e as Error).message}`); }
+      });
+      yield* spawn(function* () { log.push("other ran"); });
+      yield* sleep(5);
+    });
+    expect(log).toEqual(["caught then threw", "other ran"]);
+  });
+
+  test("wait() on one that took the callbacks and then threw: a late settlement does not wake the next wait", async () => {
+    let settle: ((v: unknown) => void) | undefined;
+    const bad = { then(ok: (v: unknown) => void) { settle = ok; throw new Error("then threw"); } };
+    const { result, reactor } = await virtual(function* () {
+      const log: string[] = [];
+      try { yield* wait(bad as never); } catch (e) { log.push(`caught ${(e as Error).message}`); }
+      yield* spawn(function* () { yield* sleep(10); settle!("stale"); });
+      const v = yield* sleep(1000);
+      log.push(`slept, got ${String(v)}`);
+      return log;
+    });
+    expect(result).toEqual(["caught then threw", "slept, got undefined"]);
+    expect(reactor.now()).toBeGreaterThanOrEqual(1000);
+  });
+
+  test("one that settled at once and then threw: the value is taken, the error comes at the next yield", async () => {
+    const bad = { then(ok: (v: unknown) => void) { ok("value"); throw new Error("then threw"); } };
+    const { result } = await virtual(function* () {
+      const log: string[] = [];
+      try {
+        log.push(`got ${String(yield bad as never)}`);
+        yield* sleep(1);
+        log.push("no error?");
+      } catch (e) { log.push(`then ${(e as Error).message}`); }
+      return log;
+    });
+    expect(result).toEqual(["got value", "then then threw"]);
+  });
+});
+
 describe("bad yields", () => {
   test.each([42, "text", { op: "sleep" }, null, Symbol("s")])("yielding %p throws TypeError in that task, naming it", async (bad) => {
     const { result } = await virtual(function* () {
