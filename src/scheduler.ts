@@ -104,9 +104,12 @@ export class Scheduler {
             if (task.state === "done" && failures.length === 0) {
               if (lost.length === 0) resolve(task.result as T);
               else reject(lost.length === 1 ? lost[0] : new AggregateError(lost, `${lost.length} errors no task could catch`));
-            } else if (task.state === "cancelled" && signal?.aborted) reject(signal.reason);
-            else if (task.state !== "done") reject(task.error);
-            else {
+            } else if (task.state !== "done") {
+              // Main's own error (or the signal's reason) wins; errors that would otherwise be
+              // lost ride along in a TaskError for main.
+              const why = task.state === "cancelled" && signal?.aborted ? signal.reason : task.error;
+              reject(lost.length === 0 ? why : new TaskError(task, why, lost));
+            } else {
               const [first, ...rest] = failures;
               reject(new TaskError(first!, first!.error, [...rest.map((t) => t.error), ...lost]));
             }

@@ -335,4 +335,17 @@ describe("Task.onEnd", () => {
     expect((error.cause as Error).message).toBe("callback broke");
     expect(ran).toEqual(["second callback", "main went on: 1"]);
   });
+
+  test("when main fails too, run() rejects with a TaskError for main that keeps the callback's error", async () => {
+    const { error } = await virtualError(function* () {
+      const t = yield* spawn(function* () { return 1; }, { name: "watched" });
+      t.onEnd(() => { throw new Error("callback broke"); });
+      yield* sleep(5);
+      throw new Error("main failed");
+    });
+    expect(error).toBeInstanceOf(TaskError);
+    const errors = (error as TaskError).errors as Error[];
+    expect(errors.map((e) => e.message)).toEqual(["main failed", 'an onEnd callback of task "watched" (#' + (errors[1]!.message.match(/#(\d+)/)?.[1] ?? "?") + ") threw: callback broke"]);
+    expect((error as TaskError).cause).toBe(errors[0]);
+  });
 });
