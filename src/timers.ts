@@ -101,8 +101,9 @@ export class TimerQueue<S extends Sleeper> {
     return n;
   }
 
-  /** Forget everything. */
+  /** Forget everything (the sleepers still asleep are taken out: their `undo` is cleared). */
   clear(): void {
+    for (const b of this.#heap) for (const s of b.sleepers) if (s.undo === b) s.undo = undefined;
     this.#heap = [];
     this.#byDeadline.clear();
     this.#last = undefined;

@@ -84,4 +84,14 @@ describe("TimerQueue", () => {
     expect(got).toEqual([...deadlines].sort((x, y) => x - y));
     expect(q.size).toBe(0);
   });
+
+  test("clear() takes every sleeper out: a later remove() is a no-op and size stays 0", () => {
+    const q = new TimerQueue<S>();
+    const a = sleeper(1);
+    q.add(a, 5);
+    q.clear();
+    expect(a.undo).toBeUndefined();
+    q.remove(a);
+    expect(q.size).toBe(0);
+  });
 });
