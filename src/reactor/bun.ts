@@ -5,6 +5,9 @@
  */
 import type { CompletionSink, Reactor, Submission, Ticket } from "./reactor.ts";
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** A driver for a family of I/O ops (sockets, files...): gets its ops' share of each batch. */
 export interface IoDriver {
   /** Start these submissions; report each through `sink`. */
@@ -51,7 +54,9 @@ export class BunReactor implements Reactor {
 
   setTimer(deadline: number, fire: () => void): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    const delay = Math.max(0, Math.ceil(deadline - performance.now()));
+    // setTimeout takes at most 2^31 - 1 ms (a longer delay fires at once): a far deadline is
+    // reached in steps, the kernel re-arming each time the timer fires early.
+    const delay = Math.min(MAX_TIMEOUT_MS, Math.max(0, Math.ceil(deadline - performance.now())));
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       fire();
