@@ -52,8 +52,9 @@ export class TimerQueue<S extends Sleeper> {
     return heap[0]?.deadline;
   }
 
-  /** Add a sleeper due at `deadline` (its `undo` becomes the bucket). */
+  /** Add a sleeper due at `deadline` (its `undo` becomes the bucket; if it slept in another, it leaves that one). */
   add(sleeper: S, deadline: number): Bucket<S> {
+    if (sleeper.undo instanceof Bucket) this.remove(sleeper);
     let b = this.#last;
     if (b === undefined || b.deadline !== deadline) {
       b = this.#byDeadline.get(deadline);

@@ -94,4 +94,19 @@ describe("TimerQueue", () => {
     q.remove(a);
     expect(q.size).toBe(0);
   });
+
+  test("adding a sleeper that is already asleep moves it: it is counted and woken once, at the new deadline", () => {
+    const q = new TimerQueue<S>();
+    const a = sleeper(1);
+    q.add(a, 5);
+    q.add(a, 20);
+    expect(q.size).toBe(1);
+    expect(q.next).toBe(20);
+    const woke: number[] = [];
+    q.expire(10, (s) => woke.push(s.id));
+    expect(woke).toEqual([]);
+    q.expire(20, (s) => woke.push(s.id));
+    expect(woke).toEqual([1]);
+    expect(q.size).toBe(0);
+  });
 });
