@@ -6,7 +6,7 @@
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { HttpCode, HttpError } from "./errors.ts";
-import { show, type HttpHeaders } from "./head.ts";
+import { show, trimOws, type HttpHeaders } from "./head.ts";
 import { concatBytes } from "../bytes.ts";
 
 /** How a body is delimited: none, a byte count, chunked coding, or the end of the connection. */
@@ -22,7 +22,7 @@ function contentLength(headers: HttpHeaders): number | undefined {
   const v = headers["content-length"];
   if (v === undefined) return undefined;
   // "5, 5" (a repeated header) is allowed when every value agrees.
-  const parts = v.split(",").map((p) => p.trim());
+  const parts = v.split(",").map(trimOws);
   const first = parts[0]!;
   if (!/^\d{1,15}$/.test(first) || parts.some((p) => p !== first)) {
     throw new HttpError(HttpCode.BadContentLength, `invalid Content-Length ${show(v)}`);
@@ -31,7 +31,7 @@ function contentLength(headers: HttpHeaders): number | undefined {
 }
 
 function isChunked(te: string): boolean {
-  const codings = te.toLowerCase().split(",").map((p) => p.trim());
+  const codings = te.toLowerCase().split(",").map(trimOws);
   if (codings[codings.length - 1] !== "chunked") return false;
   if (codings.length > 1) throw new HttpError(HttpCode.UnsupportedEncoding, `Transfer-Encoding ${show(te)}: only "chunked" is supported`);
   return true;
@@ -103,17 +103,28 @@ function* line(conn: Conn, max: number): Co<string> {
   }
 }
 
+/** Longest chunk-size line (the size and any extensions): extensions are ignored, so they get little room. */
+const MAX_SIZE_LINE = 256;
+
+/**
+ * A chunked body, capped at `max` bytes on the wire: size lines, CRLFs and trailers count too,
+ * so a stream of tiny chunks or long extensions cannot make the peer send much more than `max`.
+ */
 function* chunked(conn: Conn, max: number): Co<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let wire = 0;
   for (;;) {
-    const sizeLine = yield* line(conn, 1024);
+    const sizeLine = yield* line(conn, MAX_SIZE_LINE);
     const semi = sizeLine.indexOf(";");
-    const hex = (semi < 0 ? sizeLine : sizeLine.slice(0, semi)).trim();
+    // No leading whitespace; optional whitespace only before an extension's ";".
+    const hex = semi < 0 ? sizeLine : trimOws(sizeLine.slice(0, semi));
     if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) throw new HttpError(HttpCode.BadChunk, `invalid chunk size ${show(sizeLine)}`);
     const size = parseInt(hex, 16);
+    wire += sizeLine.length + 2;
     if (size === 0) break;
-    if (total + size > max) throw tooLarge(max);
+    wire += size + 2;
+    if (total + size > max || wire > max) throw tooLarge(max);
     chunks.push(yield* exactly(conn, size));
     total += size;
     const after = yield* line(conn, 2);
@@ -124,7 +135,9 @@ function* chunked(conn: Conn, max: number): Co<Uint8Array> {
     const t = yield* line(conn, 8192);
     if (t === "") break;
     bytes += t.length;
+    wire += t.length + 2;
     if (bytes > 8192) throw new HttpError(HttpCode.BadChunk, "more than 8192 bytes of trailer fields");
+    if (wire > max) throw tooLarge(max);
   }
   return concatBytes(chunks, total);
 }

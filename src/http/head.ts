@@ -148,7 +148,7 @@ function isSpace(c: number): boolean {
  */
 function scan(head: Uint8Array): [string, Fields] {
   const text = latin1.decode(head);
-  const known: HttpHeaders = {};
+  const known = Object.create(null) as HttpHeaders; // no prototype: "constructor" is not a header
   let nl = text.indexOf("\n");
   if (nl < 0) nl = text.length;
   const start = text.slice(0, nl > 0 && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
@@ -170,7 +170,7 @@ function scan(head: Uint8Array): [string, Fields] {
     if (n < 32 && KNOWN_LENGTHS[n] === 1) {
       const key = text.slice(at, colon).toLowerCase();
       if (KNOWN.has(key)) {
-        const value = text.slice(colon + 1, end).trim();
+        const value = trimOws(text.slice(colon + 1, end));
         const had = known[key];
         known[key] = had === undefined ? value : `${had}, ${value}`;
       }
@@ -181,7 +181,7 @@ function scan(head: Uint8Array): [string, Fields] {
 
 /** Every header field of a scanned (so valid) header section. */
 function collect(text: string, from: number): HttpHeaders {
-  const headers: HttpHeaders = {};
+  const headers = Object.create(null) as HttpHeaders; // no prototype: "constructor" is not a header
   for (let at = from, nl = 0; at < text.length; at = nl + 1) {
     nl = text.indexOf("\n", at);
     if (nl < 0) nl = text.length;
@@ -190,7 +190,7 @@ function collect(text: string, from: number): HttpHeaders {
     const colon = text.indexOf(":", at);
     const key = text.slice(at, colon).toLowerCase();
     if (key === "__proto__") continue; // never a real field; it would reach the prototype
-    const value = text.slice(colon + 1, end).trim();
+    const value = trimOws(text.slice(colon + 1, end));
     const had = headers[key];
     headers[key] = had === undefined ? value : `${had}, ${value}`;
   }
@@ -222,6 +222,18 @@ export function parseResponseHead(head: Uint8Array): ResponseHead {
   return { status, statusText: m[4] ?? "", minor: m[2] === "1" ? 1 : 0, fields };
 }
 
+/**
+ * Strip optional whitespace (RFC 9110: spaces and tabs only) from both ends. Not `trim()`,
+ * which also strips other characters (NBSP, line separators) another parser would keep.
+ */
+export function trimOws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
 /** A short, quoted rendering of a line for messages. */
 export function show(s: string): string {
   return JSON.stringify(s.length > 60 ? s.slice(0, 60) + "…" : s);
@@ -232,7 +244,7 @@ export function connectionHas(headers: HttpHeaders, token: string): boolean {
   const v = headers.connection;
   if (v === undefined) return false;
   if (v.length === token.length) return v.toLowerCase() === token;
-  return v.toLowerCase().split(",").some((t) => t.trim() === token);
+  return v.toLowerCase().split(",").some((t) => trimOws(t) === token);
 }
 
 /** Check a header name and value a program wants to send; throws `HttpError` BAD_ARGUMENT. */

@@ -49,7 +49,8 @@ export class HttpServer {
   readonly #conns = new Set<ConnState>();
   #acceptor: Task<void> | undefined = undefined;
   #closing = false;
-  #drained: Waker<void> | undefined = undefined;
+  /** Tasks waiting in `close()` for the last connection to end (any number may close at once). */
+  readonly #drained = new Set<Waker<void>>();
   /** Connections accepted so far. */
   accepted = 0;
   /** Requests answered so far (error responses included). */
@@ -111,8 +112,8 @@ export class HttpServer {
     }
     while (this.#conns.size > 0) {
       yield* suspend<void>((w) => {
-        this.#drained = w;
-        return () => void (this.#drained = undefined);
+        this.#drained.add(w);
+        return () => void this.#drained.delete(w);
       }, "http.close");
     }
   }
@@ -168,7 +169,11 @@ export class HttpServer {
       try {
         yield* closeConn(conn);
       } finally {
-        if (this.#conns.size === 0) this.#drained?.resume();
+        if (this.#conns.size === 0) {
+          const waiting = [...this.#drained];
+          this.#drained.clear();
+          for (const w of waiting) w.resume();
+        }
       }
     }
   }

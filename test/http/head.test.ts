@@ -41,9 +41,22 @@ describe("request heads", () => {
     expect(codeOf(() => parseRequestHead(enc("GET / HTTP/1.1\r\nhost: x\x01y\r\n\r\n")))).toBe("BAD_HEADER");
     expect(codeOf(() => parseRequestHead(enc("GET / HTTP/1.1\r\n\r\n")))).toBe("BAD_HEADER"); // no Host
   });
-  test("__proto__ never reaches the prototype", () => {
+  test("__proto__ never reaches the prototype, and the headers object has none", () => {
     const h = parseRequestHead(enc("GET / HTTP/1.1\r\nhost: x\r\n__proto__: y\r\n\r\n"));
-    expect(Object.getPrototypeOf(h.fields.all)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(h.fields.all)).toBeNull();
+    expect(Object.keys(h.fields.all)).toEqual(["host"]);
+  });
+  test("an absent header reads undefined, even one named like an Object method", () => {
+    const h = parseRequestHead(enc("GET / HTTP/1.1\r\nhost: x\r\nx-a: 1\r\n\r\n"));
+    expect(h.fields.all["constructor"]).toBeUndefined();
+    expect(h.fields.all["toString"]).toBeUndefined();
+    const h2 = parseRequestHead(enc("GET / HTTP/1.1\r\nhost: x\r\nconstructor: abc\r\n\r\n"));
+    expect(h2.fields.all["constructor"]).toBe("abc");
+  });
+  test("values lose spaces and tabs at their ends, nothing else", () => {
+    const latin1 = (t: string) => Uint8Array.from(t, (c) => c.charCodeAt(0));
+    const h = parseRequestHead(latin1("GET / HTTP/1.1\r\nhost: x\r\nx-a: \t v \xa0\t\r\n\r\n"));
+    expect(h.fields.all["x-a"]).toBe("v \xa0");
   });
 });
 

@@ -33,7 +33,7 @@ export function raw(port: number, chunks: string[], opts: { gapMs?: number; time
     sock.on("connect", async () => {
       for (const c of chunks) {
         if (sock.destroyed) return;
-        sock.write(c);
+        sock.write(Buffer.from(c, "latin1")); // one byte per character, so tests can send any byte
         if (opts.gapMs) await Bun.sleep(opts.gapMs);
       }
     });

@@ -1,5 +1,5 @@
 import { test, expect, describe } from "bun:test";
-import { run, wait, sleep, serve, type HttpServer, type HttpHandler, type ServeOptions } from "../../src/index.ts";
+import { run, wait, sleep, serve, spawn, type HttpServer, type HttpHandler, type ServeOptions } from "../../src/index.ts";
 import { curl, raw } from "./helpers.ts";
 
 /** Run a corun server with `handler` while `client(server)` (a promise-returning function) runs. */
@@ -90,6 +90,12 @@ describe("bad requests get an error status and a close, never a hang", () => {
     ["a body over the limit (chunked)", `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${"400\r\n" + "z".repeat(1024) + "\r\n"}${"400\r\n" + "z".repeat(1024) + "\r\n"}0\r\n\r\n`, "413"],
     ["headers over the limit", `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(3000)}\r\n\r\n`, "431"],
     ["a head that never ends, over the limit", `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(5000)}`, "431"],
+    ["Content-Length with a trailing NBSP", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\xa0\r\n\r\nhello", "400"],
+    ["Transfer-Encoding with a leading NBSP", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \xa0chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "501"],
+    ["a chunk size with a leading NBSP", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\xa05\r\nhello\r\n0\r\n\r\n", "400"],
+    ["a chunk size with a leading space", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n 5\r\nhello\r\n0\r\n\r\n", "400"],
+    ["chunk extensions longer than a size line may be", `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;${"e".repeat(300)}\r\nz\r\n0\r\n\r\n`, "400"],
+    ["tiny chunks whose framing passes the limit", `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${"1;ext=abcdefghij\r\nz\r\n".repeat(100)}0\r\n\r\n`, "413"],
   ];
   const reader: HttpHandler = function* (req) {
     return `read ${(yield* req.body()).length}`;
@@ -137,6 +143,21 @@ describe("connections", () => {
     const { value } = await withServer(hello, (s) => raw(s.port, [two]));
     expect(value).toContain("connection: keep-alive");
     expect(value).toContain("hello GET /2");
+  });
+
+  test("two tasks closing the server at once both return", async () => {
+    const result = await run(function* () {
+      const server = yield* serve({ handler: function* () { yield* sleep(50); return "done"; } });
+      const busy = raw(server.port, ["GET / HTTP/1.1\r\nHost: x\r\n\r\n"]);
+      yield* sleep(20);
+      const a = yield* spawn(() => server.close());
+      const b = yield* spawn(() => server.close());
+      yield* a;
+      yield* b;
+      return { busy: yield* wait(busy), open: server.connections };
+    });
+    expect(result.busy).toEndWith("done");
+    expect(result.open).toBe(0);
   });
 
   test("close() closes idle connections and waits for busy ones", async () => {
