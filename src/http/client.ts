@@ -125,7 +125,9 @@ export class HttpClient {
         }
         yield* conn.write(payload);
         const res = yield* this.#read(conn, method, target);
-        reusable = keep && res.keepAlive;
+        // Bytes (or a FIN) after the response: the next response on this connection would be
+        // read from them, so it is closed, not pooled.
+        reusable = keep && res.keepAlive && !conn.hasInput;
         this.#requests++;
         return res.response;
       } catch (error) {
@@ -158,7 +160,10 @@ export class HttpClient {
       const known = head.fields.known;
       const framing = responseFraming(method, head.status, known);
       const body = yield* readBody(conn, framing, this.#maxBody);
-      const keepAlive = framing.kind !== "close" && (head.minor === 1 ? !connectionHas(known, "close") : connectionHas(known, "keep-alive"));
+      // A body framed both ways (or chunked in HTTP/1.0) is read as chunked, but the connection
+      // is not trusted for another request (RFC 9112 §6.3).
+      const ambiguous = known["transfer-encoding"] !== undefined && (known["content-length"] !== undefined || head.minor === 0);
+      const keepAlive = !ambiguous && framing.kind !== "close" && (head.minor === 1 ? !connectionHas(known, "close") : connectionHas(known, "keep-alive"));
       return { response: new HttpResponse(head, body, target.href), keepAlive };
     }
   }

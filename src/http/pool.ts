@@ -68,8 +68,11 @@ export class ConnPool {
     }
     while (!fresh && h.idle.length > 0) {
       const c = h.idle.pop()!;
-      if (!c.closed) return { conn: c, reused: true };
-      h.open--; // the server closed it while it was idle
+      if (!c.closed && !c.hasInput) return { conn: c, reused: true };
+      // While idle, the server closed it, or sent bytes no request asked for (a 408, a FIN):
+      // reusing it would read them as the next response.
+      h.open--;
+      yield* closeConn(c);
     }
     if (h.open < this.#cap) {
       h.open++;

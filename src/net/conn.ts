@@ -63,6 +63,20 @@ export class Conn {
   }
 
   /**
+   * True if the peer has sent something no read has taken yet: bytes (including any put back
+   * with `unread`), the end of its stream, or an error. A pooled connection with input pending
+   * while it should be idle is not fit for reuse (the HTTP client closes it instead).
+   *
+   * @example
+   * ```ts
+   * if (!conn.closed && !conn.hasInput) idle.push(conn); // safe to reuse for the next request
+   * ```
+   */
+  get hasInput(): boolean {
+    return this.#h.hasInput;
+  }
+
+  /**
    * The next bytes from the peer, or `null` at the end of the stream. Throws `NetError`
    * (`ECONNRESET`...) if the connection broke, `ERR_SOCKET_CLOSED` after `close()`.
    *

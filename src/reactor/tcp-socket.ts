@@ -67,6 +67,11 @@ export class TcpHandle {
     this.highWaterMark = highWaterMark;
   }
 
+  /** Something from the peer not read yet: bytes, the end of its stream, or an error. */
+  get hasInput(): boolean {
+    return this.#buffered > 0 || this.eof || this.error !== undefined;
+  }
+
   /** A snapshot of this connection's counters. */
   stats(): ConnStats {
     return { ...this.counters, buffered: this.#buffered };

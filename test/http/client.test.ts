@@ -301,3 +301,95 @@ describe("stale keep-alive connections", () => {
     }
   });
 });
+
+describe("a pooled connection is reused only when nothing is pending on it", () => {
+  /** A keep-alive server answering every request head on a connection with `reply(request, n)` (n counts per connection). */
+  async function keepAliveServer(reply: (req: string, n: number, sock: import("node:net").Socket) => string) {
+    const { createServer } = await import("node:net");
+    let connections = 0;
+    const server = createServer((sock) => {
+      connections++;
+      let buf = "";
+      let n = 0;
+      sock.on("data", (d) => {
+        buf += d.toString("latin1");
+        for (let end = buf.indexOf("\r\n\r\n"); end >= 0; end = buf.indexOf("\r\n\r\n")) {
+          const req = buf.slice(0, end);
+          const length = Number(/content-length: *(\d+)/i.exec(req)?.[1] ?? 0);
+          if (buf.length < end + 4 + length) return;
+          buf = buf.slice(end + 4 + length);
+          sock.write(Buffer.from(reply(req, n++, sock), "latin1"));
+        }
+      });
+      sock.on("error", () => {});
+    });
+    const port = await new Promise<number>((r) => server.listen(0, "127.0.0.1", () => r((server.address() as { port: number }).port)));
+    return { url: `http://127.0.0.1:${port}`, server, connections: () => connections };
+  }
+
+  test("bytes the server sent after a response (or after a HEAD's head) are not read as the next response", async () => {
+    let first = true;
+    const srv = await keepAliveServer((req) => {
+      if (req.startsWith("HEAD")) return "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"; // a HEAD answered with a body
+      const extra = first ? "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil" : ""; // a second, unasked-for response
+      first = false;
+      return `HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi${extra}`;
+    });
+    try {
+      const out = await run(function* () {
+        const client = new HttpClient();
+        const texts: string[] = [];
+        texts.push((yield* client.request(`${srv.url}/a`)).text());
+        yield* sleep(20);
+        texts.push((yield* client.request(`${srv.url}/b`)).text());
+        const head = yield* client.request(`${srv.url}/c`, { method: "HEAD" });
+        texts.push(`HEAD ${head.status} ${head.text().length}`);
+        yield* sleep(20);
+        texts.push((yield* client.request(`${srv.url}/d`)).text());
+        return { texts, stats: client.stats() };
+      });
+      expect(out.texts).toEqual(["hi", "hi", "HEAD 200 0", "hi"]);
+      // The first connection (extra bytes) and the HEAD's (a body) were closed, not reused; /b's was reused by the HEAD.
+      expect(srv.connections()).toBe(3);
+    } finally {
+      srv.server.close();
+    }
+  });
+
+  test("an idle connection the server closed is replaced, so a POST after it does not fail", async () => {
+    const srv = await keepAliveServer((req, _n, sock) => {
+      setTimeout(() => sock.end(), 10); // the server's idle timeout: a FIN soon after each response
+      return `HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n${req.startsWith("POST") ? "ok" : "hi"}`;
+    });
+    try {
+      const out = await run(function* () {
+        const client = new HttpClient();
+        const a = (yield* client.request(`${srv.url}/`)).text();
+        yield* sleep(60); // the FIN arrives while the connection is idle in the pool
+        const b = (yield* client.request(`${srv.url}/`, { method: "POST", body: "x" })).text();
+        return { a, b, stats: client.stats() };
+      });
+      expect([out.a, out.b]).toEqual(["hi", "ok"]);
+      expect(out.stats.retries).toBe(0);
+      expect(srv.connections()).toBe(2);
+    } finally {
+      srv.server.close();
+    }
+  });
+
+  test("a response framed both by Content-Length and chunked is read as chunked, and its connection is not reused", async () => {
+    const srv = await keepAliveServer(() => "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
+    try {
+      const texts = await run(function* () {
+        const client = new HttpClient();
+        const out: string[] = [];
+        for (let i = 0; i < 2; i++) out.push((yield* client.request(`${srv.url}/`)).text());
+        return out;
+      });
+      expect(texts).toEqual(["hi", "hi"]);
+      expect(srv.connections()).toBe(2);
+    } finally {
+      srv.server.close();
+    }
+  });
+});
