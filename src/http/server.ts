@@ -14,9 +14,10 @@ import { NetError } from "../net/errors.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { connectionHas, parseRequestHead, readHead } from "./head.ts";
 import { requestFraming } from "./body.ts";
-import { HttpRequest, type BodyGuard, type HttpHandler } from "./request.ts";
+import { HttpRequest, type HttpHandler } from "./request.ts";
 import { encodeResponse, errorResponse } from "./response.ts";
 import { Watchdog } from "./watchdog.ts";
+import { guardFor, lingerClose, replyAndClose, sendWithin } from "./server-io.ts";
 import type { HttpServerOptions, ServeOptions } from "./options.ts";
 
 interface ConnState {
@@ -51,6 +52,8 @@ export class HttpServer {
   #closing = false;
   /** Tasks waiting in `close()` for the last connection to end (any number may close at once). */
   readonly #drained = new Set<Waker<void>>();
+  /** Connections whose client may still be sending when they close (see `lingerClose`). */
+  readonly #linger = new WeakSet<Conn>();
   /** Connections accepted so far. */
   accepted = 0;
   /** Requests answered so far (error responses included). */
@@ -140,10 +143,12 @@ export class HttpServer {
       for (let n = 0; !this.#closing || n === 0; n++) {
         s.idle = true;
         const first = n === 0;
-        const deadline = this.#watchdog.arm(this.#timeout, function* () {
-          // Only the first request gets a 408; an idle keep-alive connection just closes.
-          if (first) yield* conn.write(errorResponse(408, "the request head took too long"));
-          yield* closeConn(conn);
+        const watchdog = this.#watchdog;
+        const deadline = watchdog.arm(this.#timeout, function* () {
+          // Only the first request gets a 408 (sent from a task of its own: the reaper must not
+          // wait on a client); an idle keep-alive connection just closes.
+          if (first) yield* spawn(() => replyAndClose(watchdog, conn, errorResponse(408, "the request head took too long"), LAST_REPLY_MS), { name: `http-408 ${conn.name}` });
+          else yield* closeConn(conn);
         });
         if (!this.#watchdog.running) yield* this.#watchdog.start();
         let head: Uint8Array | null;
@@ -165,10 +170,11 @@ export class HttpServer {
       // A peer that resets or vanishes ends its connection; anything else is a bug to report.
       if (!(error instanceof NetError) && !(error instanceof HttpError)) throw error;
     } finally {
-      this.#conns.delete(s);
       try {
-        yield* closeConn(conn);
+        if (this.#linger.has(conn)) yield* lingerClose(this.#watchdog, conn);
+        else yield* closeConn(conn);
       } finally {
+        this.#conns.delete(s);
         if (this.#conns.size === 0) {
           const waiting = [...this.#drained];
           this.#drained.clear();
@@ -188,7 +194,7 @@ export class HttpServer {
         yield* this.#reject(conn, new HttpError("BODY_TOO_LARGE", `Content-Length ${framing.length} is over the limit of ${this.#maxBody} bytes`));
         return false;
       }
-      req = new HttpRequest(head, conn, framing, this.#maxBody, framing.kind === "none" ? undefined : this.#guardFor(conn));
+      req = new HttpRequest(head, conn, framing, this.#maxBody, framing.kind === "none" ? undefined : guardFor(this.#watchdog, this.#bodyTimeout, conn));
     } catch (error) {
       if (error instanceof HttpError) yield* this.#reject(conn, error);
       else throw error;
@@ -202,6 +208,7 @@ export class HttpServer {
       const res = yield* this.#handler(req);
       // A body the handler left unread would be parsed as the next request: close instead.
       const ctx = { method: req.method, minor: req.version === "1.1" ? 1 : 0, keepAlive: keep && !this.#closing && req.bodyRead };
+      if (!req.bodyRead) this.#linger.add(conn); // the client may still be sending it
       ({ payload, keepAlive } = encodeResponse(res, ctx));
     } catch (error) {
       if (error instanceof Cancelled || error instanceof NetError) throw error;
@@ -222,31 +229,21 @@ export class HttpServer {
       return false;
     }
     this.requests++;
-    yield* conn.write(payload);
+    yield* sendWithin(this.#watchdog, conn, payload, this.#bodyTimeout);
     return keepAlive;
-  }
-
-  /** A deadline for reading one request body: past it, the connection is closed. */
-  #guardFor(conn: Conn): BodyGuard {
-    const watchdog = this.#watchdog;
-    const ms = this.#bodyTimeout;
-    return {
-      *arm() {
-        const d = watchdog.arm(ms, () => closeConn(conn));
-        if (!watchdog.running) yield* watchdog.start();
-        return d;
-      },
-      disarm: (d) => watchdog.disarm(d),
-    };
   }
 
   *#reject(conn: Conn, error: HttpError | number, detail = ""): Co<false> {
     this.requests++;
+    this.#linger.add(conn); // refused mid-request: the client may still be sending
     const status = typeof error === "number" ? error : error.status;
-    yield* conn.write(errorResponse(status, typeof error === "number" ? detail : error.detail));
+    yield* sendWithin(this.#watchdog, conn, errorResponse(status, typeof error === "number" ? detail : error.detail), this.#bodyTimeout);
     return false;
   }
 }
+
+/** How long a client has to take a last error response (408) before the connection is aborted. */
+const LAST_REPLY_MS = 1000;
 
 function positive(v: number | undefined, fallback: number, name: string): number {
   if (v === undefined) return fallback;

@@ -1,5 +1,5 @@
 import { test, expect, describe } from "bun:test";
-import { run, wait, sleep, serve, spawn, type HttpServer, type HttpHandler, type ServeOptions } from "../../src/index.ts";
+import { run, wait, sleep, serve, spawn, join, request, timeout, type HttpServer, type HttpHandler, type ServeOptions } from "../../src/index.ts";
 import { curl, raw } from "./helpers.ts";
 
 /** Run a corun server with `handler` while `client(server)` (a promise-returning function) runs. */
@@ -196,3 +196,52 @@ test("a body that trickles in past bodyTimeout closes the connection", async () 
   expect(value).toBe(""); // closed, no response
   expect((bodyError as Error).message).toContain("TIMEOUT");
 });
+
+describe("clients that send too much or read too little", () => {
+  test("a POST far over maxBodyBytes gets its 413, not a reset", async () => {
+    const status = await run(function* () {
+      const server = yield* serve({ maxBodyBytes: 1 << 20, handler: function* (req) { return `read ${(yield* req.body()).length}`; } });
+      try {
+        const res = yield* request(`${server.url}/up`, { method: "POST", body: new Uint8Array(8 << 20) });
+        return res.status;
+      } finally {
+        yield* server.close();
+      }
+    });
+    expect(status).toBe(413);
+  });
+
+  test("a handler that ignores a large body still gets its response to the client", async () => {
+    const text = await run(function* () {
+      const server = yield* serve({ maxBodyBytes: 16 << 20, handler: function* () { return "ignored it"; } });
+      try {
+        return (yield* request(`${server.url}/up`, { method: "PUT", body: new Uint8Array(4 << 20) })).text();
+      } finally {
+        yield* server.close();
+      }
+    });
+    expect(text).toBe("ignored it");
+  });
+
+  test("a client that stops reading is cut off after bodyTimeout, and close() returns", async () => {
+    const big = new Uint8Array(64 << 20);
+    const out = await run(function* () {
+      const server = yield* serve({ bodyTimeout: 300, handler: function* () { return { body: big }; } });
+      const { createConnection } = yield* wait(import("node:net"));
+      const sock = createConnection({ host: "127.0.0.1", port: server.port }, () => {
+        sock.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        sock.pause(); // never reads: the server's write cannot finish
+      });
+      sock.on("error", () => {});
+      yield* sleep(100);
+      const t0 = performance.now();
+      const closer = yield* spawn(() => server.close());
+      yield* timeout(5000, function* () { yield* join(closer); });
+      sock.destroy();
+      return { ms: performance.now() - t0, open: server.connections };
+    });
+    expect(out.open).toBe(0);
+    expect(out.ms).toBeLessThan(5000);
+  });
+});
+
