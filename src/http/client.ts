@@ -149,7 +149,8 @@ export class HttpClient {
   }
 
   *#read(conn: Conn, method: string, target: Target): Co<{ response: HttpResponse; keepAlive: boolean }> {
-    for (;;) {
+    for (let interim = 0; ; interim++) {
+      if (interim > MAX_INTERIM) throw new HttpError(HttpCode.BadStatusLine, `more than ${MAX_INTERIM} interim (1xx) responses before the response`);
       const raw = yield* readHead(conn, this.#maxHeader);
       if (raw === null) throw new HttpError(HttpCode.NoResponse, "the server closed the connection without sending a response");
       const head = parseResponseHead(raw);
@@ -168,6 +169,9 @@ export class HttpClient {
     }
   }
 }
+
+/** Most interim (1xx) responses accepted before the final one: a server sending them forever is an error, not a hang. */
+const MAX_INTERIM = 16;
 
 function nonNegative(v: number | undefined, fallback: number, name: string): number {
   if (v === undefined) return fallback;

@@ -206,6 +206,7 @@ export function parseRequestHead(head: Uint8Array): RequestHead {
     throw new HttpError(HttpCode.UnsupportedVersion, `HTTP/${m[3]}.${m[4]} is not supported (only HTTP/1.0 and HTTP/1.1)`);
   }
   if (m[4] === "1" && fields.known.host === undefined) throw new HttpError(HttpCode.BadHeader, "an HTTP/1.1 request without a Host header");
+  if (fields.known.host?.includes(",")) throw new HttpError(HttpCode.BadHeader, `more than one Host header (${show(fields.known.host)})`);
   return { method: m[1]!, target: m[2]!, minor: m[4] === "1" ? 1 : 0, fields };
 }
 

@@ -212,6 +212,17 @@ describe("malformed responses are errors naming what was wrong, never a hang", (
     }
   });
 
+  test("a server that sends interim responses forever gets an error, not a wait", async () => {
+    const srv = await rawServer(() => "HTTP/1.1 100 Continue\r\n\r\n".repeat(40), { close: false });
+    try {
+      const e = await expectHttpError(run(function* () { yield* request(`http://127.0.0.1:${srv.port}/`, { timeout: 0 }); }));
+      expect(e.code).toBe("BAD_STATUS_LINE");
+      expect(e.message).toContain("interim");
+    } finally {
+      srv.server.close();
+    }
+  });
+
   test("100 Continue before the response is skipped", async () => {
     const srv = await rawServer(() => "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
     try {

@@ -82,6 +82,7 @@ describe("bad requests get an error status and a close, never a hang", () => {
     ["garbage", "hello there\r\n\r\n", "400"],
     ["a header without a colon", "GET / HTTP/1.1\r\nHost: x\r\nnonsense\r\n\r\n", "400"],
     ["HTTP/1.1 without Host", "GET / HTTP/1.1\r\n\r\n", "400"],
+    ["two Host headers", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400"],
     ["Content-Length and Transfer-Encoding", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "400"],
     ["a bad chunk size", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "400"],
     ["HTTP/2.0", "GET / HTTP/2.0\r\n\r\n", "505"],
