@@ -105,41 +105,49 @@ function* line(conn: Conn, max: number): Co<string> {
 
 /** Longest chunk-size line (the size and any extensions): extensions are ignored, so they get little room. */
 const MAX_SIZE_LINE = 256;
+/** Most bytes of chunk extensions and trailer fields in one body (they are read and dropped). */
+const MAX_IGNORED = 64 * 1024;
 
 /**
- * A chunked body, capped at `max` bytes on the wire: size lines, CRLFs and trailers count too,
- * so a stream of tiny chunks or long extensions cannot make the peer send much more than `max`.
+ * A chunked body of at most `max` data bytes. Chunk extensions and trailers, which are
+ * dropped, share a budget of their own, so a peer cannot send much more than the body's
+ * size with a little data in each of many long-extended chunks.
  */
 function* chunked(conn: Conn, max: number): Co<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  let wire = 0;
+  let ignored = 0;
   for (;;) {
     const sizeLine = yield* line(conn, MAX_SIZE_LINE);
     const semi = sizeLine.indexOf(";");
-    // No leading whitespace; optional whitespace only before an extension's ";".
-    const hex = semi < 0 ? sizeLine : trimOws(sizeLine.slice(0, semi));
+    // No whitespace before the size; spaces or tabs only between it and an extension's ";".
+    const hex = semi < 0 ? sizeLine : trimEndOws(sizeLine.slice(0, semi));
     if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) throw new HttpError(HttpCode.BadChunk, `invalid chunk size ${show(sizeLine)}`);
+    ignored += sizeLine.length - hex.length;
+    if (ignored > MAX_IGNORED) throw new HttpError(HttpCode.BadChunk, `more than ${MAX_IGNORED} bytes of chunk extensions and trailers`);
     const size = parseInt(hex, 16);
-    wire += sizeLine.length + 2;
     if (size === 0) break;
-    wire += size + 2;
-    if (total + size > max || wire > max) throw tooLarge(max);
+    if (total + size > max) throw tooLarge(max);
     chunks.push(yield* exactly(conn, size));
     total += size;
     const after = yield* line(conn, 2);
     if (after !== "") throw new HttpError(HttpCode.BadChunk, `chunk data not followed by CRLF (got ${show(after)})`);
   }
   // Trailer fields, ignored, up to the blank line.
-  for (let bytes = 0; ; ) {
+  for (;;) {
     const t = yield* line(conn, 8192);
     if (t === "") break;
-    bytes += t.length;
-    wire += t.length + 2;
-    if (bytes > 8192) throw new HttpError(HttpCode.BadChunk, "more than 8192 bytes of trailer fields");
-    if (wire > max) throw tooLarge(max);
+    ignored += t.length;
+    if (ignored > MAX_IGNORED) throw new HttpError(HttpCode.BadChunk, `more than ${MAX_IGNORED} bytes of chunk extensions and trailers`);
   }
   return concatBytes(chunks, total);
+}
+
+/** `s` without spaces and tabs at its end. */
+function trimEndOws(s: string): string {
+  let b = s.length;
+  while (b > 0 && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return b === s.length ? s : s.slice(0, b);
 }
 
 function* untilClose(conn: Conn, max: number): Co<Uint8Array> {

@@ -167,6 +167,8 @@ export class HttpServer {
         if (!(yield* this.#exchange(conn, head))) return;
       }
     } catch (error) {
+      // Cancelled (the server or the run ends): close at once; a linger would have no deadline left.
+      if (error instanceof Cancelled) this.#linger.delete(conn);
       // A peer that resets or vanishes ends its connection; anything else is a bug to report.
       if (!(error instanceof NetError) && !(error instanceof HttpError)) throw error;
     } finally {
