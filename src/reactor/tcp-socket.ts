@@ -210,12 +210,13 @@ export class TcpHandle {
   }
 
   #failWriters(sink: CompletionSink, code: string): void {
-    this.#writes.failAll(sink, (t) => this.error ?? this.#err(t, code));
+    // Each waiting write gets the error named for its own op and task (not the socket's "(socket)").
+    this.#writes.failAll(sink, (t) => (this.error !== undefined ? this.#rethrow(t) : this.#err(t, code)));
     this.#out = [];
     const e = this.endTicket;
     if (e !== undefined) {
       this.endTicket = undefined;
-      sink.fail(e, this.error ?? this.#err(e, code));
+      sink.fail(e, this.error !== undefined ? this.#rethrow(e) : this.#err(e, code));
     }
   }
 

@@ -97,12 +97,14 @@ test("a pending write whose peer resets throws instead of hanging", async () => 
   const r = await run(function* () {
     const { client, server } = yield* pair();
     // client never reads: a large write fills both buffers and waits for drain.
-    const writer = yield* spawn(() => caught((function* () { yield* server.write(new Uint8Array(64 << 20)); })()));
+    const writer = yield* spawn(() => caught((function* () { yield* server.write(new Uint8Array(64 << 20)); })()), { name: "writer" });
     yield* sleep(20);
     yield* client.abort();
-    return (yield* join(writer)).code;
+    const e = yield* join(writer);
+    return [e.code, e.taskName, e.op];
   });
-  expect(["ECONNRESET", "EPIPE"]).toContain(r);
+  expect(["ECONNRESET", "EPIPE"]).toContain(r[0]!);
+  expect(r.slice(1)).toEqual(["writer", "tcp.write"]); // the waiting write's task and op, not "(socket)"
 });
 
 test("bad arguments throw at the call, naming the problem", async () => {
