@@ -105,6 +105,8 @@ function* line(conn: Conn, max: number): Co<string> {
 
 /** Longest chunk-size line (the size and any extensions): extensions are ignored, so they get little room. */
 const MAX_SIZE_LINE = 256;
+/** A trailer field's start: a token, then a colon. */
+const TRAILER = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/;
 /** Most bytes of chunk extensions and trailer fields in one body (they are read and dropped). */
 const MAX_IGNORED = 64 * 1024;
 
@@ -137,6 +139,7 @@ function* chunked(conn: Conn, max: number): Co<Uint8Array> {
   for (;;) {
     const t = yield* line(conn, 8192);
     if (t === "") break;
+    if (!TRAILER.test(t)) throw new HttpError(HttpCode.BadChunk, `invalid trailer field ${show(t)}`);
     ignored += t.length;
     if (ignored > MAX_IGNORED) throw new HttpError(HttpCode.BadChunk, `more than ${MAX_IGNORED} bytes of chunk extensions and trailers`);
   }

@@ -203,7 +203,8 @@ export class HttpServer {
       return false;
     }
     const known = req.fields.known;
-    const keep = req.version === "1.1" ? !connectionHas(known, "close") : connectionHas(known, "keep-alive");
+    // HTTP/1.0 has no chunked coding: such a request is read as chunked, but not trusted for another.
+    const keep = req.version === "1.1" ? !connectionHas(known, "close") : connectionHas(known, "keep-alive") && known["transfer-encoding"] === undefined;
     let payload: string | Uint8Array;
     let keepAlive: boolean;
     try {

@@ -83,6 +83,7 @@ describe("bad requests get an error status and a close, never a hang", () => {
     ["a header without a colon", "GET / HTTP/1.1\r\nHost: x\r\nnonsense\r\n\r\n", "400"],
     ["HTTP/1.1 without Host", "GET / HTTP/1.1\r\n\r\n", "400"],
     ["two Host headers", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400"],
+    ["a trailer line that is not a field", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n\x01garbage no colon\r\n\r\n", "400"],
     ["Content-Length and Transfer-Encoding", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "400"],
     ["a bad chunk size", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "400"],
     ["HTTP/2.0", "GET / HTTP/2.0\r\n\r\n", "505"],
@@ -138,6 +139,13 @@ describe("connections", () => {
     const r = await withServer(hello, (s) => raw(s.port, [post]));
     expect(r.value).toContain("connection: close");
     expect(r.value).not.toContain("/after");
+  });
+
+  test("an HTTP/1.0 keep-alive request with a chunked body is answered, then its connection closed", async () => {
+    const reader: HttpHandler = function* (req) { return `read ${(yield* req.body()).length}`; };
+    const { value } = await withServer(reader, (s) => raw(s.port, ["POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n"]));
+    expect(value).toContain("connection: close");
+    expect(value).toEndWith("read 2");
   });
 
   test("HTTP/1.0 with keep-alive is kept alive", async () => {
