@@ -14,7 +14,7 @@ import { forEachChunk, readAll, readExactly, readLine, readUntil } from "./read-
  *
  * Reads return the bytes that have arrived (any size), `null` at the end of the stream.
  * Writes return once every byte was accepted by the kernel; everything written to one
- * connection in a tick goes out in one host write.
+ * connection in a tick (in a round of it: see the README's "How it works") goes out in one host write.
  *
  * @example
  * ```ts
