@@ -62,10 +62,6 @@ export class SleepQueue {
     const gens = this.#gens;
     const ends = this.#ends;
     const times = this.#times;
-    this.#tasks = [];
-    this.#gens = [];
-    this.#ends = [];
-    this.#times = [];
     let i = 0;
     for (let j = 0; j < ends.length; j++) {
       const end = ends[j]!;
@@ -76,5 +72,10 @@ export class SleepQueue {
         timers.add(t, Math.ceil(at + (t.waitingOn!.a as number)));
       }
     }
+    // Emptied in place and kept: a tick's worth of sleeps allocates no new arrays.
+    tasks.length = 0;
+    gens.length = 0;
+    ends.length = 0;
+    times.length = 0;
   }
 }
