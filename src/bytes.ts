@@ -1,5 +1,5 @@
 /**
- * Byte helpers shared by the protocol layers (net read helpers, HTTP bodies).
+ * Byte helpers shared by the protocol layers (net read helpers, HTTP bodies, files).
  * Imports nothing.
  */
 

@@ -8,6 +8,7 @@ import { describe, type Syscall } from "../syscall.ts";
 import type { Co } from "../types.ts";
 import type { FileHandle, FileOpenOptions, FileStats } from "../reactor/file.ts";
 import "../reactor/file.ts";
+import { concatBytes } from "../bytes.ts";
 
 const wrapFile = (h: unknown): File => new File(h as FileHandle);
 
@@ -90,13 +91,7 @@ export class File {
       parts.push(b);
       n += b.length;
     }
-    const out = new Uint8Array(n);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes(parts, n);
   }
 
   /**

@@ -7,6 +7,7 @@ import { byteLength, chunk, collect, isStream, LAST_CHUNK } from "./body.ts";
 import { checkOutgoing } from "./head.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import type { HttpResponseInit } from "./request.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** Reason phrases for the usual statuses. */
 export const STATUS_TEXT: Record<number, string> = {
@@ -99,11 +100,5 @@ export function join(parts: (string | Uint8Array)[]): string | Uint8Array {
   const bytes = parts.map((p) => (typeof p === "string" ? encoder.encode(p) : p));
   let total = 0;
   for (const b of bytes) total += b.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const b of bytes) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
+  return concatBytes(bytes, total);
 }
