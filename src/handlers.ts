@@ -105,7 +105,7 @@ function join(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   return joinTask(k, task, d.a as Task<unknown>, d);
 }
 
-/** Join `target`: its outcome at once if it has ended, else suspend `task` until it does. `d` is the `join` descriptor, or undefined for `yield* target`. */
+/** Join `target`: its outcome at once if it has ended, else suspend `task` until it does. `d` is the `join` descriptor, or undefined for a raw `yield target`. */
 export function joinTask(k: Kernel, task: Task<unknown>, target: Task<unknown>, d: Syscall<unknown> | undefined): unknown {
   if (target.owner !== k) return new Thrown(new UsageError(task, "join", `${target} belongs to another scheduler`));
   if (target === task) return new Thrown(new UsageError(task, "join", "a task cannot join itself (it would wait forever)"));
@@ -174,29 +174,17 @@ class KernelWaker<T> implements Waker<T> {
 function suspend(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   suspendOn(task, d);
   const waker = new KernelWaker<unknown>(k, task);
-  let undo: Undo;
-  try {
-    undo = (d.a as (w: Waker<unknown>) => Undo)(waker);
-  } catch (error) {
-    if (!waker.pending) {
-      // The setup woke the task, then threw: the wake-up stands (a value handed over is not
-      // lost) and the error is raised at the task's next yield.
-      raiseAtNextYield(task, error);
-      return SUSPENDED;
-    }
-    // The setup failed: the task is not suspended after all.
-    task.waitGen++;
-    task.state = "running";
-    task.waitingOn = undefined;
-    return new Thrown(error);
-  }
+  // If setup throws, `immediate` takes the suspension back (or, if setup woke the task first,
+  // keeps that wake-up and raises the error at its next yield): see `handlerFailed`.
+  const undo = (d.a as (w: Waker<unknown>) => Undo)(waker);
   if (typeof undo === "function" && waker.pending) task.undo = undo;
   // If setup woke the task at once, resume() has already queued it with its value.
   return SUSPENDED;
 }
 
-function suspendOn(task: Task<unknown>, d: Syscall<unknown> | undefined): void {
-  task.state = "waiting";
+/** Mark `task` waiting on `d` (shown by `ps()`); the caller arranges its wake-up. */
+export function suspendOn(task: Task<unknown>, d: Syscall<unknown> | undefined): void {
+  task.flags = (task.flags & ~Flag.StateMask) | StateCode.waiting;
   task.waitingOn = d;
 }
 

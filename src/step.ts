@@ -53,11 +53,7 @@ export function step(k: Kernel, task: Task<unknown>): void {
       }
       continue;
     }
-    if (y === undefined) {
-      task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready;
-      k.ready.push(task);
-      return;
-    }
+    if (y === undefined) return requeue(k, task);
     let out: unknown;
     if (y instanceof Syscall) {
       k.stats.counts[y.code]!++;
@@ -66,19 +62,13 @@ export function step(k: Kernel, task: Task<unknown>): void {
           out = task;
           break;
         case Op.Sleep:
-          if ((y.a as number) <= 0) {
-            task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready;
-            k.ready.push(task);
-            return;
-          }
-          task.flags = (task.flags & ~Flag.StateMask) | StateCode.waiting;
-          task.waitingOn = y;
+          if ((y.a as number) <= 0) return requeue(k, task);
+          handlers.suspendOn(task, y);
           k.sleeps.push(task);
           return;
         case Op.Io:
           handlers.countIo(k, y.op);
-          task.flags = (task.flags & ~Flag.StateMask) | StateCode.waiting;
-          task.waitingOn = y;
+          handlers.suspendOn(task, y);
           k.sqIo.push(new IoTicket(y, task));
           return;
         default:
@@ -86,7 +76,7 @@ export function step(k: Kernel, task: Task<unknown>): void {
           out = handlers.immediate(k, task, y);
       }
     } else if (y instanceof Task) {
-      // `yield* task`: a join without a descriptor.
+      // A raw `yield task`: a join (no descriptor unless it has to wait).
       k.stats.counts[Op.Join]!++;
       out = handlers.joinTask(k, task, y, undefined);
     } else {
@@ -113,9 +103,13 @@ export function step(k: Kernel, task: Task<unknown>): void {
       // Fairness: a long run of synchronous syscalls goes back to the queue.
       if (mode === Resume.Throw) task.flags |= Flag.Throw;
       task.value = value;
-      task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready;
-      k.ready.push(task);
-      return;
+      return requeue(k, task);
     }
   }
+}
+
+/** Put a running task back at the end of the ready queue (it gave up the CPU). */
+function requeue(k: Kernel, task: Task<unknown>): void {
+  task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready;
+  k.ready.push(task);
 }
