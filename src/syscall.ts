@@ -88,11 +88,7 @@ export class Syscall<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
    * task) is completed here by its kernel, so the generator does not suspend at all.
    */
   [Symbol.iterator](): Iterator<Syscall<T>, T, unknown> {
-    const h = host;
-    if (h !== undefined && (INLINE_OPS & (1 << this.code)) !== 0) {
-      const r = h.inline(this); // may throw: the error is raised at this `yield*`
-      if (r !== NOT_INLINE) return delegate.completed(r) as Iterator<Syscall<T>, T, unknown>;
-    }
+    if ((INLINE_OPS & (1 << this.code)) !== 0 && answeredInline(this)) return delegate as Iterator<Syscall<T>, T, unknown>;
     delegate.pending = this;
     return delegate as Iterator<Syscall<T>, T, unknown>;
   }
@@ -127,10 +123,9 @@ class DelegateIterator {
   }
 
   /** Prime with a result the kernel worked out inline: the `yield*` returns it without suspending. */
-  completed(value: unknown): this {
+  completed(value: unknown): void {
     this.#finished.value = value;
     this.pending = this.#finished;
-    return this;
   }
 
   /** An error thrown into a `yield*` propagates to the caller. */
@@ -147,13 +142,22 @@ const delegate = new DelegateIterator();
  * the stepping kernel (see `InlineHost`); otherwise a `join` descriptor is yielded.
  */
 export function delegateJoin<T>(task: object): Iterator<Syscall<T>, T, unknown> {
-  const h = host;
-  if (h !== undefined) {
-    const r = h.inline(task); // may throw: the task's error, raised at this `yield*`
-    if (r !== NOT_INLINE) return delegate.completed(r) as Iterator<Syscall<T>, T, unknown>;
-  }
-  delegate.pending = new Syscall<T>("join", Op.Join, task);
+  if (!answeredInline(task)) delegate.pending = new Syscall<T>("join", Op.Join, task);
   return delegate as Iterator<Syscall<T>, T, unknown>;
+}
+
+/**
+ * Offer `x` (a kernel-only descriptor, or a task to join) to the stepping kernel. True if it
+ * answered: the delegate is then primed with the result. Throws the error it gives, to be
+ * raised at the `yield*`.
+ */
+function answeredInline(x: object): boolean {
+  const h = host;
+  if (h === undefined) return false;
+  const r = h.inline(x);
+  if (r === NOT_INLINE) return false;
+  delegate.completed(r);
+  return true;
 }
 
 /** True if `value` is a syscall descriptor. */

@@ -46,9 +46,6 @@ const STATES: readonly TaskState[] = ["ready", "running", "waiting", "done", "fa
 /** Each state's code in `Flag.StateMask`: the kernel's hot path writes these with the other flags in one go. */
 export const StateCode: Readonly<Record<TaskState, number>> = { ready: 0x00, running: 0x10, waiting: 0x20, done: 0x30, failed: 0x40, cancelled: 0x50 };
 
-/** The lowest state code of an ended task: done, failed and cancelled are the codes from here up. */
-const ENDED_CODE = 0x30;
-
 /** `task.promise`, made on first read (most tasks never need one). */
 const promises = new WeakMap<Task<unknown>, Promise<unknown>>();
 
@@ -151,7 +148,7 @@ export class Task<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
 
   /** True once the task has ended (done, failed or cancelled). */
   get ended(): boolean {
-    return (this.flags & Flag.StateMask) >= ENDED_CODE;
+    return (this.flags & Flag.StateMask) >= StateCode.done; // done, failed and cancelled are the codes from done up
   }
 
   /**

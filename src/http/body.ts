@@ -123,7 +123,7 @@ function* chunked(conn: Conn, max: number): Co<Uint8Array> {
     const sizeLine = yield* line(conn, MAX_SIZE_LINE);
     const semi = sizeLine.indexOf(";");
     // No whitespace before the size; spaces or tabs only between it and an extension's ";".
-    const hex = semi < 0 ? sizeLine : trimEndOws(sizeLine.slice(0, semi));
+    const hex = semi < 0 ? sizeLine : sizeLine.slice(0, semi).replace(/[ \t]+$/, "");
     if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) throw new HttpError(HttpCode.BadChunk, `invalid chunk size ${show(sizeLine)}`);
     ignored += sizeLine.length - hex.length;
     if (ignored > MAX_IGNORED) throw new HttpError(HttpCode.BadChunk, `more than ${MAX_IGNORED} bytes of chunk extensions and trailers`);
@@ -144,13 +144,6 @@ function* chunked(conn: Conn, max: number): Co<Uint8Array> {
     if (ignored > MAX_IGNORED) throw new HttpError(HttpCode.BadChunk, `more than ${MAX_IGNORED} bytes of chunk extensions and trailers`);
   }
   return concatBytes(chunks, total);
-}
-
-/** `s` without spaces and tabs at its end. */
-function trimEndOws(s: string): string {
-  let b = s.length;
-  while (b > 0 && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
-  return b === s.length ? s : s.slice(0, b);
 }
 
 function* untilClose(conn: Conn, max: number): Co<Uint8Array> {

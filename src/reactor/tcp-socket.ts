@@ -210,13 +210,12 @@ export class TcpHandle {
   }
 
   #failWriters(sink: CompletionSink, code: string): void {
-    // Each waiting write gets the error named for its own op and task (not the socket's "(socket)").
-    this.#writes.failAll(sink, (t) => (this.error !== undefined ? this.#rethrow(t) : this.#err(t, code)));
+    this.#writes.failAll(sink, (t) => this.#failure(t, code));
     this.#out = [];
     const e = this.endTicket;
     if (e !== undefined) {
       this.endTicket = undefined;
-      sink.fail(e, this.error !== undefined ? this.#rethrow(e) : this.#err(e, code));
+      sink.fail(e, this.#failure(e, code));
     }
   }
 
@@ -282,6 +281,11 @@ export class TcpHandle {
 
   #err(t: Ticket, code: string): NetError {
     return new NetError(code, t.op, this.name, t.taskName);
+  }
+
+  /** The stored socket error if there is one, else `code`; either way named for this ticket's own op and task. */
+  #failure(t: Ticket, code: string): NetError {
+    return this.error !== undefined ? this.#rethrow(t) : this.#err(t, code);
   }
 
   /** The stored socket error, re-made for this ticket's op and task. */
