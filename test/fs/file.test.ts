@@ -6,13 +6,18 @@ import { run, spawn, join, cancel, sleep, type Task } from "../../src/index.ts";
 import { open, type File } from "../../src/fs/file.ts";
 import { NetError } from "../../src/net/errors.ts";
 
-function tempDir(): string {
-  return mkdtempSync(joinPath(tmpdir(), "corun-fs-"));
+/** Run `body` with a fresh temporary directory, removed afterwards whatever happens. */
+async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(joinPath(tmpdir(), "corun-fs-"));
+  try {
+    await body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 test("100 tasks each write 100 × 32 KiB to their own file: right sizes and contents, writes coalesced", async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     const CHUNK = 32 * 1024;
     const stats = await run(function* () {
       const tasks: Task<ReturnType<File["stats"]>>[] = [];
@@ -45,14 +50,11 @@ test("100 tasks each write 100 × 32 KiB to their own file: right sizes and cont
     expect(stats[0]!.writeOps).toBe(100);
     expect(stats[0]!.bytesWritten).toBe(100 * CHUNK);
     expect(stats[0]!.hostWrites).toBeLessThanOrEqual(100); // buffered writes queued behind one in flight share the next
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }, 30_000);
 
 test("writes from many tasks to one file in one tick become one host write, in order", async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     const path = joinPath(dir, "shared.txt");
     const s = await run(function* () {
       const f = yield* open(path, "w");
@@ -65,14 +67,11 @@ test("writes from many tasks to one file in one tick become one host write, in o
     expect(s.writeOps).toBe(500);
     expect(s.hostWrites).toBe(1);
     expect(readFileSync(path, "utf8")).toBe(Array.from({ length: 500 }, (_, i) => `${i}\n`).join(""));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("append mode, read mode, and errors", async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     const path = joinPath(dir, "a.txt");
     writeFileSync(path, "one\n");
     const r = await run(function* () {
@@ -94,14 +93,11 @@ test("append mode, read mode, and errors", async () => {
     });
     expect(r).toEqual({ small: "one", rest: "\ntwo\n", eof: null, err: "EBADF", closed: "ERR_SOCKET_CLOSED", missing: "ENOENT" });
     expect(() => open(path, "x" as never)).toThrow(/mode must be/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("a file left open is closed when run() ends, with every write in it", async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     const path = joinPath(dir, "left-open.txt");
     await run(function* () {
       const f = yield* open(path, "w");
@@ -109,14 +105,11 @@ test("a file left open is closed when run() ends, with every write in it", async
       yield* f.write("and this\n");
     });
     expect(readFileSync(path, "utf8")).toBe("kept\nand this\n");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("a write cancelled after it was handed to the driver still lands whole; close() waits for it", async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     const path = joinPath(dir, "cancelled.bin");
     const big = new Uint8Array(4 << 20).fill(9);
     const outcome = await run(function* () {
@@ -136,9 +129,7 @@ test("a write cancelled after it was handed to the driver still lands whole; clo
     const data = readFileSync(path);
     expect(data.length).toBe(4 + big.length);
     expect(data[4 + big.length - 1]).toBe(9);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("a failed host write (ENOSPC on /dev/full) fails every writer waiting on it; the next write and close() report it", async () => {
@@ -184,8 +175,7 @@ test("a buffered write returns at once; its failure is thrown by close(), or by 
 });
 
 test("with highWaterMark 0, each write returns once the OS has its bytes", async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     const seen = await run(function* () {
       const f = yield* open(joinPath(dir, "sync.bin"), "w", { highWaterMark: 0 });
       const after: number[] = [];
@@ -198,14 +188,11 @@ test("with highWaterMark 0, each write returns once the OS has its bytes", async
     });
     expect(seen).toEqual([1000, 2000, 3000, 4000, 5000]);
     expect(() => open("x", "w", { highWaterMark: -1 })).toThrow(/highWaterMark/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("a close() cancelled while its bytes are in flight: run() still waits for them, and reports a failure nobody saw", async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     const path = joinPath(dir, "cancelled-close.bin");
     const N = 32 << 20;
     // The cancel must land while the close is in flight; if the close finished first (a fast
@@ -240,14 +227,11 @@ test("a close() cancelled while its bytes are in flight: run() still waits for t
     expect(statSync(path).size).toBe(N);
     const { error } = await until("/dev/full");
     expect((error as NetError).code).toBe("ENOSPC");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("one file's failure does not let run() settle before another file's bytes have landed", async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     const path = joinPath(dir, "big.bin");
     const N = 32 << 20;
     let error: unknown;
@@ -264,14 +248,11 @@ test("one file's failure does not let run() settle before another file's bytes h
     }
     expect((error as NetError).code).toBe("ENOSPC");
     expect(statSync(path).size).toBe(N);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("a read in flight when its file is closed still completes; the descriptor is closed after it", async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     const path = joinPath(dir, "read.bin");
     writeFileSync(path, new Uint8Array(4 << 20).fill(3));
     const got = await run(function* () {
@@ -283,9 +264,7 @@ test("a read in flight when its file is closed still completes; the descriptor i
       return b === null ? -1 : b.length;
     });
     expect(got).toBe(4 << 20);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("two files that lost buffered bytes, neither closed: run() reports both", async () => {
