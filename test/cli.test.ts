@@ -98,6 +98,13 @@ describe("corun binary", () => {
     expect(Object.keys(report.scenarios).sort()).toEqual([...listed].sort());
     const bad = report.results.filter((x: { status: string }) => x.status !== "ok" && x.status !== "skipped");
     expect(bad).toEqual([]);
+    // Every urlfetch client (corun, fetch() alone or inside a library, Workers, bare callbacks) got every response right.
+    const fetches = report.results.filter((x: { scenario: string }) => x.scenario === "urlfetch");
+    expect(fetches.length).toBeGreaterThanOrEqual(9);
+    for (const x of fetches) {
+      expect({ peer: x.peer, failures: x.metrics.http10_failures }).toEqual({ peer: x.peer, failures: 0 });
+      if (x.metrics.ka_failures !== undefined) expect({ peer: x.peer, failures: x.metrics.ka_failures }).toEqual({ peer: x.peer, failures: 0 });
+    }
     expect(r.stdout).toContain("Targets");
   }, 90_000);
 

@@ -3,6 +3,9 @@
  * `corun` binary without a separate worker entry point. Bench-only helper.
  */
 
+/** Most Workers a benchmark starts at once: one OS thread and one JS heap each. */
+export const WORKER_CAP = 256;
+
 /**
  * Start `count` workers running `source` (a classic worker script: `self.onmessage = ...`).
  *

@@ -11,14 +11,11 @@ import * as effection from "effection";
 import { Effect, Fiber } from "effect";
 import { runSaga, type Task as SagaTask } from "redux-saga";
 import { delay, fork, join as sagaJoin } from "redux-saga/effects";
-import { roundTrip, startWorkers, stopWorkers } from "../lib/workers.ts";
+import { WORKER_CAP, roundTrip, startWorkers, stopWorkers } from "../lib/workers.ts";
 import type { PeerOptions, Scenario } from "../scenario.ts";
 
 /** The reference peer's name (see `bareGeneratorsPeer`). */
 const BARE = "bare generators";
-
-/** Most Workers started at once: one OS thread and one JS heap each. */
-export const WORKER_CAP = 256;
 
 interface Size {
   n: number;

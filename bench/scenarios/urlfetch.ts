@@ -3,12 +3,15 @@
  * canned response; N client tasks each fetch once over HTTP/1.0 (a connection per request, as
  * the original corun benchmark), then N fetch once more with keep-alive. Reports requests/s,
  * failures and p50/p99 latency of each phase. Peers: corun's client and Bun's fetch(), each
- * against corun's server and against Bun.serve. The peer's own process holds only the client.
+ * against corun's server and against Bun.serve; against Bun.serve also fetch() inside
+ * effection, Effect and redux-saga, one Worker per request (capped), and bare Bun.connect
+ * callbacks (the ceiling). The peer's own process holds only the client.
  */
 import { resolve } from "node:path";
 import { run, spawn, join, netStats, HttpClient, type Co, type Task } from "../../src/index.ts";
 import { CANNED_BODY as BODY, startCanned, type ServerKind } from "../lib/canned-server.ts";
 import { rawHttp10 } from "../lib/raw-http10.ts";
+import { effectPhase, effectionPhase, fetchPhase, sagaPhase, workersPhase, type ClientPhase, type PhaseRunner } from "../lib/fetch-clients.ts";
 import type { PeerOptions, Scenario } from "../scenario.ts";
 import { runStandalone } from "../harness/standalone.ts";
 
@@ -19,11 +22,8 @@ function commandOf(opts: PeerOptions): string[] {
   return opts.command ?? [process.execPath, resolve(import.meta.dir, "../../src/cli.ts")];
 }
 
-/** One phase's figures: latencies in ms (NaN for a failure), the wall time, and (corun) the most connects in flight. */
-interface Phase {
-  lat: Float64Array;
-  failures: number;
-  wall: number;
+/** One phase's figures, and (corun) the most connects in flight. */
+interface Phase extends ClientPhase {
   maxConnects?: number;
 }
 
@@ -62,29 +62,6 @@ function* corunPhase(url: string, n: number, client: HttpClient, http10: boolean
   return { lat, failures, wall, maxConnects: (yield* netStats()).maxConnectsInFlight };
 }
 
-/** `n` concurrent fetch() calls. */
-async function fetchPhase(url: string, n: number, http10: boolean): Promise<Phase> {
-  const lat = new Float64Array(n);
-  let failures = 0;
-  const init: RequestInit = http10 ? { keepalive: false, headers: { connection: "close" } } : {};
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: n }, async (_, i) => {
-      const s = performance.now();
-      try {
-        const res = await fetch(url, init);
-        const text = await res.text();
-        if (res.status !== 200 || text !== BODY) throw new Error(`bad response ${res.status}`);
-        lat[i] = performance.now() - s;
-      } catch {
-        failures++;
-        lat[i] = NaN;
-      }
-    }),
-  );
-  return { lat, failures, wall: performance.now() - t0 };
-}
-
 /** Runs of each phase; the median (by wall time) is reported, as runs on a shared machine vary. */
 function roundsOf(opts: PeerOptions): number {
   return opts.tiny ? 1 : 3;
@@ -107,6 +84,7 @@ function report(n: number, http10: Phase, keepAlive: Phase): Record<string, numb
   const out: Record<string, number> = { n, ...summarize("http10", http10), ...summarize("ka", keepAlive) };
   // corun's TCP driver admits connects in waves below Bun's listen backlog (512): check it did.
   if (http10.maxConnects !== undefined) out.max_connects_in_flight = http10.maxConnects;
+  if (http10.ran !== undefined) out.ran = http10.ran;
   return out;
 }
 
@@ -141,16 +119,16 @@ function measureCorun(opts: PeerOptions, kind: ServerKind): Promise<Record<strin
   );
 }
 
-/** fetch(): the same warm-up and runs. */
-function measureFetch(opts: PeerOptions, kind: ServerKind): Promise<Record<string, number>> {
+/** A fetch()-based client (`runner`: plain fetch(), a library around it, or Workers): the same warm-up and runs. */
+function measureClient(opts: PeerOptions, kind: ServerKind, runner: PhaseRunner): Promise<Record<string, number>> {
   const n = sizeOf(opts);
   return withServer(opts, kind, async (url) => {
-    await fetchPhase(url, Math.min(n, 500), true);
-    await fetchPhase(url, Math.min(n, 500), false);
+    await runner(url, Math.min(n, 500), true, BODY);
+    await runner(url, Math.min(n, 500), false, BODY);
     const h10: Phase[] = [];
     const ka: Phase[] = [];
-    for (let i = 0; i < roundsOf(opts); i++) h10.push(await fetchPhase(url, n, true));
-    for (let i = 0; i < roundsOf(opts); i++) ka.push(await fetchPhase(url, n, false));
+    for (let i = 0; i < roundsOf(opts); i++) h10.push(await runner(url, n, true, BODY));
+    for (let i = 0; i < roundsOf(opts); i++) ka.push(await runner(url, n, false, BODY));
     return report(n, median(h10), median(ka));
   });
 }
@@ -176,6 +154,10 @@ export const scenario: Scenario = {
     "N concurrent clients each GET a canned response from a loopback server in its own process: HTTP/1.0 (connection per request), then keep-alive; " +
     "corun = corun client → corun server",
   primary: { metric: "http10_rps", better: "higher" },
+  note: (metrics) =>
+    metrics.ran !== undefined && metrics.n !== undefined && metrics.ran < metrics.n
+      ? `capped: ran ${metrics.ran} of ${metrics.n} requests per phase (one Worker each)`
+      : "",
   variants: (opts) => (opts.tiny ? ["100"] : opts.quick ? ["1k"] : ["1k", "10k"]),
   targets: [
     { metric: "http10_failures", max: 0, label: "no failed request (HTTP/1.0)" },
@@ -187,8 +169,12 @@ export const scenario: Scenario = {
   peers: {
     corun: (o) => measureCorun(o, "corun"),
     "corun→Bun.serve": (o) => measureCorun(o, "bun"),
-    "fetch→corun": (o) => measureFetch(o, "corun"),
-    "fetch→Bun.serve": (o) => measureFetch(o, "bun"),
+    "fetch→corun": (o) => measureClient(o, "corun", fetchPhase),
+    "fetch→Bun.serve": (o) => measureClient(o, "bun", fetchPhase),
+    "workers→Bun.serve": (o) => measureClient(o, "bun", workersPhase),
+    "effection→Bun.serve": (o) => measureClient(o, "bun", effectionPhase),
+    "effect→Bun.serve": (o) => measureClient(o, "bun", effectPhase),
+    "redux-saga→Bun.serve": (o) => measureClient(o, "bun", sagaPhase),
     "Bun.connect→Bun.serve": (o) => measureRaw(o, "bun"),
   },
 };
