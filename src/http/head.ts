@@ -72,20 +72,16 @@ function headEnd(buf: Uint8Array, from: number): number {
   return -1;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
 /**
  * Read one head from `conn`: the bytes up to and including the blank line (leftovers are
  * pushed back). Null if the connection ended cleanly before any byte. Throws `HttpError`
  * HEADERS_TOO_LARGE past `max` bytes, INCOMPLETE_HEAD if the stream ends inside the head.
  */
 export function* readHead(conn: Conn, max: number): Co<Uint8Array | null> {
-  let buf: Uint8Array | undefined;
+  let buf: Uint8Array | undefined; // the head so far: the first read's own bytes, then a prefix of `store`
+  // From a second read on, the bytes gather in `store`, doubled when full: a head that arrives
+  // a byte at a time costs O(n) copying, not O(n²).
+  let store: Uint8Array | undefined;
   let scanned = 0;
   for (;;) {
     const b = yield* conn.read();
@@ -93,17 +89,21 @@ export function* readHead(conn: Conn, max: number): Co<Uint8Array | null> {
       if (buf === undefined) return null;
       throw new HttpError(HttpCode.IncompleteHead, `the connection ended after ${buf.length} bytes of the head`);
     }
-    buf = buf === undefined ? b : concat(buf, b);
-    // Empty lines before a start line are ignored (RFC 9112 §2.2).
-    let skip = 0;
-    while (skip < buf.length && (buf[skip] === 13 || buf[skip] === 10)) skip++;
-    if (skip > 0) {
-      buf = buf.subarray(skip);
-      scanned = 0;
-      if (buf.length === 0) {
-        buf = undefined;
-        continue;
+    if (buf === undefined) {
+      // Empty lines before a start line are ignored (RFC 9112 §2.2).
+      let skip = 0;
+      while (skip < b.length && (b[skip] === 13 || b[skip] === 10)) skip++;
+      if (skip === b.length) continue;
+      buf = b.subarray(skip);
+    } else {
+      const n = buf.length + b.length;
+      if (store === undefined || store.length < n) {
+        const grown = new Uint8Array(Math.max(2 * n, 1024));
+        grown.set(buf);
+        store = grown;
       }
+      store.set(b, buf.length);
+      buf = store.subarray(0, n);
     }
     const end = headEnd(buf, Math.max(0, scanned - 2));
     if (end >= 0) {

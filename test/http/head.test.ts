@@ -1,5 +1,6 @@
 import { test, expect, describe } from "bun:test";
-import { parseRequestHead, parseResponseHead } from "../../src/http/head.ts";
+import { parseRequestHead, parseResponseHead, readHead } from "../../src/http/head.ts";
+import type { Conn } from "../../src/net/conn.ts";
 import { requestFraming, responseFraming } from "../../src/http/body.ts";
 import { encodeResponse } from "../../src/http/response.ts";
 import { HttpError } from "../../src/http/errors.ts";
@@ -104,5 +105,48 @@ describe("response encoding", () => {
     expect(encodeResponse({ headers: { Connection: "close" } }, { method: "GET", minor: 1, keepAlive: true }).keepAlive).toBe(false);
     expect(codeOf(() => encodeResponse({ headers: { "x-a": "1\r\nx-b: 2" } }, { method: "GET", minor: 1, keepAlive: true }))).toBe("BAD_ARGUMENT");
     expect(codeOf(() => encodeResponse({ status: 99 }, { method: "GET", minor: 1, keepAlive: true }))).toBe("BAD_ARGUMENT");
+  });
+});
+
+describe("readHead", () => {
+  /** A stand-in for a Conn whose reads return what was pushed back, then `chunks` in turn, then the end. */
+  function feed(chunks: Uint8Array[]): { conn: Conn; unread: Uint8Array[] } {
+    const unread: Uint8Array[] = [];
+    const conn = {
+      *read() {
+        return unread.shift() ?? chunks.shift() ?? null;
+      },
+      unread(b: Uint8Array) {
+        unread.push(b);
+      },
+    };
+    return { conn: conn as unknown as Conn, unread };
+  }
+  /** Run readHead to its end: the fake reads never suspend. */
+  function readAll(conn: Conn, max: number): Uint8Array | null {
+    const r = readHead(conn, max).next();
+    expect(r.done).toBe(true);
+    return r.value as Uint8Array | null;
+  }
+  const dec = (b: Uint8Array | null | undefined) => (b ? new TextDecoder().decode(b) : String(b));
+  const bytes = (s: string, size: number) => Array.from({ length: Math.ceil(s.length / size) }, (_, i) => enc(s.slice(i * size, (i + 1) * size)));
+
+  test("a head that arrives a byte at a time, after blank lines split across reads, with a body after it", () => {
+    const head = "GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + "a".repeat(20_000) + "\r\n\r\n";
+    for (const size of [1, 7, 1000]) {
+      const { conn, unread } = feed([enc("\r"), enc("\n\r"), ...bytes(head + "BODY", size)]);
+      expect(dec(readAll(conn, 64 * 1024))).toBe(head);
+      // What was read past the head is pushed back: the next reads give exactly the body.
+      let rest = "";
+      for (let b = conn.read().next().value; b !== null; b = conn.read().next().value) rest += dec(b as Uint8Array);
+      expect(rest).toBe("BODY");
+      expect(unread.length).toBe(0);
+    }
+  });
+  test("a head dribbled past the cap is refused as too large, one that ends early as incomplete", () => {
+    const long = "GET / HTTP/1.1\r\nX: " + "a".repeat(5000);
+    expect(codeOf(() => readAll(feed(bytes(long, 3)).conn, 4096))).toBe("HEADERS_TOO_LARGE");
+    expect(codeOf(() => readAll(feed(bytes("GET / HTTP/1.1\r\nHost: x\r\n", 2)).conn, 4096))).toBe("INCOMPLETE_HEAD");
+    expect(readAll(feed([enc("\r\n"), enc("\n")]).conn, 4096)).toBeNull();
   });
 });
