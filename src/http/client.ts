@@ -49,6 +49,7 @@ export class HttpClient {
   #connects = 0;
   #reused = 0;
   #retries = 0;
+  #closed = false;
 
   constructor(options: HttpClientOptions = {}) {
     const cap = options.maxConnectionsPerHost ?? 256;
@@ -76,6 +77,7 @@ export class HttpClient {
   *request(url: string | URL, options: RequestOptions = {}): Co<HttpResponse> {
     try {
       const target = parseTarget(url);
+      if (this.#closed) throw new HttpError(HttpCode.ClientClosed, "the client was closed", target.href);
       const method = options.method ?? "GET";
       if (!METHOD.test(method)) throw new HttpError(HttpCode.BadArgument, `invalid method ${show(method)}`, target.href);
       const payload = encodeRequest(method, target, options);
@@ -102,9 +104,26 @@ export class HttpClient {
     }
   }
 
-  /** Close every idle connection (connections in use close when their request ends). */
+  /**
+   * Close every idle connection; connections in use close when their request ends, and the
+   * client sends no more requests (they fail with CLIENT_CLOSED). Closing twice is harmless.
+   *
+   * @example
+   * ```ts
+   * const client = new HttpClient();
+   * yield* client.request("http://127.0.0.1:8080/");
+   * yield* client.close(); // the keep-alive connection closes now
+   * ```
+   */
   *close(): Co<void> {
-    for (const c of this.#pool.drainIdle()) yield* closeConn(c);
+    this.#closed = true;
+    const idle = this.#pool.drainIdle();
+    try {
+      for (const c of idle) yield* closeConn(c);
+    } finally {
+      // Cancelled part way: the rest still close (a cancel is raised once).
+      for (const c of idle) if (!c.closed) yield* closeConn(c);
+    }
   }
 
   /** Send on a pooled connection; once more on a fresh one if a reused connection was stale. */
@@ -127,11 +146,12 @@ export class HttpClient {
         const res = yield* this.#read(conn, method, target);
         // Bytes (or a FIN) after the response: the next response on this connection would be
         // read from them, so it is closed, not pooled.
-        reusable = keep && res.keepAlive && !conn.hasInput;
+        // Nor after a timeout (its expiry is resetting this connection), nor once the client closed.
+        reusable = keep && res.keepAlive && !conn.hasInput && !ex?.timedOut && !this.#closed;
         this.#requests++;
         return res.response;
       } catch (error) {
-        if (ex?.timedOut) throw ex.error();
+        if (ex?.timedOut && !(error instanceof Cancelled)) throw ex.error();
         const stale = lease.reused && attempt === 0 && IDEMPOTENT.has(method) &&
           ((error instanceof HttpError && error.code === HttpCode.NoResponse) || error instanceof NetError);
         if (stale) {

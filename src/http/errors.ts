@@ -41,6 +41,8 @@ export const HttpCode = {
   Timeout: "TIMEOUT",
   /** A bad argument: URL, method, header name or value. */
   BadArgument: "BAD_ARGUMENT",
+  /** The client was closed (`HttpClient.close()`): it sends no more requests. */
+  ClientClosed: "CLIENT_CLOSED",
 } as const;
 
 /** One of the values of `HttpCode`. */

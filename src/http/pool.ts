@@ -62,17 +62,20 @@ export class ConnPool {
    */
   *acquire(key: string, fresh = false, ex?: Exchange): Co<Lease> {
     const h = this.#host(key);
-    if (fresh && h.open >= this.#cap && h.idle.length > 0) {
-      h.open--;
-      yield* closeConn(h.idle.shift()!);
-    }
-    while (!fresh && h.idle.length > 0) {
+    // An idle connection closed here hands its slot to this lease: the count never drops
+    // while the close is in flight, so a release meanwhile cannot retire the host record.
+    let closing: Conn | undefined;
+    if (fresh && h.open >= this.#cap && h.idle.length > 0) closing = h.idle.shift()!;
+    while (!fresh && closing === undefined && h.idle.length > 0) {
       const c = h.idle.pop()!;
       if (!c.closed && !c.hasInput) return { conn: c, reused: true };
       // While idle, the server closed it, or sent bytes no request asked for (a 408, a FIN):
       // reusing it would read them as the next response.
-      h.open--;
-      yield* closeConn(c);
+      closing = c;
+    }
+    if (closing !== undefined) {
+      yield* this.#closeInSlot(key, closing);
+      return { conn: undefined, reused: false };
     }
     if (h.open < this.#cap) {
       h.open++;
@@ -80,24 +83,35 @@ export class ConnPool {
     }
     const me: Waiting = { waker: undefined, taken: false, value: null };
     h.waiters.push(me);
+    let c: Conn | null;
     try {
-      const c = yield* suspend<Conn | null>((w) => {
+      c = yield* suspend<Conn | null>((w) => {
         me.waker = w;
         // A deadline can throw into this wait (see deadline.ts).
         if (ex !== undefined) ex.waker = w as Waker<unknown>;
         return () => remove(h.waiters, me);
       }, "http.pool");
       if (ex !== undefined) ex.waker = undefined;
-      if (c !== null && fresh) {
-        yield* closeConn(c);
-        return { conn: undefined, reused: false };
-      }
-      return c === null ? { conn: undefined, reused: false } : { conn: c, reused: true };
+      if (c === null) return { conn: undefined, reused: false };
+      if (!fresh) return { conn: c, reused: true };
     } catch (error) {
       if (ex !== undefined) ex.waker = undefined;
       remove(h.waiters, me);
       // Served and cancelled in the same instant: pass the connection or slot on.
       if (me.taken) this.release(key, me.value ?? undefined, me.value !== null);
+      throw error;
+    }
+    // Handed a keep-alive connection while this lease wants a fresh one: close it in the slot.
+    yield* this.#closeInSlot(key, c);
+    return { conn: undefined, reused: false };
+  }
+
+  /** Close `conn`, whose slot the caller holds; if the close throws (a cancel), the slot goes back. */
+  *#closeInSlot(key: string, conn: Conn): Co<void> {
+    try {
+      yield* closeConn(conn);
+    } catch (error) {
+      this.release(key, undefined, false);
       throw error;
     }
   }

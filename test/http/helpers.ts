@@ -2,7 +2,7 @@
  * Helpers for the HTTP tests: run curl (always bounded by --max-time) and talk raw bytes to a
  * server with node:net (bounded by a timer), both as promises a corun task can `wait` for.
  */
-import { createConnection, createServer, type Server } from "node:net";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
 
 /** Run /usr/bin/curl with `args` (plus --max-time 5 and --silent); resolves with exit code and output. */
 export async function curl(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
@@ -59,4 +59,63 @@ export function rawServer(reply: (req: string) => string | null, opts: { close?:
     sock.on("error", () => {});
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ port: (server.address() as { port: number }).port, server, connections: () => count })));
+}
+
+/** A keep-alive HTTP/1.1 server for pool tests (see `keepAliveServer`). */
+export interface KeepAliveServer {
+  port: number;
+  /** Sockets open now, on the server's side. */
+  live(): number;
+  /** Most requests in progress at once. */
+  maxBusy(): number;
+  stop(): void;
+}
+
+/**
+ * A node:net keep-alive server on 127.0.0.1 answering every request "ok" (HTTP/1.0 requests
+ * with a close): `GET /slow` after 150 ms, `GET /slow?ms=N` after N ms, others at once.
+ * It counts its live sockets and the most requests in progress at once.
+ */
+export function keepAliveServer(): Promise<KeepAliveServer> {
+  const socks = new Set<Socket>();
+  let busy = 0;
+  let maxBusy = 0;
+  const server = createServer((sock) => {
+    socks.add(sock);
+    sock.on("close", () => socks.delete(sock));
+    sock.on("error", () => {});
+    let buf = "";
+    sock.on("data", (d) => {
+      buf += d.toString("latin1");
+      for (let i = buf.indexOf("\r\n\r\n"); i >= 0; i = buf.indexOf("\r\n\r\n")) {
+        const head = buf.slice(0, i);
+        buf = buf.slice(i + 4);
+        const http10 = / HTTP\/1\.0\r?$/m.test(head.split("\n")[0]!);
+        const delay = /^GET \/slow\?ms=(\d+)/.exec(head)?.[1] ?? (head.startsWith("GET /slow") ? "150" : undefined);
+        busy++;
+        maxBusy = Math.max(maxBusy, busy);
+        const answer = (): void => {
+          busy--;
+          if (sock.destroyed) return;
+          if (http10) sock.end("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+          else sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        };
+        if (delay === undefined) answer();
+        else setTimeout(answer, Number(delay));
+      }
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        port: (server.address() as { port: number }).port,
+        live: () => socks.size,
+        maxBusy: () => maxBusy,
+        stop: () => {
+          for (const s of socks) s.destroy();
+          server.close();
+        },
+      }),
+    ),
+  );
 }
