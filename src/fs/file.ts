@@ -1,13 +1,13 @@
 /**
  * File and `open()`: read and write files from coroutines through the file driver, whose
- * batching turns a tick's writes to one file into one sink write. Descriptors only;
+ * batching turns a tick's writes to one file into one host write. Descriptors only;
  * imports no Bun API (the driver module is loaded for its registration).
  */
 import { io } from "../syscalls.ts";
 import { describe, type Syscall } from "../syscall.ts";
 import type { Co } from "../types.ts";
-import type { FileHandle, FileOpenOptions, FileStats } from "../reactor/file.ts";
-import "../reactor/file.ts";
+import type { FileHandle, FileOpenOptions, FileStats } from "../reactor/file-handle.ts";
+import { MAX_READ_BYTES } from "../reactor/file.ts";
 import { concatBytes } from "../bytes.ts";
 
 const wrapFile = (h: unknown): File => new File(h as FileHandle);
@@ -70,7 +70,9 @@ export class File {
    * ```
    */
   read(maxBytes = 64 * 1024): Syscall<Uint8Array | null> {
-    if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new RangeError(`file.read(maxBytes): expected an integer >= 1, got ${describe(maxBytes)}`);
+    if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_READ_BYTES) {
+      throw new RangeError(`file.read(maxBytes): expected an integer from 1 to ${MAX_READ_BYTES}, got ${describe(maxBytes)}`);
+    }
     return io("file.read", this.#h, maxBytes);
   }
 

@@ -4,67 +4,21 @@
  * mark, a tick's writes handed to the OS as one `writev` on Bun's thread pool (files are written
  * in parallel, from the callers' buffers). Only reactor files call Bun or node:fs.
  */
-import { close as fsClose, closeSync, openSync, read as fsRead } from "node:fs";
+import { close as fsClose, closeSync, fstat, open as fsOpen, read as fsRead } from "node:fs";
 import { BunReactor, type IoDriver } from "./bun.ts";
 import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
 import { DEFAULT_FILE_HIGH_WATER_MARK, FileWriter } from "./file-writer.ts";
+import { FileHandle, type FileOpenOptions } from "./file-handle.ts";
 
 export { DEFAULT_FILE_HIGH_WATER_MARK };
+export type { FileOpenOptions, FileStats } from "./file-handle.ts";
+export { FileHandle };
 
-/** Options for `open()`. */
-export interface FileOpenOptions {
-  /** Bytes a file may hold queued for the OS before `write()` waits for them (default 1 MiB). */
-  highWaterMark?: number;
-}
+/** Most bytes one read may ask for (node:fs's own limit). */
+export const MAX_READ_BYTES = 2 ** 31 - 1;
 
-/** Per-file counters, read with `file.stats()`. */
-export interface FileStats {
-  /** `write()` calls made by tasks. */
-  writeOps: number;
-  /** Host writes made (a tick's writes to this file share one). */
-  hostWrites: number;
-  /** Bytes written. */
-  bytesWritten: number;
-  /** Bytes read. */
-  bytesRead: number;
-}
-
-/** The driver's record of an open file. Opaque to users: `File` wraps it. */
-export class FileHandle {
-  /** The path, for errors and `ps()`. */
-  readonly name: string;
-  readonly mode: "r" | "w" | "a";
-  fd = -1;
-  pos = 0;
-  /** Closed to tasks (close() called, or run() ended). The fd stays open until queued writes land. */
-  closed = false;
-  /** The write side (files opened "w" or "a"). */
-  writer: FileWriter | undefined = undefined;
-  /** Has writes queued this tick (it is in the driver's flush list). */
-  touched = false;
-  /** Reads in flight on the thread pool, and what waits for them to finish. */
-  reads = 0;
-  readsIdle: (() => void)[] = [];
-  readonly counters = { writeOps: 0, bytesRead: 0 };
-  constructor(name: string, mode: "r" | "w" | "a") {
-    this.name = name;
-    this.mode = mode;
-  }
-
-  /** Run `f` once no read or write of this file is queued or in flight. */
-  whenIdle(f: () => void): void {
-    const afterReads = (): void => (this.reads === 0 ? f() : void this.readsIdle.push(f));
-    if (this.writer === undefined) afterReads();
-    else this.writer.whenIdle(afterReads);
-  }
-
-  /** The counters users see. */
-  stats(): FileStats {
-    const w = this.writer;
-    return { writeOps: this.counters.writeOps, hostWrites: w?.hostWrites ?? 0, bytesWritten: w?.bytesWritten ?? 0, bytesRead: this.counters.bytesRead };
-  }
-}
+const ignore = (): void => undefined;
 
 class FileDriver implements IoDriver {
   readonly #files = new Set<FileHandle>();
@@ -75,39 +29,19 @@ class FileDriver implements IoDriver {
   /** A write error no task was told of (its closer was cancelled, or nobody closed the file). */
   readonly #lost: NetError[] = [];
   #touched: FileHandle[] = [];
+  /** The range each read of a regular file in flight took (for a cancel to give it back). */
+  readonly #ranges = new Map<Ticket, { at: number; n: number; givenBack: boolean }>();
+  /** The run ended: an open that finishes now closes its descriptor at once. */
+  #ended = false;
 
   submit(batch: readonly Submission[], sink: CompletionSink): void {
     for (const t of batch) {
-      switch (t.op) {
-        case "file.write": {
-          const h = t.a as FileHandle;
-          h.counters.writeOps++;
-          if (h.closed) {
-            sink.fail(t, new NetError(NetCode.Closed, t.op, h.name, t.taskName, "the file is closed"));
-            break;
-          }
-          if (h.mode === "r") {
-            sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened for reading"));
-            break;
-          }
-          h.writer!.write(t, typeof t.b === "string" ? Buffer.from(t.b) : (t.b as Uint8Array), sink);
-          if (!h.touched) {
-            h.touched = true;
-            this.#touched.push(h);
-          }
-          break;
-        }
-        case "file.read":
-          this.#read(t, sink);
-          break;
-        case "file.open":
-          this.#open(t, sink);
-          break;
-        case "file.close":
-          this.#close(t.a as FileHandle, t, sink);
-          break;
-        default:
-          sink.fail(t, new TypeError(`file driver: unknown op "${t.op}" from task "${t.taskName}"`));
+      try {
+        this.#one(t, sink);
+      } catch (error) {
+        // A host call that threw at once (out of memory, say): this op fails, the rest go on.
+        this.#live.delete(t);
+        sink.fail(t, toNetError(error, t.op, t.op === "file.open" ? String(t.a) : (t.a as FileHandle).name, t.taskName));
       }
     }
     const touched = this.#touched;
@@ -120,11 +54,39 @@ class FileDriver implements IoDriver {
     }
   }
 
+  #one(t: Ticket, sink: CompletionSink): void {
+    if (t.op === "file.open") return this.#open(t, sink);
+    if (t.op !== "file.write" && t.op !== "file.read" && t.op !== "file.close") {
+      return sink.fail(t, new TypeError(`file driver: unknown op "${t.op}" from task "${t.taskName}"`));
+    }
+    const h = t.a as FileHandle;
+    if (h.owner !== this) {
+      return sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened by another run(): a File belongs to the run() that opened it"));
+    }
+    if (t.op === "file.read") return this.#read(t, sink);
+    if (t.op === "file.close") return this.#close(h, t, sink);
+    h.counters.writeOps++;
+    if (h.closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, h.name, t.taskName, "the file is closed"));
+    if (h.mode === "r") return sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened for reading"));
+    h.writer!.write(t, typeof t.b === "string" ? Buffer.from(t.b) : (t.b as Uint8Array), sink);
+    if (!h.touched) {
+      h.touched = true;
+      this.#touched.push(h);
+    }
+  }
+
   cancel(t: Ticket): void {
     // A cancelled write's bytes are still written (in order); only its completion is dropped.
     this.#live.delete(t);
     const h = t.a as FileHandle;
     if (t.op === "file.write") h.writer?.cancel(t);
+    const r = this.#ranges.get(t);
+    if (r !== undefined && h.pos === r.at + r.n) {
+      // A regular file's read cancelled in flight, and none issued after it: the next read
+      // starts where it did and gets its bytes.
+      h.pos = r.at;
+      r.givenBack = true;
+    }
   }
 
   /**
@@ -133,47 +95,112 @@ class FileDriver implements IoDriver {
    * that no task was told of, once every file is done.
    */
   close(): void | Promise<void> {
+    this.#ended = true;
     for (const h of this.#files) this.#release(h);
     this.#files.clear();
     this.#live.clear();
+    this.#ranges.clear();
     if (this.#shutting.size === 0) return this.#lost.length === 0 ? undefined : Promise.reject(this.#lostError());
     return Promise.all(this.#shutting).then(() => {
       if (this.#lost.length > 0) throw this.#lostError();
     });
   }
 
+  /**
+   * Open on the thread pool (a FIFO's open waits for its other end: never on this thread),
+   * then fstat to learn whether reads take a position. A descriptor that arrives after its
+   * task was cancelled, or after the run ended, is closed at once.
+   */
   #open(t: Ticket, sink: CompletionSink): void {
     const path = t.a as string;
     const [mode, opts, wrap] = t.b as ["r" | "w" | "a", FileOpenOptions | undefined, ((h: FileHandle) => unknown) | undefined];
-    const h = new FileHandle(path, mode);
-    try {
-      h.fd = openSync(path, mode);
-      if (mode !== "r") h.writer = new FileWriter(h.fd, path, opts?.highWaterMark ?? DEFAULT_FILE_HIGH_WATER_MARK);
-    } catch (error) {
-      return sink.fail(t, toNetError(error, t.op, path, t.taskName));
-    }
-    this.#files.add(h);
-    sink.complete(t, wrap === undefined ? h : wrap(h));
+    const hwm = opts?.highWaterMark ?? DEFAULT_FILE_HIGH_WATER_MARK;
+    this.#live.add(t);
+    fsOpen(path, mode, (openError, fd) => {
+      if (openError) {
+        if (this.#live.delete(t)) sink.fail(t, toNetError(openError, t.op, path, t.taskName));
+        return;
+      }
+      fstat(fd, (statError, st) => {
+        if (!this.#live.delete(t) || this.#ended) return fsClose(fd, ignore);
+        if (statError) {
+          fsClose(fd, ignore);
+          return sink.fail(t, toNetError(statError, t.op, path, t.taskName));
+        }
+        const h = new FileHandle(path, mode, this);
+        h.fd = fd;
+        h.positional = st.isFile() || st.isBlockDevice();
+        if (mode !== "r") h.writer = new FileWriter(fd, path, hwm);
+        this.#files.add(h);
+        sink.complete(t, wrap === undefined ? h : wrap(h));
+      });
+    });
   }
 
   #read(t: Ticket, sink: CompletionSink): void {
     const h = t.a as FileHandle;
     if (h.closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, h.name, t.taskName, "the file is closed"));
     if (h.mode !== "r") return sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened for writing"));
+    if (!h.positional && h.reads > 0) {
+      // A pipe's reads go one at a time: two on the thread pool at once could swap their bytes.
+      this.#live.add(t);
+      h.readQueue.push(t);
+      return;
+    }
+    this.#startRead(h, t, sink);
+  }
+
+  /**
+   * One read on the thread pool. A regular file's reads issued in one tick take consecutive
+   * ranges; a read whose bytes no task took (cancelled, or failed) gives its range back when
+   * no read was issued after it, so the next read gets those bytes.
+   */
+  #startRead(h: FileHandle, t: Ticket, sink: CompletionSink): void {
     const n = t.b as number;
     const buf = Buffer.allocUnsafe(n);
-    const at = h.pos;
-    h.pos += n; // reads issued in one tick take consecutive ranges
+    const range = { at: h.pos, n, givenBack: false };
+    if (h.positional) {
+      h.pos += n;
+      this.#ranges.set(t, range);
+    }
     this.#live.add(t);
     h.reads++;
-    fsRead(h.fd, buf, 0, n, at, (error, got) => {
-      if (--h.reads === 0) for (const f of h.readsIdle.splice(0)) f();
-      if (!this.#live.delete(t)) return;
-      if (error) return sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
-      h.counters.bytesRead += got;
-      if (got < n) h.pos = Math.min(h.pos, at + got);
-      sink.complete(t, got === 0 ? null : buf.subarray(0, got));
+    fsRead(h.fd, buf, 0, n, h.positional ? range.at : null, (error, got) => {
+      this.#ranges.delete(t);
+      const live = this.#live.delete(t);
+      if (h.positional && !range.givenBack) {
+        const end = range.at + n;
+        if (h.pos === end) h.pos = range.at + (live && !error ? got : 0);
+        else if (!error && got < n) h.pos = Math.min(h.pos, range.at + got); // the end of the file is here
+      }
+      if (live) {
+        if (error) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+        else {
+          h.counters.bytesRead += got;
+          sink.complete(t, got === 0 ? null : buf.subarray(0, got));
+        }
+      }
+      if (!h.positional) this.#nextRead(h, sink);
+      h.readDone();
     });
+  }
+
+  /** Start the next waiting read of a pipe (skipping cancelled ones); fail them all once it is closed. */
+  #nextRead(h: FileHandle, sink: CompletionSink): void {
+    for (let t = h.readQueue.shift(); t !== undefined; t = h.readQueue.shift()) {
+      if (!this.#live.has(t)) continue; // cancelled while it waited
+      if (h.closed) {
+        this.#live.delete(t);
+        sink.fail(t, new NetError(NetCode.Closed, t.op, h.name, t.taskName, "the file is closed"));
+        continue;
+      }
+      try {
+        return this.#startRead(h, t, sink);
+      } catch (error) {
+        this.#live.delete(t);
+        sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+      }
+    }
   }
 
   /** One error for run(): the lost write error, or all of them when several files lost bytes. */
@@ -182,8 +209,18 @@ class FileDriver implements IoDriver {
     return lost.length === 1 ? lost[0]! : new AggregateError(lost, `${lost.length} files lost bytes that no task was told of: ${lost.map((e) => e.message).join("; ")}`);
   }
 
+  /**
+   * Close: this tick's writes go first, then the descriptor closes once nothing is in flight.
+   * A close that comes while one is under way finishes with it. The write error no task has
+   * seen goes to the closers still waiting, else to run().
+   */
   #close(h: FileHandle, t: Ticket, sink: CompletionSink): void {
-    if (h.closed) return sink.complete(t, undefined);
+    if (h.closed) {
+      if (h.closers === undefined) return sink.complete(t, undefined);
+      this.#live.add(t);
+      h.closers.push(t);
+      return;
+    }
     h.closed = true;
     this.#files.delete(h);
     if (h.writer !== undefined) {
@@ -191,12 +228,19 @@ class FileDriver implements IoDriver {
       h.writer.flush(sink); // this tick's writes go first
     }
     this.#live.add(t);
+    h.closers = [t];
+    if (!h.positional) this.#nextRead(h, sink); // reads waiting behind one in flight fail now
     this.#shut(h, (error) => {
-      if (!this.#live.delete(t)) {
-        // Its task was cancelled (or the run ended): the error goes to run() instead.
-        if (error !== undefined) this.#lost.push(error);
-      } else if (error !== undefined) sink.fail(t, new NetError(error.code, t.op, h.name, t.taskName, undefined, error));
-      else sink.complete(t, undefined);
+      const closers = h.closers ?? [];
+      h.closers = undefined;
+      let told = false;
+      for (const c of closers) {
+        if (!this.#live.delete(c)) continue; // its task was cancelled, or the run ended
+        told = true;
+        if (error !== undefined) sink.fail(c, new NetError(error.code, c.op, h.name, c.taskName, undefined, error));
+        else sink.complete(c, undefined);
+      }
+      if (!told && error !== undefined) this.#lost.push(error);
     });
   }
 
@@ -220,6 +264,12 @@ class FileDriver implements IoDriver {
       const e = w?.unseenError();
       if (e !== undefined) this.#lost.push(e);
       return;
+    }
+    if (!h.positional && h.reads > 0) {
+      // A pipe's read can wait for its writer forever: the run does not wait for it; the
+      // descriptor closes when the read returns.
+      for (const t of h.readQueue.splice(0)) this.#live.delete(t);
+      return h.whenIdle(() => fsClose(h.fd, ignore));
     }
     this.#shut(h, (error) => {
       if (error !== undefined) this.#lost.push(error);

@@ -5,16 +5,8 @@ import { join as joinPath } from "node:path";
 import { run, spawn, join, cancel, sleep, type Task } from "../../src/index.ts";
 import { open, type File } from "../../src/fs/file.ts";
 import { NetError } from "../../src/net/errors.ts";
+import { inTempDir } from "./helpers.ts";
 
-/** Run `body` with a fresh temporary directory, removed afterwards whatever happens. */
-async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(joinPath(tmpdir(), "corun-fs-"));
-  try {
-    await body(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test("100 tasks each write 100 × 32 KiB to their own file: right sizes and contents, writes coalesced", async () => {
   await inTempDir(async (dir) => {

@@ -1,0 +1,84 @@
+/**
+ * FileHandle: the file driver's record of one open file (descriptor, position, writer, reads
+ * in flight, who waits for its close), with the options and counters users see. Opaque to
+ * users: `File` wraps it. Imports no Bun API.
+ */
+import type { Ticket } from "./reactor.ts";
+import type { FileWriter } from "./file-writer.ts";
+
+/** Options for `open()`. */
+export interface FileOpenOptions {
+  /** Bytes a file may hold queued for the OS before `write()` waits for them (default 1 MiB). */
+  highWaterMark?: number;
+}
+
+/** Per-file counters, read with `file.stats()`. */
+export interface FileStats {
+  /** `write()` calls made by tasks. */
+  writeOps: number;
+  /** Host writes made (a tick's writes to this file share one). */
+  hostWrites: number;
+  /** Bytes written. */
+  bytesWritten: number;
+  /** Bytes read. */
+  bytesRead: number;
+}
+
+/**
+ * One open file of one driver.
+ *
+ * @example
+ * ```ts
+ * const h = new FileHandle("/tmp/a.txt", "r", driver);
+ * h.whenIdle(() => console.log("nothing in flight"));
+ * ```
+ */
+export class FileHandle {
+  /** The path, for errors and `ps()`. */
+  readonly name: string;
+  readonly mode: "r" | "w" | "a";
+  /** The driver (of one `run()`) that opened it: only it may use it. */
+  readonly owner: object;
+  fd = -1;
+  pos = 0;
+  /** Reads at a position (a regular file or block device); pipes, FIFOs and terminals are read in turn from where they are. */
+  positional = true;
+  /** Closed to tasks (close() called, or run() ended). The fd stays open until queued writes land. */
+  closed = false;
+  /** While the descriptor is being closed: the close tickets waiting for it (the first and any repeats). */
+  closers: Ticket[] | undefined = undefined;
+  /** The write side (files opened "w" or "a"). */
+  writer: FileWriter | undefined = undefined;
+  /** Has writes queued this tick (it is in the driver's flush list). */
+  touched = false;
+  /** Reads in flight on the thread pool, and what waits for them to finish. */
+  reads = 0;
+  readsIdle: (() => void)[] = [];
+  /** Reads of a non-positional file waiting for the one in flight (they go one at a time, in order). */
+  readQueue: Ticket[] = [];
+  readonly counters = { writeOps: 0, bytesRead: 0 };
+
+  constructor(name: string, mode: "r" | "w" | "a", owner: object) {
+    this.name = name;
+    this.mode = mode;
+    this.owner = owner;
+  }
+
+  /** Run `f` once no read or write of this file is queued or in flight. */
+  whenIdle(f: () => void): void {
+    const afterReads = (): void => (this.reads === 0 ? f() : void this.readsIdle.push(f));
+    if (this.writer === undefined) afterReads();
+    else this.writer.whenIdle(afterReads);
+  }
+
+  /** A read finished: wake what waits for none to be in flight. */
+  readDone(): void {
+    if (--this.reads === 0) for (const f of this.readsIdle.splice(0)) f();
+  }
+
+  /** The counters users see. */
+  stats(): FileStats {
+    const w = this.writer;
+    return { writeOps: this.counters.writeOps, hostWrites: w?.hostWrites ?? 0, bytesWritten: w?.bytesWritten ?? 0, bytesRead: this.counters.bytesRead };
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The file driver at its edges: a bad argument in a batch, reads cancelled in flight, a close
+ * repeated while the first is under way, a File used from another run(), FIFOs (open waits
+ * for the other end, reads have no position). Real files in a temporary directory.
+ */
+import { test, expect } from "bun:test";
+import { appendFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join as joinPath } from "node:path";
+import { run, spawn, join, cancel, sleep, Scheduler, type Co, type Syscall } from "../../src/index.ts";
+import { open, type File } from "../../src/fs/file.ts";
+import { NetError } from "../../src/net/errors.ts";
+import { inTempDir } from "./helpers.ts";
+
+const dec = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
+
+/** Run `op` and say how it went: "ok", or the error's name and code. */
+function* outcome(op: () => Co<unknown> | Syscall<unknown>): Co<string> {
+  try {
+    yield* op();
+    return "ok";
+  } catch (e) {
+    return `${(e as Error).name} ${(e as NetError).code ?? ""}`.trim();
+  }
+}
+
+test("a read asking for too much is refused at the call; the other ops of its tick go on, and a close still reports ENOSPC", async () => {
+  await inTempDir(async (dir) => {
+    const path = joinPath(dir, "w.txt");
+    const rpath = joinPath(dir, "r.txt");
+    writeFileSync(rpath, "hello");
+    const r = await run(function* () {
+      const f = yield* open(path, "w");
+      const full = yield* open("/dev/full", "w");
+      yield* full.write("x"); // buffered: its host write fails with ENOSPC
+      const g = yield* open(rpath, "r");
+      const w = yield* spawn(() => outcome(() => f.write("data\n")));
+      const c = yield* spawn(() => outcome(() => full.close()));
+      const rd = yield* spawn(() => outcome(() => g.read(2 ** 40)));
+      const out = [yield* join(w), yield* join(c), yield* join(rd)];
+      yield* f.close();
+      yield* g.close();
+      return out;
+    });
+    expect(r).toEqual(["ok", "NetError ENOSPC", "RangeError"]);
+    expect(readFileSync(path, "utf8")).toBe("data\n");
+  });
+}, 20_000);
+
+/** Spawn a read of `n` bytes from `f` and return it once the read is on the thread pool. */
+function* readInFlight(f: File, n: number) {
+  const t = yield* spawn(function* () {
+    return yield* f.read(n);
+  });
+  while (!String(t.waitingOn).startsWith("file.read")) yield* sleep(0);
+  yield* sleep(0); // submitted at the end of the tick that made it wait
+  return t;
+}
+
+test("a read cancelled in flight gives its bytes back to the next read", async () => {
+  await inTempDir(async (dir) => {
+    const path = joinPath(dir, "r.bin");
+    const N = 8 << 20;
+    const data = new Uint8Array(N);
+    for (let i = 0; i < N; i++) data[i] = i & 0xff;
+    writeFileSync(path, data);
+    const r = await run(function* () {
+      const f = yield* open(path, "r");
+      const first = yield* f.read(10);
+      const t = yield* readInFlight(f, N);
+      yield* cancel(t);
+      const rest = yield* f.readAll();
+      yield* f.close();
+      return { first: first!.length, state: t.state, rest };
+    });
+    expect(r.state).toBe("cancelled");
+    expect(r.first + r.rest.length).toBe(N);
+    expect(r.rest[0]).toBe(10);
+    expect(r.rest[N - 11]).toBe((N - 1) & 0xff);
+  });
+}, 20_000);
+
+test("a read at the end cancelled in flight leaves the position at the end: data appended later is read", async () => {
+  await inTempDir(async (dir) => {
+    const path = joinPath(dir, "tail.log");
+    writeFileSync(path, "abc");
+    const more = await run(function* () {
+      const f = yield* open(path, "r");
+      yield* f.readAll();
+      const t = yield* readInFlight(f, 1 << 20);
+      yield* cancel(t);
+      yield* sleep(5);
+      appendFileSync(path, "NEW DATA\n");
+      const b = yield* f.readAll();
+      yield* f.close();
+      return dec(b);
+    });
+    expect(more).toBe("NEW DATA\n");
+  });
+}, 20_000);
+
+test("a second close() while the first is under way returns only once the bytes have reached the OS", async () => {
+  await inTempDir(async (dir) => {
+    const path = joinPath(dir, "c.bin");
+    const N = 32 << 20;
+    const size = await run(function* () {
+      const f = yield* open(path, "w", { highWaterMark: 1 << 30 });
+      yield* f.write(new Uint8Array(N).fill(1)); // returns at once: the write is queued
+      const first = yield* spawn(function* () {
+        yield* f.close();
+      });
+      yield* sleep(0);
+      yield* sleep(0); // the first close is under way
+      yield* f.close();
+      const s = statSync(path).size;
+      yield* join(first);
+      return s;
+    });
+    expect(size).toBe(N);
+  });
+}, 20_000);
+
+test("a File used from another run() fails there with a clear error; both runs end", async () => {
+  await inTempDir(async (dir) => {
+    const path = joinPath(dir, "shared.bin");
+    let shared: File | undefined;
+    const a = new Scheduler().run(function* () {
+      shared = yield* open(path, "w");
+      yield* sleep(30);
+      yield* shared.write("from A\n");
+      yield* shared.close();
+    });
+    const b = new Scheduler().run(function* () {
+      while (shared === undefined) yield* sleep(1);
+      yield* shared.write("from B\n");
+    });
+    const [ra, rb] = await Promise.allSettled([a, b]);
+    expect(ra.status).toBe("fulfilled");
+    expect(rb.status).toBe("rejected");
+    const e = (rb as PromiseRejectedResult).reason as NetError;
+    expect(e).toBeInstanceOf(NetError);
+    expect(e.message).toContain("another run()");
+    expect(readFileSync(path, "utf8")).toBe("from A\n");
+  });
+}, 20_000);
+
+/** The FIFO case's script: run in a child process, so a regression that blocks the thread fails the test instead of hanging the suite. */
+const FIFO_SCRIPT = (src: string, fifo: string) => `
+import { closeSync, openSync, writeSync } from "node:fs";
+import { run, spawn, join, sleep } from ${JSON.stringify(src + "/index.ts")};
+import { open } from ${JSON.stringify(src + "/fs/file.ts")};
+const dec = (b) => (b === null ? null : new TextDecoder().decode(b));
+const r = await run(function* () {
+  const opener = yield* spawn(function* () {
+    return yield* open(${JSON.stringify(fifo)}, "r"); // no writer yet: the open waits
+  });
+  let ticks = 0;
+  for (let i = 0; i < 3; i++) {
+    yield* sleep(5);
+    ticks++;
+  }
+  const w = openSync(${JSON.stringify(fifo)}, "w"); // the reader is waiting, so this returns at once
+  const f = yield* join(opener);
+  writeSync(w, "hi\\n");
+  const first = dec(yield* f.read());
+  writeSync(w, "there\\n");
+  closeSync(w);
+  const rest = dec(yield* f.readAll());
+  const end = yield* f.read();
+  yield* f.close();
+  return { ticks, first, rest, end };
+});
+console.log(JSON.stringify(r));
+`;
+
+test("open() of a FIFO waits on the thread pool (the scheduler keeps running), and its reads take no position", async () => {
+  await inTempDir(async (dir) => {
+    const fifo = joinPath(dir, "fifo");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    const script = joinPath(dir, "fifo.ts");
+    writeFileSync(script, FIFO_SCRIPT(joinPath(import.meta.dir, "../../src"), fifo));
+    const child = Bun.spawn([process.execPath, script], { stdout: "pipe", stderr: "pipe" });
+    const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    const [out, err] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+    clearTimeout(killer);
+    expect({ out: out.trim(), err: err.trim() }).toEqual({ out: JSON.stringify({ ticks: 3, first: "hi\n", rest: "there\n", end: null }), err: "" });
+  });
+}, 10_000);
