@@ -123,8 +123,9 @@ export class Conn {
   }
 
   /**
-   * Close the connection. Writes already returned are delivered (FIN follows them);
-   * waiting reads and writes of other tasks fail with `ERR_SOCKET_CLOSED`. Closing twice is harmless.
+   * Close the connection: every byte written before it is delivered, then FIN. Bytes still
+   * waiting for room go out as the peer reads (their writes complete then); waiting reads of
+   * other tasks fail with `ERR_SOCKET_CLOSED`. Closing twice is harmless.
    *
    * @example
    * ```ts

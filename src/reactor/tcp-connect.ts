@@ -31,8 +31,8 @@ export interface ConnectHost {
 export class Connector {
   readonly #host: ConnectHost;
   readonly #dests = new Map<string, Dest>();
-  /** In-flight connects: ticket → handle (for cancel). */
-  readonly #connecting = new Map<Ticket, TcpHandle>();
+  /** In-flight connects: ticket → what gives its slot back (for cancel). */
+  readonly #connecting = new Map<Ticket, (cancelled?: boolean) => boolean>();
   #closed = false;
   started = 0;
   queued = 0;
@@ -56,9 +56,18 @@ export class Connector {
     }
   }
 
-  /** A waiting task was cancelled: a queued connect never starts; an in-flight one is closed when it opens. */
+  /**
+   * A waiting task was cancelled: a queued connect never starts; an in-flight one gives its
+   * slot to the next at once (a SYN the peer never answers would hold it for minutes) and its
+   * socket is closed if it opens later.
+   */
   cancel(t: Ticket): void {
-    if (this.#connecting.delete(t)) return;
+    const release = this.#connecting.get(t);
+    if (release !== undefined) {
+      this.#connecting.delete(t);
+      release(true);
+      return;
+    }
     for (const d of this.#dests.values()) {
       const i = d.queue.indexOf(t);
       if (i >= 0) d.queue.splice(i, 1);
@@ -78,26 +87,60 @@ export class Connector {
     d.inflight++;
     if (d.inflight > this.maxInflight) this.maxInflight = d.inflight;
     this.started++;
-    this.#connecting.set(t, h);
     let settled = false;
-    const settle = (): boolean => {
+    // The slot comes back once: when the attempt settles, or when its task is cancelled first
+    // (then the next connect starts after this tick's other cancels, which may be of it).
+    const release = (cancelled = false): boolean => {
       if (settled) return false;
       settled = true;
       d.inflight--;
-      this.#admit(key, d, sink);
+      if (!cancelled) this.#admit(key, d, sink);
+      else {
+        queueMicrotask(() => {
+          if (!this.#closed && this.#dests.get(key) === d) this.#admit(key, d, sink);
+        });
+      }
+      return true;
+    };
+    this.#connecting.set(t, release);
+    /** The attempt settled: true if its ticket still wants the result. */
+    const settle = (): boolean => {
+      release();
       return this.#connecting.delete(t) && !this.#closed;
     };
+    const fail = (error: unknown, fallback: string): void => {
+      if (settle()) sink.fail(t, toNetError(error, t.op, key, t.taskName, fallback));
+    };
+    const ready = (s: Socket<TcpHandle>): void => {
+      h.socket = s;
+      if (!settle()) return h.terminate(); // cancelled meanwhile: nobody will use it
+      this.#host.opened(t, h, sink);
+    };
+    const shared = this.#host.handlers;
     const handlers: SocketHandler<TcpHandle> = {
-      ...this.#host.handlers,
+      ...shared,
+      // With TLS, `open` comes when TCP connects and `handshake` when TLS has: the connect
+      // settles on the handshake, and fails with its error (a certificate the peer may not use).
       open: (s) => {
-        h.socket = s;
-        if (!settle()) return h.terminate(); // cancelled meanwhile: nobody will use it
-        this.#host.opened(t, h, sink);
+        if (o.tls) h.socket = s;
+        else ready(s);
       },
-      connectError: (_s, error) => {
-        if (settle()) sink.fail(t, toNetError(error, t.op, key, t.taskName, "ECONNREFUSED"));
+      connectError: (_s, error) => fail(error, "ECONNREFUSED"),
+      close: (s, error) => {
+        if (!settled) fail(error ?? new Error("the connection closed before it was set up"), "ECONNRESET");
+        shared.close?.(s, error);
       },
     };
+    if (o.tls) {
+      // `success` says the peer's certificate was verified; with rejectUnauthorized: false an
+      // unverified one is accepted (the handshake itself went through).
+      const insecure = typeof o.tls === "object" && o.tls.rejectUnauthorized === false;
+      handlers.handshake = (s, success, authorizationError) => {
+        if (success || (insecure && authorizationError !== null)) return ready(s);
+        fail(authorizationError ?? new Error("the TLS handshake failed"), "ECONNRESET");
+        s.terminate();
+      };
+    }
     const common = { data: h, allowHalfOpen: true, socket: handlers, tls: o.tls as never };
     let p: Promise<Socket<TcpHandle>>;
     try {
@@ -105,12 +148,9 @@ export class Connector {
         ? Bun.connect<TcpHandle>({ unix: o.unix, ...common })
         : Bun.connect<TcpHandle>({ hostname: o.hostname ?? "127.0.0.1", port: o.port, ...common });
     } catch (error) {
-      if (settle()) sink.fail(t, toNetError(error, t.op, key, t.taskName, "EINVAL"));
-      return;
+      return fail(error, "EINVAL");
     }
-    p.then(undefined, (error: unknown) => {
-      if (settle()) sink.fail(t, toNetError(error, t.op, key, t.taskName, "ECONNREFUSED"));
-    });
+    p.then(undefined, (error: unknown) => fail(error, "ECONNREFUSED"));
   }
 
   #admit(key: string, d: Dest, sink: CompletionSink): void {

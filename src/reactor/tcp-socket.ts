@@ -8,31 +8,16 @@ import type { Socket } from "bun";
 import type { CompletionSink, Ticket } from "./reactor.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
 import { PendingWrites } from "./pending-writes.ts";
+import type { ConnStats } from "./tcp-stats.ts";
 
-/** Per-connection counters, read with `conn.stats()`. */
-export interface ConnStats {
-  /** `socket.write` calls made (a tick's writes to this socket share one). */
-  hostWrites: number;
-  /** `write()` syscalls made by tasks. */
-  writeOps: number;
-  /** Bytes accepted by the kernel. */
-  bytesWritten: number;
-  /** Bytes received from the peer. */
-  bytesRead: number;
-  /** Host writes that took only part of the data (the rest went on `drain`). */
-  partialWrites: number;
-  /** Bytes received and not yet read by a task. */
-  buffered: number;
-  /** The most bytes ever buffered at once. */
-  maxBuffered: number;
-  /** Times reading was paused because `buffered` reached the high-water mark. */
-  pauses: number;
-}
+export type { ConnStats };
 
 /** The driver's per-socket record. Opaque to users: `Conn` wraps it. */
 export class TcpHandle {
-  /** Peer address, e.g. `127.0.0.1:5000` or a unix path: shows in `ps()` and errors. */
-  readonly name: string;
+  /** The destination given to connect, or (accepted) undefined until the peer's address is read. */
+  #name: string | undefined;
+  /** An accepted connection's listener, named until the peer's address can be read. */
+  readonly #via: string;
   socket: Socket<TcpHandle> | undefined = undefined;
   readonly highWaterMark: number;
   /** The peer's address, read from the socket on first use (a getpeername each, so not eagerly). */
@@ -41,6 +26,8 @@ export class TcpHandle {
   #in: Uint8Array[] = [];
   #buffered = 0;
   readers: Ticket[] = [];
+  /** Where to complete a waiting reader from outside the driver's callbacks (`unread`). */
+  #sink: CompletionSink | undefined = undefined;
   paused = false;
   eof = false;
   // outbound
@@ -50,6 +37,8 @@ export class TcpHandle {
   waitingDrain = false;
   endTicket: Ticket | undefined = undefined;
   ended = false;
+  /** Closed here with bytes still waiting for room: FIN goes once they are out. */
+  #finAfterDrain = false;
   /** Closed here (close() or driver close): everything fails with ERR_SOCKET_CLOSED. */
   closed = false;
   /** The host socket is gone (peer closed, reset, or closed here). */
@@ -62,9 +51,22 @@ export class TcpHandle {
     partialWrites: 0, buffered: 0, maxBuffered: 0, pauses: 0,
   };
 
-  constructor(name: string, highWaterMark: number) {
-    this.name = name;
+  /**
+   * `name` is the destination of a connect; an accepted connection passes `accepted` and its
+   * listener's name, and is named after its peer on first use (reading the peer costs syscalls).
+   */
+  constructor(name: string, highWaterMark: number, accepted = false) {
+    this.#name = accepted ? undefined : name;
+    this.#via = name;
     this.highWaterMark = highWaterMark;
+  }
+
+  /** The peer, e.g. `127.0.0.1:5000`, or a unix path: shows in `ps()` and errors. */
+  get name(): string {
+    if (this.#name !== undefined) return this.#name;
+    const { address, port } = this.#peerOf();
+    if (address === "") return `peer of ${this.#via}`; // closed before anyone asked
+    return (this.#name = port === 0 ? address : address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`);
   }
 
   /** Something from the peer not read yet: bytes, the end of its stream, or an error. */
@@ -99,6 +101,9 @@ export class TcpHandle {
     if (bytes.length === 0) return;
     this.#in.unshift(bytes);
     this.#buffered += bytes.length;
+    // Another task waits to read: the bytes are its now.
+    const r = this.readers.shift();
+    if (r !== undefined) this.#sink!.complete(r, this.#take());
   }
 
   // ─── Inbound ────────────────────────────────────────────────────────────────
@@ -107,11 +112,12 @@ export class TcpHandle {
     if (this.closed) return; // closed here: nobody will read it
     this.counters.bytesRead += data.length;
     const r = this.readers.shift();
-    if (r !== undefined && this.#buffered === 0) {
-      sink.complete(r, data);
-      return;
+    if (r !== undefined) {
+      if (this.#buffered === 0) return sink.complete(r, data);
+      this.#in.push(data); // behind bytes put back with unread while it waited
+      this.#buffered += data.length;
+      return sink.complete(r, this.#take());
     }
-    if (r !== undefined) this.readers.unshift(r);
     this.#in.push(data);
     this.#buffered += data.length;
     if (this.#buffered > this.counters.maxBuffered) this.counters.maxBuffered = this.#buffered;
@@ -129,8 +135,11 @@ export class TcpHandle {
       return;
     }
     if (this.closed) return sink.fail(t, this.#err(t, NetCode.Closed));
-    if (this.error !== undefined) return sink.fail(t, this.#rethrow(t));
+    // The peer's FIN came first: its stream ended cleanly, whatever our writes met afterwards
+    // (a reset for writing after its close is the write side's error, not the read side's).
     if (this.eof) return sink.complete(t, null);
+    if (this.error !== undefined) return sink.fail(t, this.#rethrow(t));
+    this.#sink = sink;
     this.readers.push(t);
   }
 
@@ -149,7 +158,7 @@ export class TcpHandle {
   /** The peer sent FIN (or the socket closed cleanly): waiting readers get null. */
   onEnd(sink: CompletionSink): void {
     this.eof = true;
-    for (const r of this.readers.splice(0)) sink.complete(r, null);
+    for (const r of this.readers.splice(0)) sink.complete(r, this.#buffered > 0 ? this.#take() : null);
   }
 
   // ─── Outbound ───────────────────────────────────────────────────────────────
@@ -201,6 +210,13 @@ export class TcpHandle {
       s.shutdown();
       sink.complete(t, undefined);
     }
+    if (this.#out.length === 0 && this.#finAfterDrain) {
+      // Closed while bytes waited for room: they are out now, so the FIN follows them.
+      this.#finAfterDrain = false;
+      this.gone = true;
+      if (this.paused) s.resume();
+      s.end();
+    }
   }
 
   /** Bun's drain: the kernel has room again. */
@@ -241,28 +257,56 @@ export class TcpHandle {
     this.#failWriters(sink, this.closed ? NetCode.Closed : NetCode.PeerClosed);
   }
 
-  /** Close here: flush what the tick queued, fail the rest and every waiter, close the socket. */
+  /**
+   * Close here: every byte written so far goes out, then FIN; waiting readers fail. Bytes the
+   * kernel has no room for yet are sent as it drains (their writes complete as it takes them),
+   * then FIN: the peer never sees a clean end after a cut stream. `sink` undefined is the end
+   * of the run: nothing waits any more, so a socket that still holds unsent bytes is reset.
+   */
   close(sink: CompletionSink | undefined, t: Ticket | undefined): void {
     if (this.closed) {
+      if (sink === undefined && this.#finAfterDrain) this.#reset(); // the run ends while it drains
       // Closing twice (or from two tasks in one tick) is harmless: it completes at once.
       if (t !== undefined && sink !== undefined) sink.complete(t, undefined);
       return;
     }
     if (sink !== undefined) this.flush(sink);
     this.closed = true;
-    if (sink !== undefined) {
-      for (const r of this.readers.splice(0)) sink.fail(r, this.#err(r, NetCode.Closed));
-      this.#failWriters(sink, NetCode.Closed);
-    }
+    if (sink !== undefined) for (const r of this.readers.splice(0)) sink.fail(r, this.#err(r, NetCode.Closed));
     this.#in = [];
     this.#buffered = 0;
     const s = this.socket;
-    if (s !== undefined && !this.gone) {
-      this.gone = true;
-      if (this.paused) s.resume();
-      s.end();
+    if (this.#out.length > 0 && s !== undefined && !this.gone) {
+      if (sink === undefined) this.#reset();
+      else {
+        this.#finAfterDrain = true; // flush() sends FIN once the rest is out
+        const e = this.endTicket;
+        this.endTicket = undefined;
+        if (e !== undefined) sink.complete(e, undefined); // a waiting end(): the close's FIN is its FIN
+      }
+    } else {
+      if (sink !== undefined) this.#failWriters(sink, NetCode.Closed);
+      if (s !== undefined && !this.gone) {
+        this.gone = true;
+        if (this.paused) s.resume();
+        s.end();
+      }
     }
     if (t !== undefined && sink !== undefined) sink.complete(t, undefined);
+  }
+
+  /** True while closed here with bytes still to send: the socket stays until they are out. */
+  get draining(): boolean {
+    return this.#finAfterDrain && !this.gone;
+  }
+
+  #reset(): void {
+    this.#finAfterDrain = false;
+    this.#out = [];
+    if (this.socket !== undefined && !this.gone) {
+      this.gone = true;
+      this.socket.terminate();
+    }
   }
 
   /** Abort: reset the connection (RST) without flushing. */

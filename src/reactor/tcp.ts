@@ -7,7 +7,8 @@
 import type { SocketHandler, SocketListener } from "bun";
 import { BunReactor, type IoDriver } from "./bun.ts";
 import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
-import { TcpHandle, type ConnStats } from "./tcp-socket.ts";
+import { TcpHandle } from "./tcp-socket.ts";
+import { ZERO, addCounters, type ConnStats, type TcpDriverStats } from "./tcp-stats.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
 import type { ListenOptions } from "../net/options.ts";
 import { Connector, DEFAULT_CONNECT_LIMIT } from "./tcp-connect.ts";
@@ -34,26 +35,6 @@ export class ListenerHandle {
     this.name = name;
   }
 }
-
-/** Totals for the whole driver (one per `run()`), read with `yield* netStats()`. */
-export interface TcpDriverStats extends Omit<ConnStats, "buffered" | "maxBuffered"> {
-  /** Listeners open now. */
-  listeners: number;
-  /** Connections open now (accepted or connected, not yet closed). */
-  connections: number;
-  /** Bun.connect calls made. */
-  connectsStarted: number;
-  /** Connects that had to wait for a slot (the destination had `connectLimit` in flight). */
-  connectsQueued: number;
-  /** The most connects in flight at once to one destination. */
-  maxConnectsInFlight: number;
-  /** Connections accepted by listeners. */
-  accepted: number;
-  /** Bytes buffered, unread, over all connections now. */
-  buffered: number;
-}
-
-const ZERO: ConnStats = { hostWrites: 0, writeOps: 0, bytesWritten: 0, bytesRead: 0, partialWrites: 0, buffered: 0, maxBuffered: 0, pauses: 0 };
 
 class TcpDriver implements IoDriver {
   #sink: CompletionSink | undefined;
@@ -180,7 +161,7 @@ class TcpDriver implements IoDriver {
 
   #closeConn(h: TcpHandle, t: Ticket, sink: CompletionSink): void {
     h.close(sink, t);
-    this.#retire(h);
+    if (!h.draining) this.#retire(h); // one still sending its last bytes is retired when its socket closes
   }
 
   /** Socket callbacks shared by every connection (the handle rides in `socket.data`). */
@@ -220,7 +201,8 @@ class TcpDriver implements IoDriver {
     const handlers: SocketHandler<TcpHandle> = {
       ...this.#handlers,
       open: (s) => {
-        const h = new TcpHandle(lh.name, hwm);
+        if (lh.closed) return s.terminate(); // a TLS handshake that finished after close()
+        const h = new TcpHandle(lh.name, hwm, true);
         h.socket = s;
         s.data = h;
         this.#socks.add(h);
@@ -283,18 +265,8 @@ function toBytes(data: unknown): Uint8Array {
 }
 
 /** The ops this driver handles. */
-/** Add one connection's driver-wide counters into a running total. */
-function addCounters(into: ConnStats, c: ConnStats): void {
-  into.hostWrites += c.hostWrites;
-  into.writeOps += c.writeOps;
-  into.bytesWritten += c.bytesWritten;
-  into.bytesRead += c.bytesRead;
-  into.partialWrites += c.partialWrites;
-  into.pauses += c.pauses;
-}
-
 export const TCP_OPS = ["tcp.listen", "tcp.accept", "tcp.lclose", "tcp.connect", "tcp.read", "tcp.write", "tcp.end", "tcp.close", "tcp.abort", "tcp.stats"] as const;
 
 BunReactor.register(TCP_OPS, () => new TcpDriver());
 
-export { TcpHandle, type ConnStats };
+export { TcpHandle, type ConnStats, type TcpDriverStats };

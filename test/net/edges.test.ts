@@ -1,0 +1,233 @@
+/**
+ * The TCP driver at its edges: a peer's FIN before our writes meet its reset, bytes put back
+ * while another task waits, close() with bytes still waiting for room, accepted connections'
+ * names, connects withdrawn in flight, and TLS handshakes that fail or finish after close().
+ * Loopback only; every case bounded in time.
+ */
+import { test, expect, describe, beforeAll, afterAll } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as joinPath } from "node:path";
+import { run, spawn, join, sleep, cancel, interrupt, type Task } from "../../src/index.ts";
+import { listen, connect, netStats, NetError } from "../../src/net/index.ts";
+import { HOST, pair } from "./helpers.ts";
+
+const dec = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
+
+test("the peer answered and closed while we still wrote: its bytes, then null, whatever our writes met", async () => {
+  const srv = Bun.listen<{ answered: boolean }>({
+    hostname: HOST,
+    port: 0,
+    socket: {
+      open(s) {
+        s.data = { answered: false };
+      },
+      data(s) {
+        if (s.data.answered) return;
+        s.data.answered = true;
+        s.write("RESPONSE");
+        s.end();
+      },
+    },
+  });
+  try {
+    const r = await run(function* () {
+      const c = yield* connect({ hostname: HOST, port: srv.port });
+      let writeError = "none";
+      const up = yield* spawn(function* () {
+        try {
+          for (let i = 0; i < 200; i++) {
+            yield* c.write(new Uint8Array(64 * 1024));
+            yield* sleep(1);
+          }
+        } catch (e) {
+          writeError = (e as NetError).code; // EPIPE or ECONNRESET: the peer had closed
+        }
+      });
+      yield* join(up);
+      const got = dec(yield* c.readAll());
+      const again = yield* c.read();
+      yield* c.close();
+      return { writeError, got, again };
+    });
+    expect(r.writeError).not.toBe("none");
+    expect(r.got).toBe("RESPONSE");
+    expect(r.again).toBeNull();
+  } finally {
+    srv.stop(true);
+  }
+}, 10_000);
+
+test("bytes put back with unread() while another task waits to read are handed to it", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    const reader = yield* spawn(function* () {
+      return dec(yield* server.read());
+    });
+    yield* sleep(5); // the reader waits
+    server.unread(new TextEncoder().encode("A"));
+    const got = yield* join(reader);
+    yield* client.close();
+    yield* server.close();
+    return got;
+  });
+  expect(r).toBe("A");
+}, 5000);
+
+test("an accepted connection is named after its peer, not its listener", async () => {
+  const r = await run(function* () {
+    const l = yield* listen({ hostname: HOST, port: 0 });
+    const acc = yield* spawn(function* () {
+      return yield* l.accept();
+    });
+    const c = yield* connect({ hostname: HOST, port: l.port });
+    const s = yield* join(acc);
+    const out = { name: s.name, peer: `${s.remoteAddress}:${s.remotePort}`, listener: `${HOST}:${l.port}` };
+    yield* c.close();
+    yield* s.close();
+    yield* l.close();
+    return out;
+  });
+  expect(r.name).toBe(r.peer);
+  expect(r.name).not.toBe(r.listener);
+}, 5000);
+
+test("close() with bytes still waiting for room sends them all before its FIN (a cancelled write's too)", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    const big = new Uint8Array(16 << 20).fill(7);
+    const w = yield* spawn(function* () {
+      yield* client.write(big);
+    });
+    yield* sleep(20);
+    const waiting = w.state; // the kernel took part of it; the rest waits for room
+    yield* cancel(w);
+    yield* client.close();
+    let received = 0;
+    let sevens = true;
+    for (let b = yield* server.read(); b !== null; b = yield* server.read()) {
+      received += b.length;
+      if (sevens && b.some((x) => x !== 7)) sevens = false;
+    }
+    yield* server.close();
+    return { waiting, received, sevens, connections: (yield* netStats()).connections };
+  });
+  expect(r.waiting).toBe("waiting");
+  expect(r.received).toBe(16 << 20);
+  expect(r.sevens).toBe(true);
+  expect(r.connections).toBe(0);
+}, 10_000);
+
+test.skipIf(!Bun.which("python3"))("a connect withdrawn while in flight gives its slot to the next at once", async () => {
+  // A loopback listener with backlog 0 that never accepts: once one connection fills its
+  // queue, SYNs go unanswered (the kernel retries them for minutes).
+  const py = Bun.spawn(["python3", "-c", "import socket,time,sys\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(0)\nprint(s.getsockname()[1]); sys.stdout.flush(); time.sleep(20)"], { stdout: "pipe" });
+  const port = Number(new TextDecoder().decode((await py.stdout.getReader().read()).value).trim());
+  try {
+    const r = await run(function* () {
+      const first = yield* connect({ hostname: HOST, port, connectLimit: 1 }); // fills the queue
+      const dial = () =>
+        spawn(function* () {
+          try {
+            yield* connect({ hostname: HOST, port, connectLimit: 1 });
+            return "connected";
+          } catch (e) {
+            return (e as Error).message;
+          }
+        });
+      const a = yield* dial(); // its SYN goes unanswered
+      yield* sleep(100);
+      yield* interrupt(a, new Error("gave up")); // as a request's deadline does
+      yield* join(a);
+      const s1 = yield* netStats();
+      const b = yield* dial();
+      yield* sleep(100);
+      const s2 = yield* netStats();
+      yield* cancel(b);
+      yield* first.close();
+      return { started: s2.connectsStarted - s1.connectsStarted };
+    });
+    expect(r.started).toBe(1);
+  } finally {
+    py.kill();
+  }
+}, 15_000);
+
+describe.skipIf(!Bun.which("openssl"))("TLS", () => {
+  let dir = "";
+  let tls = { key: "", cert: "" };
+  beforeAll(async () => {
+    dir = mkdtempSync(joinPath(tmpdir(), "corun-tls-"));
+    const key = joinPath(dir, "key.pem");
+    const cert = joinPath(dir, "cert.pem");
+    const gen = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost"], { stderr: "ignore" });
+    expect(gen.exitCode).toBe(0);
+    tls = { key: await Bun.file(key).text(), cert: await Bun.file(cert).text() };
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("a connect that verifies certificates fails on a self-signed one, with its code", async () => {
+    const r = await run(function* () {
+      const l = yield* listen({ hostname: HOST, port: 0, tls });
+      const srv = yield* spawn(function* () {
+        for (;;) {
+          const s = yield* l.accept();
+          yield* s.write("hello");
+        }
+      });
+      let out: string;
+      try {
+        const c = yield* connect({ hostname: HOST, port: l.port, tls: true });
+        out = `connected; read ${dec(yield* c.read())}`;
+      } catch (e) {
+        out = (e as NetError).code;
+      }
+      yield* cancel(srv);
+      yield* l.close();
+      return out;
+    });
+    expect(r).toBe("DEPTH_ZERO_SELF_SIGNED_CERT");
+  }, 10_000);
+
+  test("TLS connects to a peer that resets during the handshake all fail, and free their slots", async () => {
+    const srv = Bun.listen({ hostname: HOST, port: 0, socket: { data: (s) => void s.terminate() } });
+    try {
+      const r = await run(function* () {
+        const ts: Task<string>[] = [];
+        for (let i = 0; i < 3; i++) {
+          ts.push(
+            yield* spawn(function* () {
+              try {
+                yield* connect({ hostname: HOST, port: srv.port, tls: { rejectUnauthorized: false }, connectLimit: 1 });
+                return "connected";
+              } catch (e) {
+                return e instanceof NetError ? "failed" : String(e);
+              }
+            }),
+          );
+        }
+        const out: string[] = [];
+        for (const t of ts) out.push(yield* join(t));
+        return out;
+      });
+      expect(r).toEqual(["failed", "failed", "failed"]);
+    } finally {
+      srv.stop(true);
+    }
+  }, 10_000);
+
+  test("a TLS listener closed during a handshake does not take that connection", async () => {
+    let opened = false;
+    const r = await run(function* () {
+      const l = yield* listen({ hostname: HOST, port: 0, tls });
+      Bun.connect({ hostname: HOST, port: l.port, tls: { rejectUnauthorized: false }, socket: { open: () => void (opened = true), handshake: () => undefined, data: () => undefined } }).catch(() => undefined);
+      for (let i = 0; i < 200 && !opened; i++) yield* sleep(0);
+      yield* l.close(); // TCP is connected; the handshake is still going on
+      yield* sleep(200);
+      const s = yield* netStats();
+      return { accepted: s.accepted, connections: s.connections };
+    });
+    expect(opened).toBe(true);
+    expect(r).toEqual({ accepted: 0, connections: 0 });
+  }, 10_000);
+});
