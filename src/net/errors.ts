@@ -40,11 +40,12 @@ export class NetError extends Error {
   readonly op: string;
   /** The address or path involved, e.g. `127.0.0.1:8080`. */
   readonly address: string;
-  /** The task that made the call. */
+  /** The task that made the call ("" if no one task did: then the message names none). */
   readonly taskName: string;
   constructor(code: string, op: string, address: string, taskName: string, detail?: string, cause?: unknown) {
     const why = detail ?? describeCode(code);
-    super(`${op} ${address} in task "${taskName}" failed: ${code}${why ? ` (${why})` : ""}`, cause === undefined ? undefined : { cause });
+    const who = taskName ? ` in task "${taskName}"` : "";
+    super(`${op} ${address}${who} failed: ${code}${why ? ` (${why})` : ""}`, cause === undefined ? undefined : { cause });
     this.code = code;
     this.op = op;
     this.address = address;

@@ -43,6 +43,9 @@ export class FileWriter {
   /** True once `error` was thrown to some task. */
   errorSeen = false;
   hostWrites = 0;
+  /** The task whose write came first in the queue, and in the host write in flight: a failure names it. */
+  #queuedBy = "";
+  #flightBy = "";
 
   constructor(fd: number, name: string, highWaterMark: number) {
     this.#fd = fd;
@@ -62,6 +65,7 @@ export class FileWriter {
       return sink.fail(t, this.errorFor(t));
     }
     if (data.length === 0) return sink.complete(t, 0);
+    if (this.#queue.length === 0) this.#queuedBy = t.taskName;
     this.#queue.push(data);
     const p = this.#pending;
     const held = p.queued + data.length - p.accepted > this.#hwm;
@@ -98,7 +102,7 @@ export class FileWriter {
         }
       }
     } catch (error) {
-      this.error = toNetError(error, "file.write", this.#name, "");
+      this.error = toNetError(error, "file.write", this.#name, this.#queuedBy);
     }
   }
 
@@ -122,6 +126,7 @@ export class FileWriter {
 
   #start(): void {
     this.#flight = this.#queue;
+    this.#flightBy = this.#queuedBy;
     this.#queue = [];
     this.#writing = true;
     this.#hostWrite();
@@ -134,8 +139,8 @@ export class FileWriter {
 
   #written(error: NodeJS.ErrnoException | null, n: number): void {
     const sink = this.#sink!;
-    if (error !== null) return this.#fail(toNetError(error, "file.write", this.#name, ""), sink);
-    if (n === 0) return this.#fail(new NetError("EIO", "file.write", this.#name, "", "the system wrote 0 bytes"), sink);
+    if (error !== null) return this.#fail(toNetError(error, "file.write", this.#name, this.#flightBy), sink);
+    if (n === 0) return this.#fail(new NetError("EIO", "file.write", this.#name, this.#flightBy, "the system wrote 0 bytes"), sink);
     this.#bytesWritten += n;
     let rest = n;
     const flight = this.#flight;

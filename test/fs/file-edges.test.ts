@@ -185,3 +185,23 @@ test("open() of a FIFO waits on the thread pool (the scheduler keeps running), a
     expect({ out: out.trim(), err: err.trim() }).toEqual({ out: JSON.stringify({ ticks: 3, first: "hi\n", rest: "there\n", end: null }), err: "" });
   });
 }, 10_000);
+
+test("a write error no task saw, reported by run(), names the task whose write failed", async () => {
+  const e = await run(function* () {
+    const logger = yield* spawn(
+      function* () {
+        const f = yield* open("/dev/full", "w");
+        yield* f.write("x"); // buffered: the host write fails after it returned; nobody closes the file
+      },
+      { name: "logger" },
+    );
+    yield* join(logger);
+  }).then(
+    () => undefined,
+    (error: unknown) => error as NetError,
+  );
+  expect(e).toBeInstanceOf(NetError);
+  expect(e!.code).toBe("ENOSPC");
+  expect(e!.taskName).toBe("logger");
+  expect(e!.message).toContain('in task "logger"');
+});
