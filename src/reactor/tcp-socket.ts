@@ -178,7 +178,9 @@ export class TcpHandle {
   /** Queue a half-close: sent after every queued byte. */
   queueEnd(t: Ticket, sink: CompletionSink): void {
     if (this.closed) return sink.fail(t, this.#err(t, NetCode.Closed));
-    if (this.ended || this.endTicket !== undefined || this.gone) return sink.complete(t, undefined);
+    if (this.ended || this.endTicket !== undefined) return sink.complete(t, undefined);
+    // Gone: after a reset no FIN can go, so end() reports the reset; after a clean close there is nothing left to end.
+    if (this.gone) return this.error !== undefined ? sink.fail(t, this.#rethrow(t)) : sink.complete(t, undefined);
     this.endTicket = t;
   }
 

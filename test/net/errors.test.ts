@@ -93,6 +93,19 @@ test("peer reset: the pending read throws ECONNRESET, then writes fail too", asy
   expect(["ECONNRESET", "EPIPE"]).toContain(r[2]!);
 });
 
+test("end() after the peer reset the connection reports the reset", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    const reader = yield* spawn(() => caught((function* () { yield* server.read(); })()));
+    yield* sleep(5);
+    yield* client.abort();
+    yield* join(reader); // the reset has arrived
+    const e = yield* caught((function* () { yield* server.end(); })());
+    return e.code;
+  });
+  expect(r).toBe("ECONNRESET");
+});
+
 test("a pending write whose peer resets throws instead of hanging", async () => {
   const r = await run(function* () {
     const { client, server } = yield* pair();
