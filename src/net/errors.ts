@@ -42,6 +42,8 @@ export class NetError extends Error {
   readonly address: string;
   /** The task that made the call ("" if no one task did: then the message names none). */
   readonly taskName: string;
+  /** What the code means here (the host's own words when it gave some), "" if nothing more. */
+  readonly detail: string;
   constructor(code: string, op: string, address: string, taskName: string, detail?: string, cause?: unknown) {
     const why = detail ?? describeCode(code);
     const who = taskName ? ` in task "${taskName}"` : "";
@@ -50,6 +52,7 @@ export class NetError extends Error {
     this.op = op;
     this.address = address;
     this.taskName = taskName;
+    this.detail = why;
   }
 }
 

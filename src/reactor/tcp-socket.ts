@@ -251,7 +251,7 @@ export class TcpHandle {
     if (this.gone) return;
     this.gone = true;
     if (error !== undefined && error !== null && this.error === undefined && !this.closed) {
-      this.error = toNetError(error, "tcp", this.name, "(socket)", "ECONNRESET");
+      this.error = toNetError(error, "tcp", this.name, "", "ECONNRESET");
     }
     if (this.error !== undefined) {
       for (const r of this.readers.splice(0)) sink.fail(r, this.#rethrow(r));
@@ -337,6 +337,6 @@ export class TcpHandle {
   /** The stored socket error, re-made for this ticket's op and task. */
   #rethrow(t: Ticket): NetError {
     const e = this.error!;
-    return new NetError(e.code, t.op, this.name, t.taskName, e.message, e);
+    return new NetError(e.code, t.op, this.name, t.taskName, e.detail, e);
   }
 }

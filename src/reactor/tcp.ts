@@ -177,7 +177,7 @@ class TcpDriver implements IoDriver {
     },
     error: (s, error) => {
       const h = s.data;
-      if (h !== undefined && h.error === undefined) h.error = toNetError(error, "tcp", h.name, "(socket)");
+      if (h !== undefined && h.error === undefined) h.error = toNetError(error, "tcp", h.name, "");
     },
   };
 
