@@ -31,8 +31,8 @@ export interface ConnectHost {
 export class Connector {
   readonly #host: ConnectHost;
   readonly #dests = new Map<string, Dest>();
-  /** In-flight connects: ticket → what gives its slot back (for cancel). */
-  readonly #connecting = new Map<Ticket, (cancelled?: boolean) => boolean>();
+  /** In-flight connects: ticket → how to withdraw it (for cancel). */
+  readonly #connecting = new Map<Ticket, () => boolean>();
   #closed = false;
   started = 0;
   queued = 0;
@@ -62,10 +62,10 @@ export class Connector {
    * socket is closed if it opens later.
    */
   cancel(t: Ticket): void {
-    const release = this.#connecting.get(t);
-    if (release !== undefined) {
+    const withdraw = this.#connecting.get(t);
+    if (withdraw !== undefined) {
       this.#connecting.delete(t);
-      release(true);
+      withdraw();
       return;
     }
     for (const d of this.#dests.values()) {
@@ -102,7 +102,13 @@ export class Connector {
       }
       return true;
     };
-    this.#connecting.set(t, release);
+    // Withdrawn: the slot goes back, and a socket that has connected (a TLS handshake under
+    // way) is closed now; one still connecting is closed when it opens.
+    this.#connecting.set(t, () => {
+      const freed = release(true);
+      if (h.socket !== undefined) h.terminate();
+      return freed;
+    });
     /** The attempt settled: true if its ticket still wants the result. */
     const settle = (): boolean => {
       release();

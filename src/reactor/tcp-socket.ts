@@ -282,6 +282,12 @@ export class TcpHandle {
       if (sink === undefined) this.#reset();
       else {
         this.#finAfterDrain = true; // flush() sends FIN once the rest is out
+        if (this.paused) {
+          // Nobody reads any more: take what the peer sends (and drop it), or a peer that
+          // writes before it reads would wait on us while we wait on it.
+          this.paused = false;
+          s.resume();
+        }
         const e = this.endTicket;
         this.endTicket = undefined;
         if (e !== undefined) sink.complete(e, undefined); // a waiting end(): the close's FIN is its FIN
@@ -313,7 +319,14 @@ export class TcpHandle {
 
   /** Abort: reset the connection (RST) without flushing. */
   terminate(sink?: CompletionSink): void {
-    if (this.closed) return;
+    if (this.closed) {
+      // Closed, and still sending its last bytes: abort stops that too.
+      if (this.#finAfterDrain) {
+        if (sink !== undefined) this.#failWriters(sink, NetCode.Closed);
+        this.#reset();
+      }
+      return;
+    }
     this.closed = true;
     if (sink !== undefined) {
       for (const r of this.readers.splice(0)) sink.fail(r, this.#err(r, NetCode.Closed));

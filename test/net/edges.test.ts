@@ -118,6 +118,76 @@ test("close() with bytes still waiting for room sends them all before its FIN (a
   expect(r.connections).toBe(0);
 }, 10_000);
 
+test("close() with unsent bytes on a paused socket: a peer that writes before it reads is not left waiting", async () => {
+  const r = await run(function* () {
+    const l = yield* listen({ hostname: HOST, port: 0, highWaterMark: 64 * 1024 });
+    const acc = yield* spawn(function* () {
+      return yield* l.accept();
+    });
+    const c = yield* connect({ hostname: HOST, port: l.port });
+    const s = yield* join(acc);
+    let peer = "uploading";
+    const client = yield* spawn(function* () {
+      try {
+        yield* c.write(new Uint8Array(32 << 20)); // uploads first, as an HTTP client does
+        for (let b = yield* c.read(); b !== null; b = yield* c.read());
+        peer = "done";
+      } catch (e) {
+        peer = `failed ${(e as NetError).code}`;
+      }
+    });
+    yield* sleep(50); // its bytes fill s's buffer: s stops reading
+    const answer = yield* spawn(function* () {
+      try {
+        yield* s.write(new Uint8Array(32 << 20));
+      } catch {
+        // closed under it
+      }
+    });
+    yield* sleep(50);
+    const paused = s.stats().pauses;
+    yield* s.close(); // part of the answer is not sent yet
+    for (let i = 0; i < 250 && peer === "uploading"; i++) yield* sleep(20);
+    const out = { paused, peer };
+    yield* cancel(client);
+    yield* cancel(answer);
+    yield* c.close();
+    yield* l.close();
+    return out;
+  });
+  expect(r.paused).toBeGreaterThan(0);
+  expect(r.peer).not.toBe("uploading");
+}, 20_000);
+
+test("abort() after close() stops the sending too: the waiting write fails, the peer sees the socket go", async () => {
+  let peerClosed = 0;
+  const srv = Bun.listen({ hostname: HOST, port: 0, socket: { open: (s) => s.pause(), data: () => undefined, close: () => void peerClosed++, error: () => undefined } });
+  try {
+    const r = await run(function* () {
+      const c = yield* connect({ hostname: HOST, port: srv.port });
+      let writer = "writing";
+      const w = yield* spawn(function* () {
+        try {
+          yield* c.write(new Uint8Array(64 << 20)); // the peer never reads: this waits for room
+          writer = "wrote";
+        } catch (e) {
+          writer = `failed ${(e as NetError).code}`;
+        }
+      });
+      yield* sleep(50);
+      yield* c.close(); // would send the rest first...
+      yield* c.abort(); // ...but abort stops that
+      yield* join(w);
+      return { writer, connections: (yield* netStats()).connections };
+    });
+    for (let i = 0; i < 100 && peerClosed === 0; i++) await Bun.sleep(20);
+    expect(r).toEqual({ writer: "failed ERR_SOCKET_CLOSED", connections: 0 });
+    expect(peerClosed).toBe(1);
+  } finally {
+    srv.stop(true);
+  }
+}, 10_000);
+
 test.skipIf(!Bun.which("python3"))("a connect withdrawn while in flight gives its slot to the next at once", async () => {
   // A loopback listener with backlog 0 that never accepts: once one connection fills its
   // queue, SYNs go unanswered (the kernel retries them for minutes).
@@ -211,6 +281,27 @@ describe.skipIf(!Bun.which("openssl"))("TLS", () => {
         return out;
       });
       expect(r).toEqual(["failed", "failed", "failed"]);
+    } finally {
+      srv.stop(true);
+    }
+  }, 10_000);
+
+  test("a TLS connect withdrawn while the peer never answers its handshake closes its socket", async () => {
+    let opened = 0;
+    let closed = 0;
+    const srv = Bun.listen({ hostname: HOST, port: 0, socket: { open: () => void opened++, data: () => undefined, close: () => void closed++, error: () => undefined } });
+    try {
+      const state = await run(function* () {
+        const t = yield* spawn(function* () {
+          yield* connect({ hostname: HOST, port: srv.port, tls: { rejectUnauthorized: false } });
+        });
+        yield* sleep(100); // TCP is connected; the peer never answers the handshake
+        yield* cancel(t);
+        return t.state;
+      });
+      for (let i = 0; i < 50 && closed === 0; i++) await Bun.sleep(20);
+      expect(state).toBe("cancelled");
+      expect({ opened, closed }).toEqual({ opened: 1, closed: 1 });
     } finally {
       srv.stop(true);
     }
