@@ -3,7 +3,7 @@
  * keep-alive reuse, a per-host cap, HTTP/1.0 one-shot mode, size caps and a timeout).
  * Built on corun's connect and syscalls; imports no Bun API.
  */
-import { closeConn } from "./close.ts";
+import { abortConn, closeConn } from "./close.ts";
 import { current } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
 import type { Co } from "../types.ts";
@@ -105,8 +105,9 @@ export class HttpClient {
   }
 
   /**
-   * Close every idle connection; connections in use close when their request ends, and the
-   * client sends no more requests (they fail with CLIENT_CLOSED). Closing twice is harmless.
+   * Close every idle connection; connections in use close when their request ends. Requests
+   * already made (in progress, or waiting for a connection) finish; new ones fail with
+   * CLIENT_CLOSED. Closing twice is harmless.
    *
    * @example
    * ```ts
@@ -132,6 +133,7 @@ export class HttpClient {
       const lease = yield* this.#pool.acquire(target.key, fresh || attempt > 0, ex);
       let conn = lease.conn;
       let reusable = false;
+      let answered = false;
       try {
         if (ex?.timedOut) throw ex.error();
         if (conn === undefined) {
@@ -147,6 +149,7 @@ export class HttpClient {
         // Bytes (or a FIN) after the response: the next response on this connection would be
         // read from them, so it is closed, not pooled.
         // Nor after a timeout (its expiry is resetting this connection), nor once the client closed.
+        answered = true;
         reusable = keep && res.keepAlive && !conn.hasInput && !ex?.timedOut && !this.#closed;
         this.#requests++;
         return res.response;
@@ -162,7 +165,9 @@ export class HttpClient {
         throw error;
       } finally {
         if (ex !== undefined) ex.conn = undefined;
-        if (conn !== undefined && !reusable) yield* closeConn(conn);
+        // An exchange that broke off (an error, a cancel, a timeout) leaves nothing on its
+        // connection worth delivering: reset it rather than wait to send the rest of a request.
+        if (conn !== undefined && !reusable) yield* answered ? closeConn(conn) : abortConn(conn);
         this.#pool.release(target.key, conn, reusable);
       }
     }

@@ -249,3 +249,27 @@ describe("timeouts", () => {
     }
   }, T);
 });
+
+describe("cancelled uploads", () => {
+  test("cancelling a request stuck sending its body resets the connection instead of leaving it to drain", async () => {
+    let peerClosed = 0;
+    const srv = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open: (s) => s.pause(), data: () => undefined, close: () => void peerClosed++, error: () => undefined } });
+    try {
+      const r = await run(function* () {
+        const client = new HttpClient({ timeout: 0 });
+        const t = yield* spawn(() => client.request(`http://127.0.0.1:${srv.port}/upload`, { method: "POST", body: new Uint8Array(64 << 20) }));
+        yield* sleep(50); // the server reads nothing: the body waits for room
+        yield* cancel(t);
+        yield* sleep(50);
+        return { state: t.state, connections: (yield* netStats()).connections, stats: client.stats() };
+      });
+      for (let i = 0; i < 50 && peerClosed === 0; i++) await Bun.sleep(20);
+      expect(r.state).toBe("cancelled");
+      expect(r.connections).toBe(0);
+      expect(r.stats).toMatchObject({ open: 0, idle: 0 });
+      expect(peerClosed).toBe(1);
+    } finally {
+      srv.stop(true);
+    }
+  }, T);
+});
