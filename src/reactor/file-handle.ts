@@ -56,6 +56,10 @@ export class FileHandle {
   readsIdle: (() => void)[] = [];
   /** Reads of a non-positional file waiting for the one in flight (they go one at a time, in order). */
   readQueue: Ticket[] = [];
+  /** A non-positional file's read in flight. */
+  reading: Ticket | undefined = undefined;
+  /** Bytes of a non-positional file that a cancelled read took: the next read gets them. */
+  kept: Uint8Array | undefined = undefined;
   readonly counters = { writeOps: 0, bytesRead: 0 };
 
   constructor(name: string, mode: "r" | "w" | "a", owner: object) {

@@ -4,12 +4,13 @@
  * mark, a tick's writes handed to the OS as one `writev` on Bun's thread pool (files are written
  * in parallel, from the callers' buffers). Only reactor files call Bun or node:fs.
  */
-import { close as fsClose, closeSync, fstat, open as fsOpen, read as fsRead } from "node:fs";
+import { close as fsClose, closeSync, fstat, open as fsOpen } from "node:fs";
 import { BunReactor, type IoDriver } from "./bun.ts";
 import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
 import { DEFAULT_FILE_HIGH_WATER_MARK, FileWriter } from "./file-writer.ts";
 import { FileHandle, type FileOpenOptions } from "./file-handle.ts";
+import { FileReads } from "./file-reads.ts";
 
 export { DEFAULT_FILE_HIGH_WATER_MARK };
 export type { FileOpenOptions, FileStats } from "./file-handle.ts";
@@ -29,8 +30,7 @@ class FileDriver implements IoDriver {
   /** A write error no task was told of (its closer was cancelled, or nobody closed the file). */
   readonly #lost: NetError[] = [];
   #touched: FileHandle[] = [];
-  /** The range each read of a regular file in flight took (for a cancel to give it back). */
-  readonly #ranges = new Map<Ticket, { at: number; n: number; givenBack: boolean }>();
+  readonly #reads = new FileReads(this.#live);
   /** The run ended: an open that finishes now closes its descriptor at once. */
   #ended = false;
 
@@ -63,7 +63,7 @@ class FileDriver implements IoDriver {
     if (h.owner !== this) {
       return sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened by another run(): a File belongs to the run() that opened it"));
     }
-    if (t.op === "file.read") return this.#read(t, sink);
+    if (t.op === "file.read") return this.#reads.read(h, t, sink);
     if (t.op === "file.close") return this.#close(h, t, sink);
     h.counters.writeOps++;
     if (h.closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, h.name, t.taskName, "the file is closed"));
@@ -80,13 +80,7 @@ class FileDriver implements IoDriver {
     this.#live.delete(t);
     const h = t.a as FileHandle;
     if (t.op === "file.write") h.writer?.cancel(t);
-    const r = this.#ranges.get(t);
-    if (r !== undefined && h.pos === r.at + r.n) {
-      // A regular file's read cancelled in flight, and none issued after it: the next read
-      // starts where it did and gets its bytes.
-      h.pos = r.at;
-      r.givenBack = true;
-    }
+    if (t.op === "file.read") this.#reads.cancel(t);
   }
 
   /**
@@ -99,7 +93,7 @@ class FileDriver implements IoDriver {
     for (const h of this.#files) this.#release(h);
     this.#files.clear();
     this.#live.clear();
-    this.#ranges.clear();
+    this.#reads.clear();
     if (this.#shutting.size === 0) return this.#lost.length === 0 ? undefined : Promise.reject(this.#lostError());
     return Promise.all(this.#shutting).then(() => {
       if (this.#lost.length > 0) throw this.#lostError();
@@ -137,72 +131,6 @@ class FileDriver implements IoDriver {
     });
   }
 
-  #read(t: Ticket, sink: CompletionSink): void {
-    const h = t.a as FileHandle;
-    if (h.closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, h.name, t.taskName, "the file is closed"));
-    if (h.mode !== "r") return sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened for writing"));
-    if (!h.positional && h.reads > 0) {
-      // A pipe's reads go one at a time: two on the thread pool at once could swap their bytes.
-      this.#live.add(t);
-      h.readQueue.push(t);
-      return;
-    }
-    this.#startRead(h, t, sink);
-  }
-
-  /**
-   * One read on the thread pool. A regular file's reads issued in one tick take consecutive
-   * ranges; a read whose bytes no task took (cancelled, or failed) gives its range back when
-   * no read was issued after it, so the next read gets those bytes.
-   */
-  #startRead(h: FileHandle, t: Ticket, sink: CompletionSink): void {
-    const n = t.b as number;
-    const buf = Buffer.allocUnsafe(n);
-    const range = { at: h.pos, n, givenBack: false };
-    if (h.positional) {
-      h.pos += n;
-      this.#ranges.set(t, range);
-    }
-    this.#live.add(t);
-    h.reads++;
-    fsRead(h.fd, buf, 0, n, h.positional ? range.at : null, (error, got) => {
-      this.#ranges.delete(t);
-      const live = this.#live.delete(t);
-      if (h.positional && !range.givenBack) {
-        const end = range.at + n;
-        if (h.pos === end) h.pos = range.at + (live && !error ? got : 0);
-        else if (!error && got < n) h.pos = Math.min(h.pos, range.at + got); // the end of the file is here
-      }
-      if (live) {
-        if (error) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
-        else {
-          h.counters.bytesRead += got;
-          sink.complete(t, got === 0 ? null : buf.subarray(0, got));
-        }
-      }
-      if (!h.positional) this.#nextRead(h, sink);
-      h.readDone();
-    });
-  }
-
-  /** Start the next waiting read of a pipe (skipping cancelled ones); fail them all once it is closed. */
-  #nextRead(h: FileHandle, sink: CompletionSink): void {
-    for (let t = h.readQueue.shift(); t !== undefined; t = h.readQueue.shift()) {
-      if (!this.#live.has(t)) continue; // cancelled while it waited
-      if (h.closed) {
-        this.#live.delete(t);
-        sink.fail(t, new NetError(NetCode.Closed, t.op, h.name, t.taskName, "the file is closed"));
-        continue;
-      }
-      try {
-        return this.#startRead(h, t, sink);
-      } catch (error) {
-        this.#live.delete(t);
-        sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
-      }
-    }
-  }
-
   /** One error for run(): the lost write error, or all of them when several files lost bytes. */
   #lostError(): Error {
     const lost = this.#lost;
@@ -227,9 +155,14 @@ class FileDriver implements IoDriver {
       h.touched = false;
       h.writer.flush(sink); // this tick's writes go first
     }
+    if (this.#reads.closed(h, sink) && h.writer === undefined) {
+      // A pipe's read in flight can wait for a writer forever: it failed now, the close
+      // completes now, and the descriptor closes when the read returns.
+      h.whenIdle(() => fsClose(h.fd, ignore));
+      return sink.complete(t, undefined);
+    }
     this.#live.add(t);
     h.closers = [t];
-    if (!h.positional) this.#nextRead(h, sink); // reads waiting behind one in flight fail now
     this.#shut(h, (error) => {
       const closers = h.closers ?? [];
       h.closers = undefined;
@@ -265,10 +198,10 @@ class FileDriver implements IoDriver {
       if (e !== undefined) this.#lost.push(e);
       return;
     }
-    if (!h.positional && h.reads > 0) {
+    if (!h.positional && h.reads > 0 && w === undefined) {
       // A pipe's read can wait for its writer forever: the run does not wait for it; the
       // descriptor closes when the read returns.
-      for (const t of h.readQueue.splice(0)) this.#live.delete(t);
+      h.readQueue.length = 0;
       return h.whenIdle(() => fsClose(h.fd, ignore));
     }
     this.#shut(h, (error) => {

@@ -186,6 +186,74 @@ test("open() of a FIFO waits on the thread pool (the scheduler keeps running), a
   });
 }, 10_000);
 
+/**
+ * Run `script` (given the src directory and the FIFO's path) in a child process while `writer`
+ * (a shell command, `$F` is the FIFO) holds the FIFO's other end; resolve with what it printed.
+ * A child that blocks is killed after 5 s, so a regression fails here instead of hanging.
+ */
+async function withFifo(script: (src: string, fifo: string) => string, writer: string): Promise<{ out: string; err: string }> {
+  let result = { out: "", err: "" };
+  await inTempDir(async (dir) => {
+    const fifo = joinPath(dir, "fifo");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    const path = joinPath(dir, "child.ts");
+    writeFileSync(path, script(joinPath(import.meta.dir, "../../src"), fifo));
+    const sh = Bun.spawn(["sh", "-c", writer], { env: { ...process.env, F: fifo }, stdout: "ignore", stderr: "ignore" });
+    const child = Bun.spawn([process.execPath, path], { stdout: "pipe", stderr: "pipe" });
+    const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    const [out, err] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+    clearTimeout(killer);
+    sh.kill();
+    result = { out: out.trim(), err: err.trim() };
+  });
+  return result;
+}
+
+test("a pipe read cancelled in flight (a timeout) keeps its bytes for the next read", async () => {
+  const r = await withFifo(
+    (src, fifo) => `
+import { run, moveOnAfter } from ${JSON.stringify(src + "/index.ts")};
+import { open } from ${JSON.stringify(src + "/fs/file.ts")};
+const got = await run(function* () {
+  const f = yield* open(${JSON.stringify(fifo)}, "r");
+  let text = "";
+  for (let i = 0; i < 40 && text.length < 2; i++) {
+    const b = yield* moveOnAfter(50, function* () { return yield* f.read(); });
+    if (b === null) break;
+    if (b !== undefined) text += new TextDecoder().decode(b);
+  }
+  return text;
+});
+console.log(JSON.stringify(got));
+process.exit(0); // a read still waiting on the thread pool would keep the process alive
+`,
+    'exec 3>"$F"; sleep 0.2; printf A >&3; sleep 0.2; printf B >&3; sleep 2',
+  );
+  expect(r).toEqual({ out: JSON.stringify("AB"), err: "" });
+}, 10_000);
+
+test("closing a pipe whose read waits for a writer that never writes: the read fails, close returns, run() ends", async () => {
+  const r = await withFifo(
+    (src, fifo) => `
+import { run, spawn, join, sleep } from ${JSON.stringify(src + "/index.ts")};
+import { open } from ${JSON.stringify(src + "/fs/file.ts")};
+const out = await run(function* () {
+  const f = yield* open(${JSON.stringify(fifo)}, "r");
+  const reader = yield* spawn(function* () {
+    try { return String(yield* f.read()); } catch (e) { return e.code; }
+  });
+  yield* sleep(50);
+  yield* f.close();
+  return yield* join(reader);
+});
+console.log(out);
+process.exit(0); // the read on the thread pool still waits: see the README
+`,
+    'exec 3>"$F"; sleep 3',
+  );
+  expect(r).toEqual({ out: "ERR_SOCKET_CLOSED", err: "" });
+}, 10_000);
+
 test("a write error no task saw, reported by run(), names the task whose write failed", async () => {
   const e = await run(function* () {
     const logger = yield* spawn(
