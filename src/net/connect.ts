@@ -7,7 +7,7 @@ import { describe, type Syscall } from "../syscall.ts";
 import type { TcpDriverStats } from "../reactor/tcp.ts";
 import type { Conn } from "./conn.ts";
 import type { ConnectOptions } from "./options.ts";
-import { checkHwm, checkOptions, checkPort, wrapConn } from "./listener.ts";
+import { checkHwm, checkLinger, checkOptions, checkPort, wrapConn } from "./listener.ts";
 
 /**
  * Connect to `{ hostname, port }` or `{ unix: path }` (optionally `tls`). Throws `NetError`
@@ -30,6 +30,7 @@ export function connect(options: ConnectOptions): Syscall<Conn> {
   checkOptions(options, "connect");
   if (options.unix === undefined) checkPort(options.port, "connect", false);
   checkHwm(options.highWaterMark, "connect");
+  checkLinger(options.closeLingerMs, "connect");
   const limit = options.connectLimit;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
     throw new RangeError(`connect(options): connectLimit must be an integer >= 1, got ${describe(limit)}`);

@@ -12,6 +12,8 @@ export const NetCode = {
   WriteAfterEnd: "ERR_WRITE_AFTER_END",
   /** The peer closed the connection while bytes were still waiting to be sent. */
   PeerClosed: "EPIPE",
+  /** A connection closed with bytes unsent was reset: the peer did not take them within `closeLingerMs`. */
+  TimedOut: "ETIMEDOUT",
   /** Bad arguments (caught before anything is sent to the host). */
   BadArgument: "ERR_INVALID_ARG",
 } as const;

@@ -108,6 +108,7 @@ export function listen(options: ListenOptions): Syscall<Listener> {
   checkOptions(options, "listen");
   if (options.unix === undefined) checkPort(options.port, "listen", true);
   checkHwm(options.highWaterMark, "listen");
+  checkLinger(options.closeLingerMs, "listen");
   return io("tcp.listen", { ...options }, wrapListener);
 }
 
@@ -130,6 +131,13 @@ export function checkOptions(options: unknown, fn: string): void {
 export function checkPort(port: unknown, fn: string, zeroOk: boolean): void {
   if (typeof port !== "number" || !Number.isInteger(port) || port < (zeroOk ? 0 : 1) || port > 65535) {
     throw new RangeError(`${fn}(options): port must be an integer ${zeroOk ? 0 : 1}..65535, got ${describe(port)}`);
+  }
+}
+
+/** @internal */
+export function checkLinger(ms: unknown, fn: string): void {
+  if (ms !== undefined && (typeof ms !== "number" || !(ms >= 0) || ms > 2 ** 31 - 1)) {
+    throw new RangeError(`${fn}(options): closeLingerMs must be a number of ms from 0 to 2^31-1, got ${describe(ms)}`);
   }
 }
 

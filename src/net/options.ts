@@ -29,6 +29,11 @@ export type ListenOptions = (
   tls?: TlsOptions;
   /** Bytes buffered per accepted connection before reading pauses (default 256 KiB). */
   highWaterMark?: number;
+  /**
+   * How long an accepted connection's `close()` may take to send bytes the peer has no room for yet before the
+   * connection is reset and the writes still waiting fail with `ETIMEDOUT` (default 30,000 ms).
+   */
+  closeLingerMs?: number;
 };
 
 /** Where to connect: a TCP host and port, or a unix socket path. */
@@ -50,6 +55,11 @@ export type ConnectOptions = (
   tls?: TlsOptions;
   /** Bytes buffered before reading pauses (default 256 KiB). */
   highWaterMark?: number;
+  /**
+   * How long `close()` may take to send bytes the peer has no room for yet before the
+   * connection is reset and the writes still waiting fail with `ETIMEDOUT` (default 30,000 ms).
+   */
+  closeLingerMs?: number;
   /**
    * Most connects in flight at once to the same destination; more wait their turn
    * (default 256, below Bun's listen backlog of 512, past which a SYN is dropped and

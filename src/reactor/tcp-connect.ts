@@ -49,7 +49,9 @@ export class Connector {
     if (this.#closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, key, t.taskName));
     let d = this.#dests.get(key);
     if (d === undefined) this.#dests.set(key, (d = { inflight: 0, queue: [] }));
-    if (d.inflight < (o.connectLimit ?? DEFAULT_CONNECT_LIMIT)) this.#start(t, key, d, sink);
+    // First come, first served: behind connects already waiting (a slot a withdrawn connect
+    // freed this tick is theirs), even when a slot is free.
+    if (d.queue.length === 0 && d.inflight < (o.connectLimit ?? DEFAULT_CONNECT_LIMIT)) this.#start(t, key, d, sink);
     else {
       this.queued++;
       d.queue.push(t);
@@ -83,7 +85,7 @@ export class Connector {
 
   #start(t: Ticket, key: string, d: Dest, sink: CompletionSink): void {
     const o = t.a as ConnectOptions;
-    const h = new TcpHandle(key, o.highWaterMark ?? this.#host.highWaterMark);
+    const h = new TcpHandle(key, o.highWaterMark ?? this.#host.highWaterMark, o.closeLingerMs);
     d.inflight++;
     if (d.inflight > this.maxInflight) this.maxInflight = d.inflight;
     this.started++;

@@ -12,6 +12,9 @@ import type { ConnStats } from "./tcp-stats.ts";
 
 export type { ConnStats };
 
+/** How long a connection closed with bytes still unsent may take to send them before it is reset (default of `closeLingerMs`). */
+export const CLOSE_LINGER_MS = 30_000;
+
 /** The driver's per-socket record. Opaque to users: `Conn` wraps it. */
 export class TcpHandle {
   /** The destination given to connect, or (accepted) undefined until the peer's address is read. */
@@ -39,6 +42,9 @@ export class TcpHandle {
   ended = false;
   /** Closed here with bytes still waiting for room: FIN goes once they are out. */
   #finAfterDrain = false;
+  /** Resets a draining socket whose peer does not take the rest within CLOSE_LINGER_MS. */
+  #lingerTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  readonly #lingerMs: number;
   /** Closed here (close() or driver close): everything fails with ERR_SOCKET_CLOSED. */
   closed = false;
   /** The host socket is gone (peer closed, reset, or closed here). */
@@ -54,11 +60,13 @@ export class TcpHandle {
   /**
    * `name` is the destination of a connect; an accepted connection passes `accepted` and its
    * listener's name, and is named after its peer on first use (reading the peer costs syscalls).
+   * `lingerMs` bounds how long a close may take to send what is still unsent.
    */
-  constructor(name: string, highWaterMark: number, accepted = false) {
+  constructor(name: string, highWaterMark: number, lingerMs = CLOSE_LINGER_MS, accepted = false) {
     this.#name = accepted ? undefined : name;
     this.#via = name;
     this.highWaterMark = highWaterMark;
+    this.#lingerMs = lingerMs;
   }
 
   /** The peer, e.g. `127.0.0.1:5000`, or a unix path: shows in `ps()` and errors. */
@@ -214,7 +222,7 @@ export class TcpHandle {
     }
     if (this.#out.length === 0 && this.#finAfterDrain) {
       // Closed while bytes waited for room: they are out now, so the FIN follows them.
-      this.#finAfterDrain = false;
+      this.#stopDraining();
       this.gone = true;
       if (this.paused) s.resume();
       s.end();
@@ -250,13 +258,17 @@ export class TcpHandle {
   onClose(error: unknown, sink: CompletionSink): void {
     if (this.gone) return;
     this.gone = true;
-    if (error !== undefined && error !== null && this.error === undefined && !this.closed) {
+    // A socket closed here but still sending its last bytes lost them to the peer: its waiting
+    // writes hear what happened (a reset), not that it was closed.
+    const draining = this.#finAfterDrain;
+    this.#stopDraining();
+    if (error !== undefined && error !== null && this.error === undefined && (!this.closed || draining)) {
       this.error = toNetError(error, "tcp", this.name, "", "ECONNRESET");
     }
     if (this.error !== undefined) {
       for (const r of this.readers.splice(0)) sink.fail(r, this.#rethrow(r));
     } else this.onEnd(sink);
-    this.#failWriters(sink, this.closed ? NetCode.Closed : NetCode.PeerClosed);
+    this.#failWriters(sink, this.closed && !draining ? NetCode.Closed : NetCode.PeerClosed);
   }
 
   /**
@@ -282,6 +294,11 @@ export class TcpHandle {
       if (sink === undefined) this.#reset();
       else {
         this.#finAfterDrain = true; // flush() sends FIN once the rest is out
+        // ...unless the peer takes too long: then it is reset, and the writes still waiting fail.
+        this.#lingerTimer = setTimeout(() => {
+          this.#failWriters(sink, NetCode.TimedOut);
+          this.#reset();
+        }, this.#lingerMs);
         if (this.paused) {
           // Nobody reads any more: take what the peer sends (and drop it), or a peer that
           // writes before it reads would wait on us while we wait on it.
@@ -308,8 +325,14 @@ export class TcpHandle {
     return this.#finAfterDrain && !this.gone;
   }
 
-  #reset(): void {
+  #stopDraining(): void {
     this.#finAfterDrain = false;
+    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = undefined;
+  }
+
+  #reset(): void {
+    this.#stopDraining();
     this.#out = [];
     if (this.socket !== undefined && !this.gone) {
       this.gone = true;

@@ -28,7 +28,7 @@ export interface ConnStats {
 export interface TcpDriverStats extends Omit<ConnStats, "buffered" | "maxBuffered"> {
   /** Listeners open now. */
   listeners: number;
-  /** Connections open now (accepted or connected, not yet closed). */
+  /** Connections open now (accepted or connected, not yet closed, or closed and still sending their last bytes). */
   connections: number;
   /** Bun.connect calls made. */
   connectsStarted: number;

@@ -202,7 +202,7 @@ class TcpDriver implements IoDriver {
       ...this.#handlers,
       open: (s) => {
         if (lh.closed) return s.terminate(); // a TLS handshake that finished after close()
-        const h = new TcpHandle(lh.name, hwm, true);
+        const h = new TcpHandle(lh.name, hwm, o.closeLingerMs, true);
         h.socket = s;
         s.data = h;
         this.#socks.add(h);

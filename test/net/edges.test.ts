@@ -11,6 +11,7 @@ import { join as joinPath } from "node:path";
 import { run, spawn, join, sleep, cancel, interrupt, type Task } from "../../src/index.ts";
 import { listen, connect, netStats, NetError } from "../../src/net/index.ts";
 import { HOST, pair } from "./helpers.ts";
+import type { Socket } from "bun";
 
 const dec = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
 
@@ -222,6 +223,99 @@ test.skipIf(!Bun.which("python3"))("a connect withdrawn while in flight gives it
     py.kill();
   }
 }, 15_000);
+
+test.skipIf(!Bun.which("python3"))("the slot a withdrawn connect frees goes to the connect queued first, not to one made in the same tick", async () => {
+  const py = Bun.spawn(["python3", "-c", "import socket,time,sys\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(0)\nprint(s.getsockname()[1]); sys.stdout.flush(); time.sleep(20)"], { stdout: "pipe" });
+  const port = Number(new TextDecoder().decode((await py.stdout.getReader().read()).value).trim());
+  try {
+    const r = await run(function* () {
+      const first = yield* connect({ hostname: HOST, port, connectLimit: 1 }); // fills the queue: later SYNs go unanswered
+      const dial = () =>
+        spawn(function* () {
+          try {
+            yield* connect({ hostname: HOST, port, connectLimit: 1 });
+          } catch {
+            // withdrawn
+          }
+        });
+      const a = yield* dial(); // in flight, holding the one slot
+      yield* sleep(50);
+      const b = yield* dial(); // waits for the slot
+      yield* sleep(50);
+      const s1 = yield* netStats();
+      const x = yield* spawn(function* () {
+        yield* interrupt(a, new Error("gave up")); // frees the slot...
+        yield* connect({ hostname: HOST, port, connectLimit: 1 }); // ...and connects in the same tick
+      });
+      yield* sleep(100);
+      const s2 = yield* netStats();
+      yield* cancel(b);
+      yield* cancel(x);
+      yield* first.close();
+      return { started: s2.connectsStarted - s1.connectsStarted, queued: s2.connectsQueued - s1.connectsQueued };
+    });
+    expect(r).toEqual({ started: 1, queued: 1 }); // b started; x waits behind it
+  } finally {
+    py.kill();
+  }
+}, 15_000);
+
+test("a connection closed while sending its last bytes, then reset by the peer: the waiting write hears the reset", async () => {
+  let peer: Socket<undefined> | undefined;
+  const srv = Bun.listen({ hostname: HOST, port: 0, socket: { open: (s) => void (peer = s, s.pause()), data: () => undefined, error: () => undefined } });
+  try {
+    const r = await run(function* () {
+      const c = yield* connect({ hostname: HOST, port: srv.port });
+      const w = yield* spawn(function* () {
+        try {
+          yield* c.write(new Uint8Array(32 << 20));
+          return "wrote";
+        } catch (e) {
+          return (e as NetError).code;
+        }
+      });
+      yield* sleep(50);
+      yield* c.close(); // would send the rest first
+      peer!.terminate();
+      const code = yield* join(w);
+      yield* sleep(20);
+      return { code, connections: (yield* netStats()).connections };
+    });
+    expect(["ECONNRESET", "EPIPE"]).toContain(r.code);
+    expect(r.connections).toBe(0);
+  } finally {
+    srv.stop(true);
+  }
+}, 10_000);
+
+test("a connection closed with bytes the peer never takes is reset after closeLingerMs; the waiting write fails with ETIMEDOUT", async () => {
+  let peerClosed = 0;
+  const srv = Bun.listen({ hostname: HOST, port: 0, socket: { open: (s) => s.pause(), data: () => undefined, close: () => void peerClosed++, error: () => undefined } });
+  try {
+    const r = await run(function* () {
+      const c = yield* connect({ hostname: HOST, port: srv.port, closeLingerMs: 100 });
+      const w = yield* spawn(function* () {
+        try {
+          yield* c.write(new Uint8Array(32 << 20));
+          return "wrote";
+        } catch (e) {
+          return (e as NetError).code;
+        }
+      });
+      yield* sleep(50);
+      yield* c.close();
+      const during = (yield* netStats()).connections; // still sending
+      const code = yield* join(w);
+      yield* sleep(20);
+      return { during, code, after: (yield* netStats()).connections };
+    });
+    for (let i = 0; i < 50 && peerClosed === 0; i++) await Bun.sleep(20);
+    expect(r).toEqual({ during: 1, code: "ETIMEDOUT", after: 0 });
+    expect(peerClosed).toBe(1);
+  } finally {
+    srv.stop(true);
+  }
+}, 10_000);
 
 describe.skipIf(!Bun.which("openssl"))("TLS", () => {
   let dir = "";
