@@ -1,7 +1,7 @@
 /**
- * TcpHandle: one Bun socket's state inside the TCP driver — the inbound buffer with its
- * high-water mark (pause/resume), the outbound queue that turns a tick's writes into one
- * `socket.write` (partial writes resent on drain), and the per-connection counters.
+ * TcpHandle: one Bun socket's state inside the TCP driver — its receiving side (tcp-inbound.ts),
+ * the outbound queue that turns a tick's writes into one `socket.write` (partial writes resent
+ * on drain), closing (the last bytes sent before FIN, within a linger limit), and the counters.
  * Calls Bun's socket methods; imports only types, the sink interface and net errors.
  */
 import type { Socket } from "bun";
@@ -9,6 +9,7 @@ import type { CompletionSink, Ticket } from "./reactor.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
 import { PendingWrites } from "./pending-writes.ts";
 import type { ConnStats } from "./tcp-stats.ts";
+import { Inbound } from "./tcp-inbound.ts";
 
 export type { ConnStats };
 
@@ -25,14 +26,8 @@ export class TcpHandle {
   readonly highWaterMark: number;
   /** The peer's address, read from the socket on first use (a getpeername each, so not eagerly). */
   #peer: { address: string; port: number } | undefined = undefined;
-  // inbound
-  #in: Uint8Array[] = [];
-  #buffered = 0;
-  readers: Ticket[] = [];
-  /** Where to complete a waiting reader from outside the driver's callbacks (`unread`). */
-  #sink: CompletionSink | undefined = undefined;
-  paused = false;
-  eof = false;
+  /** The receiving side: bytes not read yet, waiting readers, the peer's FIN, pause/resume. */
+  readonly inbound = new Inbound(this);
   // outbound
   #out: Uint8Array[] = [];
   /** Writes waiting for the kernel to take their last byte. */
@@ -79,12 +74,12 @@ export class TcpHandle {
 
   /** Something from the peer not read yet: bytes, the end of its stream, or an error. */
   get hasInput(): boolean {
-    return this.#buffered > 0 || this.eof || this.error !== undefined;
+    return this.inbound.buffered > 0 || this.inbound.eof || this.error !== undefined;
   }
 
   /** A snapshot of this connection's counters. */
   stats(): ConnStats {
-    return { ...this.counters, buffered: this.#buffered };
+    return { ...this.counters, buffered: this.inbound.buffered };
   }
 
   /** The peer's IP address ("" if the socket closed before anyone asked). */
@@ -106,67 +101,7 @@ export class TcpHandle {
 
   /** Put bytes back at the front of the inbound buffer (used by `readUntil` for leftovers). */
   unread(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    this.#in.unshift(bytes);
-    this.#buffered += bytes.length;
-    // Another task waits to read: the bytes are its now.
-    const r = this.readers.shift();
-    if (r !== undefined) this.#sink!.complete(r, this.#take());
-  }
-
-  // ─── Inbound ────────────────────────────────────────────────────────────────
-  /** Bun delivered `data`: hand it to a waiting reader, or buffer it (pausing past the mark). */
-  onData(data: Uint8Array, sink: CompletionSink): void {
-    if (this.closed) return; // closed here: nobody will read it
-    this.counters.bytesRead += data.length;
-    const r = this.readers.shift();
-    if (r !== undefined) {
-      if (this.#buffered === 0) return sink.complete(r, data);
-      this.#in.push(data); // behind bytes put back with unread while it waited
-      this.#buffered += data.length;
-      return sink.complete(r, this.#take());
-    }
-    this.#in.push(data);
-    this.#buffered += data.length;
-    if (this.#buffered > this.counters.maxBuffered) this.counters.maxBuffered = this.#buffered;
-    if (this.#buffered >= this.highWaterMark && !this.paused && this.socket !== undefined) {
-      this.paused = true;
-      this.counters.pauses++;
-      this.socket.pause();
-    }
-  }
-
-  /** A task asks for the next chunk: buffered bytes now, null at end, an error, or wait. */
-  read(t: Ticket, sink: CompletionSink): void {
-    if (this.#buffered > 0) {
-      sink.complete(t, this.#take());
-      return;
-    }
-    if (this.closed) return sink.fail(t, this.#err(t, NetCode.Closed));
-    // The peer's FIN came first: its stream ended cleanly, whatever our writes met afterwards
-    // (a reset for writing after its close is the write side's error, not the read side's).
-    if (this.eof) return sink.complete(t, null);
-    if (this.error !== undefined) return sink.fail(t, this.#rethrow(t));
-    this.#sink = sink;
-    this.readers.push(t);
-  }
-
-  #take(): Uint8Array {
-    const chunks = this.#in;
-    const out = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#buffered);
-    this.#in = [];
-    this.#buffered = 0;
-    if (this.paused && !this.gone) {
-      this.paused = false;
-      this.socket?.resume();
-    }
-    return out;
-  }
-
-  /** The peer sent FIN (or the socket closed cleanly): waiting readers get null. */
-  onEnd(sink: CompletionSink): void {
-    this.eof = true;
-    for (const r of this.readers.splice(0)) sink.complete(r, this.#buffered > 0 ? this.#take() : null);
+    this.inbound.unread(bytes);
   }
 
   // ─── Outbound ───────────────────────────────────────────────────────────────
@@ -175,7 +110,7 @@ export class TcpHandle {
     this.counters.writeOps++;
     if (this.closed) return void sink.fail(t, this.#err(t, NetCode.Closed)), false;
     if (this.ended || this.endTicket !== undefined) return void sink.fail(t, this.#err(t, NetCode.WriteAfterEnd)), false;
-    if (this.error !== undefined) return void sink.fail(t, this.#rethrow(t)), false;
+    if (this.error !== undefined) return void sink.fail(t, this.rethrow(t)), false;
     if (this.gone) return void sink.fail(t, this.#err(t, NetCode.PeerClosed)), false;
     if (data.length === 0) return void sink.complete(t, 0), false;
     this.#out.push(data);
@@ -188,7 +123,7 @@ export class TcpHandle {
     if (this.closed) return sink.fail(t, this.#err(t, NetCode.Closed));
     if (this.ended || this.endTicket !== undefined) return sink.complete(t, undefined);
     // Gone: after a reset no FIN can go, so end() reports the reset; after a clean close there is nothing left to end.
-    if (this.gone) return this.error !== undefined ? sink.fail(t, this.#rethrow(t)) : sink.complete(t, undefined);
+    if (this.gone) return this.error !== undefined ? sink.fail(t, this.rethrow(t)) : sink.complete(t, undefined);
     this.endTicket = t;
   }
 
@@ -224,7 +159,6 @@ export class TcpHandle {
       // Closed while bytes waited for room: they are out now, so the FIN follows them.
       this.#stopDraining();
       this.gone = true;
-      if (this.paused) s.resume();
       s.end();
     }
   }
@@ -247,8 +181,7 @@ export class TcpHandle {
 
   /** A waiting task was cancelled: forget its ticket (a cancelled write's bytes still go, in order). */
   cancel(t: Ticket): void {
-    const i = this.readers.indexOf(t);
-    if (i >= 0) this.readers.splice(i, 1);
+    this.inbound.cancel(t);
     this.#writes.cancel(t);
     if (this.endTicket === t) this.endTicket = undefined;
   }
@@ -266,8 +199,8 @@ export class TcpHandle {
       this.error = toNetError(error, "tcp", this.name, "", "ECONNRESET");
     }
     if (this.error !== undefined) {
-      for (const r of this.readers.splice(0)) sink.fail(r, this.#rethrow(r));
-    } else this.onEnd(sink);
+      this.inbound.failReaders(sink, (r) => this.rethrow(r));
+    } else this.inbound.onEnd(sink);
     this.#failWriters(sink, this.closed && !draining ? NetCode.Closed : NetCode.PeerClosed);
   }
 
@@ -286,9 +219,7 @@ export class TcpHandle {
     }
     if (sink !== undefined) this.flush(sink);
     this.closed = true;
-    if (sink !== undefined) for (const r of this.readers.splice(0)) sink.fail(r, this.#err(r, NetCode.Closed));
-    this.#in = [];
-    this.#buffered = 0;
+    if (sink !== undefined) this.inbound.failReaders(sink, (r) => this.closedError(r));
     const s = this.socket;
     if (this.#out.length > 0 && s !== undefined && !this.gone) {
       if (sink === undefined) this.#reset();
@@ -299,21 +230,18 @@ export class TcpHandle {
           this.#failWriters(sink, NetCode.TimedOut);
           this.#reset();
         }, this.#lingerMs);
-        if (this.paused) {
-          // Nobody reads any more: take what the peer sends (and drop it), or a peer that
-          // writes before it reads would wait on us while we wait on it.
-          this.paused = false;
-          s.resume();
-        }
+        // Nobody reads any more: take what the peer sends (and drop it), or a peer that writes
+        // before it reads would wait on us while we wait on it.
+        this.inbound.discard();
         const e = this.endTicket;
         this.endTicket = undefined;
         if (e !== undefined) sink.complete(e, undefined); // a waiting end(): the close's FIN is its FIN
       }
     } else {
       if (sink !== undefined) this.#failWriters(sink, NetCode.Closed);
+      this.inbound.discard();
       if (s !== undefined && !this.gone) {
         this.gone = true;
-        if (this.paused) s.resume();
         s.end();
       }
     }
@@ -352,7 +280,7 @@ export class TcpHandle {
     }
     this.closed = true;
     if (sink !== undefined) {
-      for (const r of this.readers.splice(0)) sink.fail(r, this.#err(r, NetCode.Closed));
+      this.inbound.failReaders(sink, (r) => this.closedError(r));
       this.#failWriters(sink, NetCode.Closed);
     }
     if (this.socket !== undefined && !this.gone) {
@@ -365,13 +293,18 @@ export class TcpHandle {
     return new NetError(code, t.op, this.name, t.taskName);
   }
 
+  /** The error for `t` once the connection was closed here. */
+  closedError(t: Ticket): NetError {
+    return this.#err(t, NetCode.Closed);
+  }
+
   /** The stored socket error if there is one, else `code`; either way named for this ticket's own op and task. */
   #failure(t: Ticket, code: string): NetError {
-    return this.error !== undefined ? this.#rethrow(t) : this.#err(t, code);
+    return this.error !== undefined ? this.rethrow(t) : this.#err(t, code);
   }
 
   /** The stored socket error, re-made for this ticket's op and task. */
-  #rethrow(t: Ticket): NetError {
+  rethrow(t: Ticket): NetError {
     const e = this.error!;
     return new NetError(e.code, t.op, this.name, t.taskName, e.detail, e);
   }

@@ -50,7 +50,7 @@ class TcpDriver implements IoDriver {
     for (const t of batch) {
       switch (t.op) {
         case "tcp.read":
-          (t.a as TcpHandle).read(t, sink);
+          (t.a as TcpHandle).inbound.read(t, sink);
           break;
         case "tcp.write": {
           const h = t.a as TcpHandle;
@@ -166,9 +166,9 @@ class TcpDriver implements IoDriver {
 
   /** Socket callbacks shared by every connection (the handle rides in `socket.data`). */
   readonly #handlers: SocketHandler<TcpHandle> = {
-    data: (s, data) => s.data.onData(data, this.#sink!),
+    data: (s, data) => s.data.inbound.onData(data, this.#sink!),
     drain: (s) => s.data.onDrain(this.#sink!),
-    end: (s) => s.data.onEnd(this.#sink!),
+    end: (s) => s.data.inbound.onEnd(this.#sink!),
     close: (s, error) => {
       const h = s.data;
       if (h === undefined) return;
