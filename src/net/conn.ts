@@ -124,8 +124,10 @@ export class Conn {
 
   /**
    * Close the connection: every byte written before it is delivered, then FIN. Bytes still
-   * waiting for room go out as the peer reads (their writes complete then); waiting reads of
-   * other tasks fail with `ERR_SOCKET_CLOSED`. Closing twice is harmless.
+   * waiting for room go out as the peer reads (their writes complete then); if the peer has not
+   * taken them within `closeLingerMs` (default 30 s, counted from this call) the connection is
+   * reset and those writes fail with `ETIMEDOUT`. Waiting reads of other tasks fail with
+   * `ERR_SOCKET_CLOSED`. Closing twice is harmless.
    *
    * @example
    * ```ts

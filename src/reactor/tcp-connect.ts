@@ -34,6 +34,8 @@ export class Connector {
   /** In-flight connects: ticket → how to withdraw it (for cancel). */
   readonly #connecting = new Map<Ticket, () => boolean>();
   #closed = false;
+  /** Where queued connects complete (the driver's sink, from the first connect on). */
+  #sink: CompletionSink | undefined = undefined;
   started = 0;
   queued = 0;
   maxInflight = 0;
@@ -46,6 +48,7 @@ export class Connector {
   connect(t: Ticket, sink: CompletionSink): void {
     const o = t.a as ConnectOptions;
     const key = o.unix !== undefined ? o.unix : `${o.hostname ?? "127.0.0.1"}:${o.port}`;
+    this.#sink = sink;
     if (this.#closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, key, t.taskName));
     let d = this.#dests.get(key);
     if (d === undefined) this.#dests.set(key, (d = { inflight: 0, queue: [] }));
@@ -70,9 +73,13 @@ export class Connector {
       withdraw();
       return;
     }
-    for (const d of this.#dests.values()) {
+    for (const [key, d] of this.#dests) {
       const i = d.queue.indexOf(t);
-      if (i >= 0) d.queue.splice(i, 1);
+      if (i < 0) continue;
+      d.queue.splice(i, 1);
+      // The ones behind it may fit now (connects to one destination can carry different limits).
+      if (i === 0) this.#admitLater(key, d);
+      return;
     }
   }
 
@@ -97,11 +104,7 @@ export class Connector {
       settled = true;
       d.inflight--;
       if (!cancelled) this.#admit(key, d, sink);
-      else {
-        queueMicrotask(() => {
-          if (!this.#closed && this.#dests.get(key) === d) this.#admit(key, d, sink);
-        });
-      }
+      else this.#admitLater(key, d);
       return true;
     };
     // Withdrawn: the slot goes back, and a socket that has connected (a TLS handshake under
@@ -159,6 +162,15 @@ export class Connector {
       return fail(error, "EINVAL");
     }
     p.then(undefined, (error: unknown) => fail(error, "ECONNREFUSED"));
+  }
+
+  /** Admit what fits once this tick's other cancels are done (they may be of the next in line). */
+  #admitLater(key: string, d: Dest): void {
+    const sink = this.#sink;
+    if (sink === undefined) return;
+    queueMicrotask(() => {
+      if (!this.#closed && this.#dests.get(key) === d) this.#admit(key, d, sink);
+    });
   }
 
   #admit(key: string, d: Dest, sink: CompletionSink): void {

@@ -115,7 +115,7 @@ export class Inbound {
   discard(): void {
     this.#in = [];
     this.#buffered = 0;
-    if (this.paused) {
+    if (this.paused && !this.#h.gone) {
       this.paused = false;
       this.#h.socket?.resume();
     }

@@ -220,6 +220,9 @@ export class TcpHandle {
     if (sink !== undefined) this.flush(sink);
     this.closed = true;
     if (sink !== undefined) this.inbound.failReaders(sink, (r) => this.closedError(r));
+    // Nobody reads any more: what came is dropped, and a paused socket reads (and drops) again,
+    // or a peer that writes before it reads would wait on us while we drain to it.
+    this.inbound.discard();
     const s = this.socket;
     if (this.#out.length > 0 && s !== undefined && !this.gone) {
       if (sink === undefined) this.#reset();
@@ -230,16 +233,12 @@ export class TcpHandle {
           this.#failWriters(sink, NetCode.TimedOut);
           this.#reset();
         }, this.#lingerMs);
-        // Nobody reads any more: take what the peer sends (and drop it), or a peer that writes
-        // before it reads would wait on us while we wait on it.
-        this.inbound.discard();
         const e = this.endTicket;
         this.endTicket = undefined;
         if (e !== undefined) sink.complete(e, undefined); // a waiting end(): the close's FIN is its FIN
       }
     } else {
       if (sink !== undefined) this.#failWriters(sink, NetCode.Closed);
-      this.inbound.discard();
       if (s !== undefined && !this.gone) {
         this.gone = true;
         s.end();

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
 import { run, spawn, join, sleep, cancel, interrupt, type Task } from "../../src/index.ts";
-import { listen, connect, netStats, NetError } from "../../src/net/index.ts";
+import { listen, connect, netStats, NetError, type Conn } from "../../src/net/index.ts";
 import { HOST, pair } from "./helpers.ts";
 import type { Socket } from "bun";
 
@@ -312,6 +312,63 @@ test("a connection closed with bytes the peer never takes is reset after closeLi
     for (let i = 0; i < 50 && peerClosed === 0; i++) await Bun.sleep(20);
     expect(r).toEqual({ during: 1, code: "ETIMEDOUT", after: 0 });
     expect(peerClosed).toBe(1);
+  } finally {
+    srv.stop(true);
+  }
+}, 10_000);
+
+test.skipIf(!Bun.which("python3"))("a queued connect whose own limit has room starts once the one ahead of it is cancelled", async () => {
+  const py = Bun.spawn(["python3", "-c", "import socket,time,sys\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(0)\nprint(s.getsockname()[1]); sys.stdout.flush(); time.sleep(20)"], { stdout: "pipe" });
+  const port = Number(new TextDecoder().decode((await py.stdout.getReader().read()).value).trim());
+  try {
+    const r = await run(function* () {
+      const first = yield* connect({ hostname: HOST, port }); // fills the queue: later SYNs go unanswered
+      const dial = (limit: number) =>
+        spawn(function* () {
+          try {
+            yield* connect({ hostname: HOST, port, connectLimit: limit });
+          } catch {
+            // cancelled
+          }
+        });
+      const a = yield* dial(1); // in flight
+      yield* sleep(30);
+      const b = yield* dial(1); // waits: one in flight, its limit 1
+      yield* sleep(30);
+      const c = yield* dial(8); // its limit has room, but b came first
+      yield* sleep(30);
+      const s1 = yield* netStats();
+      yield* cancel(b); // nothing ahead of c any more
+      yield* sleep(50);
+      const s2 = yield* netStats();
+      yield* cancel(a);
+      yield* cancel(c);
+      yield* first.close();
+      return s2.connectsStarted - s1.connectsStarted;
+    });
+    expect(r).toBe(1); // c started
+  } finally {
+    py.kill();
+  }
+}, 15_000);
+
+test("when the run ends with bytes unsent and unread, the connection keeps neither", async () => {
+  const srv = Bun.listen({ hostname: HOST, port: 0, socket: { open: (s) => void (s.write("hello"), s.pause()), data: () => undefined, error: () => undefined } });
+  try {
+    let conn: Conn | undefined;
+    await run(function* () {
+      const c = yield* connect({ hostname: HOST, port: srv.port });
+      conn = c;
+      yield* spawn(function* () {
+        try {
+          yield* c.write(new Uint8Array(32 << 20)); // the peer never reads
+        } catch {
+          // cancelled when the run ends
+        }
+      });
+      yield* sleep(100); // "hello" has arrived, unread
+    });
+    expect({ buffered: conn!.stats().buffered, hasInput: conn!.hasInput, closed: conn!.closed }).toEqual({ buffered: 0, hasInput: false, closed: true });
   } finally {
     srv.stop(true);
   }
