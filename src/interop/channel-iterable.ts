@@ -6,6 +6,7 @@
 import type { Channel, RecvResult } from "../sync/channel.ts";
 import { Waiter } from "../sync/wait-list.ts";
 import type { Waker } from "../types.ts";
+import { describe } from "../syscall.ts";
 
 class PromiseWaker<T> implements Waker<T> {
   #done = false;
@@ -38,9 +39,34 @@ export interface AsyncOptions {
   signal?: AbortSignal;
 }
 
-function park<T>(join: (w: Waker<unknown>) => Waiter<unknown>, options: AsyncOptions | undefined): Promise<T> {
+/** The options' signal, checked: a TypeError names what is wrong with it. */
+function signalOf(options: AsyncOptions | undefined, fn: string): AbortSignal | undefined {
   const signal = options?.signal;
-  if (signal?.aborted) return Promise.reject(signal.reason);
+  if (signal === undefined) return undefined;
+  if (signal === null || typeof signal !== "object" || typeof signal.addEventListener !== "function" || typeof signal.removeEventListener !== "function") {
+    throw new TypeError(`${fn}(..., { signal }): signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  return signal;
+}
+
+/**
+ * Run `fn`'s synchronous attempt, then wait with `join` if it had nothing: as a promise that
+ * rejects (never throws) on a bad signal, and takes nothing once the signal has aborted.
+ */
+function attempt<T>(fn: string, options: AsyncOptions | undefined, now: () => T | undefined, join: (w: Waker<unknown>) => Waiter<unknown>): Promise<T> {
+  let signal: AbortSignal | undefined;
+  try {
+    signal = signalOf(options, fn);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const got = now();
+    if (got !== undefined) return Promise.resolve(got);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return park<T>(join, signal);
+}
+
+function park<T>(join: (w: Waker<unknown>) => Waiter<unknown>, signal: AbortSignal | undefined): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let onAbort: (() => void) | undefined;
     const settle = () => {
@@ -74,13 +100,11 @@ function park<T>(join: (w: Waker<unknown>) => Waiter<unknown>, options: AsyncOpt
  * ```
  */
 export function recvAsync<T>(ch: Channel<T>, options?: AsyncOptions): Promise<RecvResult<T>> {
-  const now = ch.tryRecv();
-  if (now !== undefined) return Promise.resolve(now);
-  return park<RecvResult<T>>((waker) => {
+  return attempt<RecvResult<T>>("recvAsync", options, () => ch.tryRecv(), (waker) => {
     const w = new Waiter<undefined>(undefined);
     ch.enqueueRecv(w, waker);
     return w as Waiter<unknown>;
-  }, options);
+  });
 }
 
 /**
@@ -98,16 +122,11 @@ export function recvAsync<T>(ch: Channel<T>, options?: AsyncOptions): Promise<Re
  * ```
  */
 export function sendAsync<T>(ch: Channel<T>, value: T, options?: AsyncOptions): Promise<void> {
-  try {
-    if (ch.trySend(value)) return Promise.resolve();
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  return park<void>((waker) => {
+  return attempt<true>("sendAsync", options, () => (ch.trySend(value) ? true : undefined), (waker) => {
     const w = new Waiter<T>(value);
     ch.enqueueSend(w, waker);
     return w as Waiter<unknown>;
-  }, options);
+  }).then(() => undefined);
 }
 
 /**
@@ -123,14 +142,31 @@ export function sendAsync<T>(ch: Channel<T>, value: T, options?: AsyncOptions): 
  * ```
  */
 export function iterate<T>(ch: Channel<T>, options?: AsyncOptions): AsyncIterable<T> {
+  const outer = signalOf(options, "iterate");
   return {
     [Symbol.asyncIterator](): AsyncIterator<T> {
+      // return() (a `break` out of `for await`) withdraws a receive still waiting, so the next
+      // value goes to someone else, and that receive ends as done.
+      const stop = new AbortController();
+      const onAbort = () => stop.abort(outer!.reason);
+      if (outer?.aborted) stop.abort(outer.reason);
+      else outer?.addEventListener("abort", onAbort, { once: true });
+      let returned = false;
       return {
         async next(): Promise<IteratorResult<T>> {
-          const r = await recvAsync(ch, options);
-          return r.done ? { value: undefined, done: true } : { value: r.value, done: false };
+          if (returned) return { value: undefined, done: true };
+          try {
+            const r = await recvAsync(ch, { signal: stop.signal });
+            return r.done ? { value: undefined, done: true } : { value: r.value, done: false };
+          } catch (error) {
+            if (returned) return { value: undefined, done: true };
+            throw error;
+          }
         },
         async return(): Promise<IteratorResult<T>> {
+          returned = true;
+          outer?.removeEventListener("abort", onAbort);
+          stop.abort();
           return { value: undefined, done: true };
         },
       };

@@ -44,7 +44,8 @@ export function* all<const S extends readonly CoSource<unknown>[]>(coroutines: S
 
 /**
  * Run every coroutine concurrently; the first to end wins: its result is returned (or its
- * error thrown) after the others were cancelled. An empty list is a `RangeError`.
+ * error thrown) after the others were cancelled. An empty list is a `RangeError`. A loser
+ * that also ended in the winner's tick has its result dropped (whatever it took is lost).
  *
  * @example
  * ```ts

@@ -22,15 +22,18 @@ function* limit<T>(op: string, ms: number, co: CoSource<T>): Co<{ value: T } | u
   // A cancel from outside (an outer timeout that expired, say) is rethrown by runAll: it wins
   // over our own expiry.
   yield* sup.runAll(ms === Infinity ? [[co]] : [[co], [timer(ms), `${op} ${ms} ms`]]);
-  if (sup.decider === 1) return undefined;
   const work = sup.tasks[0]!;
-  if (work.state !== "done") throw work.error;
-  return { value: work.result as T };
+  // The work finished, even if in the tick the deadline passed (a value it took from a channel,
+  // a lock it acquired): its result stands, or what it took would be lost.
+  if (work.state === "done") return { value: work.result as T };
+  if (sup.decider === 1) return undefined;
+  throw work.error;
 }
 
 /**
  * Run `co` (in a child task) for at most `ms` milliseconds. Returns its result; on expiry
  * cancels it, waits for its cleanup, and throws `TimeoutError`. `ms` may be `Infinity`.
+ * Work that finished in the tick the deadline passed returns its result.
  *
  * @example
  * ```ts

@@ -60,11 +60,18 @@ export class Condition {
       }, "condition", `condition "${this.name}"`);
     } catch (error) {
       me.leave();
-      if (me.taken) this.notify(1);
+      this.#passOn(me);
       throw error;
     } finally {
       // Re-take the lock before returning or propagating: the caller's finally expects to hold it.
-      yield* this.#reacquire();
+      try {
+        yield* this.#reacquire();
+      } catch (error) {
+        // Cancelled after the notification reached it (raised while re-taking the lock): the
+        // notification goes to the next waiter instead.
+        this.#passOn(me);
+        throw error;
+      }
     }
   }
 
@@ -75,10 +82,16 @@ export class Condition {
 
   /** Wake up to `n` waiters, oldest first. */
   notify(n = 1): void {
-    for (let w = this.#q.shift(); w !== undefined && n > 0; ) {
+    for (let w: Waiter<undefined> | undefined; n > 0 && (w = this.#q.shift()) !== undefined; ) {
       if (w.deliver(undefined)) n--;
-      if (n > 0) w = this.#q.shift();
     }
+  }
+
+  /** A waiter that will not use the notification it was handed passes it to the next one. */
+  #passOn(me: Waiter<undefined>): void {
+    if (!me.taken) return;
+    me.taken = false;
+    this.notify(1);
   }
 
   /** Wake every waiter. */

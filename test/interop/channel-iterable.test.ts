@@ -49,3 +49,35 @@ describe("channel from Promise code", () => {
     await expect(sendAsync(ch, 2)).rejects.toBeInstanceOf(ChannelClosed);
   });
 });
+
+describe("Promise-side edges", () => {
+  test("a signal that is not an AbortSignal is refused before anything is queued", async () => {
+    const ch = channel<number>(0);
+    const bad = { signal: {} as AbortSignal };
+    await expect(recvAsync(ch, bad)).rejects.toThrow(/signal must be an AbortSignal/);
+    await expect(sendAsync(ch, 1, bad)).rejects.toThrow(/signal must be an AbortSignal/);
+    expect([ch.recvq.size, ch.sendq.size]).toEqual([0, 0]);
+    expect(ch.trySend(2)).toBe(false); // nobody took it
+    ch.close(); // and closing does not trip over a half-made waiter
+  });
+
+  test("an already-aborted signal takes nothing, even from a ready channel", async () => {
+    const ch = channel<number>(1);
+    ch.trySend(7);
+    const ac = new AbortController();
+    ac.abort(new Error("gave up"));
+    await expect(recvAsync(ch, { signal: ac.signal })).rejects.toThrow("gave up");
+    expect(ch.tryRecv()).toEqual({ value: 7, done: false });
+  });
+
+  test("leaving an async iterator withdraws its receive still waiting: the next value goes elsewhere", async () => {
+    const ch = channel<number>(0);
+    const it = iterate(ch)[Symbol.asyncIterator]();
+    const pending = it.next(); // waits for a value
+    await it.return!(); // e.g. a break out of for await
+    expect(await pending).toEqual({ value: undefined, done: true });
+    expect(ch.recvq.size).toBe(0);
+    expect(ch.trySend(1)).toBe(false); // nobody is receiving
+  });
+});
+

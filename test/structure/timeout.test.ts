@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Cancelled, cancel, moveOnAfter, sleep, spawn, timeout, TimeoutError } from "../../src/index.ts";
+import { Cancelled, cancel, channel, Lock, moveOnAfter, sleep, spawn, timeout, TimeoutError } from "../../src/index.ts";
 import { Scheduler, type Co } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 import { virtualError } from "../helpers.ts";
@@ -118,3 +118,42 @@ describe("timeout", () => {
     expect(result).toEqual([0, 1]); // after the work's sleep: only a finite limit's timer is left
   });
 });
+
+describe("work that finishes in the tick its deadline passes", () => {
+  test("moveOnAfter returns a value the work received then, instead of losing it", async () => {
+    const { result } = await virtual(function* () {
+      const ch = channel<number>(0);
+      yield* spawn(function* () {
+        yield* sleep(10);
+        ch.trySend(42); // in the tick the deadline passes
+      });
+      const got = yield* moveOnAfter(10, () => ch.recv());
+      return { got, left: ch.tryRecv() };
+    });
+    expect(result.got).toEqual({ value: 42, done: false });
+    expect(result.left).toBeUndefined();
+  });
+
+  test("timeout returns when the work acquired a lock then, so the caller knows it holds it", async () => {
+    const { result } = await virtual(function* () {
+      const lock = new Lock();
+      yield* spawn(function* () {
+        yield* lock.acquire();
+        yield* sleep(10);
+        lock.release(); // at t=10
+      });
+      yield* sleep(1);
+      let outcome = "acquired";
+      try {
+        yield* timeout(9, () => lock.acquire()); // deadline at t=10 too
+        lock.release();
+      } catch (e) {
+        if (!(e instanceof TimeoutError)) throw e;
+        outcome = "timed out";
+      }
+      return { outcome, locked: lock.locked };
+    });
+    expect(result.locked).toBe(false);
+  });
+});
+

@@ -123,3 +123,56 @@ describe("Condition", () => {
     expect(result).toEqual(["cancelled", true, false]);
   });
 });
+
+describe("Condition notifications are never lost", () => {
+  test("notify(0) wakes nobody and keeps every waiter", async () => {
+    const { result } = await virtual(function* () {
+      const cond = new Condition();
+      const woke: number[] = [];
+      const w = yield* spawn(() =>
+        cond.lock.with(function* () {
+          yield* cond.wait();
+          woke.push(1);
+        }),
+      );
+      yield* sleep(1);
+      cond.notify(0);
+      const after = cond.waiting;
+      cond.notify(1);
+      yield* sleep(1);
+      return { after, woke, state: w.state };
+    });
+    expect(result).toEqual({ after: 1, woke: [1], state: "done" });
+  });
+
+  test("a notified waiter cancelled before it could re-take the lock passes the notification on", async () => {
+    const { result } = await virtual(function* () {
+      const cond = new Condition();
+      const woke: string[] = [];
+      const waiter = (name: string) =>
+        spawn(() =>
+          cond.lock.with(function* () {
+            yield* cond.wait();
+            woke.push(name);
+          }),
+        );
+      const w1 = yield* waiter("w1");
+      const w2 = yield* waiter("w2");
+      yield* sleep(1);
+      yield* cond.lock.acquire();
+      yield* spawn(() =>
+        cond.lock.with(function* () {
+          yield* sleep(5);
+        }),
+      ); // next in line for the lock
+      yield* sleep(1);
+      cond.notify(1); // to w1
+      cond.lock.release(); // the lock goes to the task in line, so w1 has to wait for it
+      yield* cancel(w1); // ...and is cancelled while it does
+      yield* sleep(20);
+      return { w1: w1.state, w2: w2.state, woke, waiting: cond.waiting };
+    });
+    expect(result).toEqual({ w1: "cancelled", w2: "done", woke: ["w2"], waiting: 0 });
+  });
+});
+
