@@ -62,9 +62,13 @@ export class Scheduler {
     if (!reactor) throw new TypeError("new Scheduler(): no reactor given and no default reactor installed");
     const budget = options.budget ?? 16_384;
     if (!Number.isInteger(budget) || budget < 1) throw new RangeError(`Scheduler budget must be an integer >= 1, got ${describe(budget)}`);
+    const signal = options.signal;
+    if (signal !== undefined && (signal === null || typeof signal !== "object" || typeof signal.addEventListener !== "function" || typeof signal.removeEventListener !== "function")) {
+      throw new TypeError(`new Scheduler({ signal }): signal must be an AbortSignal, got ${describe(signal)}`);
+    }
     this.#k = new Kernel(reactor, budget);
     this.#name = options.name ?? "main";
-    this.#signal = options.signal;
+    this.#signal = signal;
   }
 
   /** @internal installed by the package entry point: makes the Bun reactor. */

@@ -15,7 +15,8 @@ export interface Sleeper {
 /** One deadline and everyone due at it. */
 export class Bucket<S extends Sleeper> {
   readonly deadline: number;
-  readonly sleepers: S[] = [];
+  /** Who was added, including those taken back since (their `undo` is no longer this bucket). */
+  sleepers: S[] = [];
   live = 0;
   constructor(deadline: number) {
     this.deadline = deadline;
@@ -39,6 +40,8 @@ export class TimerQueue<S extends Sleeper> {
   #byDeadline = new Map<number, Bucket<S>>();
   #last: Bucket<S> | undefined;
   #size = 0;
+  /** Buckets in the heap whose sleepers were all taken back (rebuilt away once they are half of it). */
+  #dead = 0;
 
   /** Sleepers waiting (not removed). */
   get size(): number {
@@ -54,6 +57,7 @@ export class TimerQueue<S extends Sleeper> {
 
   /** Add a sleeper due at `deadline` (its `undo` becomes the bucket; if it slept in another, it leaves that one). */
   add(sleeper: S, deadline: number): Bucket<S> {
+    if (deadline !== deadline) throw new RangeError("TimerQueue.add(sleeper, deadline): deadline is NaN");
     if (sleeper.undo instanceof Bucket) this.remove(sleeper);
     let b = this.#last;
     if (b === undefined || b.deadline !== deadline) {
@@ -79,13 +83,17 @@ export class TimerQueue<S extends Sleeper> {
     sleeper.undo = undefined;
     b.live--;
     this.#size--;
+    // What was taken back is let go of now, not at its deadline (a long timeout that finished
+    // early must not keep its task alive for an hour).
+    if (b.live === 0) this.#retire(b as Bucket<S>);
+    else if (b.sleepers.length >= 64 && b.live * 4 < b.sleepers.length) b.sleepers = b.sleepers.filter((s) => s.undo === b);
   }
 
   /** Call `wake` for every live sleeper due at or before `now`, earliest first. Returns how many. */
   expire(now: number, wake: (sleeper: S) => void): number {
-    const heap = this.#heap;
     let n = 0;
-    while (heap.length > 0 && heap[0]!.deadline <= now) {
+    // `this.#heap`, not a local: a wake that takes another sleeper back may rebuild it.
+    while (this.#heap.length > 0 && this.#heap[0]!.deadline <= now) {
       const b = this.#pop();
       const sleepers = b.sleepers;
       for (let i = 0; i < sleepers.length; i++) {
@@ -109,6 +117,19 @@ export class TimerQueue<S extends Sleeper> {
     this.#byDeadline.clear();
     this.#last = undefined;
     this.#size = 0;
+    this.#dead = 0;
+  }
+
+  /** `b` has no sleeper left: forget it, and rebuild the heap once dead buckets are half of it. */
+  #retire(b: Bucket<S>): void {
+    b.sleepers = [];
+    if (this.#byDeadline.get(b.deadline) === b) this.#byDeadline.delete(b.deadline);
+    if (this.#last === b) this.#last = undefined;
+    const heap = this.#heap;
+    if (++this.#dead < 32 || this.#dead * 2 < heap.length) return;
+    this.#heap = [];
+    this.#dead = 0;
+    for (const x of heap) if (x.live > 0) this.#push(x);
   }
 
   #push(b: Bucket<S>): void {
@@ -141,7 +162,8 @@ export class TimerQueue<S extends Sleeper> {
       }
       heap[i] = last;
     }
-    this.#byDeadline.delete(top.deadline);
+    if (this.#byDeadline.get(top.deadline) === top) this.#byDeadline.delete(top.deadline);
+    else if (top.live === 0 && this.#dead > 0) this.#dead--; // a retired bucket leaves the heap
     if (this.#last === top) this.#last = undefined;
     return top;
   }

@@ -110,3 +110,57 @@ describe("TimerQueue", () => {
     expect(q.size).toBe(0);
   });
 });
+
+describe("TimerQueue lets go of what was taken back", () => {
+  /** Add a sleeper at `deadline` and take it back at once; only a WeakRef to it is kept. */
+  function addAndRemove(q: TimerQueue<S>, id: number, deadline: number): WeakRef<S> {
+    const s = sleeper(id);
+    q.add(s, deadline);
+    q.remove(s);
+    return new WeakRef(s);
+  }
+
+  test("a sleeper taken back long before its deadline is not kept until then", () => {
+    const q = new TimerQueue<S>();
+    q.add(sleeper(0), 60_000); // an earlier sleeper keeps the later buckets below the top
+    const refs: WeakRef<S>[] = [];
+    for (let i = 1; i <= 100; i++) refs.push(addAndRemove(q, i, 3_600_000 + i)); // each its own deadline
+    refs.push(addAndRemove(q, 101, 3_600_000)); // and one sharing a deadline with nobody live
+    Bun.gc(true);
+    expect(refs.filter((r) => r.deref() !== undefined).length).toBe(0);
+    expect([q.size, q.next]).toEqual([1, 60_000]);
+  });
+
+  test("a bucket whose sleepers were mostly taken back drops them, and still wakes the rest", () => {
+    const q = new TimerQueue<S>();
+    const keep = sleeper(-1);
+    q.add(keep, 500);
+    const refs: WeakRef<S>[] = [];
+    for (let i = 0; i < 200; i++) refs.push(addAndRemove(q, i, 500));
+    Bun.gc(true);
+    expect(refs.filter((r) => r.deref() !== undefined).length).toBeLessThan(64);
+    const woke: number[] = [];
+    q.expire(500, (s) => woke.push(s.id));
+    expect(woke).toEqual([-1]);
+  });
+
+  test("many taken back and many live: deadlines still come in order", () => {
+    const q = new TimerQueue<S>();
+    const live: S[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const s = sleeper(i);
+      q.add(s, 1000 + ((i * 7919) % 1000));
+      if (i % 3 === 0) live.push(s);
+      else q.remove(s);
+    }
+    const woke: number[] = [];
+    q.expire(5000, (s) => woke.push(1000 + ((s.id * 7919) % 1000)));
+    expect(woke.length).toBe(live.length);
+    expect(woke).toEqual([...woke].sort((a, b) => a - b));
+    expect(q.size).toBe(0);
+  });
+
+  test("a NaN deadline is refused", () => {
+    expect(() => new TimerQueue<S>().add(sleeper(1), NaN)).toThrow(RangeError);
+  });
+});

@@ -69,6 +69,8 @@ export class BunReactor implements Reactor {
   }
 
   attach(sink: CompletionSink): void {
+    if (this.#closed) throw new Error("BunReactor: this reactor was closed (its run() ended); make a new one for each Scheduler");
+    if (this.#sink !== undefined) throw new Error("BunReactor: this reactor already serves a Scheduler; make a new one for each");
     this.#sink = sink;
   }
 

@@ -47,7 +47,9 @@ export class FakeReactor implements Reactor {
   readonly cancelled: Ticket[] = [];
 
   constructor(options: FakeReactorOptions = {}) {
-    this.#now = options.start ?? 0;
+    const start = options.start ?? 0;
+    if (typeof start !== "number" || !Number.isFinite(start)) throw new RangeError(`new FakeReactor({ start }): start must be a finite number of ms, got ${String(start)}`);
+    this.#now = start;
     this.#auto = options.auto ?? true;
     this.#io = options.io;
   }
@@ -77,6 +79,8 @@ export class FakeReactor implements Reactor {
   }
 
   attach(sink: CompletionSink): void {
+    if (this.closed) throw new Error("FakeReactor: this reactor was closed (its run() ended); make a new one for each Scheduler");
+    if (this.#sink !== undefined) throw new Error("FakeReactor: this reactor already serves a Scheduler; make a new one for each");
     this.#sink = sink;
   }
 
@@ -118,6 +122,9 @@ export class FakeReactor implements Reactor {
 
   /** Move the clock forward by `ms`, firing the timer and running ticks as they come due. */
   advance(ms: number): void {
+    if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
+      throw new RangeError(`FakeReactor.advance(ms): ms must be a finite number >= 0 (the clock never goes back), got ${String(ms)}`);
+    }
     const end = this.#now + ms;
     for (;;) {
       while (this.tick() > 0);

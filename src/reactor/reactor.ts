@@ -44,7 +44,7 @@ export interface Reactor {
   setTimer(deadline: number, fire: () => void): void;
   /** Disarm the host timer. */
   clearTimer(): void;
-  /** Connect the scheduler's completion sink (called once, before any submit). */
+  /** Connect the scheduler's completion sink (called once, before any submit; a reactor serves one Scheduler, once: throw if asked again). */
   attach(sink: CompletionSink): void;
   /** Start this tick's I/O submissions, as one batch. */
   submit(batch: readonly Submission[]): void;

@@ -59,3 +59,27 @@ test("a reactor whose submit throws fails the submitting tasks, not the schedule
   });
   expect(r).toBe("driver bug");
 });
+
+describe("FakeReactor refuses misuse", () => {
+  test("the clock never goes back, and takes only finite numbers", () => {
+    const f = new FakeReactor({ auto: false, start: 100 });
+    for (const bad of [-1, NaN, Infinity]) expect(() => f.advance(bad)).toThrow(RangeError);
+    expect(f.now()).toBe(100);
+    expect(() => new FakeReactor({ start: NaN })).toThrow(RangeError);
+  });
+
+  test("a reactor serves one Scheduler, once", async () => {
+    const f = new FakeReactor();
+    const s = new Scheduler({ reactor: f });
+    expect(() => new Scheduler({ reactor: f })).toThrow(/already serves a Scheduler/);
+    await s.run(function* () {
+      yield* sleep(1);
+    });
+    expect(() => new Scheduler({ reactor: f })).toThrow(/was closed/);
+  });
+
+  test("a signal that is not an AbortSignal is refused when the Scheduler is made", () => {
+    expect(() => new Scheduler({ reactor: new FakeReactor(), signal: {} as AbortSignal })).toThrow(/signal must be an AbortSignal/);
+  });
+});
+
