@@ -2,6 +2,7 @@
  * `udp()` and UdpSocket: datagrams from coroutines through the UDP driver, which sends a
  * tick's datagrams with one `sendMany`. Descriptors only; imports no Bun API.
  */
+import { isIP } from "node:net";
 import { io } from "../syscalls.ts";
 import { describe, type Syscall } from "../syscall.ts";
 import type { Datagram, UdpHandle, UdpStats } from "../reactor/udp.ts";
@@ -57,6 +58,9 @@ export class UdpSocket {
       throw new TypeError(`udp.send(data): expected a Uint8Array or a string, got ${describe(data)}`);
     }
     checkPort(port, "udp.send", false);
+    if (typeof host !== "string" || isIP(host) === 0) {
+      throw new TypeError(`udp.send(data, port, host): host must be an IP address such as "127.0.0.1", got ${describe(host)}`);
+    }
     return io("udp.send", this.#h, [data, port, host]);
   }
 
@@ -114,6 +118,7 @@ export class UdpSocket {
 export function udp(options: UdpOptions = {}): Syscall<UdpSocket> {
   if (options === null || typeof options !== "object") throw new TypeError(`udp(options): expected an object, got ${describe(options)}`);
   if (options.port !== undefined) checkPort(options.port, "udp", true);
+  if (options.hostname !== undefined && typeof options.hostname !== "string") throw new TypeError(`udp(options): hostname must be a string, got ${describe(options.hostname)}`);
   const q = options.maxQueued;
   if (q !== undefined && (!Number.isInteger(q) || q < 1)) throw new RangeError(`udp(options): maxQueued must be an integer >= 1, got ${describe(q)}`);
   return io("udp.bind", { ...options }, wrapUdp);

@@ -127,17 +127,25 @@ class UdpDriver implements IoDriver {
     const h = new UdpHandle(`udp ${hostname}:${o.port ?? 0}`, o.maxQueued ?? 4096);
     const wrap = t.b as ((h: UdpHandle) => unknown) | undefined;
     this.#binding.add(t);
-    Bun.udpSocket({
-      hostname,
-      port: o.port ?? 0,
-      socket: {
-        data: (_s, data, port, address) => this.#onData(h, { data, port, address }),
-        drain: () => {
-          h.waitingDrain = false;
-          this.#flush(h, this.#sink!);
+    let binding: Promise<udp.Socket<"buffer">>;
+    try {
+      binding = Bun.udpSocket({
+        hostname,
+        port: o.port ?? 0,
+        socket: {
+          data: (_s, data, port, address) => this.#onData(h, { data, port, address }),
+          drain: () => {
+            h.waitingDrain = false;
+            this.#flush(h, this.#sink!);
+          },
         },
-      },
-    }).then(
+      });
+    } catch (error) {
+      // Refused at once (a host name that does not resolve, say): only this bind fails.
+      this.#binding.delete(t);
+      return sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+    }
+    binding.then(
       (s) => {
         if (!this.#binding.delete(t)) return s.close(); // cancelled, or the run ended
         h.socket = s;
@@ -171,21 +179,34 @@ class UdpDriver implements IoDriver {
     let n: number;
     try {
       n = s.sendMany(h.out);
-    } catch (error) {
-      for (const t of h.outTickets) if (t !== CANCELLED) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
-      h.out = [];
-      h.outTickets = [];
-      return;
+    } catch {
+      n = 0; // one bad datagram refuses the whole batch: send them one by one below
     }
     h.counters.hostSends++;
     h.counters.sent += n;
-    for (let i = 0; i < n; i++) {
-      const t = h.outTickets[i]!;
+    const tickets = h.outTickets;
+    for (let i = 0; i < n; i++) if (tickets[i] !== CANCELLED) sink.complete(tickets[i]!, true);
+    // Short (or refused): the datagram at `i` would block, or is bad. One at a time from there:
+    // a bad one fails alone; the first that would block waits for drain with the rest.
+    let i = n;
+    for (; i < tickets.length; i++) {
+      const t = tickets[i]!;
+      const out = h.out;
+      let sent: boolean;
+      try {
+        sent = s.send(out[i * 3] as Uint8Array, out[i * 3 + 1] as number, out[i * 3 + 2] as string);
+      } catch (error) {
+        if (t !== CANCELLED) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+        continue;
+      }
+      h.counters.hostSends++;
+      if (!sent) break;
+      h.counters.sent++;
       if (t !== CANCELLED) sink.complete(t, true);
     }
-    if (n < h.outTickets.length) {
-      h.out = h.out.slice(n * 3);
-      h.outTickets = h.outTickets.slice(n);
+    if (i < tickets.length) {
+      h.out = h.out.slice(i * 3);
+      h.outTickets = tickets.slice(i);
       h.waitingDrain = true;
     } else {
       h.out = [];

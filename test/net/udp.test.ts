@@ -57,3 +57,68 @@ test("a cancelled recv leaves the socket usable; recv on a closed socket fails",
   });
   expect(r).toEqual({ text: "after", code: "ERR_SOCKET_CLOSED", state: "cancelled" });
 });
+
+test("a bad datagram in a tick's batch fails alone: the others are sent", async () => {
+  const r = await run(function* () {
+    const a = yield* udp({ port: 0 });
+    const b = yield* udp({ port: 0 });
+    const send = (data: string | Uint8Array) =>
+      spawn(function* () {
+        try {
+          yield* a.send(data, b.port, "127.0.0.1");
+          return "sent";
+        } catch (e) {
+          return (e as NetError).code;
+        }
+      });
+    const ts = [yield* send("x"), yield* send(new Uint8Array(70_000)), yield* send("z")]; // one tick, one batch
+    const out: string[] = [];
+    for (const t of ts) out.push(yield* join(t));
+    const got: string[] = [];
+    for (let i = 0; i < 2; i++) got.push(new TextDecoder().decode((yield* b.recv()).data));
+    yield* a.close();
+    yield* b.close();
+    return { out, got };
+  });
+  expect(r.out[0]).toBe("sent");
+  expect(r.out[1]).not.toBe("sent"); // EMSGSIZE
+  expect(r.out[2]).toBe("sent");
+  expect(r.got.sort()).toEqual(["x", "z"]);
+});
+
+test("udp arguments the host would refuse are refused at the call, naming them", async () => {
+  await run(function* () {
+    const a = yield* udp({ port: 0 });
+    expect(() => a.send("x", 9, "localhost")).toThrow(/host must be an IP address/);
+    expect(() => a.send("x", 9, 42 as unknown as string)).toThrow(/host must be an IP address/);
+    expect(() => udp({ port: 0, hostname: 42 as unknown as string })).toThrow(/hostname must be a string/);
+    yield* a.close();
+  });
+});
+
+test("a bind the host refuses at once fails alone: the other sockets' ops of that tick go on", async () => {
+  const r = await run(function* () {
+    const a = yield* udp({ port: 0 });
+    const b = yield* udp({ port: 0 });
+    const reader = yield* spawn(function* () {
+      return new TextDecoder().decode((yield* b.recv()).data);
+    });
+    const sender = yield* spawn(function* () {
+      yield* a.send("one", b.port, "127.0.0.1");
+      return "sent";
+    });
+    const binder = yield* spawn(function* () {
+      try {
+        yield* udp({ port: 0, hostname: "no.such.host.invalid" });
+        return "bound";
+      } catch (e) {
+        return e instanceof NetError ? `failed in ${e.taskName}` : String(e);
+      }
+    }, { name: "binder" });
+    const out = { binder: yield* join(binder), sender: yield* join(sender), reader: yield* join(reader) };
+    yield* a.close();
+    yield* b.close();
+    return out;
+  });
+  expect(r).toEqual({ binder: "failed in binder", sender: "sent", reader: "one" });
+});
