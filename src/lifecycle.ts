@@ -139,8 +139,9 @@ export function deliverCancel(k: Kernel, target: Task<unknown>): void {
   target.flags |= Flag.CancelRequested;
   if (target.state === "waiting") {
     throwInto(k, target, new Cancelled(target));
-  } else if (target.state === "ready" && (target.flags & Flag.Started) === 0) {
-    // Never ran: its first step throws, so none of its code runs.
+  } else if (target.state === "ready" && ((target.flags & Flag.Started) === 0 || (target.flags & Flag.Yielded) !== 0)) {
+    // Never ran (its first step throws, so none of its code runs), or gave up the CPU with
+    // nothing handed to it: thrown at that yield.
     target.flags |= Flag.Throw;
     target.value = new Cancelled(target);
   } else {

@@ -19,7 +19,7 @@ export function step(k: Kernel, task: Task<unknown>): void {
   const flags = task.flags;
   let mode: Resume = (flags & Flag.Throw) !== 0 ? Resume.Throw : Resume.Next;
   // One write: state "running", started, and the resume mode taken.
-  task.flags = (flags & ~(Flag.StateMask | Flag.Throw)) | StateCode.running | Flag.Started;
+  task.flags = (flags & ~(Flag.StateMask | Flag.Throw | Flag.Yielded)) | StateCode.running | Flag.Started;
   const gen = task.gen;
   let value = task.value;
   task.value = undefined;
@@ -53,46 +53,47 @@ export function step(k: Kernel, task: Task<unknown>): void {
       }
       continue;
     }
-    if (y === undefined) return requeue(k, task);
+    if (y === undefined) return requeue(k, task, Flag.Yielded);
     let out: unknown;
-    if (y instanceof Syscall) {
-      k.stats.counts[y.code]!++;
-      switch (y.code) {
-        case Op.Current:
-          out = task;
-          break;
-        case Op.Sleep:
-          if ((y.a as number) <= 0) return requeue(k, task);
-          handlers.suspendOn(task, y);
-          k.sleeps.push(task);
-          return;
-        case Op.Io:
-          handlers.countIo(k, y.op);
-          handlers.suspendOn(task, y);
-          k.sqIo.push(new IoTicket(y, task));
-          return;
-        default:
-          // spawn, join, cancel, wait, suspend: handled in place; they may suspend.
-          out = handlers.immediate(k, task, y);
-      }
-    } else if (y instanceof Task) {
-      // A raw `yield task`: a join (no descriptor unless it has to wait).
-      k.stats.counts[Op.Join]!++;
-      out = handlers.joinTask(k, task, y, undefined);
-    } else {
-      // A promise (or any thenable), else a mistake. Its `then` is user code: if it throws, the
-      // task gets the error here and no half-made wait is left behind.
-      try {
-        if (isThenable(y)) {
-          handlers.waitFor(k, task, y, undefined);
-          return;
+    try {
+      if (y instanceof Syscall) {
+        k.stats.counts[y.code]!++;
+        switch (y.code) {
+          case Op.Current:
+            out = task;
+            break;
+          case Op.Sleep:
+            if ((y.a as number) <= 0) return requeue(k, task, Flag.Yielded);
+            handlers.suspendOn(task, y);
+            k.sleeps.push(task);
+            return;
+          case Op.Io:
+            handlers.countIo(k, y.op);
+            handlers.suspendOn(task, y);
+            k.sqIo.push(new IoTicket(y, task));
+            return;
+          default:
+            // spawn, join, cancel, wait, suspend: handled in place; they may suspend.
+            out = handlers.immediate(k, task, y);
         }
+      } else if (y instanceof Task) {
+        // A raw `yield task`: a join (no descriptor unless it has to wait).
+        k.stats.counts[Op.Join]!++;
+        out = handlers.joinTask(k, task, y, undefined);
+      } else if (isThenable(y)) {
+        // A promise (or any thenable). Its `then` is user code: if it throws, the task gets the
+        // error here and no half-made wait is left behind.
+        handlers.waitFor(k, task, y, undefined);
+        return;
+      } else {
         out = new handlers.Thrown(
           new TypeError(`${task} yielded ${describe(y)}, which is not a syscall, a task, a promise or undefined (did you mean yield* ?)`),
         );
-      } catch (error) {
-        out = handlers.handlerFailed(task, error);
       }
+    } catch (error) {
+      // User code ran inside (a thenable's `then`, an exotic object's traps): its error goes to
+      // the task, never out of the tick.
+      out = handlers.handlerFailed(task, error);
     }
     if (out === handlers.SUSPENDED) return;
     if (out instanceof handlers.Thrown) {
@@ -108,8 +109,8 @@ export function step(k: Kernel, task: Task<unknown>): void {
   }
 }
 
-/** Put a running task back at the end of the ready queue (it gave up the CPU). */
-function requeue(k: Kernel, task: Task<unknown>): void {
-  task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready;
+/** Put a running task back at the end of the ready queue (it gave up the CPU; `yielded`: with nothing handed to it). */
+function requeue(k: Kernel, task: Task<unknown>, yielded = 0): void {
+  task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready | yielded;
   k.ready.push(task);
 }

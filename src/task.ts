@@ -39,6 +39,8 @@ export const Flag = {
   Throw: 0x80,
   /** An error waits to be raised at the task's next yield (see `handlers.raiseAtNextYield`). */
   ErrorPending: 0x100,
+  /** Ready after giving up the CPU (a plain `yield`, `sleep(0)`): nothing was handed to it, so a cancel is thrown at that yield. */
+  Yielded: 0x200,
 } as const;
 
 /** The states in the order of their code in `Flag.StateMask`. */

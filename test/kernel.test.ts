@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, current, io, join, run, Scheduler, sleep, spawn, wait, type Task } from "../src/index.ts";
+import { cancel, current, io, join, run, Scheduler, sleep, spawn, TaskError, wait, type Task } from "../src/index.ts";
 import { EXTRA_ROUNDS } from "../src/kernel.ts";
 import { FakeReactor } from "../src/testing.ts";
-import { virtual } from "./helpers.ts";
+import { virtual, virtualError } from "./helpers.ts";
 
 describe("ticks and ordering", () => {
   test("a plain yield gives up the CPU: tasks take turns in spawn order", async () => {
@@ -383,4 +383,19 @@ describe("run()", () => {
     expect(exit).toBe(0);
     expect(performance.now() - t0).toBeLessThan(9_000);
   });
+});
+
+test("yielding an object whose type checks throw (a revoked proxy) fails that task, not the tick", async () => {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  const { error: e } = await virtualError(function* () {
+    const victim = yield* spawn(function* victim() {
+      yield proxy as never;
+    });
+    yield* sleep(1);
+    return victim.state;
+  });
+  expect(e).toBeInstanceOf(TaskError);
+  expect((e as TaskError).task.name).toBe("victim");
+  expect(String((e as TaskError).message)).toContain("revoked");
 });

@@ -349,3 +349,30 @@ describe("Task.onEnd", () => {
     expect((error as TaskError).cause).toBe(errors[0]);
   });
 });
+
+describe("a cancel of a task that gave up the CPU", () => {
+  for (const [label, pause] of [
+    ["a plain yield", function* (): Co<void> {
+      yield;
+    }],
+    ["sleep(0)", function* (): Co<void> {
+      yield* sleep(0);
+    }],
+  ] as const) {
+    test(`is thrown at ${label}: none of its later code runs`, async () => {
+      const log: string[] = [];
+      const { result } = await virtual(function* () {
+        const t = yield* spawn(function* () {
+          yield* pause();
+          log.push("ran on after the cancel");
+        });
+        yield; // t takes its first step and gives up the CPU
+        const before = t.state;
+        yield* cancel(t);
+        return [before, t.state];
+      });
+      expect(result).toEqual(["ready", "cancelled"]);
+      expect(log).toEqual([]);
+    });
+  }
+});
