@@ -110,9 +110,11 @@ export class Scheduler {
               else reject(lost.length === 1 ? lost[0] : new AggregateError(lost, `${lost.length} errors no task could catch`));
             } else if (task.state !== "done") {
               // Main's own error (or the signal's reason) wins; errors that would otherwise be
-              // lost ride along in a TaskError for main.
+              // lost (other tasks' failures nobody saw, callbacks, closes) ride along in a
+              // TaskError for main.
               const why = task.state === "cancelled" && signal?.aborted ? signal.reason : task.error;
-              reject(lost.length === 0 ? why : new TaskError(task, why, lost));
+              const also = [...failures.map((t) => t.error), ...lost];
+              reject(also.length === 0 ? why : new TaskError(task, why, also));
             } else {
               const [first, ...rest] = failures;
               reject(new TaskError(first!, first!.error, [...rest.map((t) => t.error), ...lost]));

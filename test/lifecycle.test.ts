@@ -223,9 +223,19 @@ describe("errors", () => {
     expect(result).toBe("ok");
   });
 
-  test("main's own error wins", async () => {
+  test("main's own error wins; another task's failure nobody joined rides along", async () => {
     const { error } = await virtualError(function* () {
       yield* spawn(function* () { throw new Error("child"); });
+      yield* sleep(1);
+      throw new Error("main failed");
+    });
+    expect(error).toBeInstanceOf(TaskError);
+    expect(((error as TaskError).cause as Error).message).toBe("main failed");
+    expect((error as TaskError).errors.map((e) => (e as Error).message)).toEqual(["main failed", "child"]);
+  });
+
+  test("main's own error alone when nothing else failed", async () => {
+    const { error } = await virtualError(function* () {
       yield* sleep(1);
       throw new Error("main failed");
     });

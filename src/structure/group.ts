@@ -77,9 +77,10 @@ export function* group<R>(body: (g: Group) => Co<R>, options?: GroupOptions): Co
     wasCancelled = true; // only the owner's own Cancelled can land here
     cancelled = error;
   }
-  const late = yield* sup.shutdown();
+  // Cancelled, the group reports nothing: its children's failures are left for run().
+  const late = yield* sup.shutdown(() => !wasCancelled);
   if (wasCancelled) throw cancelled;
-  if (late !== undefined) throw late;
+  if (late !== undefined) throw late.error;
   if (sup.failures.length > 0) throw new GroupError(name, sup.failures);
   return first.result as R;
 }

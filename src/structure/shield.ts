@@ -3,7 +3,8 @@
  * back until the shielded work has ended, then re-raised. Built on spawn/join only: a
  * Cancelled is delivered to a task once, so the caller can catch it, keep waiting, rethrow.
  */
-import { join, spawn } from "../syscalls.ts";
+import { join, spawn, suspend } from "../syscalls.ts";
+import type { Task } from "../task.ts";
 import type { Co, CoSource, SpawnOptions } from "../types.ts";
 
 /**
@@ -30,8 +31,10 @@ export function* shield<T>(co: CoSource<T>, options?: SpawnOptions): Co<T> {
   let cancelled = false;
   for (;;) {
     try {
-      const value = yield* join(task);
-      if (!cancelled) return value;
+      if (!cancelled) return yield* join(task);
+      // Cancelled: wait for the work without joining it, so that if it fails, its failure is
+      // not taken as seen and run() still reports it (the cancel wins here).
+      yield* ended(task);
       break;
     } catch (error) {
       // The task's own error, or a cancel of ours (which may be raised at this yield even
@@ -45,4 +48,10 @@ export function* shield<T>(co: CoSource<T>, options?: SpawnOptions): Co<T> {
     }
   }
   throw deferred;
+}
+
+/** Wait until `task` has ended, without observing its outcome (`onEnd` does not count as seeing a failure). */
+function* ended(task: Task<unknown>): Co<void> {
+  if (task.ended) return;
+  yield suspend((w) => task.onEnd(() => void w.resume(undefined)), "shield", `the end of ${task}`);
 }

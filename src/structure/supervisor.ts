@@ -15,6 +15,9 @@ export type Ending = "done" | "failed" | "cancelled";
 /** Decides, as each child ends, whether the owner should stop waiting now. */
 export type Policy = (index: number, ending: Ending) => boolean;
 
+/** An error thrown into the owner while it shuts down (a cancel, an interrupt): held back until every child has ended. */
+export type Held = { error: unknown } | undefined;
+
 /** @internal */
 export class Supervisor {
   readonly label: string;
@@ -81,7 +84,7 @@ export class Supervisor {
    * the policy says, shut down, then rethrow the owner's own cancel if one came meanwhile (it
    * wins over anything the children did). The frame shared by all/race/any and timeout.
    */
-  *runAll(children: readonly (readonly [CoSource<unknown>, string?])[]): Co<void> {
+  *runAll(children: readonly (readonly [CoSource<unknown>, string?])[], reports: (index: number) => boolean): Co<void> {
     let cancelled: unknown = undefined;
     let wasCancelled = false;
     try {
@@ -91,9 +94,9 @@ export class Supervisor {
       wasCancelled = true;
       cancelled = error;
     }
-    const late = yield* this.shutdown();
+    const late = yield* this.shutdown(reports);
     if (wasCancelled) throw cancelled;
-    if (late !== undefined) throw late;
+    if (late !== undefined) throw late.error;
   }
 
   /** Wait until the policy stops or every child has ended. Throws the owner's Cancelled. */
@@ -102,54 +105,63 @@ export class Supervisor {
   }
 
   /**
-   * Close, cancel every live child (all at once), wait until all have ended, and observe
-   * their outcomes. A Cancelled delivered to the owner meanwhile is held back and returned.
+   * Close, cancel every live child (all at once), wait until all have ended, and observe the
+   * failures the caller reports (`reports(index)`): the others stay unobserved, so `run()`
+   * reports them (a race loser whose cleanup threw is not lost). Anything thrown into the
+   * owner meanwhile (its own cancel, an interrupt) is held back, the first one, and returned:
+   * the owner never leaves while a child still runs.
    */
-  *shutdown(): Co<Cancelled | undefined> {
+  *shutdown(reports: (index: number) => boolean): Co<Held> {
     this.#open = false;
     this.#stopping = true;
-    let deferred: Cancelled | undefined = undefined;
+    let held: Held = undefined;
     const live = this.tasks.filter((t) => !t.ended);
     const reapers: Task<unknown>[] = [];
+    const direct: Task<unknown>[] = [];
     if (live.length > 1) {
       for (const t of live) {
-        // A cancel pending on the owner is raised at its next yield, before the spawn happens.
-        for (;;) {
+        // Something thrown into the owner is raised at its next yield, before the spawn
+        // happens: once (a cancel or an interrupt is raised once), so try once more; then
+        // cancel that child from here instead.
+        for (let attempt = 0; ; attempt++) {
           try {
             reapers.push(yield* spawn(reap(t), { name: `cancel ${t.name}` }));
             break;
           } catch (error) {
-            if (!(error instanceof Cancelled)) throw error;
-            deferred ??= error;
+            held ??= { error };
+            if (attempt > 0) {
+              direct.push(t);
+              break;
+            }
           }
         }
       }
     }
-    const waitFor = live.length > 1 ? reapers : live;
-    for (const t of waitFor) deferred = yield* settle(t, live.length > 1 ? "join" : "cancel", deferred);
-    // Join every child (also those whose reaper was itself cancelled, as in run()'s final
-    // drain) so all have ended and their failures count as seen (run() won't report them).
-    for (const t of this.tasks) deferred = yield* settle(t, "join", deferred);
-    return deferred;
+    for (const t of live.length > 1 ? reapers : live) held = yield* settle(t, live.length > 1 ? "join" : "cancel", held);
+    for (const t of direct) held = yield* settle(t, "cancel", held);
+    // Wait for every child (also those whose reaper was itself cancelled, as in run()'s final
+    // drain); join, and so observe, only those whose failure the caller reports.
+    for (let i = 0; i < this.tasks.length; i++) held = yield* settle(this.tasks[i]!, reports(i) ? "join" : "cancel", held);
+    return held;
   }
 }
 
 /**
- * Wait until `t` has ended (by joining or cancelling it). A Cancelled delivered to the
- * waiting task meanwhile is kept (the first one) and returned, and the wait goes on.
+ * Wait until `t` has ended, by joining (which observes its failure) or cancelling it (which
+ * does not). Anything thrown into the waiting task meanwhile is held back (the first one)
+ * and returned, and the wait goes on.
  */
-function* settle(t: Task<unknown>, how: "join" | "cancel", deferred: Cancelled | undefined): Co<Cancelled | undefined> {
+function* settle(t: Task<unknown>, how: "join" | "cancel", held: Held): Co<Held> {
   for (;;) {
     try {
       if (how === "join") yield* join(t);
       else yield* cancel(t);
-      return deferred;
+      return held;
     } catch (error) {
-      // t's own outcome (reported through `failures`)? Compare identities: a cancel of the
-      // waiting task can be raised at this yield even when t has already ended.
-      if (t.ended && error === t.error) return deferred;
-      if (!(error instanceof Cancelled)) throw error;
-      deferred ??= error;
+      // t's own outcome (reported through `failures`)? Compare identities: something thrown
+      // into the waiting task can be raised at this yield even when t has already ended.
+      if (t.ended && error === t.error) return held;
+      held ??= { error };
     }
   }
 }

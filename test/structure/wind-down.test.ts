@@ -1,0 +1,116 @@
+/**
+ * Group, race, all, timeout and shield while they wind down: they never return before their
+ * children have ended (even when an error is thrown into their owner meanwhile), and a child
+ * failure they do not rethrow is still reported by run(). Virtual time.
+ */
+import { describe, expect, test } from "bun:test";
+import { all, cancel, current, group, interrupt, join, race, shield, sleep, spawn, timeout, type Co, type Task } from "../../src/index.ts";
+import { virtual, virtualError } from "../helpers.ts";
+
+/** What `run()` rejected with, as text: its message and those of the errors it lists. */
+function reported(error: unknown): string {
+  const list = (error as { errors?: unknown[] }).errors ?? [];
+  return [String(error), ...list.map(String)].join(" | ");
+}
+
+describe("an error thrown into the owner while it winds down", () => {
+  for (const kind of ["timeout", "race", "group"] as const) {
+    test(`${kind}: the owner hears it only after its children have ended`, async () => {
+      const log: string[] = [];
+      await virtual(function* () {
+        let work: Task<unknown> | undefined;
+        const body = function* work$(): Co<void> {
+          work = yield* current();
+          try {
+            yield* sleep(1000);
+          } finally {
+            yield* sleep(50); // a slow cleanup
+            log.push("work cleaned up");
+          }
+        };
+        const owner = yield* spawn(function* () {
+          try {
+            if (kind === "timeout") yield* timeout(10, body);
+            else if (kind === "race") {
+              yield* race([
+                body,
+                function* () {
+                  yield* sleep(10);
+                },
+              ]);
+            }
+            else {
+              yield* group(function* (g) {
+                yield* g.spawn(body);
+                yield* sleep(10);
+                throw new Error("body fails");
+              });
+            }
+          } catch (e) {
+            log.push(`owner caught "${(e as Error).message}" with the work ${work!.state}`);
+          }
+        });
+        yield* sleep(20); // the owner is winding down: the work's cleanup runs until t=60
+        yield* interrupt(owner, new Error("kick"));
+        yield* join(owner);
+      });
+      expect(log).toEqual(["work cleaned up", `owner caught "kick" with the work cancelled`]);
+    });
+  }
+});
+
+describe("a failure nobody rethrows is reported by run()", () => {
+  const failingCleanup = function* loser(): Co<void> {
+    try {
+      yield* sleep(1000);
+    } finally {
+      throw new Error("cleanup failed");
+    }
+  };
+
+  test("race: a loser whose cleanup throws", async () => {
+    const { error } = await virtualError(() =>
+      race([
+        function* () {
+          yield* sleep(5);
+        },
+        failingCleanup,
+      ]),
+    );
+    expect(reported(error)).toContain("cleanup failed");
+  });
+
+  test("all: a sibling whose cleanup throws while the first failure is thrown", async () => {
+    const { error } = await virtualError(() =>
+      all([
+        function* () {
+          yield* sleep(5);
+          throw new Error("first");
+        },
+        failingCleanup,
+      ]),
+    );
+    expect(reported(error)).toContain("first");
+    expect(reported(error)).toContain("cleanup failed");
+  });
+
+  test("timeout: work whose cleanup throws after the deadline", async () => {
+    const { error } = await virtualError(() => timeout(5, failingCleanup));
+    expect(reported(error)).toContain("cleanup failed");
+  });
+
+  test("shield: the shielded work fails after its caller was cancelled (the cancel still wins)", async () => {
+    const { error } = await virtualError(function* () {
+      const t = yield* spawn(() =>
+        shield(function* commit() {
+          yield* sleep(20);
+          throw new Error("commit failed");
+        }),
+      );
+      yield* sleep(5);
+      yield* cancel(t);
+      return t.state;
+    });
+    expect(reported(error)).toContain("commit failed");
+  });
+});
