@@ -86,7 +86,10 @@ function* exactly(conn: Conn, n: number): Co<Uint8Array> {
   return concatBytes(chunks, n);
 }
 
-/** One CRLF- (or LF-) terminated line of a chunked body, at most `max` bytes. */
+/**
+ * One CRLF-terminated line of a chunked body, at most `max` bytes. A bare LF or CR is refused:
+ * a proxy that ends these lines only at CRLF would frame the body differently (smuggling).
+ */
 function* line(conn: Conn, max: number): Co<string> {
   let text = "";
   for (;;) {
@@ -98,7 +101,9 @@ function* line(conn: Conn, max: number): Co<string> {
     for (let i = 0; i < end; i++) text += String.fromCharCode(b[i]!);
     if (nl >= 0) {
       if (nl + 1 < b.length) conn.unread(b.subarray(nl + 1));
-      return text.endsWith("\r") ? text.slice(0, -1) : text;
+      const cr = text.indexOf("\r");
+      if (cr !== text.length - 1) throw new HttpError(HttpCode.BadChunk, cr < 0 ? "a chunk line ended with a bare LF (CRLF is required)" : "a bare CR inside a chunk line");
+      return text.slice(0, -1);
     }
   }
 }

@@ -83,6 +83,7 @@ export class HttpRequest {
   readonly #guard: BodyGuard | undefined;
   #body: Uint8Array | undefined = undefined;
   #reading = false;
+  #failure: { error: unknown } | undefined = undefined;
 
   /** @internal made by the server. */
   constructor(head: RequestHead, conn: Conn, framing: Framing, maxBody: number, guard?: BodyGuard) {
@@ -126,22 +127,40 @@ export class HttpRequest {
    */
   *body(): Co<Uint8Array> {
     if (this.#body !== undefined) return this.#body;
+    if (this.#failure !== undefined) throw this.#failure.error;
     if (this.#reading) throw new Error(`HttpRequest.body(): the body of ${this.method} ${this.url} is already being read`);
     this.#reading = true;
-    const expect = this.fields.known.expect;
-    if (expect !== undefined && this.version === "1.1" && expect.toLowerCase() === "100-continue") {
-      yield* this.#conn.write("HTTP/1.1 100 Continue\r\n\r\n");
-    }
-    const deadline = this.#guard === undefined ? undefined : yield* this.#guard.arm();
     try {
-      this.#body = yield* readBody(this.#conn, this.#framing, this.#max);
-    } catch (error) {
+      const expect = this.fields.known.expect;
+      if (expect !== undefined && this.version === "1.1" && expect.toLowerCase() === "100-continue") {
+        yield* this.#conn.write("HTTP/1.1 100 Continue\r\n\r\n");
+      }
+      const deadline = this.#guard === undefined ? undefined : yield* this.#guard.arm();
+      let body: Uint8Array;
+      try {
+        body = yield* readBody(this.#conn, this.#framing, this.#max);
+      } catch (error) {
+        if (deadline?.expired) throw new HttpError(HttpCode.Timeout, `the body of ${this.method} ${this.url} took too long`, this.remoteAddress);
+        throw error;
+      } finally {
+        if (deadline !== undefined) this.#guard!.disarm(deadline);
+      }
+      // Read whole just as the deadline closed the connection: no answer could reach the client.
       if (deadline?.expired) throw new HttpError(HttpCode.Timeout, `the body of ${this.method} ${this.url} took too long`, this.remoteAddress);
+      this.#body = body;
+    } catch (error) {
+      this.#failure = { error };
       throw error;
-    } finally {
-      if (deadline !== undefined) this.#guard!.disarm(deadline);
     }
     return this.#body;
+  }
+
+  /**
+   * @internal the error `body()` threw, if it did (the request's own failure: the server
+   * answers it with that error's status, where a handler's other errors are a 500).
+   */
+  get failure(): { error: unknown } | undefined {
+    return this.#failure;
   }
 
   /**

@@ -4,7 +4,7 @@
  * Pure functions; imports no Bun API.
  */
 import { byteLength, chunk, collect, isStream, LAST_CHUNK } from "./body.ts";
-import { checkOutgoing } from "./head.ts";
+import { checkOutgoing, show } from "./head.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import type { HttpResponseInit } from "./request.ts";
 import { concatBytes } from "../bytes.ts";
@@ -32,6 +32,9 @@ export interface ResponseContext {
   keepAlive: boolean;
 }
 
+/** A reason phrase may hold tabs, spaces and visible characters only (RFC 9112 §4): CR or LF would split the response. */
+const BAD_REASON = /[\x00-\x08\x0a-\x1f\x7f]/;
+
 /** The wire form of a response: one payload, and whether the connection stays open. */
 export interface Encoded {
   payload: string | Uint8Array;
@@ -48,8 +51,12 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
   if (!Number.isInteger(status) || status < 200 || status > 999) {
     throw new HttpError(HttpCode.BadArgument, `a handler returned status ${String(status)} (expected an integer 200..999)`);
   }
+  const reason = init.statusText ?? STATUS_TEXT[status] ?? "";
+  if (typeof reason !== "string" || BAD_REASON.test(reason)) {
+    throw new HttpError(HttpCode.BadArgument, `a handler returned statusText ${show(reason)}, which has a control character (CR, LF...) or is not a string`);
+  }
   let keepAlive = ctx.keepAlive;
-  let head = `HTTP/1.1 ${status} ${init.statusText ?? STATUS_TEXT[status] ?? ""}\r\n`;
+  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
   let hasType = false;
   const headers = init.headers;
   if (headers !== undefined) {

@@ -4,7 +4,7 @@
  * the connection alive or close it. Built on corun's listen/accept and syscalls; no Bun API.
  */
 import { closeConn } from "./close.ts";
-import { spawn, suspend, cancel } from "../syscalls.ts";
+import { spawn, suspend, cancel, current } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
 import type { Co, Waker } from "../types.ts";
 import type { Task } from "../task.ts";
@@ -163,6 +163,9 @@ export class HttpServer {
           this.#watchdog.disarm(deadline);
         }
         if (head === null) return;
+        // The head came whole just as its deadline passed: the expiry has the connection (a 408
+        // on its way, or a close), so this request is not served (a 200 then a 408 would follow).
+        if (deadline.expired) return;
         s.idle = false;
         if (!(yield* this.#exchange(conn, head))) return;
       }
@@ -214,10 +217,14 @@ export class HttpServer {
       if (!req.bodyRead) this.#linger.add(conn); // the client may still be sending it
       ({ payload, keepAlive } = encodeResponse(res, ctx));
     } catch (error) {
-      if (error instanceof Cancelled || error instanceof NetError) throw error;
-      // An HttpError about the request (a body over the limit...) gets its status; anything
-      // else, a bad response from the handler included, is the server's fault: 500.
-      const own = error instanceof HttpError && error.code !== HttpCode.BadArgument;
+      // This connection's own task was cancelled (the server or the run is closing).
+      if (error instanceof Cancelled && error.task === (yield* current())) throw error;
+      // Classified by where it came from, not by its class: the request's own failure (its
+      // body over the limit, too slow, malformed, or the client gone) gets its status; any other
+      // error the handler let out, even a NetError or HttpError of its own calls, is a 500.
+      const fromRequest = req.failure !== undefined && req.failure.error === error;
+      if (fromRequest && error instanceof NetError) throw error; // the client went away
+      const own = fromRequest && error instanceof HttpError && error.code !== HttpCode.BadArgument;
       const status = own ? error.status : 500;
       const why = own ? error.detail : "the handler failed";
       if (!own) {

@@ -1,0 +1,150 @@
+/**
+ * The HTTP server at its edges: errors a handler lets out are the server's (500) unless they
+ * are the request's own; a request whose head completes as its deadline passes is not also
+ * served; responses cannot be split; chunk lines need CRLF. Real sockets on 127.0.0.1.
+ */
+import { test, expect, describe } from "bun:test";
+import { createConnection } from "node:net";
+import { run, wait, serve, spawn, join, cancel, sleep, connect, request, type HttpServer, type HttpHandler } from "../../src/index.ts";
+import { raw, rawServer } from "./helpers.ts";
+
+const GET = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+/** Serve with `handler`, run `client` against it, close; the client's result and the server. */
+function withServer<T>(handler: HttpHandler, client: (s: HttpServer) => Promise<T>, onError?: (e: unknown) => void) {
+  return run(function* () {
+    const server = yield* serve({ handler, onError });
+    const value = yield* wait(client(server));
+    yield* server.close();
+    return { value, server };
+  });
+}
+
+describe("errors a handler lets out", () => {
+  test("its own failed connect (a NetError) is a 500, counted and reported", async () => {
+    const seen: unknown[] = [];
+    const { value, server } = await withServer(
+      function* () {
+        yield* connect({ hostname: "127.0.0.1", port: 1 }); // refused
+        return "never";
+      },
+      (s) => raw(s.port, [GET]),
+      (e) => seen.push(e),
+    );
+    expect(value).toStartWith("HTTP/1.1 500 ");
+    expect([server.handlerErrors, seen.length]).toEqual([1, 1]);
+  });
+
+  test("its own backend request timing out is a 500, not a 408 to the client", async () => {
+    const backend = await rawServer(() => null); // never answers
+    try {
+      const { value, server } = await withServer(
+        function* () {
+          const r = yield* request(`http://127.0.0.1:${backend.port}/`, { timeout: 50 });
+          return String(r.status);
+        },
+        (s) => raw(s.port, [GET]),
+      );
+      expect(value).toStartWith("HTTP/1.1 500 ");
+      expect(server.handlerErrors).toBe(1);
+    } finally {
+      backend.server.close();
+    }
+  });
+
+  test("a Cancelled of another task (a helper it cancelled and joined) is a 500; the server and run() go on", async () => {
+    const { value } = await withServer(
+      function* () {
+        const helper = yield* spawn(function* () {
+          yield* sleep(1000);
+        });
+        yield* cancel(helper);
+        yield* join(helper);
+        return "never";
+      },
+      (s) => raw(s.port, [GET]),
+    );
+    expect(value).toStartWith("HTTP/1.1 500 ");
+  });
+
+  test("the request's own failure keeps its status, and reading the body again rethrows it", async () => {
+    let again = "";
+    const { value } = await withServer(
+      function* (req) {
+        try {
+          return yield* req.text();
+        } catch {
+          try {
+            yield* req.text();
+          } catch (e) {
+            again = (e as Error).constructor.name;
+          }
+          throw new Error("unreachable: the first failure is rethrown below");
+        }
+      },
+      (s) => raw(s.port, ["POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"]),
+    );
+    expect(value).toStartWith("HTTP/1.1 500 "); // the handler threw its own Error at the end
+    expect(again).toBe("HttpError"); // not "already being read"
+  });
+});
+
+describe("wire safety", () => {
+  test("a statusText with CR or LF is refused (a 500), not written out as a second response", async () => {
+    const { value } = await withServer(
+      function* () {
+        return { status: 200, statusText: "OK\r\nSet-Cookie: admin=1\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK", body: "x" };
+      },
+      (s) => raw(s.port, [GET]),
+    );
+    expect(value).toStartWith("HTTP/1.1 500 ");
+    expect(value).not.toContain("Set-Cookie");
+  });
+
+  test("a chunk-size line ended by a bare LF is a 400: the request behind it is not served", async () => {
+    const served: string[] = [];
+    const { value } = await withServer(
+      function* (req) {
+        served.push(req.path);
+        yield* req.body();
+        return "ok";
+      },
+      (s) => raw(s.port, ["POST /outer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0;\n\nGET /smuggled HTTP/1.1\nHost: x\n\n\r\n\r\n"]),
+    );
+    expect(value).toContain(" 400 ");
+    expect(served).toEqual(["/outer"]);
+  });
+});
+
+test("a head that completes just as its 408 fires is not also handed to the handler", async () => {
+  /** A client that sends a head in two parts, the last at `at` ms; resolves with all it got. */
+  const client = (port: number, at: number) =>
+    new Promise<string>((resolve) => {
+      const s = createConnection({ host: "127.0.0.1", port });
+      s.setNoDelay(true);
+      let got = "";
+      const timer = setTimeout(() => (s.destroy(), resolve(got)), 3000);
+      s.on("data", (d) => (got += d.toString("latin1")));
+      s.on("close", () => (clearTimeout(timer), resolve(got)));
+      s.on("error", () => undefined);
+      s.on("connect", () => {
+        s.write("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n");
+        setTimeout(() => void (s.destroyed || s.write("\r\n")), at);
+      });
+    });
+  let handled = 0;
+  const results = await run(function* () {
+    const server = yield* serve({ headerTimeout: 100, handler: function* () { handled++; return "done"; } });
+    const all: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      const batch: Promise<string>[] = [];
+      for (let i = 0; i < 60; i++) batch.push(client(server.port, 90 + i * 1.3 + round * 0.3));
+      all.push(...(yield* wait(Promise.all(batch))));
+    }
+    yield* server.close();
+    return all;
+  });
+  const answered200 = results.filter((r) => r.includes(" 200 "));
+  expect(answered200.filter((r) => r.includes(" 408 "))).toEqual([]);
+  expect(handled).toBe(answered200.length);
+}, 20_000);
