@@ -4,7 +4,7 @@
  */
 import type { BenchReport } from "./runner.ts";
 import type { RunResult } from "./spawn-child.ts";
-import { fmt, okNote, type Primary } from "./table.ts";
+import { fmt, okNote, ratioToCorun, type Primary } from "./table.ts";
 
 /**
  * Markdown tables for `report`: one per scenario variant, ranked by the scenario's primary
@@ -46,10 +46,10 @@ function statusOf(r: RunResult): string {
 }
 
 function tableRows(title: string, rows: RunResult[], p: Primary): string {
-  const ref = rows.find((r) => r.peer === "corun" && r.status === "ok")?.metrics[p.metric];
   const lines = rows.map((r) => {
     const v = r.status === "ok" ? r.metrics[p.metric] : undefined;
-    const ratio = v !== undefined && ref !== undefined && ref !== 0 ? `${(v / ref).toFixed(2)}×` : "–";
+    const q = ratioToCorun(rows, r, p);
+    const ratio = q === undefined ? "–" : `${q.toFixed(2)}×`;
     return `| ${r.peer} | ${fmt(v)} | ${ratio} | ${fmt(r.peak_rss_mb)} | ${statusOf(r)} |`;
   });
   return [`**${title}** — ${p.metric}, ${p.better} is better`, "", `| peer | ${p.metric} | ÷ corun | peak RSS MB | note |`, "|---|--:|--:|--:|---|", ...lines].join("\n");
@@ -58,5 +58,7 @@ function tableRows(title: string, rows: RunResult[], p: Primary): string {
 function verticalRows(title: string, rows: RunResult[]): string {
   const metrics = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))];
   const lines = metrics.map((m) => `| ${m} | ${rows.map((r) => fmt(r.metrics[m])).join(" | ")} |`);
+  // A peer that did not end ok says why (its metrics are empty).
+  if (rows.some((r) => r.status !== "ok")) lines.push(`| status | ${rows.map(statusOf).join(" | ")} |`);
   return [`**${title}**`, "", `| metric | ${rows.map((r) => r.peer).join(" | ")} |`, `|---|${rows.map(() => "--:").join("|")}|`, ...lines].join("\n");
 }

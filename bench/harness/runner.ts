@@ -151,6 +151,7 @@ export async function runBench(all: Scenario[], opts: BenchOptions): Promise<Ben
 /**
  * One row per peer from its runs: the best ok run by the primary metric (the first run if
  * none was ok), with every ok run's figure in `rounds` when there was more than one run.
+ * Rounds that did not end ok are not hidden: the row's note says how many and why.
  */
 export function bestOf(runs: RunResult[], primary: Primary): RunResult[] {
   const peers = [...new Set(runs.map((r) => r.peer))];
@@ -160,7 +161,10 @@ export function bestOf(runs: RunResult[], primary: Primary): RunResult[] {
     if (mine.length === 1 || ok.length === 0) return mine[0]!;
     const value = (r: RunResult): number => r.metrics[primary.metric]!;
     const best = ok.reduce((a, b) => (primary.better === "higher" ? (value(b) > value(a) ? b : a) : value(b) < value(a) ? b : a));
-    return { ...best, rounds: ok.map(value) };
+    const bad = mine.filter((r) => r.status !== "ok");
+    if (bad.length === 0) return { ...best, rounds: ok.map(value) };
+    const why = `${bad.length} of ${mine.length} rounds ${bad[0]!.status}${bad[0]!.error ? ` (${bad[0]!.error})` : ""}`;
+    return { ...best, rounds: ok.map(value), note: best.note ? `${best.note}; ${why}` : why };
   });
 }
 

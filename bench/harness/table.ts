@@ -36,7 +36,9 @@ export function fmt(x: number | undefined): string {
 }
 
 /**
- * Peer ÷ corun on the primary metric, or undefined when either is missing or corun's is 0.
+ * Peer ÷ corun on the primary metric, or undefined when either is missing or corun's is 0, or
+ * when the peer did less of the work (a Worker peer capped at a few hundred tasks: `tasks`
+ * or `ran` below `n`), which no ratio can compare.
  *
  * @example
  * ```ts
@@ -47,6 +49,8 @@ export function ratioToCorun(rows: RunResult[], row: RunResult, primary: Primary
   const ref = rows.find((r) => r.peer === "corun" && r.status === "ok")?.metrics[primary.metric];
   const v = row.status === "ok" ? row.metrics[primary.metric] : undefined;
   if (ref === undefined || v === undefined || ref === 0) return undefined;
+  const m = row.metrics;
+  if (m.n !== undefined && ((m.tasks !== undefined && m.tasks < m.n) || (m.ran !== undefined && m.ran < m.n))) return undefined;
   return v / ref;
 }
 

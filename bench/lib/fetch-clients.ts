@@ -32,19 +32,25 @@ function check(status: number, text: string, body: string): void {
   if (status !== 200 || text !== body) throw new Error(`bad response ${status}`);
 }
 
-/** Time one phase of `n` requests: `start` runs them all and reports each as `ok(i, since)` or `fail(i)`. */
-async function timed(n: number, start: (ok: (i: number, since: number) => void, fail: (i: number) => void) => Promise<unknown>): Promise<ClientPhase> {
+/**
+ * Time one phase of `n` requests: `start` runs them all and reports each as `ok(i)` or
+ * `fail(i)`. Latency counts from the moment the phase starts (all `n` at once), as for every
+ * client in this benchmark, so waiting for a connection or a slot is part of it. `ok(i, at)`
+ * takes the time it finished (`performance.now()` of this thread) when it was measured elsewhere.
+ */
+async function timed(n: number, start: (ok: (i: number, at?: number) => void, fail: (i: number) => void, t0: number) => Promise<unknown>): Promise<ClientPhase> {
   const lat = new Float64Array(n);
   let failures = 0;
   const t0 = performance.now();
   await start(
-    (i, s) => {
-      lat[i] = performance.now() - s;
+    (i, at) => {
+      lat[i] = (at ?? performance.now()) - t0;
     },
     (i) => {
       lat[i] = NaN;
       failures++;
     },
+    t0,
   );
   return { lat, failures, wall: performance.now() - t0 };
 }
@@ -62,11 +68,10 @@ export const fetchPhase: PhaseRunner = (url, n, http10, body) =>
     const init = initOf(http10);
     return Promise.all(
       Array.from({ length: n }, async (_, i) => {
-        const s = performance.now();
         try {
           const res = await fetch(url, init);
           check(res.status, await res.text(), body);
-          ok(i, s);
+          ok(i);
         } catch {
           fail(i);
         }
@@ -89,11 +94,10 @@ export const effectionPhase: PhaseRunner = (url, n, http10, body) =>
       const tasks: effection.Task<void>[] = new Array(n);
       for (let i = 0; i < n; i++) {
         tasks[i] = yield* effection.spawn(function* () {
-          const s = performance.now();
           try {
             const res = yield* effection.until(fetch(url, init));
             check(res.status, yield* effection.until(res.text()), body);
-            ok(i, s);
+            ok(i);
           } catch {
             fail(i);
           }
@@ -116,18 +120,15 @@ export const effectPhase: PhaseRunner = (url, n, http10, body) =>
   timed(n, (ok, fail) => {
     const init = initOf(http10);
     const one = (i: number) =>
-      Effect.suspend(() => {
-        const s = performance.now();
-        return Effect.tryPromise(async () => {
-          const res = await fetch(url, init);
-          check(res.status, await res.text(), body);
-        }).pipe(
-          Effect.match({
-            onFailure: () => fail(i),
-            onSuccess: () => ok(i, s),
-          }),
-        );
-      });
+      Effect.tryPromise(async () => {
+        const res = await fetch(url, init);
+        check(res.status, await res.text(), body);
+      }).pipe(
+        Effect.match({
+          onFailure: () => fail(i),
+          onSuccess: () => ok(i),
+        }),
+      );
     const ids = Array.from({ length: n }, (_, i) => i);
     return Effect.runPromise(Effect.forEach(ids, one, { concurrency: "unbounded", discard: true }));
   });
@@ -144,11 +145,10 @@ export const sagaPhase: PhaseRunner = (url, n, http10, body) =>
   timed(n, (ok, fail) => {
     const init = initOf(http10);
     function* one(i: number): Generator<unknown, void, unknown> {
-      const s = performance.now();
       try {
         const res = (yield call(fetch, url, init)) as Response;
         check(res.status, (yield call([res, res.text])) as string, body);
-        ok(i, s);
+        ok(i);
       } catch {
         fail(i);
       }
@@ -159,14 +159,13 @@ export const sagaPhase: PhaseRunner = (url, n, http10, body) =>
     return runSaga({}, root).toPromise();
   });
 
-/** Each Worker makes one request and replies with its latency in ms, or -1 on a failure. */
+/** Each Worker makes one request and replies with when it finished (epoch ms, comparable across threads), or -1 on a failure. */
 const WORKER_SOURCE = `self.onmessage = async (e) => {
   const { url, http10, body } = e.data;
-  const s = performance.now();
   try {
     const res = await fetch(url, http10 ? { keepalive: false, headers: { connection: "close" } } : {});
     const text = await res.text();
-    postMessage(res.status === 200 && text === body ? performance.now() - s : -1);
+    postMessage(res.status === 200 && text === body ? performance.timeOrigin + performance.now() : -1);
   } catch {
     postMessage(-1);
   }
@@ -187,8 +186,8 @@ export const workersPhase: PhaseRunner = async (url, n, http10, body) => {
     const workers = startWorkers(WORKER_SOURCE, count);
     try {
       const replies = await roundTrip<number>(workers, () => ({ url, http10, body }));
-      const now = performance.now();
-      replies.forEach((ms, i) => (ms < 0 ? fail(i) : ok(i, now - ms)));
+      // Epoch ms from each worker, made this thread's performance.now() time.
+      replies.forEach((done, i) => (done < 0 ? fail(i) : ok(i, done - performance.timeOrigin)));
     } finally {
       stopWorkers(workers);
     }

@@ -9,11 +9,16 @@ import type { PeerOptions, Scenario } from "../scenario.ts";
 
 const TINY: MicroSizes = { switchTasks: 100, switchRounds: 10, spawnBatch: 100, sleep0Count: 10, sleepers: 1000, sleepMs: 10 };
 
-/** mitata options per mode (`min_cpu_time` is in ns) and alternating rounds per case. */
-function mitataOptions(opts: PeerOptions): { rounds: number; m: { min_cpu_time: number; min_samples: number; warmup_samples: number } } {
-  if (opts.tiny) return { rounds: 1, m: { min_cpu_time: 5e6, min_samples: 2, warmup_samples: 1 } };
-  if (opts.quick) return { rounds: 2, m: { min_cpu_time: 150e6, min_samples: 6, warmup_samples: 2 } };
-  return { rounds: 4, m: { min_cpu_time: 250e6, min_samples: 8, warmup_samples: 2 } };
+/**
+ * mitata options per mode (`min_cpu_time` is in ns) and alternating rounds per case.
+ * `batch_threshold: 0`: every sample is one call on both sides. (mitata batches a function
+ * faster than 65 µs into averages of 4096 calls, so a fast baseline and a slower corun side
+ * would otherwise be compared as two different statistics.)
+ */
+function mitataOptions(opts: PeerOptions): { rounds: number; m: { min_cpu_time: number; min_samples: number; warmup_samples: number; batch_threshold: number } } {
+  if (opts.tiny) return { rounds: 1, m: { min_cpu_time: 5e6, min_samples: 2, warmup_samples: 1, batch_threshold: 0 } };
+  if (opts.quick) return { rounds: 2, m: { min_cpu_time: 150e6, min_samples: 6, warmup_samples: 2, batch_threshold: 0 } };
+  return { rounds: 4, m: { min_cpu_time: 250e6, min_samples: 8, warmup_samples: 2, batch_threshold: 0 } };
 }
 
 async function corunVsBaselines(opts: PeerOptions): Promise<Record<string, number>> {

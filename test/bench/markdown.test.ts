@@ -49,3 +49,8 @@ describe("toMarkdown", () => {
     expect(md).toContain("| micro | switch ≤ 2× | 1.50 | ≤ 2 | met |");
   });
 });
+
+test("the vertical layout says why a peer has no figures", () => {
+  const md = toMarkdown({ ...report, results: [row("micro", undefined, "corun", {}, "crashed", "killed by SIGKILL")] });
+  expect(md).toContain("| status | crashed: killed by SIGKILL |");
+});

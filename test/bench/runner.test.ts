@@ -21,6 +21,12 @@ describe("bestOf", () => {
     ]);
   });
 
+  test("rounds that failed are counted in the row's note, not hidden", () => {
+    const rows = bestOf([run("corun", 5), { ...run("corun", undefined, "timeout"), error: "no result after 90 s" }, run("corun", 6)], { metric: "rps", better: "higher" });
+    expect(rows[0]!.status).toBe("ok");
+    expect(rows[0]!.note).toBe("1 of 3 rounds timeout (no result after 90 s)");
+  });
+
   test("picks the smallest figure when lower is better", () => {
     const rows = bestOf([run("a", 3), run("a", 2), run("a", 4)], { metric: "rps", better: "lower" });
     expect(rows[0]!.metrics.rps).toBe(2);

@@ -68,3 +68,13 @@ describe("okNote", () => {
     expect(okNote(row("a", { ms: 1 }))).toBe("");
   });
 });
+
+describe("no ratio for a peer that did less of the work", () => {
+  test("a Worker peer capped below n (tasks or ran) gets no ÷ corun", () => {
+    const p = { metric: "overhead_ms", better: "lower" } as const;
+    const rows = [row("corun", { overhead_ms: 100, n: 100_000, tasks: 100_000 }), row("workers", { overhead_ms: 50, n: 100_000, tasks: 256 }), row("w2", { overhead_ms: 50, n: 10_000, ran: 256 })];
+    expect(ratioToCorun(rows, rows[1]!, p)).toBeUndefined();
+    expect(ratioToCorun(rows, rows[2]!, p)).toBeUndefined();
+    expect(ratioToCorun(rows, rows[0]!, p)).toBe(1);
+  });
+});
