@@ -64,26 +64,35 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
 export function* readUntil(src: ChunkSource, delimiter: string | Uint8Array, maxBytes = 1 << 20): Co<Uint8Array | null> {
   const delim = typeof delimiter === "string" ? encoder.encode(delimiter) : delimiter;
   if (delim.length === 0) throw new RangeError("readUntil(delimiter): the delimiter is empty");
+  // The bytes so far: the first read's own, then a prefix of `store`, which doubles when full
+  // (a peer sending a byte at a time costs O(n) copying, not O(n²)).
   let buf: Uint8Array = new Uint8Array(0);
+  let store: Uint8Array | undefined;
   for (;;) {
     const b = yield* src.read();
     if (b === null) return buf.length > 0 ? buf : null;
-    const from = buf.length - delim.length + 1;
+    const from = Math.max(0, buf.length - delim.length + 1);
     if (buf.length === 0) buf = b;
     else {
-      const grown = new Uint8Array(buf.length + b.length);
-      grown.set(buf);
-      grown.set(b, buf.length);
-      buf = grown;
+      const n = buf.length + b.length;
+      if (store === undefined || store.length < n) {
+        const grown = new Uint8Array(Math.max(2 * n, 1024));
+        grown.set(buf);
+        store = grown;
+      }
+      store.set(b, buf.length);
+      buf = store.subarray(0, n);
     }
     const at = indexOf(buf, delim, from);
+    // Over the limit: the delimiter came after more than `maxBytes`, or cannot come within
+    // them (bytes that could still start one do not count), however the bytes were split.
+    if (at >= 0 ? at > maxBytes : buf.length - (delim.length - 1) > maxBytes) {
+      src.unread(buf);
+      throw new NetError("ERR_TOO_LONG", "readUntil", src.name, (yield* current()).name, `no delimiter within ${maxBytes} bytes`);
+    }
     if (at >= 0) {
       src.unread(buf.subarray(at + delim.length));
       return buf.subarray(0, at);
-    }
-    if (buf.length > maxBytes) {
-      src.unread(buf);
-      throw new NetError("ERR_TOO_LONG", "readUntil", src.name, (yield* current()).name, `no delimiter within ${maxBytes} bytes`);
     }
   }
 }

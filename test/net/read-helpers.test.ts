@@ -76,3 +76,25 @@ test("forEach visits every chunk and stops when fn returns false", async () => {
   expect(r.length).toBeGreaterThanOrEqual(2);
   expect("abcd".startsWith(r)).toBe(true);
 });
+
+test("readUntil holds maxBytes however the bytes are split", async () => {
+  /** What readUntil(src, delim, max) gives for `pieces`: the text, or the error code. */
+  const outcome = (pieces: string[], delim: string, max: number) =>
+    run(() =>
+      withPeer(pieces, function* (c) {
+        try {
+          const b = yield* c.readUntil(delim, max);
+          return b === null ? "null" : new TextDecoder().decode(b);
+        } catch (e) {
+          return (e as NetError).code;
+        }
+      }),
+    );
+  const long = "x".repeat(100) + "\n";
+  expect(await outcome([long], "\n", 10)).toBe("ERR_TOO_LONG"); // the delimiter in the same chunk
+  expect(await outcome([long.slice(0, 50), long.slice(50)], "\n", 10)).toBe("ERR_TOO_LONG");
+  // exactly maxBytes before a two-byte delimiter: fine, whether or not the delimiter is split
+  expect(await outcome(["0123456789\r\n"], "\r\n", 10)).toBe("0123456789");
+  expect(await outcome(["0123456789\r", "\n"], "\r\n", 10)).toBe("0123456789");
+  expect(await outcome(["01234567890\r\n"], "\r\n", 10)).toBe("ERR_TOO_LONG");
+});
