@@ -23,6 +23,8 @@ import type { HttpServerOptions, ServeOptions } from "./options.ts";
 interface ConnState {
   conn: Conn;
   idle: boolean;
+  /** The task serving it. */
+  task: Task<unknown> | undefined;
 }
 
 /**
@@ -99,7 +101,8 @@ export class HttpServer {
 
   /**
    * Stop: no new connections; idle keep-alive connections are closed; requests in progress
-   * finish (their connections close after the response). Returns when every connection has ended.
+   * finish (their connections close after the response). Returns when every connection has
+   * ended, but for the caller's own when a handler calls it (that one closes after its response).
    *
    * @example
    * ```typescript
@@ -113,7 +116,10 @@ export class HttpServer {
       if (this.#acceptor !== undefined) yield* cancel(this.#acceptor);
       for (const s of this.#conns) if (s.idle) yield* closeConn(s.conn);
     }
-    while (this.#conns.size > 0) {
+    // Called from a handler (or a task it started): its own connection is not waited for.
+    const mine = new Set<Task<unknown> | undefined>();
+    for (let t: Task<unknown> | undefined = yield* current(); t !== undefined; t = t.parent) mine.add(t);
+    while ([...this.#conns].some((s) => !mine.has(s.task))) {
       yield* suspend<void>((w) => {
         this.#drained.add(w);
         return () => void this.#drained.delete(w);
@@ -131,9 +137,9 @@ export class HttpServer {
         throw error;
       }
       this.accepted++;
-      const s: ConnState = { conn, idle: true };
+      const s: ConnState = { conn, idle: true, task: undefined };
       this.#conns.add(s);
-      yield* spawn(() => this.#serveConn(s), { name: `http-conn ${conn.name}` });
+      s.task = yield* spawn(() => this.#serveConn(s), { name: `http-conn ${conn.name}` });
     }
   }
 
@@ -180,7 +186,8 @@ export class HttpServer {
         else yield* closeConn(conn);
       } finally {
         this.#conns.delete(s);
-        if (this.#conns.size === 0) {
+        // A close() waiting re-checks (it may wait for all but its own connection).
+        if (this.#drained.size > 0) {
           const waiting = [...this.#drained];
           this.#drained.clear();
           for (const w of waiting) w.resume();

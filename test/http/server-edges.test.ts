@@ -5,7 +5,7 @@
  */
 import { test, expect, describe } from "bun:test";
 import { createConnection } from "node:net";
-import { run, wait, serve, spawn, join, cancel, sleep, connect, request, type HttpServer, type HttpHandler } from "../../src/index.ts";
+import { run, wait, serve, spawn, join, cancel, sleep, connect, request, moveOnAfter, type HttpServer, type HttpHandler } from "../../src/index.ts";
 import { raw, rawServer } from "./helpers.ts";
 
 const GET = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -148,3 +148,24 @@ test("a head that completes just as its 408 fires is not also handed to the hand
   expect(answered200.filter((r) => r.includes(" 408 "))).toEqual([]);
   expect(handled).toBe(answered200.length);
 }, 20_000);
+
+test("a handler that calls server.close() gets its answer out: close() does not wait for its own connection", async () => {
+  const r = await run(function* () {
+    let server!: HttpServer;
+    let closed = "waiting";
+    server = yield* serve({
+      handler: function* () {
+        closed = (yield* moveOnAfter(1000, function* () {
+          yield* server.close();
+          return "closed";
+        })) ?? "still waiting after 1 s";
+        return "bye";
+      },
+    });
+    const answer = yield* wait(raw(server.port, ["GET /shutdown HTTP/1.1\r\nHost: x\r\n\r\n"]));
+    return { closed, answer, connections: server.connections };
+  });
+  expect(r.closed).toBe("closed");
+  expect(r.answer).toContain("bye");
+  expect(r.connections).toBe(0);
+}, 10_000);
