@@ -34,6 +34,9 @@ describe("request heads", () => {
     expect(codeOf(() => parseRequestHead(enc("GET  / HTTP/1.1\r\nhost: x\r\n\r\n")))).toBe("BAD_REQUEST_LINE");
     expect(codeOf(() => parseRequestHead(enc("G(T / HTTP/1.1\r\nhost: x\r\n\r\n")))).toBe("BAD_REQUEST_LINE");
     expect(codeOf(() => parseRequestHead(enc("GET / HTTP/2.0\r\n\r\n")))).toBe("UNSUPPORTED_VERSION");
+    for (const bad of ["\x00", "\x01", "\x7f", "\x1b[2J"]) {
+      expect(codeOf(() => parseRequestHead(enc(`GET /a${bad}b HTTP/1.1\r\nhost: x\r\n\r\n`)))).toBe("BAD_REQUEST_LINE");
+    }
   });
   test("malformed header lines", () => {
     expect(codeOf(() => parseRequestHead(enc("GET / HTTP/1.1\r\nhost x\r\n\r\n")))).toBe("BAD_HEADER");
