@@ -10,11 +10,12 @@ import { join } from "node:path";
 const root = join(import.meta.dir, "..");
 const readme = await Bun.file(join(root, "README.md")).text();
 const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
-// Inside the package, so `import "corun"` resolves to this checkout (package self-reference).
-const dir = join(root, ".readme-examples");
+// Inside the package, so `import "corun"` resolves to this checkout (package self-reference);
+// one directory per run, so two suite runs in one checkout do not remove each other's files.
+const dir = join(root, ".readme-examples", String(process.pid));
 mkdirSync(dir, { recursive: true });
 blocks.forEach((code, i) => writeFileSync(join(dir, `example-${i + 1}.ts`), code));
-writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ extends: "../tsconfig.json", include: ["./*.ts"] }));
+writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ extends: "../../tsconfig.json", include: ["./*.ts"] }));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("README examples", () => {
