@@ -113,7 +113,7 @@ export class Scheduler {
               // lost (other tasks' failures nobody saw, callbacks, closes) ride along in a
               // TaskError for main.
               const why = task.state === "cancelled" && signal?.aborted ? signal.reason : task.error;
-              const also = [...failures.map((t) => t.error), ...lost];
+              const also = [...failures.map((t) => t.error).filter((e) => e !== why), ...lost];
               reject(also.length === 0 ? why : new TaskError(task, why, also));
             } else {
               const [first, ...rest] = failures;

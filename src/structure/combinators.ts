@@ -13,13 +13,9 @@ function check(sources: unknown, op: string): asserts sources is readonly CoSour
   if (!Array.isArray(sources)) throw new TypeError(`${op}(coroutines): expected an array, got ${typeof sources}`);
 }
 
-/** Run `sources` under `policy`; `reportsAll`: every child's failure is the caller's to report (else only the decider's). */
-function* supervise(op: string, sources: readonly CoSource<unknown>[], policy: Policy, reportsAll = false): Co<Supervisor> {
+function* supervise(op: string, sources: readonly CoSource<unknown>[], policy: Policy): Co<Supervisor> {
   const sup = new Supervisor(op, policy);
-  yield* sup.runAll(
-    sources.map((s) => [s] as const),
-    (i) => reportsAll || i === sup.decider,
-  );
+  yield* sup.runAll(sources.map((s) => [s] as const));
   return sup;
 }
 
@@ -90,8 +86,7 @@ export function* race<const S extends readonly CoSource<unknown>[]>(coroutines: 
  */
 export function* any<const S extends readonly CoSource<unknown>[]>(coroutines: S): Co<ResultOf<S[number]>> {
   check(coroutines, "any");
-  // any expects failures until one succeeds: they are its to swallow (or to aggregate).
-  const sup = yield* supervise("any", coroutines, (_i, ending) => ending === "done", true);
+  const sup = yield* supervise("any", coroutines, (_i, ending) => ending === "done");
   if (sup.decider >= 0) return sup.tasks[sup.decider]!.result as ResultOf<S[number]>;
   throw new AggregateError(
     sup.tasks.map((t) => t.error),

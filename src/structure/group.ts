@@ -77,8 +77,9 @@ export function* group<R>(body: (g: Group) => Co<R>, options?: GroupOptions): Co
     wasCancelled = true; // only the owner's own Cancelled can land here
     cancelled = error;
   }
-  // Cancelled, the group reports nothing: its children's failures are left for run().
-  const late = yield* sup.shutdown(() => !wasCancelled);
+  // The GroupError reports every failure; leaving with a cancel or another error of its own,
+  // the group reports none, and run() does.
+  const late = yield* sup.shutdown((_i, held) => !wasCancelled && held === undefined);
   if (wasCancelled) throw cancelled;
   if (late !== undefined) throw late.error;
   if (sup.failures.length > 0) throw new GroupError(name, sup.failures);

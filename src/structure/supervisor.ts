@@ -27,6 +27,8 @@ export class Supervisor {
   readonly failures: { task: Task<unknown>; error: unknown }[] = [];
   /** The child whose ending made the policy stop, or -1. */
   decider = -1;
+  /** Children that failed while being cancelled here (their cleanup threw): not part of the outcome. */
+  readonly windDown = new Set<number>();
   #policy: Policy;
   #live = 0;
   #open = true;
@@ -72,7 +74,10 @@ export class Supervisor {
     let ending: Ending = "done";
     if (!ok) {
       ending = value instanceof Cancelled && value.task === task ? "cancelled" : "failed";
-      if (ending === "failed") this.failures.push({ task, error: value });
+      if (ending === "failed") {
+        this.failures.push({ task, error: value });
+        if (this.#stopping) this.windDown.add(index);
+      }
     }
     this.endings[index] = ending;
     if (!this.#stopping && this.decider < 0 && this.#policy(index, ending)) this.decider = index;
@@ -84,7 +89,7 @@ export class Supervisor {
    * the policy says, shut down, then rethrow the owner's own cancel if one came meanwhile (it
    * wins over anything the children did). The frame shared by all/race/any and timeout.
    */
-  *runAll(children: readonly (readonly [CoSource<unknown>, string?])[], reports: (index: number) => boolean): Co<void> {
+  *runAll(children: readonly (readonly [CoSource<unknown>, string?])[]): Co<void> {
     let cancelled: unknown = undefined;
     let wasCancelled = false;
     try {
@@ -94,7 +99,10 @@ export class Supervisor {
       wasCancelled = true;
       cancelled = error;
     }
-    const late = yield* this.shutdown(reports);
+    // The outcome (the decider's error, or failures the policy swallows) is the caller's; a
+    // child that failed while being cancelled, or every failure when the owner leaves with a
+    // cancel or another error of its own, is left for run() to report.
+    const late = yield* this.shutdown((i, held) => !wasCancelled && held === undefined && !this.windDown.has(i));
     if (wasCancelled) throw cancelled;
     if (late !== undefined) throw late.error;
   }
@@ -106,12 +114,12 @@ export class Supervisor {
 
   /**
    * Close, cancel every live child (all at once), wait until all have ended, and observe the
-   * failures the caller reports (`reports(index)`): the others stay unobserved, so `run()`
+   * failures the caller reports (`reports(index, held)`): the others stay unobserved, so `run()`
    * reports them (a race loser whose cleanup threw is not lost). Anything thrown into the
    * owner meanwhile (its own cancel, an interrupt) is held back, the first one, and returned:
    * the owner never leaves while a child still runs.
    */
-  *shutdown(reports: (index: number) => boolean): Co<Held> {
+  *shutdown(reports: (index: number, held: Held) => boolean): Co<Held> {
     this.#open = false;
     this.#stopping = true;
     let held: Held = undefined;
@@ -141,7 +149,7 @@ export class Supervisor {
     for (const t of direct) held = yield* settle(t, "cancel", held);
     // Wait for every child (also those whose reaper was itself cancelled, as in run()'s final
     // drain); join, and so observe, only those whose failure the caller reports.
-    for (let i = 0; i < this.tasks.length; i++) held = yield* settle(this.tasks[i]!, reports(i) ? "join" : "cancel", held);
+    for (let i = 0; i < this.tasks.length; i++) held = yield* settle(this.tasks[i]!, reports(i, held) ? "join" : "cancel", held);
     return held;
   }
 }

@@ -21,9 +21,7 @@ function* limit<T>(op: string, ms: number, co: CoSource<T>): Co<{ value: T } | u
   const sup = new Supervisor(op, () => true);
   // A cancel from outside (an outer timeout that expired, say) is rethrown by runAll: it wins
   // over our own expiry.
-  // The work's failure is ours to throw unless the timer decided (then a failure in its
-  // cleanup is left for run() to report).
-  yield* sup.runAll(ms === Infinity ? [[co]] : [[co], [timer(ms), `${op} ${ms} ms`]], (i) => i === 0 && sup.decider !== 1);
+  yield* sup.runAll(ms === Infinity ? [[co]] : [[co], [timer(ms), `${op} ${ms} ms`]]);
   const work = sup.tasks[0]!;
   // The work finished, even if in the tick the deadline passed (a value it took from a channel,
   // a lock it acquired): its result stands, or what it took would be lost.

@@ -17,7 +17,7 @@ describe("an error thrown into the owner while it winds down", () => {
   for (const kind of ["timeout", "race", "group"] as const) {
     test(`${kind}: the owner hears it only after its children have ended`, async () => {
       const log: string[] = [];
-      await virtual(function* () {
+      const outcome = await virtualError(function* () {
         let work: Task<unknown> | undefined;
         const body = function* work$(): Co<void> {
           work = yield* current();
@@ -53,8 +53,11 @@ describe("an error thrown into the owner while it winds down", () => {
         yield* sleep(20); // the owner is winding down: the work's cleanup runs until t=60
         yield* interrupt(owner, new Error("kick"));
         yield* join(owner);
-      });
+      }).catch(() => ({ error: undefined }));
       expect(log).toEqual(["work cleaned up", `owner caught "kick" with the work cancelled`]);
+      // The group's body failed before the kick and nobody saw it: run() reports it.
+      if (kind === "group") expect(reported(outcome.error)).toContain("body fails");
+      else expect(outcome.error).toBeUndefined();
     });
   }
 });
@@ -112,5 +115,41 @@ describe("a failure nobody rethrows is reported by run()", () => {
       return t.state;
     });
     expect(reported(error)).toContain("commit failed");
+  });
+});
+
+describe("what the combinator already reported is not reported again", () => {
+  test("all: two children failing in the same tick; main catches all()'s error, so run() resolves", async () => {
+    const { result } = await virtual(function* () {
+      const fail = (m: string) =>
+        function* (): Co<void> {
+          yield* sleep(5);
+          throw new Error(m);
+        };
+      try {
+        yield* all([fail("a"), fail("b")]);
+        return "no error";
+      } catch (e) {
+        return `caught ${(e as Error).message}`;
+      }
+    });
+    expect(result).toBe("caught a");
+  });
+
+  test("race: two children failing with one error object; main lets it out: run() rejects with it, once", async () => {
+    const shared = new Error("shared");
+    const { error } = await virtualError(() =>
+      race([
+        function* () {
+          yield* sleep(5);
+          throw shared;
+        },
+        function* () {
+          yield* sleep(5);
+          throw shared;
+        },
+      ]),
+    );
+    expect(error).toBe(shared);
   });
 });
