@@ -102,7 +102,7 @@ function* line(conn: Conn, max: number): Co<string> {
     if (nl >= 0) {
       if (nl + 1 < b.length) conn.unread(b.subarray(nl + 1));
       const cr = text.indexOf("\r");
-      if (cr !== text.length - 1) throw new HttpError(HttpCode.BadChunk, cr < 0 ? "a chunk line ended with a bare LF (CRLF is required)" : "a bare CR inside a chunk line");
+      if (cr < 0 || cr !== text.length - 1) throw new HttpError(HttpCode.BadChunk, cr < 0 ? "a chunk line ended with a bare LF (CRLF is required)" : "a bare CR inside a chunk line");
       return text.slice(0, -1);
     }
   }

@@ -58,8 +58,8 @@ export interface ResponseHead {
 const latin1 = new TextDecoder("latin1");
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
-/** The target: visible characters only (no control bytes, NUL or DEL reach `req.url`). */
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/(\d)\.(\d)$/;
+/** The target: no spaces or control bytes (NUL, DEL, ESC... never reach `req.url`); other bytes pass (UTF-8 too). */
+const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) HTTP\/(\d)\.(\d)$/;
 const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
 
 /** Where the head ends in `buf` (the index just past the blank line), searching from `from`; -1 if not yet. */

@@ -50,6 +50,8 @@ export class HttpServer {
   readonly #bodyTimeout: number;
   readonly #watchdog: Watchdog;
   readonly #conns = new Set<ConnState>();
+  /** Connections whose handler is inside close(): close() does not wait for them. */
+  readonly #closers = new Set<ConnState>();
   #acceptor: Task<void> | undefined = undefined;
   #closing = false;
   /** Tasks waiting in `close()` for the last connection to end (any number may close at once). */
@@ -116,15 +118,26 @@ export class HttpServer {
       if (this.#acceptor !== undefined) yield* cancel(this.#acceptor);
       for (const s of this.#conns) if (s.idle) yield* closeConn(s.conn);
     }
-    // Called from a handler (or a task it started): its own connection is not waited for.
+    // Called from a handler (or a task it started): its own connection is not waited for, and
+    // neither are those of other handlers waiting in close() (each would wait for the other).
     const mine = new Set<Task<unknown> | undefined>();
     for (let t: Task<unknown> | undefined = yield* current(); t !== undefined; t = t.parent) mine.add(t);
-    while ([...this.#conns].some((s) => !mine.has(s.task))) {
+    for (const s of this.#conns) if (mine.has(s.task)) this.#closers.add(s);
+    this.#wakeClosers();
+    while ([...this.#conns].some((s) => !this.#closers.has(s))) {
       yield* suspend<void>((w) => {
         this.#drained.add(w);
         return () => void this.#drained.delete(w);
       }, "http.close");
     }
+  }
+
+  /** Wake every close() waiting: it re-checks (it may wait for all but some connections). */
+  #wakeClosers(): void {
+    if (this.#drained.size === 0) return;
+    const waiting = [...this.#drained];
+    this.#drained.clear();
+    for (const w of waiting) w.resume();
   }
 
   *#acceptLoop(): Co<void> {
@@ -145,6 +158,7 @@ export class HttpServer {
 
   *#serveConn(s: ConnState): Co<void> {
     const conn = s.conn;
+    let leftToExpiry = false;
     try {
       for (let n = 0; !this.#closing || n === 0; n++) {
         s.idle = true;
@@ -170,8 +184,12 @@ export class HttpServer {
         }
         if (head === null) return;
         // The head came whole just as its deadline passed: the expiry has the connection (a 408
-        // on its way, or a close), so this request is not served (a 200 then a 408 would follow).
-        if (deadline.expired) return;
+        // on its way, or a close), so this request is not served (a 200 then a 408 would follow),
+        // and the connection is left to it (closing it here could cut the 408 off).
+        if (deadline.expired) {
+          leftToExpiry = true;
+          return;
+        }
         s.idle = false;
         if (!(yield* this.#exchange(conn, head))) return;
       }
@@ -182,16 +200,14 @@ export class HttpServer {
       if (!(error instanceof NetError) && !(error instanceof HttpError)) throw error;
     } finally {
       try {
-        if (this.#linger.has(conn)) yield* lingerClose(this.#watchdog, conn);
+        if (leftToExpiry) {
+          // the expiry closes it
+        } else if (this.#linger.has(conn)) yield* lingerClose(this.#watchdog, conn);
         else yield* closeConn(conn);
       } finally {
         this.#conns.delete(s);
-        // A close() waiting re-checks (it may wait for all but its own connection).
-        if (this.#drained.size > 0) {
-          const waiting = [...this.#drained];
-          this.#drained.clear();
-          for (const w of waiting) w.resume();
-        }
+        this.#closers.delete(s);
+        this.#wakeClosers();
       }
     }
   }

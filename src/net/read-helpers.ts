@@ -70,7 +70,13 @@ export function* readUntil(src: ChunkSource, delimiter: string | Uint8Array, max
   let store: Uint8Array | undefined;
   for (;;) {
     const b = yield* src.read();
-    if (b === null) return buf.length > 0 ? buf : null;
+    if (b === null) {
+      if (buf.length > maxBytes) {
+        src.unread(buf);
+        throw new NetError("ERR_TOO_LONG", "readUntil", src.name, (yield* current()).name, `no delimiter within ${maxBytes} bytes`);
+      }
+      return buf.length > 0 ? buf : null;
+    }
     const from = Math.max(0, buf.length - delim.length + 1);
     if (buf.length === 0) buf = b;
     else {

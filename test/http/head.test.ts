@@ -37,6 +37,7 @@ describe("request heads", () => {
     for (const bad of ["\x00", "\x01", "\x7f", "\x1b[2J"]) {
       expect(codeOf(() => parseRequestHead(enc(`GET /a${bad}b HTTP/1.1\r\nhost: x\r\n\r\n`)))).toBe("BAD_REQUEST_LINE");
     }
+    for (const ok of ["/€", "/日本", "/a—b", "/café"]) expect(parseRequestHead(enc(`GET ${ok} HTTP/1.1\r\nhost: x\r\n\r\n`)).method).toBe("GET"); // raw UTF-8 passes
   });
   test("malformed header lines", () => {
     expect(codeOf(() => parseRequestHead(enc("GET / HTTP/1.1\r\nhost x\r\n\r\n")))).toBe("BAD_HEADER");

@@ -114,6 +114,20 @@ describe("wire safety", () => {
     expect(value).toContain(" 400 ");
     expect(served).toEqual(["/outer"]);
   });
+
+  test("an empty chunk line ended by a bare LF is a 400 too", async () => {
+    const served: string[] = [];
+    const { value } = await withServer(
+      function* (req) {
+        served.push(req.path);
+        yield* req.body();
+        return "ok";
+      },
+      (s) => raw(s.port, ["POST /outer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"]),
+    );
+    expect(value).toContain(" 400 ");
+    expect(served).toEqual(["/outer"]);
+  });
 });
 
 test("a head that completes just as its 408 fires is not also handed to the handler", async () => {
@@ -147,6 +161,7 @@ test("a head that completes just as its 408 fires is not also handed to the hand
   const answered200 = results.filter((r) => r.includes(" 200 "));
   expect(answered200.filter((r) => r.includes(" 408 "))).toEqual([]);
   expect(handled).toBe(answered200.length);
+  expect(results.filter((r) => r === "")).toEqual([]); // and every client got an answer: a 200 or a 408
 }, 20_000);
 
 test("a handler that calls server.close() gets its answer out: close() does not wait for its own connection", async () => {
@@ -169,3 +184,27 @@ test("a handler that calls server.close() gets its answer out: close() does not 
   expect(r.answer).toContain("bye");
   expect(r.connections).toBe(0);
 }, 10_000);
+
+test("two handlers calling server.close() at once both get their answers out", async () => {
+  const r = await run(function* () {
+    let server!: HttpServer;
+    const closed: string[] = [];
+    server = yield* serve({
+      handler: function* (req) {
+        yield* sleep(10); // both requests are in their handlers
+        const done = yield* moveOnAfter(1000, function* () {
+          yield* server.close();
+          return "closed";
+        });
+        closed.push(done ?? "still waiting");
+        return `bye ${req.path}`;
+      },
+    });
+    const answers = yield* wait(Promise.all([raw(server.port, ["GET /a HTTP/1.1\r\nHost: x\r\n\r\n"]), raw(server.port, ["GET /b HTTP/1.1\r\nHost: x\r\n\r\n"])]));
+    return { closed, answers };
+  });
+  expect(r.closed).toEqual(["closed", "closed"]);
+  expect(r.answers[0]).toContain("bye /a");
+  expect(r.answers[1]).toContain("bye /b");
+}, 10_000);
+

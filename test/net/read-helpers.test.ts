@@ -97,4 +97,7 @@ test("readUntil holds maxBytes however the bytes are split", async () => {
   expect(await outcome(["0123456789\r\n"], "\r\n", 10)).toBe("0123456789");
   expect(await outcome(["0123456789\r", "\n"], "\r\n", 10)).toBe("0123456789");
   expect(await outcome(["01234567890\r\n"], "\r\n", 10)).toBe("ERR_TOO_LONG");
+  // the stream ends without a delimiter: what is left counts against the limit too
+  expect(await outcome(["0123456789A"], "\r\n", 10)).toBe("ERR_TOO_LONG");
+  expect(await outcome(["0123456789"], "\r\n", 10)).toBe("0123456789");
 });
