@@ -152,7 +152,15 @@ export class HttpServer {
       this.accepted++;
       const s: ConnState = { conn, idle: true, task: undefined };
       this.#conns.add(s);
-      s.task = yield* spawn(() => this.#serveConn(s), { name: `http-conn ${conn.name}` });
+      try {
+        s.task = yield* spawn(() => this.#serveConn(s), { name: `http-conn ${conn.name}` });
+      } catch (error) {
+        // The acceptor was cancelled (close()) as it took this connection: nobody serves it.
+        this.#conns.delete(s);
+        this.#wakeClosers();
+        yield* closeConn(conn);
+        throw error;
+      }
     }
   }
 
