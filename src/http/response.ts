@@ -96,9 +96,10 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
 }
 
 /** A short error response (400, 413, 431...) that closes the connection. */
-export function errorResponse(status: number, detail: string): string {
+export function errorResponse(status: number, detail: string, head = false): string {
   const body = `${status} ${STATUS_TEXT[status] ?? "Error"}: ${detail}\n`;
-  return `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\ncontent-type: text/plain;charset=utf-8\r\ncontent-length: ${byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+  // To a HEAD request: the same head, no body (RFC 9110 §9.3.2).
+  return `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\ncontent-type: text/plain;charset=utf-8\r\ncontent-length: ${byteLength(body)}\r\nconnection: close\r\n\r\n${head ? "" : body}`;
 }
 
 /** Strings and byte arrays as one payload (one string if they are all strings). */

@@ -227,7 +227,7 @@ export class HttpServer {
       const head = parseRequestHead(raw);
       const framing = requestFraming(head.fields.known);
       if (framing.kind === "length" && framing.length > this.#maxBody) {
-        yield* this.#reject(conn, new HttpError("BODY_TOO_LARGE", `Content-Length ${framing.length} is over the limit of ${this.#maxBody} bytes`));
+        yield* this.#reject(conn, new HttpError("BODY_TOO_LARGE", `Content-Length ${framing.length} is over the limit of ${this.#maxBody} bytes`), "", head.method === "HEAD");
         return false;
       }
       req = new HttpRequest(head, conn, framing, this.#maxBody, framing.kind === "none" ? undefined : guardFor(this.#watchdog, this.#bodyTimeout, conn));
@@ -266,7 +266,7 @@ export class HttpServer {
           // A failing error hook must not take the connection down with it.
         }
       }
-      yield* this.#reject(conn, status, why);
+      yield* this.#reject(conn, status, why, req.method === "HEAD");
       return false;
     }
     this.requests++;
@@ -274,11 +274,11 @@ export class HttpServer {
     return keepAlive;
   }
 
-  *#reject(conn: Conn, error: HttpError | number, detail = ""): Co<false> {
+  *#reject(conn: Conn, error: HttpError | number, detail = "", head = false): Co<false> {
     this.requests++;
     this.#linger.add(conn); // refused mid-request: the client may still be sending
     const status = typeof error === "number" ? error : error.status;
-    yield* sendWithin(this.#watchdog, conn, errorResponse(status, typeof error === "number" ? detail : error.detail), this.#bodyTimeout);
+    yield* sendWithin(this.#watchdog, conn, errorResponse(status, typeof error === "number" ? detail : error.detail, head), this.#bodyTimeout);
     return false;
   }
 }

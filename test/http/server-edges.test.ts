@@ -208,3 +208,14 @@ test("two handlers calling server.close() at once both get their answers out", a
   expect(r.answers[1]).toContain("bye /b");
 }, 10_000);
 
+
+test("an error answer to a HEAD request has the head only, no body", async () => {
+  const { value } = await withServer(
+    function* () {
+      throw new Error("handler broke");
+    },
+    (s) => raw(s.port, ["HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"]),
+  );
+  expect(value).toStartWith("HTTP/1.1 500 ");
+  expect(value.endsWith("\r\n\r\n")).toBe(true); // nothing after the head
+});
