@@ -3,6 +3,7 @@
  * bounded in size, strict about syntax (request smuggling and injection come from leniency).
  * Built on Conn's read/unread only; imports no Bun API.
  */
+import { ByteGather } from "../bytes.ts";
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { HttpCode, HttpError } from "./errors.ts";
@@ -79,33 +80,22 @@ function headEnd(buf: Uint8Array, from: number): number {
  * HEADERS_TOO_LARGE past `max` bytes, INCOMPLETE_HEAD if the stream ends inside the head.
  */
 export function* readHead(conn: Conn, max: number): Co<Uint8Array | null> {
-  let buf: Uint8Array | undefined; // the head so far: the first read's own bytes, then a prefix of `store`
-  // From a second read on, the bytes gather in `store`, doubled when full: a head that arrives
-  // a byte at a time costs O(n) copying, not O(n²).
-  let store: Uint8Array | undefined;
+  const got = new ByteGather(); // the head so far (a dribbled head costs O(n) copying)
   let scanned = 0;
   for (;;) {
     const b = yield* conn.read();
     if (b === null) {
-      if (buf === undefined) return null;
-      throw new HttpError(HttpCode.IncompleteHead, `the connection ended after ${buf.length} bytes of the head`);
+      if (got.bytes.length === 0) return null;
+      throw new HttpError(HttpCode.IncompleteHead, `the connection ended after ${got.bytes.length} bytes of the head`);
     }
-    if (buf === undefined) {
+    if (got.bytes.length === 0) {
       // Empty lines before a start line are ignored (RFC 9112 §2.2).
       let skip = 0;
       while (skip < b.length && (b[skip] === 13 || b[skip] === 10)) skip++;
       if (skip === b.length) continue;
-      buf = b.subarray(skip);
-    } else {
-      const n = buf.length + b.length;
-      if (store === undefined || store.length < n) {
-        const grown = new Uint8Array(Math.max(2 * n, 1024));
-        grown.set(buf);
-        store = grown;
-      }
-      store.set(b, buf.length);
-      buf = store.subarray(0, n);
-    }
+      got.push(b.subarray(skip));
+    } else got.push(b);
+    const buf = got.bytes;
     const end = headEnd(buf, Math.max(0, scanned - 2));
     if (end >= 0) {
       if (end > max) throw tooLarge(max);

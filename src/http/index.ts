@@ -1,7 +1,8 @@
 /**
  * corun's HTTP/1.x client and server, re-exported. Re-exports only.
  */
-export { serve, httpServer, HttpServer } from "./server.ts";
+export { HttpServer } from "./server.ts";
+export { serve, httpServer } from "./serve.ts";
 export type { ServeOptions, HttpServerOptions, RequestOptions, HttpClientOptions, HttpClientStats } from "./options.ts";
 export { HttpRequest, type HttpHandler, type HttpResponseInit } from "./request.ts";
 export { request, HttpClient } from "./client.ts";

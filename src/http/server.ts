@@ -1,14 +1,14 @@
 /**
- * The HTTP/1.x server: `serve()` / `httpServer()` accept connections and run each in its own
- * task — read a head (bounded in size and time), call the handler, write the response, keep
- * the connection alive or close it. Built on corun's listen/accept and syscalls; no Bun API.
+ * The HTTP/1.x server (started by serve.ts): accept connections and run each in its own task —
+ * read a head (bounded in size and time), call the handler, write the response, keep the
+ * connection alive or close it. Built on corun's listen/accept and syscalls; no Bun API.
  */
 import { closeConn } from "./close.ts";
 import { spawn, suspend, cancel, current } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
 import type { Co, Waker } from "../types.ts";
 import type { Task } from "../task.ts";
-import { listen, type Listener } from "../net/listener.ts";
+import type { Listener } from "../net/listener.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
 import { HttpCode, HttpError } from "./errors.ts";
@@ -18,7 +18,7 @@ import { HttpRequest, type HttpHandler } from "./request.ts";
 import { encodeResponse, errorResponse } from "./response.ts";
 import { Watchdog } from "./watchdog.ts";
 import { guardFor, lingerClose, replyAndClose, sendWithin } from "./server-io.ts";
-import type { HttpServerOptions, ServeOptions } from "./options.ts";
+import type { HttpServerOptions } from "./options.ts";
 
 interface ConnState {
   conn: Conn;
@@ -290,49 +290,4 @@ function positive(v: number | undefined, fallback: number, name: string): number
   if (v === undefined) return fallback;
   if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new RangeError(`HTTP server option ${name} must be a finite number > 0, got ${String(v)}`);
   return v;
-}
-
-/**
- * Serve HTTP on a listener you made with `listen()`: each connection gets its own task.
- *
- * @example
- * ```ts
- * import { run, listen, httpServer, request } from "corun";
- * await run(function* () {
- *   const listener = yield* listen({ hostname: "127.0.0.1", port: 0 });
- *   const server = yield* httpServer(listener, function* (req) { return { body: req.path }; });
- *   console.log((yield* request(`${server.url}/a/b`)).text()); // /a/b
- *   yield* server.close();
- * });
- * ```
- */
-export function* httpServer(listener: Listener, handler: HttpHandler, options: HttpServerOptions = {}): Co<HttpServer> {
-  if (typeof handler !== "function") throw new TypeError(`httpServer(listener, handler): handler must be a generator function, got ${typeof handler}`);
-  const server = new HttpServer(listener, handler, options);
-  yield* server.start();
-  return server;
-}
-
-/**
- * Listen on `hostname:port` (default 127.0.0.1, a free port) and serve HTTP/1.0 and 1.1
- * with `handler`. Returns at once; the server runs in its own tasks until `close()` or the
- * end of `run()`.
- *
- * @example
- * ```ts
- * import { run, serve, request } from "corun";
- * await run(function* () {
- *   const server = yield* serve({ port: 0, handler: function* (req) {
- *     return { status: 200, headers: { "x-seen": req.headers["user-agent"] ?? "" }, body: "ok" };
- *   } });
- *   const res = yield* request(server.url, { headers: { "user-agent": "me" } });
- *   console.log(res.status, res.headers["x-seen"], res.text()); // 200 me ok
- *   yield* server.close();
- * });
- * ```
- */
-export function* serve(options: ServeOptions): Co<HttpServer> {
-  if (options === null || typeof options !== "object") throw new TypeError(`serve(options): expected { port, handler }, got ${String(options)}`);
-  const listener = yield* listen({ hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0 });
-  return yield* httpServer(listener, options.handler, options);
 }

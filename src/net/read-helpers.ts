@@ -7,7 +7,7 @@ import type { Syscall } from "../syscall.ts";
 import type { Co } from "../types.ts";
 import { NetError } from "./errors.ts";
 import { current } from "../syscalls.ts";
-import { concatBytes } from "../bytes.ts";
+import { ByteGather, concatBytes } from "../bytes.ts";
 
 /** What the helpers need: a `read()` descriptor (null at end) and a way to push bytes back. */
 export interface ChunkSource {
@@ -64,35 +64,18 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
 export function* readUntil(src: ChunkSource, delimiter: string | Uint8Array, maxBytes = 1 << 20): Co<Uint8Array | null> {
   const delim = typeof delimiter === "string" ? encoder.encode(delimiter) : delimiter;
   if (delim.length === 0) throw new RangeError("readUntil(delimiter): the delimiter is empty");
-  // The bytes so far: the first read's own, then a prefix of `store`, which doubles when full
-  // (a peer sending a byte at a time costs O(n) copying, not O(n²)).
-  let buf: Uint8Array = new Uint8Array(0);
-  let store: Uint8Array | undefined;
+  const got = new ByteGather(); // the bytes so far (a peer sending a byte at a time costs O(n) copying)
   for (;;) {
     const b = yield* src.read();
-    if (b === null) {
-      if (buf.length > maxBytes) {
-        src.unread(buf);
-        throw new NetError("ERR_TOO_LONG", "readUntil", src.name, (yield* current()).name, `no delimiter within ${maxBytes} bytes`);
-      }
-      return buf.length > 0 ? buf : null;
-    }
-    const from = Math.max(0, buf.length - delim.length + 1);
-    if (buf.length === 0) buf = b;
-    else {
-      const n = buf.length + b.length;
-      if (store === undefined || store.length < n) {
-        const grown = new Uint8Array(Math.max(2 * n, 1024));
-        grown.set(buf);
-        store = grown;
-      }
-      store.set(b, buf.length);
-      buf = store.subarray(0, n);
-    }
-    const at = indexOf(buf, delim, from);
+    // At the end of the stream, what is left counts against the limit too.
+    if (b === null && got.bytes.length <= maxBytes) return got.bytes.length > 0 ? got.bytes : null;
+    const from = Math.max(0, got.bytes.length - delim.length + 1);
+    if (b !== null) got.push(b);
+    const buf = got.bytes;
+    const at = b === null ? -1 : indexOf(buf, delim, from);
     // Over the limit: the delimiter came after more than `maxBytes`, or cannot come within
     // them (bytes that could still start one do not count), however the bytes were split.
-    if (at >= 0 ? at > maxBytes : buf.length - (delim.length - 1) > maxBytes) {
+    if (b === null || (at >= 0 ? at > maxBytes : buf.length - (delim.length - 1) > maxBytes)) {
       src.unread(buf);
       throw new NetError("ERR_TOO_LONG", "readUntil", src.name, (yield* current()).name, `no delimiter within ${maxBytes} bytes`);
     }

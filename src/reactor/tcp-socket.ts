@@ -269,23 +269,14 @@ export class TcpHandle {
 
   /** Abort: reset the connection (RST) without flushing. */
   terminate(sink?: CompletionSink): void {
-    if (this.closed) {
-      // Closed, and still sending its last bytes: abort stops that too.
-      if (this.#finAfterDrain) {
-        if (sink !== undefined) this.#failWriters(sink, NetCode.Closed);
-        this.#reset();
-      }
-      return;
+    // Closed already, and done sending: nothing to stop. Still draining: abort stops that too.
+    if (this.closed && !this.#finAfterDrain) return;
+    if (!this.closed) {
+      this.closed = true;
+      if (sink !== undefined) this.inbound.failReaders(sink, (r) => this.closedError(r));
     }
-    this.closed = true;
-    if (sink !== undefined) {
-      this.inbound.failReaders(sink, (r) => this.closedError(r));
-      this.#failWriters(sink, NetCode.Closed);
-    }
-    if (this.socket !== undefined && !this.gone) {
-      this.gone = true;
-      this.socket.terminate();
-    }
+    if (sink !== undefined) this.#failWriters(sink, NetCode.Closed);
+    this.#reset();
   }
 
   #err(t: Ticket, code: string): NetError {

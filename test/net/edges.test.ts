@@ -189,58 +189,70 @@ test("abort() after close() stops the sending too: the waiting write fails, the 
   }
 }, 10_000);
 
-test.skipIf(!Bun.which("python3"))("a connect withdrawn while in flight gives its slot to the next at once", async () => {
-  // A loopback listener with backlog 0 that never accepts: once one connection fills its
-  // queue, SYNs go unanswered (the kernel retries them for minutes).
+/**
+ * Run `body` against a loopback listener with backlog 0 that never accepts (python3): once one
+ * connection fills its queue, SYNs go unanswered (the kernel retries them for minutes).
+ */
+async function withSilentListener<T>(body: (port: number) => Promise<T>): Promise<T> {
   const py = Bun.spawn(["python3", "-c", "import socket,time,sys\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(0)\nprint(s.getsockname()[1]); sys.stdout.flush(); time.sleep(20)"], { stdout: "pipe" });
   const port = Number(new TextDecoder().decode((await py.stdout.getReader().read()).value).trim());
   try {
-    const r = await run(function* () {
+    return await body(port);
+  } finally {
+    py.kill();
+  }
+}
+
+/** A task connecting to `port` with `limit` connects in flight; a withdrawn connect ends it quietly. */
+function dial(port: number, limit: number) {
+  return spawn(function* () {
+    try {
+      yield* connect({ hostname: HOST, port, connectLimit: limit });
+    } catch {
+      // withdrawn
+    }
+  });
+}
+
+/** A task writing `n` bytes to `c`: "wrote", or the error's code. */
+function writer(c: Conn, n: number) {
+  return spawn(function* () {
+    try {
+      yield* c.write(new Uint8Array(n));
+      return "wrote";
+    } catch (e) {
+      return (e as NetError).code;
+    }
+  });
+}
+
+test.skipIf(!Bun.which("python3"))("a connect withdrawn while in flight gives its slot to the next at once", async () => {
+  const r = await withSilentListener((port) =>
+    run(function* () {
       const first = yield* connect({ hostname: HOST, port, connectLimit: 1 }); // fills the queue
-      const dial = () =>
-        spawn(function* () {
-          try {
-            yield* connect({ hostname: HOST, port, connectLimit: 1 });
-            return "connected";
-          } catch (e) {
-            return (e as Error).message;
-          }
-        });
-      const a = yield* dial(); // its SYN goes unanswered
+      const a = yield* dial(port, 1); // its SYN goes unanswered
       yield* sleep(100);
       yield* interrupt(a, new Error("gave up")); // as a request's deadline does
       yield* join(a);
       const s1 = yield* netStats();
-      const b = yield* dial();
+      const b = yield* dial(port, 1);
       yield* sleep(100);
       const s2 = yield* netStats();
       yield* cancel(b);
       yield* first.close();
       return { started: s2.connectsStarted - s1.connectsStarted };
-    });
-    expect(r.started).toBe(1);
-  } finally {
-    py.kill();
-  }
+    }),
+  );
+  expect(r.started).toBe(1);
 }, 15_000);
 
 test.skipIf(!Bun.which("python3"))("the slot a withdrawn connect frees goes to the connect queued first, not to one made in the same tick", async () => {
-  const py = Bun.spawn(["python3", "-c", "import socket,time,sys\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(0)\nprint(s.getsockname()[1]); sys.stdout.flush(); time.sleep(20)"], { stdout: "pipe" });
-  const port = Number(new TextDecoder().decode((await py.stdout.getReader().read()).value).trim());
-  try {
-    const r = await run(function* () {
+  const r = await withSilentListener((port) =>
+    run(function* () {
       const first = yield* connect({ hostname: HOST, port, connectLimit: 1 }); // fills the queue: later SYNs go unanswered
-      const dial = () =>
-        spawn(function* () {
-          try {
-            yield* connect({ hostname: HOST, port, connectLimit: 1 });
-          } catch {
-            // withdrawn
-          }
-        });
-      const a = yield* dial(); // in flight, holding the one slot
+      const a = yield* dial(port, 1); // in flight, holding the one slot
       yield* sleep(50);
-      const b = yield* dial(); // waits for the slot
+      const b = yield* dial(port, 1); // waits for the slot
       yield* sleep(50);
       const s1 = yield* netStats();
       const x = yield* spawn(function* () {
@@ -253,11 +265,9 @@ test.skipIf(!Bun.which("python3"))("the slot a withdrawn connect frees goes to t
       yield* cancel(x);
       yield* first.close();
       return { started: s2.connectsStarted - s1.connectsStarted, queued: s2.connectsQueued - s1.connectsQueued };
-    });
-    expect(r).toEqual({ started: 1, queued: 1 }); // b started; x waits behind it
-  } finally {
-    py.kill();
-  }
+    }),
+  );
+  expect(r).toEqual({ started: 1, queued: 1 }); // b started; x waits behind it
 }, 15_000);
 
 test("a connection closed while sending its last bytes, then reset by the peer: the waiting write hears the reset", async () => {
@@ -266,14 +276,7 @@ test("a connection closed while sending its last bytes, then reset by the peer: 
   try {
     const r = await run(function* () {
       const c = yield* connect({ hostname: HOST, port: srv.port });
-      const w = yield* spawn(function* () {
-        try {
-          yield* c.write(new Uint8Array(32 << 20));
-          return "wrote";
-        } catch (e) {
-          return (e as NetError).code;
-        }
-      });
+      const w = yield* writer(c, 32 << 20);
       yield* sleep(50);
       yield* c.close(); // would send the rest first
       peer!.terminate();
@@ -294,14 +297,7 @@ test("a connection closed with bytes the peer never takes is reset after closeLi
   try {
     const r = await run(function* () {
       const c = yield* connect({ hostname: HOST, port: srv.port, closeLingerMs: 100 });
-      const w = yield* spawn(function* () {
-        try {
-          yield* c.write(new Uint8Array(32 << 20));
-          return "wrote";
-        } catch (e) {
-          return (e as NetError).code;
-        }
-      });
+      const w = yield* writer(c, 32 << 20);
       yield* sleep(50);
       yield* c.close();
       const during = (yield* netStats()).connections; // still sending
@@ -318,24 +314,14 @@ test("a connection closed with bytes the peer never takes is reset after closeLi
 }, 10_000);
 
 test.skipIf(!Bun.which("python3"))("a queued connect whose own limit has room starts once the one ahead of it is cancelled", async () => {
-  const py = Bun.spawn(["python3", "-c", "import socket,time,sys\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(0)\nprint(s.getsockname()[1]); sys.stdout.flush(); time.sleep(20)"], { stdout: "pipe" });
-  const port = Number(new TextDecoder().decode((await py.stdout.getReader().read()).value).trim());
-  try {
-    const r = await run(function* () {
+  const r = await withSilentListener((port) =>
+    run(function* () {
       const first = yield* connect({ hostname: HOST, port }); // fills the queue: later SYNs go unanswered
-      const dial = (limit: number) =>
-        spawn(function* () {
-          try {
-            yield* connect({ hostname: HOST, port, connectLimit: limit });
-          } catch {
-            // cancelled
-          }
-        });
-      const a = yield* dial(1); // in flight
+      const a = yield* dial(port, 1); // in flight
       yield* sleep(30);
-      const b = yield* dial(1); // waits: one in flight, its limit 1
+      const b = yield* dial(port, 1); // waits: one in flight, its limit 1
       yield* sleep(30);
-      const c = yield* dial(8); // its limit has room, but b came first
+      const c = yield* dial(port, 8); // its limit has room, but b came first
       yield* sleep(30);
       const s1 = yield* netStats();
       yield* cancel(b); // nothing ahead of c any more
@@ -345,11 +331,9 @@ test.skipIf(!Bun.which("python3"))("a queued connect whose own limit has room st
       yield* cancel(c);
       yield* first.close();
       return s2.connectsStarted - s1.connectsStarted;
-    });
-    expect(r).toBe(1); // c started
-  } finally {
-    py.kill();
-  }
+    }),
+  );
+  expect(r).toBe(1); // c started
 }, 15_000);
 
 test("when the run ends with bytes unsent and unread, the connection keeps neither", async () => {

@@ -1,0 +1,54 @@
+/**
+ * Starting an HTTP server: `serve()` listens and serves, `httpServer()` serves on a listener
+ * you made. The server itself is server.ts. No Bun API.
+ */
+import type { Co } from "../types.ts";
+import { listen, type Listener } from "../net/listener.ts";
+import type { HttpHandler } from "./request.ts";
+import type { HttpServerOptions, ServeOptions } from "./options.ts";
+import { HttpServer } from "./server.ts";
+
+/**
+ * Serve HTTP on a listener you made with `listen()`: each connection gets its own task.
+ *
+ * @example
+ * ```ts
+ * import { run, listen, httpServer, request } from "corun";
+ * await run(function* () {
+ *   const listener = yield* listen({ hostname: "127.0.0.1", port: 0 });
+ *   const server = yield* httpServer(listener, function* (req) { return { body: req.path }; });
+ *   console.log((yield* request(`${server.url}/a/b`)).text()); // /a/b
+ *   yield* server.close();
+ * });
+ * ```
+ */
+export function* httpServer(listener: Listener, handler: HttpHandler, options: HttpServerOptions = {}): Co<HttpServer> {
+  if (typeof handler !== "function") throw new TypeError(`httpServer(listener, handler): handler must be a generator function, got ${typeof handler}`);
+  const server = new HttpServer(listener, handler, options);
+  yield* server.start();
+  return server;
+}
+
+/**
+ * Listen on `hostname:port` (default 127.0.0.1, a free port) and serve HTTP/1.0 and 1.1
+ * with `handler`. Returns at once; the server runs in its own tasks until `close()` or the
+ * end of `run()`.
+ *
+ * @example
+ * ```ts
+ * import { run, serve, request } from "corun";
+ * await run(function* () {
+ *   const server = yield* serve({ port: 0, handler: function* (req) {
+ *     return { status: 200, headers: { "x-seen": req.headers["user-agent"] ?? "" }, body: "ok" };
+ *   } });
+ *   const res = yield* request(server.url, { headers: { "user-agent": "me" } });
+ *   console.log(res.status, res.headers["x-seen"], res.text()); // 200 me ok
+ *   yield* server.close();
+ * });
+ * ```
+ */
+export function* serve(options: ServeOptions): Co<HttpServer> {
+  if (options === null || typeof options !== "object") throw new TypeError(`serve(options): expected { port, handler }, got ${String(options)}`);
+  const listener = yield* listen({ hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0 });
+  return yield* httpServer(listener, options.handler, options);
+}
