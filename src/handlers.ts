@@ -5,6 +5,7 @@
  * end of the tick. Imports no Bun API.
  */
 import { Op, Syscall } from "./syscall.ts";
+import { ADOPT, type AdoptingOptions } from "./syscalls.ts";
 import { Flag, Resume, StateCode, Task } from "./task.ts";
 import { Cancelled, UsageError } from "./errors.ts";
 import type { Co, CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
@@ -79,7 +80,11 @@ function dispatch(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown 
 function spawn(k: Kernel, parent: Task<unknown>, source: CoSource<unknown>, options: SpawnOptions | undefined): unknown {
   const made = startable(source, "spawn", parent);
   if (made instanceof Thrown) return made;
-  return k.newTask(made, options?.name ?? source, parent);
+  const task = k.newTask(made, options?.name ?? source, parent);
+  // A supervisor's child (syscalls.spawnAdopted) is registered at its creation.
+  const adopt = (options as Partial<AdoptingOptions> | undefined)?.[ADOPT];
+  if (adopt !== undefined) adopt(task);
+  return task;
 }
 
 /** Turn a coroutine source into a generator, or a Thrown naming what was wrong. */

@@ -60,6 +60,26 @@ export function spawn<T>(co: CoSource<T>, options?: SpawnOptions): Syscall<Task<
   return d;
 }
 
+/** @internal Key of the spawn option that `spawnAdopted` sets (not part of `SpawnOptions`). */
+export const ADOPT: unique symbol = Symbol("corun.adopt");
+
+/** @internal The options `spawnAdopted` passes: a name, and who adopts the task at its creation. */
+export interface AdoptingOptions extends SpawnOptions {
+  [ADOPT]: (task: Task<unknown>) => void;
+}
+
+/**
+ * @internal `spawn(co, { name })`, and `adopt(task)` called by the kernel as it creates the
+ * task, in the spawner's step, before any other task runs. For supervisors (group, all, race):
+ * the child is theirs from its creation, even when the `yield*` hands it to the spawner a tick
+ * later (a spawn not answered in place).
+ */
+export function spawnAdopted<T>(co: CoSource<T>, name: string | undefined, adopt: (task: Task<unknown>) => void): Syscall<Task<T>> {
+  checkSource(co, "spawn");
+  const options: AdoptingOptions = { name, [ADOPT]: adopt };
+  return new Syscall<Task<T>>("spawn", Op.Spawn, co, options);
+}
+
 /**
  * Wait for `task` to end and return its result. If it failed, its error is thrown here;
  * if it was cancelled, a `Cancelled` is.

@@ -3,7 +3,7 @@
  * how each ended, lets the owner wait until a policy says "stop" (or all ended), then
  * cancels the rest concurrently and waits for them. Built on spawn/join/cancel/suspend only.
  */
-import { cancel, current, join, spawn, suspend } from "../syscalls.ts";
+import { cancel, current, join, spawn, spawnAdopted, suspend } from "../syscalls.ts";
 import { Cancelled, UsageError } from "../errors.ts";
 import type { Syscall } from "../syscall.ts";
 import type { Task } from "../task.ts";
@@ -51,20 +51,27 @@ export class Supervisor {
     return this.#live;
   }
 
-  /** Start `source` as child number `tasks.length`. */
+  /**
+   * Start `source` as the next child. It becomes a member as the kernel creates it
+   * (`spawnAdopted`), not when the spawner gets it back: a spawn not answered in place reaches
+   * the spawner a tick later, and the child may run, end or need cancelling before that.
+   */
   *start<T>(source: CoSource<T>, name?: string): Co<Task<T>> {
     if (!this.#open) throw new UsageError(yield* current(), `${this.label}.spawn`, `the ${this.label} has ended; it takes no new tasks`);
-    const index = this.tasks.length;
-    const taskName = name ?? ((typeof source === "function" && source.name) || `${this.label}[${index}]`);
+    const slot: Slot = { index: -1 };
     // Primed: the wrapper is already inside its try, so a cancel that lands before the
     // child's first step still reports the ending (a fresh generator would skip the catch).
-    const gen = wrap(this, index, source);
+    const gen = wrap(this, slot, source);
     gen.next();
-    const task = (yield* spawn(gen, { name: taskName })) as Task<T>;
-    this.tasks.push(task as Task<unknown>);
-    this.endings.push("done");
-    this.#live++;
-    return task;
+    const given = name ?? ((typeof source === "function" && source.name) || undefined);
+    const adopt = (task: Task<unknown>): void => {
+      slot.index = this.tasks.length;
+      if (given === undefined) task._name = `${this.label}[${slot.index}]`;
+      this.tasks.push(task);
+      this.endings.push("done");
+      this.#live++;
+    };
+    return (yield* spawnAdopted(gen, given, adopt)) as Task<T>;
   }
 
   /** @internal called by a child's wrapper in its very last step. */
@@ -178,19 +185,24 @@ function* reap(t: Task<unknown>): Co<void> {
   yield* cancel(t);
 }
 
-function* wrap<T>(sup: Supervisor, index: number, source: CoSource<T>): Co<T> {
+/** A child's index among the supervisor's tasks, set when the kernel creates it. */
+interface Slot {
+  index: number;
+}
+
+function* wrap<T>(sup: Supervisor, slot: Slot, source: CoSource<T>): Co<T> {
   let value: T;
   try {
     yield; // consumed by the priming next() in start()
     const gen = typeof source === "function" ? source() : source;
     if (gen === null || typeof gen !== "object" || typeof gen.next !== "function") {
-      throw new TypeError(`${sup.label}: child ${index} is not a generator; did you write function instead of function*?`);
+      throw new TypeError(`${sup.label}: child ${slot.index} is not a generator; did you write function instead of function*?`);
     }
     value = yield* gen;
   } catch (error) {
-    sup.ended(index, false, error);
+    sup.ended(slot.index, false, error);
     throw error;
   }
-  sup.ended(index, true, value);
+  sup.ended(slot.index, true, value);
   return value;
 }

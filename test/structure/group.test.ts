@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, Cancelled, current, group, GroupError, join, Scheduler, sleep, spawn, TaskError, type Group, type Task } from "../../src/index.ts";
+import { cancel, Cancelled, current, group, GroupError, join, Scheduler, sleep, spawn, TaskError, type Co, type Group, type Task } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 import { virtual, virtualError } from "../helpers.ts";
 
@@ -202,5 +202,53 @@ describe("group during run()'s final shutdown", () => {
     // The group left with the cancel, not its GroupError: bad's failure was seen by nobody.
     expect(error).toBeInstanceOf(TaskError);
     expect((error as TaskError).task.name).toBe("bad");
+  });
+});
+
+describe("group: a g.spawn whose spawn is not answered in place", () => {
+  // 10,000 kernel-only syscalls in a row: the next one is cut by SYNC_LIMIT, so the spawn is
+  // made in this step but its task reaches the spawner only at its next step.
+  function* burn(): Co<void> {
+    for (let i = 0; i < 10_000; i++) yield* current();
+  }
+
+  test("the child is a member from its creation: a failing group cancels it", async () => {
+    const log: string[] = [];
+    const { result } = await virtual(function* () {
+      try {
+        yield* group(function* body(g) {
+          yield* g.spawn(function* F() { throw new Error("F failed"); });
+          yield* g.spawn(function* C1() {
+            yield* burn();
+            yield* g.spawn(function* N() {
+              try { for (;;) yield* sleep(10); } finally { log.push("N cancelled"); }
+            });
+            yield* sleep(1000);
+          });
+          yield* sleep(1000);
+        });
+      } catch (e) {
+        return (e as Error).name;
+      }
+    });
+    expect(result).toBe("GroupError");
+    expect(log).toEqual(["N cancelled"]);
+  });
+
+  test("two children started in one tick keep their own indexes: the failure names the right one", async () => {
+    const { error: e } = await virtualError(function* () {
+      return yield* group(function* body(g) {
+        yield* g.spawn(function* C1() {
+          yield* burn();
+          yield* g.spawn(function* N() { yield* sleep(1); throw new Error("N failed"); });
+          yield* sleep(1000);
+        });
+        yield; // C1 burns first; M is spawned in the same tick as N
+        yield* g.spawn(function* M() { yield* sleep(5); return "m"; });
+        yield* sleep(1000);
+      });
+    });
+    expect(e).toBeInstanceOf(GroupError);
+    expect((e as GroupError).tasks.map((t) => t.name)).toEqual(["N"]);
   });
 });
