@@ -35,6 +35,13 @@ export class Kernel implements CompletionSink, InlineHost {
   ready: Task<unknown>[] = [];
   /** The emptied array of the last tick, reused. */
   spare: Task<unknown>[] = [];
+  /**
+   * Tasks a tick left over its budget (from `backlogAt` on): the next ticks step them first,
+   * ahead of `ready`. Kept where they are, not copied: an over-budget tick costs the same
+   * whatever the backlog's length, however many ticks it takes to clear.
+   */
+  backlog: Task<unknown>[] | undefined = undefined;
+  backlogAt = 0;
   readonly timers = new TimerQueue<Task<unknown>>();
   /** Sleeps yielded this tick, submitted at its end. */
   readonly sleeps = new SleepQueue();
@@ -156,7 +163,7 @@ export class Kernel implements CompletionSink, InlineHost {
       if (!this.closed) this.#tick();
     } finally {
       this.tickScheduled = false;
-      if (this.ready.length > 0 || this.cq.length > 0) this.wake();
+      if (this.ready.length > 0 || this.backlog !== undefined || this.cq.length > 0) this.wake();
     }
   };
 
@@ -168,19 +175,40 @@ export class Kernel implements CompletionSink, InlineHost {
     if (this.timers.size > 0) this.timers.expire(now, this.#wakeSleeper);
     if (this.cq.length > 0) this.#drainCompletions();
 
-    // Phase 2: one step for each task ready now; tasks readied during this phase wait a tick.
-    const stepping = this.ready;
-    this.ready = this.spare;
-    let used = stepping.length;
-    if (used > this.budget) used = this.budget;
-    this.#stepAll(stepping, used);
-    const over = used < stepping.length;
-    if (over) {
-      // Over budget: the rest run first next tick, ahead of the tasks readied during this one.
-      this.ready = stepping.slice(used).concat(this.ready);
+    // Phase 2: one step for each task ready now, the backlog first, within the budget; tasks
+    // readied during this phase wait a tick.
+    let used = 0;
+    let over = false;
+    const backlog = this.backlog;
+    if (backlog !== undefined) {
+      const from = this.backlogAt;
+      used = Math.min(backlog.length - from, this.budget);
+      this.#stepAll(backlog, from, from + used);
+      if (from + used < backlog.length) {
+        this.backlogAt = from + used;
+        over = true;
+      } else {
+        this.backlog = undefined;
+        backlog.length = 0;
+      }
     }
-    stepping.length = 0;
-    this.spare = stepping;
+    if (!over) {
+      const stepping = this.ready;
+      this.ready = this.spare;
+      const n = Math.min(stepping.length, this.budget - used);
+      this.#stepAll(stepping, 0, n);
+      used += n;
+      if (n < stepping.length) {
+        // Over budget: the rest run first next tick, ahead of the tasks readied during this one.
+        this.backlog = stepping;
+        this.backlogAt = n;
+        this.spare = [];
+        over = true;
+      } else {
+        stepping.length = 0;
+        this.spare = stepping;
+      }
+    }
 
     // Phase 3: this tick's host syscalls as one batch, grouped by op: sleeps into the deadline
     // queue (each timed from its yield), I/O to the reactor in one call.
@@ -196,7 +224,7 @@ export class Kernel implements CompletionSink, InlineHost {
       if (this.ready.length === mark) break;
       const again = this.ready.splice(mark);
       const m = Math.min(again.length, this.budget - used);
-      this.#stepAll(again, m);
+      this.#stepAll(again, 0, m);
       used += m;
       for (let i = m; i < again.length; i++) this.ready.push(again[i]!); // over budget: next tick
       this.#submit();
@@ -206,16 +234,16 @@ export class Kernel implements CompletionSink, InlineHost {
     this.#armTimer();
   }
 
-  /** Step `list[0..n)`, with this kernel answering inline syscalls (inline.ts); stamp the sleeps yielded. */
-  #stepAll(list: Task<unknown>[], n: number): void {
+  /** Step `list[from..to)`, with this kernel answering inline syscalls (inline.ts); stamp the sleeps yielded. */
+  #stepAll(list: Task<unknown>[], from: number, to: number): void {
     const outer = swapInlineHost(this);
     this.#stepping = true;
     try {
-      for (let i = 0; i < n; i++) {
+      for (let i = from; i < to; i++) {
         step(this, list[i]!);
         // Every 256 steps, a clock reading times the sleeps yielded since: late by at most
         // 256 steps, never early, instead of late by the rest of a long tick.
-        if ((i & 255) === 255 && this.sleeps.unstamped) this.sleeps.stamp(this.reactor.now());
+        if (((i - from) & 255) === 255 && this.sleeps.unstamped) this.sleeps.stamp(this.reactor.now());
       }
     } finally {
       this.#stepping = false;
