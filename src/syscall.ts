@@ -29,6 +29,8 @@ const INLINE_OPS = (1 << Op.Spawn) | (1 << Op.Join) | (1 << Op.Current);
  */
 export interface InlineHost {
   inline(d: Syscall<unknown> | object): unknown;
+  /** The task whose generator is running right now, if any. */
+  readonly running: object | undefined;
 }
 
 /** @internal returned by `InlineHost.inline` to decline. */
@@ -41,6 +43,14 @@ export function swapInlineHost(h: InlineHost | undefined): InlineHost | undefine
   const prev = host;
   host = h;
   return prev;
+}
+
+/**
+ * @internal The task whose generator is running right now (its code called this), or
+ * undefined outside any task: in plain code, a promise callback, an `onEnd` callback.
+ */
+export function runningTask(): object | undefined {
+  return host?.running;
 }
 
 /**

@@ -4,6 +4,7 @@
  * Built on `suspend` and `Lock`; imports no kernel internals.
  */
 import { suspend } from "../syscalls.ts";
+import { runningTask } from "../syscall.ts";
 import type { Co, Waker } from "../types.ts";
 import { SyncUsageError } from "./errors.ts";
 import { Lock } from "./semaphore.ts";
@@ -50,6 +51,11 @@ export class Condition {
   /** Release the lock, wait for a notification, re-take the lock. The caller must hold the lock. */
   *wait(): Co<void> {
     if (!this.lock.locked) throw new SyncUsageError(`wait on condition "${this.name}": its lock is not held`);
+    const holder = this.lock.holder;
+    const caller = runningTask();
+    if (holder !== undefined && caller !== undefined && holder !== caller && !holder.ended) {
+      throw new SyncUsageError(`wait on condition "${this.name}" by ${String(caller)}: its lock is held by ${String(holder)}`);
+    }
     const me = new Waiter<undefined>(undefined);
     this.lock.release();
     try {

@@ -31,8 +31,8 @@ export class ChannelClosed extends Error {
 }
 
 /**
- * A primitive was used wrongly: releasing a lock that is not held, a semaphore above its
- * bound, waiting on a condition without holding its lock.
+ * A primitive was used wrongly: releasing a lock that is not held or that another task
+ * holds, a semaphore above its bound, waiting on a condition without holding its lock.
  *
  * @example
  * ```ts

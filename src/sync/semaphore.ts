@@ -4,7 +4,8 @@
  * Built on `suspend`; imports no kernel internals.
  */
 import { suspend } from "../syscalls.ts";
-import type { Syscall } from "../syscall.ts";
+import { runningTask, type Syscall } from "../syscall.ts";
+import type { Task } from "../task.ts";
 import type { Co, CoSource, Waker } from "../types.ts";
 import { SyncUsageError } from "./errors.ts";
 import { Waiter, WaitList } from "./wait-list.ts";
@@ -30,8 +31,9 @@ export class Semaphore {
   readonly name: string;
   readonly #max: number;
   #free: number;
-  readonly #q = new WaitList<undefined>();
-  #stage: Waiter<undefined> | undefined = undefined;
+  /** Each waiter's value is the task that waits (or undefined outside a task). */
+  readonly #q = new WaitList<object | undefined>();
+  #stage: Waiter<object | undefined> | undefined = undefined;
   readonly #d: Syscall<unknown>;
 
   constructor(permits: number, name = "semaphore", op = "acquire") {
@@ -62,7 +64,7 @@ export class Semaphore {
   /** Take a permit, waiting (FIFO) if none is free. */
   *acquire(): Co<void> {
     if (this.tryAcquire()) return;
-    const w = new Waiter<undefined>(undefined);
+    const w = new Waiter<object | undefined>(runningTask());
     this.#stage = w;
     try {
       yield this.#d;
@@ -77,6 +79,7 @@ export class Semaphore {
   tryAcquire(): boolean {
     if (this.#free > 0 && this.#q.size === 0) {
       this.#free--;
+      this.granted(runningTask());
       return true;
     }
     return false;
@@ -84,12 +87,22 @@ export class Semaphore {
 
   /** Give a permit back: it goes straight to the oldest waiter, if any. */
   release(): void {
-    for (let w = this.#q.shift(); w !== undefined; w = this.#q.shift()) {
-      if (w.deliver(undefined)) return;
-    }
     if (this.#free >= this.#max) throw new SyncUsageError(`release of ${this.constructor.name.toLowerCase()} "${this.name}": no permit is held`);
+    this.released();
+    for (let w = this.#q.shift(); w !== undefined; w = this.#q.shift()) {
+      if (w.deliver(undefined)) {
+        this.granted(w.value);
+        return;
+      }
+    }
     this.#free++;
   }
+
+  /** @internal A permit went to `holder` (a task, or undefined outside any task). */
+  protected granted(_holder: object | undefined): void {}
+
+  /** @internal A permit is being given back; throws to refuse the release. */
+  protected released(): void {}
 
   /** Run `body` holding a permit; the permit is released however `body` ends. */
   *with<T>(body: CoSource<T>): Co<T> {
@@ -104,7 +117,10 @@ export class Semaphore {
 
 /**
  * A FIFO-fair mutual-exclusion lock: a semaphore with one permit. `release` hands the lock
- * straight to the oldest waiter.
+ * straight to the oldest waiter. The lock knows its holder: a task may not release a lock
+ * another running task holds (a `SyncUsageError` naming both). A lock whose holder has ended
+ * (taken by a helper, as in `timeout(ms, () => lock.acquire())`), or taken outside any task,
+ * may be released by any task, and code outside any task (a callback) may release it.
  *
  * @example
  * ```ts
@@ -119,6 +135,8 @@ export class Semaphore {
  * ```
  */
 export class Lock extends Semaphore {
+  #holder: object | undefined = undefined;
+
   constructor(name = "lock") {
     super(1, name, "lock");
   }
@@ -126,5 +144,23 @@ export class Lock extends Semaphore {
   /** True while some task holds it. */
   get locked(): boolean {
     return this.available === 0;
+  }
+
+  /** The task that took the lock (it may have ended since); undefined when it is free or was taken outside any task. */
+  get holder(): Task<unknown> | undefined {
+    return this.#holder as Task<unknown> | undefined;
+  }
+
+  protected override granted(holder: object | undefined): void {
+    this.#holder = holder;
+  }
+
+  protected override released(): void {
+    const me = runningTask();
+    const holder = this.#holder;
+    if (me !== undefined && holder !== undefined && me !== holder && !(holder as Task<unknown>).ended) {
+      throw new SyncUsageError(`release of lock "${this.name}" by ${String(me)}: it is held by ${String(holder)}`);
+    }
+    this.#holder = undefined;
   }
 }

@@ -35,6 +35,24 @@ describe("Event", () => {
 });
 
 describe("Condition", () => {
+  test("wait by a task that does not hold the lock (another task does) is a SyncUsageError naming both", async () => {
+    const { result } = await virtual(function* () {
+      const cond = new Condition(new Lock(), "queue");
+      const holder = yield* spawn(function* holder() { yield* cond.lock.acquire(); yield* sleep(10); cond.lock.release(); });
+      yield* sleep(1);
+      let error: unknown;
+      yield* join(yield* spawn(function* stranger() {
+        try { yield* cond.wait(); } catch (e) { error = e; }
+      }));
+      const still = cond.lock.holder === holder;
+      yield* join(holder);
+      return { error, still };
+    });
+    expect(result.error).toBeInstanceOf(SyncUsageError);
+    expect((result.error as Error).message).toMatch(/^wait on condition "queue" by task "stranger" \(#\d+\): its lock is held by task "holder" \(#\d+\)$/);
+    expect(result.still).toBe(true);
+  });
+
   test("producer/consumer with waitFor and notify", async () => {
     const { result } = await virtual(function* () {
       const cond = new Condition(new Lock(), "items");

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, join, Lock, Semaphore, sleep, spawn, SyncUsageError } from "../../src/index.ts";
+import { cancel, join, Lock, Semaphore, sleep, spawn, SyncUsageError, timeout } from "../../src/index.ts";
 import { virtual } from "../helpers.ts";
 
 describe("Lock", () => {
@@ -84,6 +84,68 @@ describe("Lock", () => {
     const { result } = await virtual(function* () {
       const lock = new Lock();
       try { yield* lock.with(function* () { throw new Error("x"); }); } catch {}
+      return lock.locked;
+    });
+    expect(result).toBe(false);
+  });
+});
+
+describe("Lock: its holder", () => {
+  test("a task cannot release a lock another task holds: a SyncUsageError naming both, and the holder keeps it", async () => {
+    const { result } = await virtual(function* () {
+      const lock = new Lock("db");
+      const owner = yield* spawn(function* owner() {
+        yield* lock.acquire();
+        yield* sleep(10);
+        lock.release();
+      });
+      yield* sleep(1);
+      let error: unknown;
+      yield* join(yield* spawn(function* intruder() {
+        try { lock.release(); } catch (e) { error = e; }
+      }));
+      const heldAfter = [lock.locked, lock.holder === owner];
+      yield* join(owner);
+      return { error, heldAfter, lockedAtEnd: lock.locked };
+    });
+    expect(result.error).toBeInstanceOf(SyncUsageError);
+    expect((result.error as Error).message).toMatch(/^release of lock "db" by task "intruder" \(#\d+\): it is held by task "owner" \(#\d+\)$/);
+    expect(result.heldAfter).toEqual([true, true]);
+    expect(result.lockedAtEnd).toBe(false);
+  });
+
+  test("holder follows acquire and the hand-off to the oldest waiter", async () => {
+    const { result } = await virtual(function* () {
+      const lock = new Lock();
+      const seen: string[] = [];
+      const name = () => lock.holder?.name ?? "-";
+      const a = yield* spawn(function* a() { yield* lock.acquire(); seen.push(name()); yield* sleep(5); lock.release(); });
+      const b = yield* spawn(function* b() { yield* sleep(1); yield* lock.acquire(); seen.push(name()); lock.release(); });
+      yield* join(a);
+      yield* join(b);
+      seen.push(name());
+      return seen;
+    });
+    expect(result).toEqual(["a", "b", "-"]);
+  });
+
+  test("a lock taken by a helper that has ended (timeout's work task) is the caller's to release", async () => {
+    const { result } = await virtual(function* () {
+      const lock = new Lock();
+      yield* timeout(100, () => lock.acquire());
+      const helperEnded = lock.holder?.ended;
+      lock.release();
+      return { helperEnded, locked: lock.locked };
+    });
+    expect(result).toEqual({ helperEnded: true, locked: false });
+  });
+
+  test("code outside any task (an onEnd callback) may release it", async () => {
+    const { result } = await virtual(function* () {
+      const lock = new Lock();
+      const t = yield* spawn(function* holder() { yield* lock.acquire(); });
+      t.onEnd(() => lock.release()); // the task ended holding it: give it back
+      yield* join(t);
       return lock.locked;
     });
     expect(result).toBe(false);
