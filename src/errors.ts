@@ -63,7 +63,7 @@ export class TaskError extends Error {
   /** Every unjoined failure, this one first. */
   readonly errors: unknown[];
   constructor(task: Named, cause: unknown, others: unknown[] = []) {
-    const why = cause instanceof Error ? cause.message : String(cause);
+    const why = reason(cause);
     const more = others.length ? ` (and ${others.length} other unjoined failure${others.length > 1 ? "s" : ""})` : "";
     const chain = task.path ? ` [spawned by ${task.path}]` : "";
     super(`${label(task)} failed: ${why}${more}${chain}`, { cause });
@@ -94,6 +94,23 @@ export class UsageError extends Error {
     super(`${op} in ${label(task)}: ${message}`);
     this.task = task;
     this.op = op;
+  }
+}
+
+/**
+ * @internal What an error says, for a message: its `message` if it is an Error, else its
+ * string form. Never throws: an error whose `message` getter or `toString` throws, or an
+ * object with no string form (`Object.create(null)`), is named by its kind instead.
+ */
+export function reason(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    try {
+      return `[${Object.prototype.toString.call(error).slice(8, -1)} with no string form]`;
+    } catch {
+      return "[a value with no string form]";
+    }
   }
 }
 

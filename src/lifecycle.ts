@@ -4,7 +4,7 @@
  * scheduler when main ends. Imports no Bun API.
  */
 import { Flag, Resume, type Task } from "./task.ts";
-import { Cancelled } from "./errors.ts";
+import { Cancelled, reason } from "./errors.ts";
 import type { Kernel } from "./kernel.ts";
 import { IoTicket } from "./io-ticket.ts";
 
@@ -82,7 +82,7 @@ function callBack(k: Kernel, task: Task<unknown>, fn: () => void): void {
   try {
     fn();
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
+    const why = reason(error);
     k.callbackErrors.push(new Error(`an onEnd callback of ${task} threw: ${why}`, { cause: error }));
   }
 }
@@ -117,6 +117,9 @@ export function observe(k: Kernel, task: Task<unknown>): void {
 export function throwInto(k: Kernel, target: Task<unknown>, error: unknown): void {
   let thrown = error;
   const undo = target.undo;
+  // From here the suspension is being taken back: a wake-up for it (the undo calling its own
+  // waker) is stale, so the task is queued once, by the unsuspend below.
+  target.waitGen++;
   if (undo !== undefined) {
     try {
       if (typeof undo === "function") (undo as () => void)();

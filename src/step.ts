@@ -15,8 +15,11 @@ import { SYNC_LIMIT } from "./inline.ts";
 
 /** Run `task` (ready) until it suspends, yields or ends. */
 export function step(k: Kernel, task: Task<unknown>): void {
-  k.stats.steps++;
   const flags = task.flags;
+  // Queued once per wake-up; an entry for a task no longer ready (a bug elsewhere) is dropped
+  // rather than resuming a generator that waits or has ended.
+  if ((flags & Flag.StateMask) !== StateCode.ready) return;
+  k.stats.steps++;
   let mode: Resume = (flags & Flag.Throw) !== 0 ? Resume.Throw : Resume.Next;
   // One write: state "running", started, and the resume mode taken.
   task.flags = (flags & ~(Flag.StateMask | Flag.Throw | Flag.Yielded)) | StateCode.running | Flag.Started;
@@ -24,21 +27,24 @@ export function step(k: Kernel, task: Task<unknown>): void {
   let value = task.value;
   task.value = undefined;
   for (k.sync = 0; ; k.sync++) {
-    let r: IteratorResult<unknown, unknown>;
+    let done: unknown;
+    let y: unknown;
     k.running = task;
     try {
-      r = mode === Resume.Next ? gen.next(value) : gen.throw(value);
+      const r = mode === Resume.Next ? gen.next(value) : gen.throw(value);
+      // Read inside the try: a hand-made iterator's result may be no object, or have throwing getters.
+      done = r.done;
+      y = r.value;
     } catch (error) {
       k.running = undefined;
       endTask(k, task, error, true);
       return;
     }
     k.running = undefined;
-    if (r.done === true) {
-      endTask(k, task, r.value, false);
+    if (done === true) {
+      endTask(k, task, y, false);
       return;
     }
-    const y = r.value;
     mode = Resume.Next;
     value = undefined;
     if ((task.flags & (Flag.CancelPending | Flag.ErrorPending)) !== 0) {
@@ -63,7 +69,11 @@ export function step(k: Kernel, task: Task<unknown>): void {
             out = task;
             break;
           case Op.Sleep:
-            if ((y.a as number) <= 0) return requeue(k, task, Flag.Yielded);
+            if (!((y.a as number) > 0 && (y.a as number) < Infinity)) {
+              if ((y.a as number) <= 0) return requeue(k, task, Flag.Yielded);
+              // Only a descriptor made by hand gets here (sleep() checks ms): the task's error.
+              throw new TypeError(`${task} yielded a sleep of ${describe(y.a)} ms (a descriptor made by hand?): use sleep(ms)`);
+            }
             handlers.suspendOn(task, y);
             k.sleeps.push(task);
             return;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, current, join, run, sleep, spawn, suspend, wait, Cancelled, TaskError, type Co, type Waker } from "../src/index.ts";
+import { cancel, current, interrupt, join, run, sleep, spawn, suspend, wait, Cancelled, TaskError, type Co, type Waker } from "../src/index.ts";
+import { Op, Syscall } from "../src/syscall.ts";
 import { virtual, virtualError } from "./helpers.ts";
 
 describe("cancellation", () => {
@@ -385,4 +386,90 @@ describe("a cancel of a task that gave up the CPU", () => {
       expect(log).toEqual([]);
     });
   }
+});
+
+describe("an undo that wakes its own task", () => {
+  test("cancel: the waker's resume is refused, the task is queued once and its cleanup sleeps in full", async () => {
+    const log: string[] = [];
+    let resumed: boolean | undefined;
+    const { result, reactor, scheduler } = await virtual(function* () {
+      const t = yield* spawn(function* victim() {
+        try {
+          yield* suspend<string>((w) => () => { resumed = w.resume("late value"); });
+        } catch (e) {
+          log.push(`caught ${(e as Error).name}`);
+          yield* sleep(1000);
+          log.push("slept");
+        }
+      });
+      yield* sleep(1);
+      yield* cancel(t);
+      return t.state;
+    });
+    expect(resumed).toBe(false);
+    expect(log).toEqual(["caught Cancelled", "slept"]);
+    expect(result).toBe("done"); // it caught the Cancelled and returned
+    expect(reactor.now()).toBe(1001);
+    expect(scheduler.stats().tasksAlive).toBe(0);
+  });
+
+  test("interrupt: the waker's throw is refused; the interrupt's error is the one raised", async () => {
+    let refused: boolean | undefined;
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* victim() {
+        try {
+          yield* suspend<string>((w) => () => { refused = w.throw(new Error("from undo")); });
+        } catch (e) {
+          yield* sleep(10);
+          return (e as Error).message;
+        }
+      });
+      yield* sleep(1);
+      yield* interrupt(t, new Error("deadline"));
+      return yield* join(t);
+    });
+    expect(refused).toBe(false);
+    expect(result).toBe("deadline");
+  });
+});
+
+describe("hand-made iterators as tasks", () => {
+  test("next() returning no object fails the task with a TypeError (the tick goes on)", async () => {
+    const { result } = await virtual(function* () {
+      const it = { next: () => undefined, throw: (e: unknown) => { throw e; } };
+      const t = yield* spawn(it as unknown as Co<void>, { name: "bad-iter" });
+      try {
+        yield* join(t);
+        return "joined";
+      } catch (e) {
+        return `${(e as Error).name} ${t.state}`;
+      }
+    });
+    expect(result).toBe("TypeError failed");
+  });
+
+  test("a result whose done getter throws fails the task with that error", async () => {
+    const { result } = await virtual(function* () {
+      const it = { next: () => ({ get done(): boolean { throw new Error("done getter"); }, value: 1 }), throw: (e: unknown) => { throw e; } };
+      const t = yield* spawn(it as unknown as Co<void>);
+      try {
+        yield* join(t);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    expect(result).toBe("done getter");
+  });
+
+  test("a hand-made sleep descriptor without a number fails its task, not the scheduler", async () => {
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* handmade() { yield new Syscall("sleep", Op.Sleep); });
+      try {
+        yield* join(t);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    expect(result).toMatch(/^task "handmade" \(#\d+\) yielded a sleep of undefined ms/);
+  });
 });

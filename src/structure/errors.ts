@@ -3,6 +3,7 @@
  * and `GroupError` (children of a `group` failed). Each names the task involved.
  * Imports nothing from the kernel.
  */
+import { reason } from "../errors.ts";
 
 interface Named {
   readonly id: number;
@@ -62,7 +63,7 @@ export class GroupError extends AggregateError {
   readonly tasks: Named[];
   constructor(group: string, failures: readonly { task: Named; error: unknown }[]) {
     const first = failures[0]!;
-    const why = first.error instanceof Error ? first.error.message : String(first.error);
+    const why = reason(first.error);
     const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : "";
     super(
       failures.map((f) => f.error),

@@ -34,6 +34,8 @@ export class Supervisor {
   #open = true;
   #stopping = false;
   #waker: Waker<unknown> | undefined = undefined;
+  /** The scheduler its members run on (that of the task that started the first). */
+  #scheduler: object | undefined = undefined;
   readonly #waitD: Syscall<unknown>;
 
   constructor(label: string, policy: Policy) {
@@ -57,7 +59,11 @@ export class Supervisor {
    * the spawner a tick later, and the child may run, end or need cancelling before that.
    */
   *start<T>(source: CoSource<T>, name?: string): Co<Task<T>> {
-    if (!this.#open) throw new UsageError(yield* current(), `${this.label}.spawn`, `the ${this.label} has ended; it takes no new tasks`);
+    const me = yield* current();
+    if (!this.#open) throw new UsageError(me, `${this.label}.spawn`, `the ${this.label} has ended; it takes no new tasks`);
+    // Every member runs on the scheduler of the first: one of another could be neither joined nor cancelled.
+    if (this.#scheduler === undefined) this.#scheduler = me.owner;
+    else if (me.owner !== this.#scheduler) throw new UsageError(me, `${this.label}.spawn`, `the ${this.label} belongs to another scheduler`);
     const slot: Slot = { index: -1 };
     // Primed: the wrapper is already inside its try, so a cancel that lands before the
     // child's first step still reports the ending (a fresh generator would skip the catch).

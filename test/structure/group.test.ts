@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, Cancelled, current, group, GroupError, join, Scheduler, sleep, spawn, TaskError, type Co, type Group, type Task } from "../../src/index.ts";
+import { cancel, Cancelled, current, group, GroupError, join, Scheduler, sleep, spawn, TaskError, UsageError, wait, type Co, type Group, type Task } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 import { virtual, virtualError } from "../helpers.ts";
 
@@ -206,49 +206,77 @@ describe("group during run()'s final shutdown", () => {
 });
 
 describe("group: a g.spawn whose spawn is not answered in place", () => {
-  // 10,000 kernel-only syscalls in a row: the next one is cut by SYNC_LIMIT, so the spawn is
-  // made in this step but its task reaches the spawner only at its next step.
-  function* burn(): Co<void> {
-    for (let i = 0; i < 10_000; i++) yield* current();
+  // n kernel-only syscalls in a row: around n = SYNC_LIMIT (10,000) one of g.spawn's own
+  // syscalls is cut, so the spawn is made in this step but its task reaches the spawner only
+  // at its next step. Each test runs with the cut falling on each of them.
+  function* burn(n: number): Co<void> {
+    for (let i = 0; i < n; i++) yield* current();
   }
+  const cuts = [9_998, 9_999, 10_000];
 
   test("the child is a member from its creation: a failing group cancels it", async () => {
-    const log: string[] = [];
-    const { result } = await virtual(function* () {
-      try {
-        yield* group(function* body(g) {
-          yield* g.spawn(function* F() { throw new Error("F failed"); });
-          yield* g.spawn(function* C1() {
-            yield* burn();
-            yield* g.spawn(function* N() {
-              try { for (;;) yield* sleep(10); } finally { log.push("N cancelled"); }
+    for (const n of cuts) {
+      const log: string[] = [];
+      await virtual(function* () {
+        try {
+          yield* group(function* body(g) {
+            yield* g.spawn(function* F() { throw new Error("F failed"); });
+            yield* g.spawn(function* C1() {
+              yield* burn(n);
+              yield* g.spawn(function* N() {
+                try { for (;;) yield* sleep(10); } finally { log.push("N cancelled"); }
+              });
+              yield* sleep(1000);
             });
             yield* sleep(1000);
           });
-          yield* sleep(1000);
-        });
-      } catch (e) {
-        return (e as Error).name;
-      }
-    });
-    expect(result).toBe("GroupError");
-    expect(log).toEqual(["N cancelled"]);
+        } catch (e) {
+          log.push(`group threw ${(e as Error).name}`);
+        }
+      });
+      // N, if it was made at all (the cut may fall on a syscall before the spawn, and then the
+      // cancel reaches C1 first), is cancelled by the group before it throws, not by run()'s end.
+      expect([n, log.at(-1)]).toEqual([n, "group threw GroupError"]);
+      expect([n, log.filter((l) => l === "N cancelled").length]).toEqual([n, log.length - 1]);
+    }
   });
 
   test("two children started in one tick keep their own indexes: the failure names the right one", async () => {
-    const { error: e } = await virtualError(function* () {
-      return yield* group(function* body(g) {
-        yield* g.spawn(function* C1() {
-          yield* burn();
-          yield* g.spawn(function* N() { yield* sleep(1); throw new Error("N failed"); });
+    for (const n of cuts) {
+      const { error: e } = await virtualError(function* () {
+        return yield* group(function* body(g) {
+          yield* g.spawn(function* C1() {
+            yield* burn(n);
+            yield* g.spawn(function* N() { yield* sleep(1); throw new Error("N failed"); });
+            yield* sleep(1000);
+          });
+          yield; // C1 burns first; M is spawned in the same tick as N
+          yield* g.spawn(function* M() { yield* sleep(5); return "m"; });
           yield* sleep(1000);
         });
-        yield; // C1 burns first; M is spawned in the same tick as N
-        yield* g.spawn(function* M() { yield* sleep(5); return "m"; });
-        yield* sleep(1000);
       });
-    });
-    expect(e).toBeInstanceOf(GroupError);
-    expect((e as GroupError).tasks.map((t) => t.name)).toEqual(["N"]);
+      expect(e).toBeInstanceOf(GroupError);
+      expect([n, (e as GroupError).tasks.map((t) => t.name)]).toEqual([n, ["N"]]);
+    }
   });
+});
+
+test("group: g.spawn from a task of another scheduler is a UsageError there (the group no longer spins at its end)", async () => {
+  let foreign: unknown;
+  const { result } = await virtual(function* () {
+    yield* group(function* (g) {
+      const inner = new Scheduler({ reactor: new FakeReactor() }).run(function* () {
+        try {
+          yield* g.spawn(function* stranger() { yield* sleep(1); });
+        } catch (e) {
+          foreign = e;
+        }
+      });
+      yield* wait(inner);
+    });
+    return "group returned";
+  });
+  expect(result).toBe("group returned");
+  expect(foreign).toBeInstanceOf(UsageError);
+  expect((foreign as Error).message).toMatch(/^group\.spawn in task "main" \(#\d+\): the group belongs to another scheduler$/);
 });
