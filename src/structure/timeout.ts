@@ -26,6 +26,8 @@ function* limit<T>(op: string, ms: number, co: CoSource<T>): Co<{ value: T } | u
   // The work finished, even if in the tick the deadline passed (a value it took from a channel,
   // a lock it acquired): its result stands, or what it took would be lost.
   if (work.state === "done") return { value: work.result as T };
+  // So does its own failure (not one while being cancelled), even in the deadline's tick.
+  if (work.state === "failed" && !sup.windDown.has(0)) throw work.error;
   if (sup.decider === 1) return undefined;
   throw work.error;
 }

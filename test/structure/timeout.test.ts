@@ -157,3 +157,25 @@ describe("work that finishes in the tick its deadline passes", () => {
   });
 });
 
+
+describe("work that fails in the tick its deadline passes", () => {
+  test("timeout throws the work's own error, not a TimeoutError", async () => {
+    const { result } = await virtual(function* () {
+      const ch = channel<number>(0);
+      yield* spawn(function* () {
+        yield* sleep(10);
+        ch.trySend(1); // wakes the work in the tick the timer expires
+      });
+      try {
+        yield* timeout(10, function* () {
+          yield* ch.recv();
+          throw new Error("disk full");
+        });
+        return "no error";
+      } catch (e) {
+        return `${(e as Error).name}: ${(e as Error).message}`;
+      }
+    });
+    expect(result).toBe("Error: disk full");
+  });
+});
