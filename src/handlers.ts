@@ -73,6 +73,9 @@ function dispatch(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown 
       return suspend(k, task, d);
     case Op.Interrupt:
       return interrupt(k, task, d);
+    case Op.RaiseLater:
+      raiseAtNextYield(task, d.a);
+      return undefined;
   }
   return new Thrown(new UsageError(task, d.op, `unknown kernel op code ${d.code}`));
 }

@@ -15,6 +15,7 @@ export const Op = {
   Wait: 6,
   Suspend: 7,
   Interrupt: 8,
+  RaiseLater: 9,
 } as const;
 /** One of the values of `Op`. */
 export type Op = (typeof Op)[keyof typeof Op];

@@ -60,6 +60,16 @@ export function spawn<T>(co: CoSource<T>, options?: SpawnOptions): Syscall<Task<
   return d;
 }
 
+/**
+ * @internal Raise `error` in the calling task at its next yield, after it has used the value
+ * this `yield*` returns (undefined). For supervisors: the caller's own cancel, caught while the
+ * work it waited for finished, is re-raised after the work's result is handed over (a value
+ * taken from a channel, a lock acquired), as the kernel does for a value delivered at a cancel.
+ */
+export function raiseLater(error: unknown): Syscall<void> {
+  return new Syscall<void>("raiseLater", Op.RaiseLater, error);
+}
+
 /** @internal Key of the spawn option that `spawnAdopted` sets (not part of `SpawnOptions`). */
 export const ADOPT: unique symbol = Symbol("corun.adopt");
 

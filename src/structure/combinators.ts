@@ -4,7 +4,7 @@
  * before the combinator returns. Built on the Supervisor.
  */
 import type { Co, CoSource } from "../types.ts";
-import { Supervisor, type Policy } from "./supervisor.ts";
+import { finish, Supervisor, type Policy } from "./supervisor.ts";
 
 /** The result type of a coroutine source. */
 export type ResultOf<S> = S extends () => Co<infer R> ? R : S extends Co<infer R> ? R : never;
@@ -13,11 +13,20 @@ function check(sources: unknown, op: string): asserts sources is readonly CoSour
   if (!Array.isArray(sources)) throw new TypeError(`${op}(coroutines): expected an array, got ${typeof sources}`);
 }
 
-function* supervise(op: string, sources: readonly CoSource<unknown>[], policy: Policy): Co<Supervisor> {
+/**
+ * Run `sources` under `policy`. A cancel (or error) thrown into the caller meanwhile is
+ * rethrown, unless `complete(sup)` says the outcome was whole by then: it is then returned and
+ * the cancel raised at the caller's next yield (see `finish`).
+ */
+function* supervise(op: string, sources: readonly CoSource<unknown>[], policy: Policy, complete: (sup: Supervisor) => boolean): Co<Supervisor> {
   const sup = new Supervisor(op, policy);
-  yield* sup.runAll(sources.map((s) => [s] as const));
+  const held = yield* sup.runAll(sources.map((s) => [s] as const));
+  yield* finish(held, held !== undefined && complete(sup));
   return sup;
 }
+
+/** The deciding child finished with a result. */
+const decidedDone = (sup: Supervisor): boolean => sup.decider >= 0 && sup.tasks[sup.decider]!.state === "done";
 
 /**
  * Run every coroutine concurrently; return their results in order. The first to fail (or be
@@ -37,7 +46,7 @@ function* supervise(op: string, sources: readonly CoSource<unknown>[], policy: P
  */
 export function* all<const S extends readonly CoSource<unknown>[]>(coroutines: S): Co<{ -readonly [K in keyof S]: ResultOf<S[K]> }> {
   check(coroutines, "all");
-  const sup = yield* supervise("all", coroutines, (_i, ending) => ending !== "done");
+  const sup = yield* supervise("all", coroutines, (_i, ending) => ending !== "done", (sup) => sup.tasks.length === coroutines.length && sup.tasks.every((t) => t.state === "done"));
   if (sup.decider >= 0) throw sup.tasks[sup.decider]!.error;
   return sup.tasks.map((t) => t.result) as { -readonly [K in keyof S]: ResultOf<S[K]> };
 }
@@ -62,7 +71,7 @@ export function* all<const S extends readonly CoSource<unknown>[]>(coroutines: S
 export function* race<const S extends readonly CoSource<unknown>[]>(coroutines: S): Co<ResultOf<S[number]>> {
   check(coroutines, "race");
   if (coroutines.length === 0) throw new RangeError("race([]): nothing to race; it would never end");
-  const sup = yield* supervise("race", coroutines, () => true);
+  const sup = yield* supervise("race", coroutines, () => true, decidedDone);
   const winner = sup.tasks[sup.decider]!;
   if (winner.state !== "done") throw winner.error;
   return winner.result as ResultOf<S[number]>;
@@ -86,7 +95,7 @@ export function* race<const S extends readonly CoSource<unknown>[]>(coroutines: 
  */
 export function* any<const S extends readonly CoSource<unknown>[]>(coroutines: S): Co<ResultOf<S[number]>> {
   check(coroutines, "any");
-  const sup = yield* supervise("any", coroutines, (_i, ending) => ending === "done");
+  const sup = yield* supervise("any", coroutines, (_i, ending) => ending === "done", decidedDone);
   if (sup.decider >= 0) return sup.tasks[sup.decider]!.result as ResultOf<S[number]>;
   throw new AggregateError(
     sup.tasks.map((t) => t.error),

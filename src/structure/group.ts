@@ -6,7 +6,7 @@
 import type { Task } from "../task.ts";
 import type { Co, CoSource, SpawnOptions } from "../types.ts";
 import { GroupError } from "./errors.ts";
-import { Supervisor } from "./supervisor.ts";
+import { finish, Supervisor } from "./supervisor.ts";
 
 /** The handle a group body gets: start children, read them. */
 export interface Group {
@@ -80,8 +80,8 @@ export function* group<R>(body: (g: Group) => Co<R>, options?: GroupOptions): Co
   // The GroupError reports every failure; leaving with a cancel or another error of its own,
   // the group reports none, and run() does.
   const late = yield* sup.shutdown((_i, held) => !wasCancelled && held === undefined);
-  if (wasCancelled) throw cancelled;
-  if (late !== undefined) throw late.error;
+  // A cancel that came when every member had finished is raised after the result is returned.
+  yield* finish(wasCancelled ? { error: cancelled } : late, sup.tasks.every((t) => t.state === "done"));
   if (sup.failures.length > 0) throw new GroupError(name, sup.failures);
   return first.result as R;
 }

@@ -3,7 +3,7 @@
  * how each ended, lets the owner wait until a policy says "stop" (or all ended), then
  * cancels the rest concurrently and waits for them. Built on spawn/join/cancel/suspend only.
  */
-import { cancel, current, join, spawn, spawnAdopted, suspend } from "../syscalls.ts";
+import { cancel, current, join, raiseLater, spawn, spawnAdopted, suspend } from "../syscalls.ts";
 import { Cancelled, UsageError } from "../errors.ts";
 import type { Syscall } from "../syscall.ts";
 import type { Task } from "../task.ts";
@@ -99,10 +99,12 @@ export class Supervisor {
 
   /**
    * The whole life of a supervised set: start `children` (coroutine, optional name), wait as
-   * the policy says, shut down, then rethrow the owner's own cancel if one came meanwhile (it
-   * wins over anything the children did). The frame shared by all/race/any and timeout.
+   * the policy says, shut down. Returns what was thrown into the owner meanwhile (its own
+   * cancel, an interrupt), the first one, or undefined: the caller rethrows it, or, if the
+   * outcome was complete when it came, returns the outcome and has it raised at its next yield
+   * (`finish`). The frame shared by all/race/any and timeout.
    */
-  *runAll(children: readonly (readonly [CoSource<unknown>, string?])[]): Co<void> {
+  *runAll(children: readonly (readonly [CoSource<unknown>, string?])[]): Co<Held> {
     let cancelled: unknown = undefined;
     let wasCancelled = false;
     try {
@@ -116,8 +118,7 @@ export class Supervisor {
     // child that failed while being cancelled, or every failure when the owner leaves with a
     // cancel or another error of its own, is left for run() to report.
     const late = yield* this.shutdown((i, held) => !wasCancelled && held === undefined && !this.windDown.has(i));
-    if (wasCancelled) throw cancelled;
-    if (late !== undefined) throw late.error;
+    return wasCancelled ? { error: cancelled } : late;
   }
 
   /** Wait until the policy stops or every child has ended. Throws the owner's Cancelled. */
@@ -211,4 +212,16 @@ function* wrap<T>(sup: Supervisor, slot: Slot, source: CoSource<T>): Co<T> {
   }
   sup.ended(slot.index, true, value);
   return value;
+}
+
+/**
+ * Leave a supervised set with `held` (see `runAll`): if the outcome is `complete` (the work
+ * the caller waited for finished, say a lock was acquired or a message received), return
+ * normally and have `held` raised at the caller's next yield, so the caller gets the outcome
+ * (and can release what it took) before the cancel; otherwise throw it now.
+ */
+export function* finish(held: Held, complete: boolean): Co<void> {
+  if (held === undefined) return;
+  if (!complete) throw held.error;
+  yield* raiseLater(held.error);
 }

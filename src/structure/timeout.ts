@@ -7,7 +7,7 @@ import { current, sleep } from "../syscalls.ts";
 import { describe } from "../syscall.ts";
 import type { Co, CoSource } from "../types.ts";
 import { TimeoutError } from "./errors.ts";
-import { Supervisor } from "./supervisor.ts";
+import { finish, Supervisor } from "./supervisor.ts";
 
 const EXPIRED: unique symbol = Symbol("expired");
 
@@ -19,10 +19,13 @@ function* timer(ms: number): Co<typeof EXPIRED> {
 function* limit<T>(op: string, ms: number, co: CoSource<T>): Co<{ value: T } | undefined> {
   if (typeof ms !== "number" || !(ms >= 0)) throw new RangeError(`${op}(ms, co): ms must be a number >= 0, got ${describe(ms)}`);
   const sup = new Supervisor(op, () => true);
-  // A cancel from outside (an outer timeout that expired, say) is rethrown by runAll: it wins
-  // over our own expiry.
-  yield* sup.runAll(ms === Infinity ? [[co]] : [[co], [timer(ms), `${op} ${ms} ms`]]);
-  const work = sup.tasks[0]!;
+  // A cancel from outside (an outer timeout that expired, say) wins over our own expiry; if
+  // the work had finished by then, its result is returned first and the cancel raised at the
+  // caller's next yield (what it took, a message or a lock, is not lost).
+  const held = yield* sup.runAll(ms === Infinity ? [[co]] : [[co], [timer(ms), `${op} ${ms} ms`]]);
+  const work = sup.tasks[0]; // undefined if a cancel came before it was started
+  yield* finish(held, work?.state === "done");
+  if (work === undefined) throw new Error(`${op}: the work was not started`); // (finish threw the cancel)
   // The work finished, even if in the tick the deadline passed (a value it took from a channel,
   // a lock it acquired): its result stands, or what it took would be lost.
   if (work.state === "done") return { value: work.result as T };

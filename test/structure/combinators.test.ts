@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { all, any, race, sleep, spawn, cancel, type Co } from "../../src/index.ts";
+import { all, any, channel, race, sleep, spawn, cancel, type Co } from "../../src/index.ts";
 import { virtual, virtualError } from "../helpers.ts";
 
 function* after<T>(ms: number, v: T, log?: string[]): Co<T> {
@@ -105,5 +105,39 @@ describe("a cancel that reaches the owner while it is being woken", () => {
     });
     expect(w1.state).toBe("cancelled");
     expect(scheduler.stats().tasksAlive).toBe(0);
+  });
+});
+
+describe("the caller cancelled in the tick the outcome was decided", () => {
+  test("race returns the winner's value; the Cancelled comes at the caller's next yield", async () => {
+    const { result } = await virtual(function* () {
+      const ch = channel<number>(0);
+      const kept: unknown[] = [];
+      const caller = yield* spawn(function* () {
+        kept.push(yield* race([() => ch.recv(), function* () { yield* sleep(1000); }]));
+        yield* sleep(1);
+      });
+      yield* sleep(5);
+      ch.trySend(7);
+      yield* cancel(caller);
+      return { kept, state: caller.state };
+    });
+    expect(result).toEqual({ kept: [{ value: 7, done: false }], state: "cancelled" });
+  });
+
+  test("all returns every result when all had finished", async () => {
+    const { result } = await virtual(function* () {
+      const ch = channel<number>(0);
+      const kept: unknown[] = [];
+      const caller = yield* spawn(function* () {
+        kept.push(yield* all([() => ch.recv(), function* () { return "b"; }]));
+        yield* sleep(1);
+      });
+      yield* sleep(5);
+      ch.trySend(7);
+      yield* cancel(caller);
+      return { kept, state: caller.state };
+    });
+    expect(result).toEqual({ kept: [[{ value: 7, done: false }, "b"]], state: "cancelled" });
   });
 });

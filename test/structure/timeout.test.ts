@@ -179,3 +179,59 @@ describe("work that fails in the tick its deadline passes", () => {
     expect(result).toBe("Error: disk full");
   });
 });
+
+describe("the caller cancelled in the tick its work finished", () => {
+  test("timeout returns the value the work received; the Cancelled comes at the caller's next yield", async () => {
+    const { result } = await virtual(function* () {
+      const ch = channel<number>(0);
+      const kept: number[] = [];
+      const caller = yield* spawn(function* () {
+        const r = yield* timeout(1000, () => ch.recv());
+        kept.push(r.value!);
+        yield* sleep(1); // the Cancelled is raised here
+        kept.push(-1);
+      });
+      yield* sleep(5);
+      ch.trySend(42); // handed to the work task...
+      yield* cancel(caller); // ...and its caller cancelled in the same tick
+      return { kept, state: caller.state };
+    });
+    expect(result).toEqual({ kept: [42], state: "cancelled" });
+  });
+
+  test("a lock the work acquired is the caller's, which releases it in its finally", async () => {
+    const { result } = await virtual(function* () {
+      const lock = new Lock("db");
+      yield* lock.acquire();
+      const caller = yield* spawn(function* () {
+        yield* timeout(1000, () => lock.acquire());
+        try { yield* sleep(1); } finally { lock.release(); }
+      });
+      yield* sleep(5);
+      lock.release(); // hands the lock to the work task
+      yield* cancel(caller); // same tick
+      yield* sleep(10);
+      return { state: caller.state, locked: lock.locked };
+    });
+    expect(result).toEqual({ state: "cancelled", locked: false });
+  });
+
+  test("nested: the outer deadline passes in the tick the inner work gets the lock", async () => {
+    const { result } = await virtual(function* () {
+      const lock = new Lock("db");
+      yield* spawn(function* () { yield* lock.acquire(); yield* sleep(10); lock.release(); });
+      yield* sleep(1);
+      let outcome = "";
+      try {
+        yield* timeout(9, function* () {
+          yield* timeout(1000, () => lock.acquire());
+          try { yield* sleep(100); } finally { lock.release(); }
+        });
+      } catch (e) {
+        outcome = (e as Error).name;
+      }
+      return { outcome, locked: lock.locked };
+    });
+    expect(result).toEqual({ outcome: "TimeoutError", locked: false });
+  });
+});

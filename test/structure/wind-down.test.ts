@@ -46,6 +46,9 @@ describe("an error thrown into the owner while it winds down", () => {
                 throw new Error("body fails");
               });
             }
+            // race was decided (its winner returned) before the kick: it returns the winner,
+            // and the kick is raised at the owner's next yield.
+            yield* sleep(0);
           } catch (e) {
             log.push(`owner caught "${(e as Error).message}" with the work ${work!.state}`);
           }
