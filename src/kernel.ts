@@ -15,7 +15,7 @@ import type { Co } from "./types.ts";
 import type { CompletionSink, Reactor, Ticket } from "./reactor/reactor.ts";
 import * as handlers from "./handlers.ts";
 import type { IoTicket } from "./io-ticket.ts";
-import type { EndHooks } from "./lifecycle.ts";
+import { deliverCancel, type EndHooks } from "./lifecycle.ts";
 import { completeInline } from "./inline.ts";
 import { step } from "./step.ts";
 import { KernelStats } from "./kernel-stats.ts";
@@ -62,7 +62,7 @@ export class Kernel implements CompletionSink, InlineHost {
   /** Errors thrown by `onEnd` callbacks: no task can catch them, so `run()` reports them. */
   readonly callbackErrors: unknown[] = [];
   hooks: EndHooks | undefined = undefined;
-  /** Set once main has ended: new tasks are cancelled before they start. */
+  /** Set once main has ended: a new task is cancelled before it starts, or (spawned by a live task) when its spawner ends. */
   draining = false;
   /** The task whose generator is running right now (inside `gen.next`), if any. */
   running: Task<unknown> | undefined = undefined;
@@ -86,9 +86,16 @@ export class Kernel implements CompletionSink, InlineHost {
     this.stats.spawned++;
     this.tasks.add(task as Task<unknown>);
     if (this.draining) {
-      task.flags |= Flag.CancelRequested;
-      task.flags |= Flag.Throw;
-      task.value = new Cancelled(task as Task<unknown>);
+      if (parent !== undefined && !parent.ended) {
+        // Spawned while run() winds down, by a task cleaning up (a shield, a timeout in its
+        // finally): it helps with that cleanup, so it runs, and is cancelled if its spawner
+        // ends first. Nothing outlives the drain.
+        parent.onEnd(() => deliverCancel(this, task as Task<unknown>));
+      } else {
+        task.flags |= Flag.CancelRequested;
+        task.flags |= Flag.Throw;
+        task.value = new Cancelled(task as Task<unknown>);
+      }
     }
     this.ready.push(task as Task<unknown>);
     this.wake();

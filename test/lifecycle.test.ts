@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, current, interrupt, join, run, sleep, spawn, suspend, wait, Cancelled, TaskError, type Co, type Waker } from "../src/index.ts";
+import { cancel, current, interrupt, join, run, shield, sleep, spawn, suspend, timeout, wait, Cancelled, TaskError, type Co, type Waker } from "../src/index.ts";
 import { Op, Syscall } from "../src/syscall.ts";
 import { virtual, virtualError } from "./helpers.ts";
 
@@ -471,5 +471,43 @@ describe("hand-made iterators as tasks", () => {
       }
     });
     expect(result).toMatch(/^task "handmade" \(#\d+\) yielded a sleep of undefined ms/);
+  });
+});
+
+describe("cleanup while run() winds down", () => {
+  test("a finally may use shield and timeout (they spawn helpers): the helpers run", async () => {
+    const log: string[] = [];
+    await virtual(function* () {
+      yield* spawn(function* worker() {
+        try {
+          yield* sleep(100_000);
+        } finally {
+          yield* shield(function* () { yield* sleep(5); log.push("shielded cleanup"); });
+          yield* timeout(50, function* () { yield* sleep(5); log.push("cleanup under a timeout"); });
+        }
+      });
+      yield* sleep(1);
+    });
+    expect(log).toEqual(["shielded cleanup", "cleanup under a timeout"]);
+  });
+
+  test("a helper spawned by a cleanup is cancelled when its spawner ends: run() still settles", async () => {
+    const log: string[] = [];
+    const { reactor } = await virtual(function* () {
+      yield* spawn(function* worker() {
+        try {
+          yield* sleep(100_000);
+        } finally {
+          yield* spawn(function* forever() {
+            try { for (;;) yield* sleep(10); } finally { log.push("helper cancelled"); }
+          });
+          yield* sleep(25);
+          log.push("worker done");
+        }
+      });
+      yield* sleep(1);
+    });
+    expect(log).toEqual(["worker done", "helper cancelled"]);
+    expect(reactor.now()).toBe(26);
   });
 });
