@@ -152,24 +152,36 @@ export function iterate<T>(ch: Channel<T>, options?: AsyncOptions): AsyncIterabl
       if (outer?.aborted) stop.abort(outer.reason);
       else outer?.addEventListener("abort", onAbort, { once: true });
       let returned = false;
-      return {
+      // Once done (the channel drained, an error, or return()), it lets go of the outer
+      // signal: for await calls return() only when left early.
+      const finish = (): void => {
+        returned = true;
+        outer?.removeEventListener("abort", onAbort);
+      };
+      const it: AsyncIterableIterator<T> = {
         async next(): Promise<IteratorResult<T>> {
           if (returned) return { value: undefined, done: true };
           try {
             const r = await recvAsync(ch, { signal: stop.signal });
-            return r.done ? { value: undefined, done: true } : { value: r.value, done: false };
+            if (!r.done) return { value: r.value, done: false };
+            finish();
+            return { value: undefined, done: true };
           } catch (error) {
             if (returned) return { value: undefined, done: true };
+            finish();
             throw error;
           }
         },
         async return(): Promise<IteratorResult<T>> {
-          returned = true;
-          outer?.removeEventListener("abort", onAbort);
+          finish();
           stop.abort();
           return { value: undefined, done: true };
         },
+        [Symbol.asyncIterator]() {
+          return it;
+        },
       };
+      return it;
     },
   };
 }

@@ -44,7 +44,21 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
     let clean = false;
     try {
       for (;;) {
-        const r = yield* wait(it.next());
+        // A next() that throws or rejects ends the iterator (it is not closed with return(),
+        // as in for await); a cancel of this task while waiting for it does not.
+        let pending: Promise<{ r: IteratorResult<T> } | { error: unknown }>;
+        try {
+          pending = it.next().then((r) => ({ r }), (error: unknown) => ({ error }));
+        } catch (error) {
+          finished = true;
+          throw error;
+        }
+        const step = yield* wait(pending);
+        if ("error" in step) {
+          finished = true;
+          throw step.error;
+        }
+        const r = step.r;
         if (r.done) {
           finished = true;
           break;

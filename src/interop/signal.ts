@@ -14,6 +14,8 @@ const signals = new WeakMap<Task<unknown>, AbortController>();
  * The calling task's `AbortSignal` (one per task; the same on every call). It aborts as soon
  * as the task ends — including when it is cancelled, so a `fetch(url, { signal })` awaited
  * with `wait()` is aborted, not left running. The reason is a `Cancelled` naming the task.
+ * Its listeners run as the task ends; one that throws is reported the way `EventTarget`
+ * reports any listener's error (an uncaught error of the process), not by `run()`.
  *
  * @example
  * ```ts

@@ -87,8 +87,8 @@ export class Channel<T> {
   /**
    * Receive the next value: `{ value, done: false }`, or `{ value: undefined, done: true }`
    * once the channel is closed and its buffer drained. Never throws `ChannelClosed`.
-   * Cancellation-safe: a value handed to this task just before it was cancelled goes back to
-   * the front of the channel for the next receiver.
+   * Cancellation-safe: a value handed to this task just before it was cancelled is returned,
+   * and the `Cancelled` raised at the task's next yield; it is never lost.
    */
   *recv(): Co<RecvResult<T>> {
     const now = this.tryRecv();

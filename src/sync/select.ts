@@ -70,8 +70,9 @@ export interface SelectOptions {
 /**
  * Wait until one of `cases` can proceed and perform it (only that one). Ready cases are
  * taken in the order given. A send case on a closed channel throws `ChannelClosed`. If the
- * task is cancelled while waiting, no case happened (a value received in the same instant is
- * put back at the front of its channel).
+ * task is cancelled while waiting, no case happened; if a case happened in the same instant
+ * (a value was handed over), it stands: `select` returns it and the `Cancelled` is raised at
+ * the task's next yield, so no value is lost.
  *
  * @example
  * ```ts

@@ -13,7 +13,8 @@ import { Waiter, WaitList } from "./wait-list.ts";
 /**
  * A counting semaphore with `permits` permits. `acquire` waits while none is free; waiters
  * are served in arrival order. A task cancelled while waiting leaves the queue; one that was
- * handed a permit in the same instant gives it back.
+ * handed a permit in the same instant keeps it: `acquire` returns and the `Cancelled` is
+ * raised at its next yield (inside `with`, whose `finally` then releases it).
  *
  * @example
  * ```ts

@@ -8,8 +8,9 @@ import type { Waker } from "../types.ts";
 /**
  * One task (or promise) waiting on a primitive. `value` is what a sender offers; `index` is
  * its case number inside a `select` (-1 outside one). `taken` becomes true once a wake-up
- * carrying a value or a permit was accepted (`waker.resume` returned true): if the task is
- * then cancelled before it runs, its code hands the value or permit on instead of losing it.
+ * carrying a value or a permit was accepted (`waker.resume` returned true). A task cancelled
+ * after that still takes it (the kernel raises the cancel at its next yield); `taken` lets its
+ * code hand the value or permit on if an error is ever thrown at the suspension instead.
  *
  * @example
  * ```ts

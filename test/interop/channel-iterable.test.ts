@@ -81,3 +81,37 @@ describe("Promise-side edges", () => {
   });
 });
 
+
+describe("iterate(ch, { signal }) lets go of the signal", () => {
+  /** A signal that counts the listeners attached to it. */
+  function counted(): { signal: AbortSignal; live: () => number } {
+    const ac = new AbortController();
+    let live = 0;
+    const add = ac.signal.addEventListener.bind(ac.signal);
+    const remove = ac.signal.removeEventListener.bind(ac.signal);
+    Object.assign(ac.signal, {
+      addEventListener: (...a: Parameters<AbortSignal["addEventListener"]>) => { live++; add(...a); },
+      removeEventListener: (...a: Parameters<AbortSignal["removeEventListener"]>) => { live--; remove(...a); },
+    });
+    return { signal: ac.signal, live: () => live };
+  }
+
+  test("when a loop runs to the channel's end (for await calls no return())", async () => {
+    const { signal, live } = counted();
+    for (let i = 0; i < 20; i++) {
+      const ch = channel<number>(1);
+      await virtual(function* () { yield* ch.send(i); ch.close(); });
+      for await (const _ of iterate(ch, { signal })) { /* to the end */ }
+    }
+    expect(live()).toBe(0);
+  });
+
+  test("the iterator is itself async-iterable", async () => {
+    const ch = channel<number>(2);
+    await virtual(function* () { yield* ch.send(1); yield* ch.send(2); ch.close(); });
+    const it = iterate(ch)[Symbol.asyncIterator]() as AsyncIterableIterator<number>;
+    const got: number[] = [];
+    for await (const n of it) got.push(n);
+    expect(got).toEqual([1, 2]);
+  });
+});

@@ -67,3 +67,16 @@ describe("each", () => {
     expect(error).toBeInstanceOf(TypeError);
   });
 });
+
+test("each: an async iterator whose next() rejected is not closed with return(), as in for await", async () => {
+  const log: string[] = [];
+  const source: AsyncIterable<number> = {
+    [Symbol.asyncIterator]: () => ({
+      next: async () => { log.push("next"); throw new Error("source broke"); },
+      return: async () => { log.push("return"); return { value: undefined, done: true as const }; },
+    }),
+  };
+  const { error } = await virtualError(function* () { yield* each(source, function* () {}); });
+  expect((error as Error).message).toBe("source broke");
+  expect(log).toEqual(["next"]);
+});
