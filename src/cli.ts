@@ -61,6 +61,25 @@ function parseFlags(args: string[], valued: string[], switches: string[]): Flags
   return f;
 }
 
+/** The longest --timeout: a host timer's limit, 2^31 − 1 ms. */
+const MAX_TIMEOUT_SEC = 2_147_483;
+
+/** Print to stdout; once a reader went away (`corun bench | head`), the run goes on quietly. */
+let stdoutGone = false;
+function print(text: string): void {
+  if (stdoutGone) return;
+  try {
+    process.stdout.write(text);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "EPIPE") throw error;
+    stdoutGone = true;
+  }
+}
+process.stdout.on?.("error", (error: { code?: unknown }) => {
+  if (error.code === "EPIPE") stdoutGone = true;
+  else throw error;
+});
+
 async function bench(args: string[]): Promise<void> {
   const f = parseFlags(args, ["--json", "--timeout"], ["--quick", "--tiny", "--list"]);
   if (f.switches.has("--list")) {
@@ -71,7 +90,10 @@ async function bench(args: string[]): Promise<void> {
   }
   const timeout = f.values.get("--timeout");
   const timeoutSec = timeout === undefined ? undefined : Number(timeout);
-  if (timeoutSec !== undefined && !(timeoutSec > 0)) fail(`--timeout must be a positive number of seconds, got "${timeout}"`);
+  // Timers take at most 2^31 − 1 ms; a longer one would fire at once and kill every child.
+  if (timeoutSec !== undefined && !(timeoutSec > 0 && timeoutSec <= MAX_TIMEOUT_SEC)) {
+    fail(`--timeout must be a number of seconds from 0 to ${MAX_TIMEOUT_SEC}, got "${timeout}"`);
+  }
   try {
     await runBench(scenarios, {
       names: f.positional,
@@ -81,7 +103,7 @@ async function bench(args: string[]): Promise<void> {
       ...(timeoutSec !== undefined ? { timeoutSec } : {}),
       command: selfCommand(),
       version: VERSION,
-      out: (text) => process.stdout.write(text),
+      out: print,
     });
   } catch (error) {
     if (error instanceof BenchUsageError) fail(error.message);

@@ -117,9 +117,65 @@ describe("corun binary", () => {
     expect(r.stdout).toContain("TIMEOUT: no result after 2 s");
     const report = JSON.parse(readFileSync(json, "utf8"));
     const status = Object.fromEntries(report.results.map((x: { peer: string; status: string }) => [x.peer, x.status]));
-    expect(status).toEqual({ corun: "ok", other: "ok", throws: "failed", crash: "crashed", hang: "timeout" });
+    expect(status).toEqual({ corun: "ok", other: "ok", throws: "failed", crash: "crashed", hang: "timeout", garbage: "crashed", unmeasured: "ok" });
     expect(r.stdout).toMatch(/\nother\s+3\.00\s+1\.50×/);
+    // A result line that is not JSON is that peer's crash, not the end of the run.
+    expect(r.stdout).toContain("CRASHED: its result line is not JSON");
+    // A NaN figure is not measured: shown as –, left out of the JSON, and it meets no target.
+    expect(r.stdout).toMatch(/\nunmeasured\s+–/);
+    expect(report.results.find((x: { peer: string }) => x.peer === "unmeasured").metrics).toEqual({});
+    expect(r.stdout).toContain("selftest: a figure not measured meets no target: value = – (target ≤ 100) not measured");
   }, 90_000);
+
+  test("a scenario named twice runs once", () => {
+    const json = join(dir, "twice.json");
+    const r = sh([binary, "bench", "concurrent", "concurrent", "--tiny", "--json", json], 60_000);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(readFileSync(json, "utf8"));
+    const rows = report.results.map((x: { variant: string; peer: string }) => `${x.variant} ${x.peer}`);
+    expect(rows.length).toBe(new Set(rows).size);
+  }, 90_000);
+
+  test("a --json path that cannot be written is refused before any run, exit code 2", () => {
+    const r = sh([binary, "bench", "selftest", "--tiny", "--json", "/dev/null/x.json"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--json /dev/null/x.json: cannot write there");
+    expect(r.stdout).not.toContain("[1/");
+  });
+
+  test("a --timeout beyond a host timer's range is refused (it used to kill every child at once)", () => {
+    const r = sh([binary, "bench", "selftest", "--tiny", "--timeout", "3000000"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--timeout must be a number of seconds from 0 to 2147483");
+  });
+
+  test("SIGTERM to corun bench kills the child it is running", async () => {
+    const json = join(dir, "sigterm.json");
+    const parent = Bun.spawn([binary, "bench", "selftest", "--tiny", "--timeout", "60", "--json", json], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    // Wait until the hanging peer's child runs (its progress line is printed before it starts).
+    const reader = parent.stdout.getReader();
+    let seen = "";
+    while (!seen.includes("selftest · hang")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    await Bun.sleep(300);
+    const childAlive = () => sh(["pgrep", "-f", `${binary} __bench-child selftest hang`]).stdout.trim() !== "";
+    expect(childAlive()).toBe(true);
+    parent.kill("SIGTERM");
+    expect(await parent.exited).toBe(143);
+    await Bun.sleep(300);
+    expect(childAlive()).toBe(false);
+  }, 30_000);
+
+  test("a reader that goes away (| head) ends the output quietly; the run goes on", () => {
+    const json = join(dir, "epipe.json");
+    const r = sh(["bash", "-c", `'${binary}' bench selftest --tiny --timeout 2 --json '${json}' | head -c 10 >/dev/null; echo "status \${PIPESTATUS[0]}"`], 30_000);
+    expect(r.stdout).toContain("status 0");
+    expect(r.stderr).not.toContain("EPIPE");
+    expect(JSON.parse(readFileSync(json, "utf8")).results.length).toBeGreaterThan(0);
+  }, 30_000);
 });
 
 describe("bun src/cli.ts (not compiled)", () => {

@@ -77,7 +77,8 @@ function checkMetrics(metrics: unknown, peer: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(metrics)) {
     if (typeof v !== "number") throw new TypeError(`peer "${peer}": metric "${k}" is ${typeof v}, not a number`);
-    out[k] = v;
+    // NaN or ±∞ (a p99 of zero successful requests): not measured, so left out (JSON would make it null).
+    if (Number.isFinite(v)) out[k] = v;
   }
   return out;
 }

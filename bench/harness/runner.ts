@@ -3,7 +3,7 @@
  * (one at a time, so peers do not compete for the 2 cores), print progress, a table per
  * scenario variant and the targets, and write every raw figure as JSON.
  */
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Scenario, Target } from "../scenario.ts";
 import { runInChild, type RunResult } from "./spawn-child.ts";
@@ -70,7 +70,8 @@ export class BenchUsageError extends Error {
  */
 export function selectScenarios(all: Scenario[], names: string[]): Scenario[] {
   if (names.length === 0) return all.filter((s) => !s.hidden);
-  return names.map((n) => {
+  // A scenario named twice runs once.
+  return [...new Set(names)].map((n) => {
     const s = all.find((x) => x.name === n);
     if (s === undefined) {
       const known = all.filter((x) => !x.hidden).map((x) => x.name).join(", ");
@@ -90,6 +91,7 @@ export function selectScenarios(all: Scenario[], names: string[]): Scenario[] {
  */
 export async function runBench(all: Scenario[], opts: BenchOptions): Promise<BenchReport> {
   const chosen = selectScenarios(all, opts.names);
+  checkWritable(opts.json);
   const peerOpts = { quick: opts.quick || opts.tiny, tiny: opts.tiny };
   const jobs = chosen.flatMap((s) =>
     (s.variants?.(peerOpts) ?? [undefined]).flatMap((v) => {
@@ -132,7 +134,8 @@ export async function runBench(all: Scenario[], opts: BenchOptions): Promise<Ben
     }
     runs.push(r);
     if (jobs[i]?.s !== s || jobs[i]?.v !== v) {
-      report.results.push(...bestOf(runs.filter((x) => x.scenario === s.name && x.variant === v), primaryOf(s, runs)));
+      const mine = runs.filter((x) => x.scenario === s.name && x.variant === v);
+      report.results.push(...bestOf(mine, primaryOf(s, mine)));
       out(`\n${tableFor(s, v, report.results)}\n\n`);
     }
   }
@@ -144,8 +147,20 @@ export async function runBench(all: Scenario[], opts: BenchOptions): Promise<Ben
     out(`raw figures: ${opts.json}\n`);
   } catch (error) {
     out(`could not write ${opts.json}: ${String(error)}\n`);
+    process.exitCode = 1;
   }
   return report;
+}
+
+/** Refuse a JSON path that cannot be written before any run, not after all of them. */
+function checkWritable(path: string): void {
+  if (path === "") throw new BenchUsageError("--json needs a file path");
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    closeSync(openSync(path, "a")); // creates it if missing; appends nothing
+  } catch (error) {
+    throw new BenchUsageError(`--json ${path}: cannot write there (${(error as { code?: string }).code ?? String(error)})`);
+  }
 }
 
 /**
@@ -187,7 +202,9 @@ function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] {
     variants.map((variant) => {
       const peer = t.peer ?? "corun";
       const row = results.find((r) => r.scenario === s.name && r.variant === variant && r.peer === peer && r.status === "ok");
-      const value = row?.metrics[t.metric];
+      // A figure that could not be measured (NaN or ±∞, written to JSON as null) meets nothing.
+      const raw = row?.metrics[t.metric];
+      const value = typeof raw === "number" && Number.isFinite(raw) ? raw : undefined;
       const met = value === undefined ? undefined : (t.max === undefined || value <= t.max) && (t.min === undefined || value >= t.min);
       return { ...t, scenario: s.name, variant, value, met };
     }),

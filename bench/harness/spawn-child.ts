@@ -25,6 +25,25 @@ export interface RunResult {
   rounds?: number[];
 }
 
+/** The children running now: killed with the parent (a SIGTERM or SIGINT to `corun bench` must not orphan them). */
+const running = new Set<{ kill(signal?: number | NodeJS.Signals): void }>();
+let guarded = false;
+
+/** Once: on SIGINT/SIGTERM, kill every running child, then exit as the signal would (128 + its number). */
+function guardChildren(): void {
+  if (guarded) return;
+  guarded = true;
+  for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    process.once(sig, () => {
+      for (const p of running) p.kill("SIGKILL");
+      process.exit(code);
+    });
+  }
+  process.once("exit", () => {
+    for (const p of running) p.kill("SIGKILL");
+  });
+}
+
 /** What to run in one child. */
 export interface ChildJob {
   scenario: string;
@@ -53,7 +72,9 @@ export async function runInChild(command: string[], job: ChildJob, onTick?: (sec
   const t0 = performance.now();
   let proc: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
   try {
+    guardChildren();
     proc = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    running.add(proc);
   } catch (error) {
     return { ...base, status: "crashed", metrics: {}, wall_ms: undefined, peak_rss_mb: undefined, error: `could not start: ${String(error)}`, elapsed_s: 0 };
   }
@@ -74,7 +95,12 @@ export async function runInChild(command: string[], job: ChildJob, onTick?: (sec
       const why = proc.signalCode ? `killed by ${proc.signalCode}` : `exit code ${code}`;
       return { ...base, status: "crashed", metrics: {}, wall_ms: undefined, peak_rss_mb: undefined, error: `${why}: ${lastLine(stderr) || lastLine(stdout) || "no output"}`, elapsed_s };
     }
-    const r = JSON.parse(line.slice(RESULT_MARK.length)) as ChildResult;
+    let r: ChildResult;
+    try {
+      r = JSON.parse(line.slice(RESULT_MARK.length)) as ChildResult;
+    } catch {
+      return { ...base, status: "crashed", metrics: {}, wall_ms: undefined, peak_rss_mb: undefined, error: `its result line is not JSON: ${line.slice(0, 120)}`, elapsed_s };
+    }
     return {
       ...base,
       status: r.ok ? "ok" : "failed",
@@ -85,6 +111,7 @@ export async function runInChild(command: string[], job: ChildJob, onTick?: (sec
       elapsed_s,
     };
   } finally {
+    running.delete(proc);
     clearTimeout(killer);
     if (ticker !== undefined) clearInterval(ticker);
   }

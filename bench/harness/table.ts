@@ -23,8 +23,8 @@ const QUIET = new Set(["n", "tasks", "sleep_ms", "worker_cap", "files", "bytes",
  * fmt(0.012345); // "0.0123"
  * ```
  */
-export function fmt(x: number | undefined): string {
-  if (x === undefined || Number.isNaN(x)) return "–";
+export function fmt(x: number | undefined | null): string {
+  if (typeof x !== "number" || Number.isNaN(x)) return "–"; // null: a NaN that went through JSON
   if (!Number.isFinite(x)) return x > 0 ? "∞" : "-∞";
   const a = Math.abs(x);
   if (a >= 1000) return Math.round(x).toLocaleString("en-US");

@@ -3,6 +3,8 @@
  * harness's own tests can check that each outcome is reported and none is fatal.
  * Never listed and never run by default.
  */
+import { writeSync } from "node:fs";
+import { RESULT_MARK } from "../harness/child.ts";
 import type { Scenario } from "../scenario.ts";
 
 /** The "selftest" scenario (hidden). */
@@ -22,5 +24,11 @@ export const scenario: Scenario = {
       process.exit(3);
     },
     hang: () => new Promise<Record<string, number>>(() => setInterval(() => {}, 1000)),
+    garbage: async () => {
+      writeSync(1, `\n${RESULT_MARK}this is not JSON\n`);
+      process.exit(0);
+    },
+    unmeasured: async () => ({ value: Number.NaN }),
   },
+  targets: [{ peer: "unmeasured", metric: "value", max: 100, label: "selftest: a figure not measured meets no target" }],
 };
