@@ -129,8 +129,11 @@ describe("corun binary", () => {
 
   test("a scenario named twice runs once", () => {
     const json = join(dir, "twice.json");
-    const r = sh([binary, "bench", "concurrent", "concurrent", "--tiny", "--json", json], 60_000);
+    const once = sh([binary, "bench", "channels", "--tiny", "--json", json], 60_000);
+    const r = sh([binary, "bench", "channels", "channels", "--tiny", "--json", json], 60_000);
     expect(r.code).toBe(0);
+    const runs = (out: string) => out.match(/: (\d+) runs, each in its own process/)?.[1];
+    expect(runs(r.stdout)).toBe(runs(once.stdout));
     const report = JSON.parse(readFileSync(json, "utf8"));
     const rows = report.results.map((x: { variant: string; peer: string }) => `${x.variant} ${x.peer}`);
     expect(rows.length).toBe(new Set(rows).size);
