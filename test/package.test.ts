@@ -1,0 +1,74 @@
+/**
+ * What `bun add corun` users get: the package's exports, files and type declarations. The
+ * declarations are emitted into a temp dir and a strict consumer project (NodeNext, no
+ * `.ts` imports allowed, unused-locals checks, libraries checked) typechecks against them.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pkg from "../package.json" with { type: "json" };
+
+const root = join(import.meta.dir, "..");
+const tsc = join(root, "node_modules/.bin/tsc");
+const dir = mkdtempSync(join(tmpdir(), "corun-package-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function sh(cmd: string[], cwd = root): { code: number; out: string } {
+  const p = Bun.spawnSync(cmd, { cwd, stdout: "pipe", stderr: "pipe", timeout: 60_000 });
+  return { code: p.exitCode ?? -1, out: p.stdout.toString() + p.stderr.toString() };
+}
+
+describe("the npm package", () => {
+  test("ships the library and its declarations, not the CLI (whose benchmarks are not shipped) nor a binary", () => {
+    expect((pkg as { bin?: unknown }).bin).toBeUndefined();
+    expect(pkg.files).toEqual(expect.arrayContaining(["src", "!src/cli.ts", "types"]));
+    expect(pkg.exports["."]).toEqual({ bun: "./src/index.ts", types: "./types/index.d.ts", default: "./src/index.ts" });
+    expect(pkg.exports["./testing"]).toEqual({ bun: "./src/testing.ts", types: "./types/testing.d.ts", default: "./src/testing.ts" });
+    expect(pkg.scripts.prepack).toBe("tsc -p tsconfig.types.json");
+  });
+
+  test("its declarations typecheck in a strict consumer project that does not allow .ts imports", () => {
+    const lib = join(dir, "consumer/node_modules/corun");
+    const emit = sh([tsc, "-p", "tsconfig.types.json", "--outDir", join(lib, "types")]);
+    expect(emit.out).toBe("");
+    expect(emit.code).toBe(0);
+    writeFileSync(join(lib, "package.json"), JSON.stringify({ name: "corun", type: "module", exports: pkg.exports }));
+    mkdirSync(join(lib, "src"), { recursive: true });
+    cpSync(join(root, "src"), join(lib, "src"), { recursive: true });
+    const consumer = join(dir, "consumer");
+    symlinkSync(join(root, "node_modules/@types"), join(consumer, "node_modules/@types"));
+    symlinkSync(join(root, "node_modules/bun-types"), join(consumer, "node_modules/bun-types"));
+    writeFileSync(join(consumer, "package.json"), JSON.stringify({ type: "module" }));
+    writeFileSync(
+      join(consumer, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true,
+          noUnusedLocals: true, noPropertyAccessFromIndexSignature: true, skipLibCheck: false, types: ["bun"],
+        },
+        include: ["main.ts"],
+      }),
+    );
+    writeFileSync(
+      join(consumer, "main.ts"),
+      [
+        'import { run, sleep, spawn, channel, timeout, HttpClient, type Co } from "corun";',
+        'import { FakeReactor } from "corun/testing";',
+        "function* worker(): Co<number> { yield* sleep(1); return 1; }",
+        "const r: number = await run(function* () {",
+        "  const t = yield* spawn(worker);",
+        "  const ch = channel<number>(1);",
+        "  yield* ch.send(1);",
+        "  const got = yield* timeout(10, () => ch.recv());",
+        "  return (yield* t) + (got.value ?? 0);",
+        "});",
+        "console.log(r, new FakeReactor(), HttpClient.name);",
+        "",
+      ].join("\n"),
+    );
+    const check = sh([tsc, "-p", "."], consumer);
+    expect(check.out).toBe("");
+    expect(check.code).toBe(0);
+  }, 60_000);
+});
