@@ -13,7 +13,9 @@ import { Waiter, WaitList } from "./wait-list.ts";
 /**
  * A condition variable bound to a lock. Hold `cond.lock` to call `wait()`; `notify(n)` wakes
  * up to `n` waiters (a notification handed to a task that is cancelled before it runs is
- * passed on to the next waiter, never lost).
+ * passed on to the next waiter, never lost). A waiter re-takes the lock before it returns or
+ * propagates a `Cancelled`: do not `cancel` a waiter while holding the lock yourself (cancel
+ * waits for it to end, and it waits for the lock).
  *
  * @example
  * ```ts
