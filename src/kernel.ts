@@ -182,8 +182,10 @@ export class Kernel implements CompletionSink, InlineHost {
     if (this.timers.size > 0) this.timers.expire(now, this.#wakeSleeper);
     if (this.cq.length > 0) this.#drainCompletions();
 
-    // Phase 2: one step for each task ready now, the backlog first, within the budget; tasks
+    // Phase 2: one step for each task ready now (the backlog first), within the budget; tasks
     // readied during this phase wait a tick.
+    const fresh = this.ready;
+    this.ready = this.spare;
     let used = 0;
     let over = false;
     const backlog = this.backlog;
@@ -199,21 +201,27 @@ export class Kernel implements CompletionSink, InlineHost {
         backlog.length = 0;
       }
     }
-    if (!over) {
-      const stepping = this.ready;
-      this.ready = this.spare;
-      const n = Math.min(stepping.length, this.budget - used);
-      this.#stepAll(stepping, 0, n);
+    if (over) {
+      // The backlog goes on next tick; the tasks that were ready wait behind it, ahead of those
+      // readied during this tick (a copy of this tick's wake-ups only: each was work done here).
+      const woken = this.ready;
+      for (let i = 0; i < woken.length; i++) fresh.push(woken[i]!);
+      woken.length = 0;
+      this.ready = fresh;
+      this.spare = woken;
+    } else {
+      const n = Math.min(fresh.length, this.budget - used);
+      this.#stepAll(fresh, 0, n);
       used += n;
-      if (n < stepping.length) {
+      if (n < fresh.length) {
         // Over budget: the rest run first next tick, ahead of the tasks readied during this one.
-        this.backlog = stepping;
+        this.backlog = fresh;
         this.backlogAt = n;
         this.spare = [];
         over = true;
       } else {
-        stepping.length = 0;
-        this.spare = stepping;
+        fresh.length = 0;
+        this.spare = fresh;
       }
     }
 

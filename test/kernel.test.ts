@@ -414,3 +414,22 @@ test("yielding an object whose type checks throw (a revoked proxy) fails that ta
   expect((e as TaskError).task.name).toBe("victim");
   expect(String((e as TaskError).message)).toContain("revoked");
 });
+
+test("over budget, a backlog task that yields is stepped once per tick, never twice in one", async () => {
+  const s = new Scheduler({ reactor: new FakeReactor(), budget: 2 });
+  const ticks: number[] = [];
+  await s.run(function* () {
+    const a = yield* spawn(function* () { yield* sleep(1000); });
+    const b = yield* spawn(function* () { yield* sleep(1000); });
+    const c = yield* spawn(function* () {
+      for (let i = 0; i < 4; i++) {
+        ticks.push(s.stats().ticks);
+        yield;
+      }
+    });
+    yield* join(c);
+    yield* join(a);
+    yield* join(b);
+  });
+  expect(new Set(ticks).size).toBe(ticks.length);
+});
