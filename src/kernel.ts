@@ -112,7 +112,7 @@ export class Kernel implements CompletionSink, InlineHost {
 
   /** Resume a suspended task if `gen` is still its current suspension. True if it was. */
   resume(task: Task<unknown>, gen: number, mode: Resume, value: unknown): boolean {
-    if (task.waitGen !== gen || (task.flags & Flag.StateMask) !== StateCode.waiting) return false;
+    if (task.waitGen !== gen || (task.flags & (Flag.StateMask | Flag.Undoing)) !== StateCode.waiting) return false;
     this.unsuspend(task, mode, value);
     this.wake();
     return true;

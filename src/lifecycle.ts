@@ -117,9 +117,9 @@ export function observe(k: Kernel, task: Task<unknown>): void {
 export function throwInto(k: Kernel, target: Task<unknown>, error: unknown): void {
   let thrown = error;
   const undo = target.undo;
-  // From here the suspension is being taken back: a wake-up for it (the undo calling its own
-  // waker) is stale, so the task is queued once, by the unsuspend below.
-  target.waitGen++;
+  // While the undo runs, the task still waits (a waker's `pending` is true) but a wake-up (the
+  // undo calling its own waker) is refused: the task is queued once, by the unsuspend below.
+  target.flags |= Flag.Undoing;
   if (undo !== undefined) {
     try {
       if (typeof undo === "function") (undo as () => void)();
@@ -129,6 +129,7 @@ export function throwInto(k: Kernel, target: Task<unknown>, error: unknown): voi
       thrown = broken ?? new Error("an undo threw undefined");
     }
   }
+  target.flags &= ~Flag.Undoing;
   k.unsuspend(target, Resume.Throw, thrown);
   k.wake();
 }

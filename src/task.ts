@@ -41,6 +41,8 @@ export const Flag = {
   ErrorPending: 0x100,
   /** Ready after giving up the CPU (a plain `yield`, `sleep(0)`): nothing was handed to it, so a cancel is thrown at that yield. */
   Yielded: 0x200,
+  /** Its suspension is being taken back (its undo runs): a wake-up now is refused, though it still waits. */
+  Undoing: 0x400,
 } as const;
 
 /** The states in the order of their code in `Flag.StateMask`. */

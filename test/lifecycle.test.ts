@@ -413,6 +413,18 @@ describe("an undo that wakes its own task", () => {
     expect(scheduler.stats().tasksAlive).toBe(0);
   });
 
+  test("inside the undo the task still waits: its waker's pending is true", async () => {
+    const seen: boolean[] = [];
+    await virtual(function* () {
+      const t = yield* spawn(function* () {
+        yield* suspend((w) => () => { seen.push(w.pending); }, "custom");
+      });
+      yield* sleep(1);
+      yield* cancel(t);
+    });
+    expect(seen).toEqual([true]);
+  });
+
   test("interrupt: the waker's throw is refused; the interrupt's error is the one raised", async () => {
     let refused: boolean | undefined;
     const { result } = await virtual(function* () {
