@@ -53,10 +53,8 @@ export class Condition {
   /** Release the lock, wait for a notification, re-take the lock. The caller must hold the lock. */
   *wait(): Co<void> {
     if (!this.lock.locked) throw new SyncUsageError(`wait on condition "${this.name}": its lock is not held`);
-    const holder = this.lock.holder;
-    const caller = runningTask();
-    if (holder !== undefined && caller !== undefined && holder !== caller && !holder.ended) {
-      throw new SyncUsageError(`wait on condition "${this.name}" by ${String(caller)}: its lock is held by ${String(holder)}`);
+    if (!this.lock.mayActForHolder()) {
+      throw new SyncUsageError(`wait on condition "${this.name}" by ${String(runningTask())}: its lock is held by ${String(this.lock.holder)}`);
     }
     const me = new Waiter<undefined>(undefined);
     this.lock.release();

@@ -119,7 +119,8 @@ export class Semaphore {
 /**
  * A FIFO-fair mutual-exclusion lock: a semaphore with one permit. `release` hands the lock
  * straight to the oldest waiter. The lock knows its holder: a task may not release a lock
- * another running task holds (a `SyncUsageError` naming both). A lock whose holder has ended
+ * another running task holds (a `SyncUsageError` naming both), unless it works for it (the
+ * holder spawned it, as `timeout`, `shield` and `group` do). A lock whose holder has ended
  * (taken by a helper, as in `timeout(ms, () => lock.acquire())`), or taken outside any task,
  * may be released by any task, and code outside any task (a callback) may release it.
  *
@@ -156,11 +157,22 @@ export class Lock extends Semaphore {
     this.#holder = holder;
   }
 
+  /**
+   * @internal May the running task act for the holder (release the lock, wait on its
+   * Condition)? Yes if it is the holder, one of the holder's helpers (a task the holder spawned,
+   * at any depth: a timeout's or shield's work), or if the holder has ended or there is none.
+   */
+  mayActForHolder(): boolean {
+    const me = runningTask() as Task<unknown> | undefined;
+    const holder = this.#holder as Task<unknown> | undefined;
+    if (me === undefined || holder === undefined || me === holder || holder.ended) return true;
+    for (let t = me.parent; t !== undefined; t = t.parent) if (t === holder) return true;
+    return false;
+  }
+
   protected override released(): void {
-    const me = runningTask();
-    const holder = this.#holder;
-    if (me !== undefined && holder !== undefined && me !== holder && !(holder as Task<unknown>).ended) {
-      throw new SyncUsageError(`release of lock "${this.name}" by ${String(me)}: it is held by ${String(holder)}`);
+    if (!this.mayActForHolder()) {
+      throw new SyncUsageError(`release of lock "${this.name}" by ${String(runningTask())}: it is held by ${String(this.#holder)}`);
     }
     this.#holder = undefined;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, join, Lock, Semaphore, sleep, spawn, SyncUsageError, timeout } from "../../src/index.ts";
+import { cancel, Condition, join, Lock, moveOnAfter, Semaphore, shield, sleep, spawn, SyncUsageError, timeout } from "../../src/index.ts";
 import { virtual } from "../helpers.ts";
 
 describe("Lock", () => {
@@ -138,6 +138,36 @@ describe("Lock: its holder", () => {
       return { helperEnded, locked: lock.locked };
     });
     expect(result).toEqual({ helperEnded: true, locked: false });
+  });
+
+  test("a helper the holder spawned (shield's work) may release it", async () => {
+    const { result } = await virtual(function* () {
+      const lock = new Lock();
+      yield* lock.acquire();
+      try {
+        yield* sleep(1);
+      } finally {
+        yield* shield(function* () { yield* sleep(1); lock.release(); });
+      }
+      return lock.locked;
+    });
+    expect(result).toBe(false);
+  });
+
+  test("a timed Condition wait: moveOnAfter's work waits under the caller's lock", async () => {
+    const { result } = await virtual(function* () {
+      const cond = new Condition();
+      let ready = false;
+      yield* spawn(function* () {
+        yield* sleep(5);
+        yield* cond.lock.with(function* () { ready = true; cond.notify(); });
+      });
+      return yield* cond.lock.with(function* () {
+        const r = yield* moveOnAfter(100, function* () { yield* cond.waitFor(() => ready); return "woken"; });
+        return r ?? "timed out";
+      });
+    });
+    expect(result).toBe("woken");
   });
 
   test("code outside any task (an onEnd callback) may release it", async () => {
