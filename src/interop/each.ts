@@ -48,7 +48,8 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
         // as in for await); a cancel of this task while waiting for it does not.
         let pending: Promise<{ r: IteratorResult<T> } | { error: unknown }>;
         try {
-          pending = it.next().then((r) => ({ r }), (error: unknown) => ({ error }));
+          // Promise.resolve: next() may return any thenable (whose then() returns nothing).
+          pending = Promise.resolve(it.next()).then((r) => ({ r }), (error: unknown) => ({ error }));
         } catch (error) {
           finished = true;
           throw error;

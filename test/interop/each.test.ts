@@ -80,3 +80,20 @@ test("each: an async iterator whose next() rejected is not closed with return(),
   expect((error as Error).message).toBe("source broke");
   expect(log).toEqual(["next"]);
 });
+
+test("each: an async iterator whose next() returns a bare thenable (as for await accepts)", async () => {
+  let i = 0;
+  const source: AsyncIterable<number> = {
+    [Symbol.asyncIterator]: () => ({
+      next: () =>
+        ({
+          then(resolve: (r: IteratorResult<number>) => void) {
+            resolve(i < 3 ? { value: i++, done: false } : { value: undefined, done: true });
+          },
+        }) as unknown as Promise<IteratorResult<number>>,
+    }),
+  };
+  const got: number[] = [];
+  await virtual(function* () { yield* each(source, function* (n) { got.push(n); }); });
+  expect(got).toEqual([0, 1, 2]);
+});
