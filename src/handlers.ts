@@ -74,7 +74,11 @@ function dispatch(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown 
     case Op.Interrupt:
       return interrupt(k, task, d);
     case Op.RaiseLater:
-      raiseAtNextYield(task, d.a);
+      // The task's own cancel is raised as the kernel raises a late one (CancelPending): if the
+      // task returns before its next yield, it ends done with what it returns. Anything else
+      // (an interrupt) is raised at that yield, or is its outcome if it returns first.
+      if (d.a instanceof Cancelled && d.a.task === task) task.flags |= Flag.CancelPending;
+      else raiseAtNextYield(task, d.a);
       return undefined;
   }
   return new Thrown(new UsageError(task, d.op, `unknown kernel op code ${d.code}`));

@@ -25,8 +25,15 @@ function* supervise(op: string, sources: readonly CoSource<unknown>[], policy: P
   return sup;
 }
 
-/** The deciding child finished with a result. */
-const decidedDone = (sup: Supervisor): boolean => sup.decider >= 0 && sup.tasks[sup.decider]!.state === "done";
+/**
+ * The deciding child finished with a result. If none decided before the caller's cancel (the
+ * policy stops deciding once shutdown begins), the first child that ended done while the set
+ * was shut down (it had been handed its value in that tick) is the winner: its result is kept.
+ */
+function decidedDone(sup: Supervisor): boolean {
+  if (sup.decider < 0) sup.decider = sup.tasks.findIndex((t) => t.state === "done");
+  return sup.decider >= 0 && sup.tasks[sup.decider]!.state === "done";
+}
 
 /**
  * Run every coroutine concurrently; return their results in order. The first to fail (or be

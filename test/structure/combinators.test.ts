@@ -141,3 +141,24 @@ describe("the caller cancelled in the tick the outcome was decided", () => {
     expect(result).toEqual({ kept: [[{ value: 7, done: false }, "b"]], state: "cancelled" });
   });
 });
+
+describe("race and any keep a value handed to a child in the tick their caller is cancelled", () => {
+  for (const kind of ["race", "any"] as const) {
+    test(kind, async () => {
+      const { result } = await virtual(function* () {
+        const ch = channel<number>(1);
+        const got: number[] = [];
+        const recv = function* () { return (yield* ch.recv()).value as number; };
+        const t = yield* spawn(function* caller() {
+          got.push(kind === "race" ? yield* race([recv]) : yield* any([recv]));
+          yield* sleep(1);
+        });
+        yield* spawn(function* sender() { yield; yield* ch.send(7); });
+        yield;
+        yield* cancel(t);
+        return { got, left: ch.tryRecv()?.value, state: t.state };
+      });
+      expect(result).toEqual({ got: [7], left: undefined, state: "cancelled" });
+    });
+  }
+});

@@ -235,3 +235,26 @@ describe("the caller cancelled in the tick its work finished", () => {
     expect(result).toEqual({ outcome: "TimeoutError", locked: false });
   });
 });
+
+test("a caller that returns what timeout gave it in its cancel's tick ends done with it, as with a plain recv", async () => {
+  const { result } = await virtual(function* () {
+    const ch = channel<number>(0);
+    const t = yield* spawn(function* () {
+      return yield* timeout(1000, function* () { return (yield* ch.recv()).value; });
+    });
+    yield* sleep(1);
+    ch.trySend(42);
+    yield* cancel(t);
+    return { state: t.state, result: t.result };
+  });
+  expect(result).toEqual({ state: "done", result: 42 });
+});
+
+test("nested: the inner timeout's work returns the value handed to it in the outer deadline's tick", async () => {
+  const { result } = await virtual(function* () {
+    const ch = channel<number>(0);
+    yield* spawn(function* () { yield* sleep(10); ch.trySend(42); });
+    return yield* moveOnAfter(10, () => timeout(1000, function* () { return (yield* ch.recv()).value; }));
+  });
+  expect(result).toBe(42);
+});
