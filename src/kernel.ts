@@ -62,8 +62,10 @@ export class Kernel implements CompletionSink, InlineHost {
   /** Errors thrown by `onEnd` callbacks: no task can catch them, so `run()` reports them. */
   readonly callbackErrors: unknown[] = [];
   hooks: EndHooks | undefined = undefined;
-  /** Set once main has ended: a new task is cancelled before it starts, or (spawned by a live task) when its spawner ends. */
+  /** Set once main has ended: a new task is cancelled before it starts, or when the task whose cleanup it helps ends (see newTask). */
   draining = false;
+  /** The first task id given out after the drain began. */
+  drainFrom = Infinity;
   /** The task whose generator is running right now (inside `gen.next`), if any. */
   running: Task<unknown> | undefined = undefined;
   /** Syscalls the running task has made in a row, inline or not, in this step (see SYNC_LIMIT). */
@@ -86,11 +88,13 @@ export class Kernel implements CompletionSink, InlineHost {
     this.stats.spawned++;
     this.tasks.add(task as Task<unknown>);
     if (this.draining) {
-      if (parent !== undefined && !parent.ended) {
-        // Spawned while run() winds down, by a task cleaning up (a shield, a timeout in its
-        // finally): it helps with that cleanup, so it runs, and is cancelled if its spawner
-        // ends first. Nothing outlives the drain.
-        parent.onEnd(() => deliverCancel(this, task as Task<unknown>));
+      // Spawned while run() winds down, for a task cleaning up (a shield, a timeout, a group in
+      // its finally, at any depth): it helps with that cleanup, so it runs, and is cancelled if
+      // that task (its nearest ancestor from before the drain) ends first. Nothing outlives it.
+      let cleaner = parent;
+      while (cleaner !== undefined && cleaner.id >= this.drainFrom) cleaner = cleaner.parent;
+      if (cleaner !== undefined && !cleaner.ended) {
+        cleaner.onEnd(() => deliverCancel(this, task as Task<unknown>));
       } else {
         task.flags |= Flag.CancelRequested;
         task.flags |= Flag.Throw;
@@ -100,6 +104,12 @@ export class Kernel implements CompletionSink, InlineHost {
     this.ready.push(task as Task<unknown>);
     this.wake();
     return task;
+  }
+
+  /** Main has ended: from now on the tasks left are cancelled and new ones are helpers of their cleanup. */
+  beginDrain(): void {
+    this.draining = true;
+    this.drainFrom = nextTaskId;
   }
 
   /** Make sure a tick will run. */

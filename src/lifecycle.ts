@@ -70,7 +70,7 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
   const hooks = k.hooks;
   if (hooks !== undefined) {
     if (task === hooks.main) {
-      k.draining = true;
+      k.beginDrain();
       for (const t of k.tasks.alive()) deliverCancel(k, t);
     }
     if (k.draining && k.tasks.count === 0) hooks.allEnded();

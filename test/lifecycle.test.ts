@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, current, interrupt, join, run, shield, sleep, spawn, suspend, timeout, wait, Cancelled, TaskError, type Co, type Waker } from "../src/index.ts";
+import { cancel, current, group, interrupt, join, run, shield, sleep, spawn, suspend, timeout, wait, Cancelled, TaskError, type Co, type Waker } from "../src/index.ts";
 import { Op, Syscall } from "../src/syscall.ts";
 import { virtual, virtualError } from "./helpers.ts";
 
@@ -501,6 +501,24 @@ describe("cleanup while run() winds down", () => {
       yield* sleep(1);
     });
     expect(log).toEqual(["shielded cleanup", "cleanup under a timeout"]);
+  });
+
+  test("a group in cleanup waits for its members (spawned by its body, which ends first)", async () => {
+    const log: string[] = [];
+    await virtual(function* () {
+      yield* spawn(function* p() {
+        try {
+          yield* sleep(1e9);
+        } finally {
+          yield* group(function* (g) {
+            yield* g.spawn(function* flush() { yield* sleep(5); log.push("flushed"); });
+          });
+          log.push("group returned");
+        }
+      });
+      yield* sleep(1);
+    });
+    expect(log).toEqual(["flushed", "group returned"]);
   });
 
   test("a helper spawned by a cleanup is cancelled when its spawner ends: run() still settles", async () => {
