@@ -20,6 +20,12 @@ export const SYNC_LIMIT = 10_000;
  */
 export function completeInline(k: Kernel, d: Syscall<unknown> | object): unknown {
   const task = k.running;
+  // raiseLater only adds to what is pending: answered in place even when something already
+  // is, so that it is not itself the yield where that is raised (see structure/supervisor finish).
+  if (task !== undefined && d instanceof Syscall && d.code === Op.RaiseLater) {
+    k.stats.counts[Op.RaiseLater]!++;
+    return immediate(k, task, d);
+  }
   if (task === undefined || k.sync >= SYNC_LIMIT || (task.flags & (Flag.CancelPending | Flag.ErrorPending)) !== 0) return NOT_INLINE;
   let code: number;
   let out: unknown;

@@ -21,7 +21,7 @@ export const Op = {
 export type Op = (typeof Op)[keyof typeof Op];
 
 /** The ops a kernel may complete inline at `yield*` (as bits by op code). */
-const INLINE_OPS = (1 << Op.Spawn) | (1 << Op.Join) | (1 << Op.Current);
+const INLINE_OPS = (1 << Op.Spawn) | (1 << Op.Join) | (1 << Op.Current) | (1 << Op.RaiseLater);
 
 /**
  * @internal The kernel that is stepping a task right now. `yield* d` offers it kernel-only

@@ -6,7 +6,7 @@
 import type { Task } from "../task.ts";
 import type { Co, CoSource, SpawnOptions } from "../types.ts";
 import { GroupError } from "./errors.ts";
-import { finish, Supervisor } from "./supervisor.ts";
+import { finish, keep, Supervisor } from "./supervisor.ts";
 
 /** The handle a group body gets: start children, read them. */
 export interface Group {
@@ -81,7 +81,7 @@ export function* group<R>(body: (g: Group) => Co<R>, options?: GroupOptions): Co
   // the group reports none, and run() does.
   const late = yield* sup.shutdown((_i, held) => !wasCancelled && held === undefined);
   // A cancel that came when every member had finished is raised after the result is returned.
-  yield* finish(wasCancelled ? { error: cancelled } : late, sup.tasks.every((t) => t.state === "done"));
+  yield* finish(wasCancelled ? keep(late, cancelled, true) : late, sup.tasks.every((t) => t.state === "done"));
   if (sup.failures.length > 0) throw new GroupError(name, sup.failures);
   return first.result as R;
 }

@@ -15,8 +15,12 @@ export type Ending = "done" | "failed" | "cancelled";
 /** Decides, as each child ends, whether the owner should stop waiting now. */
 export type Policy = (index: number, ending: Ending) => boolean;
 
-/** An error thrown into the owner while it shuts down (a cancel, an interrupt): held back until every child has ended. */
-export type Held = { error: unknown } | undefined;
+/**
+ * What was thrown into the owner while it shut down, held back until every child has ended:
+ * the first error, and a `Cancelled` that came after a first error of another kind (an
+ * interrupt), so that neither is lost.
+ */
+export type Held = { error: unknown; cancel?: unknown } | undefined;
 
 /** @internal */
 export class Supervisor {
@@ -118,7 +122,7 @@ export class Supervisor {
     // child that failed while being cancelled, or every failure when the owner leaves with a
     // cancel or another error of its own, is left for run() to report.
     const late = yield* this.shutdown((i, held) => !wasCancelled && held === undefined && !this.windDown.has(i));
-    return wasCancelled ? { error: cancelled } : late;
+    return wasCancelled ? keep(late, cancelled, true) : late;
   }
 
   /** Wait until the policy stops or every child has ended. Throws the owner's Cancelled. */
@@ -150,7 +154,7 @@ export class Supervisor {
             reapers.push(yield* spawn(reap(t), { name: `cancel ${t.name}` }));
             break;
           } catch (error) {
-            held ??= { error };
+            held = keep(held, error);
             if (attempt > 0) {
               direct.push(t);
               break;
@@ -183,7 +187,7 @@ function* settle(t: Task<unknown>, how: "join" | "cancel", held: Held): Co<Held>
       // t's own outcome (reported through `failures`)? Compare identities: something thrown
       // into the waiting task can be raised at this yield even when t has already ended.
       if (t.ended && error === t.error) return held;
-      held ??= { error };
+      held = keep(held, error);
     }
   }
 }
@@ -215,6 +219,18 @@ function* wrap<T>(sup: Supervisor, slot: Slot, source: CoSource<T>): Co<T> {
 }
 
 /**
+ * Add `error` (thrown into the owner while it winds down) to what is held: the first error is
+ * kept, and a `Cancelled` after an error of another kind is kept beside it. `first`: `error`
+ * came before the ones already held.
+ */
+export function keep(held: Held, error: unknown, first = false): Held {
+  if (held === undefined) return { error };
+  const [a, b] = first ? [error, held.error] : [held.error, error];
+  const cancel = held.cancel ?? (!(a instanceof Cancelled) && b instanceof Cancelled ? b : undefined);
+  return cancel === undefined ? { error: a } : { error: a, cancel };
+}
+
+/**
  * Leave a supervised set with `held` (see `runAll`): if the outcome is `complete` (the work
  * the caller waited for finished, say a lock was acquired or a message received), return
  * normally and have `held` raised at the caller's next yield, so the caller gets the outcome
@@ -222,6 +238,8 @@ function* wrap<T>(sup: Supervisor, slot: Slot, source: CoSource<T>): Co<T> {
  */
 export function* finish(held: Held, complete: boolean): Co<void> {
   if (held === undefined) return;
+  // A cancel that followed another error is raised at the owner's next yield after it.
+  if (held.cancel !== undefined) yield* raiseLater(held.cancel);
   if (!complete) throw held.error;
   yield* raiseLater(held.error);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Cancelled, cancel, channel, Lock, moveOnAfter, sleep, spawn, timeout, TimeoutError } from "../../src/index.ts";
+import { Cancelled, cancel, channel, interrupt, Lock, moveOnAfter, sleep, spawn, timeout, TimeoutError } from "../../src/index.ts";
 import { Scheduler, type Co } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 import { virtualError } from "../helpers.ts";
@@ -257,4 +257,33 @@ test("nested: the inner timeout's work returns the value handed to it in the out
     return yield* moveOnAfter(10, () => timeout(1000, function* () { return (yield* ch.recv()).value; }));
   });
   expect(result).toBe(42);
+});
+
+test("an interrupt then a cancel while timeout winds down: the interrupt is thrown, the Cancelled raised after it", async () => {
+  const log: string[] = [];
+  const { result } = await virtual(function* () {
+    const x = yield* spawn(function* () {
+      try {
+        yield* timeout(1000, function* work() {
+          try { yield* sleep(500); } finally { yield* sleep(50); } // a slow cleanup
+        });
+      } catch (e) {
+        log.push(`caught ${e instanceof Cancelled ? "Cancelled" : (e as Error).message}`);
+      }
+      try {
+        for (let i = 0; i < 100; i++) yield* sleep(100);
+        log.push("ran to the end");
+      } catch (e) {
+        log.push(`then ${e instanceof Cancelled ? "Cancelled" : String(e)}`);
+        throw e;
+      }
+    });
+    yield* sleep(1);
+    yield* interrupt(x, new Error("deadline"));
+    yield* sleep(1); // x now waits for the work's cleanup
+    yield* cancel(x);
+    return x.state;
+  });
+  expect(log).toEqual(["caught deadline", "then Cancelled"]);
+  expect(result).toBe("cancelled");
 });
