@@ -6,7 +6,7 @@
  */
 import { Op, Syscall } from "./syscall.ts";
 import { ADOPT, type AdoptingOptions } from "./syscalls.ts";
-import { Flag, Resume, StateCode, Task } from "./task.ts";
+import { Flag, Resume, StateCode, Task, type Joiner } from "./task.ts";
 import { Cancelled, UsageError } from "./errors.ts";
 import type { Co, CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
 import type { Kernel } from "./kernel.ts";
@@ -126,7 +126,7 @@ export function joinTask(k: Kernel, task: Task<unknown>, target: Task<unknown>, 
     return target.state === "done" ? target.value : new Thrown(target.value);
   }
   suspendOn(task, d ?? new Syscall("join", Op.Join, target));
-  (target.waiters ??= []).push({ task, gen: task.waitGen, quiet: false });
+  addJoiner(target, { task, gen: task.waitGen, quiet: false });
   return SUSPENDED;
 }
 
@@ -148,9 +148,28 @@ function cancel(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
     return new Thrown(new Cancelled(task));
   }
   suspendOn(task, d);
-  (target.waiters ??= []).push({ task, gen: task.waitGen, quiet: true });
+  addJoiner(target, { task, gen: task.waitGen, quiet: true });
   deliverCancel(k, target);
   return SUSPENDED;
+}
+
+/**
+ * Queue a joiner (or canceller) on `target`'s end. One that was woken otherwise meanwhile (it
+ * was cancelled, or its wait was interrupted) is stale; the stale ones are dropped whenever the
+ * list doubles, so a long-lived task joined by many short-lived waiters keeps only the live ones.
+ */
+function addJoiner(target: Task<unknown>, joiner: Joiner): void {
+  const list = (target.waiters ??= []);
+  const n = list.length;
+  if (n >= 16 && (n & (n - 1)) === 0) {
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      const w = list[i]!;
+      if (typeof w === "function" || w.task.waitGen === w.gen) list[kept++] = w;
+    }
+    list.length = kept;
+  }
+  list.push(joiner);
 }
 
 /** Wait for a promise (`d` is the `wait` descriptor, or undefined for a bare `yield promise`). */

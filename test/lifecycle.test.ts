@@ -541,3 +541,18 @@ describe("cleanup while run() winds down", () => {
     expect(reactor.now()).toBe(26);
   });
 });
+
+test("a long-lived task joined by many waiters that are cancelled keeps only the live ones", async () => {
+  const { result } = await virtual(function* () {
+    const target = yield* spawn(function* longLived() { yield* sleep(3_600_000); });
+    for (let i = 0; i < 1000; i++) {
+      const j = yield* spawn(function* () { yield* join(target); });
+      yield; // j waits in join(target)
+      yield* cancel(j);
+    }
+    const kept = (target as unknown as { waiters?: unknown[] }).waiters?.length ?? 0;
+    yield* cancel(target);
+    return kept;
+  });
+  expect(result).toBeLessThan(32);
+});
