@@ -6,6 +6,7 @@
 import { closeConn } from "./close.ts";
 import { suspend } from "../syscalls.ts";
 import type { Co, Waker } from "../types.ts";
+import { Waiter, WaitList } from "../sync/wait-list.ts";
 import type { Conn } from "../net/conn.ts";
 import type { Exchange } from "./deadline.ts";
 
@@ -17,18 +18,12 @@ export interface Lease {
   reused: boolean;
 }
 
-interface Waiting {
-  waker: Waker<Conn | null> | undefined;
-  /** Set when a connection (or null: a slot) was handed to this waiter. */
-  taken: boolean;
-  value: Conn | null;
-}
-
 interface Host {
   idle: Conn[];
   /** Connections open or being opened, idle ones included. */
   open: number;
-  waiters: Waiting[];
+  /** Requests waiting for a connection or a slot, oldest first: a waiter handed one has `taken` set and it in `delivered` (a Conn, or null: a slot). */
+  waiters: WaitList<undefined>;
 }
 
 /** Counters of a pool. */
@@ -52,7 +47,7 @@ export class ConnPool {
 
   #host(key: string): Host {
     let h = this.#hosts.get(key);
-    if (h === undefined) this.#hosts.set(key, (h = { idle: [], open: 0, waiters: [] }));
+    if (h === undefined) this.#hosts.set(key, (h = { idle: [], open: 0, waiters: new WaitList() }));
     return h;
   }
 
@@ -81,24 +76,27 @@ export class ConnPool {
       h.open++;
       return { conn: undefined, reused: false };
     }
-    const me: Waiting = { waker: undefined, taken: false, value: null };
+    const me = new Waiter(undefined);
     h.waiters.push(me);
     let c: Conn | null;
     try {
       c = yield* suspend<Conn | null>((w) => {
-        me.waker = w;
+        me.waker = w as Waker<unknown>;
         // A deadline can throw into this wait (see deadline.ts).
         if (ex !== undefined) ex.waker = w as Waker<unknown>;
-        return () => remove(h.waiters, me);
+        return () => me.leave();
       }, "http.pool");
       if (ex !== undefined) ex.waker = undefined;
       if (c === null) return { conn: undefined, reused: false };
       if (!fresh) return { conn: c, reused: true };
     } catch (error) {
       if (ex !== undefined) ex.waker = undefined;
-      remove(h.waiters, me);
+      me.leave();
       // Served and cancelled in the same instant: pass the connection or slot on.
-      if (me.taken) this.release(key, me.value ?? undefined, me.value !== null);
+      if (me.taken) {
+        const value = me.delivered as Conn | null;
+        this.release(key, value ?? undefined, value !== null);
+      }
       throw error;
     }
     // Handed a keep-alive connection while this lease wants a fresh one: close it in the slot.
@@ -124,15 +122,11 @@ export class ConnPool {
     const h = this.#host(key);
     const value = reusable && conn !== undefined && !conn.closed ? conn : null;
     for (let w = h.waiters.shift(); w !== undefined; w = h.waiters.shift()) {
-      if (w.waker !== undefined && w.waker.resume(value)) {
-        w.taken = true;
-        w.value = value;
-        return;
-      }
+      if (w.deliver(value)) return;
     }
     if (value !== null) h.idle.push(value);
     else h.open--;
-    if (h.open === 0 && h.waiters.length === 0) this.#hosts.delete(key);
+    if (h.open === 0 && h.waiters.size === 0) this.#hosts.delete(key);
   }
 
   /** Take every idle connection out of the pool (to close them). */
@@ -141,7 +135,7 @@ export class ConnPool {
     for (const [key, h] of this.#hosts) {
       h.open -= h.idle.length;
       out.push(...h.idle.splice(0));
-      if (h.open === 0 && h.waiters.length === 0) this.#hosts.delete(key);
+      if (h.open === 0 && h.waiters.size === 0) this.#hosts.delete(key);
     }
     return out;
   }
@@ -154,13 +148,9 @@ export class ConnPool {
     for (const h of this.#hosts.values()) {
       open += h.open;
       idle += h.idle.length;
-      waiting += h.waiters.length;
+      waiting += h.waiters.size;
     }
     return { open, idle, waiting };
   }
 }
 
-function remove<T>(list: T[], item: T): void {
-  const i = list.indexOf(item);
-  if (i >= 0) list.splice(i, 1);
-}
