@@ -7,7 +7,6 @@ import { abortConn, closeConn } from "./close.ts";
 import { current } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
 import type { Co } from "../types.ts";
-import type { Task } from "../task.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
 import { HttpCode, HttpError } from "./errors.ts";
@@ -17,7 +16,7 @@ import { ConnPool } from "./pool.ts";
 import { encodeRequest, parseTarget, type Target } from "./target.ts";
 import type { HttpClientOptions, HttpClientStats, RequestOptions } from "./options.ts";
 import { HttpResponse } from "./response-object.ts";
-import { Watchdog } from "./watchdog.ts";
+import { Watchdog, type Deadline } from "./watchdog.ts";
 import { connectWithin, Exchange } from "./deadline.ts";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
@@ -45,6 +44,10 @@ export class HttpClient {
   readonly #maxHeader: number;
   readonly #maxBody: number;
   readonly #watchdog = new Watchdog(10, "http-client-timeouts");
+  /** Idle keep-alive connections' expiries (coarse: a reaper tick every quarter second). */
+  readonly #idle = new Watchdog(250, "http-client-idle");
+  readonly #idleTimeout: number;
+  readonly #idleDeadlines = new Map<Conn, Deadline>();
   #requests = 0;
   #connects = 0;
   #reused = 0;
@@ -54,8 +57,9 @@ export class HttpClient {
   constructor(options: HttpClientOptions = {}) {
     const cap = options.maxConnectionsPerHost ?? 256;
     if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`HttpClient: maxConnectionsPerHost must be an integer >= 1, got ${String(cap)}`);
-    this.#pool = new ConnPool(cap);
+    this.#pool = new ConnPool(cap, (key, conn) => this.#armIdle(key, conn));
     this.#timeout = nonNegative(options.timeout, 30_000, "timeout");
+    this.#idleTimeout = nonNegative(options.idleTimeout, 4_000, "idleTimeout");
     this.#maxHeader = nonNegative(options.maxHeaderBytes, 64 * 1024, "maxHeaderBytes");
     this.#maxBody = nonNegative(options.maxBodyBytes, 16 << 20, "maxBodyBytes");
   }
@@ -75,7 +79,11 @@ export class HttpClient {
    * ```
    */
   *request(url: string | URL, options: RequestOptions = {}): Co<HttpResponse> {
+    // While a request is in flight the idle reaper stays up (this entry keeps it), so the
+    // connection it leaves idle gets its expiry without a yield after the response.
+    const keeper = this.#idle.arm(KEEPER_MS, noop);
     try {
+      if (!this.#idle.running) yield* this.#idle.start();
       const target = parseTarget(url);
       if (this.#closed) throw new HttpError(HttpCode.ClientClosed, "the client was closed", target.href);
       const method = options.method ?? "GET";
@@ -101,7 +109,28 @@ export class HttpClient {
       // Name the task only now: reading it costs, and only errors need it.
       if (error instanceof HttpError && error.taskName === "") throw error.at(error.url || String(url), (yield* current()).name);
       throw error;
+    } finally {
+      this.#idle.disarm(keeper);
     }
+  }
+
+  /** A connection went idle: close it if it is still idle `idleTimeout` ms from now. */
+  #armIdle(key: string, conn: Conn): void {
+    this.#idleDeadlines.set(
+      conn,
+      this.#idle.arm(this.#idleTimeout, () => {
+        this.#idleDeadlines.delete(conn);
+        if (this.#pool.takeIdle(key, conn)) return closeConn(conn);
+      }),
+    );
+  }
+
+  /** A connection left the idle list (reused, or closed with the client): its expiry is off. */
+  #unidle(conn: Conn): void {
+    const d = this.#idleDeadlines.get(conn);
+    if (d === undefined) return;
+    this.#idleDeadlines.delete(conn);
+    this.#idle.disarm(d);
   }
 
   /**
@@ -119,6 +148,7 @@ export class HttpClient {
   *close(): Co<void> {
     this.#closed = true;
     const idle = this.#pool.drainIdle();
+    for (const c of idle) this.#unidle(c);
     try {
       for (const c of idle) yield* closeConn(c);
     } finally {
@@ -132,6 +162,7 @@ export class HttpClient {
     for (let attempt = 0; ; attempt++) {
       const lease = yield* this.#pool.acquire(target.key, fresh || attempt > 0, ex);
       let conn = lease.conn;
+      if (conn !== undefined) this.#unidle(conn);
       let reusable = false;
       let answered = false;
       try {
@@ -195,6 +226,10 @@ export class HttpClient {
   }
 }
 
+/** The idle reaper's keep-alive entry of a request in flight: longer than any request. */
+const KEEPER_MS = 2 ** 30;
+const noop = (): void => {};
+
 /** Most interim (1xx) responses accepted before the final one: a server sending them forever is an error, not a hang. */
 const MAX_INTERIM = 16;
 
@@ -224,9 +259,10 @@ const defaults = new WeakMap<object, HttpClient>();
  * ```
  */
 export function* request(url: string | URL, options?: RequestOptions): Co<HttpResponse> {
-  let root: Task<unknown> = yield* current();
-  while (root.parent !== undefined) root = root.parent;
-  let client = defaults.get(root);
-  if (client === undefined) defaults.set(root, (client = new HttpClient()));
+  // One default client per scheduler: every task of a run() shares its pool, also those
+  // started from outside with scheduler.spawn() (each of which is a root of its own).
+  const scheduler = (yield* current()).owner;
+  let client = defaults.get(scheduler);
+  if (client === undefined) defaults.set(scheduler, (client = new HttpClient()));
   return yield* client.request(url, options);
 }

@@ -90,6 +90,12 @@ export interface HttpClientOptions {
   maxConnectionsPerHost?: number;
   /** Default timeout of a request in ms (0: none). Default 30,000. */
   timeout?: number;
+  /**
+   * Milliseconds a keep-alive connection may stay idle in the pool; then it is closed (up to
+   * half a second later). Default 4,000: below the usual server keep-alive timeouts, so a
+   * server seldom closes one just as a request takes it.
+   */
+  idleTimeout?: number;
   /** Most bytes of a response head. Default 64 KiB. */
   maxHeaderBytes?: number;
   /** Most bytes of a response body. Default 16 MiB. */

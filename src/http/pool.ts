@@ -40,9 +40,12 @@ export interface PoolStats {
 export class ConnPool {
   readonly #cap: number;
   readonly #hosts = new Map<string, Host>();
+  readonly #onIdle: ((key: string, conn: Conn) => void) | undefined;
 
-  constructor(cap: number) {
+  /** `onIdle(key, conn)`: called as a connection goes to the idle list (to arm its expiry). */
+  constructor(cap: number, onIdle?: (key: string, conn: Conn) => void) {
     this.#cap = cap;
+    this.#onIdle = onIdle;
   }
 
   #host(key: string): Host {
@@ -117,16 +120,33 @@ export class ConnPool {
   /**
    * Give a lease back: a reusable open connection goes to the next waiter or the idle list;
    * otherwise (the caller has closed it, or never connected) the slot goes to the next waiter.
+   * True if `conn` went to the idle list.
    */
-  release(key: string, conn: Conn | undefined, reusable: boolean): void {
+  release(key: string, conn: Conn | undefined, reusable: boolean): boolean {
     const h = this.#host(key);
     const value = reusable && conn !== undefined && !conn.closed ? conn : null;
     for (let w = h.waiters.shift(); w !== undefined; w = h.waiters.shift()) {
-      if (w.deliver(value)) return;
+      if (w.deliver(value)) return false;
     }
-    if (value !== null) h.idle.push(value);
-    else h.open--;
+    if (value !== null) {
+      h.idle.push(value);
+      this.#onIdle?.(key, value);
+      return true;
+    }
+    h.open--;
     if (h.open === 0 && h.waiters.size === 0) this.#hosts.delete(key);
+    return false;
+  }
+
+  /** Take `conn` out of `key`'s idle list, with its slot (to close it). False if it is not idle there now. */
+  takeIdle(key: string, conn: Conn): boolean {
+    const h = this.#hosts.get(key);
+    const i = h === undefined ? -1 : h.idle.indexOf(conn); // at most maxConnectionsPerHost
+    if (h === undefined || i < 0) return false;
+    h.idle.splice(i, 1);
+    h.open--;
+    if (h.open === 0 && h.waiters.size === 0) this.#hosts.delete(key);
+    return true;
   }
 
   /** Take every idle connection out of the pool (to close them). */
