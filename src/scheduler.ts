@@ -4,6 +4,7 @@
  * the default reactor is the Bun one, passed in by `run.ts`.
  */
 import { Kernel } from "./kernel.ts";
+import { forgetLastSpawn } from "./syscalls.ts";
 import { Flag, type Task } from "./task.ts";
 import { TaskError } from "./errors.ts";
 import { startable, Thrown } from "./handlers.ts";
@@ -97,6 +98,7 @@ export class Scheduler {
         main: task,
         allEnded: () => {
           k.hooks = undefined;
+          forgetLastSpawn();
           k.closed = true;
           k.timers.clear();
           k.reactor.clearTimer();

@@ -39,10 +39,15 @@ export const NOT_INLINE: unique symbol = Symbol("not inline");
 
 let host: InlineHost | undefined = undefined;
 
-/** @internal Make `h` the stepping kernel (undefined for none); returns the one it replaces. */
+/**
+ * @internal Make `h` the stepping kernel (undefined for none); returns the one it replaces.
+ * Handing the host back also lets go of the last `yield*` result, which nothing reads after
+ * the step that took it (a large buffer would otherwise stay reachable until the next one).
+ */
 export function swapInlineHost(h: InlineHost | undefined): InlineHost | undefined {
   const prev = host;
   host = h;
+  if (h === undefined) delegate.forget();
   return prev;
 }
 
@@ -137,6 +142,11 @@ class DelegateIterator {
   completed(value: unknown): void {
     this.#finished.value = value;
     this.pending = this.#finished;
+  }
+
+  /** Let go of the last result handed through (the kernel calls this after each tick's steps). */
+  forget(): void {
+    this.#finished.value = undefined;
   }
 
   /** An error thrown into a `yield*` propagates to the caller. */

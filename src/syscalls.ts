@@ -13,6 +13,11 @@ let lastSleep = new Syscall<void>("sleep", Op.Sleep, 0);
 let lastSpawn = new Syscall<unknown>("spawn", Op.Spawn, undefined, undefined);
 const CURRENT = new Syscall<Task<unknown>>("current", Op.Current);
 
+/** @internal Drop the cached spawn descriptor (its coroutine function may hold a whole object graph): called as a run ends. */
+export function forgetLastSpawn(): void {
+  lastSpawn = new Syscall<unknown>("spawn", Op.Spawn, undefined, undefined);
+}
+
 /**
  * Suspend the calling task for `ms` milliseconds. `sleep(0)` just lets every other ready
  * task and pending I/O run first. All sleepers share corun's deadline queue and one host timer.

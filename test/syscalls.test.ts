@@ -512,3 +512,23 @@ describe("a broken undo", () => {
     expect((error as Error).message).toBe("undo broke");
   });
 });
+
+describe("module-level caches let go of what a finished run() used", () => {
+  // Two runs: the second makes no spawn and passes nothing big through yield*, so a cache still
+  // holding the first run's objects would keep them alive.
+  test("the last spawned function (and what it captured) and the last yield* result", async () => {
+    let spawnedRef: WeakRef<object> | undefined;
+    let resultRef: WeakRef<object> | undefined;
+    await (async () => {
+      await run(function* () {
+        const captured = { big: new Array(1000).fill(1) };
+        spawnedRef = new WeakRef(captured);
+        yield* join(yield* spawn(function* () { return captured.big.length; }));
+        resultRef = new WeakRef(yield* wait(Promise.resolve({ payload: new Array(1000).fill(2) })));
+      });
+    })();
+    await run(function* () { yield* wait(Promise.resolve(0)); });
+    Bun.gc(true);
+    expect([spawnedRef!.deref(), resultRef!.deref()]).toEqual([undefined, undefined]);
+  });
+});
