@@ -14,6 +14,8 @@ import type { Deadline } from "./watchdog.ts";
 export interface BodyGuard {
   arm(): Co<Deadline>;
   disarm(d: Deadline): void;
+  /** Write an interim response (100 Continue): a client that does not take it in time is cut off. */
+  send(payload: string): Co<void>;
 }
 
 const decoder = new TextDecoder();
@@ -133,7 +135,8 @@ export class HttpRequest {
     try {
       const expect = this.fields.known.expect;
       if (expect !== undefined && this.version === "1.1" && expect.toLowerCase() === "100-continue") {
-        yield* this.#conn.write("HTTP/1.1 100 Continue\r\n\r\n");
+        const go = "HTTP/1.1 100 Continue\r\n\r\n";
+        yield* this.#guard === undefined ? this.#conn.write(go) : this.#guard.send(go);
       }
       const deadline = this.#guard === undefined ? undefined : yield* this.#guard.arm();
       let body: Uint8Array;

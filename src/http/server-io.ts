@@ -96,5 +96,6 @@ export function guardFor(watchdog: Watchdog, ms: number, conn: Conn): BodyGuard 
       return d;
     },
     disarm: (d) => watchdog.disarm(d),
+    send: (payload) => sendWithin(watchdog, conn, payload, ms),
   };
 }

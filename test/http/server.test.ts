@@ -262,6 +262,45 @@ describe("clients that send too much or read too little", () => {
     expect(performance.now() - started).toBeLessThan(2500);
   });
 
+  test("a client that stops reading while the server sends 100 Continue is cut off too (that write had no deadline)", async () => {
+    // Two clients pipeline 150,000 small POSTs with Expect: 100-continue each and never read:
+    // the server's writes stall once the socket buffers are full, on a response or on a 100.
+    const out = await run(function* () {
+      const server = yield* serve({ bodyTimeout: 300, headerTimeout: 300, handler: function* (req) { yield* req.body(); return { status: 204 }; } });
+      const blob = new TextEncoder().encode("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx".repeat(150_000));
+      const socks: { end(): void }[] = [];
+      for (let i = 0; i < 2; i++) {
+        let sent = 0;
+        socks.push(
+          yield* wait(
+            Bun.connect({
+              hostname: "127.0.0.1",
+              port: server.port,
+              socket: {
+                open(s) { s.pause(); sent += s.write(blob); }, // never reads
+                drain(s) { if (sent < blob.length) sent += s.write(blob.subarray(sent)); },
+                data() {},
+                error() {},
+              },
+            }),
+          ),
+        );
+      }
+      yield* sleep(2500);
+      const left = server.connections;
+      const closer = yield* spawn(() => server.close());
+      let closed = true;
+      try {
+        yield* timeout(2000, function* () { yield* join(closer); });
+      } catch {
+        closed = false;
+      }
+      for (const s of socks) s.end();
+      return { left, closed };
+    });
+    expect(out).toEqual({ left: 0, closed: true });
+  }, 20_000);
+
   test("a client that stops reading is cut off after bodyTimeout, and close() returns", async () => {
     const big = new Uint8Array(64 << 20);
     const out = await run(function* () {
