@@ -4,7 +4,7 @@
  * Built on corun's connect and syscalls; imports no Bun API.
  */
 import { abortConn, closeConn } from "./close.ts";
-import { current } from "../syscalls.ts";
+import { cancel, current, join, spawn } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
@@ -175,13 +175,13 @@ export class HttpClient {
           if (ex.timedOut) throw ex.error();
           ex.conn = conn;
         }
-        yield* conn.write(payload);
-        const res = yield* this.#read(conn, method, target);
+        const res = yield* this.#exchange(conn, payload, method, target);
         // Bytes (or a FIN) after the response: the next response on this connection would be
-        // read from them, so it is closed, not pooled.
-        // Nor after a timeout (its expiry is resetting this connection), nor once the client closed.
+        // read from them, so it is closed, not pooled. Nor after a timeout (its expiry is
+        // resetting this connection), nor once the client closed, nor if the server answered
+        // before it took the whole request.
         answered = true;
-        reusable = keep && res.keepAlive && !conn.hasInput && !ex?.timedOut && !this.#closed;
+        reusable = keep && res.keepAlive && res.sentAll && !conn.hasInput && !ex?.timedOut && !this.#closed;
         this.#requests++;
         return res.response;
       } catch (error) {
@@ -200,6 +200,33 @@ export class HttpClient {
         // connection worth delivering: reset it rather than wait to send the rest of a request.
         if (conn !== undefined && !reusable) yield* answered ? closeConn(conn) : abortConn(conn);
         this.#pool.release(target.key, conn, reusable);
+      }
+    }
+  }
+
+  /**
+   * Send the request and read the response. A large request is sent by a task of its own
+   * while the response is read (RFC 9112 §9.5): a server that answers early (a 413, a 401)
+   * and stops reading gets its answer to the caller instead of a stalled upload, and the
+   * rest of the body is not sent.
+   */
+  *#exchange(conn: Conn, payload: string | Uint8Array, method: string, target: Target): Co<{ response: HttpResponse; keepAlive: boolean; sentAll: boolean }> {
+    if (typeof payload === "string" || payload.length <= WATCH_BYTES) {
+      yield* conn.write(payload);
+      return { ...(yield* this.#read(conn, method, target)), sentAll: true };
+    }
+    const writer = yield* spawn(function* sendRequest() {
+      yield* conn.write(payload);
+    });
+    try {
+      const res = yield* this.#read(conn, method, target);
+      return { ...res, sentAll: writer.state === "done" };
+    } finally {
+      if (!writer.ended) yield* cancel(writer);
+      try {
+        yield* join(writer); // its error (a reset after the answer) is not the caller's
+      } catch {
+        // the read's outcome stands
       }
     }
   }
@@ -225,6 +252,9 @@ export class HttpClient {
     }
   }
 }
+
+/** A request larger than this is sent while the response is already read (see #exchange). */
+const WATCH_BYTES = 64 * 1024;
 
 /** The idle reaper's keep-alive entry of a request in flight: longer than any request. */
 const KEEPER_MS = 2 ** 30;

@@ -1,5 +1,5 @@
 import { test, expect, describe, afterAll } from "bun:test";
-import { run, spawn, sleep, cancel, join, request, HttpClient, HttpError, NetError } from "../../src/index.ts";
+import { run, spawn, sleep, cancel, join, request, serve, HttpClient, HttpError, NetError, type Co } from "../../src/index.ts";
 import { rawServer } from "./helpers.ts";
 
 // One Bun.serve for the tests that need a well-behaved server; it counts connections.
@@ -402,5 +402,61 @@ describe("a pooled connection is reused only when nothing is pending on it", () 
     } finally {
       srv.server.close();
     }
+  });
+});
+
+describe("a large request body is sent while the response is read", () => {
+  /** A server that answers 413 as soon as it has the head and stops reading (then ends, or holds the socket). */
+  function* earlyServer(mode: "end" | "hold"): Co<{ port: number; stop(): void }> {
+    const srv = Bun.listen<{ head: string }>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(s) { s.data = { head: "" }; },
+        data(s, d) {
+          if (s.data.head.includes("\r\n\r\n")) return;
+          s.data.head += new TextDecoder().decode(d);
+          if (!s.data.head.includes("\r\n\r\n")) return;
+          s.pause(); // reads no more of the body
+          s.write("HTTP/1.1 413 Content Too Large\r\ncontent-length: 8\r\nconnection: close\r\n\r\ntoo big\n");
+          if (mode === "end") s.end();
+          else setTimeout(() => s.end(), 1500);
+        },
+        error() {},
+      },
+    });
+    return { port: srv.port, stop: () => srv.stop(true) };
+  }
+
+  for (const mode of ["end", "hold"] as const) {
+    test(`an early 413 reaches the caller (the server ${mode === "end" ? "ends at once" : "holds the socket"}, reading no more)`, async () => {
+      const out = await run(function* () {
+        const srv = yield* earlyServer(mode);
+        try {
+          const t0 = performance.now();
+          const client = new HttpClient({ timeout: 4000 });
+          const res = yield* client.request(`http://127.0.0.1:${srv.port}/upload`, { method: "POST", body: new Uint8Array(32 << 20) });
+          const stats = client.stats();
+          return { status: res.status, text: res.text(), fast: performance.now() - t0 < 1200, open: stats.open };
+        } finally {
+          srv.stop();
+        }
+      });
+      expect(out).toEqual({ status: 413, text: "too big\n", fast: true, open: 0 });
+    });
+  }
+
+  test("a large upload the server reads whole keeps its connection for the next request", async () => {
+    const out = await run(function* () {
+      const server = yield* serve({ port: 0, maxBodyBytes: 4 << 20, handler: function* (req) { return { body: String((yield* req.body()).length) }; } });
+      const client = new HttpClient();
+      const a = yield* client.request(server.url, { method: "POST", body: new Uint8Array(2 << 20) });
+      const b = yield* client.request(server.url, { method: "POST", body: new Uint8Array(2 << 20) });
+      const stats = client.stats();
+      yield* client.close();
+      yield* server.close();
+      return { a: a.text(), b: b.text(), connects: stats.connects, reused: stats.reused };
+    });
+    expect(out).toEqual({ a: String(2 << 20), b: String(2 << 20), connects: 1, reused: 1 });
   });
 });
