@@ -44,7 +44,8 @@ export function requestFraming(headers: HttpHeaders): Framing {
     if (headers["content-length"] !== undefined) {
       throw new HttpError(HttpCode.BadContentLength, "a request with both Content-Length and Transfer-Encoding");
     }
-    if (!isChunked(te)) throw new HttpError(HttpCode.UnsupportedEncoding, `Transfer-Encoding ${show(te)}: only "chunked" is supported`);
+    // Chunked not last: the body's length cannot be known, so the request is refused (RFC 9112 §6.3).
+    if (!isChunked(te)) throw new HttpError(HttpCode.BadTransferEncoding, `Transfer-Encoding ${show(te)} does not end in "chunked"`);
     return CHUNKED;
   }
   const n = contentLength(headers);

@@ -23,12 +23,16 @@ export const HttpCode = {
   BadContentLength: "BAD_CONTENT_LENGTH",
   /** A chunk of a chunked body is malformed. */
   BadChunk: "BAD_CHUNK",
-  /** A `Transfer-Encoding` other than `chunked`. */
+  /** A `Transfer-Encoding` with a coding besides `chunked` (`gzip, chunked`): not implemented. */
   UnsupportedEncoding: "UNSUPPORTED_TRANSFER_ENCODING",
-  /** An HTTP version other than 1.0 and 1.1. */
+  /** A request's `Transfer-Encoding` does not end in `chunked`: its body's length cannot be known. */
+  BadTransferEncoding: "BAD_TRANSFER_ENCODING",
+  /** An HTTP version other than 1.x (a later 1.x is taken as 1.1). */
   UnsupportedVersion: "UNSUPPORTED_VERSION",
   /** The head (start line and headers) is larger than allowed. */
   HeadersTooLarge: "HEADERS_TOO_LARGE",
+  /** The start line alone (for a request: its target) is larger than the head may be. */
+  StartLineTooLong: "START_LINE_TOO_LONG",
   /** The body is larger than allowed. */
   BodyTooLarge: "BODY_TOO_LARGE",
   /** The connection ended in the middle of the head. */
@@ -50,6 +54,7 @@ export type HttpCode = (typeof HttpCode)[keyof typeof HttpCode];
 
 const STATUS: Record<string, number> = {
   HEADERS_TOO_LARGE: 431,
+  START_LINE_TOO_LONG: 414,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_TRANSFER_ENCODING: 501,
   UNSUPPORTED_VERSION: 505,

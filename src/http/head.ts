@@ -98,16 +98,21 @@ export function* readHead(conn: Conn, max: number): Co<Uint8Array | null> {
     const buf = got.bytes;
     const end = headEnd(buf, Math.max(0, scanned - 2));
     if (end >= 0) {
-      if (end > max) throw tooLarge(max);
+      if (end > max) throw tooLarge(max, buf);
       if (end < buf.length) conn.unread(buf.subarray(end));
       return buf.subarray(0, end);
     }
-    if (buf.length > max) throw tooLarge(max);
+    if (buf.length > max) throw tooLarge(max, buf);
     scanned = buf.length;
   }
 }
 
-function tooLarge(max: number): HttpError {
+/** The head passed `max` bytes: a 414 if its start line alone did (a request's target), else a 431. */
+function tooLarge(max: number, buf?: Uint8Array): HttpError {
+  const lineEnd = buf === undefined ? -1 : buf.indexOf(10);
+  if (buf !== undefined && (lineEnd < 0 || lineEnd > max)) {
+    return new HttpError(HttpCode.StartLineTooLong, `the start line is longer than ${max} bytes`);
+  }
   return new HttpError(HttpCode.HeadersTooLarge, `the head is larger than ${max} bytes`);
 }
 
@@ -124,6 +129,13 @@ function isToken(s: string, from: number, to: number): boolean {
   return true;
 }
 
+/** A header line continued on the next (obs-fold): a line break followed by a space or tab. */
+const FOLD = /\n[ \t]/;
+const FOLDS = /\r?\n[ \t]+/g;
+
+/** A Host value: `uri-host [":" port]` (RFC 9112 §3.2, RFC 3986 §3.2.2). */
+const HOST = /^(?:\[[0-9A-Za-z:._~!$&'()*+;=-]+\]|[0-9A-Za-z._~!$&'()*+;=%-]*)(?::[0-9]*)?$/;
+
 /** Lengths of the names `scan` keeps, and the names. */
 const KNOWN = new Set(["content-length", "transfer-encoding", "connection", "host", "expect"]);
 const KNOWN_LENGTHS = new Uint8Array(32);
@@ -137,8 +149,10 @@ function isSpace(c: number): boolean {
  * Validate a head's header lines in one pass (no folding, a colon, a token name, no control
  * characters in values) and keep only the fields that frame the message.
  */
-function scan(head: Uint8Array): [string, Fields] {
-  const text = latin1.decode(head);
+function scan(head: Uint8Array, unfold = false): [string, Fields] {
+  let text = latin1.decode(head);
+  // A response's obsolete line folding is replaced with a space (RFC 9112 §5.2); a request's is refused below.
+  if (unfold && FOLD.test(text)) text = text.replace(FOLDS, " ");
   const known = Object.create(null) as HttpHeaders; // no prototype: "constructor" is not a header
   let nl = text.indexOf("\n");
   if (nl < 0) nl = text.length;
@@ -193,25 +207,26 @@ export function parseRequestHead(head: Uint8Array): RequestHead {
   const [line, fields] = scan(head);
   const m = REQUEST_LINE.exec(line);
   if (m === null) throw new HttpError(HttpCode.BadRequestLine, `expected "METHOD target HTTP/1.x", got ${show(line)}`);
-  if (m[3] !== "1" || (m[4] !== "0" && m[4] !== "1")) {
-    throw new HttpError(HttpCode.UnsupportedVersion, `HTTP/${m[3]}.${m[4]} is not supported (only HTTP/1.0 and HTTP/1.1)`);
-  }
-  if (m[4] === "1" && fields.known.host === undefined) throw new HttpError(HttpCode.BadHeader, "an HTTP/1.1 request without a Host header");
-  if (fields.known.host?.includes(",")) throw new HttpError(HttpCode.BadHeader, `more than one Host header (${show(fields.known.host)})`);
-  return { method: m[1]!, target: m[2]!, minor: m[4] === "1" ? 1 : 0, fields };
+  // A later 1.x is served as 1.1, the highest this server speaks (RFC 9110 §2.5).
+  if (m[3] !== "1") throw new HttpError(HttpCode.UnsupportedVersion, `HTTP/${m[3]}.${m[4]} is not supported (only HTTP/1.x)`);
+  const minor = m[4] === "0" ? 0 : 1;
+  const host = fields.known.host;
+  if (minor === 1 && host === undefined) throw new HttpError(HttpCode.BadHeader, "an HTTP/1.1 request without a Host header");
+  if (host?.includes(",")) throw new HttpError(HttpCode.BadHeader, `more than one Host header (${show(host)})`);
+  if (host !== undefined && !HOST.test(host)) throw new HttpError(HttpCode.BadHeader, `invalid Host ${show(host)}`);
+  return { method: m[1]!, target: m[2]!, minor, fields };
 }
 
 /** Parse a response head (as read by `readHead`). Throws `HttpError` naming what is wrong. */
 export function parseResponseHead(head: Uint8Array): ResponseHead {
-  const [line, fields] = scan(head);
+  const [line, fields] = scan(head, true);
   const m = STATUS_LINE.exec(line);
   if (m === null) throw new HttpError(HttpCode.BadStatusLine, `expected "HTTP/1.x NNN reason", got ${show(line)}`);
-  if (m[1] !== "1" || (m[2] !== "0" && m[2] !== "1")) {
-    throw new HttpError(HttpCode.UnsupportedVersion, `the response is HTTP/${m[1]}.${m[2]} (only HTTP/1.0 and HTTP/1.1)`);
-  }
+  // A later 1.x is read as 1.1 (RFC 9110 §2.5).
+  if (m[1] !== "1") throw new HttpError(HttpCode.UnsupportedVersion, `the response is HTTP/${m[1]}.${m[2]} (only HTTP/1.x)`);
   const status = Number(m[3]);
   if (status < 100) throw new HttpError(HttpCode.BadStatusLine, `status ${m[3]} is out of range`);
-  return { status, statusText: m[4] ?? "", minor: m[2] === "1" ? 1 : 0, fields };
+  return { status, statusText: m[4] ?? "", minor: m[2] === "0" ? 0 : 1, fields };
 }
 
 /**

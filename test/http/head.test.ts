@@ -46,6 +46,15 @@ describe("request heads", () => {
     expect(codeOf(() => parseRequestHead(enc("GET / HTTP/1.1\r\nhost: x\x01y\r\n\r\n")))).toBe("BAD_HEADER");
     expect(codeOf(() => parseRequestHead(enc("GET / HTTP/1.1\r\n\r\n")))).toBe("BAD_HEADER"); // no Host
   });
+  test("a later HTTP/1.x is taken as 1.1 (RFC 9110 §2.5); Host values are checked (RFC 9112 §3.2)", () => {
+    expect(parseRequestHead(enc("GET / HTTP/1.2\r\nhost: x\r\n\r\n")).minor).toBe(1);
+    for (const ok of ["x", "example.com:8080", "127.0.0.1:80", "[::1]:443", "a-b.c_d~e", ""]) {
+      expect(parseRequestHead(enc(`GET / HTTP/1.1\r\nhost: ${ok}\r\n\r\n`)).method).toBe("GET");
+    }
+    for (const bad of ["a b", "evil.com/x@good", "a:b:c", "x\ty", "[::1"]) {
+      expect(codeOf(() => parseRequestHead(enc(`GET / HTTP/1.1\r\nhost: ${bad}\r\n\r\n`)))).toBe("BAD_HEADER");
+    }
+  });
   test("__proto__ never reaches the prototype, and the headers object has none", () => {
     const h = parseRequestHead(enc("GET / HTTP/1.1\r\nhost: x\r\n__proto__: y\r\n\r\n"));
     expect(Object.getPrototypeOf(h.fields.all)).toBeNull();
@@ -66,6 +75,12 @@ describe("request heads", () => {
 });
 
 describe("response heads", () => {
+  test("a later HTTP/1.x is read as 1.1; a folded header is unfolded with a space (RFC 9112 §5.2)", () => {
+    expect(parseResponseHead(enc("HTTP/1.2 200 OK\r\n\r\n")).minor).toBe(1);
+    const h = parseResponseHead(enc("HTTP/1.1 200 OK\r\nx-long: part one\r\n  part two\r\n\tpart three\r\ncontent-length: 0\r\n\r\n"));
+    expect(h.fields.all["x-long"]).toBe("part one part two part three");
+    expect(h.fields.known["content-length"]).toBe("0");
+  });
   test("status line with and without a reason", () => {
     expect(parseResponseHead(enc("HTTP/1.1 204 No Content\r\n\r\n")).status).toBe(204);
     expect(parseResponseHead(enc("HTTP/1.0 200\r\n\r\n")).statusText).toBe("");
@@ -86,7 +101,8 @@ describe("framing", () => {
     expect(codeOf(() => requestFraming({ "content-length": "5, 6" }))).toBe("BAD_CONTENT_LENGTH");
     expect(codeOf(() => requestFraming({ "content-length": "-1" }))).toBe("BAD_CONTENT_LENGTH");
     expect(codeOf(() => requestFraming({ "content-length": "1", "transfer-encoding": "chunked" }))).toBe("BAD_CONTENT_LENGTH");
-    expect(codeOf(() => requestFraming({ "transfer-encoding": "gzip" }))).toBe("UNSUPPORTED_TRANSFER_ENCODING");
+    expect(codeOf(() => requestFraming({ "transfer-encoding": "gzip" }))).toBe("BAD_TRANSFER_ENCODING");
+    expect(codeOf(() => requestFraming({ "transfer-encoding": "gzip, chunked" }))).toBe("UNSUPPORTED_TRANSFER_ENCODING");
   });
   test("responses", () => {
     expect(responseFraming("HEAD", 200, { "content-length": "9" })).toEqual({ kind: "none" });
