@@ -12,7 +12,7 @@ import { finish, keep, Supervisor } from "./supervisor.ts";
 export interface Group {
   /** Start a child in this group (`yield* g.spawn(co)`). Throws once the group has ended. */
   spawn<T>(co: CoSource<T>, options?: SpawnOptions): Co<Task<T>>;
-  /** The children, in spawn order. */
+  /** The children, in spawn order (with `forget`, those not forgotten). */
   readonly tasks: readonly Task<unknown>[];
   /** The children's results, in spawn order (`undefined` for one that did not finish). */
   readonly results: unknown[];
@@ -22,6 +22,13 @@ export interface Group {
 export interface GroupOptions {
   /** For messages, `ps()` and task names. Default `"group"`. */
   name?: string;
+  /**
+   * Forget children that end well (done, or cancelled by someone else): `g.tasks` and
+   * `g.results` then list only the children still running and those that failed. For a
+   * long-lived group, such as one task per accepted connection, whose memory would otherwise
+   * grow with every child it ever ran. Default false.
+   */
+  forget?: boolean;
 }
 
 class Handle implements Group {
@@ -66,7 +73,7 @@ class Handle implements Group {
 export function* group<R>(body: (g: Group) => Co<R>, options?: GroupOptions): Co<R> {
   if (typeof body !== "function") throw new TypeError(`group(body): body must be a generator function, got ${typeof body}`);
   const name = options?.name ?? "group";
-  const sup = new Supervisor(name, (_i, ending) => ending === "failed");
+  const sup = new Supervisor(name, (_i, ending) => ending === "failed", options?.forget === true);
   const g = new Handle(sup);
   const first = yield* sup.start(() => body(g), `${name} body`);
   let cancelled: unknown = undefined;

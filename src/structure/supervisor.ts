@@ -34,6 +34,13 @@ export class Supervisor {
   /** Children that failed while being cancelled here (their cleanup threw): not part of the outcome. */
   readonly windDown = new Set<number>();
   #policy: Policy;
+  /** Each child's slot, by index: compaction (see `forget`) renumbers them. */
+  readonly #slots: Slot[] = [];
+  /** Children started so far (for names: indexes change once ended children are forgotten). */
+  #started = 0;
+  /** Ended children not kept (done or cancelled; never the first, never a failure), with `forget`. */
+  #forgettable = 0;
+  readonly #forget: boolean;
   #live = 0;
   #open = true;
   #stopping = false;
@@ -42,9 +49,11 @@ export class Supervisor {
   #scheduler: object | undefined = undefined;
   readonly #waitD: Syscall<unknown>;
 
-  constructor(label: string, policy: Policy) {
+  /** `forget`: children that end done or cancelled (but the first) are dropped from `tasks` (a long-lived group). */
+  constructor(label: string, policy: Policy, forget = false) {
     this.label = label;
     this.#policy = policy;
+    this.#forget = forget;
     const setup = (w: Waker<unknown>) => {
       this.#waker = w;
       return () => (this.#waker = undefined);
@@ -76,9 +85,11 @@ export class Supervisor {
     const given = name ?? ((typeof source === "function" && source.name) || undefined);
     const adopt = (task: Task<unknown>): void => {
       slot.index = this.tasks.length;
-      if (given === undefined) task._name = `${this.label}[${slot.index}]`;
+      if (given === undefined) task._name = `${this.label}[${this.#started}]`;
+      this.#started++;
       this.tasks.push(task);
       this.endings.push("done");
+      this.#slots.push(slot);
       this.#live++;
     };
     return (yield* spawnAdopted(gen, given, adopt)) as Task<T>;
@@ -99,6 +110,24 @@ export class Supervisor {
     this.endings[index] = ending;
     if (!this.#stopping && this.decider < 0 && this.#policy(index, ending)) this.decider = index;
     if (this.decider >= 0 || this.#live === 0) this.#waker?.resume(undefined);
+    else if (this.#forget && !this.#stopping && ending !== "failed" && index > 0 && ++this.#forgettable > 32 && this.#forgettable * 2 > this.tasks.length) this.#compact();
+  }
+
+  /** Drop the forgettable ended children, renumbering the others (their slots follow). */
+  #compact(): void {
+    let n = 0;
+    for (let i = 0; i < this.tasks.length; i++) {
+      if (i > 0 && this.tasks[i]!.ended && this.endings[i] !== "failed") continue;
+      this.tasks[n] = this.tasks[i]!;
+      this.endings[n] = this.endings[i]!;
+      this.#slots[n] = this.#slots[i]!;
+      this.#slots[n]!.index = n;
+      n++;
+    }
+    this.tasks.length = n;
+    this.endings.length = n;
+    this.#slots.length = n;
+    this.#forgettable = 0;
   }
 
   /**

@@ -280,3 +280,48 @@ test("group: g.spawn from a task of another scheduler is a UsageError there (the
   expect(foreign).toBeInstanceOf(UsageError);
   expect((foreign as Error).message).toMatch(/^group\.spawn in task "main" \(#\d+\): the group belongs to another scheduler$/);
 });
+
+describe("group(body, { forget: true }): a long-lived group", () => {
+  test("keeps only the children still running (and the failed ones): its memory does not grow with every child", async () => {
+    const { result } = await virtual(function* () {
+      return yield* group(function* acceptLoop(g) {
+        for (let i = 0; i < 5000; i++) {
+          yield* g.spawn(function* handler() { yield* sleep(1); });
+          if (i % 100 === 99) yield* sleep(2); // most handlers have ended by now
+        }
+        const kept = g.tasks.length;
+        yield* sleep(5);
+        return { kept, after: g.tasks.length };
+      }, { forget: true });
+    });
+    expect(result.kept).toBeLessThan(300);
+    expect(result.after).toBeLessThan(70);
+  });
+
+  test("still cancels every running child and reports a failure", async () => {
+    const log: string[] = [];
+    const { error } = await virtualError(function* () {
+      yield* group(function* (g) {
+        for (let i = 0; i < 200; i++) yield* g.spawn(function* quick() { yield* sleep(1); });
+        yield* sleep(5);
+        yield* g.spawn(function* slow() { try { yield* sleep(1000); } finally { log.push("slow cancelled"); } });
+        yield* g.spawn(function* bad() { yield* sleep(1); throw new Error("boom"); });
+        yield* sleep(1000);
+      }, { forget: true });
+    });
+    expect(error).toBeInstanceOf(GroupError);
+    expect((error as GroupError).tasks.map((t) => t.name)).toEqual(["bad"]);
+    expect(log).toEqual(["slow cancelled"]);
+  });
+
+  test("without forget, every child stays listed with its result", async () => {
+    const { result } = await virtual(function* () {
+      const g = yield* group(function* (g) {
+        for (let i = 0; i < 100; i++) yield* g.spawn(function* () { yield* sleep(1); return i; });
+        return g;
+      });
+      return g.results.length;
+    });
+    expect(result).toBe(100);
+  });
+});
