@@ -60,15 +60,19 @@ export class TaskError extends Error {
   override name = "TaskError";
   /** The task that failed. */
   readonly task: Named;
-  /** Every unjoined failure, this one first. */
+  /** Every unjoined failure, this one first (the first 1,000; `uncounted` says how many more there were). */
   readonly errors: unknown[];
-  constructor(task: Named, cause: unknown, others: unknown[] = []) {
+  /** Unjoined failures beyond those listed in `errors` (a run keeps at most 1,000). */
+  readonly uncounted: number;
+  constructor(task: Named, cause: unknown, others: unknown[] = [], uncounted = 0) {
     const why = reason(cause);
-    const more = others.length ? ` (and ${others.length} other unjoined failure${others.length > 1 ? "s" : ""})` : "";
+    const n = others.length + uncounted;
+    const more = n ? ` (and ${n} other unjoined failure${n > 1 ? "s" : ""})` : "";
     const chain = task.path ? ` [spawned by ${task.path}]` : "";
     super(`${label(task)} failed: ${why}${more}${chain}`, { cause });
     this.task = task;
     this.errors = [cause, ...others];
+    this.uncounted = uncounted;
   }
 }
 

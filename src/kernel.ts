@@ -15,7 +15,7 @@ import type { Co } from "./types.ts";
 import type { CompletionSink, Reactor, Ticket } from "./reactor/reactor.ts";
 import * as handlers from "./handlers.ts";
 import type { IoTicket } from "./io-ticket.ts";
-import { deliverCancel, type EndHooks } from "./lifecycle.ts";
+import { deliverCancel, observe, type EndHooks } from "./lifecycle.ts";
 import { completeInline } from "./inline.ts";
 import { step } from "./step.ts";
 import { KernelStats } from "./kernel-stats.ts";
@@ -59,6 +59,8 @@ export class Kernel implements CompletionSink, InlineHost {
   readonly tasks = new TaskList();
   /** Failed tasks nobody has joined yet. */
   readonly unobserved = new Set<Task<unknown>>();
+  /** Failed tasks nobody has joined beyond those `unobserved` keeps (see lifecycle MAX_UNOBSERVED). */
+  uncounted = 0;
   /** Errors thrown by `onEnd` callbacks: no task can catch them, so `run()` reports them. */
   readonly callbackErrors: unknown[] = [];
   hooks: EndHooks | undefined = undefined;
@@ -157,6 +159,11 @@ export class Kernel implements CompletionSink, InlineHost {
     this.armedDeadline = undefined;
     this.wake();
   };
+
+  /** TaskOwner: a task's failure was seen through its promise. */
+  observed(task: Task<unknown>): void {
+    observe(this, task);
+  }
 
   /** InlineHost: complete a kernel-only `yield*` syscall of the running task in place (see inline.ts). */
   inline(d: Syscall<unknown> | object): unknown {

@@ -65,7 +65,15 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
       else if (k.resume(w.task, w.gen, task.state === "done" ? Resume.Next : Resume.Throw, outcome)) task.flags |= Flag.Observed;
     }
   }
-  if (task.state === "failed" && (task.flags & Flag.Observed) === 0) k.unobserved.add(task);
+  if (task.state === "failed" && (task.flags & Flag.Observed) === 0) {
+    // Kept for run() to report, up to a bound: a long-running server whose fire-and-forget
+    // tasks keep failing must not keep every one of them (and its error) until it stops.
+    if (k.unobserved.size < MAX_UNOBSERVED) k.unobserved.add(task);
+    else {
+      task.flags |= Flag.Uncounted;
+      k.uncounted++;
+    }
+  }
 
   const hooks = k.hooks;
   if (hooks !== undefined) {
@@ -102,10 +110,17 @@ function annotate(error: unknown, task: Task<unknown>): void {
   }
 }
 
+/** How many failures nobody joined a run keeps for `run()` to report; beyond it, they are counted. */
+export const MAX_UNOBSERVED = 1000;
+
 /** A joiner (or the promise) has seen this task's failure. */
 export function observe(k: Kernel, task: Task<unknown>): void {
   task.flags |= Flag.Observed;
-  if (task.state === "failed") k.unobserved.delete(task);
+  if (task.state !== "failed") return;
+  if ((task.flags & Flag.Uncounted) !== 0) {
+    task.flags &= ~Flag.Uncounted;
+    k.uncounted--;
+  } else k.unobserved.delete(task);
 }
 
 /**

@@ -8,7 +8,7 @@ import { forgetLastSpawn } from "./syscalls.ts";
 import { Flag, type Task } from "./task.ts";
 import { TaskError } from "./errors.ts";
 import { startable, Thrown } from "./handlers.ts";
-import { deliverCancel } from "./lifecycle.ts";
+import { deliverCancel, MAX_UNOBSERVED } from "./lifecycle.ts";
 import { describe } from "./syscall.ts";
 import type { Reactor } from "./reactor/reactor.ts";
 import type { CoSource, SchedulerStats, SpawnOptions } from "./types.ts";
@@ -107,7 +107,7 @@ export class Scheduler {
             const failures = [...k.unobserved].filter((t) => (t.flags & Flag.Observed) === 0);
             // Errors no task could catch: onEnd callbacks that threw, a file write that failed at close.
             const lost = closeError === undefined ? k.callbackErrors : [...k.callbackErrors, closeError];
-            if (task.state === "done" && failures.length === 0) {
+            if (task.state === "done" && failures.length === 0 && k.uncounted === 0) {
               if (lost.length === 0) resolve(task.result as T);
               else reject(lost.length === 1 ? lost[0] : new AggregateError(lost, `${lost.length} errors no task could catch`));
             } else if (task.state !== "done") {
@@ -116,10 +116,13 @@ export class Scheduler {
               // TaskError for main.
               const why = task.state === "cancelled" && signal?.aborted ? signal.reason : task.error;
               const also = [...failures.map((t) => t.error).filter((e) => e !== why), ...lost];
-              reject(also.length === 0 ? why : new TaskError(task, why, also));
+              reject(also.length === 0 && k.uncounted === 0 ? why : new TaskError(task, why, also, k.uncounted));
             } else {
               const [first, ...rest] = failures;
-              reject(new TaskError(first!, first!.error, [...rest.map((t) => t.error), ...lost]));
+              if (first === undefined) {
+                // Only failures past the bound are left (the kept ones were joined since).
+                reject(new AggregateError(lost, `${k.uncounted} tasks failed with nobody joining them (past the ${MAX_UNOBSERVED} a run keeps)`));
+              } else reject(new TaskError(first, first.error, [...rest.map((t) => t.error), ...lost], k.uncounted));
             }
           };
           // run() settles once the host is released: file writes still in flight land first.

@@ -21,6 +21,8 @@ export interface Joiner {
 /** The owner of a task, seen from the task: enough to check "same scheduler". */
 export interface TaskOwner {
   readonly id: number;
+  /** A task's failure was seen (through its promise): `run()` does not report it. */
+  observed(task: Task<unknown>): void;
 }
 
 /** Bits of `Task.flags`. */
@@ -43,6 +45,8 @@ export const Flag = {
   Yielded: 0x200,
   /** Its suspension is being taken back (its undo runs): a wake-up now is refused, though it still waits. */
   Undoing: 0x400,
+  /** It failed with nobody joining it when the run already kept the most such failures it keeps: only counted. */
+  Uncounted: 0x800,
 } as const;
 
 /** The states in the order of their code in `Flag.StateMask`. */
@@ -162,7 +166,7 @@ export class Task<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
   get promise(): Promise<T> {
     let p = promises.get(this as Task<unknown>);
     if (p === undefined) {
-      this.flags |= Flag.Observed;
+      this.owner.observed(this as Task<unknown>);
       if (this.ended) p = this.state === "done" ? Promise.resolve(this.value) : Promise.reject(this.value);
       else {
         p = new Promise<unknown>((resolve, reject) => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, current, group, interrupt, join, run, shield, sleep, spawn, suspend, timeout, wait, Cancelled, TaskError, type Co, type Waker } from "../src/index.ts";
+import { cancel, current, group, interrupt, join, run, shield, sleep, spawn, suspend, timeout, wait, Cancelled, TaskError, type Co, type Task, type Waker } from "../src/index.ts";
 import { Op, Syscall } from "../src/syscall.ts";
 import { virtual, virtualError } from "./helpers.ts";
 
@@ -555,4 +555,32 @@ test("a long-lived task joined by many waiters that are cancelled keeps only the
     return kept;
   });
   expect(result).toBeLessThan(32);
+});
+
+describe("failures nobody joins, in a long run", () => {
+  test("run() keeps the first 1,000 and counts the rest (memory stays bounded)", async () => {
+    const { error, scheduler } = await virtualError(function* () {
+      for (let i = 0; i < 3000; i++) yield* spawn(function* worker() { throw new Error(`boom ${i}`); });
+      yield* sleep(1);
+    });
+    const e = error as TaskError;
+    expect(e).toBeInstanceOf(TaskError);
+    expect(e.errors.length).toBe(1000);
+    expect(e.uncounted).toBe(2000);
+    expect(e.message).toMatch(/failed: boom 0 \(and 2999 other unjoined failures\)/);
+    expect(scheduler.stats().tasksAlive).toBe(0);
+  });
+
+  test("a failure past the bound that is joined later is not reported", async () => {
+    const { error } = await virtualError(function* () {
+      const tasks: Task<unknown>[] = [];
+      for (let i = 0; i < 1005; i++) tasks.push(yield* spawn(function* worker() { throw new Error(`boom ${i}`); }));
+      yield* sleep(1);
+      for (let i = 1000; i < 1005; i++) {
+        try { yield* join(tasks[i]!); } catch { /* seen */ }
+      }
+    });
+    expect((error as TaskError).uncounted).toBe(0);
+    expect((error as TaskError).errors.length).toBe(1000);
+  });
 });
