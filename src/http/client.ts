@@ -182,6 +182,12 @@ export class HttpClient {
         // before it took the whole request.
         answered = true;
         reusable = keep && res.keepAlive && res.sentAll && !conn.hasInput && !ex?.timedOut && !this.#closed;
+        if (res.response.status === 408 && lease.reused && attempt === 0 && IDEMPOTENT.has(method)) {
+          // A 408 on a reused connection is the server timing out its idle wait, just as this
+          // request went out (RFC 9110 §15.5.9): the request was not read; send it again.
+          this.#retries++;
+          continue;
+        }
         this.#requests++;
         return res.response;
       } catch (error) {

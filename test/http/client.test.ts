@@ -313,6 +313,33 @@ describe("stale keep-alive connections", () => {
   });
 });
 
+test("a 408 on a reused connection (the server timed out its idle wait as the request went out) is retried on a new one", async () => {
+  const { createServer } = await import("node:net");
+  let connections = 0;
+  const server = createServer((sock) => {
+    connections++;
+    let requests = 0;
+    sock.on("data", () => {
+      if (requests++ === 0) sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      else sock.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    });
+    sock.on("error", () => {});
+  });
+  const port = await new Promise<number>((r) => server.listen(0, "127.0.0.1", () => r((server.address() as { port: number }).port)));
+  try {
+    const out = await run(function* () {
+      const client = new HttpClient();
+      const a = yield* client.request(`http://127.0.0.1:${port}/1`);
+      const b = yield* client.request(`http://127.0.0.1:${port}/2`);
+      return { statuses: [a.status, b.status], retries: client.stats().retries };
+    });
+    expect(out).toEqual({ statuses: [200, 200], retries: 1 });
+    expect(connections).toBe(2);
+  } finally {
+    server.close();
+  }
+});
+
 describe("a pooled connection is reused only when nothing is pending on it", () => {
   /** A keep-alive server answering every request head on a connection with `reply(request, n)` (n counts per connection). */
   async function keepAliveServer(reply: (req: string, n: number, sock: import("node:net").Socket) => string) {
