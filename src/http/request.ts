@@ -6,7 +6,7 @@
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { readBody, type BodyInit, type Framing } from "./body.ts";
-import type { Fields, HttpHeaders, RequestHead } from "./head.ts";
+import { trimOws, type Fields, type HttpHeaders, type RequestHead } from "./head.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import type { Deadline } from "./watchdog.ts";
 
@@ -134,7 +134,8 @@ export class HttpRequest {
     this.#reading = true;
     try {
       const expect = this.fields.known.expect;
-      if (expect !== undefined && this.version === "1.1" && expect.toLowerCase() === "100-continue") {
+      // The field may repeat (joined with commas): any 100-continue in it asks for the 100.
+      if (expect !== undefined && this.version === "1.1" && expect.toLowerCase().split(",").some((t) => trimOws(t) === "100-continue")) {
         const go = "HTTP/1.1 100 Continue\r\n\r\n";
         yield* this.#guard === undefined ? this.#conn.write(go) : this.#guard.send(go);
       }

@@ -54,6 +54,15 @@ describe("curl against the corun server", () => {
     expect(value.out).toBe("3000");
   });
 
+  test("Expect: 100-continue sent twice (one field, joined) is answered too", async () => {
+    const echo: HttpHandler = function* (req) {
+      return `${(yield* req.body()).length}`;
+    };
+    const head = "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nExpect: 100-continue\r\nContent-Length: 3\r\nConnection: close\r\n\r\n";
+    const { value } = await withServer(echo, (s) => raw(s.port, [head, "abc"], { gapMs: 100 }));
+    expect(value.startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200")).toBe(true);
+  });
+
   test("a handler that throws gets a 500; the server goes on", async () => {
     let n = 0;
     const flaky: HttpHandler = function* () {
