@@ -46,6 +46,10 @@ export interface RequestHead {
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   minor: number;
   fields: Fields;
+  /** The host the request is for: an absolute-form target's authority, else the Host header ("" if none). */
+  host: string;
+  /** Where the target's path starts (after an absolute-form target's scheme and authority; else 0). */
+  pathAt: number;
 }
 
 /** A parsed response head. */
@@ -133,6 +137,9 @@ function isToken(s: string, from: number, to: number): boolean {
 const FOLD = /\n[ \t]/;
 const FOLDS = /\r?\n[ \t]+/g;
 
+/** An absolute-form request target's scheme and authority (RFC 9112 §3.2.2): `http://host:port`. */
+const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
+
 /** A Host value: `uri-host [":" port]` (RFC 9112 §3.2, RFC 3986 §3.2.2). */
 const HOST = /^(?:\[[0-9A-Za-z:._~!$&'()*+;=-]+\]|[0-9A-Za-z._~!$&'()*+;=%-]*)(?::[0-9]*)?$/;
 
@@ -214,7 +221,15 @@ export function parseRequestHead(head: Uint8Array): RequestHead {
   if (minor === 1 && host === undefined) throw new HttpError(HttpCode.BadHeader, "an HTTP/1.1 request without a Host header");
   if (host?.includes(",")) throw new HttpError(HttpCode.BadHeader, `more than one Host header (${show(host)})`);
   if (host !== undefined && !HOST.test(host)) throw new HttpError(HttpCode.BadHeader, `invalid Host ${show(host)}`);
-  return { method: m[1]!, target: m[2]!, minor, fields };
+  const target = m[2]!;
+  // An absolute-form target names the host itself, and the Host header is ignored (RFC 9112 §3.2.2).
+  const abs = ABSOLUTE.exec(target);
+  if (abs !== null) {
+    const authority = abs[1]!;
+    if (authority === "" || !HOST.test(authority)) throw new HttpError(HttpCode.BadRequestLine, `invalid authority in the target ${show(target)}`);
+    return { method: m[1]!, target, minor, fields, host: authority, pathAt: abs[0].length };
+  }
+  return { method: m[1]!, target, minor, fields, host: host ?? "", pathAt: 0 };
 }
 
 /** Parse a response head (as read by `readHead`). Throws `HttpError` naming what is wrong. */

@@ -69,10 +69,12 @@ export type HttpHandler = (req: HttpRequest) => Co<HttpResponseInit>;
 export class HttpRequest {
   /** `GET`, `POST`, ... as sent. */
   readonly method: string;
-  /** The request target as sent, e.g. `/search?q=1`. */
+  /** The request target as sent, e.g. `/search?q=1` (or `http://host/search?q=1`, absolute-form). */
   readonly url: string;
-  /** The target without its query, e.g. `/search`. */
+  /** The target's path without its query, e.g. `/search` (also for an absolute-form target). */
   readonly path: string;
+  /** The host asked for: an absolute-form target's authority, else the `Host` header ("" for none). */
+  readonly host: string;
   /** The query without `?`, e.g. `q=1` (empty if none). */
   readonly query: string;
   /** `"1.0"` or `"1.1"`. */
@@ -92,9 +94,11 @@ export class HttpRequest {
     this.#guard = guard;
     this.method = head.method;
     this.url = head.target;
-    const q = head.target.indexOf("?");
-    this.path = q < 0 ? head.target : head.target.slice(0, q);
-    this.query = q < 0 ? "" : head.target.slice(q + 1);
+    this.host = head.host;
+    const rest = head.pathAt === 0 ? head.target : head.target.slice(head.pathAt);
+    const q = rest.indexOf("?");
+    this.path = (q < 0 ? rest : rest.slice(0, q)) || "/";
+    this.query = q < 0 ? "" : rest.slice(q + 1);
     this.version = head.minor === 1 ? "1.1" : "1.0";
     this.fields = head.fields;
     this.#conn = conn;

@@ -55,6 +55,12 @@ describe("request heads", () => {
       expect(codeOf(() => parseRequestHead(enc(`GET / HTTP/1.1\r\nhost: ${bad}\r\n\r\n`)))).toBe("BAD_HEADER");
     }
   });
+  test("an absolute-form target names the host; the Host header is ignored (RFC 9112 §3.2.2)", () => {
+    const h = parseRequestHead(enc("GET http://example.com:8080/a?b=1 HTTP/1.1\r\nhost: other\r\n\r\n"));
+    expect([h.host, h.target.slice(h.pathAt)]).toEqual(["example.com:8080", "/a?b=1"]);
+    expect(parseRequestHead(enc("GET /a HTTP/1.1\r\nhost: x:1\r\n\r\n")).host).toBe("x:1");
+    expect(codeOf(() => parseRequestHead(enc("GET http:///a HTTP/1.1\r\nhost: x\r\n\r\n")))).toBe("BAD_REQUEST_LINE");
+  });
   test("__proto__ never reaches the prototype, and the headers object has none", () => {
     const h = parseRequestHead(enc("GET / HTTP/1.1\r\nhost: x\r\n__proto__: y\r\n\r\n"));
     expect(Object.getPrototypeOf(h.fields.all)).toBeNull();

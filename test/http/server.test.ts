@@ -63,6 +63,14 @@ describe("curl against the corun server", () => {
     expect(value.startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200")).toBe(true);
   });
 
+  test("an absolute-form target: the handler gets its path, query and host (not the Host header's)", async () => {
+    const seen: HttpHandler = function* (req) {
+      return `${req.host} ${req.path} ${req.query} ${req.url}`;
+    };
+    const { value } = await withServer(seen, (s) => raw(s.port, ["GET http://example.com:8080/a/b?c=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n"]));
+    expect(value.endsWith("\r\n\r\nexample.com:8080 /a/b c=1 http://example.com:8080/a/b?c=1")).toBe(true);
+  });
+
   test("a handler that throws gets a 500; the server goes on", async () => {
     let n = 0;
     const flaky: HttpHandler = function* () {
