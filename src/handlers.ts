@@ -156,21 +156,26 @@ function cancel(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
 /**
  * Queue a joiner (or canceller) on `target`'s end. One that was woken otherwise meanwhile (it
  * was cancelled, or its wait was interrupted) is stale; the stale ones are dropped whenever the
- * list doubles, so a long-lived task joined by many short-lived waiters keeps only the live ones.
+ * list has doubled since it was last compacted, so a long-lived task joined by many
+ * short-lived waiters keeps only the live ones.
  */
 function addJoiner(target: Task<unknown>, joiner: Joiner): void {
   const list = (target.waiters ??= []);
   const n = list.length;
-  if (n >= 16 && (n & (n - 1)) === 0) {
+  if (n >= 16 && n >= (compactAt.get(list) ?? 16)) {
     let kept = 0;
     for (let i = 0; i < n; i++) {
       const w = list[i]!;
       if (typeof w === "function" || w.task.waitGen === w.gen) list[kept++] = w;
     }
     list.length = kept;
+    compactAt.set(list, Math.max(16, 2 * kept)); // next when it has doubled: O(1) amortised
   }
   list.push(joiner);
 }
+
+/** The length at which a long waiter list is next compacted (lists of under 16 never are). */
+const compactAt = new WeakMap<unknown[], number>();
 
 /** Wait for a promise (`d` is the `wait` descriptor, or undefined for a bare `yield promise`). */
 export function waitFor(k: Kernel, task: Task<unknown>, p: PromiseLike<unknown>, d: Syscall<unknown> | undefined): void {

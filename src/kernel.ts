@@ -61,6 +61,8 @@ export class Kernel implements CompletionSink, InlineHost {
   readonly unobserved = new Set<Task<unknown>>();
   /** Failed tasks nobody has joined beyond those `unobserved` keeps (see lifecycle MAX_UNOBSERVED). */
   uncounted = 0;
+  /** The last of those (its Flag.Uncounted cleared if it was joined since). */
+  lastUncounted: Task<unknown> | undefined = undefined;
   /** Errors thrown by `onEnd` callbacks: no task can catch them, so `run()` reports them. */
   readonly callbackErrors: unknown[] = [];
   hooks: EndHooks | undefined = undefined;
@@ -92,9 +94,14 @@ export class Kernel implements CompletionSink, InlineHost {
     if (this.draining) {
       // Spawned while run() winds down, for a task cleaning up (a shield, a timeout, a group in
       // its finally, at any depth): it helps with that cleanup, so it runs, and is cancelled if
-      // that task (its nearest ancestor from before the drain) ends first. Nothing outlives it.
+      // that task ends first: its nearest ancestor from before the drain, or, once that one has
+      // ended, its nearest live ancestor (a helper's own cleanup). Nothing outlives the drain.
       let cleaner = parent;
       while (cleaner !== undefined && cleaner.id >= this.drainFrom) cleaner = cleaner.parent;
+      if (cleaner === undefined || cleaner.ended) {
+        cleaner = parent;
+        while (cleaner !== undefined && cleaner.ended) cleaner = cleaner.parent;
+      }
       if (cleaner !== undefined && !cleaner.ended) {
         cleaner.onEnd(() => deliverCancel(this, task as Task<unknown>));
       } else {

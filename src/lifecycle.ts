@@ -72,6 +72,7 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
     else {
       task.flags |= Flag.Uncounted;
       k.uncounted++;
+      k.lastUncounted = task; // one kept, to name if the kept ones are all joined later
     }
   }
 

@@ -119,10 +119,11 @@ export class Scheduler {
               reject(also.length === 0 && k.uncounted === 0 ? why : new TaskError(task, why, also, k.uncounted));
             } else {
               const [first, ...rest] = failures;
-              if (first === undefined) {
-                // Only failures past the bound are left (the kept ones were joined since).
-                reject(new AggregateError(lost, `${k.uncounted} tasks failed with nobody joining them (past the ${MAX_UNOBSERVED} a run keeps)`));
-              } else reject(new TaskError(first, first.error, [...rest.map((t) => t.error), ...lost], k.uncounted));
+              const last = k.lastUncounted;
+              if (first !== undefined) reject(new TaskError(first, first.error, [...rest.map((t) => t.error), ...lost], k.uncounted));
+              // Only failures past the bound are left (the kept ones were joined since): name the last one.
+              else if (last !== undefined && (last.flags & Flag.Uncounted) !== 0) reject(new TaskError(last, last.error, lost, k.uncounted - 1));
+              else reject(new AggregateError(lost, `${k.uncounted} tasks failed with nobody joining them (past the ${MAX_UNOBSERVED} a run keeps)`));
             }
           };
           // run() settles once the host is released: file writes still in flight land first.

@@ -4,7 +4,7 @@
  * Built on corun's connect and syscalls; imports no Bun API.
  */
 import { abortConn, closeConn } from "./close.ts";
-import { cancel, current, join, spawn } from "../syscalls.ts";
+import { cancel, current, spawn } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
@@ -96,8 +96,9 @@ export class HttpClient {
       // One deadline entry on the client's watchdog, not a task or a timer per request.
       const ex = new Exchange(timeout, target.href);
       const deadline = this.#watchdog.arm(timeout, () => ex.expire());
-      if (!this.#watchdog.running) yield* this.#watchdog.start();
       try {
+        // Inside the try: an error raised at this yield must not leave the deadline armed.
+        if (!this.#watchdog.running) yield* this.#watchdog.start();
         return yield* this.#attempts(target, method, payload, keep, fresh, ex);
       } catch (error) {
         if (ex.timedOut && !(error instanceof Cancelled)) throw ex.error();
@@ -217,22 +218,31 @@ export class HttpClient {
    * rest of the body is not sent.
    */
   *#exchange(conn: Conn, payload: string | Uint8Array, method: string, target: Target): Co<{ response: HttpResponse; keepAlive: boolean; sentAll: boolean }> {
-    if (typeof payload === "string" || payload.length <= WATCH_BYTES) {
+    if (payload.length <= WATCH_BYTES) {
       yield* conn.write(payload);
       return { ...(yield* this.#read(conn, method, target)), sentAll: true };
     }
+    let sent = false;
     const writer = yield* spawn(function* sendRequest() {
-      yield* conn.write(payload);
+      try {
+        yield* conn.write(payload);
+        sent = true;
+      } catch {
+        // A reset or close under the write: the read (or the exchange's end) reports what happened.
+      }
     });
     try {
       const res = yield* this.#read(conn, method, target);
-      return { ...res, sentAll: writer.state === "done" };
+      return { ...res, sentAll: sent };
     } finally {
-      if (!writer.ended) yield* cancel(writer);
-      try {
-        yield* join(writer); // its error (a reset after the answer) is not the caller's
-      } catch {
-        // the read's outcome stands
+      if (!writer.ended) {
+        try {
+          yield* cancel(writer);
+        } catch (error) {
+          // Something pending for this task was raised at that yield (it is raised once): cancel again.
+          if (!writer.ended) yield* cancel(writer);
+          throw error;
+        }
       }
     }
   }

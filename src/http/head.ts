@@ -141,7 +141,7 @@ const FOLDS = /\r?\n[ \t]+/g;
 const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
 
 /** A Host value: `uri-host [":" port]` (RFC 9112 §3.2, RFC 3986 §3.2.2). */
-const HOST = /^(?:\[[0-9A-Za-z:._~!$&'()*+;=-]+\]|[0-9A-Za-z._~!$&'()*+;=%-]*)(?::[0-9]*)?$/;
+const HOST = /^(?:\[[0-9A-Za-z:._~!$&'()*+;=%-]+\]|[0-9A-Za-z._~!$&'()*+;=%-]*)(?::[0-9]*)?$/; // % in brackets: an IPv6 zone (RFC 6874)
 
 /** Lengths of the names `scan` keeps, and the names. */
 const KNOWN = new Set(["content-length", "transfer-encoding", "connection", "host", "expect"]);

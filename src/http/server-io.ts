@@ -27,8 +27,8 @@ export const LINGER_MS = 2000;
  */
 export function* sendWithin(watchdog: Watchdog, conn: Conn, payload: string | Uint8Array, ms: number): Co<void> {
   const d = watchdog.arm(ms, () => abortConn(conn));
-  if (!watchdog.running) yield* watchdog.start();
   try {
+    if (!watchdog.running) yield* watchdog.start(); // in the try: an error raised here disarms d
     yield* conn.write(payload);
   } finally {
     watchdog.disarm(d);
@@ -47,8 +47,8 @@ export function* sendWithin(watchdog: Watchdog, conn: Conn, payload: string | Ui
 export function* lingerClose(watchdog: Watchdog, conn: Conn): Co<void> {
   if (conn.closed) return;
   const d = watchdog.arm(LINGER_MS, () => closeConn(conn));
-  if (!watchdog.running) yield* watchdog.start();
   try {
+    if (!watchdog.running) yield* watchdog.start();
     yield* conn.end();
     while ((yield* conn.read()) !== null) {
       // dropped: the request it belongs to was answered already
@@ -92,7 +92,12 @@ export function guardFor(watchdog: Watchdog, ms: number, conn: Conn): BodyGuard 
   return {
     *arm() {
       const d = watchdog.arm(ms, () => closeConn(conn));
-      if (!watchdog.running) yield* watchdog.start();
+      try {
+        if (!watchdog.running) yield* watchdog.start();
+      } catch (error) {
+        watchdog.disarm(d);
+        throw error;
+      }
       return d;
     },
     disarm: (d) => watchdog.disarm(d),

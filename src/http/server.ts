@@ -178,9 +178,9 @@ export class HttpServer {
           if (first) yield* spawn(() => replyAndClose(watchdog, conn, errorResponse(408, "the request head took too long"), LAST_REPLY_MS), { name: `http-408 ${conn.name}` });
           else yield* closeConn(conn);
         });
-        if (!this.#watchdog.running) yield* this.#watchdog.start();
         let head: Uint8Array | null;
         try {
+          if (!this.#watchdog.running) yield* this.#watchdog.start(); // in the try: an error here disarms the deadline
           head = yield* readHead(conn, this.#maxHeader);
         } catch (error) {
           if (deadline.expired) return;

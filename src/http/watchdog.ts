@@ -66,7 +66,13 @@ export class Watchdog {
   *start(): Co<void> {
     if (this.#running || this.#count === 0) return;
     this.#running = true;
-    yield* spawn(() => this.#reap(), { name: this.#name });
+    try {
+      yield* spawn(() => this.#reap(), { name: this.#name });
+    } catch (error) {
+      // Raised at that yield (a cancel pending for the caller): no reaper was started.
+      this.#running = false;
+      throw error;
+    }
   }
 
   /** Disarm a deadline (harmless if it already fired or was disarmed). */

@@ -31,7 +31,7 @@ function* supervise(op: string, sources: readonly CoSource<unknown>[], policy: P
  * was shut down (it had been handed its value in that tick) is the winner: its result is kept.
  */
 function decidedDone(sup: Supervisor): boolean {
-  if (sup.decider < 0) sup.decider = sup.tasks.findIndex((t) => t.state === "done");
+  if (sup.decider < 0) sup.decider = sup.firstDone;
   return sup.decider >= 0 && sup.tasks[sup.decider]!.state === "done";
 }
 

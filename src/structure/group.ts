@@ -23,8 +23,8 @@ export interface GroupOptions {
   /** For messages, `ps()` and task names. Default `"group"`. */
   name?: string;
   /**
-   * Forget children that end well (done, or cancelled by someone else): `g.tasks` and
-   * `g.results` then list only the children still running and those that failed. For a
+   * Forget children that end done: `g.tasks` and `g.results` then list only the children
+   * still running and those that failed or were cancelled. For a
    * long-lived group, such as one task per accepted connection, whose memory would otherwise
    * grow with every child it ever ran. Default false.
    */

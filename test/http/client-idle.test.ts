@@ -4,7 +4,7 @@
  * 127.0.0.1, bounded in time.
  */
 import { describe, expect, test } from "bun:test";
-import { HttpClient, request, run, Scheduler, serve, sleep, wait } from "../../src/index.ts";
+import { cancel, HttpClient, request, run, Scheduler, serve, sleep, spawn, suspend, wait, type Waker } from "../../src/index.ts";
 
 describe("idle keep-alive connections", () => {
   test("are closed after idleTimeout: the pool and the server see them go", async () => {
@@ -52,6 +52,28 @@ describe("idle keep-alive connections", () => {
     });
     expect(out).toEqual({ connects: 1, reused: 7 });
   });
+});
+
+test("a first request whose task has a cancel pending does not leave the idle reaper marked running without a task", async () => {
+  const out = await run(function* () {
+    const server = yield* serve({ port: 0, handler: function* () { return { body: "ok" }; } });
+    const client = new HttpClient({ idleTimeout: 100 });
+    let waker: Waker<string> | undefined;
+    const t = yield* spawn(function* () {
+      const url = yield* suspend<string>((w) => { waker = w; }, "url");
+      return yield* client.request(url); // the pending Cancelled is raised at its first yield
+    });
+    yield* sleep(1);
+    waker!.resume(server.url);
+    yield* cancel(t); // t is ready with a value: its cancel waits for its next yield
+    yield* client.request(server.url);
+    yield* sleep(1000);
+    const idle = client.stats().idle;
+    yield* client.close();
+    yield* server.close();
+    return idle;
+  });
+  expect(out).toBe(0);
 });
 
 test("request(): tasks started with scheduler.spawn() share the default client (one pool per scheduler)", async () => {

@@ -48,7 +48,7 @@ describe("request heads", () => {
   });
   test("a later HTTP/1.x is taken as 1.1 (RFC 9110 §2.5); Host values are checked (RFC 9112 §3.2)", () => {
     expect(parseRequestHead(enc("GET / HTTP/1.2\r\nhost: x\r\n\r\n")).minor).toBe(1);
-    for (const ok of ["x", "example.com:8080", "127.0.0.1:80", "[::1]:443", "a-b.c_d~e", ""]) {
+    for (const ok of ["x", "example.com:8080", "127.0.0.1:80", "[::1]:443", "a-b.c_d~e", "", "EXAMPLE.COM.", ":8080", "[fe80::1%25eth0]:8080"]) {
       expect(parseRequestHead(enc(`GET / HTTP/1.1\r\nhost: ${ok}\r\n\r\n`)).method).toBe("GET");
     }
     for (const bad of ["a b", "evil.com/x@good", "a:b:c", "x\ty", "[::1"]) {
