@@ -16,7 +16,8 @@ import { ConnPool } from "./pool.ts";
 import { encodeRequest, parseTarget, type Target } from "./target.ts";
 import type { HttpClientOptions, HttpClientStats, RequestOptions } from "./options.ts";
 import { HttpResponse } from "./response-object.ts";
-import { Watchdog, type Deadline } from "./watchdog.ts";
+import { Watchdog } from "./watchdog.ts";
+import { IdleReaper } from "./idle.ts";
 import { connectWithin, Exchange } from "./deadline.ts";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
@@ -44,10 +45,8 @@ export class HttpClient {
   readonly #maxHeader: number;
   readonly #maxBody: number;
   readonly #watchdog = new Watchdog(10, "http-client-timeouts");
-  /** Idle keep-alive connections' expiries (coarse: a reaper tick every quarter second). */
-  readonly #idle = new Watchdog(250, "http-client-idle");
-  readonly #idleTimeout: number;
-  readonly #idleDeadlines = new Map<Conn, Deadline>();
+  /** Closes keep-alive connections idle longer than `idleTimeout`. */
+  readonly #idle: IdleReaper;
   #requests = 0;
   #connects = 0;
   #reused = 0;
@@ -57,9 +56,10 @@ export class HttpClient {
   constructor(options: HttpClientOptions = {}) {
     const cap = options.maxConnectionsPerHost ?? 256;
     if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`HttpClient: maxConnectionsPerHost must be an integer >= 1, got ${String(cap)}`);
-    this.#pool = new ConnPool(cap, (key, conn) => this.#armIdle(key, conn));
+    this.#idle = new IdleReaper(nonNegative(options.idleTimeout, 4_000, "idleTimeout"), "http-client-idle");
+    this.#pool = new ConnPool(cap, () => this.#idle.tick);
+    this.#idle.attach(this.#pool);
     this.#timeout = nonNegative(options.timeout, 30_000, "timeout");
-    this.#idleTimeout = nonNegative(options.idleTimeout, 4_000, "idleTimeout");
     this.#maxHeader = nonNegative(options.maxHeaderBytes, 64 * 1024, "maxHeaderBytes");
     this.#maxBody = nonNegative(options.maxBodyBytes, 16 << 20, "maxBodyBytes");
   }
@@ -79,9 +79,9 @@ export class HttpClient {
    * ```
    */
   *request(url: string | URL, options: RequestOptions = {}): Co<HttpResponse> {
-    // While a request is in flight the idle reaper stays up (this entry keeps it), so the
-    // connection it leaves idle gets its expiry without a yield after the response.
-    const keeper = this.#idle.arm(KEEPER_MS, noop);
+    // While a request is in flight the idle reaper stays up, so the connection it leaves idle
+    // gets its expiry without a yield after the response.
+    this.#idle.begin();
     try {
       if (!this.#idle.running) yield* this.#idle.start();
       const target = parseTarget(url);
@@ -111,27 +111,8 @@ export class HttpClient {
       if (error instanceof HttpError && error.taskName === "") throw error.at(error.url || String(url), (yield* current()).name);
       throw error;
     } finally {
-      this.#idle.disarm(keeper);
+      this.#idle.end();
     }
-  }
-
-  /** A connection went idle: close it if it is still idle `idleTimeout` ms from now. */
-  #armIdle(key: string, conn: Conn): void {
-    this.#idleDeadlines.set(
-      conn,
-      this.#idle.arm(this.#idleTimeout, () => {
-        this.#idleDeadlines.delete(conn);
-        if (this.#pool.takeIdle(key, conn)) return closeConn(conn);
-      }),
-    );
-  }
-
-  /** A connection left the idle list (reused, or closed with the client): its expiry is off. */
-  #unidle(conn: Conn): void {
-    const d = this.#idleDeadlines.get(conn);
-    if (d === undefined) return;
-    this.#idleDeadlines.delete(conn);
-    this.#idle.disarm(d);
   }
 
   /**
@@ -149,7 +130,6 @@ export class HttpClient {
   *close(): Co<void> {
     this.#closed = true;
     const idle = this.#pool.drainIdle();
-    for (const c of idle) this.#unidle(c);
     try {
       for (const c of idle) yield* closeConn(c);
     } finally {
@@ -163,7 +143,6 @@ export class HttpClient {
     for (let attempt = 0; ; attempt++) {
       const lease = yield* this.#pool.acquire(target.key, fresh || attempt > 0, ex);
       let conn = lease.conn;
-      if (conn !== undefined) this.#unidle(conn);
       let reusable = false;
       let answered = false;
       try {
@@ -271,10 +250,6 @@ export class HttpClient {
 
 /** A request larger than this is sent while the response is already read (see #exchange). */
 const WATCH_BYTES = 64 * 1024;
-
-/** The idle reaper's keep-alive entry of a request in flight: longer than any request. */
-const KEEPER_MS = 2 ** 30;
-const noop = (): void => {};
 
 /** Most interim (1xx) responses accepted before the final one: a server sending them forever is an error, not a hang. */
 const MAX_INTERIM = 16;

@@ -19,7 +19,9 @@ export interface Lease {
 }
 
 interface Host {
+  /** Idle connections, oldest first (reused from the end), and when each went idle (`clock()`). */
   idle: Conn[];
+  idleAt: number[];
   /** Connections open or being opened, idle ones included. */
   open: number;
   /** Requests waiting for a connection or a slot, oldest first: a waiter handed one has `taken` set and it in `delivered` (a Conn, or null: a slot). */
@@ -40,17 +42,24 @@ export interface PoolStats {
 export class ConnPool {
   readonly #cap: number;
   readonly #hosts = new Map<string, Host>();
-  readonly #onIdle: ((key: string, conn: Conn) => void) | undefined;
+  readonly #clock: () => number;
+  /** Idle connections over all hosts. */
+  #idle = 0;
 
-  /** `onIdle(key, conn)`: called as a connection goes to the idle list (to arm its expiry). */
-  constructor(cap: number, onIdle?: (key: string, conn: Conn) => void) {
+  /** `clock()`: a coarse time stamped on each connection that goes idle (see `takeIdleSince`). */
+  constructor(cap: number, clock: () => number = () => 0) {
     this.#cap = cap;
-    this.#onIdle = onIdle;
+    this.#clock = clock;
+  }
+
+  /** Idle connections now, over all hosts. */
+  get idleCount(): number {
+    return this.#idle;
   }
 
   #host(key: string): Host {
     let h = this.#hosts.get(key);
-    if (h === undefined) this.#hosts.set(key, (h = { idle: [], open: 0, waiters: new WaitList() }));
+    if (h === undefined) this.#hosts.set(key, (h = { idle: [], idleAt: [], open: 0, waiters: new WaitList() }));
     return h;
   }
 
@@ -63,9 +72,15 @@ export class ConnPool {
     // An idle connection closed here hands its slot to this lease: the count never drops
     // while the close is in flight, so a release meanwhile cannot retire the host record.
     let closing: Conn | undefined;
-    if (fresh && h.open >= this.#cap && h.idle.length > 0) closing = h.idle.shift()!;
+    if (fresh && h.open >= this.#cap && h.idle.length > 0) {
+      closing = h.idle.shift()!;
+      h.idleAt.shift();
+      this.#idle--;
+    }
     while (!fresh && closing === undefined && h.idle.length > 0) {
       const c = h.idle.pop()!;
+      h.idleAt.pop();
+      this.#idle--;
       if (!c.closed && !c.hasInput) return { conn: c, reused: true };
       // While idle, the server closed it, or sent bytes no request asked for (a 408, a FIN):
       // reusing it would read them as the next response.
@@ -130,7 +145,8 @@ export class ConnPool {
     }
     if (value !== null) {
       h.idle.push(value);
-      this.#onIdle?.(key, value);
+      h.idleAt.push(this.#clock());
+      this.#idle++;
       return true;
     }
     h.open--;
@@ -138,15 +154,20 @@ export class ConnPool {
     return false;
   }
 
-  /** Take `conn` out of `key`'s idle list, with its slot (to close it). False if it is not idle there now. */
-  takeIdle(key: string, conn: Conn): boolean {
-    const h = this.#hosts.get(key);
-    const i = h === undefined ? -1 : h.idle.indexOf(conn); // at most maxConnectionsPerHost
-    if (h === undefined || i < 0) return false;
-    h.idle.splice(i, 1);
-    h.open--;
-    if (h.open === 0 && h.waiters.size === 0) this.#hosts.delete(key);
-    return true;
+  /** Take out, with their slots (to close them), the connections idle since `clock()` ≤ `limit`, oldest first. */
+  takeIdleSince(limit: number): Conn[] {
+    const out: Conn[] = [];
+    for (const [key, h] of this.#hosts) {
+      let n = 0;
+      while (n < h.idleAt.length && h.idleAt[n]! <= limit) n++;
+      if (n === 0) continue;
+      for (const c of h.idle.splice(0, n)) out.push(c);
+      h.idleAt.splice(0, n);
+      h.open -= n;
+      this.#idle -= n;
+      if (h.open === 0 && h.waiters.size === 0) this.#hosts.delete(key);
+    }
+    return out;
   }
 
   /** Take every idle connection out of the pool (to close them). */
@@ -154,7 +175,9 @@ export class ConnPool {
     const out: Conn[] = [];
     for (const [key, h] of this.#hosts) {
       h.open -= h.idle.length;
+      this.#idle -= h.idle.length;
       out.push(...h.idle.splice(0));
+      h.idleAt.length = 0;
       if (h.open === 0 && h.waiters.size === 0) this.#hosts.delete(key);
     }
     return out;
