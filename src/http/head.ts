@@ -139,6 +139,8 @@ const FOLDS = /\r?\n[ \t]+/g;
 
 /** An absolute-form request target's scheme and authority (RFC 9112 §3.2.2): `http://host:port`. */
 const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
+/** The schemes an HTTP server serves in an absolute-form target. */
+const HTTP_SCHEME = /^https?:/i;
 
 /** A Host value: `uri-host [":" port]` (RFC 9112 §3.2, RFC 3986 §3.2.2). */
 const HOST = /^(?:\[[0-9A-Za-z:._~!$&'()*+;=%-]+\]|[0-9A-Za-z._~!$&'()*+;=%-]*)(?::[0-9]*)?$/; // % in brackets: an IPv6 zone (RFC 6874)
@@ -226,6 +228,7 @@ export function parseRequestHead(head: Uint8Array): RequestHead {
   const abs = ABSOLUTE.exec(target);
   if (abs !== null) {
     const authority = abs[1]!;
+    if (!HTTP_SCHEME.test(target)) throw new HttpError(HttpCode.BadRequestLine, `the target ${show(target)} is not an http or https URL`);
     if (authority === "" || !HOST.test(authority)) throw new HttpError(HttpCode.BadRequestLine, `invalid authority in the target ${show(target)}`);
     return { method: m[1]!, target, minor, fields, host: authority, pathAt: abs[0].length };
   }

@@ -8,6 +8,7 @@ import type { Co } from "../types.ts";
 import type { ConnPool } from "./pool.ts";
 import { closeConn } from "./close.ts";
 import { NetError } from "../net/errors.ts";
+import type { Task } from "../task.ts";
 
 /** How often the reaper looks, in ms: an idle connection is closed up to this much late. */
 export const IDLE_TICK_MS = 250;
@@ -30,7 +31,10 @@ export class IdleReaper {
   #pool: ConnPool | undefined = undefined;
   #tick = 0;
   #inFlight = 0;
-  #running = false;
+  /** The reaper task, while it may still run (see `running`). */
+  #reaper: Task<unknown> | undefined = undefined;
+  /** Inside `start()`'s spawn. */
+  #starting = false;
 
   /** `idleTimeout` in ms; `name` names the reaper task. */
   constructor(idleTimeout: number, name: string) {
@@ -48,9 +52,9 @@ export class IdleReaper {
     return this.#tick;
   }
 
-  /** True while the reaper task runs. */
+  /** True while the reaper task is alive (read from the task: one cancelled before its first step never runs its body). */
   get running(): boolean {
-    return this.#running;
+    return this.#starting || (this.#reaper !== undefined && !this.#reaper.ended);
   }
 
   /** A request starts: the reaper stays up until it ends. */
@@ -65,32 +69,27 @@ export class IdleReaper {
 
   /** Start the reaper task if it is not running (call it after `begin()`). */
   *start(): Co<void> {
-    if (this.#running) return;
-    this.#running = true;
+    if (this.running) return;
+    this.#starting = true;
     try {
-      yield* spawn(() => this.#reap(), { name: this.#name });
-    } catch (error) {
-      this.#running = false; // raised at that yield (a cancel pending for the caller): not started
-      throw error;
+      this.#reaper = yield* spawn(() => this.#reap(), { name: this.#name });
+    } finally {
+      this.#starting = false;
     }
   }
 
   *#reap(): Co<void> {
-    try {
-      while (this.#inFlight > 0 || (this.#pool?.idleCount ?? 0) > 0) {
-        yield* sleep(IDLE_TICK_MS);
-        this.#tick++;
-        // Idle since a tick at least `ticks` whole ticks ago: idle for `idleTimeout` at least.
-        for (const conn of this.#pool?.takeIdleSince(this.#tick - this.#ticks - 1) ?? []) {
-          try {
-            yield* closeConn(conn);
-          } catch (error) {
-            if (!(error instanceof NetError)) throw error; // gone already: nothing to close
-          }
+    while (this.#inFlight > 0 || (this.#pool?.idleCount ?? 0) > 0) {
+      yield* sleep(IDLE_TICK_MS);
+      this.#tick++;
+      // Idle since a tick at least `ticks` whole ticks ago: idle for `idleTimeout` at least.
+      for (const conn of this.#pool?.takeIdleSince(this.#tick - this.#ticks - 1) ?? []) {
+        try {
+          yield* closeConn(conn);
+        } catch (error) {
+          if (!(error instanceof NetError)) throw error; // gone already: nothing to close
         }
       }
-    } finally {
-      this.#running = false;
     }
   }
 }

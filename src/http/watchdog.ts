@@ -6,6 +6,7 @@
 import { sleep, spawn } from "../syscalls.ts";
 import type { Co } from "../types.ts";
 import { Cancelled } from "../errors.ts";
+import type { Task } from "../task.ts";
 
 /** A deadline armed on a watchdog; disarm it with `watchdog.disarm(entry)`. */
 export interface Deadline {
@@ -29,7 +30,10 @@ export class Watchdog {
   readonly #name: string;
   #tick = 0;
   #count = 0;
-  #running = false;
+  /** The reaper task, while it may still serve deadlines. */
+  #reaper: Task<unknown> | undefined = undefined;
+  /** Inside `start()`'s spawn (the task reaches `start()` a step later if the spawn is not answered in place). */
+  #starting = false;
   readonly #buckets = new Map<number, Set<Deadline>>();
 
   constructor(granularity: number, name: string) {
@@ -57,21 +61,22 @@ export class Watchdog {
     return d;
   }
 
-  /** True while the reaper task runs. */
+  /**
+   * True while the reaper task is alive. Read from the task itself, not a flag its body keeps:
+   * a reaper cancelled before its first step (the end of a run) never runs that body.
+   */
   get running(): boolean {
-    return this.#running;
+    return this.#starting || (this.#reaper !== undefined && !this.#reaper.ended);
   }
 
   /** Start the reaper task if it is not running (it ends by itself when no deadline is left). */
   *start(): Co<void> {
-    if (this.#running || this.#count === 0) return;
-    this.#running = true;
+    if (this.running || this.#count === 0) return;
+    this.#starting = true;
     try {
-      yield* spawn(() => this.#reap(), { name: this.#name });
-    } catch (error) {
-      // Raised at that yield (a cancel pending for the caller): no reaper was started.
-      this.#running = false;
-      throw error;
+      this.#reaper = yield* spawn(() => this.#reap(), { name: this.#name });
+    } finally {
+      this.#starting = false; // started, or not at all (an error raised at that yield)
     }
   }
 
@@ -86,30 +91,26 @@ export class Watchdog {
   }
 
   *#reap(): Co<void> {
-    try {
-      while (this.#count > 0) {
-        yield* sleep(this.#granularity);
-        const tick = ++this.#tick;
-        const due = this.#buckets.get(tick);
-        if (due === undefined) continue;
-        this.#buckets.delete(tick);
-        this.#count -= due.size;
-        for (const d of due) {
-          if (d.disarmed) continue;
-          d.expired = true;
-          let r: Co<void> | void;
-          try {
-            r = d.onExpire();
-          } catch {
-            continue; // a failing expiry action must not stop the reaper
-          }
-          // Actions that yield (close a socket...) run in tasks of their own, so thousands of
-          // deadlines passing at once are handled together, not one after another.
-          if (r !== undefined) yield* spawn(() => quietly(r), { name: `${this.#name} expiry` });
+    while (this.#count > 0) {
+      yield* sleep(this.#granularity);
+      const tick = ++this.#tick;
+      const due = this.#buckets.get(tick);
+      if (due === undefined) continue;
+      this.#buckets.delete(tick);
+      this.#count -= due.size;
+      for (const d of due) {
+        if (d.disarmed) continue;
+        d.expired = true;
+        let r: Co<void> | void;
+        try {
+          r = d.onExpire();
+        } catch {
+          continue; // a failing expiry action must not stop the reaper
         }
+        // Actions that yield (close a socket...) run in tasks of their own, so thousands of
+        // deadlines passing at once are handled together, not one after another.
+        if (r !== undefined) yield* spawn(() => quietly(r), { name: `${this.#name} expiry` });
       }
-    } finally {
-      this.#running = false;
     }
   }
 }

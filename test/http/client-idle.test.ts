@@ -4,7 +4,7 @@
  * 127.0.0.1, bounded in time.
  */
 import { describe, expect, test } from "bun:test";
-import { cancel, HttpClient, request, run, Scheduler, serve, sleep, spawn, suspend, wait, type Waker } from "../../src/index.ts";
+import { cancel, HttpClient, HttpError, listen, request, run, Scheduler, serve, sleep, spawn, suspend, wait, type Waker } from "../../src/index.ts";
 
 describe("idle keep-alive connections", () => {
   test("are closed after idleTimeout: the pool and the server see them go", async () => {
@@ -90,3 +90,33 @@ test("request(): tasks started with scheduler.spawn() share the default client (
   });
   expect(out).toBe(1);
 });
+
+test("a run that ends right after a request started leaves the client's reapers able to start again in the next run", async () => {
+  const client = new HttpClient({ idleTimeout: 200, timeout: 300 });
+  await run(function* () {
+    const l = yield* listen({ hostname: "127.0.0.1", port: 0 });
+    yield* spawn(() => client.request(`http://127.0.0.1:${l.port}/`));
+    yield; // the request's first step spawns both reapers; then main ends and they are cancelled unstarted
+  });
+  const out = await run(function* () {
+    const server = yield* serve({ port: 0, handler: function* () { return "ok"; } });
+    yield* client.request(server.url);
+    yield* sleep(1000);
+    const idle = client.stats().idle;
+    const silent = yield* listen({ hostname: "127.0.0.1", port: 0 });
+    yield* spawn(function* () { const c = yield* silent.accept(); yield* sleep(5000); yield* c.close(); });
+    let outcome = "pending";
+    yield* spawn(function* () {
+      try {
+        yield* client.request(`http://127.0.0.1:${silent.port}/`);
+        outcome = "ok";
+      } catch (e) {
+        outcome = e instanceof HttpError ? e.code : String(e);
+      }
+    });
+    yield* sleep(1500);
+    yield* server.close();
+    return { idle, outcome };
+  });
+  expect(out).toEqual({ idle: 0, outcome: "TIMEOUT" });
+}, 20_000);

@@ -60,6 +60,8 @@ describe("request heads", () => {
     expect([h.host, h.target.slice(h.pathAt)]).toEqual(["example.com:8080", "/a?b=1"]);
     expect(parseRequestHead(enc("GET /a HTTP/1.1\r\nhost: x:1\r\n\r\n")).host).toBe("x:1");
     expect(codeOf(() => parseRequestHead(enc("GET http:///a HTTP/1.1\r\nhost: x\r\n\r\n")))).toBe("BAD_REQUEST_LINE");
+    expect(codeOf(() => parseRequestHead(enc("GET ftp://other/a HTTP/1.1\r\nhost: x\r\n\r\n")))).toBe("BAD_REQUEST_LINE");
+    expect(parseRequestHead(enc("GET HTTPS://h HTTP/1.1\r\nhost: x\r\n\r\n")).host).toBe("h");
   });
   test("__proto__ never reaches the prototype, and the headers object has none", () => {
     const h = parseRequestHead(enc("GET / HTTP/1.1\r\nhost: x\r\n__proto__: y\r\n\r\n"));
