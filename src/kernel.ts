@@ -7,7 +7,6 @@
  */
 import { swapInlineHost, type InlineHost, type Syscall } from "./syscall.ts";
 import { Flag, Resume, StateCode, Task } from "./task.ts";
-import { Cancelled } from "./errors.ts";
 import { TimerQueue } from "./timers.ts";
 import { SleepQueue } from "./sleep-queue.ts";
 import { TaskList } from "./task-list.ts";
@@ -15,7 +14,7 @@ import type { Co } from "./types.ts";
 import type { CompletionSink, Reactor, Ticket } from "./reactor/reactor.ts";
 import * as handlers from "./handlers.ts";
 import type { IoTicket } from "./io-ticket.ts";
-import { deliverCancel, observe, type EndHooks } from "./lifecycle.ts";
+import { bornDuringDrain, observe, type EndHooks } from "./lifecycle.ts";
 import { completeInline } from "./inline.ts";
 import { step } from "./step.ts";
 import { KernelStats } from "./kernel-stats.ts";
@@ -91,25 +90,7 @@ export class Kernel implements CompletionSink, InlineHost {
     const task = new Task<T>(nextTaskId++, name, gen, this, parent, this.now);
     this.stats.spawned++;
     this.tasks.add(task as Task<unknown>);
-    if (this.draining) {
-      // Spawned while run() winds down, for a task cleaning up (a shield, a timeout, a group in
-      // its finally, at any depth): it helps with that cleanup, so it runs, and is cancelled if
-      // that task ends first: its nearest ancestor from before the drain, or, once that one has
-      // ended, its nearest live ancestor (a helper's own cleanup). Nothing outlives the drain.
-      let cleaner = parent;
-      while (cleaner !== undefined && cleaner.id >= this.drainFrom) cleaner = cleaner.parent;
-      if (cleaner === undefined || cleaner.ended) {
-        cleaner = parent;
-        while (cleaner !== undefined && cleaner.ended) cleaner = cleaner.parent;
-      }
-      if (cleaner !== undefined && !cleaner.ended) {
-        cleaner.onEnd(() => deliverCancel(this, task as Task<unknown>));
-      } else {
-        task.flags |= Flag.CancelRequested;
-        task.flags |= Flag.Throw;
-        task.value = new Cancelled(task as Task<unknown>);
-      }
-    }
+    if (this.draining) bornDuringDrain(this, task as Task<unknown>, parent);
     this.ready.push(task as Task<unknown>);
     this.wake();
     return task;

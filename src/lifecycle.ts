@@ -173,3 +173,25 @@ export function deliverCancel(k: Kernel, target: Task<unknown>): void {
 
 /** The generator of an ended task: drops the real one so it can be collected. */
 const DONE = (function* () {})() as unknown as Task<unknown>["gen"];
+
+/**
+ * A task made while run() winds down (`k.draining`), for a task cleaning up (a shield, a
+ * timeout, a group in its finally, at any depth): it helps with that cleanup, so it runs, and
+ * is cancelled if that task ends first: its nearest ancestor from before the drain, or, once
+ * that one has ended, its nearest live ancestor (a helper's own cleanup). With no such task, it
+ * is cancelled before it starts. Nothing outlives the drain.
+ */
+export function bornDuringDrain(k: Kernel, task: Task<unknown>, parent: Task<unknown> | undefined): void {
+  let cleaner = parent;
+  while (cleaner !== undefined && cleaner.id >= k.drainFrom) cleaner = cleaner.parent;
+  if (cleaner === undefined || cleaner.ended) {
+    cleaner = parent;
+    while (cleaner !== undefined && cleaner.ended) cleaner = cleaner.parent;
+  }
+  if (cleaner !== undefined && !cleaner.ended) {
+    cleaner.onEnd(() => deliverCancel(k, task));
+  } else {
+    task.flags |= Flag.CancelRequested | Flag.Throw;
+    task.value = new Cancelled(task);
+  }
+}
