@@ -27,7 +27,14 @@ export function* readExactly(src: ChunkSource, n: number): Co<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let have = 0;
   while (have < n) {
-    const b = yield* src.read();
+    let b: Uint8Array | null;
+    try {
+      b = yield* src.read();
+    } catch (error) {
+      // Cancelled or interrupted (a timeout around it): what was read goes back for the next read.
+      if (have > 0) src.unread(concatBytes(chunks, have));
+      throw error;
+    }
     if (b === null) {
       if (have > 0) src.unread(concatBytes(chunks, have));
       throw new NetError("ERR_UNEXPECTED_EOF", "readExactly", src.name, (yield* current()).name, `the stream ended after ${have} of ${n} bytes`);
@@ -66,7 +73,13 @@ export function* readUntil(src: ChunkSource, delimiter: string | Uint8Array, max
   if (delim.length === 0) throw new RangeError("readUntil(delimiter): the delimiter is empty");
   const got = new ByteGather(); // the bytes so far (a peer sending a byte at a time costs O(n) copying)
   for (;;) {
-    const b = yield* src.read();
+    let b: Uint8Array | null;
+    try {
+      b = yield* src.read();
+    } catch (error) {
+      if (got.bytes.length > 0) src.unread(got.bytes); // cancelled part way: nothing is lost
+      throw error;
+    }
     // At the end of the stream, what is left counts against the limit too.
     if (b === null && got.bytes.length <= maxBytes) return got.bytes.length > 0 ? got.bytes : null;
     const from = Math.max(0, got.bytes.length - delim.length + 1);
@@ -100,7 +113,13 @@ export function* readAll(src: ChunkSource, maxBytes = 64 << 20): Co<Uint8Array> 
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const b = yield* src.read();
+    let b: Uint8Array | null;
+    try {
+      b = yield* src.read();
+    } catch (error) {
+      if (total > 0) src.unread(concatBytes(chunks, total)); // cancelled part way: nothing is lost
+      throw error;
+    }
     if (b === null) return concatBytes(chunks.length ? chunks : [new Uint8Array(0)], total);
     chunks.push(b);
     total += b.length;

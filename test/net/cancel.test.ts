@@ -1,6 +1,6 @@
 import { test, expect } from "bun:test";
-import { run, spawn, join, sleep, cancel, type Co, type Task } from "../../src/index.ts";
-import { listen, connect, netStats, type Conn } from "../../src/net/index.ts";
+import { run, spawn, join, sleep, cancel, moveOnAfter, type Co, type Task } from "../../src/index.ts";
+import { listen, connect, netStats, NetError, type Conn } from "../../src/net/index.ts";
 import { HOST, pair } from "./helpers.ts";
 
 
@@ -135,3 +135,31 @@ test("a subprocess that listens, connects and leaves sockets open exits by itsel
   expect(p.signalCode).toBeNull();
   expect(code).toBe(0);
 });
+
+test("an end() whose task is cancelled while bytes wait for room still sends its FIN after them; later writes fail", async () => {
+  const out = await run(function* () {
+    const { client, server } = yield* pair();
+    const big = new Uint8Array(16 << 20).fill(7);
+    const w = yield* spawn(function* () { yield* client.write(big); });
+    const ender = yield* spawn(function* () { yield* client.end(); });
+    yield* sleep(20);
+    yield* cancel(ender); // a timeout around end(), say
+    const total = yield* moveOnAfter(5000, function* () {
+      let n = 0;
+      for (;;) {
+        const b = yield* server.read();
+        if (b === null) return n;
+        n += b.length;
+      }
+    });
+    yield* join(w);
+    let after = "ok";
+    try {
+      yield* client.write("more");
+    } catch (e) {
+      after = (e as NetError).code;
+    }
+    return { total, after };
+  });
+  expect(out).toEqual({ total: 16 << 20, after: "ERR_WRITE_AFTER_END" });
+}, 20_000);

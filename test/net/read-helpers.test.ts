@@ -1,5 +1,6 @@
-import { test, expect } from "bun:test";
-import { run, spawn, join, sleep, type Co } from "../../src/index.ts";
+import { describe, expect, test } from "bun:test";
+import { run, spawn, join, sleep, moveOnAfter, type Co } from "../../src/index.ts";
+import { pair } from "./helpers.ts";
 import { listen, connect, NetError, type Conn } from "../../src/net/index.ts";
 
 const HOST = "127.0.0.1";
@@ -100,4 +101,41 @@ test("readUntil holds maxBytes however the bytes are split", async () => {
   // the stream ends without a delimiter: what is left counts against the limit too
   expect(await outcome(["0123456789A"], "\r\n", 10)).toBe("ERR_TOO_LONG");
   expect(await outcome(["0123456789"], "\r\n", 10)).toBe("0123456789");
+});
+
+describe("a helper cut short by a timeout gives back what it had read", () => {
+  test("readLine: the partial line is read again by the next readLine", async () => {
+    const out = await run(function* () {
+      const { client, server } = yield* pair();
+      yield* client.write("hel");
+      const first = yield* moveOnAfter(100, () => server.readLine());
+      yield* client.write("lo\n");
+      return { first, second: yield* server.readLine() };
+    });
+    expect(out).toEqual({ first: undefined, second: "hello" });
+  });
+
+  test("readExactly: the bytes it had come first in the next read", async () => {
+    const out = await run(function* () {
+      const { client, server } = yield* pair();
+      yield* client.write("ab");
+      const first = yield* moveOnAfter(100, () => server.readExactly(4));
+      yield* client.write("cd");
+      const got = yield* moveOnAfter(1000, () => server.readExactly(4));
+      return { first, second: got === undefined ? "(hung)" : new TextDecoder().decode(got) };
+    });
+    expect(out).toEqual({ first: undefined, second: "abcd" });
+  });
+
+  test("readAll: what it had read is there for the next read", async () => {
+    const out = await run(function* () {
+      const { client, server } = yield* pair();
+      yield* client.write("part one ");
+      const first = yield* moveOnAfter(100, () => server.readAll());
+      yield* client.write("part two");
+      yield* client.end();
+      return { first, second: new TextDecoder().decode(yield* server.readAll()) };
+    });
+    expect(out).toEqual({ first: undefined, second: "part one part two" });
+  });
 });
