@@ -144,10 +144,11 @@ export class Connector {
     };
     if (o.tls) {
       // `success` says the peer's certificate was verified; with rejectUnauthorized: false an
-      // unverified one is accepted (the handshake itself went through).
+      // unverified certificate is accepted, but only that: a handshake that failed (a reset, a
+      // peer that does not speak TLS) fails the connect either way.
       const insecure = typeof o.tls === "object" && o.tls.rejectUnauthorized === false;
       handlers.handshake = (s, success, authorizationError) => {
-        if (success || (insecure && authorizationError !== null)) return ready(s);
+        if (success || (insecure && isCertificateError(authorizationError))) return ready(s);
         fail(authorizationError ?? new Error("the TLS handshake failed"), "ECONNRESET");
         s.terminate();
       };
@@ -183,4 +184,13 @@ export class Connector {
     }
     if (d.inflight === 0) this.#dests.delete(key);
   }
+}
+
+/** Codes of certificate verification errors (OpenSSL's X509_V_ERR names, and Node's alt-name check). */
+const CERT_CODE = /CERT|SELF_SIGNED|ISSUER|VERIFY|CRL|INVALID_CA|PURPOSE|PATH_LENGTH|HOSTNAME|ALTNAME|UNTRUSTED|REJECTED|REVOKED/;
+
+/** True if the handshake's error is about the peer's certificate, not a failed handshake. */
+function isCertificateError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && CERT_CODE.test(code);
 }

@@ -8,7 +8,7 @@ import { test, expect, describe, beforeAll, afterAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
-import { run, spawn, join, sleep, cancel, interrupt, type Task } from "../../src/index.ts";
+import { run, spawn, join, sleep, cancel, interrupt, moveOnAfter, type Task } from "../../src/index.ts";
 import { listen, connect, netStats, NetError, type Conn } from "../../src/net/index.ts";
 import { HOST, pair } from "./helpers.ts";
 import type { Socket } from "bun";
@@ -419,6 +419,29 @@ describe.skipIf(!Bun.which("openssl"))("TLS", () => {
     } finally {
       srv.stop(true);
     }
+  }, 10_000);
+
+  test("with rejectUnauthorized: false, a handshake that fails (the peer does not speak TLS) still fails the connect", async () => {
+    const r = await run(function* () {
+      const l = yield* listen({ hostname: HOST, port: 0 }); // plaintext: reads the ClientHello, then closes
+      const srv = yield* spawn(function* () {
+        const s = yield* l.accept();
+        yield* s.read();
+        yield* s.close();
+      });
+      const out = yield* moveOnAfter(3000, function* () {
+        try {
+          yield* connect({ hostname: HOST, port: l.port, tls: { rejectUnauthorized: false } });
+          return "connected";
+        } catch (e) {
+          return `${(e as NetError).code} ${(e as NetError).op}`;
+        }
+      });
+      yield* cancel(srv);
+      yield* l.close();
+      return out ?? "hung";
+    });
+    expect(r).toBe("ECONNRESET tcp.connect");
   }, 10_000);
 
   test("a TLS connect withdrawn while the peer never answers its handshake closes its socket", async () => {
