@@ -71,6 +71,11 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
 export function* readUntil(src: ChunkSource, delimiter: string | Uint8Array, maxBytes = 1 << 20): Co<Uint8Array | null> {
   const delim = typeof delimiter === "string" ? encoder.encode(delimiter) : delimiter;
   if (delim.length === 0) throw new RangeError("readUntil(delimiter): the delimiter is empty");
+  return (yield* until(src, delim, maxBytes, maxBytes, "readUntil"))?.bytes ?? null;
+}
+
+/** readUntil's work; says whether a delimiter ended the bytes (else the stream did). `shown`: the limit named in the error. */
+function* until(src: ChunkSource, delim: Uint8Array, maxBytes: number, shown: number, op: string): Co<{ bytes: Uint8Array; delimited: boolean } | null> {
   const got = new ByteGather(); // the bytes so far (a peer sending a byte at a time costs O(n) copying)
   for (;;) {
     let b: Uint8Array | null;
@@ -81,7 +86,7 @@ export function* readUntil(src: ChunkSource, delimiter: string | Uint8Array, max
       throw error;
     }
     // At the end of the stream, what is left counts against the limit too.
-    if (b === null && got.bytes.length <= maxBytes) return got.bytes.length > 0 ? got.bytes : null;
+    if (b === null && got.bytes.length <= maxBytes) return got.bytes.length > 0 ? { bytes: got.bytes, delimited: false } : null;
     const from = Math.max(0, got.bytes.length - delim.length + 1);
     if (b !== null) got.push(b);
     const buf = got.bytes;
@@ -90,20 +95,28 @@ export function* readUntil(src: ChunkSource, delimiter: string | Uint8Array, max
     // them (bytes that could still start one do not count), however the bytes were split.
     if (b === null || (at >= 0 ? at > maxBytes : buf.length - (delim.length - 1) > maxBytes)) {
       src.unread(buf);
-      throw new NetError("ERR_TOO_LONG", "readUntil", src.name, (yield* current()).name, `no delimiter within ${maxBytes} bytes`);
+      throw new NetError("ERR_TOO_LONG", op, src.name, (yield* current()).name, `no delimiter within ${shown} bytes`);
     }
     if (at >= 0) {
       src.unread(buf.subarray(at + delim.length));
-      return buf.subarray(0, at);
+      return { bytes: buf.subarray(0, at), delimited: true };
     }
   }
 }
 
-/** Read one line as text (UTF-8), without its `\n` or `\r\n`; null at the end of the stream. */
+/**
+ * Read one line as text (UTF-8), without its `\n` or `\r\n`; null at the end of the stream.
+ * `maxBytes` bounds the line's text: a `\r\n` ending counts no more than a `\n` one.
+ */
 export function* readLine(src: ChunkSource, maxBytes = 1 << 20): Co<string | null> {
-  const b = yield* readUntil(src, NEWLINE, maxBytes);
-  if (b === null) return null;
+  const r = yield* until(src, NEWLINE, maxBytes + 1, maxBytes, "readLine"); // + 1: room for a \r
+  if (r === null) return null;
+  const b = r.bytes;
   const end = b.length > 0 && b[b.length - 1] === 13 ? b.length - 1 : b.length;
+  if (end > maxBytes) {
+    src.unread(r.delimited ? concatBytes([b, NEWLINE], b.length + 1) : b); // left as it was
+    throw new NetError("ERR_TOO_LONG", "readLine", src.name, (yield* current()).name, `no delimiter within ${maxBytes} bytes`);
+  }
   return decoder.decode(b.subarray(0, end));
 }
 const NEWLINE = encoder.encode("\n");

@@ -139,3 +139,15 @@ describe("a helper cut short by a timeout gives back what it had read", () => {
     expect(out).toEqual({ first: undefined, second: "part one part two" });
   });
 });
+
+test("readLine(maxBytes) bounds the line's text: a \\r\\n ending counts no more than \\n; a longer line is left as it was", async () => {
+  const r = await run(() => withPeer(["abcd\r\nabcd\nabcde\r\nnext\n"], function* (c) {
+    const a = yield* c.readLine(4);
+    const b = yield* c.readLine(4);
+    let code = "";
+    try { yield* c.readLine(4); } catch (e) { code = (e as NetError).code; }
+    const again = yield* c.readLine(5); // the long line was pushed back whole
+    return { a, b, code, again, next: yield* c.readLine(4) };
+  }));
+  expect(r).toEqual({ a: "abcd", b: "abcd", code: "ERR_TOO_LONG", again: "abcde", next: "next" });
+});
