@@ -31,8 +31,9 @@ export function* readExactly(src: ChunkSource, n: number): Co<Uint8Array> {
     try {
       b = yield* src.read();
     } catch (error) {
-      // Cancelled or interrupted (a timeout around it): what was read goes back for the next read.
-      if (have > 0) src.unread(concatBytes(chunks, have));
+      // Cancelled or interrupted (a timeout around it): what was read goes back for the next
+      // read. (A broken connection has no next read.)
+      if (have > 0 && !(error instanceof NetError)) src.unread(concatBytes(chunks, have));
       throw error;
     }
     if (b === null) {
@@ -71,35 +72,43 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
 export function* readUntil(src: ChunkSource, delimiter: string | Uint8Array, maxBytes = 1 << 20): Co<Uint8Array | null> {
   const delim = typeof delimiter === "string" ? encoder.encode(delimiter) : delimiter;
   if (delim.length === 0) throw new RangeError("readUntil(delimiter): the delimiter is empty");
-  return (yield* until(src, delim, maxBytes, maxBytes, "readUntil"))?.bytes ?? null;
+  return yield* until(src, delim, maxBytes, false, "readUntil");
 }
 
-/** readUntil's work; says whether a delimiter ended the bytes (else the stream did). `shown`: the limit named in the error. */
-function* until(src: ChunkSource, delim: Uint8Array, maxBytes: number, shown: number, op: string): Co<{ bytes: Uint8Array; delimited: boolean } | null> {
+/**
+ * readUntil's work. `cr`: a `\r` just before the delimiter (or last, while it may still come)
+ * does not count against `maxBytes` (readLine's `\r\n`).
+ */
+function* until(src: ChunkSource, delim: Uint8Array, maxBytes: number, cr: boolean, op: string): Co<Uint8Array | null> {
   const got = new ByteGather(); // the bytes so far (a peer sending a byte at a time costs O(n) copying)
+  // The limit for `n` bytes whose last is `last`: one more if that byte is a \r readLine drops.
+  const over = (n: number, last: number | undefined): boolean => n > maxBytes + (cr && last === 13 ? 1 : 0);
   for (;;) {
     let b: Uint8Array | null;
     try {
       b = yield* src.read();
     } catch (error) {
-      if (got.bytes.length > 0) src.unread(got.bytes); // cancelled part way: nothing is lost
+      // Cancelled or interrupted part way: nothing is lost. (A broken connection has no next read.)
+      if (got.bytes.length > 0 && !(error instanceof NetError)) src.unread(got.bytes);
       throw error;
     }
     // At the end of the stream, what is left counts against the limit too.
-    if (b === null && got.bytes.length <= maxBytes) return got.bytes.length > 0 ? { bytes: got.bytes, delimited: false } : null;
-    const from = Math.max(0, got.bytes.length - delim.length + 1);
+    const have = got.bytes;
+    if (b === null && !over(have.length, have[have.length - 1])) return have.length > 0 ? have : null;
+    const from = Math.max(0, have.length - delim.length + 1);
     if (b !== null) got.push(b);
     const buf = got.bytes;
     const at = b === null ? -1 : indexOf(buf, delim, from);
     // Over the limit: the delimiter came after more than `maxBytes`, or cannot come within
     // them (bytes that could still start one do not count), however the bytes were split.
-    if (b === null || (at >= 0 ? at > maxBytes : buf.length - (delim.length - 1) > maxBytes)) {
+    const n = at >= 0 ? at : buf.length - (delim.length - 1);
+    if (b === null || over(n, buf[n - 1])) {
       src.unread(buf);
-      throw new NetError("ERR_TOO_LONG", op, src.name, (yield* current()).name, `no delimiter within ${shown} bytes`);
+      throw new NetError("ERR_TOO_LONG", op, src.name, (yield* current()).name, `no delimiter within ${maxBytes} bytes`);
     }
     if (at >= 0) {
       src.unread(buf.subarray(at + delim.length));
-      return { bytes: buf.subarray(0, at), delimited: true };
+      return buf.subarray(0, at);
     }
   }
 }
@@ -109,14 +118,9 @@ function* until(src: ChunkSource, delim: Uint8Array, maxBytes: number, shown: nu
  * `maxBytes` bounds the line's text: a `\r\n` ending counts no more than a `\n` one.
  */
 export function* readLine(src: ChunkSource, maxBytes = 1 << 20): Co<string | null> {
-  const r = yield* until(src, NEWLINE, maxBytes + 1, maxBytes, "readLine"); // + 1: room for a \r
-  if (r === null) return null;
-  const b = r.bytes;
+  const b = yield* until(src, NEWLINE, maxBytes, true, "readLine");
+  if (b === null) return null;
   const end = b.length > 0 && b[b.length - 1] === 13 ? b.length - 1 : b.length;
-  if (end > maxBytes) {
-    src.unread(r.delimited ? concatBytes([b, NEWLINE], b.length + 1) : b); // left as it was
-    throw new NetError("ERR_TOO_LONG", "readLine", src.name, (yield* current()).name, `no delimiter within ${maxBytes} bytes`);
-  }
   return decoder.decode(b.subarray(0, end));
 }
 const NEWLINE = encoder.encode("\n");
@@ -130,7 +134,7 @@ export function* readAll(src: ChunkSource, maxBytes = 64 << 20): Co<Uint8Array> 
     try {
       b = yield* src.read();
     } catch (error) {
-      if (total > 0) src.unread(concatBytes(chunks, total)); // cancelled part way: nothing is lost
+      if (total > 0 && !(error instanceof NetError)) src.unread(concatBytes(chunks, total)); // cancelled part way: nothing is lost
       throw error;
     }
     if (b === null) return concatBytes(chunks.length ? chunks : [new Uint8Array(0)], total);

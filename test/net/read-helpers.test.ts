@@ -151,3 +151,45 @@ test("readLine(maxBytes) bounds the line's text: a \\r\\n ending counts no more 
   }));
   expect(r).toEqual({ a: "abcd", b: "abcd", code: "ERR_TOO_LONG", again: "abcde", next: "next" });
 });
+
+test("readLine(5): six bytes with no newline yet fail at once (the \\r allowance is for a \\r only)", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    yield* client.write("abcdef");
+    const out = yield* moveOnAfter(1000, function* () {
+      try {
+        return yield* server.readLine(5);
+      } catch (e) {
+        return (e as NetError).code;
+      }
+    });
+    return out ?? "(waited)";
+  });
+  expect(r).toBe("ERR_TOO_LONG");
+});
+
+test("a helper cut short by close() gives nothing back: the closed connection's next read fails", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    yield* client.write("abcd");
+    const reader = yield* spawn(function* () {
+      try {
+        return yield* server.readExactly(10);
+      } catch (e) {
+        return (e as NetError).code;
+      }
+    });
+    yield* sleep(50);
+    yield* server.close();
+    const first = yield* join(reader);
+    let next: string;
+    try {
+      const b = yield* server.read();
+      next = b === null ? "null" : new TextDecoder().decode(b);
+    } catch (e) {
+      next = (e as NetError).code;
+    }
+    return { first, next };
+  });
+  expect(r).toEqual({ first: "ERR_SOCKET_CLOSED", next: "ERR_SOCKET_CLOSED" });
+});
