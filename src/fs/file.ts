@@ -9,6 +9,7 @@ import type { Co } from "../types.ts";
 import type { FileHandle, FileOpenOptions, FileStats } from "../reactor/file-handle.ts";
 import { MAX_READ_BYTES } from "../reactor/file.ts";
 import { concatBytes } from "../bytes.ts";
+import { NetError } from "../net/errors.ts";
 
 const wrapFile = (h: unknown): File => new File(h as FileHandle);
 
@@ -87,8 +88,16 @@ export class File {
   *readAll(): Co<Uint8Array> {
     const parts: Uint8Array[] = [];
     let n = 0;
+    const from = this.#h.pos;
     for (;;) {
-      const b = yield* this.read(1 << 20);
+      let b: Uint8Array | null;
+      try {
+        b = yield* this.read(1 << 20);
+      } catch (error) {
+        // Cut short by a cancel or a timeout: what was read goes back, for the next read.
+        if (n > 0 && !(error instanceof NetError)) this.#h.giveBack(concatBytes(parts, n), from);
+        throw error;
+      }
       if (b === null) break;
       parts.push(b);
       n += b.length;

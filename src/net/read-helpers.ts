@@ -140,7 +140,10 @@ export function* readAll(src: ChunkSource, maxBytes = 64 << 20): Co<Uint8Array> 
     if (b === null) return concatBytes(chunks.length ? chunks : [new Uint8Array(0)], total);
     chunks.push(b);
     total += b.length;
-    if (total > maxBytes) throw new NetError("ERR_TOO_LONG", "readAll", src.name, (yield* current()).name, `more than ${maxBytes} bytes`);
+    if (total > maxBytes) {
+      src.unread(concatBytes(chunks, total)); // left as it was, as readUntil leaves it
+      throw new NetError("ERR_TOO_LONG", "readAll", src.name, (yield* current()).name, `more than ${maxBytes} bytes`);
+    }
   }
 }
 

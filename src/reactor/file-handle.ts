@@ -68,6 +68,26 @@ export class FileHandle {
     this.owner = owner;
   }
 
+  /**
+   * Give back `bytes` a reader took from position `from` on (a `readAll` cut short): a regular
+   * file's position goes back to `from` if no other read moved it since; a pipe's next read
+   * gets them first.
+   */
+  giveBack(bytes: Uint8Array, from: number): void {
+    if (this.positional) {
+      if (this.pos === from + bytes.length) this.pos = from;
+    } else if (!this.closed) {
+      const kept = this.kept;
+      if (kept === undefined) this.kept = bytes;
+      else {
+        const all = new Uint8Array(bytes.length + kept.length);
+        all.set(bytes);
+        all.set(kept, bytes.length);
+        this.kept = all;
+      }
+    }
+  }
+
   /** Run `f` once no read or write of this file is queued or in flight. */
   whenIdle(f: () => void): void {
     const afterReads = (): void => (this.reads === 0 ? f() : void this.readsIdle.push(f));

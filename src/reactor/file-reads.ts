@@ -102,7 +102,11 @@ export class FileReads {
       }
       if (!h.positional) {
         h.reading = undefined;
-        if (!live && !error && got > 0 && !h.closed) h.kept = buf.subarray(0, got); // the next read gets them
+        if (!live && !error && got > 0 && !h.closed) {
+          // The next read gets them, after any bytes given back before them (see FileHandle.giveBack).
+          const mine = buf.subarray(0, got);
+          h.kept = h.kept === undefined ? mine : Buffer.concat([h.kept, mine]);
+        }
       }
       if (live) {
         if (error) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));

@@ -6,7 +6,7 @@
 import { test, expect } from "bun:test";
 import { appendFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join as joinPath } from "node:path";
-import { run, spawn, join, cancel, sleep, Scheduler, type Co, type Syscall } from "../../src/index.ts";
+import { run, spawn, join, cancel, sleep, moveOnAfter, Scheduler, type Co, type Syscall } from "../../src/index.ts";
 import { open, type File } from "../../src/fs/file.ts";
 import { NetError } from "../../src/net/errors.ts";
 import { inTempDir } from "./helpers.ts";
@@ -278,4 +278,24 @@ test("a write error no task saw, reported by run(), names the task whose write f
   expect(e!.code).toBe("ENOSPC");
   expect(e!.taskName).toBe("logger");
   expect(e!.message).toContain('in task "logger"');
+});
+
+test("readAll cut short by a timeout gives back what it had read: the next readAll gets the whole file", async () => {
+  await inTempDir(async (dir) => {
+    const path = joinPath(dir, "big.bin");
+    const size = 64 << 20;
+    const data = new Uint8Array(size);
+    for (let i = 0; i < size; i += 4096) data[i] = (i >> 12) & 0xff;
+    writeFileSync(path, data);
+    const out = await run(function* () {
+      const f = yield* open(path, "r");
+      const first = yield* moveOnAfter(5, () => f.readAll()); // cut short part way
+      const all = yield* f.readAll();
+      yield* f.close();
+      let same = all.length === size;
+      for (let i = 0; same && i < size; i += 4096) same = all[i] === data[i];
+      return { cut: first === undefined, length: all.length, same };
+    });
+    expect({ length: out.length, same: out.same }).toEqual({ length: size, same: true });
+  });
 });

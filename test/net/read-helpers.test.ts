@@ -193,3 +193,12 @@ test("a helper cut short by close() gives nothing back: the closed connection's 
   });
   expect(r).toEqual({ first: "ERR_SOCKET_CLOSED", next: "ERR_SOCKET_CLOSED" });
 });
+
+test("readAll(maxBytes) over the limit leaves the bytes it read for the next read", async () => {
+  const r = await run(() => withPeer(["abc", "defgh"], function* (c) {
+    let code = "";
+    try { yield* c.readAll(5); } catch (e) { code = (e as NetError).code; }
+    return { code, rest: new TextDecoder().decode(yield* c.readAll()) };
+  }));
+  expect(r).toEqual({ code: "ERR_TOO_LONG", rest: "abcdefgh" });
+});
