@@ -89,13 +89,14 @@ export class File {
     const parts: Uint8Array[] = [];
     let n = 0;
     const from = this.#h.pos;
+    const mark = this.#h.counters.bytesRead;
     for (;;) {
       let b: Uint8Array | null;
       try {
         b = yield* this.read(1 << 20);
       } catch (error) {
         // Cut short by a cancel or a timeout: what was read goes back, for the next read.
-        if (n > 0 && !(error instanceof NetError)) this.#h.giveBack(concatBytes(parts, n), from);
+        if (n > 0 && !(error instanceof NetError)) this.#h.giveBack(concatBytes(parts, n), from, mark);
         throw error;
       }
       if (b === null) break;

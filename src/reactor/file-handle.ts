@@ -69,11 +69,13 @@ export class FileHandle {
   }
 
   /**
-   * Give back `bytes` a reader took from position `from` on (a `readAll` cut short): a regular
-   * file's position goes back to `from` if no other read moved it since; a pipe's next read
+   * Give back `bytes` a reader took from position `from` on, when `counters.bytesRead` was
+   * `mark` (a `readAll` cut short): only if no other read was served since (else the stream's
+   * order would break), a regular file's position goes back to `from`, and a pipe's next read
    * gets them first.
    */
-  giveBack(bytes: Uint8Array, from: number): void {
+  giveBack(bytes: Uint8Array, from: number, mark: number): void {
+    if (this.counters.bytesRead !== mark + bytes.length) return; // another reader took bytes meanwhile
     if (this.positional) {
       if (this.pos === from + bytes.length) this.pos = from;
     } else if (!this.closed) {

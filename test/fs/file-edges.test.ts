@@ -299,3 +299,43 @@ test("readAll cut short by a timeout gives back what it had read: the next readA
     expect({ length: out.length, same: out.same }).toEqual({ length: size, same: true });
   });
 });
+
+/** A pipe test's child script: `body` runs as main, with `f` the FIFO opened for reading and `dec` to decode. */
+const pipeScript = (body: string) => (src: string, fifo: string) => `
+import { run, spawn, join, sleep, moveOnAfter } from ${JSON.stringify(src + "/index.ts")};
+import { open } from ${JSON.stringify(src + "/fs/file.ts")};
+const dec = (b) => (b == null ? String(b) : new TextDecoder().decode(b));
+const got = await run(function* () {
+  const f = yield* open(${JSON.stringify(fifo)}, "r");
+  ${body}
+});
+console.log(JSON.stringify(got));
+process.exit(0);
+`;
+
+test("a pipe's readAll cut short gives its bytes back: they come first, before those its read in flight took", async () => {
+  const r = await withFifo(
+    pipeScript(`
+  const first = yield* moveOnAfter(150, () => f.readAll());
+  return (first === undefined ? "cut " : "whole ") + dec(yield* f.readAll());`),
+    'exec 3>"$F"; printf A >&3; sleep 0.3; printf B >&3; sleep 0.3; printf C >&3; exec 3>&-',
+  );
+  expect(r).toEqual({ out: JSON.stringify("cut ABC"), err: "" });
+}, 10_000);
+
+test("a pipe's readAll cut short after another task read later bytes gives nothing back (the stream's order holds)", async () => {
+  const r = await withFifo(
+    pipeScript(`
+  const order = [];
+  const a = yield* spawn(function* () { const x = yield* moveOnAfter(500, () => f.readAll()); order.push("A:" + (x === undefined ? "cut" : dec(x))); });
+  yield* sleep(20);
+  const b = yield* spawn(function* () { order.push("B:" + dec(yield* f.read())); });
+  yield* join(b);
+  yield* join(a);
+  order.push("next:" + dec(yield* f.readAll()));
+  return order.join(" ");`),
+    'exec 3>"$F"; sleep 0.1; printf 1 >&3; sleep 0.15; printf 2 >&3; sleep 0.6; printf 3 >&3; exec 3>&-',
+  );
+  expect(r.out).not.toBe(JSON.stringify("B:2 A:cut next:13"));
+  expect(r.err).toBe("");
+}, 10_000);
