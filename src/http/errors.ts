@@ -23,7 +23,7 @@ export const HttpCode = {
   BadContentLength: "BAD_CONTENT_LENGTH",
   /** A chunk of a chunked body is malformed. */
   BadChunk: "BAD_CHUNK",
-  /** A `Transfer-Encoding` with a coding besides `chunked` (`gzip, chunked`): not implemented. */
+  /** A `Transfer-Encoding` with a coding besides `chunked` (`gzip, chunked`), which corun does not decode: a 501. */
   UnsupportedEncoding: "UNSUPPORTED_TRANSFER_ENCODING",
   /** A request's `Transfer-Encoding` does not end in `chunked`: its body's length cannot be known. */
   BadTransferEncoding: "BAD_TRANSFER_ENCODING",

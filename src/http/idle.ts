@@ -3,12 +3,12 @@
  * `idleTimeout`, from one task that wakes every quarter second while the client has requests
  * in flight or idle connections (so an idle client keeps no timer). Built on sleep and spawn.
  */
-import { sleep, spawn } from "../syscalls.ts";
+import { sleep } from "../syscalls.ts";
 import type { Co } from "../types.ts";
 import type { ConnPool } from "./pool.ts";
 import { closeConn } from "./close.ts";
 import { NetError } from "../net/errors.ts";
-import type { Task } from "../task.ts";
+import { OnDemandTask } from "./watchdog.ts";
 
 /** How often the reaper looks, in ms: an idle connection is closed up to this much late. */
 export const IDLE_TICK_MS = 250;
@@ -27,19 +27,15 @@ export const IDLE_TICK_MS = 250;
  */
 export class IdleReaper {
   readonly #ticks: number;
-  readonly #name: string;
+  readonly #reaper: OnDemandTask;
   #pool: ConnPool | undefined = undefined;
   #tick = 0;
   #inFlight = 0;
-  /** The reaper task, while it may still run (see `running`). */
-  #reaper: Task<unknown> | undefined = undefined;
-  /** Inside `start()`'s spawn. */
-  #starting = false;
 
   /** `idleTimeout` in ms; `name` names the reaper task. */
   constructor(idleTimeout: number, name: string) {
     this.#ticks = Math.ceil(idleTimeout / IDLE_TICK_MS);
-    this.#name = name;
+    this.#reaper = new OnDemandTask(name);
   }
 
   /** The pool whose idle connections it closes. */
@@ -52,9 +48,9 @@ export class IdleReaper {
     return this.#tick;
   }
 
-  /** True while the reaper task is alive (read from the task: one cancelled before its first step never runs its body). */
+  /** True while the reaper task is alive. */
   get running(): boolean {
-    return this.#starting || (this.#reaper !== undefined && !this.#reaper.ended);
+    return this.#reaper.running;
   }
 
   /** A request starts: the reaper stays up until it ends. */
@@ -69,13 +65,7 @@ export class IdleReaper {
 
   /** Start the reaper task if it is not running (call it after `begin()`). */
   *start(): Co<void> {
-    if (this.running) return;
-    this.#starting = true;
-    try {
-      this.#reaper = yield* spawn(() => this.#reap(), { name: this.#name });
-    } finally {
-      this.#starting = false;
-    }
+    yield* this.#reaper.start(() => this.#reap());
   }
 
   *#reap(): Co<void> {

@@ -43,8 +43,6 @@ export class ConnPool {
   readonly #cap: number;
   readonly #hosts = new Map<string, Host>();
   readonly #clock: () => number;
-  /** Idle connections over all hosts. */
-  #idle = 0;
 
   /** `clock()`: a coarse time stamped on each connection that goes idle (see `takeIdleSince`). */
   constructor(cap: number, clock: () => number = () => 0) {
@@ -52,9 +50,11 @@ export class ConnPool {
     this.#clock = clock;
   }
 
-  /** Idle connections now, over all hosts. */
+  /** Idle connections now, over all hosts (read by the idle reaper a few times a second). */
   get idleCount(): number {
-    return this.#idle;
+    let n = 0;
+    for (const h of this.#hosts.values()) n += h.idle.length;
+    return n;
   }
 
   #host(key: string): Host {
@@ -75,12 +75,10 @@ export class ConnPool {
     if (fresh && h.open >= this.#cap && h.idle.length > 0) {
       closing = h.idle.shift()!;
       h.idleAt.shift();
-      this.#idle--;
     }
     while (!fresh && closing === undefined && h.idle.length > 0) {
       const c = h.idle.pop()!;
       h.idleAt.pop();
-      this.#idle--;
       if (!c.closed && !c.hasInput) return { conn: c, reused: true };
       // While idle, the server closed it, or sent bytes no request asked for (a 408, a FIN):
       // reusing it would read them as the next response.
@@ -135,23 +133,20 @@ export class ConnPool {
   /**
    * Give a lease back: a reusable open connection goes to the next waiter or the idle list;
    * otherwise (the caller has closed it, or never connected) the slot goes to the next waiter.
-   * True if `conn` went to the idle list.
    */
-  release(key: string, conn: Conn | undefined, reusable: boolean): boolean {
+  release(key: string, conn: Conn | undefined, reusable: boolean): void {
     const h = this.#host(key);
     const value = reusable && conn !== undefined && !conn.closed ? conn : null;
     for (let w = h.waiters.shift(); w !== undefined; w = h.waiters.shift()) {
-      if (w.deliver(value)) return false;
+      if (w.deliver(value)) return;
     }
     if (value !== null) {
       h.idle.push(value);
       h.idleAt.push(this.#clock());
-      this.#idle++;
-      return true;
+      return;
     }
     h.open--;
     if (h.open === 0 && h.waiters.size === 0) this.#hosts.delete(key);
-    return false;
   }
 
   /** Take out, with their slots (to close them), the connections idle since `clock()` ≤ `limit`, oldest first. */
@@ -164,7 +159,6 @@ export class ConnPool {
       for (const c of h.idle.splice(0, n)) out.push(c);
       h.idleAt.splice(0, n);
       h.open -= n;
-      this.#idle -= n;
       if (h.open === 0 && h.waiters.size === 0) this.#hosts.delete(key);
     }
     return out;
@@ -175,7 +169,6 @@ export class ConnPool {
     const out: Conn[] = [];
     for (const [key, h] of this.#hosts) {
       h.open -= h.idle.length;
-      this.#idle -= h.idle.length;
       out.push(...h.idle.splice(0));
       h.idleAt.length = 0;
       if (h.open === 0 && h.waiters.size === 0) this.#hosts.delete(key);

@@ -30,15 +30,13 @@ export class Watchdog {
   readonly #name: string;
   #tick = 0;
   #count = 0;
-  /** The reaper task, while it may still serve deadlines. */
-  #reaper: Task<unknown> | undefined = undefined;
-  /** Inside `start()`'s spawn (the task reaches `start()` a step later if the spawn is not answered in place). */
-  #starting = false;
+  readonly #reaper: OnDemandTask;
   readonly #buckets = new Map<number, Set<Deadline>>();
 
   constructor(granularity: number, name: string) {
     this.#granularity = granularity;
     this.#name = name;
+    this.#reaper = new OnDemandTask(name);
   }
 
   /** Deadlines armed now. */
@@ -61,23 +59,14 @@ export class Watchdog {
     return d;
   }
 
-  /**
-   * True while the reaper task is alive. Read from the task itself, not a flag its body keeps:
-   * a reaper cancelled before its first step (the end of a run) never runs that body.
-   */
+  /** True while the reaper task is alive. */
   get running(): boolean {
-    return this.#starting || (this.#reaper !== undefined && !this.#reaper.ended);
+    return this.#reaper.running;
   }
 
   /** Start the reaper task if it is not running (it ends by itself when no deadline is left). */
   *start(): Co<void> {
-    if (this.running || this.#count === 0) return;
-    this.#starting = true;
-    try {
-      this.#reaper = yield* spawn(() => this.#reap(), { name: this.#name });
-    } finally {
-      this.#starting = false; // started, or not at all (an error raised at that yield)
-    }
+    if (this.#count > 0) yield* this.#reaper.start(() => this.#reap());
   }
 
   /** Disarm a deadline (harmless if it already fired or was disarmed). */
@@ -121,5 +110,43 @@ function* quietly(action: Co<void>): Co<void> {
     yield* action;
   } catch (error) {
     if (error instanceof Cancelled) throw error;
+  }
+}
+
+/**
+ * At most one background task at a time, started on demand (a reaper). `running` is read
+ * from the task itself, not from a flag its body keeps: a task cancelled before its first step
+ * (the end of a run) never runs that body.
+ *
+ * @example
+ * ```ts
+ * const reaper = new OnDemandTask("http-client-idle");
+ * if (!reaper.running) yield* reaper.start(() => reap());
+ * ```
+ */
+export class OnDemandTask {
+  readonly #name: string;
+  #task: Task<unknown> | undefined = undefined;
+  /** Inside `start()`'s spawn (the spawner gets the task a step later if the spawn is not answered in place). */
+  #starting = false;
+
+  constructor(name: string) {
+    this.#name = name;
+  }
+
+  /** True while the task is alive (or being started). */
+  get running(): boolean {
+    return this.#starting || (this.#task !== undefined && !this.#task.ended);
+  }
+
+  /** Start `body` as the task unless one is running. */
+  *start(body: () => Co<void>): Co<void> {
+    if (this.running) return;
+    this.#starting = true;
+    try {
+      this.#task = yield* spawn(body, { name: this.#name });
+    } finally {
+      this.#starting = false; // started, or not at all (an error raised at that yield)
+    }
   }
 }

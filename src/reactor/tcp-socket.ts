@@ -34,8 +34,6 @@ export class TcpHandle {
   #writes = new PendingWrites();
   waitingDrain = false;
   endTicket: Ticket | undefined = undefined;
-  /** A half-close was asked for: the FIN goes after the queued bytes, even if the task that asked was cancelled. */
-  #finPending = false;
   ended = false;
   /** Closed here with bytes still waiting for room: FIN goes once they are out. */
   #finAfterDrain = false;
@@ -111,7 +109,7 @@ export class TcpHandle {
   queueWrite(t: Ticket, data: Uint8Array, sink: CompletionSink): boolean {
     this.counters.writeOps++;
     if (this.closed) return void sink.fail(t, this.#err(t, NetCode.Closed)), false;
-    if (this.ended || this.#finPending) return void sink.fail(t, this.#err(t, NetCode.WriteAfterEnd)), false;
+    if (this.ended || this.endTicket !== undefined) return void sink.fail(t, this.#err(t, NetCode.WriteAfterEnd)), false;
     if (this.error !== undefined) return void sink.fail(t, this.rethrow(t)), false;
     if (this.gone) return void sink.fail(t, this.#err(t, NetCode.PeerClosed)), false;
     if (data.length === 0) return void sink.complete(t, 0), false;
@@ -123,11 +121,10 @@ export class TcpHandle {
   /** Queue a half-close: sent after every queued byte. */
   queueEnd(t: Ticket, sink: CompletionSink): void {
     if (this.closed) return sink.fail(t, this.#err(t, NetCode.Closed));
-    if (this.ended || this.#finPending) return sink.complete(t, undefined);
+    if (this.ended || this.endTicket !== undefined) return sink.complete(t, undefined);
     // Gone: after a reset no FIN can go, so end() reports the reset; after a clean close there is nothing left to end.
     if (this.gone) return this.error !== undefined ? sink.fail(t, this.rethrow(t)) : sink.complete(t, undefined);
     this.endTicket = t;
-    this.#finPending = true;
   }
 
   /** One `socket.write` for everything queued (unless waiting for drain), then complete what it took. */
@@ -151,13 +148,12 @@ export class TcpHandle {
       } else out.length = 0;
       this.#writes.took(n, sink);
     }
-    if (this.#out.length === 0 && this.#finPending) {
+    if (this.#out.length === 0 && this.endTicket !== undefined) {
       const t = this.endTicket;
       this.endTicket = undefined;
-      this.#finPending = false;
       this.ended = true;
       s.shutdown();
-      if (t !== undefined) sink.complete(t, undefined);
+      sink.complete(t, undefined);
     }
     if (this.#out.length === 0 && this.#finAfterDrain) {
       // Closed while bytes waited for room: they are out now, so the FIN follows them.
@@ -176,7 +172,6 @@ export class TcpHandle {
   #failWriters(sink: CompletionSink, code: string): void {
     this.#writes.failAll(sink, (t) => this.#failure(t, code));
     this.#out = [];
-    this.#finPending = false;
     const e = this.endTicket;
     if (e !== undefined) {
       this.endTicket = undefined;
@@ -184,11 +179,10 @@ export class TcpHandle {
     }
   }
 
-  /** A waiting task was cancelled: forget its ticket (a cancelled write's bytes still go, in order, and so does a cancelled end's FIN). */
+  /** A waiting task was cancelled: forget its ticket (its write's bytes still go; an end's ticket stays, so its FIN goes: a stale completion the kernel drops). */
   cancel(t: Ticket): void {
     this.inbound.cancel(t);
     this.#writes.cancel(t);
-    if (this.endTicket === t) this.endTicket = undefined;
   }
 
   // ─── Closing ────────────────────────────────────────────────────────────────

@@ -23,9 +23,9 @@ function* limit<T>(op: string, ms: number, co: CoSource<T>): Co<{ value: T } | u
   // the work had finished by then, its result is returned first and the cancel raised at the
   // caller's next yield (what it took, a message or a lock, is not lost).
   const held = yield* sup.runAll(ms === Infinity ? [[co]] : [[co], [timer(ms), `${op} ${ms} ms`]]);
-  const work = sup.tasks[0]; // undefined if a cancel came before it was started
-  yield* finish(held, work?.state === "done");
-  if (work === undefined) throw new Error(`${op}: the work was not started`); // (finish threw the cancel)
+  // No work task only if a cancel came before it was started: then `held` has it, and finish throws it.
+  yield* finish(held, sup.tasks[0]?.state === "done");
+  const work = sup.tasks[0]!;
   // The work finished, even if in the tick the deadline passed (a value it took from a channel,
   // a lock it acquired): its result stands, or what it took would be lost.
   if (work.state === "done") return { value: work.result as T };

@@ -274,20 +274,25 @@ describe("cancellation", () => {
 });
 
 describe("stale keep-alive connections", () => {
-  test("a reused connection that the server drops without answering is retried once on a new one", async () => {
+  /** A server answering a connection's first request with a keep-alive 200, and its later ones with `later(sock)`. */
+  async function secondRequestServer(later: (sock: import("node:net").Socket) => void) {
     const { createServer } = await import("node:net");
-    let connections = 0;
+    const state = { connections: 0 };
     const server = createServer((sock) => {
-      connections++;
+      state.connections++;
       let requests = 0;
       sock.on("data", () => {
-        // First request on a connection: answered with keep-alive. Second: dropped unanswered.
         if (requests++ === 0) sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        else sock.destroy();
+        else later(sock);
       });
       sock.on("error", () => {});
     });
     const port = await new Promise<number>((r) => server.listen(0, "127.0.0.1", () => r((server.address() as { port: number }).port)));
+    return { port, state, close: () => server.close() };
+  }
+
+  test("a reused connection that the server drops without answering is retried once on a new one", async () => {
+    const { port, state, close } = await secondRequestServer((sock) => sock.destroy());
     try {
       const out = await run(function* () {
         const client = new HttpClient();
@@ -304,40 +309,29 @@ describe("stale keep-alive connections", () => {
       expect(out.texts).toEqual(["ok", "ok"]);
       expect(out.stats.retries).toBe(1);
       expect(out.stats.connects).toBe(2);
-      expect(connections).toBe(2);
+      expect(state.connections).toBe(2);
       expect((out.postError as HttpError | NetError).message).toBeDefined();
       expect(out.postError instanceof HttpError ? out.postError.code : (out.postError as NetError).code).toMatch(/NO_RESPONSE|ECONNRESET|EPIPE/);
     } finally {
-      server.close();
+      close();
     }
   });
-});
 
-test("a 408 on a reused connection (the server timed out its idle wait as the request went out) is retried on a new one", async () => {
-  const { createServer } = await import("node:net");
-  let connections = 0;
-  const server = createServer((sock) => {
-    connections++;
-    let requests = 0;
-    sock.on("data", () => {
-      if (requests++ === 0) sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-      else sock.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-    });
-    sock.on("error", () => {});
+  test("a 408 on a reused connection (the server timed out its idle wait as the request went out) is retried on a new one", async () => {
+    const { port, state, close } = await secondRequestServer((sock) => sock.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"));
+    try {
+      const out = await run(function* () {
+        const client = new HttpClient();
+        const a = yield* client.request(`http://127.0.0.1:${port}/1`);
+        const b = yield* client.request(`http://127.0.0.1:${port}/2`);
+        return { statuses: [a.status, b.status], retries: client.stats().retries };
+      });
+      expect(out).toEqual({ statuses: [200, 200], retries: 1 });
+      expect(state.connections).toBe(2);
+    } finally {
+      close();
+    }
   });
-  const port = await new Promise<number>((r) => server.listen(0, "127.0.0.1", () => r((server.address() as { port: number }).port)));
-  try {
-    const out = await run(function* () {
-      const client = new HttpClient();
-      const a = yield* client.request(`http://127.0.0.1:${port}/1`);
-      const b = yield* client.request(`http://127.0.0.1:${port}/2`);
-      return { statuses: [a.status, b.status], retries: client.stats().retries };
-    });
-    expect(out).toEqual({ statuses: [200, 200], retries: 1 });
-    expect(connections).toBe(2);
-  } finally {
-    server.close();
-  }
 });
 
 describe("a pooled connection is reused only when nothing is pending on it", () => {
