@@ -93,7 +93,8 @@ export class Conn {
   /**
    * Send bytes (a string is sent as UTF-8). Returns the byte count once the kernel took all
    * of it. Throws `ERR_WRITE_AFTER_END` after `end()`, `ERR_SOCKET_CLOSED` after `close()`,
-   * `EPIPE`/`ECONNRESET` if the peer went away.
+   * `EPIPE`/`ECONNRESET` if the peer went away. A write cut short by a cancel or a timeout
+   * still sends its remaining bytes, in order, from a copy (the buffer is the caller's again).
    *
    * @example
    * ```ts
@@ -110,6 +111,7 @@ export class Conn {
 
   /**
    * Half-close: send FIN after every byte written so far. The connection can still read.
+   * Returns once the FIN has gone (a second `end()` meanwhile waits for the same FIN).
    *
    * @example
    * ```ts

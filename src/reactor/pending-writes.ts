@@ -72,9 +72,15 @@ export class PendingWrites {
     this.accepted = this.queued;
   }
 
-  /** A waiting write's task was cancelled: its bytes still go, in order; only its completion is dropped. */
-  cancel(t: Ticket): void {
+  /** A waiting write's task was cancelled: its bytes still go, in order; only its completion is dropped. True if it was waiting. */
+  cancel(t: Ticket): boolean {
     const tickets = this.#tickets;
-    for (let j = this.#head; j < tickets.length; j++) if (tickets[j] === t) tickets[j] = undefined;
+    for (let j = this.#head; j < tickets.length; j++) {
+      if (tickets[j] === t) {
+        tickets[j] = undefined;
+        return true;
+      }
+    }
+    return false;
   }
 }

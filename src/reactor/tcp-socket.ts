@@ -33,7 +33,8 @@ export class TcpHandle {
   /** Writes waiting for the kernel to take their last byte. */
   #writes = new PendingWrites();
   waitingDrain = false;
-  endTicket: Ticket | undefined = undefined;
+  /** end() calls waiting for their FIN to go (after every queued byte); usually one. */
+  #ends: Ticket[] | undefined = undefined;
   ended = false;
   /** Closed here with bytes still waiting for room: FIN goes once they are out. */
   #finAfterDrain = false;
@@ -109,7 +110,7 @@ export class TcpHandle {
   queueWrite(t: Ticket, data: Uint8Array, sink: CompletionSink): boolean {
     this.counters.writeOps++;
     if (this.closed) return void sink.fail(t, this.#err(t, NetCode.Closed)), false;
-    if (this.ended || this.endTicket !== undefined) return void sink.fail(t, this.#err(t, NetCode.WriteAfterEnd)), false;
+    if (this.ended || this.#ends !== undefined) return void sink.fail(t, this.#err(t, NetCode.WriteAfterEnd)), false;
     if (this.error !== undefined) return void sink.fail(t, this.rethrow(t)), false;
     if (this.gone) return void sink.fail(t, this.#err(t, NetCode.PeerClosed)), false;
     if (data.length === 0) return void sink.complete(t, 0), false;
@@ -118,13 +119,20 @@ export class TcpHandle {
     return true;
   }
 
-  /** Queue a half-close: sent after every queued byte. */
+  /** Queue a half-close: sent after every queued byte. A second end() waits for the same FIN. */
   queueEnd(t: Ticket, sink: CompletionSink): void {
     if (this.closed) return sink.fail(t, this.#err(t, NetCode.Closed));
-    if (this.ended || this.endTicket !== undefined) return sink.complete(t, undefined);
+    if (this.ended) return sink.complete(t, undefined);
     // Gone: after a reset no FIN can go, so end() reports the reset; after a clean close there is nothing left to end.
     if (this.gone) return this.error !== undefined ? sink.fail(t, this.rethrow(t)) : sink.complete(t, undefined);
-    this.endTicket = t;
+    (this.#ends ??= []).push(t);
+  }
+
+  /** The waiting end() calls, taken: the FIN went (or never will). */
+  #takeEnds(): Ticket[] {
+    const ends = this.#ends ?? [];
+    this.#ends = undefined;
+    return ends;
   }
 
   /** One `socket.write` for everything queued (unless waiting for drain), then complete what it took. */
@@ -148,12 +156,10 @@ export class TcpHandle {
       } else out.length = 0;
       this.#writes.took(n, sink);
     }
-    if (this.#out.length === 0 && this.endTicket !== undefined) {
-      const t = this.endTicket;
-      this.endTicket = undefined;
+    if (this.#out.length === 0 && this.#ends !== undefined) {
       this.ended = true;
       s.shutdown();
-      sink.complete(t, undefined);
+      for (const t of this.#takeEnds()) sink.complete(t, undefined);
     }
     if (this.#out.length === 0 && this.#finAfterDrain) {
       // Closed while bytes waited for room: they are out now, so the FIN follows them.
@@ -172,17 +178,17 @@ export class TcpHandle {
   #failWriters(sink: CompletionSink, code: string): void {
     this.#writes.failAll(sink, (t) => this.#failure(t, code));
     this.#out = [];
-    const e = this.endTicket;
-    if (e !== undefined) {
-      this.endTicket = undefined;
-      sink.fail(e, this.#failure(e, code));
-    }
+    for (const e of this.#takeEnds()) sink.fail(e, this.#failure(e, code));
   }
 
-  /** A waiting task was cancelled: forget its ticket (its write's bytes still go; an end's ticket stays, so its FIN goes: a stale completion the kernel drops). */
+  /**
+   * A waiting task was cancelled: forget its ticket. A write's bytes still go, in order, but
+   * from a copy: the caller may reuse its buffer once the write returned. An end's ticket
+   * stays, so its FIN goes (its completion is a stale one the kernel drops).
+   */
   cancel(t: Ticket): void {
     this.inbound.cancel(t);
-    this.#writes.cancel(t);
+    if (this.#writes.cancel(t)) this.#out = this.#out.map((b) => new Uint8Array(b));
   }
 
   // ─── Closing ────────────────────────────────────────────────────────────────
@@ -232,9 +238,7 @@ export class TcpHandle {
           this.#failWriters(sink, NetCode.TimedOut);
           this.#reset();
         }, this.#lingerMs);
-        const e = this.endTicket;
-        this.endTicket = undefined;
-        if (e !== undefined) sink.complete(e, undefined); // a waiting end(): the close's FIN is its FIN
+        for (const e of this.#takeEnds()) sink.complete(e, undefined); // a waiting end(): the close's FIN is its FIN
       }
     } else {
       if (sink !== undefined) this.#failWriters(sink, NetCode.Closed);

@@ -39,7 +39,9 @@ describe("PendingWrites", () => {
     w.add(ticket("a"), 4);
     w.add(b, 4);
     w.add(ticket("c"), 4);
-    w.cancel(b);
+    expect(w.cancel(b)).toBe(true); // it was waiting: the socket must own its bytes from now on
+    expect(w.cancel(b)).toBe(false);
+    expect(w.cancel(ticket("never added"))).toBe(false);
     w.took(8, sink);
     expect(sink.log).toEqual(["a=4"]);
     w.failAll(sink, () => "reset");
