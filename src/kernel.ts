@@ -46,10 +46,10 @@ export class Kernel implements CompletionSink, InlineHost {
   readonly sleeps = new SleepQueue();
   /** I/O submissions of this tick. */
   sqIo: IoTicket[] = [];
-  /** Completion queue: ticket, is-error, value triples filled by the reactor. */
-  cq: unknown[] = [];
+  /** Completion queue: the tasks whose I/O completed (ready, with the result), in order; the drain moves them to `ready`. */
+  cq: Task<unknown>[] = [];
   /** The drained completion array, reused as the next one. */
-  cqSpare: unknown[] = [];
+  cqSpare: Task<unknown>[] = [];
   now = 0;
   tickScheduled = false;
   closed = false;
@@ -110,10 +110,10 @@ export class Kernel implements CompletionSink, InlineHost {
     }
   }
 
-  /** Resume a suspended task if `gen` is still its current suspension. True if it was. */
-  resume(task: Task<unknown>, gen: number, mode: Resume, value: unknown): boolean {
+  /** Resume a suspended task if `gen` is still its current suspension (queued on `queue`). True if it was. */
+  resume(task: Task<unknown>, gen: number, mode: Resume, value: unknown, queue = this.ready): boolean {
     if (task.waitGen !== gen || (task.flags & (Flag.StateMask | Flag.Undoing)) !== StateCode.waiting) return false;
-    this.unsuspend(task, mode, value);
+    this.unsuspend(task, mode, value, queue);
     this.wake();
     return true;
   }
@@ -123,24 +123,24 @@ export class Kernel implements CompletionSink, InlineHost {
    * `value`, or by throwing it. The one place a suspension is taken down: every wake-up path
    * (completion, waker, timer, cancel) comes through here.
    */
-  unsuspend(task: Task<unknown>, mode: Resume, value: unknown): void {
+  unsuspend(task: Task<unknown>, mode: Resume, value: unknown, queue = this.ready): void {
     task.waitGen++;
     task.undo = undefined;
     task.waitingOn = undefined;
     // One write: state "ready", and Flag.Throw as `mode` says.
     task.flags = (task.flags & ~(Flag.StateMask | Flag.Throw)) | StateCode.ready | (mode === Resume.Throw ? Flag.Throw : 0);
     task.value = value;
-    this.ready.push(task);
+    queue.push(task);
   }
 
-  // CompletionSink: the reactor reports I/O results; they are handled at the next tick.
+  // CompletionSink: the reactor reports I/O results. The task takes its result at once (it is
+  // ready from now on, queued in `cq` until the next tick's drain), so a cancel that reaches it
+  // meanwhile is raised after it has the bytes or the connection, not instead (losing them).
   complete(ticket: Ticket, value: unknown): void {
-    this.cq.push(ticket, false, value);
-    this.wake();
+    this.resume((ticket as IoTicket).task, (ticket as IoTicket).gen, Resume.Next, value, this.cq);
   }
   fail(ticket: Ticket, error: unknown): void {
-    this.cq.push(ticket, true, error);
-    this.wake();
+    this.resume((ticket as IoTicket).task, (ticket as IoTicket).gen, Resume.Throw, error, this.cq);
   }
 
   readonly onTimer = (): void => {
@@ -284,10 +284,8 @@ export class Kernel implements CompletionSink, InlineHost {
   #drainCompletions(): void {
     const cq = this.cq;
     this.cq = this.cqSpare; // completions that arrive meanwhile go to the other array
-    for (let i = 0; i < cq.length; i += 3) {
-      const t = cq[i] as IoTicket;
-      this.resume(t.task, t.gen, cq[i + 1] ? Resume.Throw : Resume.Next, cq[i + 2]);
-    }
+    const ready = this.ready;
+    for (let i = 0; i < cq.length; i++) ready.push(cq[i]!);
     cq.length = 0;
     this.cqSpare = cq;
   }

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { cancel, current, io, join, run, Scheduler, sleep, spawn, TaskError, wait, type Task } from "../src/index.ts";
 import { EXTRA_ROUNDS } from "../src/kernel.ts";
 import { FakeReactor } from "../src/testing.ts";
+import type { CompletionSink, Ticket } from "../src/reactor/reactor.ts";
 import { virtual, virtualError } from "./helpers.ts";
 
 describe("ticks and ordering", () => {
@@ -164,6 +165,30 @@ describe("I/O completed at submission", () => {
     while (fake.tick() > 0);
     await finished;
     expect(done).toEqual(upTo(8));
+  });
+});
+
+describe("a completion that comes before a cancel", () => {
+  test("is taken by the task: the cancel is raised at its next yield, so the result is not lost", async () => {
+    const held: Ticket[] = [];
+    let host: CompletionSink | undefined;
+    const fake = new FakeReactor({ auto: false, io: (batch, sink) => { held.push(...batch); host = sink; } });
+    const abort = new AbortController();
+    const sch = new Scheduler({ reactor: fake, signal: abort.signal });
+    let got: unknown = "nothing";
+    let after = "not reached";
+    const done = sch.run(function* () {
+      got = yield* io("recv", undefined);
+      yield* sleep(1); // the cancel is raised here
+      after = "no cancel";
+    });
+    fake.tick(); // main submits its I/O
+    expect(held.length).toBe(1);
+    host!.complete(held[0]!, "bytes"); // the host delivers...
+    abort.abort(new Error("stop")); // ...and, before the next tick, code outside cancels main
+    while (fake.tick() > 0);
+    expect(await done.then(() => "resolved", (e: Error) => e.message)).toBe("stop");
+    expect({ got, after }).toEqual({ got: "bytes", after: "not reached" });
   });
 });
 

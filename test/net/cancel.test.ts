@@ -163,3 +163,24 @@ test("an end() whose task is cancelled while bytes wait for room still sends its
   });
   expect(out).toEqual({ total: 16 << 20, after: "ERR_WRITE_AFTER_END" });
 }, 20_000);
+test("bytes unread() hands to a waiting reader cancelled in the same step are the reader's: the cancel is raised after it takes them", async () => {
+  const out = await run(function* () {
+    const { client, server } = yield* pair();
+    let got = "nothing";
+    const a = yield* spawn(function* () {
+      const b = yield* server.read();
+      got = new TextDecoder().decode(b!);
+    });
+    yield;
+    yield; // a waits for bytes (its read was submitted at the end of the last tick)
+    server.unread(new TextEncoder().encode("kept")); // handed to a...
+    yield* cancel(a); // ...which is cancelled before it ran
+    const next = yield* moveOnAfter(200, function* () { return yield* server.read(); });
+    yield* client.close();
+    yield* server.close();
+    return { got, state: a.state, next: next === undefined ? "nothing more" : new TextDecoder().decode(next!) };
+  });
+  // a had the bytes before the cancel reached it, so it takes them; it returns before its next
+  // yield, where the cancel would have been raised, so it ends done.
+  expect(out).toEqual({ got: "kept", state: "done", next: "nothing more" });
+});
