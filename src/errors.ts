@@ -52,7 +52,7 @@ export class Cancelled extends Error {
  *     yield* sleep(1);
  *   });
  * } catch (e) {
- *   console.log(e instanceof TaskError, (e as TaskError).message); // true, task "worker" (#2) failed: boom
+ *   console.log(e instanceof TaskError, (e as TaskError).message); // true, task "worker" (#2) failed: boom [spawned by main > worker]
  * }
  * ```
  */
@@ -77,8 +77,9 @@ export class TaskError extends Error {
 }
 
 /**
- * A syscall used the scheduler wrongly: joining a task of another scheduler, joining
- * oneself, yielding a value that is not a syscall. Thrown inside the offending task.
+ * A syscall used the scheduler wrongly: joining or cancelling a task of another scheduler,
+ * joining oneself. Thrown inside the offending task. (Yielding a value that is not a syscall
+ * is a `TypeError`.)
  *
  * @example
  * ```ts

@@ -30,7 +30,7 @@ export interface TaskInfo {
   id: number;
   name: string;
   state: Task["state"];
-  /** What it waits on, e.g. `sleep(100)` or `join(task "worker" (#3))`; empty if not waiting. */
+  /** What it waits on, e.g. `sleep(100)` or `join(Task "worker")`; empty if not waiting. */
   waitingOn: string;
   /** Milliseconds since it was spawned. */
   age: number;
@@ -44,10 +44,12 @@ export interface TaskInfo {
  *
  * @example
  * ```ts
- * import { Scheduler, sleep, spawn } from "corun";
+ * import { Scheduler, sleep, spawn, type Task } from "corun";
  * const s = new Scheduler();
  * await s.run(function* () {
- *   for (let i = 0; i < 1000; i++) yield* spawn(function* () { yield* sleep(10); });
+ *   const sleepers: Task<void>[] = [];
+ *   for (let i = 0; i < 1000; i++) sleepers.push(yield* spawn(function* () { yield* sleep(10); }));
+ *   for (const t of sleepers) yield* t; // main waits: its end would cancel them
  * });
  * console.log(s.stats().hostTimersArmed <= 2); // true: one host timer for 1000 sleepers
  * ```

@@ -179,7 +179,8 @@ export class Task<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
   }
 
   /**
-   * Call `callback` once when the task ends (at once if it has), whatever the outcome. Unlike
+   * Call `callback` once when the task ends (at once, in the caller, if it has: its error is
+   * then the caller's), whatever the outcome. Unlike
    * `promise`, this does not count as observing a failure: `run()` still reports it if nobody
    * joins. For features tied to a task's lifetime (an AbortSignal, a resource).
    */

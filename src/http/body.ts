@@ -88,7 +88,7 @@ function* exactly(conn: Conn, n: number): Co<Uint8Array> {
 }
 
 /**
- * One CRLF-terminated line of a chunked body, at most `max` bytes. A bare LF or CR is refused:
+ * One CRLF-terminated line of a chunked body, at most `max` bytes before its CRLF. A bare LF or CR is refused:
  * a proxy that ends these lines only at CRLF would frame the body differently (smuggling).
  */
 function* line(conn: Conn, max: number): Co<string> {
@@ -98,7 +98,8 @@ function* line(conn: Conn, max: number): Co<string> {
     if (b === null) throw new HttpError(HttpCode.IncompleteBody, "the connection ended inside a chunked body");
     const nl = b.indexOf(10);
     const end = nl < 0 ? b.length : nl;
-    if (text.length + end > max) throw new HttpError(HttpCode.BadChunk, `a chunk-size or trailer line longer than ${max} bytes`);
+    // `max` bounds the line's text: its CR (required before the LF) is not counted.
+    if (text.length + end > max + 1) throw new HttpError(HttpCode.BadChunk, `a chunk-size or trailer line longer than ${max} bytes`);
     for (let i = 0; i < end; i++) text += String.fromCharCode(b[i]!);
     if (nl >= 0) {
       if (nl + 1 < b.length) conn.unread(b.subarray(nl + 1));
@@ -138,7 +139,7 @@ function* chunked(conn: Conn, max: number): Co<Uint8Array> {
     if (total + size > max) throw tooLarge(max);
     chunks.push(yield* exactly(conn, size));
     total += size;
-    const after = yield* line(conn, 2);
+    const after = yield* line(conn, 1); // room for one stray byte, to name it in the error
     if (after !== "") throw new HttpError(HttpCode.BadChunk, `chunk data not followed by CRLF (got ${show(after)})`);
   }
   // Trailer fields, ignored, up to the blank line.

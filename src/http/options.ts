@@ -30,9 +30,10 @@ export interface HttpServerOptions {
    */
   bodyTimeout?: number;
   /**
-   * Called with an error a handler threw (other than an `HttpError`, which is answered with
-   * its status) and the request; the client gets a 500 either way. Default: none (the error
-   * is counted in `server.handlerErrors`).
+   * Called with an error a handler let out, and the request; the client gets a 500. (The
+   * `HttpError` that `req.body()` throws for the request's own fault, a body over the limit
+   * or too slow, is answered with its status instead, and not passed here.) Default: none
+   * (the error is counted in `server.handlerErrors`).
    */
   onError?: (error: unknown, req: HttpRequest) => void;
 }

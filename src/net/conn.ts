@@ -180,7 +180,9 @@ export class Conn {
   }
 
   /**
-   * One line of UTF-8 text without its `\n` / `\r\n`; null at the end of the stream.
+   * One line of UTF-8 text without its `\n` / `\r\n`; null at the end of the stream. Throws
+   * `ERR_TOO_LONG` when the line's text passes `maxBytes` (default 1 MiB; its `\r\n` does not
+   * count), leaving the bytes for the next read.
    *
    * @example
    * ```ts

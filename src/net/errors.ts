@@ -4,7 +4,21 @@
  * Imports nothing; the reactor drivers make these, user code catches them.
  */
 
-/** Codes corun itself uses (system codes such as `ECONNRESET` are passed through from the host). */
+/**
+ * Codes corun itself uses (system codes such as `ECONNRESET` are passed through from the host).
+ *
+ * @example
+ * ```ts
+ * import { run, listen, connect, NetCode, NetError } from "corun";
+ * await run(function* () {
+ *   const l = yield* listen({ hostname: "127.0.0.1", port: 0 });
+ *   const c = yield* connect({ hostname: "127.0.0.1", port: l.port });
+ *   yield* c.close();
+ *   try { yield* c.write("late"); } catch (e) { console.log((e as NetError).code === NetCode.Closed); } // true
+ *   yield* l.close();
+ * });
+ * ```
+ */
 export const NetCode = {
   /** The socket, listener or file was closed locally (by `close()` or by the end of `run()`). */
   Closed: "ERR_SOCKET_CLOSED",
@@ -14,8 +28,10 @@ export const NetCode = {
   PeerClosed: "EPIPE",
   /** A connection closed with bytes unsent was reset: the peer did not take them within `closeLingerMs`. */
   TimedOut: "ETIMEDOUT",
-  /** Bad arguments (caught before anything is sent to the host). */
-  BadArgument: "ERR_INVALID_ARG",
+  /** The stream ended before `readExactly` had its bytes. */
+  UnexpectedEof: "ERR_UNEXPECTED_EOF",
+  /** `readUntil`, `readLine` or `readAll` passed its `maxBytes` (the bytes stay for the next read). */
+  TooLong: "ERR_TOO_LONG",
 } as const;
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { Syscall } from "../syscall.ts";
 import type { Co } from "../types.ts";
-import { NetError } from "./errors.ts";
+import { NetCode, NetError } from "./errors.ts";
 import { current } from "../syscalls.ts";
 import { ByteGather, concatBytes } from "../bytes.ts";
 
@@ -38,7 +38,7 @@ export function* readExactly(src: ChunkSource, n: number): Co<Uint8Array> {
     }
     if (b === null) {
       if (have > 0) src.unread(concatBytes(chunks, have));
-      throw new NetError("ERR_UNEXPECTED_EOF", "readExactly", src.name, (yield* current()).name, `the stream ended after ${have} of ${n} bytes`);
+      throw new NetError(NetCode.UnexpectedEof, "readExactly", src.name, (yield* current()).name, `the stream ended after ${have} of ${n} bytes`);
     }
     const need = n - have;
     if (b.length > need) {
@@ -104,7 +104,7 @@ function* until(src: ChunkSource, delim: Uint8Array, maxBytes: number, cr: boole
     const n = at >= 0 ? at : buf.length - (delim.length - 1);
     if (b === null || over(n, buf[n - 1])) {
       src.unread(buf);
-      throw new NetError("ERR_TOO_LONG", op, src.name, (yield* current()).name, `no delimiter within ${maxBytes} bytes`);
+      throw new NetError(NetCode.TooLong, op, src.name, (yield* current()).name, `no delimiter within ${maxBytes} bytes`);
     }
     if (at >= 0) {
       src.unread(buf.subarray(at + delim.length));
@@ -142,7 +142,7 @@ export function* readAll(src: ChunkSource, maxBytes = 64 << 20): Co<Uint8Array> 
     total += b.length;
     if (total > maxBytes) {
       src.unread(concatBytes(chunks, total)); // left as it was, as readUntil leaves it
-      throw new NetError("ERR_TOO_LONG", "readAll", src.name, (yield* current()).name, `more than ${maxBytes} bytes`);
+      throw new NetError(NetCode.TooLong, "readAll", src.name, (yield* current()).name, `more than ${maxBytes} bytes`);
     }
   }
 }

@@ -30,7 +30,7 @@ export class TimeoutError extends Error {
   override name = "TimeoutError";
   /** The time limit, ms. */
   readonly ms: number;
-  /** The task that ran the work and was cancelled. */
+  /** The task that called `timeout` (the work ran in a child task of it, which was cancelled). */
   readonly task: Named;
   constructor(ms: number, task: Named) {
     super(`${label(task)} timed out after ${ms} ms`);

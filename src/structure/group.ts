@@ -33,17 +33,21 @@ export interface GroupOptions {
 
 class Handle implements Group {
   readonly #sup: Supervisor;
-  constructor(sup: Supervisor) {
+  readonly #forget: boolean;
+  constructor(sup: Supervisor, forget: boolean) {
     this.#sup = sup;
+    this.#forget = forget;
   }
   spawn<T>(co: CoSource<T>, options?: SpawnOptions): Co<Task<T>> {
     return this.#sup.start(co, options?.name);
   }
   get tasks(): readonly Task<unknown>[] {
-    return this.#sup.tasks.slice(1);
+    const children = this.#sup.tasks.slice(1);
+    // With forget, done children are dropped from the supervisor in batches (see its compaction); none is listed.
+    return this.#forget ? children.filter((t) => t.state !== "done") : children;
   }
   get results(): unknown[] {
-    return this.#sup.tasks.slice(1).map((t) => t.result);
+    return this.tasks.map((t) => t.result);
   }
 }
 
@@ -74,7 +78,7 @@ export function* group<R>(body: (g: Group) => Co<R>, options?: GroupOptions): Co
   if (typeof body !== "function") throw new TypeError(`group(body): body must be a generator function, got ${typeof body}`);
   const name = options?.name ?? "group";
   const sup = new Supervisor(name, (_i, ending) => ending === "failed", options?.forget === true);
-  const g = new Handle(sup);
+  const g = new Handle(sup, options?.forget === true);
   const first = yield* sup.start(() => body(g), `${name} body`);
   let cancelled: unknown = undefined;
   let wasCancelled = false;

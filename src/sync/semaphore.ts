@@ -18,12 +18,14 @@ import { Waiter, WaitList } from "./wait-list.ts";
  *
  * @example
  * ```ts
- * import { run, spawn, sleep, Semaphore } from "corun";
+ * import { run, spawn, sleep, Semaphore, type Task } from "corun";
  * await run(function* () {
  *   const pool = new Semaphore(2, "pool");
- *   for (let i = 0; i < 5; i++) yield* spawn(function* () {
+ *   const users: Task<void>[] = [];
+ *   for (let i = 0; i < 5; i++) users.push(yield* spawn(function* () {
  *     yield* pool.with(function* () { yield* sleep(10); }); // at most 2 at a time
- *   });
+ *   }));
+ *   for (const t of users) yield* t;
  * });
  * ```
  */
@@ -126,13 +128,16 @@ export class Semaphore {
  *
  * @example
  * ```ts
- * import { run, spawn, Lock } from "corun";
+ * import { run, spawn, Lock, type Task } from "corun";
  * await run(function* () {
  *   const lock = new Lock("account");
  *   let balance = 0;
- *   for (let i = 0; i < 3; i++) yield* spawn(function* () {
+ *   const tellers: Task<void>[] = [];
+ *   for (let i = 0; i < 3; i++) tellers.push(yield* spawn(function* () {
  *     yield* lock.with(function* () { const b = balance; yield; balance = b + 1; });
- *   });
+ *   }));
+ *   for (const t of tellers) yield* t;
+ *   console.log(balance); // 3
  * });
  * ```
  */

@@ -121,6 +121,16 @@ describe("wire safety", () => {
     expect(served).toEqual(["/outer"]);
   });
 
+  test("a chunk-size line of 256 bytes (its CRLF not counted) is read; one of 257 is a 400", async () => {
+    const post = (n: number) => // "3;" and an extension: a size line of n bytes
+      `POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n3;${"x".repeat(n - 2)}\r\nabc\r\n0\r\n\r\n`;
+    const echo: HttpHandler = function* (req) { return new TextDecoder().decode(yield* req.body()); };
+    const { value } = await withServer(echo, async (s) => [await raw(s.port, [post(256)]), await raw(s.port, [post(257)])]);
+    expect(value[0]).toStartWith("HTTP/1.1 200 ");
+    expect(value[0]).toEndWith("abc");
+    expect(value[1]).toContain(" 400 ");
+  });
+
   test("an empty chunk line ended by a bare LF is a 400 too", async () => {
     const { value, served } = await smuggle("0\r\n\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
     expect(value).toContain(" 400 ");

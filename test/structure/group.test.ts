@@ -314,6 +314,22 @@ describe("group(body, { forget: true }): a long-lived group", () => {
     expect(log).toEqual(["slow cancelled"]);
   });
 
+  test("lists exactly the children running, failed or cancelled, whatever their number", async () => {
+    const { result } = await virtual(function* () {
+      return yield* group(function* (g) {
+        for (let i = 0; i < 5; i++) yield* g.spawn(function* quick() { yield* sleep(1); });
+        const slow = yield* g.spawn(function* slow() { yield* sleep(1000); });
+        const gone = yield* g.spawn(function* gone() { yield* sleep(1000); });
+        yield* sleep(5);
+        yield* cancel(gone);
+        const listed = g.tasks.map((t) => `${t.name}:${t.state}`);
+        yield* cancel(slow);
+        return { listed, results: g.results.length };
+      }, { forget: true });
+    });
+    expect(result).toEqual({ listed: ["slow:waiting", "gone:cancelled"], results: 2 });
+  });
+
   test("without forget, every child stays listed with its result", async () => {
     const { result } = await virtual(function* () {
       const g = yield* group(function* (g) {
