@@ -27,6 +27,8 @@ export const HttpCode = {
   UnsupportedEncoding: "UNSUPPORTED_TRANSFER_ENCODING",
   /** A request's `Transfer-Encoding` does not end in `chunked`: its body's length cannot be known. */
   BadTransferEncoding: "BAD_TRANSFER_ENCODING",
+  /** A method this server does not implement: `CONNECT` (it makes no tunnels). A 501. */
+  UnsupportedMethod: "UNSUPPORTED_METHOD",
   /** An HTTP version other than 1.x (a later 1.x is taken as 1.1). */
   UnsupportedVersion: "UNSUPPORTED_VERSION",
   /** The head (start line and headers) is larger than allowed. */
@@ -57,6 +59,7 @@ const STATUS: Record<string, number> = {
   START_LINE_TOO_LONG: 414,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_TRANSFER_ENCODING: 501,
+  UNSUPPORTED_METHOD: 501,
   UNSUPPORTED_VERSION: 505,
   TIMEOUT: 408,
 };

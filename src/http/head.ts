@@ -224,6 +224,9 @@ export function parseRequestHead(head: Uint8Array): RequestHead {
   if (host?.includes(",")) throw new HttpError(HttpCode.BadHeader, `more than one Host header (${show(host)})`);
   if (host !== undefined && !HOST.test(host)) throw new HttpError(HttpCode.BadHeader, `invalid Host ${show(host)}`);
   const target = m[2]!;
+  // CONNECT asks for a tunnel (its target is an authority, "host:port"); a server that makes
+  // none says so, rather than handing a handler a target that is no path.
+  if (m[1] === "CONNECT") throw new HttpError(HttpCode.UnsupportedMethod, `CONNECT (a tunnel to ${show(target)}) is not supported`);
   // An absolute-form target names the host itself, and the Host header is ignored (RFC 9112 §3.2.2).
   const abs = ABSOLUTE.exec(target);
   if (abs !== null) {
@@ -231,6 +234,9 @@ export function parseRequestHead(head: Uint8Array): RequestHead {
     if (!HTTP_SCHEME.test(target)) throw new HttpError(HttpCode.BadRequestLine, `the target ${show(target)} is not an http or https URL`);
     if (authority === "" || !HOST.test(authority)) throw new HttpError(HttpCode.BadRequestLine, `invalid authority in the target ${show(target)}`);
     return { method: m[1]!, target, minor, fields, host: authority, pathAt: abs[0].length };
+  }
+  if (target.charCodeAt(0) !== 47 && !(target === "*" && m[1] === "OPTIONS")) {
+    throw new HttpError(HttpCode.BadRequestLine, `the target ${show(target)} is not a path ("/..."), an http(s) URL, or "*" for OPTIONS`);
   }
   return { method: m[1]!, target, minor, fields, host: host ?? "", pathAt: 0 };
 }

@@ -63,6 +63,14 @@ describe("request heads", () => {
     expect(codeOf(() => parseRequestHead(enc("GET ftp://other/a HTTP/1.1\r\nhost: x\r\n\r\n")))).toBe("BAD_REQUEST_LINE");
     expect(parseRequestHead(enc("GET HTTPS://h HTTP/1.1\r\nhost: x\r\n\r\n")).host).toBe("h");
   });
+  test("CONNECT (a tunnel this server cannot make) is a 501; a target that is no path, URL or OPTIONS * is a 400", () => {
+    const e = (() => { try { parseRequestHead(enc("CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n")); } catch (x) { return x as HttpError; } })();
+    expect([e?.code, e?.status]).toEqual(["UNSUPPORTED_METHOD", 501]);
+    for (const bad of ["example.com:443", "a/b", "?x", "*"]) {
+      expect(codeOf(() => parseRequestHead(enc(`GET ${bad} HTTP/1.1\r\nhost: x\r\n\r\n`)))).toBe("BAD_REQUEST_LINE");
+    }
+    expect(parseRequestHead(enc("OPTIONS * HTTP/1.1\r\nhost: x\r\n\r\n")).target).toBe("*");
+  });
   test("__proto__ never reaches the prototype, and the headers object has none", () => {
     const h = parseRequestHead(enc("GET / HTTP/1.1\r\nhost: x\r\n__proto__: y\r\n\r\n"));
     expect(Object.getPrototypeOf(h.fields.all)).toBeNull();
