@@ -7,6 +7,7 @@ import { ByteGather } from "../bytes.ts";
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { HttpCode, HttpError } from "./errors.ts";
+import { NetError } from "../net/errors.ts";
 
 /**
  * Header fields with lower-case names; repeated fields are joined with ", ".
@@ -87,7 +88,14 @@ export function* readHead(conn: Conn, max: number): Co<Uint8Array | null> {
   const got = new ByteGather(); // the head so far (a dribbled head costs O(n) copying)
   let scanned = 0;
   for (;;) {
-    const b = yield* conn.read();
+    let b: Uint8Array | null;
+    try {
+      b = yield* conn.read();
+    } catch (error) {
+      // Cancelled or interrupted (not a broken connection): the part read so far goes back.
+      if (!(error instanceof NetError) && got.bytes.length > 0) conn.unread(got.bytes);
+      throw error;
+    }
     if (b === null) {
       if (got.bytes.length === 0) return null;
       throw new HttpError(HttpCode.IncompleteHead, `the connection ended after ${got.bytes.length} bytes of the head`);

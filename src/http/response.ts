@@ -58,6 +58,8 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
   let keepAlive = ctx.keepAlive;
   let head = `HTTP/1.1 ${status} ${reason}\r\n`;
   let hasType = false;
+  /** A Content-Length the handler gave: kept for a response with no body to a HEAD, or a 304 (the size a GET would have, RFC 9110 §8.6). */
+  let given: string | undefined = undefined;
   const headers = init.headers;
   if (headers !== undefined) {
     for (const name in headers) {
@@ -66,6 +68,7 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
       const key = name.toLowerCase();
       if (FRAMING.has(key)) {
         if (key === "connection" && value.toLowerCase() === "close") keepAlive = false;
+        if (key === "content-length" && /^\d{1,15}$/.test(value)) given = value;
         continue;
       }
       if (key === "content-type") hasType = true;
@@ -81,7 +84,8 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
     else body = collect(body);
   }
   if (chunked) head += "transfer-encoding: chunked\r\n";
-  else if (!noBody) head += `content-length: ${body === undefined ? 0 : byteLength(body as string | Uint8Array)}\r\n`;
+  else if (!noBody) head += `content-length: ${body !== undefined ? byteLength(body as string | Uint8Array) : ctx.method === "HEAD" ? (given ?? 0) : 0}\r\n`;
+  else if (status === 304 && given !== undefined) head += `content-length: ${given}\r\n`;
   if (!keepAlive) head += "connection: close\r\n";
   else if (ctx.minor === 0) head += "connection: keep-alive\r\n";
   head += "\r\n";

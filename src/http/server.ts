@@ -4,9 +4,9 @@
  * connection alive or close it. Built on corun's listen/accept and syscalls; no Bun API.
  */
 import { closeConn } from "./close.ts";
-import { spawn, suspend, cancel, current } from "../syscalls.ts";
+import { spawn, cancel, current } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
-import type { Co, Waker } from "../types.ts";
+import type { Co } from "../types.ts";
 import type { Task } from "../task.ts";
 import type { Listener } from "../net/listener.ts";
 import type { Conn } from "../net/conn.ts";
@@ -19,13 +19,7 @@ import { encodeResponse, errorResponse } from "./response.ts";
 import { Watchdog } from "./watchdog.ts";
 import { guardFor, lingerClose, replyAndClose, sendWithin } from "./server-io.ts";
 import type { HttpServerOptions } from "./options.ts";
-
-interface ConnState {
-  conn: Conn;
-  idle: boolean;
-  /** The task serving it. */
-  task: Task<unknown> | undefined;
-}
+import { SHUTDOWN, ServerConns, type ConnState } from "./server-conns.ts";
 
 /**
  * A running HTTP server: its address, counters, and `close()`.
@@ -49,13 +43,9 @@ export class HttpServer {
   readonly #timeout: number;
   readonly #bodyTimeout: number;
   readonly #watchdog: Watchdog;
-  readonly #conns = new Set<ConnState>();
-  /** Connections whose handler is inside close(): close() does not wait for them. */
-  readonly #closers = new Set<ConnState>();
+  readonly #conns = new ServerConns();
   #acceptor: Task<void> | undefined = undefined;
   #closing = false;
-  /** Tasks waiting in `close()` for the last connection to end (any number may close at once). */
-  readonly #drained = new Set<Waker<void>>();
   /** Connections whose client may still be sending when they close (see `lingerClose`). */
   readonly #linger = new WeakSet<Conn>();
   /** Connections accepted so far. */
@@ -102,9 +92,12 @@ export class HttpServer {
   }
 
   /**
-   * Stop: no new connections; idle keep-alive connections are closed; requests in progress
-   * finish (their connections close after the response). Returns when every connection has
-   * ended, but for the caller's own when a handler calls it (that one closes after its response).
+   * Stop: no new connections; idle keep-alive connections are closed, but a request that has
+   * begun to arrive is served; requests in progress finish (their connections close after the
+   * response). Returns when every connection has ended, but for the caller's own when a handler
+   * calls it (that one closes after its response); a handler's call does not wait for other
+   * handlers inside close() either (each would wait for the other). Every call does the whole
+   * job, so a call cut short (a deadline) is finished by the next.
    *
    * @example
    * ```typescript
@@ -112,32 +105,10 @@ export class HttpServer {
    * ```
    */
   *close(): Co<void> {
-    if (!this.#closing) {
-      this.#closing = true;
-      yield* this.#listener.close();
-      if (this.#acceptor !== undefined) yield* cancel(this.#acceptor);
-      for (const s of this.#conns) if (s.idle) yield* closeConn(s.conn);
-    }
-    // Called from a handler (or a task it started): its own connection is not waited for, and
-    // neither are those of other handlers waiting in close() (each would wait for the other).
-    const mine = new Set<Task<unknown> | undefined>();
-    for (let t: Task<unknown> | undefined = yield* current(); t !== undefined; t = t.parent) mine.add(t);
-    for (const s of this.#conns) if (mine.has(s.task)) this.#closers.add(s);
-    this.#wakeClosers();
-    while ([...this.#conns].some((s) => !this.#closers.has(s))) {
-      yield* suspend<void>((w) => {
-        this.#drained.add(w);
-        return () => void this.#drained.delete(w);
-      }, "http.close");
-    }
-  }
-
-  /** Wake every close() waiting: it re-checks (it may wait for all but some connections). */
-  #wakeClosers(): void {
-    if (this.#drained.size === 0) return;
-    const waiting = [...this.#drained];
-    this.#drained.clear();
-    for (const w of waiting) w.resume();
+    this.#closing = true;
+    yield* this.#listener.close(); // closing twice is harmless
+    if (this.#acceptor !== undefined) yield* cancel(this.#acceptor);
+    yield* this.#conns.drain();
   }
 
   *#acceptLoop(): Co<void> {
@@ -150,14 +121,12 @@ export class HttpServer {
         throw error;
       }
       this.accepted++;
-      const s: ConnState = { conn, idle: true, task: undefined };
-      this.#conns.add(s);
+      const s = this.#conns.add(conn);
       try {
         s.task = yield* spawn(() => this.#serveConn(s), { name: `http-conn ${conn.name}` });
       } catch (error) {
         // The acceptor was cancelled (close()) as it took this connection: nobody serves it.
         this.#conns.delete(s);
-        this.#wakeClosers();
         yield* closeConn(conn);
         throw error;
       }
@@ -167,6 +136,7 @@ export class HttpServer {
   *#serveConn(s: ConnState): Co<void> {
     const conn = s.conn;
     let leftToExpiry = false;
+    let cancelled = false;
     try {
       for (let n = 0; !this.#closing || n === 0; n++) {
         s.idle = true;
@@ -178,12 +148,20 @@ export class HttpServer {
           if (first) yield* spawn(() => replyAndClose(watchdog, conn, errorResponse(408, "the request head took too long"), LAST_REPLY_MS), { name: `http-408 ${conn.name}` });
           else yield* closeConn(conn);
         });
-        let head: Uint8Array | null;
+        let head: Uint8Array | null = null;
         try {
           if (!this.#watchdog.running) yield* this.#watchdog.start(); // in the try: an error here disarms the deadline
-          head = yield* readHead(conn, this.#maxHeader);
+          for (;;) {
+            try {
+              head = yield* readHead(conn, this.#maxHeader);
+              break;
+            } catch (error) {
+              // close() woke it: a request that has begun to arrive is read and served; else it closes.
+              if (error !== SHUTDOWN || !conn.hasInput) throw error;
+            }
+          }
         } catch (error) {
-          if (deadline.expired) return;
+          if (deadline.expired || error === SHUTDOWN) return;
           if (!(error instanceof HttpError)) throw error;
           yield* this.#reject(conn, error);
           return;
@@ -203,19 +181,21 @@ export class HttpServer {
       }
     } catch (error) {
       // Cancelled (the server or the run ends): close at once; a linger would have no deadline left.
-      if (error instanceof Cancelled) this.#linger.delete(conn);
+      cancelled = error instanceof Cancelled;
       // A peer that resets or vanishes ends its connection; anything else is a bug to report.
       if (!(error instanceof NetError) && !(error instanceof HttpError)) throw error;
     } finally {
       try {
         if (leftToExpiry) {
           // the expiry closes it
-        } else if (this.#linger.has(conn)) yield* lingerClose(this.#watchdog, conn);
-        else yield* closeConn(conn);
+        } else if (!cancelled && (this.#linger.has(conn) || conn.hasInput)) {
+          // The client may still be sending (a body left unread, requests pipelined behind a
+          // close): a plain close with its bytes unread would reset the connection, and the
+          // reset can destroy the response before the client has read it.
+          yield* lingerClose(this.#watchdog, conn);
+        } else yield* closeConn(conn);
       } finally {
         this.#conns.delete(s);
-        this.#closers.delete(s);
-        this.#wakeClosers();
       }
     }
   }

@@ -119,3 +119,42 @@ export function keepAliveServer(): Promise<KeepAliveServer> {
     ),
   );
 }
+
+/**
+ * A node:net client on 127.0.0.1:port kept open for the test to drive: `send` raw text, read
+ * what came so far (`text`), and promises for its connect and its close (whether by a FIN or
+ * a reset: `error` tells). `stop()` destroys it; tests always call it.
+ */
+export class Peer {
+  readonly sock: Socket;
+  #got: Buffer[] = [];
+  error: Error | undefined = undefined;
+  closed = false;
+  readonly connected: Promise<void>;
+  readonly ended: Promise<void>;
+  constructor(port: number) {
+    this.sock = createConnection({ host: "127.0.0.1", port });
+    this.connected = new Promise((resolve) => this.sock.once("connect", () => resolve()));
+    this.ended = new Promise((resolve) => this.sock.once("close", () => { this.closed = true; resolve(); }));
+    this.sock.on("error", (e) => (this.error = e));
+    this.sock.on("data", (d: Buffer) => this.#got.push(d));
+  }
+  send(text: string): void {
+    this.sock.write(Buffer.from(text, "latin1"));
+  }
+  /** Everything received so far, one character per byte. */
+  text(): string {
+    return Buffer.concat(this.#got).toString("latin1");
+  }
+  /** Bytes received so far. */
+  get received(): number {
+    return this.#got.reduce((n, b) => n + b.length, 0);
+  }
+  /** Resolves once closed, or after `ms` (then `closed` is still false). */
+  endedWithin(ms: number): Promise<void> {
+    return Promise.race([this.ended, Bun.sleep(ms)]);
+  }
+  stop(): void {
+    this.sock.destroy();
+  }
+}

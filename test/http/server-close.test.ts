@@ -1,0 +1,135 @@
+/**
+ * The HTTP server's closes: a connection it closes with the client's bytes still coming is
+ * closed gracefully (no reset destroying the response), and `server.close()` serves what has
+ * begun to arrive, waits for every connection but its caller's, and can be called again when
+ * a first call was cut short. Real sockets on 127.0.0.1.
+ */
+import { test, expect } from "bun:test";
+import { run, wait, serve, sleep, moveOnAfter, type HttpServer } from "../../src/index.ts";
+import { Peer } from "./helpers.ts";
+
+const GET = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+test("a response before a close, with pipelined requests unread behind it, arrives whole and ends with a FIN, not a reset", async () => {
+  const body = "x".repeat(300_000);
+  for (const first of ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "GET / HTTP/1.0\r\n\r\n"]) {
+    const peer = await run(function* () {
+      const server = yield* serve({ handler: function* () { return body; } });
+      const p = new Peer(server.port);
+      yield* wait(p.connected);
+      p.send(first + GET.repeat(10_000)); // 270 kB behind the request that closes
+      yield* wait(p.endedWithin(5000));
+      p.stop();
+      yield* server.close();
+      return p;
+    });
+    expect({ closed: peer.closed, error: peer.error?.message, whole: peer.received > body.length }).toEqual({ closed: true, error: undefined, whole: true });
+  }
+});
+
+test("close() with a request head half received serves that request (it is in progress, not idle)", async () => {
+  const out = await run(function* () {
+    let ran = 0;
+    const server = yield* serve({ handler: function* () { ran++; return "done"; } });
+    const p = new Peer(server.port);
+    yield* wait(p.connected);
+    p.send("GET /upload HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    yield* sleep(30); // the server has read the first half
+    setTimeout(() => p.send("1\r\n\r\n"), 20);
+    yield* server.close();
+    yield* wait(p.endedWithin(2000));
+    p.stop();
+    return { ran, answered: p.text().includes("done"), closes: p.text().toLowerCase().includes("connection: close") };
+  });
+  expect(out).toEqual({ ran: 1, answered: true, closes: true });
+});
+
+test("close() while keep-alive clients keep sending: every request a handler ran gets its response", async () => {
+  const out = await run(function* () {
+    const ran = new Set<string>();
+    const server = yield* serve({ handler: function* (req) {
+      const id = req.headers["x-id"]!;
+      ran.add(id);
+      return `id=${id};`;
+    } });
+    const peers: Peer[] = [];
+    for (let i = 0; i < 200; i++) peers.push(new Peer(server.port));
+    yield* wait(Promise.all(peers.map((p) => p.connected)));
+    let seq = 0;
+    for (const p of peers) {
+      let pending = "";
+      const next = () => { pending = String(seq++); p.send(`GET / HTTP/1.1\r\nHost: x\r\nx-id: ${pending}\r\n\r\n`); };
+      p.sock.on("data", () => { if (!p.closed && p.text().endsWith(`id=${pending};`)) next(); });
+      next();
+    }
+    yield* sleep(200);
+    yield* server.close();
+    yield* wait(Promise.all(peers.map((p) => p.endedWithin(2000))));
+    const answered = new Set(peers.flatMap((p) => [...p.text().matchAll(/id=(\d+);/g)].map((m) => m[1]!)));
+    for (const p of peers) p.stop();
+    return { ran: ran.size, unanswered: [...ran].filter((id) => !answered.has(id)) };
+  });
+  expect(out.ran).toBeGreaterThan(200);
+  expect(out.unanswered).toEqual([]);
+});
+
+test("close() from outside waits for a handler that called close() itself, and for its response", async () => {
+  const out = await run(function* () {
+    let asked = false;
+    const server: HttpServer = yield* serve({ handler: function* (req) {
+      if (req.path !== "/shutdown") return "ok";
+      asked = true;
+      yield* server.close();
+      yield* sleep(50); // work after its close, before it answers
+      return "bye";
+    } });
+    const p = new Peer(server.port);
+    yield* wait(p.connected);
+    p.send("GET /shutdown HTTP/1.1\r\nHost: x\r\n\r\n");
+    while (!asked) yield* sleep(1);
+    yield* server.close(); // main shuts down too, and waits for every connection
+    const left = server.connections;
+    yield* wait(p.endedWithin(2000));
+    p.stop();
+    return { left, answered: p.text().includes("bye") };
+  });
+  expect(out).toEqual({ left: 0, answered: true });
+});
+
+test("a close() cut short is finished by the next: the idle connections are closed, not left to their timeout", async () => {
+  const out = await run(function* () {
+    const server = yield* serve({ headerTimeout: 60_000, handler: function* () { return "ok"; } });
+    const peers: Peer[] = [];
+    for (let i = 0; i < 300; i++) peers.push(new Peer(server.port));
+    yield* wait(Promise.all(peers.map((p) => p.connected)));
+    for (const p of peers) p.send(GET);
+    while (server.requests < peers.length) yield* sleep(5);
+    yield* moveOnAfter(0.001, () => server.close()); // a shutdown deadline that had passed
+    yield* moveOnAfter(5000, () => server.close());
+    const left = server.connections;
+    for (const p of peers) p.stop();
+    return left;
+  });
+  expect(out).toBe(0);
+}, 20_000);
+
+test("a HEAD response, or a 304, keeps the Content-Length its handler gives (the size a GET would have)", async () => {
+  const got = await run(function* () {
+    const server = yield* serve({ handler: function* (req) {
+      if (req.path === "/cached") return { status: 304, headers: { "content-length": "1234" } };
+      return req.method === "HEAD" ? { headers: { "content-length": "1234" } } : "x".repeat(1234);
+    } });
+    const texts: string[] = [];
+    for (const line of ["HEAD /file", "GET /cached"]) {
+      const p = new Peer(server.port);
+      yield* wait(p.connected);
+      p.send(`${line} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      yield* wait(p.endedWithin(2000));
+      p.stop();
+      texts.push(p.text().toLowerCase());
+    }
+    yield* server.close();
+    return texts;
+  });
+  for (const text of got) expect(text).toMatch(/\r\ncontent-length: 1234\r\n(connection: close\r\n)?\r\n$/);
+});
