@@ -109,6 +109,12 @@ export function startable(source: CoSource<unknown>, op: string, by: Task<unknow
     const where = by ? ` in ${by}` : "";
     return new Thrown(new TypeError(`${op}: expected a generator${fn}${where}; did you write function instead of function*?`));
   }
+  if (Symbol.asyncIterator in gen) {
+    // Its next() returns a promise: stepped as a generator it would never end (nor its rejections be seen).
+    const fn = typeof source === "function" ? ` (${source.name || "anonymous function"})` : "";
+    const where = by ? ` in ${by}` : "";
+    return new Thrown(new TypeError(`${op}: got an async generator${fn}${where}; a corun task is a plain generator (function*, not async function*): wait for promises with yield* wait(p)`));
+  }
   return gen as Co<unknown>;
 }
 
@@ -125,9 +131,30 @@ export function joinTask(k: Kernel, task: Task<unknown>, target: Task<unknown>, 
     observe(k, target);
     return target.state === "done" ? target.value : new Thrown(target.value);
   }
+  const cycle = joinCycle(task, target);
+  if (cycle !== undefined) return new Thrown(new UsageError(task, "join", `a join cycle: ${cycle} (each would wait for ever)`));
   suspendOn(task, d ?? new Syscall("join", Op.Join, target));
   addJoiner(target, { task, gen: task.waitGen, quiet: false });
   return SUSPENDED;
+}
+
+/**
+ * If `target` waits (joining or cancelling) for a task that waits for ... `task`, the chain
+ * `task > target > ... > task` as names; else undefined. Only waits on a task's end are followed.
+ */
+function joinCycle(task: Task<unknown>, target: Task<unknown>): string | undefined {
+  let t = target;
+  for (let hops = 0; hops < 1000; hops++) {
+    const on = t.waitingOn;
+    if (on === undefined || (on.code !== Op.Join && on.code !== Op.Cancel) || t.state !== "waiting") return undefined;
+    t = on.a as Task<unknown>;
+    if (t === task) {
+      const names = [String(task)];
+      for (let u = target; u !== task; u = u.waitingOn!.a as Task<unknown>) names.push(String(u));
+      return [...names, String(task)].join(" joins ");
+    }
+  }
+  return undefined;
 }
 
 function interrupt(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
@@ -179,7 +206,7 @@ const compactAt = new WeakMap<unknown[], number>();
 
 /** Wait for a promise (`d` is the `wait` descriptor, or undefined for a bare `yield promise`). */
 export function waitFor(k: Kernel, task: Task<unknown>, p: PromiseLike<unknown>, d: Syscall<unknown> | undefined): void {
-  suspendOn(task, d);
+  suspendOn(task, d ?? new Syscall("wait", Op.Wait, p)); // a raw `yield promise` shows in ps() as a wait too
   const gen = task.waitGen;
   p.then(
     (v) => void k.resume(task, gen, Resume.Next, v),

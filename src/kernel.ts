@@ -87,7 +87,8 @@ export class Kernel implements CompletionSink, InlineHost {
 
   /** Create a task and queue its first step for a later tick. */
   newTask<T>(gen: Co<T>, name: unknown, parent: Task<unknown> | undefined): Task<T> {
-    const task = new Task<T>(nextTaskId++, name, gen, this, parent, this.now);
+    // In a step, the tick's clock (read at its start); from outside (run(), scheduler.spawn()), now.
+    const task = new Task<T>(nextTaskId++, name, gen, this, parent, this.#stepping ? this.now : this.reactor.now());
     this.stats.spawned++;
     this.tasks.add(task as Task<unknown>);
     if (this.draining) bornDuringDrain(this, task as Task<unknown>, parent);

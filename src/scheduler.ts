@@ -61,6 +61,9 @@ export class Scheduler {
   #started = false;
 
   constructor(options: SchedulerOptions = {}) {
+    if (options === null || typeof options !== "object") throw new TypeError(`new Scheduler(options): options must be an object, got ${describe(options)}`);
+    if (options.name !== undefined && typeof options.name !== "string") throw new TypeError(`new Scheduler({ name }): name must be a string, got ${describe(options.name)}`);
+    if (options.reactor !== undefined) checkReactor(options.reactor);
     const reactor = options.reactor ?? Scheduler.defaultReactor?.();
     if (!reactor) throw new TypeError("new Scheduler(): no reactor given and no default reactor installed");
     const budget = options.budget ?? 16_384;
@@ -100,6 +103,7 @@ export class Scheduler {
         main: task,
         allEnded: () => {
           k.hooks = undefined;
+          k.tasks.clear(); // every task has ended: a Scheduler kept for its stats keeps none of them
           forgetLastSpawn();
           k.closed = true;
           k.timers.clear();
@@ -127,6 +131,10 @@ export class Scheduler {
               else if (last !== undefined && (last.flags & Flag.Uncounted) !== 0) reject(new TaskError(last, last.error, lost, k.uncounted - 1));
               else reject(new AggregateError(lost, `${k.uncounted} tasks failed with nobody joining them (past the ${MAX_UNOBSERVED} a run keeps)`));
             }
+            // Settled: the failed tasks and errors kept for it are let go.
+            k.unobserved.clear();
+            k.lastUncounted = undefined;
+            k.callbackErrors.length = 0;
           };
           // run() settles once the host is released: file writes still in flight land first.
           const closing = k.reactor.close();
@@ -147,6 +155,8 @@ export class Scheduler {
    */
   spawn<T>(co: CoSource<T>, options: SpawnOptions = {}): Task<T> {
     const k = this.#k;
+    if (options === null || typeof options !== "object") throw new TypeError(`Scheduler.spawn(co, options): options must be an object, got ${describe(options)}`);
+    if (options.name !== undefined && typeof options.name !== "string") throw new TypeError(`Scheduler.spawn(co, { name }): name must be a string, got ${describe(options.name)}`);
     if (!k.hooks) throw new Error("Scheduler.spawn(): the scheduler is not running (call run() first, and not after it ended)");
     const gen = startable(co as CoSource<unknown>, "spawn", undefined);
     if (gen instanceof Thrown) throw gen.error;
@@ -184,4 +194,13 @@ export class Scheduler {
       path: t.path,
     }));
   }
+}
+
+/** The methods a `Reactor` must have (see reactor/reactor.ts). */
+const REACTOR_METHODS = ["now", "schedule", "setTimer", "clearTimer", "attach", "submit", "cancel", "close"] as const;
+
+function checkReactor(r: unknown): void {
+  if (r === null || typeof r !== "object") throw new TypeError(`new Scheduler({ reactor }): reactor must be a Reactor (a FakeReactor, say), got ${describe(r)}`);
+  const missing = REACTOR_METHODS.filter((m) => typeof (r as Record<string, unknown>)[m] !== "function");
+  if (missing.length > 0) throw new TypeError(`new Scheduler({ reactor }): ${describe(r)} is not a Reactor: it has no ${missing.join(", ")} method${missing.length > 1 ? "s" : ""}`);
 }

@@ -60,6 +60,9 @@ export function spawn<T>(co: CoSource<T>, options?: SpawnOptions): Syscall<Task<
   if (options !== undefined && (typeof options !== "object" || options === null)) {
     throw new TypeError(`spawn(co, options): options must be an object, got ${describe(options)}`);
   }
+  if (options !== undefined && options.name !== undefined && typeof options.name !== "string") {
+    throw new TypeError(`spawn(co, { name }): name must be a string, got ${describe(options.name)}`);
+  }
   const d = new Syscall<Task<T>>("spawn", Op.Spawn, co, options);
   if (options === undefined && typeof co === "function") lastSpawn = d as Syscall<unknown>;
   return d;

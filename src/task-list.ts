@@ -39,6 +39,12 @@ export class TaskList {
     all.length = n;
   }
 
+  /** The run has ended: let go of the ended tasks still listed (and what they returned). */
+  clear(): void {
+    this.#all = [];
+    this.count = 0;
+  }
+
   /** The alive tasks, oldest first. */
   alive(): Task<unknown>[] {
     return this.#all.filter((t) => !t.ended);

@@ -56,7 +56,7 @@ export interface SchedulerStats {
   hostTimersActive: number;
   /** Sleepers waiting in corun's own deadline queue. */
   sleepers: number;
-  /** Tasks started and not yet ended. */
+  /** Tasks created and not yet ended (those that have not taken a step yet included). */
   tasksAlive: number;
   /** Tasks created so far. */
   tasksSpawned: number;

@@ -65,6 +65,15 @@ describe("spawn", () => {
     expect(log).toEqual(["spawned kid ready", "child ran"]);
   });
 
+  test("an async generator (async function*) is refused with a clear error, at spawn and at run", async () => {
+    const { result } = await virtual(function* () {
+      try { yield* spawn(async function* fetcher() { return 1; } as never); return "spawned"; } catch (e) { return (e as Error).message; }
+    });
+    expect(result).toContain("async generator (fetcher)");
+    const main = async function* () { return 1; };
+    expect(await new Scheduler({ reactor: new FakeReactor() }).run(main as never).catch((e: Error) => e.message)).toContain("a corun task is a plain generator");
+  });
+
   test("accepts a generator object as well as a function", async () => {
     function* double(n: number): Co<number> { return n * 2; }
     const { result } = await virtual(function* () {
@@ -157,6 +166,36 @@ describe("join", () => {
       try { yield* join(yield* current()); return "hung?"; } catch (e) { return (e as Error).message; }
     });
     expect(result).toContain("cannot join itself");
+  });
+
+  test("a join cycle is a clear error in the task that would close it, not a hang", async () => {
+    const { result } = await virtual(function* () {
+      const tasks: Task<unknown>[] = [];
+      const a = yield* spawn(function* a() { yield* sleep(1); return yield* join(tasks[1]!); });
+      const b = yield* spawn(function* b() { yield* sleep(1); return yield* join(tasks[2]!); });
+      const c = yield* spawn(function* c() {
+        yield* sleep(2); // a and b wait by now
+        try { return yield* join(a); } catch (e) { return (e as Error).message; }
+      });
+      tasks.push(a, b, c);
+      return yield* join(a);
+    });
+    expect(result).toMatch(/^join in task "c" \(#\d+\): a join cycle: task "c" \(#\d+\) joins task "a" \(#\d+\) joins task "b" \(#\d+\) joins task "c"/);
+  });
+
+  test("a cancel waits on the end too: a cancelled task joining its canceller gets a UsageError", async () => {
+    const { result } = await virtual(function* () {
+      const me = yield* current();
+      const t = yield* spawn(function* () {
+        try { yield* sleep(100); } finally {
+          try { yield* join(me); } catch (e) { return (e as Error).constructor.name; }
+        }
+      });
+      yield* sleep(1);
+      yield* cancel(t);
+      return t.result;
+    });
+    expect(result).toBe("UsageError");
   });
 
   test("join(42) throws TypeError at the call", () => {
@@ -528,8 +567,11 @@ describe("module-level caches let go of what a finished run() used", () => {
       });
     })();
     await run(function* () { yield* wait(Promise.resolve(0)); });
-    // The collector scans the stack conservatively: a few turns and collections clear stale slots.
+    // The collector scans the stack conservatively: stale slots (of this test's frames or earlier
+    // tests') can keep an object alive. Overwriting the stack and a few turns clear them.
+    const clobber = (depth: number): number => (depth === 0 ? 0 : clobber(depth - 1) + depth);
     for (let i = 0; i < 5 && (spawnedRef!.deref() !== undefined || resultRef!.deref() !== undefined); i++) {
+      clobber(2000);
       await Bun.sleep(1);
       Bun.gc(true);
     }

@@ -1,7 +1,8 @@
 /**
  * FakeReactor: runs a scheduler in virtual time, deterministically. By default it drives
- * itself and jumps the clock to the next deadline whenever nothing else is runnable, so a
- * program that sleeps an hour finishes at once. With `{ auto: false }` a test steps it by hand.
+ * itself and jumps the clock to the next deadline whenever nothing else is runnable (or after
+ * 10,000 ticks at one time: a polling loop), so a program that sleeps an hour finishes at
+ * once. With `{ auto: false }` a test steps it by hand.
  */
 import type { CompletionSink, Reactor, Submission, Ticket } from "./reactor.ts";
 
@@ -14,6 +15,11 @@ export interface FakeReactorOptions {
   /** Handles I/O submissions (default: each fails with an error naming the op). */
   io?: (batch: readonly Submission[], sink: CompletionSink) => void;
 }
+
+/** Ticks that may run at one virtual time before the clock moves to the next deadline anyway. */
+const BUSY_TICKS = 10_000;
+/** The furthest start from 0: up to 2^53, doubles hold every whole ms; beyond, 1 ms sleeps would not move the clock. */
+const MAX_START = 2 ** 50;
 
 /**
  * A reactor on a virtual clock, for deterministic tests of coroutines.
@@ -37,6 +43,8 @@ export class FakeReactor implements Reactor {
   #auto: boolean;
   #driving = false;
   #io: FakeReactorOptions["io"];
+  /** Ticks run since the clock last moved (see BUSY_TICKS). */
+  #busy = 0;
   /** Host timers armed so far. */
   timersArmed = 0;
   /** Ticks run so far. */
@@ -47,8 +55,13 @@ export class FakeReactor implements Reactor {
   readonly cancelled: Ticket[] = [];
 
   constructor(options: FakeReactorOptions = {}) {
+    if (options === null || typeof options !== "object") throw new TypeError(`new FakeReactor(options): options must be an object, got ${String(options)}`);
+    if (options.auto !== undefined && typeof options.auto !== "boolean") throw new TypeError(`new FakeReactor({ auto }): auto must be true or false, got ${typeof options.auto} ${String(options.auto)}`);
+    if (options.io !== undefined && typeof options.io !== "function") throw new TypeError(`new FakeReactor({ io }): io must be a function (batch, sink) => void, got ${typeof options.io}`);
     const start = options.start ?? 0;
-    if (typeof start !== "number" || !Number.isFinite(start)) throw new RangeError(`new FakeReactor({ start }): start must be a finite number of ms, got ${String(start)}`);
+    if (typeof start !== "number" || !(Math.abs(start) <= MAX_START)) {
+      throw new RangeError(`new FakeReactor({ start }): start must be a number of ms within ±2^50 (where 1 ms steps are exact), got ${String(start)}`);
+    }
     this.#now = start;
     this.#auto = options.auto ?? true;
     this.#io = options.io;
@@ -98,6 +111,7 @@ export class FakeReactor implements Reactor {
     this.closed = true;
     this.#timer = undefined;
     this.#pending = [];
+    this.#sink = undefined; // a clock kept after its run keeps nothing of it
   }
 
   /**
@@ -127,15 +141,25 @@ export class FakeReactor implements Reactor {
     }
     const end = this.#now + ms;
     for (;;) {
-      while (this.tick() > 0);
+      this.#runBusy();
       const t = this.#timer;
       if (t === undefined || t.deadline > end) break;
-      this.#now = Math.max(this.#now, t.deadline);
-      this.#timer = undefined;
-      t.fire();
+      this.#fire(t);
     }
     this.#now = end;
-    while (this.tick() > 0);
+    this.#runBusy();
+  }
+
+  /** Run ticks until none is scheduled, or BUSY_TICKS of them at one time (a task that keeps yielding: time moves on). */
+  #runBusy(): void {
+    for (let n = 0; n < BUSY_TICKS && this.tick() > 0; n++);
+  }
+
+  #fire(t: { deadline: number; fire: () => void }): void {
+    this.#now = Math.max(this.#now, t.deadline);
+    this.#timer = undefined;
+    this.#busy = 0;
+    t.fire();
   }
 
   #drive(): void {
@@ -145,15 +169,16 @@ export class FakeReactor implements Reactor {
   }
 
   // One macrotask per round, so promise settlements interleave as they would on the real loop.
+  // The clock jumps when nothing is runnable, or after BUSY_TICKS ticks at one time (a task
+  // polling with sleep(0) would otherwise hold virtual time still for ever).
   readonly #step = (): void => {
     this.#driving = false;
     if (this.closed) return;
-    if (this.tick() === 0) {
+    const ran = this.tick();
+    if (ran === 0 || ++this.#busy >= BUSY_TICKS) {
       const t = this.#timer;
-      if (t === undefined) return;
-      this.#now = Math.max(this.#now, t.deadline);
-      this.#timer = undefined;
-      t.fire();
+      if (t === undefined) this.#busy = 0;
+      else this.#fire(t);
     }
     if (this.#pending.length > 0 || this.#timer !== undefined) this.#drive();
   };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Scheduler, sleep, spawn, join, io } from "../../src/index.ts";
+import { Scheduler, sleep, spawn, join, io, type Co } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 
 describe("FakeReactor", () => {
@@ -83,3 +83,39 @@ describe("FakeReactor refuses misuse", () => {
   });
 });
 
+
+describe("a task that keeps yielding (polling) does not hold virtual time still", () => {
+  /** A poller waiting (with sleep(0)) for a flag another task sets after 100 ms. */
+  function* pollUntilSet(): Co<number> {
+    let flag = false;
+    const setter = yield* spawn(function* () { yield* sleep(100); flag = true; });
+    let polls = 0;
+    while (!flag) {
+      polls++;
+      yield* sleep(0);
+    }
+    yield* join(setter);
+    return polls;
+  }
+
+  test("advance(ms) returns, having fired the timers due on the way", async () => {
+    const fake = new FakeReactor({ auto: false });
+    const done = new Scheduler({ reactor: fake }).run(pollUntilSet);
+    fake.advance(200);
+    expect(await done).toBeGreaterThan(0);
+    expect(fake.now()).toBe(200);
+  });
+
+  test("advance(ms) with no timer due still returns", () => {
+    const fake = new FakeReactor({ auto: false });
+    void new Scheduler({ reactor: fake }).run(function* () { for (;;) yield* sleep(0); });
+    fake.advance(10);
+    expect(fake.now()).toBe(10);
+  });
+
+  test("the self-driving clock moves on too", async () => {
+    const fake = new FakeReactor();
+    expect(await new Scheduler({ reactor: fake }).run(pollUntilSet)).toBeGreaterThan(0);
+    expect(fake.now()).toBe(100);
+  });
+});
