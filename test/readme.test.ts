@@ -1,7 +1,9 @@
 /**
  * The README is the user's manual: every ```ts block in it is run here, as its own program
- * importing "corun" by name, and typechecked, so the examples cannot rot. ```typescript blocks
- * are shown only.
+ * importing "corun" by name, and typechecked, so the examples cannot rot; what a
+ * `console.log(...); // output` line says it prints is checked against what it printed (in
+ * order; `…` stands for anything, a trailing ": why" or " (why)" may be left out, and a
+ * comment starting "e.g." is only an illustration). ```typescript blocks are shown only.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -37,10 +39,33 @@ describe("README examples", () => {
       const file = join(dir, `example-${i + 1}.ts`);
       const proc = Bun.spawn([process.execPath, file], { cwd: root, stdout: "pipe", stderr: "pipe" });
       const killer = setTimeout(() => proc.kill(), 20_000);
-      const [exit, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+      const [exit, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
       clearTimeout(killer);
       if (exit !== 0) console.error(`README example ${i + 1} failed:\n${code}\n${stderr}`);
       expect(exit).toBe(0);
+      expect(unprinted(code, stdout)).toEqual([]);
     }, 25_000);
   });
 });
+
+/** Whitespace and trailing commas removed: a multi-line object prints as its one-line form. */
+const flat = (s: string): string => s.replace(/\s+/g, "").replace(/,([}\]])/g, "$1");
+
+/** The `console.log(...); // output` comments of `code` that `stdout` does not show, in order. */
+function unprinted(code: string, stdout: string): string[] {
+  const out = flat(stdout);
+  let at = 0;
+  const missing: string[] = [];
+  for (const m of code.matchAll(/console\.log\(.*\);?\s*\/\/\s*(.*)$/gm)) {
+    const said = m[1]!.trim();
+    if (said.startsWith("e.g.")) continue;
+    // The whole comment, or without its trailing explanation.
+    const forms = [said, said.replace(/: [^:]*$/, ""), said.replace(/ \([^)]*\)$/, "")];
+    const found = forms
+      .map((f) => new RegExp(flat(f).split("…").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".+?")).exec(out.slice(at)))
+      .find((r) => r !== null);
+    if (found) at += found.index + found[0].length;
+    else missing.push(said);
+  }
+  return missing;
+}
