@@ -30,6 +30,11 @@ export interface HttpServerOptions {
    */
   bodyTimeout?: number;
   /**
+   * Most connections open at once. At the limit the server stops accepting: new connections
+   * wait in the listen backlog (the kernel's queue) until one closes. Default: no limit.
+   */
+  maxConnections?: number;
+  /**
    * Called with an error a handler let out, and the request; the client gets a 500. (The
    * `HttpError` that `req.body()` throws for the request's own fault, a body over the limit
    * or too slow, is answered with its status instead, and not passed here.) Default: none

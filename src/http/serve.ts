@@ -50,5 +50,10 @@ export function* httpServer(listener: Listener, handler: HttpHandler, options: H
 export function* serve(options: ServeOptions): Co<HttpServer> {
   if (options === null || typeof options !== "object") throw new TypeError(`serve(options): expected { port, handler }, got ${String(options)}`);
   const listener = yield* listen({ hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0 });
-  return yield* httpServer(listener, options.handler, options);
+  try {
+    return yield* httpServer(listener, options.handler, options);
+  } catch (error) {
+    yield* listener.close(); // a bad handler or limit: the port is not kept
+    throw error;
+  }
 }

@@ -3,7 +3,7 @@
  * ones (their tasks decide: close, or serve a request that has begun to arrive), then wait
  * until every connection it must wait for has ended. Built on corun syscalls only.
  */
-import { suspend, current, interrupt } from "../syscalls.ts";
+import { suspend, current, interrupt, spawn, cancel, join } from "../syscalls.ts";
 import type { Co, Waker } from "../types.ts";
 import type { Task } from "../task.ts";
 import type { Conn } from "../net/conn.ts";
@@ -37,6 +37,8 @@ export class ServerConns {
   readonly #all = new Set<ConnState>();
   /** Tasks waiting in `drain` for connections to end (any number may close at once). */
   readonly #waiting = new Set<Waker<void>>();
+  /** The accept loop, waiting for room under the connection limit. */
+  #room: Waker<void> | undefined = undefined;
 
   get size(): number {
     return this.#all.size;
@@ -51,6 +53,40 @@ export class ServerConns {
   delete(s: ConnState): void {
     this.#all.delete(s);
     this.#wake();
+    const room = this.#room;
+    this.#room = undefined;
+    room?.resume();
+  }
+
+  /** Wait until fewer than `max` connections are open (the accept loop, before each accept). */
+  *roomFor(max: number): Co<void> {
+    while (this.#all.size >= max) {
+      yield* suspend<void>((w) => {
+        this.#room = w;
+        return () => void (this.#room = undefined);
+      }, "http.maxConnections");
+    }
+  }
+
+  /** Cancel every connection's task but the caller's own (their connections are closed at once), and wait for them to end. */
+  *cancelAll(): Co<void> {
+    const mine = yield* this.#mine();
+    const cancellers = [];
+    for (const s of this.#all) {
+      const t = s.task;
+      if (t !== undefined && !mine.includes(s)) cancellers.push(yield* spawn(function* () { yield* cancel(t); }, { name: "http-abort" }));
+    }
+    for (const c of cancellers) yield* join(c);
+  }
+
+  /** The connections whose task is the caller or an ancestor of it (a handler calling close()). */
+  *#mine(): Co<ConnState[]> {
+    const me = yield* current();
+    const mine: ConnState[] = [];
+    for (const s of this.#all) {
+      for (let t: Task<unknown> | undefined = me; t !== undefined; t = t.parent) if (t === s.task) mine.push(s);
+    }
+    return mine;
   }
 
   /**
@@ -60,11 +96,7 @@ export class ServerConns {
    */
   *drain(): Co<void> {
     for (const s of this.#all) if (s.idle && s.task !== undefined) yield* interrupt(s.task, SHUTDOWN);
-    const me = yield* current();
-    const mine: ConnState[] = [];
-    for (const s of this.#all) {
-      for (let t: Task<unknown> | undefined = me; t !== undefined; t = t.parent) if (t === s.task) mine.push(s);
-    }
+    const mine = yield* this.#mine();
     for (const s of mine) s.closing++;
     try {
       this.#wake(); // others in drain() may wait for this handler no more

@@ -42,6 +42,7 @@ export class HttpServer {
   readonly #maxBody: number;
   readonly #timeout: number;
   readonly #bodyTimeout: number;
+  readonly #maxConnections: number;
   readonly #watchdog: Watchdog;
   readonly #conns = new ServerConns();
   #acceptor: Task<void> | undefined = undefined;
@@ -65,6 +66,9 @@ export class HttpServer {
     this.#maxBody = positive(options.maxBodyBytes, 1 << 20, "maxBodyBytes");
     this.#timeout = positive(options.headerTimeout, 10_000, "headerTimeout");
     this.#bodyTimeout = positive(options.bodyTimeout, 30_000, "bodyTimeout");
+    const max = options.maxConnections ?? Infinity;
+    if (max !== Infinity && !(Number.isInteger(max) && max >= 1)) throw new RangeError(`HTTP server option maxConnections must be an integer >= 1, got ${String(max)}`);
+    this.#maxConnections = max;
 
     this.#watchdog = new Watchdog(Math.max(5, Math.min(250, Math.ceil(this.#timeout / 8))), `http-timeouts ${listener.name}`);
   }
@@ -105,16 +109,37 @@ export class HttpServer {
    * ```
    */
   *close(): Co<void> {
+    yield* this.#stop();
+    yield* this.#conns.drain();
+  }
+
+  /**
+   * Stop at once: no new connections, and every connection is closed now, its request cut
+   * short (its handler is cancelled) — but for the caller's own, when a handler calls it. For
+   * a shutdown whose grace period ran out: `moveOnAfter(5000, () => server.close())`, then `abort()`.
+   *
+   * @example
+   * ```typescript
+   * yield* moveOnAfter(5000, () => server.close());
+   * if (server.connections > 0) yield* server.abort();
+   * ```
+   */
+  *abort(): Co<void> {
+    yield* this.#stop();
+    yield* this.#conns.cancelAll();
+  }
+
+  *#stop(): Co<void> {
     this.#closing = true;
     yield* this.#listener.close(); // closing twice is harmless
     if (this.#acceptor !== undefined) yield* cancel(this.#acceptor);
-    yield* this.#conns.drain();
   }
 
   *#acceptLoop(): Co<void> {
     for (;;) {
       let conn: Conn;
       try {
+        yield* this.#conns.roomFor(this.#maxConnections);
         conn = yield* this.#listener.accept();
       } catch (error) {
         if (this.#closing || (error instanceof NetError && error.code === "ERR_SOCKET_CLOSED")) return;

@@ -5,7 +5,7 @@
  * a first call was cut short. Real sockets on 127.0.0.1.
  */
 import { test, expect } from "bun:test";
-import { run, wait, serve, sleep, moveOnAfter, type HttpServer } from "../../src/index.ts";
+import { run, wait, serve, sleep, moveOnAfter, listen, type HttpServer } from "../../src/index.ts";
 import { Peer } from "./helpers.ts";
 
 const GET = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -132,4 +132,75 @@ test("a HEAD response, or a 304, keeps the Content-Length its handler gives (the
     return texts;
   });
   for (const text of got) expect(text).toMatch(/\r\ncontent-length: 1234\r\n(connection: close\r\n)?\r\n$/);
+});
+
+test("maxConnections: at the limit the server stops accepting; a waiting connection is served once one closes", async () => {
+  const out = await run(function* () {
+    const server = yield* serve({ maxConnections: 2, handler: function* () { return "ok"; } });
+    const peers = [0, 1, 2].map(() => new Peer(server.port));
+    yield* wait(Promise.all(peers.map((p) => p.connected))); // the kernel completes the handshake of all three
+    for (const p of peers) p.send(GET);
+    yield* sleep(50);
+    const servedAtLimit = peers.map((p) => p.text().includes("ok"));
+    const open = server.connections;
+    peers[0]!.stop(); // one closes: the third is accepted and served
+    yield* wait(peers[2]!.endedWithin(300));
+    const third = peers[2]!.text().includes("ok");
+    for (const p of peers) p.stop();
+    yield* server.close();
+    return { servedAtLimit, open, third };
+  });
+  expect(out).toEqual({ servedAtLimit: [true, true, false], open: 2, third: true });
+});
+
+test("abort() closes every connection now, cutting its request short, and returns once they have ended", async () => {
+  const out = await run(function* () {
+    const log: string[] = [];
+    const server = yield* serve({ handler: function* (req) {
+      try {
+        yield* sleep(req.path === "/slow" ? 60_000 : 0);
+        return "done";
+      } finally {
+        log.push(`${req.path} ended`);
+      }
+    } });
+    const slow = new Peer(server.port);
+    const idle = new Peer(server.port);
+    yield* wait(Promise.all([slow.connected, idle.connected]));
+    slow.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    yield* sleep(20);
+    yield* server.abort();
+    const left = server.connections;
+    yield* wait(Promise.all([slow.endedWithin(2000), idle.endedWithin(2000)]));
+    const closed = [slow.closed, idle.closed];
+    slow.stop();
+    idle.stop();
+    return { log, left, closed };
+  });
+  expect(out).toEqual({ log: ["/slow ended"], left: 0, closed: [true, true] });
+});
+
+test("bad limits are refused at serve(), naming the option, and the port is not kept", async () => {
+  const tried = await run(function* () {
+    const probe = yield* listen({ hostname: "127.0.0.1", port: 0 });
+    const port = probe.port;
+    yield* probe.close();
+    const out: string[] = [];
+    for (const limits of [{ maxConnections: 0 }, { maxConnections: 1.5 }, { headerTimeout: -1 }, { maxBodyBytes: NaN }]) {
+      try {
+        const s = yield* serve({ ...limits, port, handler: function* () { return "ok"; } });
+        yield* s.close();
+        out.push("accepted");
+      } catch (e) {
+        out.push((e as Error).message);
+      }
+    }
+    return out;
+  });
+  expect(tried).toEqual([
+    "HTTP server option maxConnections must be an integer >= 1, got 0",
+    "HTTP server option maxConnections must be an integer >= 1, got 1.5",
+    "HTTP server option headerTimeout must be a finite number > 0, got -1",
+    "HTTP server option maxBodyBytes must be a finite number > 0, got NaN",
+  ]);
 });
