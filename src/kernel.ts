@@ -14,7 +14,7 @@ import type { Co } from "./types.ts";
 import type { CompletionSink, Reactor, Ticket } from "./reactor/reactor.ts";
 import * as handlers from "./handlers.ts";
 import type { IoTicket } from "./io-ticket.ts";
-import { bornDuringDrain, observe, type EndHooks } from "./lifecycle.ts";
+import { bornDuringDrain, forgetEndedAncestors, observe, type EndHooks } from "./lifecycle.ts";
 import { completeInline } from "./inline.ts";
 import { step } from "./step.ts";
 import { KernelStats } from "./kernel-stats.ts";
@@ -89,6 +89,7 @@ export class Kernel implements CompletionSink, InlineHost {
   newTask<T>(gen: Co<T>, name: unknown, parent: Task<unknown> | undefined): Task<T> {
     // In a step, the tick's clock (read at its start); from outside (run(), scheduler.spawn()), now.
     const task = new Task<T>(nextTaskId++, name, gen, this, parent, this.#stepping ? this.now : this.reactor.now());
+    if (parent !== undefined) forgetEndedAncestors(parent);
     this.stats.spawned++;
     this.tasks.add(task as Task<unknown>);
     if (this.draining) bornDuringDrain(this, task as Task<unknown>, parent);
@@ -305,3 +306,4 @@ export class Kernel implements CompletionSink, InlineHost {
     }
   }
 }
+

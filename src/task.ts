@@ -75,7 +75,11 @@ const promises = new WeakMap<Task<unknown>, Promise<unknown>>();
 export class Task<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
   /** Unique within the process. */
   declare readonly id: number;
-  /** The task that spawned this one (undefined for a scheduler's main task). */
+  /**
+   * The task that spawned this one (undefined for a scheduler's main task). Once that one has
+   * ended, the next spawn by this task makes it its nearest live ancestor: ended generations
+   * are not kept (a task spawning its successor, again and again, would keep them all).
+   */
   declare readonly parent: Task<unknown> | undefined;
   /** When it was created, in the scheduler's clock (ms). */
   declare readonly createdAt: number;
@@ -211,7 +215,7 @@ export class Task<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
     return delegateJoin<T>(this);
   }
 
-  /** The chain of task names from the root to this task, e.g. `main > server > conn-7`. */
+  /** The chain of task names from the root to this task, e.g. `main > server > conn-7` (see `parent`: ended ancestors drop out). */
   get path(): string {
     const names: string[] = [];
     for (let t: Task<unknown> | undefined = this as Task<unknown>; t; t = t.parent) names.push(t.name);

@@ -638,3 +638,33 @@ describe("failures nobody joins, in a long run", () => {
     expect((error as TaskError).errors.length).toBe(1000);
   });
 });
+
+test("a task that keeps spawning its successor does not keep every ended generation alive", async () => {
+  const refs: WeakRef<object>[] = [];
+  const clobber = (depth: number): number => (depth === 0 ? 0 : clobber(depth - 1) + depth); // stale stack slots
+  const out = await run(function* () {
+    let left = 2_000;
+    const last = Promise.withResolvers<{ kept: number; depth: number }>();
+    function* generation(): Co<void> {
+      const state = { payload: new Array(100).fill(left) };
+      if (refs.length < 10) refs.push(new WeakRef(state));
+      if (--left > 0) {
+        yield* spawn(generation);
+        yield* sleep(0);
+        void state; // kept until this generation ends
+        return;
+      }
+      // The last generation: the first ones ended long ago; is any still reachable from here?
+      for (let i = 0; i < 5 && refs.some((r) => r.deref() !== undefined); i++) {
+        clobber(2000);
+        Bun.gc(true);
+        yield* sleep(1);
+      }
+      last.resolve({ kept: refs.filter((r) => r.deref() !== undefined).length, depth: (yield* current()).path.split(" > ").length });
+    }
+    yield* spawn(generation);
+    return yield* wait(last.promise);
+  });
+  expect(out.kept).toBe(0);
+  expect(out.depth).toBeLessThanOrEqual(4); // main > a few not yet forgotten > the last
+});
