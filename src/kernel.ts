@@ -73,6 +73,8 @@ export class Kernel implements CompletionSink, InlineHost {
   running: Task<unknown> | undefined = undefined;
   /** Syscalls the running task has made in a row, inline or not, in this step (see SYNC_LIMIT). */
   sync = 0;
+  /** Tasks this tick requeued after a plain `yield` or `sleep(0)` (see `wake`'s `polling`). */
+  yields = 0;
   /** True while the tick steps tasks (phase 2). */
   #stepping = false;
 
@@ -104,11 +106,11 @@ export class Kernel implements CompletionSink, InlineHost {
     this.drainFrom = nextTaskId;
   }
 
-  /** Make sure a tick will run. */
-  wake(): void {
+  /** Make sure a tick will run (`polling`: it only has tasks that gave up the CPU to run, a hint for virtual clocks). */
+  wake(polling = false): void {
     if (!this.tickScheduled && !this.closed) {
       this.tickScheduled = true;
-      this.reactor.schedule(this.tick);
+      this.reactor.schedule(this.tick, polling);
     }
   }
 
@@ -177,12 +179,16 @@ export class Kernel implements CompletionSink, InlineHost {
       if (!this.closed) this.#tick();
     } finally {
       this.tickScheduled = false;
-      if (this.ready.length > 0 || this.backlog !== undefined || this.cq.length > 0) this.wake();
+      if (this.ready.length > 0 || this.backlog !== undefined || this.cq.length > 0) {
+        // Polling: every task ready next only gave up the CPU with nothing handed to it.
+        this.wake(this.backlog === undefined && this.cq.length === 0 && this.ready.length === this.yields);
+      }
     }
   };
 
   #tick(): void {
     const now = (this.now = this.reactor.now());
+    this.yields = 0;
     this.stats.ticks++;
 
     // Phase 1: timers first (smol's rule), then the completion queue.

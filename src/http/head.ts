@@ -81,13 +81,15 @@ function headEnd(buf: Uint8Array, from: number): number {
 
 /**
  * Read one head from `conn`: the bytes up to and including the blank line (leftovers are
- * pushed back). Null if the connection ended cleanly before any byte. Throws `HttpError`
- * HEADERS_TOO_LARGE past `max` bytes, INCOMPLETE_HEAD if the stream ends inside the head.
+ * pushed back). Null if the connection ended cleanly before any byte, or if `stop()` says so
+ * while nothing of a head has come. Throws `HttpError` HEADERS_TOO_LARGE past `max` bytes,
+ * INCOMPLETE_HEAD if the stream ends inside the head.
  */
-export function* readHead(conn: Conn, max: number): Co<Uint8Array | null> {
+export function* readHead(conn: Conn, max: number, stop?: () => boolean): Co<Uint8Array | null> {
   const got = new ByteGather(); // the head so far (a dribbled head costs O(n) copying)
   let scanned = 0;
   for (;;) {
+    if (got.bytes.length === 0 && stop?.() === true && !conn.hasInput) return null;
     let b: Uint8Array | null;
     try {
       b = yield* conn.read();

@@ -108,6 +108,8 @@ export class HttpServer {
    * yield* server.close();
    * ```
    */
+  readonly #isClosing = (): boolean => this.#closing;
+
   *close(): Co<void> {
     yield* this.#stop();
     yield* this.#conns.drain();
@@ -174,24 +176,30 @@ export class HttpServer {
           else yield* closeConn(conn);
         });
         let head: Uint8Array | null = null;
+        let bad: HttpError | undefined = undefined;
         try {
-          if (!this.#watchdog.running) yield* this.#watchdog.start(); // in the try: an error here disarms the deadline
           for (;;) {
             try {
-              head = yield* readHead(conn, this.#maxHeader);
+              if (!this.#watchdog.running) yield* this.#watchdog.start(); // in the try: an error here disarms the deadline
+              // Once the server is closing, a connection with nothing of a request yet is done (null).
+              head = yield* readHead(conn, this.#maxHeader, this.#isClosing);
               break;
             } catch (error) {
-              // close() woke it: a request that has begun to arrive is read and served; else it closes.
-              if (error !== SHUTDOWN || !conn.hasInput) throw error;
+              // close() woke it: read again (a request that has begun to arrive is served; else null).
+              if (error !== SHUTDOWN) throw error;
             }
           }
         } catch (error) {
-          if (deadline.expired || error === SHUTDOWN) return;
+          if (deadline.expired) return;
           if (!(error instanceof HttpError)) throw error;
-          yield* this.#reject(conn, error);
-          return;
+          bad = error;
         } finally {
           this.#watchdog.disarm(deadline);
+          s.idle = false; // close() wakes it no more: what follows is not a wait for a request
+        }
+        if (bad !== undefined) {
+          yield* this.#reject(conn, bad);
+          return;
         }
         if (head === null) return;
         // The head came whole just as its deadline passed: the expiry has the connection (a 408
@@ -201,7 +209,6 @@ export class HttpServer {
           leftToExpiry = true;
           return;
         }
-        s.idle = false;
         if (!(yield* this.#exchange(conn, head))) return;
       }
     } catch (error) {

@@ -1,8 +1,8 @@
 /**
  * FakeReactor: runs a scheduler in virtual time, deterministically. By default it drives
  * itself and jumps the clock to the next deadline whenever nothing else is runnable (or after
- * 10,000 ticks at one time: a polling loop), so a program that sleeps an hour finishes at
- * once. With `{ auto: false }` a test steps it by hand.
+ * 10,000 ticks in a row that only ran tasks polling with `yield`/`sleep(0)`), so a program that
+ * sleeps an hour finishes at once. With `{ auto: false }` a test steps it by hand.
  */
 import type { CompletionSink, Reactor, Submission, Ticket } from "./reactor.ts";
 
@@ -16,7 +16,7 @@ export interface FakeReactorOptions {
   io?: (batch: readonly Submission[], sink: CompletionSink) => void;
 }
 
-/** Ticks that may run at one virtual time before the clock moves to the next deadline anyway. */
+/** Polling ticks (only tasks that gave up the CPU to run) in a row before the clock moves to the next deadline anyway. */
 const BUSY_TICKS = 10_000;
 /** The furthest start from 0: up to 2^53, doubles hold every whole ms; beyond, 1 ms sleeps would not move the clock. */
 const MAX_START = 2 ** 50;
@@ -43,8 +43,10 @@ export class FakeReactor implements Reactor {
   #auto: boolean;
   #driving = false;
   #io: FakeReactorOptions["io"];
-  /** Ticks run since the clock last moved (see BUSY_TICKS). */
+  /** Polling ticks run in a row at one time (see BUSY_TICKS). */
   #busy = 0;
+  /** The tick scheduled last only has tasks that gave up the CPU to run (see Reactor.schedule). */
+  #polling = false;
   /** Host timers armed so far. */
   timersArmed = 0;
   /** Ticks run so far. */
@@ -71,8 +73,9 @@ export class FakeReactor implements Reactor {
     return this.#now;
   }
 
-  schedule(tick: () => void): void {
+  schedule(tick: () => void, polling = false): void {
     this.#pending.push(tick);
+    this.#polling = polling;
     this.#drive();
   }
 
@@ -150,9 +153,18 @@ export class FakeReactor implements Reactor {
     this.#runBusy();
   }
 
-  /** Run ticks until none is scheduled, or BUSY_TICKS of them at one time (a task that keeps yielding: time moves on). */
+  /** Run ticks until none is scheduled, or until BUSY_TICKS polling ones ran in a row (a task that keeps yielding: time moves on). */
   #runBusy(): void {
-    for (let n = 0; n < BUSY_TICKS && this.tick() > 0; n++);
+    while (this.tick() > 0) if (this.#countPolling()) return;
+  }
+
+  /** After a tick: count it if what it left is polling only; true once BUSY_TICKS did in a row. */
+  #countPolling(): boolean {
+    if (!this.#polling || this.#pending.length === 0) {
+      this.#busy = 0;
+      return false;
+    }
+    return ++this.#busy >= BUSY_TICKS;
   }
 
   #fire(t: { deadline: number; fire: () => void }): void {
@@ -169,13 +181,12 @@ export class FakeReactor implements Reactor {
   }
 
   // One macrotask per round, so promise settlements interleave as they would on the real loop.
-  // The clock jumps when nothing is runnable, or after BUSY_TICKS ticks at one time (a task
-  // polling with sleep(0) would otherwise hold virtual time still for ever).
+  // The clock jumps when nothing is runnable, or after BUSY_TICKS polling ticks in a row (a
+  // task polling with sleep(0) would otherwise hold virtual time still for ever).
   readonly #step = (): void => {
     this.#driving = false;
     if (this.closed) return;
-    const ran = this.tick();
-    if (ran === 0 || ++this.#busy >= BUSY_TICKS) {
+    if (this.tick() === 0 || this.#countPolling()) {
       const t = this.#timer;
       if (t === undefined) this.#busy = 0;
       else this.#fire(t);

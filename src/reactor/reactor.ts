@@ -38,8 +38,12 @@ export type Submission = Ticket;
 export interface Reactor {
   /** The clock, in milliseconds (any origin, monotonic). */
   now(): number;
-  /** Run `tick` once, on a later turn of the event loop. The scheduler never asks twice before it ran. */
-  schedule(tick: () => void): void;
+  /**
+   * Run `tick` once, on a later turn of the event loop. The scheduler never asks twice before
+   * it ran. `polling` is true when the only tasks it has to run gave up the CPU with nothing
+   * handed to them (a plain `yield`, `sleep(0)`): a virtual clock may let time pass.
+   */
+  schedule(tick: () => void, polling?: boolean): void;
   /** Arm the one host timer to call `fire` at `deadline` (replacing any armed one). */
   setTimer(deadline: number, fire: () => void): void;
   /** Disarm the host timer. */

@@ -5,7 +5,7 @@
  * a first call was cut short. Real sockets on 127.0.0.1.
  */
 import { test, expect } from "bun:test";
-import { run, wait, serve, sleep, moveOnAfter, listen, type HttpServer } from "../../src/index.ts";
+import { run, wait, serve, sleep, moveOnAfter, listen, connect, type HttpServer } from "../../src/index.ts";
 import { Peer } from "./helpers.ts";
 
 const GET = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -204,3 +204,47 @@ test("bad limits are refused at serve(), naming the option, and the port is not 
     "HTTP server option maxBodyBytes must be a finite number > 0, got NaN",
   ]);
 });
+
+test("close() while a connection lingers after refusing a head (a 414) does not fail its task", async () => {
+  const out = await run(function* () {
+    const server = yield* serve({ maxHeaderBytes: 64, handler: function* () { return "hi"; } });
+    const p = new Peer(server.port);
+    yield* wait(p.connected);
+    p.send(`GET /${"a".repeat(200)} HTTP/1.1\r\nhost: x\r\n`); // over the limit, and the client keeps sending side open
+    for (let i = 0; i < 200 && !p.text().includes("\r\n\r\n"); i++) yield* sleep(5);
+    yield* server.close(); // the connection lingers (up to 2 s) for the client's FIN
+    const status = p.text().split("\r\n")[0];
+    p.stop();
+    return { status, left: server.connections };
+  });
+  expect(out).toEqual({ status: "HTTP/1.1 414 URI Too Long", left: 0 });
+});
+
+test("close() in the tick a connection was accepted closes it at once: no 408 after headerTimeout", async () => {
+  const replies = await run(function* () {
+    const out: string[] = [];
+    // A pair of sockets whose writes complete at submission: their task takes more steps in
+    // the same tick (phase 3b), so close() can run right after the acceptor, before the new
+    // connection's task has taken its first step.
+    const l = yield* listen({ hostname: "127.0.0.1", port: 0 });
+    const side = yield* connect({ hostname: "127.0.0.1", port: l.port });
+    const sideEnd = yield* l.accept();
+    for (let i = 0; i < 3; i++) {
+      const server = yield* serve({ headerTimeout: 3000, handler: function* () { return "hi"; } });
+      const c = yield* connect({ hostname: "127.0.0.1", port: server.port });
+      while (server.accepted === 0) {
+        yield* side.write("x");
+        while (sideEnd.hasInput) yield* sideEnd.read();
+      }
+      yield* server.close();
+      const b = yield* c.read();
+      out.push(b === null ? "EOF" : new TextDecoder().decode(b).split("\r\n")[0]!);
+      yield* c.close();
+    }
+    yield* side.close();
+    yield* sideEnd.close();
+    yield* l.close();
+    return out;
+  });
+  expect(replies).toEqual(["EOF", "EOF", "EOF"]);
+}, 20_000);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Scheduler, sleep, spawn, join, io, type Co } from "../../src/index.ts";
+import { Scheduler, sleep, spawn, join, io, channel, timeout, type Co } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 
 describe("FakeReactor", () => {
@@ -111,6 +111,32 @@ describe("a task that keeps yielding (polling) does not hold virtual time still"
     void new Scheduler({ reactor: fake }).run(function* () { for (;;) yield* sleep(0); });
     fake.advance(10);
     expect(fake.now()).toBe(10);
+  });
+
+  test("work that takes many ticks but no time (a 20,000-message ping-pong) does not move the clock", async () => {
+    for (const auto of [true, false]) {
+      const clock = new FakeReactor({ auto });
+      const done = new Scheduler({ reactor: clock }).run(function* () {
+        return yield* timeout(60_000, function* () {
+          const ping = channel<number>();
+          const pong = channel<number>();
+          const echo = yield* spawn(function* () {
+            for (let r = yield* ping.recv(); !r.done; r = yield* ping.recv()) yield* pong.send(r.value);
+          });
+          let got = 0;
+          for (let i = 0; i < 20_000; i++) {
+            yield* ping.send(i);
+            if (!(yield* pong.recv()).done) got++;
+          }
+          ping.close();
+          yield* echo;
+          return got;
+        });
+      });
+      if (!auto) clock.advance(0);
+      expect(await done).toBe(20_000);
+      expect(clock.now()).toBe(0);
+    }
   });
 
   test("the self-driving clock moves on too", async () => {
