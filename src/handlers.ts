@@ -5,7 +5,7 @@
  * end of the tick. Imports no Bun API.
  */
 import { Op, Syscall } from "./syscall.ts";
-import { ADOPT, type AdoptingOptions } from "./syscalls.ts";
+import { ADOPT, claimSource, type AdoptingOptions } from "./syscalls.ts";
 import { Flag, Resume, StateCode, Task, type Joiner } from "./task.ts";
 import { Cancelled, UsageError } from "./errors.ts";
 import type { Co, CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
@@ -85,17 +85,18 @@ function dispatch(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown 
 }
 
 function spawn(k: Kernel, parent: Task<unknown>, source: CoSource<unknown>, options: SpawnOptions | undefined): unknown {
-  const made = startable(source, "spawn", parent);
+  // A supervisor's child (syscalls.spawnAdopted) is registered at its creation; its source is
+  // the supervisor's own wrapper (the supervisor claims the user's generator).
+  const adopt = (options as Partial<AdoptingOptions> | undefined)?.[ADOPT];
+  const made = startable(source, "spawn", parent, adopt === undefined);
   if (made instanceof Thrown) return made;
   const task = k.newTask(made, options?.name ?? source, parent);
-  // A supervisor's child (syscalls.spawnAdopted) is registered at its creation.
-  const adopt = (options as Partial<AdoptingOptions> | undefined)?.[ADOPT];
   if (adopt !== undefined) adopt(task);
   return task;
 }
 
 /** Turn a coroutine source into a generator, or a Thrown naming what was wrong. */
-export function startable(source: CoSource<unknown>, op: string, by: Task<unknown> | undefined): Co<unknown> | Thrown {
+export function startable(source: CoSource<unknown>, op: string, by: Task<unknown> | undefined, claim = true): Co<unknown> | Thrown {
   let gen: unknown = source;
   if (typeof source === "function") {
     try {
@@ -114,6 +115,13 @@ export function startable(source: CoSource<unknown>, op: string, by: Task<unknow
     const fn = typeof source === "function" ? ` (${source.name || "anonymous function"})` : "";
     const where = by ? ` in ${by}` : "";
     return new Thrown(new TypeError(`${op}: got an async generator${fn}${where}; a corun task is a plain generator (function*, not async function*): wait for promises with yield* wait(p)`));
+  }
+  if (claim && typeof source !== "function") {
+    try {
+      claimSource(gen, op);
+    } catch (error) {
+      return new Thrown(error);
+    }
   }
   return gen as Co<unknown>;
 }

@@ -241,6 +241,22 @@ export function io<T>(op: string, a?: unknown, b?: unknown): Syscall<T> {
   return new Syscall<T>(op, Op.Io, a, b);
 }
 
+/** Generator objects given to a task so far (spawn, run, a combinator): a generator runs in one task only. */
+const claimed = new WeakSet<object>();
+
+/**
+ * @internal Claim `co` for a task if it is a generator object (a function makes a fresh one
+ * each time). Given a second time it is a TypeError: the second task would resume the
+ * generator the first is suspended in (skipping its sleep, taking its result).
+ */
+export function claimSource(co: unknown, op: string): void {
+  if (typeof co !== "object" || co === null) return;
+  if (claimed.has(co)) {
+    throw new TypeError(`${op}: this generator object was given to a task already, and a generator runs once; pass a function that makes a fresh one (() => work()) instead`);
+  }
+  claimed.add(co);
+}
+
 function checkSource(co: unknown, op: string): void {
   if (typeof co === "function") return;
   if (co !== null && typeof co === "object" && typeof (co as Iterator<unknown>).next === "function" && typeof (co as Iterator<unknown>).throw === "function") return;

@@ -3,7 +3,7 @@
  * how each ended, lets the owner wait until a policy says "stop" (or all ended), then
  * cancels the rest concurrently and waits for them. Built on spawn/join/cancel/suspend only.
  */
-import { cancel, current, join, raiseLater, spawn, spawnAdopted, suspend } from "../syscalls.ts";
+import { cancel, claimSource, current, join, raiseLater, spawn, spawnAdopted, suspend } from "../syscalls.ts";
 import { Cancelled, UsageError } from "../errors.ts";
 import type { Syscall } from "../syscall.ts";
 import type { Task } from "../task.ts";
@@ -79,9 +79,8 @@ export class Supervisor {
     // Every member runs on the scheduler of the first: one of another could be neither joined nor cancelled.
     if (this.#scheduler === undefined) this.#scheduler = me.owner;
     else if (me.owner !== this.#scheduler) throw new UsageError(me, `${this.label}.spawn`, `the ${this.label} belongs to another scheduler`);
+    claimSource(source, `${this.label}.spawn`);
     const slot: Slot = { index: -1 };
-    // Primed: the wrapper is already inside its try, so a cancel that lands before the
-    // child's first step still reports the ending (a fresh generator would skip the catch).
     const gen = wrap(this, slot, source);
     gen.next();
     const given = name ?? ((typeof source === "function" && source.name) || undefined);
@@ -93,11 +92,14 @@ export class Supervisor {
       this.endings.push("done");
       this.#slots.push(slot);
       this.#live++;
+      // Its ending as the kernel records it: an error raised after the body returned (one left
+      // for its next yield) makes it failed, whatever the body returned.
+      task.onEnd(() => this.ended(slot.index, task.state === "done", task.value));
     };
     return (yield* spawnAdopted(gen, given, adopt)) as Task<T>;
   }
 
-  /** @internal called by a child's wrapper in its very last step. */
+  /** @internal called as a child ends (its `onEnd`, in its very last step). */
   ended(index: number, ok: boolean, value: unknown): void {
     this.#live--;
     const task = this.tasks[index]!;
@@ -207,7 +209,8 @@ export class Supervisor {
 /**
  * Wait until `t` has ended, by joining (which observes its failure) or cancelling it (which
  * does not). Anything thrown into the waiting task meanwhile is held back (the first one)
- * and returned, and the wait goes on.
+ * and returned, and the wait goes on, by cancelling: the owner now leaves with what it holds,
+ * not with t's outcome, so t's failure must stay unobserved for run() to report.
  */
 function* settle(t: Task<unknown>, how: "join" | "cancel", held: Held): Co<Held> {
   for (;;) {
@@ -220,6 +223,7 @@ function* settle(t: Task<unknown>, how: "join" | "cancel", held: Held): Co<Held>
       // into the waiting task can be raised at this yield even when t has already ended.
       if (t.ended && error === t.error) return held;
       held = keep(held, error);
+      how = "cancel";
     }
   }
 }
@@ -233,21 +237,14 @@ interface Slot {
   index: number;
 }
 
+/** A child's body: `source`'s generator, made in the child's first step (and checked). */
 function* wrap<T>(sup: Supervisor, slot: Slot, source: CoSource<T>): Co<T> {
-  let value: T;
-  try {
-    yield; // consumed by the priming next() in start()
-    const gen = typeof source === "function" ? source() : source;
-    if (gen === null || typeof gen !== "object" || typeof gen.next !== "function") {
-      throw new TypeError(`${sup.label}: child ${slot.index} is not a generator; did you write function instead of function*?`);
-    }
-    value = yield* gen;
-  } catch (error) {
-    sup.ended(slot.index, false, error);
-    throw error;
+  yield; // consumed by the priming next() in start()
+  const gen = typeof source === "function" ? source() : source;
+  if (gen === null || typeof gen !== "object" || typeof gen.next !== "function") {
+    throw new TypeError(`${sup.label}: child ${slot.index} is not a generator; did you write function instead of function*?`);
   }
-  sup.ended(slot.index, true, value);
-  return value;
+  return yield* gen;
 }
 
 /**

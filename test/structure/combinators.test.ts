@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { all, any, channel, race, sleep, spawn, cancel, type Co } from "../../src/index.ts";
+import { all, any, channel, race, sleep, spawn, cancel, timeout, type Co } from "../../src/index.ts";
 import { virtual, virtualError } from "../helpers.ts";
 
 function* after<T>(ms: number, v: T, log?: string[]): Co<T> {
@@ -161,4 +161,31 @@ describe("race and any keep a value handed to a child in the tick their caller i
       expect(result).toEqual({ got: [7], left: undefined, state: "cancelled" });
     });
   }
+});
+
+describe("a generator object runs in one task only", () => {
+  function* work(): Co<string> {
+    yield* sleep(10);
+    return "w";
+  }
+  test("given twice (to spawn, a combinator, or a retried timeout) it is a TypeError, not a shared generator", async () => {
+    const { result } = await virtual(function* () {
+      const out: string[] = [];
+      for (const use of [
+        function* () { const g = work(); yield* spawn(g); yield* spawn(g); },
+        function* () { const g = work(); yield* race([g, g]); },
+        function* () { const g = work(); yield* all([g, g]); },
+        function* () { const g = work(); try { yield* timeout(5, g); } catch { /* timed out: retry */ } yield* timeout(50, g); },
+      ]) {
+        try {
+          yield* use();
+          out.push("accepted");
+        } catch (e) {
+          out.push((e as Error).constructor.name);
+        }
+      }
+      return out;
+    });
+    expect(result).toEqual(["TypeError", "TypeError", "TypeError", "TypeError"]);
+  });
 });

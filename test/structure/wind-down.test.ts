@@ -4,7 +4,7 @@
  * failure they do not rethrow is still reported by run(). Virtual time.
  */
 import { describe, expect, test } from "bun:test";
-import { all, cancel, current, group, interrupt, join, race, shield, sleep, spawn, timeout, type Co, type Task } from "../../src/index.ts";
+import { all, any, cancel, current, group, interrupt, join, moveOnAfter, race, shield, sleep, spawn, timeout, type Co, type Task } from "../../src/index.ts";
 import { virtual, virtualError } from "../helpers.ts";
 
 /** What `run()` rejected with, as text: its message and those of the errors it lists. */
@@ -154,5 +154,84 @@ describe("what the combinator already reported is not reported again", () => {
       ]),
     );
     expect(error).toBe(shared);
+  });
+});
+
+describe("a failure that comes as the owner is cancelled or times out is never lost", () => {
+  /** An error's message and those of every error it lists or wraps, at any depth. */
+  const deep = (e: unknown): string =>
+    e instanceof Error ? [String(e), ...((e as { errors?: unknown[] }).errors ?? []).map(deep)].join(" | ") : String(e);
+  /** run()'s outcome as text (resolved value, or the rejection and every error in it). */
+  async function outcome(main: () => Co<unknown>): Promise<string> {
+    try {
+      return `resolved ${String((await virtual(main)).result)}`;
+    } catch (e) {
+      return `rejected ${deep(e)}`;
+    }
+  }
+  const failing = function* boom(): Co<never> {
+    yield* sleep(5);
+    throw new Error("member failed");
+  };
+
+  for (const kind of ["group", "all", "race", "any"] as const) {
+    test(`${kind}: the owner cancelled in the ticks after a member failed`, async () => {
+      for (let yields = 0; yields <= 3; yields++) {
+        const text = await outcome(function* () {
+          const owner = yield* spawn(function* (): Co<unknown> {
+            if (kind === "group") return yield* group(function* () { return yield* failing(); });
+            if (kind === "all") return yield* all([failing]);
+            if (kind === "race") return yield* race([failing]);
+            return yield* any([failing]);
+          });
+          yield* sleep(5);
+          for (let i = 0; i < yields; i++) yield;
+          yield* cancel(owner);
+          return deep(owner.error);
+        });
+        expect(text).toContain("member failed");
+      }
+    });
+  }
+
+  test("nested time limits: the work's failure in the outer deadline's tick", async () => {
+    const work = function* (): Co<string> { yield* sleep(1); throw new Error("member failed"); };
+    expect(await outcome(() => moveOnAfter(1, () => timeout(3, work)))).toContain("member failed");
+    expect(await outcome(() => moveOnAfter(1, () => timeout(5, () => timeout(3, work))))).toContain("member failed");
+  });
+
+  test("a member whose outcome is an error raised after it returned (an interrupt at timeout's end) fails its group", async () => {
+    const text = await outcome(function* () {
+      return yield* group(function* (g) {
+        const child = yield* g.spawn(function* child() {
+          return yield* timeout(100, function* () { yield* sleep(10); return "v"; });
+        });
+        yield* sleep(10); // wakes in the tick the work ends, before it
+        yield* interrupt(child, new Error("member failed"));
+        return "group returned";
+      });
+    });
+    expect(text).toMatch(/^rejected .*member failed/);
+  });
+
+  test("all() with such a member throws its failure instead of returning a hole", async () => {
+    const text = await outcome(function* () {
+      const me = yield* current();
+      void me;
+      let child: Task<unknown> | undefined;
+      const r = yield* all([
+        function* first() {
+          child = yield* current();
+          return yield* timeout(100, function* () { yield* sleep(10); return 1; });
+        },
+        function* second() {
+          yield* sleep(10);
+          yield* interrupt(child!, new Error("member failed"));
+          return 2;
+        },
+      ]);
+      return JSON.stringify(r);
+    });
+    expect(text).toMatch(/^rejected .*member failed/);
   });
 });
