@@ -4,7 +4,7 @@
  * how to undo the suspension. Host ops (sleep, I/O) are submitted in per-op batches at the
  * end of the tick. Imports no Bun API.
  */
-import { Op, Syscall } from "./syscall.ts";
+import { InlineSyscall, Op, Syscall } from "./syscall.ts";
 import { ADOPT, claimSource, type AdoptingOptions } from "./syscalls.ts";
 import { Flag, Resume, StateCode, Task, type Joiner } from "./task.ts";
 import { Cancelled, UsageError } from "./errors.ts";
@@ -84,6 +84,29 @@ function dispatch(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown 
   return new Thrown(new UsageError(task, d.op, `unknown kernel op code ${d.code}`));
 }
 
+/** A spawn answered in place at `yield*` (inline.ts): as `immediate` would, without the dispatch. */
+export function spawnNow(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
+  try {
+    const source = d.a;
+    if (typeof source === "function" && d.b === undefined) {
+      // The common case, `spawn(fn)`, with startable's checks in line (the rest goes through it).
+      let gen: unknown;
+      try {
+        gen = source();
+      } catch (error) {
+        return new Thrown(error);
+      }
+      if (gen !== null && typeof gen === "object" && typeof (gen as Generator).next === "function" && typeof (gen as Generator).throw === "function" && !(Symbol.asyncIterator in gen)) {
+        return k.newTask(gen as Co<unknown>, source, task);
+      }
+      return startable(source as () => Co<unknown>, "spawn", task, true, gen); // not a plain generator: the error, as startable words it
+    }
+    return spawn(k, task, source as CoSource<unknown>, d.b as SpawnOptions | undefined);
+  } catch (error) {
+    return handlerFailed(task, error);
+  }
+}
+
 function spawn(k: Kernel, parent: Task<unknown>, source: CoSource<unknown>, options: SpawnOptions | undefined): unknown {
   // A supervisor's child (syscalls.spawnAdopted) is registered at its creation; its source is
   // the supervisor's own wrapper (the supervisor claims the user's generator).
@@ -95,10 +118,14 @@ function spawn(k: Kernel, parent: Task<unknown>, source: CoSource<unknown>, opti
   return task;
 }
 
-/** Turn a coroutine source into a generator, or a Thrown naming what was wrong. */
-export function startable(source: CoSource<unknown>, op: string, by: Task<unknown> | undefined, claim = true): Co<unknown> | Thrown {
+/** The `made` of `startable` when the source was not called yet. */
+const NOT_MADE: unique symbol = Symbol("not made");
+
+/** Turn a coroutine source into a generator, or a Thrown naming what was wrong (`made`: what the function returned, if it was called already). */
+export function startable(source: CoSource<unknown>, op: string, by: Task<unknown> | undefined, claim = true, made: unknown = NOT_MADE): Co<unknown> | Thrown {
   let gen: unknown = source;
-  if (typeof source === "function") {
+  if (made !== NOT_MADE) gen = made;
+  else if (typeof source === "function") {
     try {
       gen = source();
     } catch (error) {
@@ -141,7 +168,7 @@ export function joinTask(k: Kernel, task: Task<unknown>, target: Task<unknown>, 
   }
   const cycle = joinCycle(task, target);
   if (cycle !== undefined) return new Thrown(new UsageError(task, "join", `a join cycle: ${cycle} (each would wait for ever)`));
-  suspendOn(task, d ?? new Syscall("join", Op.Join, target));
+  suspendOn(task, d ?? new InlineSyscall("join", Op.Join, target));
   addJoiner(target, { task, gen: task.waitGen, quiet: false });
   return SUSPENDED;
 }

@@ -4,9 +4,9 @@
  * at the `yield*` itself, so the generator does not suspend and resume. Imports no Bun API.
  */
 import { NOT_INLINE, Op, Syscall } from "./syscall.ts";
-import { Flag, Task } from "./task.ts";
+import { Flag, StateCode, Task } from "./task.ts";
 import type { Kernel } from "./kernel.ts";
-import { Thrown, immediate } from "./handlers.ts";
+import { Thrown, immediate, spawnNow } from "./handlers.ts";
 import { observe } from "./lifecycle.ts";
 
 /** Syscalls a task may make in a row, inline or yielded, before its step ends and it is put back in the queue. */
@@ -31,11 +31,15 @@ export function completeInline(k: Kernel, d: Syscall<unknown> | object): unknown
   let out: unknown;
   if (d instanceof Task) {
     code = Op.Join;
-    out = joinEnded(k, d);
+    if (d.owner !== k || (d.flags & Flag.StateMask) !== StateCode.done) out = joinEnded(k, d);
+    else {
+      d.flags |= Flag.Observed; // joinEnded of a task that is done, in line (only a failure needs more)
+      out = d.value;
+    }
   } else if (d instanceof Syscall) {
     code = d.code;
     if (code === Op.Current) out = task;
-    else if (code === Op.Spawn) out = immediate(k, task, d);
+    else if (code === Op.Spawn) out = spawnNow(k, task, d);
     else if (code === Op.Join) out = joinEnded(k, d.a as Task<unknown>);
     else return NOT_INLINE;
   } else return NOT_INLINE;

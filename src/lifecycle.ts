@@ -3,7 +3,7 @@
  * keep unjoined failures for `run()`, deliver a cancel exactly once, and drain the
  * scheduler when main ends. Imports no Bun API.
  */
-import { Flag, Resume, type Task } from "./task.ts";
+import { Flag, Resume, StateCode, type Task } from "./task.ts";
 import { Cancelled, reason } from "./errors.ts";
 import type { Kernel } from "./kernel.ts";
 import { IoTicket } from "./io-ticket.ts";
@@ -48,7 +48,7 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
   task.undo = undefined;
   task.value = outcome;
   if (!threw) {
-    task.state = "done";
+    task.flags = (task.flags & ~Flag.StateMask) | StateCode.done;
   } else {
     const cancelled = outcome instanceof Cancelled && ((task.flags & Flag.CancelRequested) !== 0 || outcome.task === task);
     task.state = cancelled ? "cancelled" : "failed";
@@ -65,7 +65,7 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
       else if (k.resume(w.task, w.gen, task.state === "done" ? Resume.Next : Resume.Throw, outcome)) task.flags |= Flag.Observed;
     }
   }
-  if (task.state === "failed" && (task.flags & Flag.Observed) === 0) {
+  if ((task.flags & (Flag.StateMask | Flag.Observed)) === StateCode.failed) {
     // Kept for run() to report, up to a bound: a long-running server whose fire-and-forget
     // tasks keep failing must not keep every one of them (and its error) until it stops.
     if (k.unobserved.size < MAX_UNOBSERVED) k.unobserved.add(task);

@@ -20,9 +20,6 @@ export const Op = {
 /** One of the values of `Op`. */
 export type Op = (typeof Op)[keyof typeof Op];
 
-/** The ops a kernel may complete inline at `yield*` (as bits by op code). */
-const INLINE_OPS = (1 << Op.Spawn) | (1 << Op.Join) | (1 << Op.Current) | (1 << Op.RaiseLater);
-
 /**
  * @internal The kernel that is stepping a task right now. `yield* d` offers it kernel-only
  * syscalls (and `yield* task`) first: it returns the result, or NOT_INLINE to have the
@@ -104,7 +101,6 @@ export class Syscall<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
    * task) is completed here by its kernel, so the generator does not suspend at all.
    */
   [Symbol.iterator](): Iterator<Syscall<T>, T, unknown> {
-    if ((INLINE_OPS & (1 << this.code)) !== 0 && answeredInline(this)) return delegate as Iterator<Syscall<T>, T, unknown>;
     delegate.pending = this;
     return delegate as Iterator<Syscall<T>, T, unknown>;
   }
@@ -116,6 +112,20 @@ export class Syscall<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
   }
 }
 Object.defineProperty(Syscall.prototype, "done", { value: false, writable: false, enumerable: false });
+
+/**
+ * @internal A descriptor of an op the kernel may answer at the `yield*` (spawn, join, current,
+ * raiseLater). A class of its own so that the plain descriptors' `yield*` (sleep, I/O), inlined
+ * into every coroutine that makes one, stays a two-line iterator.
+ */
+export class InlineSyscall<T = unknown> extends Syscall<T> {
+  override [Symbol.iterator](): Iterator<Syscall<T>, T, unknown> {
+    if (answeredInline(this)) return delegate as Iterator<Syscall<T>, T, unknown>;
+    delegate.pending = this;
+    return delegate as Iterator<Syscall<T>, T, unknown>;
+  }
+}
+Object.defineProperty(InlineSyscall, "name", { value: "Syscall" }); // in messages and describe(), a descriptor is a Syscall
 
 /**
  * The delegate iterator behind every `yield* d`. Its first `next()` returns the primed
@@ -163,7 +173,7 @@ const delegate = new DelegateIterator();
  * the stepping kernel (see `InlineHost`); otherwise a `join` descriptor is yielded.
  */
 export function delegateJoin<T>(task: object): Iterator<Syscall<T>, T, unknown> {
-  if (!answeredInline(task)) delegate.pending = new Syscall<T>("join", Op.Join, task);
+  if (!answeredInline(task)) delegate.pending = new InlineSyscall<T>("join", Op.Join, task);
   return delegate as Iterator<Syscall<T>, T, unknown>;
 }
 

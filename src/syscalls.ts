@@ -3,19 +3,19 @@
  * function that checks its arguments and names the op (curio's traps.py, in TypeScript).
  * Imports only the descriptor, types and errors.
  */
-import { Op, Syscall, describe } from "./syscall.ts";
+import { InlineSyscall, Op, Syscall, describe } from "./syscall.ts";
 import { Task } from "./task.ts";
 import type { CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
 
 // Descriptors are immutable, so the last one made is reused when the same call repeats:
 // a loop of `sleep(10)` or `spawn(worker)` allocates one descriptor, not one per call.
 let lastSleep = new Syscall<void>("sleep", Op.Sleep, 0);
-let lastSpawn = new Syscall<unknown>("spawn", Op.Spawn, undefined, undefined);
-const CURRENT = new Syscall<Task<unknown>>("current", Op.Current);
+let lastSpawn = new InlineSyscall<unknown>("spawn", Op.Spawn, undefined, undefined);
+const CURRENT = new InlineSyscall<Task<unknown>>("current", Op.Current);
 
 /** @internal Drop the cached spawn descriptor (its coroutine function may hold a whole object graph): called as a run ends. */
 export function forgetLastSpawn(): void {
-  lastSpawn = new Syscall<unknown>("spawn", Op.Spawn, undefined, undefined);
+  lastSpawn = new InlineSyscall<unknown>("spawn", Op.Spawn, undefined, undefined);
 }
 
 /**
@@ -63,7 +63,7 @@ export function spawn<T>(co: CoSource<T>, options?: SpawnOptions): Syscall<Task<
   if (options !== undefined && options.name !== undefined && typeof options.name !== "string") {
     throw new TypeError(`spawn(co, { name }): name must be a string, got ${describe(options.name)}`);
   }
-  const d = new Syscall<Task<T>>("spawn", Op.Spawn, co, options);
+  const d = new InlineSyscall<Task<T>>("spawn", Op.Spawn, co, options);
   if (options === undefined && typeof co === "function") lastSpawn = d as Syscall<unknown>;
   return d;
 }
@@ -75,7 +75,7 @@ export function spawn<T>(co: CoSource<T>, options?: SpawnOptions): Syscall<Task<
  * taken from a channel, a lock acquired), as the kernel does for a value delivered at a cancel.
  */
 export function raiseLater(error: unknown): Syscall<void> {
-  return new Syscall<void>("raiseLater", Op.RaiseLater, error);
+  return new InlineSyscall<void>("raiseLater", Op.RaiseLater, error);
 }
 
 /** @internal Key of the spawn option that `spawnAdopted` sets (not part of `SpawnOptions`). */
@@ -95,7 +95,7 @@ export interface AdoptingOptions extends SpawnOptions {
 export function spawnAdopted<T>(co: CoSource<T>, name: string | undefined, adopt: (task: Task<unknown>) => void): Syscall<Task<T>> {
   checkSource(co, "spawn");
   const options: AdoptingOptions = { name, [ADOPT]: adopt };
-  return new Syscall<Task<T>>("spawn", Op.Spawn, co, options);
+  return new InlineSyscall<Task<T>>("spawn", Op.Spawn, co, options);
 }
 
 /**
@@ -113,7 +113,7 @@ export function spawnAdopted<T>(co: CoSource<T>, name: string | undefined, adopt
  */
 export function join<T>(task: Task<T>): Syscall<T> {
   checkTask(task, "join");
-  return new Syscall<T>("join", Op.Join, task);
+  return new InlineSyscall<T>("join", Op.Join, task);
 }
 
 /**
