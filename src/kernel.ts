@@ -91,7 +91,8 @@ export class Kernel implements CompletionSink, InlineHost {
   newTask<T>(gen: Co<T>, name: unknown, parent: Task<unknown> | undefined): Task<T> {
     // In a step, the tick's clock (read at its start); from outside (run(), scheduler.spawn()), now.
     const task = new Task<T>(nextTaskId++, name, gen, this, parent, this.#stepping ? this.now : this.reactor.now());
-    if (parent !== undefined) forgetEndedAncestors(parent);
+    // Not while run() winds down: which ancestor a helper of cleanup is tied to reads the chain as spawned.
+    if (parent !== undefined && !this.draining) forgetEndedAncestors(parent);
     this.stats.spawned++;
     this.tasks.add(task as Task<unknown>);
     if (this.draining) bornDuringDrain(this, task as Task<unknown>, parent);

@@ -487,6 +487,37 @@ describe("hand-made iterators as tasks", () => {
 });
 
 describe("cleanup while run() winds down", () => {
+  test("a helper's helper is tied to the helper once the pre-drain ancestor has ended, however the chain was spawned", async () => {
+    const log: string[] = [];
+    const { reactor } = await virtual(function* () {
+      yield* spawn(function* X() {
+        try {
+          yield* spawn(function* A() {
+            try { yield* sleep(1e9); } finally {
+              yield* spawn(function* B() {
+                try { yield* sleep(1e9); } finally {
+                  yield* spawn(function* C() {
+                    try { yield* sleep(500); log.push("C slept"); } catch (e) { log.push("C cancelled"); throw e; }
+                  });
+                  log.push("B ends");
+                }
+              });
+              yield* sleep(5); // B starts and waits
+              log.push("A ends");
+            }
+          });
+          yield* sleep(1e9);
+        } finally {
+          yield* sleep(1000); // X cleans up slowly: C must not live on with it
+          log.push("X ends");
+        }
+      });
+      yield* sleep(10); // main returns: the drain begins
+    });
+    expect(log).toEqual(["A ends", "B ends", "X ends"]); // C cancelled before its first step
+    expect(reactor.now()).toBeGreaterThanOrEqual(1000);
+  });
+
   test("a finally may use shield and timeout (they spawn helpers): the helpers run", async () => {
     const log: string[] = [];
     await virtual(function* () {

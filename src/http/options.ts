@@ -30,8 +30,8 @@ export interface HttpServerOptions {
    */
   bodyTimeout?: number;
   /**
-   * Most connections open at once. At the limit the server stops accepting: new connections
-   * wait in the listen backlog (the kernel's queue) until one closes. Default: no limit.
+   * Most connections open at once. At the cap a new connection is closed as soon as it is
+   * accepted, before any request (counted in `server.refused`). Default: no limit.
    */
   maxConnections?: number;
   /**

@@ -37,8 +37,6 @@ export class ServerConns {
   readonly #all = new Set<ConnState>();
   /** Tasks waiting in `drain` for connections to end (any number may close at once). */
   readonly #waiting = new Set<Waker<void>>();
-  /** The accept loop, waiting for room under the connection limit. */
-  #room: Waker<void> | undefined = undefined;
 
   get size(): number {
     return this.#all.size;
@@ -53,19 +51,6 @@ export class ServerConns {
   delete(s: ConnState): void {
     this.#all.delete(s);
     this.#wake();
-    const room = this.#room;
-    this.#room = undefined;
-    room?.resume();
-  }
-
-  /** Wait until fewer than `max` connections are open (the accept loop, before each accept). */
-  *roomFor(max: number): Co<void> {
-    while (this.#all.size >= max) {
-      yield* suspend<void>((w) => {
-        this.#room = w;
-        return () => void (this.#room = undefined);
-      }, "http.maxConnections");
-    }
   }
 
   /** Cancel every connection's task but the caller's own (their connections are closed at once), and wait for them to end. */

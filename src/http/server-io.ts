@@ -57,8 +57,8 @@ export function* lingerClose(watchdog: Watchdog, conn: Conn): Co<void> {
     if (!(error instanceof NetError)) throw error; // reset by the client, or closed by the deadline
   } finally {
     watchdog.disarm(d);
+    yield* closeConn(conn); // also when cancelled (server.abort(), the end of run())
   }
-  yield* closeConn(conn);
 }
 
 /**

@@ -51,6 +51,8 @@ export class HttpServer {
   readonly #linger = new WeakSet<Conn>();
   /** Connections accepted so far. */
   accepted = 0;
+  /** Connections closed at once because `maxConnections` were open. */
+  refused = 0;
   /** Requests answered so far (error responses included). */
   requests = 0;
   /** Errors thrown by the handler (answered with 500). */
@@ -141,13 +143,19 @@ export class HttpServer {
     for (;;) {
       let conn: Conn;
       try {
-        yield* this.#conns.roomFor(this.#maxConnections);
         conn = yield* this.#listener.accept();
       } catch (error) {
         if (this.#closing || (error instanceof NetError && error.code === "ERR_SOCKET_CLOSED")) return;
         throw error;
       }
       this.accepted++;
+      if (this.#conns.size >= this.#maxConnections) {
+        // At the cap: closed at once. (Not accepting would not help: the host accepts every
+        // connection anyway, and each would hold a descriptor, with no deadline, until taken.)
+        this.refused++;
+        yield* closeConn(conn);
+        continue;
+      }
       const s = this.#conns.add(conn);
       try {
         s.task = yield* spawn(() => this.#serveConn(s), { name: `http-conn ${conn.name}` });

@@ -1,8 +1,8 @@
 /**
  * FakeReactor: runs a scheduler in virtual time, deterministically. By default it drives
  * itself and jumps the clock to the next deadline whenever nothing else is runnable (or after
- * 10,000 ticks in a row that only ran tasks polling with `yield`/`sleep(0)`), so a program that
- * sleeps an hour finishes at once. With `{ auto: false }` a test steps it by hand.
+ * 10,000 ticks in a row that only ran tasks polling with `yield`/`sleep(0)`, or a million ticks
+ * of any work: work that never ends), so a program that sleeps an hour finishes at once. With `{ auto: false }` a test steps it by hand.
  */
 import type { CompletionSink, Reactor, Submission, Ticket } from "./reactor.ts";
 
@@ -18,6 +18,8 @@ export interface FakeReactorOptions {
 
 /** Polling ticks (only tasks that gave up the CPU to run) in a row before the clock moves to the next deadline anyway. */
 const BUSY_TICKS = 10_000;
+/** Ticks of any work at one time before the clock moves on anyway: work that never ends (a deadline around it fires). */
+const ENDLESS_TICKS = 1_000_000;
 /** The furthest start from 0: up to 2^53, doubles hold every whole ms; beyond, 1 ms sleeps would not move the clock. */
 const MAX_START = 2 ** 50;
 
@@ -45,6 +47,8 @@ export class FakeReactor implements Reactor {
   #io: FakeReactorOptions["io"];
   /** Polling ticks run in a row at one time (see BUSY_TICKS). */
   #busy = 0;
+  /** Ticks run at one time while work was runnable (see ENDLESS_TICKS). */
+  #ticksAtNow = 0;
   /** The tick scheduled last only has tasks that gave up the CPU to run (see Reactor.schedule). */
   #polling = false;
   /** Host timers armed so far. */
@@ -153,24 +157,31 @@ export class FakeReactor implements Reactor {
     this.#runBusy();
   }
 
-  /** Run ticks until none is scheduled, or until BUSY_TICKS polling ones ran in a row (a task that keeps yielding: time moves on). */
+  /** Run ticks until none is scheduled, or until time should move on anyway (see #countPolling). */
   #runBusy(): void {
     while (this.tick() > 0) if (this.#countPolling()) return;
   }
 
-  /** After a tick: count it if what it left is polling only; true once BUSY_TICKS did in a row. */
+  /**
+   * After a tick: true once time should move on with work still runnable, because BUSY_TICKS
+   * ticks in a row left only polling tasks, or ENDLESS_TICKS ticks ran at one time whatever
+   * they did (work that never ends: a deadline around it must still fire).
+   */
   #countPolling(): boolean {
-    if (!this.#polling || this.#pending.length === 0) {
+    if (this.#pending.length === 0) {
       this.#busy = 0;
+      this.#ticksAtNow = 0;
       return false;
     }
-    return ++this.#busy >= BUSY_TICKS;
+    this.#busy = this.#polling ? this.#busy + 1 : 0;
+    return this.#busy >= BUSY_TICKS || ++this.#ticksAtNow >= ENDLESS_TICKS;
   }
 
   #fire(t: { deadline: number; fire: () => void }): void {
     this.#now = Math.max(this.#now, t.deadline);
     this.#timer = undefined;
     this.#busy = 0;
+    this.#ticksAtNow = 0;
     t.fire();
   }
 
@@ -182,14 +193,15 @@ export class FakeReactor implements Reactor {
 
   // One macrotask per round, so promise settlements interleave as they would on the real loop.
   // The clock jumps when nothing is runnable, or after BUSY_TICKS polling ticks in a row (a
-  // task polling with sleep(0) would otherwise hold virtual time still for ever).
+  // task polling with sleep(0) would otherwise hold virtual time still for ever), or after
+  // ENDLESS_TICKS ticks of any work at one time.
   readonly #step = (): void => {
     this.#driving = false;
     if (this.closed) return;
     if (this.tick() === 0 || this.#countPolling()) {
       const t = this.#timer;
-      if (t === undefined) this.#busy = 0;
-      else this.#fire(t);
+      if (t !== undefined) this.#fire(t);
+      else this.#busy = this.#ticksAtNow = 0;
     }
     if (this.#pending.length > 0 || this.#timer !== undefined) this.#drive();
   };

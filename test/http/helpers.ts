@@ -132,8 +132,9 @@ export class Peer {
   closed = false;
   readonly connected: Promise<void>;
   readonly ended: Promise<void>;
-  constructor(port: number) {
-    this.sock = createConnection({ host: "127.0.0.1", port });
+  /** `halfOpen`: the client's side stays open after the server's FIN (it keeps "sending"). */
+  constructor(port: number, halfOpen = false) {
+    this.sock = createConnection({ host: "127.0.0.1", port, allowHalfOpen: halfOpen });
     this.connected = new Promise((resolve) => this.sock.once("connect", () => resolve()));
     this.ended = new Promise((resolve) => this.sock.once("close", () => { this.closed = true; resolve(); }));
     this.sock.on("error", (e) => (this.error = e));

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Scheduler, sleep, spawn, join, io, channel, timeout, type Co } from "../../src/index.ts";
+import { Scheduler, sleep, spawn, join, io, channel, timeout, moveOnAfter, type Co } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 
 describe("FakeReactor", () => {
@@ -144,4 +144,25 @@ describe("a task that keeps yielding (polling) does not hold virtual time still"
     expect(await new Scheduler({ reactor: fake }).run(pollUntilSet)).toBeGreaterThan(0);
     expect(fake.now()).toBe(100);
   });
+});
+
+describe("work that never ends does not hold virtual time still either", () => {
+  /** An endless producer/consumer under moveOnAfter(100): how many messages went through. */
+  function* endless(): Co<string> {
+    const ch = channel<number>();
+    let got = 0;
+    yield* spawn(function* () { for (let i = 0; ; i++) yield* ch.send(i); });
+    yield* moveOnAfter(100, function* () { for (;;) { yield* ch.recv(); got++; } });
+    return got > 0 ? "moved on" : "nothing went through";
+  }
+
+  test("a deadline around it fires (after a million ticks at one time), self-driving or advanced by hand", async () => {
+    const auto = new FakeReactor();
+    expect(await new Scheduler({ reactor: auto }).run(endless)).toBe("moved on");
+    expect(auto.now()).toBe(100);
+    const manual = new FakeReactor({ auto: false });
+    const done = new Scheduler({ reactor: manual }).run(endless);
+    manual.advance(200);
+    expect(await done).toBe("moved on");
+  }, 30_000);
 });
