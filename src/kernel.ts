@@ -91,8 +91,9 @@ export class Kernel implements CompletionSink, InlineHost {
   newTask<T>(gen: Co<T>, name: unknown, parent: Task<unknown> | undefined): Task<T> {
     // In a step, the tick's clock (read at its start); from outside (run(), scheduler.spawn()), now.
     const task = new Task<T>(nextTaskId++, name, gen, this, parent, this.#stepping ? this.now : this.reactor.now());
-    // Not while run() winds down: which ancestor a helper of cleanup is tied to reads the chain as spawned.
-    if (parent !== undefined && !this.draining) forgetEndedAncestors(parent);
+    // While run() winds down, only ended helpers born in the drain are dropped: which task a
+    // helper is tied to reads the chain above them as spawned (see bornDuringDrain).
+    if (parent !== undefined) forgetEndedAncestors(parent, this.draining ? this.drainFrom : 0);
     this.stats.spawned++;
     this.tasks.add(task as Task<unknown>);
     if (this.draining) bornDuringDrain(this, task as Task<unknown>, parent);

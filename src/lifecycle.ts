@@ -199,14 +199,15 @@ export function bornDuringDrain(k: Kernel, task: Task<unknown>, parent: Task<unk
 /**
  * Ended ancestors near the spawner are dropped from its chain (the first ended one found in a
  * few hops up is replaced by its nearest live ancestor): a task that keeps spawning its
- * successor must not keep every ended generation alive. A few hops per spawn: O(1).
+ * successor must not keep every ended generation alive. A few hops per spawn: O(1). Only
+ * tasks with an id from `from` on are dropped (run()'s drain keeps those from before it).
  */
-export function forgetEndedAncestors(spawner: Task<unknown>): void {
+export function forgetEndedAncestors(spawner: Task<unknown>, from: number): void {
   let t: Task<unknown> | undefined = spawner;
   for (let hops = 0; t !== undefined && hops < 8; hops++) {
     let p: Task<unknown> | undefined = t.parent;
-    if (p !== undefined && p.ended) {
-      while (p !== undefined && p.ended) p = p.parent;
+    if (p !== undefined && p.ended && p.id >= from) {
+      while (p !== undefined && p.ended && p.id >= from) p = p.parent;
       (t as { parent: Task<unknown> | undefined }).parent = p;
       return;
     }

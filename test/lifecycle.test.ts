@@ -487,6 +487,28 @@ describe("hand-made iterators as tasks", () => {
 });
 
 describe("cleanup while run() winds down", () => {
+  test("a cleanup that keeps spawning its successor keeps no ended generation (the chain stays short)", async () => {
+    let depth = 0;
+    await virtual(function* () {
+      yield* spawn(function* cleaner() {
+        try {
+          yield* sleep(1e9);
+        } finally {
+          let left = 2_000;
+          function* generation(): Co<void> {
+            if (--left > 0) yield* spawn(generation);
+            else depth = (yield* current()).path.split(" > ").length;
+          }
+          yield* spawn(generation);
+          while (left > 0) yield* sleep(1);
+        }
+      });
+      yield* sleep(10); // main returns: the drain begins
+    });
+    expect(depth).toBeGreaterThan(0);
+    expect(depth).toBeLessThanOrEqual(5); // main > cleaner > a few not yet dropped > the last
+  });
+
   test("a helper's helper is tied to the helper once the pre-drain ancestor has ended, however the chain was spawned", async () => {
     const log: string[] = [];
     const { reactor } = await virtual(function* () {

@@ -1,8 +1,9 @@
 /**
  * FakeReactor: runs a scheduler in virtual time, deterministically. By default it drives
  * itself and jumps the clock to the next deadline whenever nothing else is runnable (or after
- * 10,000 ticks in a row that only ran tasks polling with `yield`/`sleep(0)`, or a million ticks
- * of any work: work that never ends), so a program that sleeps an hour finishes at once. With `{ auto: false }` a test steps it by hand.
+ * 10,000 ticks in a row that only ran tasks polling with `yield`/`sleep(0)`), so a program that
+ * sleeps an hour finishes at once. Work that needs no time never sees the clock move, however
+ * many ticks it takes. With `{ auto: false }` a test steps it by hand.
  */
 import type { CompletionSink, Reactor, Submission, Ticket } from "./reactor.ts";
 
@@ -18,8 +19,8 @@ export interface FakeReactorOptions {
 
 /** Polling ticks (only tasks that gave up the CPU to run) in a row before the clock moves to the next deadline anyway. */
 const BUSY_TICKS = 10_000;
-/** Ticks of any work at one time before the clock moves on anyway: work that never ends (a deadline around it fires). */
-const ENDLESS_TICKS = 1_000_000;
+/** Ticks one `advance()` runs at one virtual time before it gives up on work that never ends (an error, not a hang). */
+const STUCK_TICKS = 2_000_000;
 /** The furthest start from 0: up to 2^53, doubles hold every whole ms; beyond, 1 ms sleeps would not move the clock. */
 const MAX_START = 2 ** 50;
 
@@ -47,8 +48,6 @@ export class FakeReactor implements Reactor {
   #io: FakeReactorOptions["io"];
   /** Polling ticks run in a row at one time (see BUSY_TICKS). */
   #busy = 0;
-  /** Ticks run at one time while work was runnable (see ENDLESS_TICKS). */
-  #ticksAtNow = 0;
   /** The tick scheduled last only has tasks that gave up the CPU to run (see Reactor.schedule). */
   #polling = false;
   /** Host timers armed so far. */
@@ -141,47 +140,52 @@ export class FakeReactor implements Reactor {
     return run.length;
   }
 
-  /** Move the clock forward by `ms`, firing the timer and running ticks as they come due. */
+  /**
+   * Move the clock forward by `ms`, firing the timer and running ticks as they come due. Work
+   * that needs no time runs to its end first; tasks that only poll (`yield`, `sleep(0)`) let
+   * time pass after 10,000 ticks. Work that never ends and never waits is an error, not a hang.
+   */
   advance(ms: number): void {
     if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
       throw new RangeError(`FakeReactor.advance(ms): ms must be a finite number >= 0 (the clock never goes back), got ${String(ms)}`);
     }
     const end = this.#now + ms;
     for (;;) {
-      this.#runBusy();
+      this.#runAtNow();
       const t = this.#timer;
       if (t === undefined || t.deadline > end) break;
       this.#fire(t);
     }
     this.#now = end;
-    this.#runBusy();
+    this.#runAtNow();
   }
 
-  /** Run ticks until none is scheduled, or until time should move on anyway (see #countPolling). */
-  #runBusy(): void {
-    while (this.tick() > 0) if (this.#countPolling()) return;
+  /** Run ticks until none is scheduled, or until BUSY_TICKS polling ones ran in a row (then time may move on). */
+  #runAtNow(): void {
+    for (let n = 1; this.tick() > 0; n++) {
+      if (this.#countPolling()) return;
+      if (n >= STUCK_TICKS) {
+        throw new Error(`FakeReactor.advance(): ${n} ticks ran at virtual time ${this.#now} and work is still runnable that waits on nothing (work that never ends?)`);
+      }
+    }
+    this.#busy = 0;
   }
 
-  /**
-   * After a tick: true once time should move on with work still runnable, because BUSY_TICKS
-   * ticks in a row left only polling tasks, or ENDLESS_TICKS ticks ran at one time whatever
-   * they did (work that never ends: a deadline around it must still fire).
-   */
+  /** After a tick: true once BUSY_TICKS ticks in a row left only polling tasks to run (the counter starts again). */
   #countPolling(): boolean {
-    if (this.#pending.length === 0) {
+    if (this.#pending.length === 0 || !this.#polling) {
       this.#busy = 0;
-      this.#ticksAtNow = 0;
       return false;
     }
-    this.#busy = this.#polling ? this.#busy + 1 : 0;
-    return this.#busy >= BUSY_TICKS || ++this.#ticksAtNow >= ENDLESS_TICKS;
+    if (++this.#busy < BUSY_TICKS) return false;
+    this.#busy = 0;
+    return true;
   }
 
   #fire(t: { deadline: number; fire: () => void }): void {
     this.#now = Math.max(this.#now, t.deadline);
     this.#timer = undefined;
     this.#busy = 0;
-    this.#ticksAtNow = 0;
     t.fire();
   }
 
@@ -193,15 +197,15 @@ export class FakeReactor implements Reactor {
 
   // One macrotask per round, so promise settlements interleave as they would on the real loop.
   // The clock jumps when nothing is runnable, or after BUSY_TICKS polling ticks in a row (a
-  // task polling with sleep(0) would otherwise hold virtual time still for ever), or after
-  // ENDLESS_TICKS ticks of any work at one time.
+  // task polling with sleep(0) would otherwise hold virtual time still for ever).
   readonly #step = (): void => {
     this.#driving = false;
     if (this.closed) return;
-    if (this.tick() === 0 || this.#countPolling()) {
+    const idle = this.tick() === 0;
+    if (idle) this.#busy = 0;
+    if (idle || this.#countPolling()) {
       const t = this.#timer;
       if (t !== undefined) this.#fire(t);
-      else this.#busy = this.#ticksAtNow = 0;
     }
     if (this.#pending.length > 0 || this.#timer !== undefined) this.#drive();
   };

@@ -146,23 +146,42 @@ describe("a task that keeps yielding (polling) does not hold virtual time still"
   });
 });
 
-describe("work that never ends does not hold virtual time still either", () => {
-  /** An endless producer/consumer under moveOnAfter(100): how many messages went through. */
-  function* endless(): Co<string> {
-    const ch = channel<number>();
-    let got = 0;
-    yield* spawn(function* () { for (let i = 0; ; i++) yield* ch.send(i); });
-    yield* moveOnAfter(100, function* () { for (;;) { yield* ch.recv(); got++; } });
-    return got > 0 ? "moved on" : "nothing went through";
+describe("work that needs no time never sees the clock move, however long", () => {
+  /** 1.2 million channel hand-offs (over a million ticks) inside a one-hour time limit, next to an unrelated far-off sleeper. */
+  function* long(): Co<number> {
+    yield* spawn(function* () { yield* sleep(1_000_000); });
+    return yield* timeout(3_600_000, function* () {
+      const ch = channel<number>();
+      yield* spawn(function* () { for (let i = 0; i < 1_200_000; i++) yield* ch.send(i); ch.close(); });
+      let got = 0;
+      while (!(yield* ch.recv()).done) got++;
+      return got;
+    });
   }
 
-  test("a deadline around it fires (after a million ticks at one time), self-driving or advanced by hand", async () => {
-    const auto = new FakeReactor();
-    expect(await new Scheduler({ reactor: auto }).run(endless)).toBe("moved on");
-    expect(auto.now()).toBe(100);
-    const manual = new FakeReactor({ auto: false });
-    const done = new Scheduler({ reactor: manual }).run(endless);
-    manual.advance(200);
-    expect(await done).toBe("moved on");
+  test("self-driving, or advanced by hand: it finishes at the time it began", async () => {
+    for (const auto of [true, false]) {
+      const clock = new FakeReactor({ auto });
+      const s = new Scheduler({ reactor: clock });
+      let at = -1;
+      const done = s.run(function* () {
+        const got = yield* long();
+        at = clock.now();
+        return got;
+      });
+      if (!auto) clock.advance(0);
+      expect(await done.catch((e: Error) => e.message)).toBe(1_200_000);
+      expect(at).toBe(0);
+    }
+  }, 30_000);
+
+  test("work that never ends and never waits makes advance() throw a clear error instead of hanging", () => {
+    const clock = new FakeReactor({ auto: false });
+    void new Scheduler({ reactor: clock }).run(function* () {
+      const ch = channel<number>();
+      yield* spawn(function* () { for (let i = 0; ; i++) yield* ch.send(i); });
+      for (;;) yield* ch.recv();
+    });
+    expect(() => clock.advance(100)).toThrow(/ticks ran at virtual time 0 and work is still runnable that waits on nothing/);
   }, 30_000);
 });
