@@ -73,8 +73,6 @@ export class Kernel implements CompletionSink, InlineHost {
   running: Task<unknown> | undefined = undefined;
   /** Syscalls the running task has made in a row, inline or not, in this step (see SYNC_LIMIT). */
   sync = 0;
-  /** Tasks this tick requeued after a plain `yield` or `sleep(0)` (see `wake`'s `polling`). */
-  yields = 0;
   /** True while the tick steps tasks (phase 2). */
   #stepping = false;
 
@@ -108,13 +106,29 @@ export class Kernel implements CompletionSink, InlineHost {
     this.drainFrom = nextTaskId;
   }
 
-  /** Make sure a tick will run (`polling`: it only has tasks that gave up the CPU to run, a hint for virtual clocks). */
-  wake(polling = false): void {
+  /** Make sure a tick will run. */
+  wake(): void {
     if (!this.tickScheduled && !this.closed) {
       this.tickScheduled = true;
-      this.reactor.schedule(this.tick, polling);
+      this.reactor.schedule(this.tick, this.pollingOnly);
     }
   }
+
+  /**
+   * True if every task that waits to run only gave up the CPU with nothing handed to it (a
+   * plain `yield`, `sleep(0)`) and no completion waits: a virtual clock may let time pass.
+   * Asked by a reactor between ticks (O(tasks ready); a FakeReactor only).
+   */
+  readonly pollingOnly = (): boolean => {
+    if (this.cq.length > 0) return false;
+    const yielded = (list: readonly Task<unknown>[], from: number): boolean => {
+      for (let i = from; i < list.length; i++) if ((list[i]!.flags & (Flag.StateMask | Flag.Yielded)) !== (StateCode.ready | Flag.Yielded)) return false;
+      return true;
+    };
+    const backlog = this.backlog;
+    if (backlog !== undefined && !yielded(backlog, this.backlogAt)) return false;
+    return (this.ready.length > 0 || backlog !== undefined) && yielded(this.ready, 0);
+  };
 
   /** Resume a suspended task if `gen` is still its current suspension (queued on `queue`). True if it was. */
   resume(task: Task<unknown>, gen: number, mode: Resume, value: unknown, queue = this.ready): boolean {
@@ -189,16 +203,12 @@ export class Kernel implements CompletionSink, InlineHost {
       if (!this.closed) this.#tick();
     } finally {
       this.tickScheduled = false;
-      if (this.ready.length > 0 || this.backlog !== undefined || this.cq.length > 0) {
-        // Polling: every task ready next only gave up the CPU with nothing handed to it.
-        this.wake(this.backlog === undefined && this.cq.length === 0 && this.ready.length === this.yields);
-      }
+      if (this.ready.length > 0 || this.backlog !== undefined || this.cq.length > 0) this.wake();
     }
   };
 
   #tick(): void {
     const now = (this.now = this.reactor.now());
-    this.yields = 0;
     this.stats.ticks++;
 
     // Phase 1: timers first (smol's rule), then the completion queue.

@@ -171,6 +171,19 @@ export function deliverCancel(k: Kernel, target: Task<unknown>): void {
   }
 }
 
+/** The helpers born during run()'s drain that each cleaning task still has alive (see bornDuringDrain). */
+const drainHelpers = new WeakMap<Task<unknown>, Set<Task<unknown>>>();
+
+/** A cleaner's set of live helpers, cancelled as it ends. (A function of its own: its callback must not close over a helper.) */
+function helpersOf(k: Kernel, cleaner: Task<unknown>): Set<Task<unknown>> {
+  const set = new Set<Task<unknown>>();
+  drainHelpers.set(cleaner, set);
+  cleaner.onEnd(() => {
+    for (const h of set) deliverCancel(k, h);
+  });
+  return set;
+}
+
 /** The generator of an ended task: drops the real one so it can be collected. */
 const DONE = (function* () {})() as unknown as Task<unknown>["gen"];
 
@@ -189,7 +202,11 @@ export function bornDuringDrain(k: Kernel, task: Task<unknown>, parent: Task<unk
     while (cleaner !== undefined && cleaner.ended) cleaner = cleaner.parent;
   }
   if (cleaner !== undefined && !cleaner.ended) {
-    cleaner.onEnd(() => deliverCancel(k, task));
+    // One end callback per cleaner for all its helpers; a helper leaves the set as it ends, so
+    // a long cleanup (a timeout per step, a chain of successors) keeps only the live ones.
+    const set = drainHelpers.get(cleaner) ?? helpersOf(k, cleaner);
+    set.add(task);
+    task.onEnd(() => set.delete(task));
   } else {
     task.flags |= Flag.CancelRequested | Flag.Throw;
     task.value = new Cancelled(task);

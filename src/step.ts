@@ -122,6 +122,5 @@ export function step(k: Kernel, task: Task<unknown>): void {
 /** Put a running task back at the end of the ready queue (it gave up the CPU; `yielded`: with nothing handed to it). */
 function requeue(k: Kernel, task: Task<unknown>, yielded = 0): void {
   task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready | yielded;
-  if (yielded !== 0) k.yields++;
   k.ready.push(task);
 }

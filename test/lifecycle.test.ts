@@ -487,6 +487,35 @@ describe("hand-made iterators as tasks", () => {
 });
 
 describe("cleanup while run() winds down", () => {
+  test("a long cleanup (a timeout per step) keeps none of its ended helpers or what they returned", async () => {
+    const refs: WeakRef<object>[] = [];
+    let kept = -1;
+    const clobber = (depth: number): number => (depth === 0 ? 0 : clobber(depth - 1) + depth); // stale stack slots
+    await virtual(function* () {
+      yield* spawn(function* cleaner() {
+        try {
+          yield* sleep(1e9);
+        } finally {
+          for (let i = 0; i < 5_000; i++) {
+            yield* timeout(100, function* () {
+              const result = { payload: new Array(100).fill(i) };
+              if (refs.length < 10) refs.push(new WeakRef(result));
+              return result;
+            });
+          }
+          for (let i = 0; i < 5 && refs.some((r) => r.deref() !== undefined); i++) {
+            clobber(2000);
+            Bun.gc(true);
+            yield* sleep(1);
+          }
+          kept = refs.filter((r) => r.deref() !== undefined).length;
+        }
+      });
+      yield* sleep(10); // main returns: the drain begins
+    });
+    expect(kept).toBe(0);
+  });
+
   test("a cleanup that keeps spawning its successor keeps no ended generation (the chain stays short)", async () => {
     let depth = 0;
     await virtual(function* () {

@@ -48,8 +48,8 @@ export class FakeReactor implements Reactor {
   #io: FakeReactorOptions["io"];
   /** Polling ticks run in a row at one time (see BUSY_TICKS). */
   #busy = 0;
-  /** The tick scheduled last only has tasks that gave up the CPU to run (see Reactor.schedule). */
-  #polling = false;
+  /** Asks the scheduler whether it only has tasks that gave up the CPU to run (see Reactor.schedule). */
+  #pollingOnly: (() => boolean) | undefined = undefined;
   /** Host timers armed so far. */
   timersArmed = 0;
   /** Ticks run so far. */
@@ -76,9 +76,9 @@ export class FakeReactor implements Reactor {
     return this.#now;
   }
 
-  schedule(tick: () => void, polling = false): void {
+  schedule(tick: () => void, pollingOnly?: () => boolean): void {
     this.#pending.push(tick);
-    this.#polling = polling;
+    this.#pollingOnly = pollingOnly;
     this.#drive();
   }
 
@@ -143,7 +143,8 @@ export class FakeReactor implements Reactor {
   /**
    * Move the clock forward by `ms`, firing the timer and running ticks as they come due. Work
    * that needs no time runs to its end first; tasks that only poll (`yield`, `sleep(0)`) let
-   * time pass after 10,000 ticks. Work that never ends and never waits is an error, not a hang.
+   * time pass after 10,000 ticks. After two million ticks at one time it throws (work that
+   * never ends would otherwise hang the caller); promises settle only once it has returned.
    */
   advance(ms: number): void {
     if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
@@ -171,9 +172,9 @@ export class FakeReactor implements Reactor {
     this.#busy = 0;
   }
 
-  /** After a tick: true once BUSY_TICKS ticks in a row left only polling tasks to run (the counter starts again). */
+  /** Between ticks: true once BUSY_TICKS times in a row only polling tasks were left to run (the counter starts again). */
   #countPolling(): boolean {
-    if (this.#pending.length === 0 || !this.#polling) {
+    if (this.#pending.length === 0 || this.#pollingOnly?.() !== true) {
       this.#busy = 0;
       return false;
     }
@@ -197,13 +198,18 @@ export class FakeReactor implements Reactor {
 
   // One macrotask per round, so promise settlements interleave as they would on the real loop.
   // The clock jumps when nothing is runnable, or after BUSY_TICKS polling ticks in a row (a
-  // task polling with sleep(0) would otherwise hold virtual time still for ever).
+  // task polling with sleep(0) would otherwise hold virtual time still for ever). Whether the
+  // next tick only polls is asked before it runs, once the promise callbacks of the last one
+  // have run (work they hand a task is real work).
   readonly #step = (): void => {
     this.#driving = false;
     if (this.closed) return;
-    const idle = this.tick() === 0;
-    if (idle) this.#busy = 0;
-    if (idle || this.#countPolling()) {
+    if (this.#countPolling()) {
+      const t = this.#timer;
+      if (t !== undefined) this.#fire(t); // then the tick runs with the sleepers it woke
+    }
+    if (this.tick() === 0) {
+      this.#busy = 0;
       const t = this.#timer;
       if (t !== undefined) this.#fire(t);
     }

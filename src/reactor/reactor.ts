@@ -40,10 +40,11 @@ export interface Reactor {
   now(): number;
   /**
    * Run `tick` once, on a later turn of the event loop. The scheduler never asks twice before
-   * it ran. `polling` is true when the only tasks it has to run gave up the CPU with nothing
-   * handed to them (a plain `yield`, `sleep(0)`): a virtual clock may let time pass.
+   * it ran. `pollingOnly()`, asked between ticks, is true while the only tasks it has to run
+   * gave up the CPU with nothing handed to them (a plain `yield`, `sleep(0)`): a virtual clock
+   * may then let time pass. A real reactor ignores it.
    */
-  schedule(tick: () => void, polling?: boolean): void;
+  schedule(tick: () => void, pollingOnly?: () => boolean): void;
   /** Arm the one host timer to call `fire` at `deadline` (replacing any armed one). */
   setTimer(deadline: number, fire: () => void): void;
   /** Disarm the host timer. */

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { Scheduler, sleep, spawn, join, io, channel, timeout, moveOnAfter, type Co } from "../../src/index.ts";
+import { Scheduler, sleep, spawn, join, io, wait, channel, timeout, type Co } from "../../src/index.ts";
+import type { CompletionSink, Submission } from "../../src/reactor/reactor.ts";
 import { FakeReactor } from "../../src/testing.ts";
 
 describe("FakeReactor", () => {
@@ -138,6 +139,44 @@ describe("a task that keeps yielding (polling) does not hold virtual time still"
       expect(clock.now()).toBe(0);
     }
   });
+
+  test("more pollers than the step budget still let time pass", async () => {
+    function* pollers(): Co<string> {
+      let flag = false;
+      const setter = yield* spawn(function* () { yield* sleep(10); flag = true; });
+      const ps = [];
+      for (let i = 0; i < 5; i++) ps.push(yield* spawn(function* () { while (!flag) yield; }));
+      for (const p of ps) yield* join(p);
+      yield* join(setter);
+      return "done";
+    }
+    const manual = new FakeReactor({ auto: false });
+    const done = new Scheduler({ reactor: manual, budget: 4 }).run(pollers);
+    manual.advance(100);
+    expect(await done).toBe("done");
+    expect(await new Scheduler({ reactor: new FakeReactor(), budget: 4 }).run(pollers)).toBe("done");
+  });
+
+  test("a poller next to work fed by promises or I/O completions does not move the clock under that work", async () => {
+    const later = (batch: readonly Submission[], sink: CompletionSink) => { for (const t of batch) queueMicrotask(() => sink.complete(t, 1)); };
+    for (const kind of ["wait", "io"] as const) {
+      const clock = new FakeReactor({ io: later });
+      const out = await new Scheduler({ reactor: clock }).run(function* () {
+        let finished = false;
+        yield* spawn(function* () { while (!finished) yield; });
+        try {
+          return yield* timeout(1000, function* () {
+            let sum = 0;
+            for (let i = 0; i < 30_000; i++) sum += kind === "wait" ? yield* wait(Promise.resolve(1)) : yield* io<number>("fetch", i);
+            return sum;
+          });
+        } finally {
+          finished = true;
+        }
+      });
+      expect([kind, out, clock.now()]).toEqual([kind, 30_000, 0]);
+    }
+  }, 30_000);
 
   test("the self-driving clock moves on too", async () => {
     const fake = new FakeReactor();
