@@ -23,8 +23,11 @@ describe("the npm package", () => {
   test("ships the library and its declarations, not the CLI (whose benchmarks are not shipped) nor a binary", () => {
     expect((pkg as { bin?: unknown }).bin).toBeUndefined();
     expect(pkg.files).toEqual(expect.arrayContaining(["src", "!src/cli.ts", "types"]));
-    expect(pkg.exports["."]).toEqual({ bun: "./src/index.ts", types: "./types/index.d.ts", default: "./src/index.ts" });
-    expect(pkg.exports["./testing"]).toEqual({ bun: "./src/testing.ts", types: "./types/testing.d.ts", default: "./src/testing.ts" });
+    // "types" before "bun": a consumer whose tsconfig sets customConditions ["bun"] still gets the
+    // declarations; this repository's own tsconfig asks for "corun-source" to check the sources.
+    expect(pkg.exports["."]).toEqual({ "corun-source": "./src/index.ts", types: "./types/index.d.ts", bun: "./src/index.ts", default: "./src/index.ts" });
+    expect(pkg.exports["./testing"]).toEqual({ "corun-source": "./src/testing.ts", types: "./types/testing.d.ts", bun: "./src/testing.ts", default: "./src/testing.ts" });
+    expect(Object.keys(pkg.exports["."])).toEqual(["corun-source", "types", "bun", "default"]);
     expect(pkg.scripts.prepack).toBe("tsc -p tsconfig.types.json");
   });
 
@@ -70,5 +73,19 @@ describe("the npm package", () => {
     const check = sh([tsc, "-p", "."], consumer);
     expect(check.out).toBe("");
     expect(check.code).toBe(0);
+    // A Bun-style project (bundler resolution, the "bun" condition, stricter options) gets the declarations too.
+    writeFileSync(
+      join(consumer, "tsconfig.bun.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ESNext", module: "Preserve", moduleResolution: "bundler", customConditions: ["bun"], strict: true, noEmit: true,
+          exactOptionalPropertyTypes: true, noUnusedLocals: true, noPropertyAccessFromIndexSignature: true, skipLibCheck: false, types: ["bun"],
+        },
+        include: ["main.ts"],
+      }),
+    );
+    const bunStyle = sh([tsc, "-p", "tsconfig.bun.json"], consumer);
+    expect(bunStyle.out).toBe("");
+    expect(bunStyle.code).toBe(0);
   }, 60_000);
 });
