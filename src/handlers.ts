@@ -4,11 +4,11 @@
  * how to undo the suspension. Host ops (sleep, I/O) are submitted in per-op batches at the
  * end of the tick. Imports no Bun API.
  */
-import { InlineSyscall, Op, Syscall } from "./syscall.ts";
+import { InlineSyscall, Op, Syscall, describe } from "./syscall.ts";
 import { ADOPT, claimSource, type AdoptingOptions } from "./syscalls.ts";
 import { Flag, Resume, StateCode, Task, type Joiner } from "./task.ts";
 import { Cancelled, UsageError } from "./errors.ts";
-import type { Co, CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
+import type { Co, CoSource, SpawnOptions, Undo, Waker, Yieldable } from "./types.ts";
 import type { Kernel } from "./kernel.ts";
 import type { IoTicket } from "./io-ticket.ts";
 import { deliverCancel, observe, raiseAtNextYield, throwInto } from "./lifecycle.ts";
@@ -118,6 +118,11 @@ function spawn(k: Kernel, parent: Task<unknown>, source: CoSource<unknown>, opti
   return task;
 }
 
+/** A task's body for one syscall (or one join): make it and return its result. */
+function* single(d: Iterable<Yieldable, unknown, unknown>): Co<unknown> {
+  return yield* d;
+}
+
 /** The `made` of `startable` when the source was not called yet. */
 const NOT_MADE: unique symbol = Symbol("not made");
 
@@ -132,8 +137,10 @@ export function startable(source: CoSource<unknown>, op: string, by: Task<unknow
       return new Thrown(error);
     }
   }
+  // A function returning one syscall (`() => conn.read()`) or a task (`() => t`): its task makes it, and returns its result.
+  if (typeof source === "function" && (gen instanceof Syscall || gen instanceof Task)) gen = single(gen as Iterable<Yieldable, unknown, unknown>);
   if (gen === null || typeof gen !== "object" || typeof (gen as Generator).next !== "function" || typeof (gen as Generator).throw !== "function") {
-    const fn = typeof source === "function" ? ` (${source.name || "anonymous function"} returned ${typeof gen})` : "";
+    const fn = typeof source === "function" ? ` (${source.name || "an anonymous function"} returned ${describe(gen)})` : ` (got ${describe(gen)})`;
     const where = by ? ` in ${by}` : "";
     return new Thrown(new TypeError(`${op}: expected a generator${fn}${where}; did you write function instead of function*?`));
   }

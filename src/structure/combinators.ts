@@ -4,10 +4,12 @@
  * before the combinator returns. Built on the Supervisor.
  */
 import type { Co, CoSource } from "../types.ts";
+import type { Syscall } from "../syscall.ts";
+import type { Task } from "../task.ts";
 import { finish, Supervisor, type Policy } from "./supervisor.ts";
 
 /** The result type of a coroutine source. */
-export type ResultOf<S> = S extends () => Co<infer R> ? R : S extends Co<infer R> ? R : never;
+export type ResultOf<S> = S extends () => Co<infer R> ? R : S extends () => Syscall<infer R> ? R : S extends () => Task<infer R> ? R : S extends Co<infer R> ? R : never;
 
 function check(sources: unknown, op: string): asserts sources is readonly CoSource<unknown>[] {
   if (!Array.isArray(sources)) throw new TypeError(`${op}(coroutines): expected an array, got ${typeof sources}`);

@@ -5,9 +5,9 @@
  */
 import { cancel, claimSource, current, join, raiseLater, spawn, spawnAdopted, suspend } from "../syscalls.ts";
 import { Cancelled, UsageError } from "../errors.ts";
-import type { Syscall } from "../syscall.ts";
-import type { Task } from "../task.ts";
-import type { Co, CoSource, Waker } from "../types.ts";
+import { Syscall, describe } from "../syscall.ts";
+import { Task } from "../task.ts";
+import type { Co, CoSource, Waker, Yieldable } from "../types.ts";
 
 /** How a child ended. `cancelled`: by someone other than this supervisor. */
 export type Ending = "done" | "failed" | "cancelled";
@@ -240,11 +240,14 @@ interface Slot {
 /** A child's body: `source`'s generator, made in the child's first step (and checked). */
 function* wrap<T>(sup: Supervisor, slot: Slot, source: CoSource<T>): Co<T> {
   yield; // consumed by the priming next() in start()
-  const gen = typeof source === "function" ? source() : source;
-  if (gen === null || typeof gen !== "object" || typeof gen.next !== "function") {
-    throw new TypeError(`${sup.label}: child ${slot.index} is not a generator; did you write function instead of function*?`);
+  const gen: unknown = typeof source === "function" ? source() : source;
+  // One syscall (`() => conn.read()`) or a task (`() => t`) is run as it is: `yield*` makes it.
+  if (gen instanceof Syscall || gen instanceof Task) return (yield* gen as Iterable<Yieldable, T, unknown>) as T;
+  if (gen === null || typeof gen !== "object" || typeof (gen as Co<T>).next !== "function") {
+    const fn = typeof source === "function" ? `${source.name || "a function"} returned ${describe(gen)}` : `got ${describe(gen)}`;
+    throw new TypeError(`${sup.label}: expected a generator (${fn}); did you write function instead of function*?`);
   }
-  return yield* gen;
+  return yield* gen as Co<T>;
 }
 
 /**

@@ -189,3 +189,37 @@ describe("a generator object runs in one task only", () => {
     expect(result).toEqual(["TypeError", "TypeError", "TypeError", "TypeError"]);
   });
 });
+
+describe("a function returning one syscall or a task is a task body too", () => {
+  test("timeout, race, all and spawn take () => sleep(...), () => ch.recv(), () => t", async () => {
+    const { result } = await virtual(function* () {
+      const ch = channel<number>(1);
+      yield* ch.send(7);
+      const got = yield* timeout(50, () => ch.recv()); // typed: RecvResult<number>
+      let timedOut = "no";
+      try {
+        yield* timeout(10, () => sleep(100));
+      } catch (e) {
+        timedOut = (e as Error).name;
+      }
+      const t = yield* spawn(function* () { yield* sleep(5); return "t"; });
+      const winner = yield* race([() => sleep(50), () => t]);
+      const both = yield* all([() => t, () => sleep(1)]);
+      const slept = yield* spawn(() => sleep(1));
+      return { got: got.value, timedOut, winner, both, slept: yield* slept };
+    });
+    expect(result).toEqual({ got: 7, timedOut: "TimeoutError", winner: "t", both: ["t", undefined], slept: undefined });
+  });
+
+  test("anything else is a TypeError naming what the function returned", async () => {
+    const { result } = await virtual(function* () {
+      try {
+        yield* timeout(10, (() => 42) as never);
+        return "accepted";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    expect(result).toBe("timeout: expected a generator (a function returned 42); did you write function instead of function*?");
+  });
+});
