@@ -96,9 +96,9 @@ export function step(k: Kernel, task: Task<unknown>): void {
         handlers.waitFor(k, task, y, undefined);
         return;
       } else {
-        out = new handlers.Thrown(
-          new TypeError(`${task} yielded ${describe(y)}, which is not a syscall, a task, a promise or undefined (did you mean yield* ?)`),
-        );
+        // A function (`yield sleep`): not called. Anything else (`yield worker()`): yield* was meant.
+        const hint = typeof y === "function" ? `did you mean yield* ${y.name || "it"}(...) ?` : "did you mean yield* ?";
+        out = new handlers.Thrown(new TypeError(`${task} yielded ${describe(y)}, which is not a syscall, a task, a promise or undefined (${hint})`));
       }
     } catch (error) {
       // User code ran inside (a thenable's `then`, an exotic object's traps): its error goes to

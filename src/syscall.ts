@@ -205,6 +205,9 @@ export function describe(value: unknown): string {
     case "function":
       return `function ${value.name || "(anonymous)"}`;
     case "object": {
+      if (Array.isArray(value)) return safeJson(value);
+      const tag = Object.prototype.toString.call(value);
+      if (tag === "[object Generator]") return "a generator object";
       const name = (value as object).constructor?.name;
       const label = (value as { name?: unknown }).name;
       if (typeof label === "string") return `${name ?? "object"} ${JSON.stringify(label)}`;

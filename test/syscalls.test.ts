@@ -479,6 +479,22 @@ describe("bad yields", () => {
     expect(result).toContain('"offender"');
   });
 
+  test("the common slips are named: a generator object (yield worker()), a function not called (yield sleep), an array", async () => {
+    function* worker(): Co<void> {}
+    const { result } = await virtual(function* () {
+      const out: string[] = [];
+      for (const bad of [worker(), sleep, [1, 2]]) {
+        try { yield bad as never; } catch (e) { out.push((e as Error).message.replace(/^task "main" \(#\d+\) /, "")); }
+      }
+      return out;
+    });
+    expect(result).toEqual([
+      "yielded a generator object, which is not a syscall, a task, a promise or undefined (did you mean yield* ?)",
+      "yielded function sleep, which is not a syscall, a task, a promise or undefined (did you mean yield* sleep(...) ?)",
+      "yielded [1,2], which is not a syscall, a task, a promise or undefined (did you mean yield* ?)",
+    ]);
+  });
+
   test("an uncaught bad yield fails run() naming the task", async () => {
     const { error } = await virtualError(function* () { yield 42 as never; });
     expect((error as Error).message).toContain("yielded 42");

@@ -23,7 +23,7 @@ import { HttpServer } from "./server.ts";
  * ```
  */
 export function* httpServer(listener: Listener, handler: HttpHandler, options: HttpServerOptions = {}): Co<HttpServer> {
-  if (typeof handler !== "function") throw new TypeError(`httpServer(listener, handler): handler must be a generator function, got ${typeof handler}`);
+  checkHandler(handler, "httpServer(listener, handler)");
   const server = new HttpServer(listener, handler, options);
   yield* server.start();
   return server;
@@ -49,11 +49,21 @@ export function* httpServer(listener: Listener, handler: HttpHandler, options: H
  */
 export function* serve(options: ServeOptions): Co<HttpServer> {
   if (options === null || typeof options !== "object") throw new TypeError(`serve(options): expected { port, handler }, got ${String(options)}`);
+  checkHandler(options.handler, "serve({ handler })");
   const listener = yield* listen({ hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0 });
   try {
     return yield* httpServer(listener, options.handler, options);
   } catch (error) {
     yield* listener.close(); // a bad handler or limit: the port is not kept
     throw error;
+  }
+}
+
+/** A handler is a generator function: an async function (or async generator) would answer every request with a 500. */
+function checkHandler(handler: unknown, where: string): void {
+  if (typeof handler !== "function") throw new TypeError(`${where}: handler must be a generator function (function* (req) {...}), got ${typeof handler}`);
+  const kind = (handler as { constructor?: { name?: unknown } }).constructor?.name;
+  if (kind === "AsyncFunction" || kind === "AsyncGeneratorFunction") {
+    throw new TypeError(`${where}: handler is an async function; write it as function* (req) {...} and wait for promises in it with yield* wait(p)`);
   }
 }

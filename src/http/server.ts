@@ -11,6 +11,7 @@ import type { Task } from "../task.ts";
 import type { Listener } from "../net/listener.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
+import { describe } from "../syscall.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { connectionHas, parseRequestHead, readHead } from "./head.ts";
 import { requestFraming } from "./body.ts";
@@ -262,7 +263,11 @@ export class HttpServer {
     let payload: string | Uint8Array;
     let keepAlive: boolean;
     try {
-      const res = yield* this.#handler(req);
+      const made: unknown = this.#handler(req);
+      if (made === null || typeof made !== "object" || typeof (made as Co<unknown>).next !== "function") {
+        throw new TypeError(`the handler returned ${describe(made)}, not a generator: write it as function* (req) {...}`);
+      }
+      const res = yield* made as ReturnType<HttpHandler>;
       // A body the handler left unread would be parsed as the next request: close instead.
       const ctx = { method: req.method, minor: req.version === "1.1" ? 1 : 0, keepAlive: keep && !this.#closing && req.bodyRead };
       if (!req.bodyRead) this.#linger.add(conn); // the client may still be sending it

@@ -227,3 +227,38 @@ test("an error answer to a HEAD request has the head only, no body", async () =>
   expect(value).toStartWith("HTTP/1.1 500 ");
   expect(value.endsWith("\r\n\r\n")).toBe(true); // nothing after the head
 });
+
+describe("handler mistakes get errors that say what was wrong", () => {
+  test("an async handler (or none) is refused at serve()", async () => {
+    const tried = await run(function* () {
+      const out: string[] = [];
+      for (const handler of [async () => "hi", undefined]) {
+        try {
+          yield* serve({ handler: handler as never });
+          out.push("accepted");
+        } catch (e) {
+          out.push((e as Error).message);
+        }
+      }
+      return out;
+    });
+    expect(tried).toEqual([
+      "serve({ handler }): handler is an async function; write it as function* (req) {...} and wait for promises in it with yield* wait(p)",
+      "serve({ handler }): handler must be a generator function (function* (req) {...}), got undefined",
+    ]);
+  });
+
+  test("a handler that returns no generator, or a body of the wrong type, is a 500 whose error names it", async () => {
+    const seen: string[] = [];
+    const { value } = await withServer(
+      ((req: { path: string }) => (req.path === "/plain" ? "not a generator" : (function* () { return { body: 42 as never }; })())) as never,
+      async (s) => [await raw(s.port, ["GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]), await raw(s.port, ["GET /body HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"])],
+      (e) => seen.push((e as Error).message),
+    );
+    expect((value as string[]).map((v) => v.split("\r\n")[0])).toEqual(["HTTP/1.1 500 Internal Server Error", "HTTP/1.1 500 Internal Server Error"]);
+    expect(seen).toEqual([
+      'the handler returned "not a generator", not a generator: write it as function* (req) {...}',
+      "HTTP: BAD_ARGUMENT (a handler returned a body of type number (expected a string, a Uint8Array, or an iterable of them))",
+    ]);
+  });
+});
