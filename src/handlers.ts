@@ -8,7 +8,7 @@ import { InlineSyscall, Op, Syscall, describe } from "./syscall.ts";
 import { ADOPT, claimSource, type AdoptingOptions } from "./syscalls.ts";
 import { Flag, Resume, StateCode, Task, type Joiner } from "./task.ts";
 import { Cancelled, UsageError } from "./errors.ts";
-import type { Co, CoSource, SpawnOptions, Undo, Waker, Yieldable } from "./types.ts";
+import type { Co, TaskBody, SpawnOptions, Undo, Waker, Yieldable } from "./types.ts";
 import type { Kernel } from "./kernel.ts";
 import type { IoTicket } from "./io-ticket.ts";
 import { deliverCancel, observe, raiseAtNextYield, throwInto } from "./lifecycle.ts";
@@ -61,7 +61,7 @@ export function handlerFailed(task: Task<unknown>, error: unknown): unknown {
 function dispatch(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   switch (d.code) {
     case Op.Spawn:
-      return spawn(k, task, d.a as CoSource<unknown>, d.b as SpawnOptions | undefined);
+      return spawn(k, task, d.a as TaskBody<unknown>, d.b as SpawnOptions | undefined);
     case Op.Join:
       return join(k, task, d);
     case Op.Cancel:
@@ -99,15 +99,17 @@ export function spawnNow(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): u
       if (gen !== null && typeof gen === "object" && typeof (gen as Generator).next === "function" && typeof (gen as Generator).throw === "function" && !(Symbol.asyncIterator in gen)) {
         return k.newTask(gen as Co<unknown>, source, task);
       }
-      return startable(source as () => Co<unknown>, "spawn", task, true, gen); // not a plain generator: the error, as startable words it
+      // Not a plain generator: one syscall or task to wrap, or the error, as startable words it.
+      const made = startable(source as () => Co<unknown>, "spawn", task, true, gen);
+      return made instanceof Thrown ? made : k.newTask(made, source, task);
     }
-    return spawn(k, task, source as CoSource<unknown>, d.b as SpawnOptions | undefined);
+    return spawn(k, task, source as TaskBody<unknown>, d.b as SpawnOptions | undefined);
   } catch (error) {
     return handlerFailed(task, error);
   }
 }
 
-function spawn(k: Kernel, parent: Task<unknown>, source: CoSource<unknown>, options: SpawnOptions | undefined): unknown {
+function spawn(k: Kernel, parent: Task<unknown>, source: TaskBody<unknown>, options: SpawnOptions | undefined): unknown {
   // A supervisor's child (syscalls.spawnAdopted) is registered at its creation; its source is
   // the supervisor's own wrapper (the supervisor claims the user's generator).
   const adopt = (options as Partial<AdoptingOptions> | undefined)?.[ADOPT];
@@ -127,7 +129,7 @@ function* single(d: Iterable<Yieldable, unknown, unknown>): Co<unknown> {
 const NOT_MADE: unique symbol = Symbol("not made");
 
 /** Turn a coroutine source into a generator, or a Thrown naming what was wrong (`made`: what the function returned, if it was called already). */
-export function startable(source: CoSource<unknown>, op: string, by: Task<unknown> | undefined, claim = true, made: unknown = NOT_MADE): Co<unknown> | Thrown {
+export function startable(source: TaskBody<unknown>, op: string, by: Task<unknown> | undefined, claim = true, made: unknown = NOT_MADE): Co<unknown> | Thrown {
   let gen: unknown = source;
   if (made !== NOT_MADE) gen = made;
   else if (typeof source === "function") {

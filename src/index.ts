@@ -9,7 +9,7 @@ export { Task } from "./task.ts";
 export { Cancelled, TaskError, UsageError } from "./errors.ts";
 export { BunReactor, type IoDriver, type DriverFactory } from "./reactor/bun.ts";
 export type { Reactor, CompletionSink, Submission, Ticket } from "./reactor/reactor.ts";
-export type { Co, CoSource, Yieldable, TaskState, SpawnOptions, SchedulerStats, Waker, Undo } from "./types.ts";
+export type { Co, CoSource, TaskBody, Yieldable, TaskState, SpawnOptions, SchedulerStats, Waker, Undo } from "./types.ts";
 export { listen, connect, netStats, Conn, Listener, NetError, NetCode, type ListenOptions, type ConnectOptions, type TlsOptions, type ConnStats, type TcpDriverStats } from "./net/index.ts";
 export { channel, Channel, type RecvResult } from "./sync/channel.ts";
 export { select, recvFrom, sendTo, type Case, type RecvCase, type SendCase, type Selected, type SelectOptions } from "./sync/select.ts";

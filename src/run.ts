@@ -4,7 +4,7 @@
  */
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import { BunReactor } from "./reactor/bun.ts";
-import type { CoSource } from "./types.ts";
+import type { TaskBody } from "./types.ts";
 
 Scheduler.defaultReactor = () => new BunReactor();
 
@@ -23,7 +23,7 @@ Scheduler.defaultReactor = () => new BunReactor();
  * console.log(result); // done
  * ```
  */
-export function run<T>(main: CoSource<T>, options?: SchedulerOptions): Promise<T> {
+export function run<T>(main: TaskBody<T>, options?: SchedulerOptions): Promise<T> {
   let scheduler: Scheduler;
   try {
     scheduler = new Scheduler(options);

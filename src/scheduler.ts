@@ -11,7 +11,7 @@ import { startable, Thrown } from "./handlers.ts";
 import { deliverCancel, MAX_UNOBSERVED } from "./lifecycle.ts";
 import { describe } from "./syscall.ts";
 import type { Reactor } from "./reactor/reactor.ts";
-import type { CoSource, SchedulerStats, SpawnOptions } from "./types.ts";
+import type { TaskBody, SchedulerStats, SpawnOptions } from "./types.ts";
 
 /** Options for `new Scheduler()` and `run()`. */
 export interface SchedulerOptions {
@@ -85,11 +85,11 @@ export class Scheduler {
    * ends, every task still alive is cancelled (their `finally` blocks run) and the reactor
    * is closed. A task that failed with nobody joining it makes this reject with a `TaskError`.
    */
-  run<T>(main: CoSource<T>): Promise<T> {
+  run<T>(main: TaskBody<T>): Promise<T> {
     if (this.#started) return Promise.reject(new Error("Scheduler.run(): this scheduler has already run; make a new one"));
     this.#started = true;
     const k = this.#k;
-    const gen = startable(main as CoSource<unknown>, "run", undefined);
+    const gen = startable(main as TaskBody<unknown>, "run", undefined);
     if (gen instanceof Thrown) {
       k.reactor.close();
       return Promise.reject(gen.error);
@@ -153,12 +153,12 @@ export class Scheduler {
    * Start a task from outside any coroutine (a Bun callback, a test). It runs on this
    * scheduler while `run()` is in progress; await `task.promise` for its outcome.
    */
-  spawn<T>(co: CoSource<T>, options: SpawnOptions = {}): Task<T> {
+  spawn<T>(co: TaskBody<T>, options: SpawnOptions = {}): Task<T> {
     const k = this.#k;
     if (options === null || typeof options !== "object") throw new TypeError(`Scheduler.spawn(co, options): options must be an object, got ${describe(options)}`);
     if (options.name !== undefined && typeof options.name !== "string") throw new TypeError(`Scheduler.spawn(co, { name }): name must be a string, got ${describe(options.name)}`);
     if (!k.hooks) throw new Error("Scheduler.spawn(): the scheduler is not running (call run() first, and not after it ended)");
-    const gen = startable(co as CoSource<unknown>, "spawn", undefined);
+    const gen = startable(co as TaskBody<unknown>, "spawn", undefined);
     if (gen instanceof Thrown) throw gen.error;
     return k.newTask(gen, options.name ?? co, undefined) as Task<T>;
   }

@@ -5,7 +5,7 @@
  */
 import { InlineSyscall, Op, Syscall, describe } from "./syscall.ts";
 import { Task } from "./task.ts";
-import type { CoSource, SpawnOptions, Undo, Waker } from "./types.ts";
+import type { TaskBody, SpawnOptions, Undo, Waker } from "./types.ts";
 
 // Descriptors are immutable, so the last one made is reused when the same call repeats:
 // a loop of `sleep(10)` or `spawn(worker)` allocates one descriptor, not one per call.
@@ -54,7 +54,7 @@ export function sleep(ms: number): Syscall<void> {
  * console.log(sum); // 3
  * ```
  */
-export function spawn<T>(co: CoSource<T>, options?: SpawnOptions): Syscall<Task<T>> {
+export function spawn<T>(co: TaskBody<T>, options?: SpawnOptions): Syscall<Task<T>> {
   if (co === lastSpawn.a && options === undefined && typeof co === "function") return lastSpawn as Syscall<Task<T>>;
   checkSource(co, "spawn");
   if (options !== undefined && (typeof options !== "object" || options === null)) {
@@ -92,7 +92,7 @@ export interface AdoptingOptions extends SpawnOptions {
  * the child is theirs from its creation, even when the `yield*` hands it to the spawner a tick
  * later (a spawn not answered in place).
  */
-export function spawnAdopted<T>(co: CoSource<T>, name: string | undefined, adopt: (task: Task<unknown>) => void): Syscall<Task<T>> {
+export function spawnAdopted<T>(co: TaskBody<T>, name: string | undefined, adopt: (task: Task<unknown>) => void): Syscall<Task<T>> {
   checkSource(co, "spawn");
   const options: AdoptingOptions = { name, [ADOPT]: adopt };
   return new InlineSyscall<Task<T>>("spawn", Op.Spawn, co, options);

@@ -26,12 +26,22 @@ export type Yieldable = Syscall<unknown> | Task<unknown> | PromiseLike<unknown> 
  */
 export type Co<T = unknown> = Generator<Yieldable, T, unknown>;
 
+/** A coroutine, or a function that returns one. */
+export type CoSource<T> = Co<T> | (() => Co<T>);
+
 /**
- * Something that can be started as a task: a coroutine, or a function that returns one, or
- * returns a single syscall (`() => conn.read()`, `() => sleep(5)`) or task to join (`() => t`),
- * which the task makes and returns the result of.
+ * What `spawn`, `run`, the combinators and time limits start as a task: a coroutine, a function
+ * that returns one, or a function returning a single syscall (`() => conn.read()`,
+ * `() => sleep(5)`) or task to join (`() => t`), which the task makes and returns the result of.
+ *
+ * @example
+ * ```ts
+ * import { run, timeout, sleep, type TaskBody } from "corun";
+ * const body: TaskBody<void> = () => sleep(5);
+ * await run(() => timeout(100, body));
+ * ```
  */
-export type CoSource<T> = Co<T> | (() => Co<T> | Syscall<T> | Task<T>);
+export type TaskBody<T> = CoSource<T> | (() => Syscall<T> | Task<T>);
 
 /** The life of a task: `ready` → `running` → (`waiting` → `ready` → `running`)* → `done` | `failed` | `cancelled`. */
 export type TaskState = "ready" | "running" | "waiting" | "done" | "failed" | "cancelled";

@@ -28,3 +28,13 @@ test("yield* gives typed results; yield gives unknown", async () => {
   });
   expect(result).toBe(42);
 });
+
+test("CoSource stays a coroutine or a function returning one: helpers that call it still typecheck", () => {
+  // Compiles only if calling a CoSource gives a Co (TaskBody is the wider input type).
+  function start<T>(src: import("../src/index.ts").CoSource<T>): import("../src/index.ts").Co<T> {
+    return typeof src === "function" ? src() : src;
+  }
+  const body: import("../src/index.ts").TaskBody<void> = () => sleep(1);
+  expect(typeof start(function* () { return 1; }).next).toBe("function");
+  expect(typeof body).toBe("function");
+});

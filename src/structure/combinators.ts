@@ -3,7 +3,7 @@
  * outcomes like Promise.all/race/any — but losers are cancelled (their `finally` blocks run)
  * before the combinator returns. Built on the Supervisor.
  */
-import type { Co, CoSource } from "../types.ts";
+import type { Co, TaskBody } from "../types.ts";
 import type { Syscall } from "../syscall.ts";
 import type { Task } from "../task.ts";
 import { finish, Supervisor, type Policy } from "./supervisor.ts";
@@ -11,7 +11,7 @@ import { finish, Supervisor, type Policy } from "./supervisor.ts";
 /** The result type of a coroutine source. */
 export type ResultOf<S> = S extends () => Co<infer R> ? R : S extends () => Syscall<infer R> ? R : S extends () => Task<infer R> ? R : S extends Co<infer R> ? R : never;
 
-function check(sources: unknown, op: string): asserts sources is readonly CoSource<unknown>[] {
+function check(sources: unknown, op: string): asserts sources is readonly TaskBody<unknown>[] {
   if (!Array.isArray(sources)) throw new TypeError(`${op}(coroutines): expected an array, got ${typeof sources}`);
 }
 
@@ -20,7 +20,7 @@ function check(sources: unknown, op: string): asserts sources is readonly CoSour
  * rethrown, unless `complete(sup)` says the outcome was whole by then: it is then returned and
  * the cancel raised at the caller's next yield (see `finish`).
  */
-function* supervise(op: string, sources: readonly CoSource<unknown>[], policy: Policy, complete: (sup: Supervisor) => boolean): Co<Supervisor> {
+function* supervise(op: string, sources: readonly TaskBody<unknown>[], policy: Policy, complete: (sup: Supervisor) => boolean): Co<Supervisor> {
   const sup = new Supervisor(op, policy);
   const held = yield* sup.runAll(sources.map((s) => [s] as const));
   yield* finish(held, held !== undefined && complete(sup));
@@ -53,7 +53,7 @@ function decidedDone(sup: Supervisor): boolean {
  * console.log(a, b); // 1 two
  * ```
  */
-export function* all<const S extends readonly CoSource<unknown>[]>(coroutines: S): Co<{ -readonly [K in keyof S]: ResultOf<S[K]> }> {
+export function* all<const S extends readonly TaskBody<unknown>[]>(coroutines: S): Co<{ -readonly [K in keyof S]: ResultOf<S[K]> }> {
   check(coroutines, "all");
   const sup = yield* supervise("all", coroutines, (_i, ending) => ending !== "done", (sup) => sup.tasks.length === coroutines.length && sup.tasks.every((t) => t.state === "done"));
   if (sup.decider >= 0) throw sup.tasks[sup.decider]!.error;
@@ -77,7 +77,7 @@ export function* all<const S extends readonly CoSource<unknown>[]>(coroutines: S
  * console.log(w); // fast
  * ```
  */
-export function* race<const S extends readonly CoSource<unknown>[]>(coroutines: S): Co<ResultOf<S[number]>> {
+export function* race<const S extends readonly TaskBody<unknown>[]>(coroutines: S): Co<ResultOf<S[number]>> {
   check(coroutines, "race");
   if (coroutines.length === 0) throw new RangeError("race([]): nothing to race; it would never end");
   const sup = yield* supervise("race", coroutines, () => true, decidedDone);
@@ -102,7 +102,7 @@ export function* race<const S extends readonly CoSource<unknown>[]>(coroutines: 
  * console.log(v); // mirror 2
  * ```
  */
-export function* any<const S extends readonly CoSource<unknown>[]>(coroutines: S): Co<ResultOf<S[number]>> {
+export function* any<const S extends readonly TaskBody<unknown>[]>(coroutines: S): Co<ResultOf<S[number]>> {
   check(coroutines, "any");
   const sup = yield* supervise("any", coroutines, (_i, ending) => ending === "done", decidedDone);
   if (sup.decider >= 0) return sup.tasks[sup.decider]!.result as ResultOf<S[number]>;

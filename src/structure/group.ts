@@ -4,14 +4,14 @@
  * the group throws a `GroupError`. Nothing outlives the group. Built on the Supervisor.
  */
 import type { Task } from "../task.ts";
-import type { Co, CoSource, SpawnOptions } from "../types.ts";
+import type { Co, TaskBody, SpawnOptions } from "../types.ts";
 import { GroupError } from "./errors.ts";
 import { finish, keep, Supervisor } from "./supervisor.ts";
 
 /** The handle a group body gets: start children, read them. */
 export interface Group {
   /** Start a child in this group (`yield* g.spawn(co)`). Throws once the group has ended. */
-  spawn<T>(co: CoSource<T>, options?: SpawnOptions): Co<Task<T>>;
+  spawn<T>(co: TaskBody<T>, options?: SpawnOptions): Co<Task<T>>;
   /** The children, in spawn order (with `forget`, those not forgotten). */
   readonly tasks: readonly Task<unknown>[];
   /** The children's results, in spawn order (`undefined` for one that did not finish). */
@@ -38,7 +38,7 @@ class Handle implements Group {
     this.#sup = sup;
     this.#forget = forget;
   }
-  spawn<T>(co: CoSource<T>, options?: SpawnOptions): Co<Task<T>> {
+  spawn<T>(co: TaskBody<T>, options?: SpawnOptions): Co<Task<T>> {
     return this.#sup.start(co, options?.name);
   }
   get tasks(): readonly Task<unknown>[] {

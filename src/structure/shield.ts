@@ -5,7 +5,7 @@
  */
 import { join, spawn, suspend } from "../syscalls.ts";
 import type { Task } from "../task.ts";
-import type { Co, CoSource, SpawnOptions } from "../types.ts";
+import type { Co, TaskBody, SpawnOptions } from "../types.ts";
 
 /**
  * Run `co` in a child task that a cancel of the caller does not reach. If the caller is
@@ -25,7 +25,7 @@ import type { Co, CoSource, SpawnOptions } from "../types.ts";
  * });
  * ```
  */
-export function* shield<T>(co: CoSource<T>, options?: SpawnOptions): Co<T> {
+export function* shield<T>(co: TaskBody<T>, options?: SpawnOptions): Co<T> {
   const task = yield* spawn(co, { name: options?.name ?? ((typeof co === "function" && co.name) || "shielded") });
   let deferred: unknown = undefined;
   let cancelled = false;

@@ -7,7 +7,7 @@ import { cancel, claimSource, current, join, raiseLater, spawn, spawnAdopted, su
 import { Cancelled, UsageError } from "../errors.ts";
 import { Syscall, describe } from "../syscall.ts";
 import { Task } from "../task.ts";
-import type { Co, CoSource, Waker, Yieldable } from "../types.ts";
+import type { Co, TaskBody, Waker, Yieldable } from "../types.ts";
 
 /** How a child ended. `cancelled`: by someone other than this supervisor. */
 export type Ending = "done" | "failed" | "cancelled";
@@ -73,7 +73,7 @@ export class Supervisor {
    * (`spawnAdopted`), not when the spawner gets it back: a spawn not answered in place reaches
    * the spawner a tick later, and the child may run, end or need cancelling before that.
    */
-  *start<T>(source: CoSource<T>, name?: string): Co<Task<T>> {
+  *start<T>(source: TaskBody<T>, name?: string): Co<Task<T>> {
     const me = yield* current();
     if (!this.#open) throw new UsageError(me, `${this.label}.spawn`, `the ${this.label} has ended; it takes no new tasks`);
     // Every member runs on the scheduler of the first: one of another could be neither joined nor cancelled.
@@ -142,7 +142,7 @@ export class Supervisor {
    * outcome was complete when it came, returns the outcome and has it raised at its next yield
    * (`finish`). The frame shared by all/race/any and timeout.
    */
-  *runAll(children: readonly (readonly [CoSource<unknown>, string?])[]): Co<Held> {
+  *runAll(children: readonly (readonly [TaskBody<unknown>, string?])[]): Co<Held> {
     let cancelled: unknown = undefined;
     let wasCancelled = false;
     try {
@@ -238,7 +238,7 @@ interface Slot {
 }
 
 /** A child's body: `source`'s generator, made in the child's first step (and checked). */
-function* wrap<T>(sup: Supervisor, slot: Slot, source: CoSource<T>): Co<T> {
+function* wrap<T>(sup: Supervisor, slot: Slot, source: TaskBody<T>): Co<T> {
   yield; // consumed by the priming next() in start()
   const gen: unknown = typeof source === "function" ? source() : source;
   // One syscall (`() => conn.read()`) or a task (`() => t`) is run as it is: `yield*` makes it.

@@ -5,7 +5,7 @@
  */
 import { current, sleep } from "../syscalls.ts";
 import { describe } from "../syscall.ts";
-import type { Co, CoSource } from "../types.ts";
+import type { Co, TaskBody } from "../types.ts";
 import { TimeoutError } from "./errors.ts";
 import { finish, Supervisor } from "./supervisor.ts";
 
@@ -16,7 +16,7 @@ function* timer(ms: number): Co<typeof EXPIRED> {
   return EXPIRED;
 }
 
-function* limit<T>(op: string, ms: number, co: CoSource<T>): Co<{ value: T } | undefined> {
+function* limit<T>(op: string, ms: number, co: TaskBody<T>): Co<{ value: T } | undefined> {
   if (typeof ms !== "number" || !(ms >= 0)) throw new RangeError(`${op}(ms, co): ms must be a number >= 0, got ${describe(ms)}`);
   const sup = new Supervisor(op, () => true);
   // A cancel from outside (an outer timeout that expired, say) wins over our own expiry; if
@@ -49,7 +49,7 @@ function* limit<T>(op: string, ms: number, co: CoSource<T>): Co<{ value: T } | u
  * });
  * ```
  */
-export function* timeout<T>(ms: number, co: CoSource<T>): Co<T> {
+export function* timeout<T>(ms: number, co: TaskBody<T>): Co<T> {
   const out = yield* limit("timeout", ms, co);
   if (out === undefined) throw new TimeoutError(ms, yield* current());
   return out.value;
@@ -68,7 +68,7 @@ export function* timeout<T>(ms: number, co: CoSource<T>): Co<T> {
  * console.log(r); // undefined
  * ```
  */
-export function* moveOnAfter<T>(ms: number, co: CoSource<T>): Co<T | undefined> {
+export function* moveOnAfter<T>(ms: number, co: TaskBody<T>): Co<T | undefined> {
   const out = yield* limit("moveOnAfter", ms, co);
   return out?.value;
 }

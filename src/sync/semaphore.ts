@@ -6,7 +6,7 @@
 import { suspend } from "../syscalls.ts";
 import { runningTask, type Syscall } from "../syscall.ts";
 import type { Task } from "../task.ts";
-import type { Co, CoSource, Waker } from "../types.ts";
+import type { Co, TaskBody, Waker } from "../types.ts";
 import { SyncUsageError } from "./errors.ts";
 import { Waiter, WaitList } from "./wait-list.ts";
 
@@ -108,7 +108,7 @@ export class Semaphore {
   protected released(): void {}
 
   /** Run `body` holding a permit; the permit is released however `body` ends. */
-  *with<T>(body: CoSource<T>): Co<T> {
+  *with<T>(body: TaskBody<T>): Co<T> {
     yield* this.acquire();
     try {
       return yield* (typeof body === "function" ? body() : body);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { all, any, channel, race, sleep, spawn, cancel, timeout, type Co } from "../../src/index.ts";
+import { all, any, channel, race, sleep, spawn, cancel, join, timeout, Task, type Co } from "../../src/index.ts";
 import { virtual, virtualError } from "../helpers.ts";
 
 function* after<T>(ms: number, v: T, log?: string[]): Co<T> {
@@ -205,10 +205,12 @@ describe("a function returning one syscall or a task is a task body too", () => 
       const t = yield* spawn(function* () { yield* sleep(5); return "t"; });
       const winner = yield* race([() => sleep(50), () => t]);
       const both = yield* all([() => t, () => sleep(1)]);
-      const slept = yield* spawn(() => sleep(1));
-      return { got: got.value, timedOut, winner, both, slept: yield* slept };
+      const slept = yield* spawn(() => sleep(1)); // a Task (answered in place at the yield*)
+      const named = yield* spawn(() => t, { name: "joiner" }); // a Task (the dispatch path)
+      if (!(slept instanceof Task) || !(named instanceof Task)) return "not tasks";
+      return { got: got.value, timedOut, winner, both, slept: yield* join(slept), named: yield* join(named) };
     });
-    expect(result).toEqual({ got: 7, timedOut: "TimeoutError", winner: "t", both: ["t", undefined], slept: undefined });
+    expect(result).toEqual({ got: 7, timedOut: "TimeoutError", winner: "t", both: ["t", undefined], slept: undefined, named: "t" });
   });
 
   test("anything else is a TypeError naming what the function returned", async () => {
