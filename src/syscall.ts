@@ -208,6 +208,7 @@ export function describe(value: unknown): string {
       if (Array.isArray(value)) return safeJson(value);
       const tag = Object.prototype.toString.call(value);
       if (tag === "[object Generator]") return "a generator object";
+      if (tag === "[object AsyncGenerator]") return "an async generator object";
       const name = (value as object).constructor?.name;
       const label = (value as { name?: unknown }).name;
       if (typeof label === "string") return `${name ?? "object"} ${JSON.stringify(label)}`;

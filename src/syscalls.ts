@@ -5,7 +5,7 @@
  */
 import { InlineSyscall, Op, Syscall, describe } from "./syscall.ts";
 import { Task } from "./task.ts";
-import type { TaskBody, SpawnOptions, Undo, Waker } from "./types.ts";
+import type { TaskBody, SpawnOptions, Undo, Waker, Yieldable } from "./types.ts";
 
 // Descriptors are immutable, so the last one made is reused when the same call repeats:
 // a loop of `sleep(10)` or `spawn(worker)` allocates one descriptor, not one per call.
@@ -250,11 +250,30 @@ const claimed = new WeakSet<object>();
  * generator the first is suspended in (skipping its sleep, taking its result).
  */
 export function claimSource(co: unknown, op: string): void {
-  if (typeof co !== "object" || co === null) return;
+  // Only a generator (or other iterator) runs once; a descriptor or a task may be given again.
+  if (typeof co !== "object" || co === null || typeof (co as { next?: unknown }).next !== "function") return;
   if (claimed.has(co)) {
     throw new TypeError(`${op}: this generator object was given to a task already, and a generator runs once; pass a function that makes a fresh one (() => work()) instead`);
   }
   claimed.add(co);
+}
+
+/**
+ * @internal What a task body made, ready for `yield*`: a coroutine, or a single syscall or task
+ * (a function may return one). Anything else, an async generator included, is a TypeError
+ * naming what was given or returned.
+ */
+export function bodyOf<T>(body: TaskBody<T>, op: string): Iterable<Yieldable, T, unknown> {
+  const made: unknown = typeof body === "function" ? body() : body;
+  if (made instanceof Syscall || made instanceof Task) return made as Iterable<Yieldable, T, unknown>;
+  const what = typeof body === "function" ? `${body.name || "a function"} returned ${describe(made)}` : `got ${describe(made)}`;
+  if (made === null || typeof made !== "object" || typeof (made as { next?: unknown }).next !== "function") {
+    throw new TypeError(`${op}: expected a generator (${what}); did you write function instead of function*?`);
+  }
+  if (Symbol.asyncIterator in made) {
+    throw new TypeError(`${op}: got an async generator (${what}); a corun task is a plain generator (function*, not async function*): wait for promises with yield* wait(p)`);
+  }
+  return made as Iterable<Yieldable, T, unknown>;
 }
 
 function checkSource(co: unknown, op: string): void {

@@ -9,7 +9,7 @@ import type { Task } from "../task.ts";
 import { finish, Supervisor, type Policy } from "./supervisor.ts";
 
 /** The result type of a coroutine source. */
-export type ResultOf<S> = S extends () => Co<infer R> ? R : S extends () => Syscall<infer R> ? R : S extends () => Task<infer R> ? R : S extends Co<infer R> ? R : never;
+export type ResultOf<S> = S extends () => Co<infer R> ? R : S extends () => Syscall<infer R> | Task<infer R> ? R : S extends Co<infer R> ? R : never;
 
 function check(sources: unknown, op: string): asserts sources is readonly TaskBody<unknown>[] {
   if (!Array.isArray(sources)) throw new TypeError(`${op}(coroutines): expected an array, got ${typeof sources}`);

@@ -3,11 +3,11 @@
  * how each ended, lets the owner wait until a policy says "stop" (or all ended), then
  * cancels the rest concurrently and waits for them. Built on spawn/join/cancel/suspend only.
  */
-import { cancel, claimSource, current, join, raiseLater, spawn, spawnAdopted, suspend } from "../syscalls.ts";
+import { bodyOf, cancel, claimSource, current, join, raiseLater, spawn, spawnAdopted, suspend } from "../syscalls.ts";
 import { Cancelled, UsageError } from "../errors.ts";
-import { Syscall, describe } from "../syscall.ts";
-import { Task } from "../task.ts";
-import type { Co, TaskBody, Waker, Yieldable } from "../types.ts";
+import type { Syscall } from "../syscall.ts";
+import type { Task } from "../task.ts";
+import type { Co, TaskBody, Waker } from "../types.ts";
 
 /** How a child ended. `cancelled`: by someone other than this supervisor. */
 export type Ending = "done" | "failed" | "cancelled";
@@ -240,14 +240,8 @@ interface Slot {
 /** A child's body: `source`'s generator, made in the child's first step (and checked). */
 function* wrap<T>(sup: Supervisor, slot: Slot, source: TaskBody<T>): Co<T> {
   yield; // consumed by the priming next() in start()
-  const gen: unknown = typeof source === "function" ? source() : source;
-  // One syscall (`() => conn.read()`) or a task (`() => t`) is run as it is: `yield*` makes it.
-  if (gen instanceof Syscall || gen instanceof Task) return (yield* gen as Iterable<Yieldable, T, unknown>) as T;
-  if (gen === null || typeof gen !== "object" || typeof (gen as Co<T>).next !== "function") {
-    const fn = typeof source === "function" ? `${source.name || "a function"} returned ${describe(gen)}` : `got ${describe(gen)}`;
-    throw new TypeError(`${sup.label}: expected a generator (${fn}); did you write function instead of function*?`);
-  }
-  return yield* gen as Co<T>;
+  // A coroutine, or one syscall (`() => conn.read()`) or task (`() => t`), which `yield*` makes.
+  return yield* bodyOf(source, sup.label);
 }
 
 /**

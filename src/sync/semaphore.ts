@@ -3,7 +3,7 @@
  * are handed directly to the oldest waiter, so no newcomer can overtake. Cancellation-safe.
  * Built on `suspend`; imports no kernel internals.
  */
-import { suspend } from "../syscalls.ts";
+import { bodyOf, suspend } from "../syscalls.ts";
 import { runningTask, type Syscall } from "../syscall.ts";
 import type { Task } from "../task.ts";
 import type { Co, TaskBody, Waker } from "../types.ts";
@@ -111,7 +111,7 @@ export class Semaphore {
   *with<T>(body: TaskBody<T>): Co<T> {
     yield* this.acquire();
     try {
-      return yield* (typeof body === "function" ? body() : body);
+      return yield* bodyOf(body, `${this.constructor.name.toLowerCase()}.with`);
     } finally {
       this.release();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { all, any, channel, race, sleep, spawn, cancel, join, timeout, Task, type Co } from "../../src/index.ts";
+import { all, any, channel, race, sleep, spawn, cancel, join, timeout, Task, Lock, type Co } from "../../src/index.ts";
 import { virtual, virtualError } from "../helpers.ts";
 
 function* after<T>(ms: number, v: T, log?: string[]): Co<T> {
@@ -224,4 +224,35 @@ describe("a function returning one syscall or a task is a task body too", () => 
     });
     expect(result).toBe("timeout: expected a generator (a function returned 42); did you write function instead of function*?");
   });
+});
+
+test("types: a body returning a syscall or a task has that result in all/race/any", async () => {
+  const { result } = await virtual(function* () {
+    const t = yield* spawn(function* () { return 42; });
+    const pick = (): ReturnType<typeof join<number>> | Task<number> => (t.ended ? join(t) : t);
+    const [a] = yield* all([pick]);
+    const b = yield* race([pick]);
+    return a.toFixed(0) + b.toFixed(0); // compiles only if both are numbers
+  });
+  expect(result).toBe("4242");
+});
+
+test("a with() body or a combinator child that is an async generator, or returns no coroutine, is a TypeError naming it", async () => {
+  const { result } = await virtual(function* () {
+    const lock = new Lock("l");
+    const out: string[] = [];
+    for (const use of [
+      () => lock.with((async function* agen() {}) as never),
+      () => lock.with((() => 5) as never),
+      () => all([(async function* bad() {}) as never]),
+    ]) {
+      try { yield* use(); out.push("accepted"); } catch (e) { out.push((e as Error).message); }
+    }
+    return out;
+  });
+  expect(result).toEqual([
+    "lock.with: got an async generator (agen returned an async generator object); a corun task is a plain generator (function*, not async function*): wait for promises with yield* wait(p)",
+    "lock.with: expected a generator (a function returned 5); did you write function instead of function*?",
+    "all: got an async generator (bad returned an async generator object); a corun task is a plain generator (function*, not async function*): wait for promises with yield* wait(p)",
+  ]);
 });
