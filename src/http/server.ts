@@ -264,7 +264,7 @@ export class HttpServer {
     let keepAlive: boolean;
     try {
       const made: unknown = this.#handler(req);
-      if (made === null || typeof made !== "object" || typeof (made as Co<unknown>).next !== "function") {
+      if (made === null || typeof made !== "object" || typeof (made as Co<unknown>).next !== "function" || Symbol.asyncIterator in made) {
         throw new TypeError(`the handler returned ${describe(made)}, not a generator: write it as function* (req) {...}`);
       }
       const res = yield* made as ReturnType<HttpHandler>;

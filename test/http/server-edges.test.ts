@@ -251,14 +251,20 @@ describe("handler mistakes get errors that say what was wrong", () => {
   test("a handler that returns no generator, or a body of the wrong type, is a 500 whose error names it", async () => {
     const seen: string[] = [];
     const { value } = await withServer(
-      ((req: { path: string }) => (req.path === "/plain" ? "not a generator" : (function* () { return { body: 42 as never }; })())) as never,
-      async (s) => [await raw(s.port, ["GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]), await raw(s.port, ["GET /body HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"])],
+      ((req: { path: string }) =>
+        req.path === "/plain" ? "not a generator" : req.path === "/async" ? (async function* () {})() : (function* () { return { body: 42 as never }; })()) as never,
+      async (s) => [
+        await raw(s.port, ["GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]),
+        await raw(s.port, ["GET /body HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]),
+        await raw(s.port, ["GET /async HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]),
+      ],
       (e) => seen.push((e as Error).message),
     );
-    expect((value as string[]).map((v) => v.split("\r\n")[0])).toEqual(["HTTP/1.1 500 Internal Server Error", "HTTP/1.1 500 Internal Server Error"]);
+    expect((value as string[]).map((v) => v.split("\r\n")[0])).toEqual(Array(3).fill("HTTP/1.1 500 Internal Server Error"));
     expect(seen).toEqual([
       'the handler returned "not a generator", not a generator: write it as function* (req) {...}',
       "HTTP: BAD_ARGUMENT (a handler returned a body of type number (expected a string, a Uint8Array, or an iterable of them))",
+      "the handler returned an async generator object, not a generator: write it as function* (req) {...}",
     ]);
   });
 });
