@@ -4,25 +4,17 @@
  * how to undo the suspension. Host ops (sleep, I/O) are submitted in per-op batches at the
  * end of the tick. Imports no Bun API.
  */
-import { InlineSyscall, Op, Syscall, describe } from "./syscall.ts";
-import { ADOPT, claimSource, type AdoptingOptions } from "./syscalls.ts";
+import { InlineSyscall, Op, Syscall } from "./syscall.ts";
 import { Flag, Resume, StateCode, Task, type Joiner } from "./task.ts";
 import { Cancelled, UsageError } from "./errors.ts";
-import type { Co, TaskBody, SpawnOptions, Undo, Waker, Yieldable } from "./types.ts";
+import type { TaskBody, SpawnOptions, Undo, Waker } from "./types.ts";
 import type { Kernel } from "./kernel.ts";
-import type { IoTicket } from "./io-ticket.ts";
 import { deliverCancel, observe, raiseAtNextYield, throwInto } from "./lifecycle.ts";
+import { SUSPENDED, Thrown, handlerFailed } from "./outcome.ts";
+import { spawn } from "./start.ts";
 
-/** Returned by `immediate` when the task is now suspended. */
-export const SUSPENDED: unique symbol = Symbol("suspended");
-
-/** Returned by `immediate` when the syscall's result is an error to throw into the task. */
-export class Thrown {
-  readonly error: unknown;
-  constructor(error: unknown) {
-    this.error = error;
-  }
-}
+export { SUSPENDED, Thrown, handlerFailed } from "./outcome.ts";
+export { spawnNow, startable } from "./start.ts";
 
 /**
  * Handle a kernel-only syscall in place. A handler that throws (a bad argument's getter, a
@@ -35,27 +27,6 @@ export function immediate(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): 
   } catch (error) {
     return handlerFailed(task, error);
   }
-}
-
-/**
- * A handler threw `error` while `task` was running. If it had already suspended the task, the
- * suspension is taken back (later wake-ups for it are stale) and the error is thrown into the
- * task at once; if that suspension was already woken, the wake-up stands (a value handed over
- * is not lost) and the error is raised at the task's next yield.
- */
-export function handlerFailed(task: Task<unknown>, error: unknown): unknown {
-  const state = task.flags & Flag.StateMask;
-  if (state === StateCode.ready) {
-    raiseAtNextYield(task, error);
-    return SUSPENDED;
-  }
-  if (state === StateCode.waiting) {
-    task.waitGen++;
-    task.state = "running";
-    task.waitingOn = undefined;
-    task.undo = undefined;
-  }
-  return new Thrown(error);
 }
 
 function dispatch(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
@@ -83,85 +54,6 @@ function dispatch(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown 
   }
   return new Thrown(new UsageError(task, d.op, `unknown kernel op code ${d.code}`));
 }
-
-/** A spawn answered in place at `yield*` (inline.ts): as `immediate` would, without the dispatch. */
-export function spawnNow(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
-  try {
-    const source = d.a;
-    if (typeof source === "function" && d.b === undefined) {
-      // The common case, `spawn(fn)`, with startable's checks in line (the rest goes through it).
-      let gen: unknown;
-      try {
-        gen = source();
-      } catch (error) {
-        return new Thrown(error);
-      }
-      if (gen !== null && typeof gen === "object" && typeof (gen as Generator).next === "function" && typeof (gen as Generator).throw === "function" && !(Symbol.asyncIterator in gen)) {
-        return k.newTask(gen as Co<unknown>, source, task);
-      }
-      // Not a plain generator: one syscall or task to wrap, or the error, as startable words it.
-      const made = startable(source as () => Co<unknown>, "spawn", task, true, gen);
-      return made instanceof Thrown ? made : k.newTask(made, source, task);
-    }
-    return spawn(k, task, source as TaskBody<unknown>, d.b as SpawnOptions | undefined);
-  } catch (error) {
-    return handlerFailed(task, error);
-  }
-}
-
-function spawn(k: Kernel, parent: Task<unknown>, source: TaskBody<unknown>, options: SpawnOptions | undefined): unknown {
-  // A supervisor's child (syscalls.spawnAdopted) is registered at its creation; its source is
-  // the supervisor's own wrapper (the supervisor claims the user's generator).
-  const adopt = (options as Partial<AdoptingOptions> | undefined)?.[ADOPT];
-  const made = startable(source, "spawn", parent, adopt === undefined);
-  if (made instanceof Thrown) return made;
-  const task = k.newTask(made, options?.name ?? source, parent);
-  if (adopt !== undefined) adopt(task);
-  return task;
-}
-
-/** A task's body for one syscall (or one join): make it and return its result. */
-function* single(d: Iterable<Yieldable, unknown, unknown>): Co<unknown> {
-  return yield* d;
-}
-
-/** The `made` of `startable` when the source was not called yet. */
-const NOT_MADE: unique symbol = Symbol("not made");
-
-/** Turn a coroutine source into a generator, or a Thrown naming what was wrong (`made`: what the function returned, if it was called already). */
-export function startable(source: TaskBody<unknown>, op: string, by: Task<unknown> | undefined, claim = true, made: unknown = NOT_MADE): Co<unknown> | Thrown {
-  let gen: unknown = source;
-  if (made !== NOT_MADE) gen = made;
-  else if (typeof source === "function") {
-    try {
-      gen = source();
-    } catch (error) {
-      return new Thrown(error);
-    }
-  }
-  // A function returning one syscall (`() => conn.read()`) or a task (`() => t`): its task makes it, and returns its result.
-  if (typeof source === "function" && (gen instanceof Syscall || gen instanceof Task)) gen = single(gen as Iterable<Yieldable, unknown, unknown>);
-  if (gen === null || typeof gen !== "object" || typeof (gen as Generator).next !== "function" || typeof (gen as Generator).throw !== "function") {
-    const fn = typeof source === "function" ? ` (${source.name || "an anonymous function"} returned ${describe(gen)})` : ` (got ${describe(gen)})`;
-    const where = by ? ` in ${by}` : "";
-    return new Thrown(new TypeError(`${op}: expected a generator${fn}${where}; did you write function instead of function*?`));
-  }
-  if (Symbol.asyncIterator in gen) {
-    // Its next() returns a promise: stepped as a generator it would never end (nor its rejections be seen).
-    const fn = typeof source === "function" ? ` (${source.name || "anonymous function"})` : "";
-    const where = by ? ` in ${by}` : "";
-    return new Thrown(new TypeError(`${op}: got an async generator${fn}${where}; a corun task is a plain generator (function*, not async function*): wait for promises with yield* wait(p)`));
-  }
-  if (claim && typeof source !== "function") {
-    try {
-      claimSource(gen, op);
-    } catch (error) {
-      return new Thrown(error);
-    }
-  }
-  return gen as Co<unknown>;
-}
-
 
 function join(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   return joinTask(k, task, d.a as Task<unknown>, d);

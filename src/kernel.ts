@@ -16,7 +16,7 @@ import * as handlers from "./handlers.ts";
 import type { IoTicket } from "./io-ticket.ts";
 import { bornDuringDrain, forgetEndedAncestors, observe, type EndHooks } from "./lifecycle.ts";
 import { completeInline } from "./inline.ts";
-import { step } from "./step.ts";
+import { onlyPolling, step } from "./step.ts";
 import { KernelStats } from "./kernel-stats.ts";
 
 
@@ -114,21 +114,8 @@ export class Kernel implements CompletionSink, InlineHost {
     }
   }
 
-  /**
-   * True if every task that waits to run only gave up the CPU with nothing handed to it (a
-   * plain `yield`, `sleep(0)`) and no completion waits: a virtual clock may let time pass.
-   * Asked by a reactor between ticks (O(tasks ready); a FakeReactor only).
-   */
-  readonly pollingOnly = (): boolean => {
-    if (this.cq.length > 0) return false;
-    const yielded = (list: readonly Task<unknown>[], from: number): boolean => {
-      for (let i = from; i < list.length; i++) if ((list[i]!.flags & (Flag.StateMask | Flag.Yielded)) !== (StateCode.ready | Flag.Yielded)) return false;
-      return true;
-    };
-    const backlog = this.backlog;
-    if (backlog !== undefined && !yielded(backlog, this.backlogAt)) return false;
-    return (this.ready.length > 0 || backlog !== undefined) && yielded(this.ready, 0);
-  };
+  /** For the reactor, between ticks: only tasks that gave up the CPU wait to run (see step.ts `onlyPolling`). */
+  readonly pollingOnly = (): boolean => onlyPolling(this);
 
   /** Resume a suspended task if `gen` is still its current suspension (queued on `queue`). True if it was. */
   resume(task: Task<unknown>, gen: number, mode: Resume, value: unknown, queue = this.ready): boolean {
@@ -192,9 +179,9 @@ export class Kernel implements CompletionSink, InlineHost {
   // ─── The tick ───────────────────────────────────────────────────────────────
   readonly tick = (): void => {
     if (this.#stepping) {
-      // Called from inside one of this kernel's own steps (a task ticking the FakeReactor that
-      // drives it): keep the tick for later and tell the task, instead of corrupting the queues.
-      this.reactor.schedule(this.tick);
+      // Called from inside one of this kernel's own steps (a task ticking the reactor that
+      // drives it): tell the task, instead of corrupting the queues. The running tick wakes
+      // the next as it ends (scheduling one here too would ask the reactor twice).
       throw new Error("corun: a task ticked its own scheduler (drive a FakeReactor from outside the tasks it runs)");
     }
     // `tickScheduled` stays set while the tick runs, so the completions and wake-ups it causes

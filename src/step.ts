@@ -124,3 +124,20 @@ function requeue(k: Kernel, task: Task<unknown>, yielded = 0): void {
   task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready | yielded;
   k.ready.push(task);
 }
+
+/**
+ * True if every task waiting to run (the backlog's rest included) only gave up the CPU with
+ * nothing handed to it (a plain `yield`, `sleep(0)`) and no completion waits: a virtual clock
+ * may let time pass. O(tasks ready); asked by a FakeReactor between ticks.
+ */
+export function onlyPolling(k: Kernel): boolean {
+  if (k.cq.length > 0) return false;
+  const backlog = k.backlog;
+  if (backlog !== undefined && !allYielded(backlog, k.backlogAt)) return false;
+  return (k.ready.length > 0 || backlog !== undefined) && allYielded(k.ready, 0);
+}
+
+function allYielded(list: readonly Task<unknown>[], from: number): boolean {
+  for (let i = from; i < list.length; i++) if ((list[i]!.flags & (Flag.StateMask | Flag.Yielded)) !== (StateCode.ready | Flag.Yielded)) return false;
+  return true;
+}

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { cancel, current, io, join, run, Scheduler, sleep, spawn, TaskError, wait, type Task } from "../src/index.ts";
 import { EXTRA_ROUNDS } from "../src/kernel.ts";
 import { FakeReactor } from "../src/testing.ts";
-import type { CompletionSink, Ticket } from "../src/reactor/reactor.ts";
+import type { CompletionSink, Reactor, Ticket } from "../src/reactor/reactor.ts";
 import { virtual, virtualError } from "./helpers.ts";
 
 describe("ticks and ordering", () => {
@@ -252,6 +252,36 @@ describe("re-entry", () => {
     expect(value).toBe("ok");
     expect(sch.stats().tasksAlive).toBe(0);
   });
+});
+
+test("a task that calls its kernel's tick through a custom reactor gets the error, and no second tick is scheduled", async () => {
+  const fake = new FakeReactor({ auto: false });
+  let scheduled = 0;
+  let tick: (() => void) | undefined;
+  const reactor: Reactor = {
+    now: () => fake.now(),
+    schedule: (t, p) => { scheduled++; tick = t; fake.schedule(() => { scheduled--; t(); }, p); },
+    setTimer: (d, f) => fake.setTimer(d, f),
+    clearTimer: () => fake.clearTimer(),
+    attach: (s) => fake.attach(s),
+    submit: (b) => fake.submit(b),
+    cancel: (t) => fake.cancel(t),
+    close: () => fake.close(),
+  };
+  const sch = new Scheduler({ reactor });
+  let message = "";
+  let most = 0;
+  const done = sch.run(function* () {
+    for (let i = 0; i < 3; i++) {
+      yield;
+      try { tick!(); } catch (e) { message = (e as Error).message; }
+      most = Math.max(most, scheduled);
+    }
+  });
+  while (fake.tick() > 0) most = Math.max(most, scheduled);
+  await done;
+  expect(message).toContain("ticked its own scheduler");
+  expect(most).toBeLessThanOrEqual(1); // the reactor is never asked twice before a tick ran
 });
 
 describe("no stack growth", () => {
