@@ -78,7 +78,8 @@ export class TaskError extends Error {
 
 /**
  * A syscall used the scheduler wrongly: joining or cancelling a task of another scheduler,
- * joining oneself. Thrown inside the offending task. (Yielding a value that is not a syscall
+ * joining oneself, or closing a cycle of joins (or cancels) that would wait for ever. Thrown
+ * inside the offending task. (Yielding a value that is not a syscall
  * is a `TypeError`.)
  *
  * @example

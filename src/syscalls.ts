@@ -261,9 +261,11 @@ export function claimSource(co: unknown, op: string): void {
 /**
  * @internal What a task body made, ready for `yield*`: a coroutine, or a single syscall or task
  * (a function may return one). Anything else, an async generator included, is a TypeError
- * naming what was given or returned.
+ * naming what was given or returned. A generator object given directly is claimed (`claim`:
+ * unless the caller already did).
  */
-export function bodyOf<T>(body: TaskBody<T>, op: string): Iterable<Yieldable, T, unknown> {
+export function bodyOf<T>(body: TaskBody<T>, op: string, claim = true): Iterable<Yieldable, T, unknown> {
+  if (claim && typeof body !== "function") claimSource(body, op); // a generator object given directly runs once
   const made: unknown = typeof body === "function" ? body() : body;
   if (made instanceof Syscall || made instanceof Task) return made as Iterable<Yieldable, T, unknown>;
   const what = typeof body === "function" ? `${body.name || "a function"} returned ${describe(made)}` : `got ${describe(made)}`;

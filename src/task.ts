@@ -77,8 +77,9 @@ export class Task<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
   declare readonly id: number;
   /**
    * The task that spawned this one (undefined for a scheduler's main task). Once that one has
-   * ended, the next spawn by this task makes it its nearest live ancestor: ended generations
-   * are not kept (a task spawning its successor, again and again, would keep them all).
+   * ended, a spawn by this task or one a few levels below it may make this its nearest live
+   * ancestor: ended generations are not kept (a task spawning its successor, again and again,
+   * would keep them all). While run() winds down, ancestors from before it are kept as spawned.
    */
   declare readonly parent: Task<unknown> | undefined;
   /** When it was created, in the scheduler's clock (ms). */

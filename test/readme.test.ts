@@ -2,8 +2,8 @@
  * The README is the user's manual: every ```ts block in it is run here, as its own program
  * importing "corun" by name, and typechecked, so the examples cannot rot; what a
  * `console.log(...); // output` line says it prints is checked against what it printed (in
- * order; `…` stands for anything, a trailing ": why" or " (why)" may be left out, and a
- * comment starting "e.g." is only an illustration). ```typescript blocks are shown only.
+ * order; `…` stands for anything, a trailing " (why)" is an explanation, and a comment
+ * starting "e.g." is only an illustration). ```typescript blocks are shown only.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -59,8 +59,8 @@ function unprinted(code: string, stdout: string): string[] {
   for (const m of code.matchAll(/console\.log\(.*\);?\s*\/\/\s*(.*)$/gm)) {
     const said = m[1]!.trim();
     if (said.startsWith("e.g.")) continue;
-    // The whole comment, or without its trailing explanation.
-    const forms = [said, said.replace(/: [^:]*$/, ""), said.replace(/ \([^)]*\)$/, "")];
+    // The whole comment, or without its trailing " (explanation)".
+    const forms = [said, said.replace(/ \([^)]*\)$/, "")];
     const found = forms
       .map((f) => new RegExp(flat(f).split("…").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".+?")).exec(out.slice(at)))
       .find((r) => r !== null);

@@ -93,6 +93,9 @@ export class HttpServer {
     return this.#conns.size;
   }
 
+  /** For readHead: once the server is closing, a connection with nothing of a request yet is done. */
+  readonly #isClosing = (): boolean => this.#closing;
+
   /** @internal start the accept loop. */
   *start(): Co<void> {
     this.#acceptor = yield* spawn(() => this.#acceptLoop(), { name: `http-accept ${this.#listener.name}` });
@@ -111,7 +114,6 @@ export class HttpServer {
    * yield* server.close();
    * ```
    */
-  readonly #isClosing = (): boolean => this.#closing;
 
   *close(): Co<void> {
     yield* this.#stop();

@@ -81,8 +81,7 @@ export class Supervisor {
     else if (me.owner !== this.#scheduler) throw new UsageError(me, `${this.label}.spawn`, `the ${this.label} belongs to another scheduler`);
     claimSource(source, `${this.label}.spawn`);
     const slot: Slot = { index: -1 };
-    const gen = wrap(this, slot, source);
-    gen.next();
+    const gen = wrap(this, source);
     const given = name ?? ((typeof source === "function" && source.name) || undefined);
     const adopt = (task: Task<unknown>): void => {
       slot.index = this.tasks.length;
@@ -99,7 +98,7 @@ export class Supervisor {
     return (yield* spawnAdopted(gen, given, adopt)) as Task<T>;
   }
 
-  /** @internal called as a child ends (its `onEnd`, in its very last step). */
+  /** @internal called as a child ends (its `onEnd`: in its last step, or as it is cancelled before its first). */
   ended(index: number, ok: boolean, value: unknown): void {
     this.#live--;
     const task = this.tasks[index]!;
@@ -238,10 +237,9 @@ interface Slot {
 }
 
 /** A child's body: `source`'s generator, made in the child's first step (and checked). */
-function* wrap<T>(sup: Supervisor, slot: Slot, source: TaskBody<T>): Co<T> {
-  yield; // consumed by the priming next() in start()
+function* wrap<T>(sup: Supervisor, source: TaskBody<T>): Co<T> {
   // A coroutine, or one syscall (`() => conn.read()`) or task (`() => t`), which `yield*` makes.
-  return yield* bodyOf(source, sup.label);
+  return yield* bodyOf(source, sup.label, false); // start() claimed it
 }
 
 /**

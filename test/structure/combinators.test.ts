@@ -176,6 +176,7 @@ describe("a generator object runs in one task only", () => {
         function* () { const g = work(); yield* race([g, g]); },
         function* () { const g = work(); yield* all([g, g]); },
         function* () { const g = work(); try { yield* timeout(5, g); } catch { /* timed out: retry */ } yield* timeout(50, g); },
+        function* () { const g = work(); yield* spawn(g); yield* new Lock("l").with(g); },
       ]) {
         try {
           yield* use();
@@ -186,7 +187,7 @@ describe("a generator object runs in one task only", () => {
       }
       return out;
     });
-    expect(result).toEqual(["TypeError", "TypeError", "TypeError", "TypeError"]);
+    expect(result).toEqual(["TypeError", "TypeError", "TypeError", "TypeError", "TypeError"]);
   });
 });
 
