@@ -96,7 +96,7 @@ export class Kernel implements CompletionSink, InlineHost {
     this.tasks.add(task as Task<unknown>);
     if (this.draining) bornDuringDrain(this, task as Task<unknown>, parent);
     this.ready.push(task as Task<unknown>);
-    if (!this.tickScheduled) this.wake();
+    this.wake();
     return task;
   }
 
@@ -166,15 +166,7 @@ export class Kernel implements CompletionSink, InlineHost {
   }
 
   // Called during the tick's first phase: the tick itself steps the sleeper, no wake needed.
-  readonly #wakeSleeper = (task: Task<unknown>): void => {
-    // unsuspend(task, Resume.Next, undefined), in line: every sleeper comes through here.
-    task.waitGen++;
-    task.undo = undefined;
-    task.waitingOn = undefined;
-    task.flags = (task.flags & ~(Flag.StateMask | Flag.Throw)) | StateCode.ready;
-    task.value = undefined;
-    this.ready.push(task);
-  };
+  readonly #wakeSleeper = (task: Task<unknown>): void => this.unsuspend(task, Resume.Next, undefined);
 
   // ─── The tick ───────────────────────────────────────────────────────────────
   readonly tick = (): void => {
@@ -319,4 +311,3 @@ export class Kernel implements CompletionSink, InlineHost {
     }
   }
 }
-

@@ -1,7 +1,7 @@
 /**
  * Shared test helpers: run a coroutine in virtual time and collect what happened.
  */
-import { Scheduler, type CoSource, type SchedulerOptions } from "../src/index.ts";
+import { Scheduler, sleep, type Co, type CoSource, type SchedulerOptions } from "../src/index.ts";
 import { FakeReactor } from "../src/testing.ts";
 
 /** Run `main` on a fresh scheduler over a self-driving FakeReactor (virtual time). */
@@ -22,4 +22,27 @@ export async function virtualError(main: CoSource<unknown>, options: Omit<Schedu
     return { error, scheduler, reactor };
   }
   throw new Error("expected run() to reject, but it resolved");
+}
+
+/** Overwrite stale stack slots: the collector scans the stack conservatively, so an old pointer there keeps an object alive. */
+function clobberStack(depth = 2000): number {
+  return depth === 0 ? 0 : clobberStack(depth - 1) + depth;
+}
+
+/** Collect garbage until `alive()` turns false, or five tries (outside a task: a turn of the event loop between tries). */
+export async function collectGarbage(alive: () => boolean): Promise<void> {
+  for (let i = 0; i < 5 && alive(); i++) {
+    clobberStack();
+    await Bun.sleep(1);
+    Bun.gc(true);
+  }
+}
+
+/** `collectGarbage` inside a task: it yields to the scheduler between tries. */
+export function* collectGarbageIn(alive: () => boolean): Co<void> {
+  for (let i = 0; i < 5 && alive(); i++) {
+    clobberStack();
+    Bun.gc(true);
+    yield* sleep(1);
+  }
 }

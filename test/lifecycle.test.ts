@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { cancel, current, group, interrupt, join, run, shield, sleep, spawn, suspend, timeout, wait, Cancelled, TaskError, type Co, type Task, type Waker } from "../src/index.ts";
 import { Op, Syscall } from "../src/syscall.ts";
-import { virtual, virtualError } from "./helpers.ts";
+import { collectGarbageIn, virtual, virtualError } from "./helpers.ts";
 
 describe("cancellation", () => {
   test("finally runs exactly once when cancelled during sleep", async () => {
@@ -490,7 +490,6 @@ describe("cleanup while run() winds down", () => {
   test("a long cleanup (a timeout per step) keeps none of its ended helpers or what they returned", async () => {
     const refs: WeakRef<object>[] = [];
     let kept = -1;
-    const clobber = (depth: number): number => (depth === 0 ? 0 : clobber(depth - 1) + depth); // stale stack slots
     await virtual(function* () {
       yield* spawn(function* cleaner() {
         try {
@@ -503,11 +502,7 @@ describe("cleanup while run() winds down", () => {
               return result;
             });
           }
-          for (let i = 0; i < 5 && refs.some((r) => r.deref() !== undefined); i++) {
-            clobber(2000);
-            Bun.gc(true);
-            yield* sleep(1);
-          }
+          yield* collectGarbageIn(() => refs.some((r) => r.deref() !== undefined));
           kept = refs.filter((r) => r.deref() !== undefined).length;
         }
       });
@@ -723,7 +718,6 @@ describe("failures nobody joins, in a long run", () => {
 
 test("a task that keeps spawning its successor does not keep every ended generation alive", async () => {
   const refs: WeakRef<object>[] = [];
-  const clobber = (depth: number): number => (depth === 0 ? 0 : clobber(depth - 1) + depth); // stale stack slots
   const out = await run(function* () {
     let left = 2_000;
     const last = Promise.withResolvers<{ kept: number; depth: number }>();
@@ -737,11 +731,7 @@ test("a task that keeps spawning its successor does not keep every ended generat
         return;
       }
       // The last generation: the first ones ended long ago; is any still reachable from here?
-      for (let i = 0; i < 5 && refs.some((r) => r.deref() !== undefined); i++) {
-        clobber(2000);
-        Bun.gc(true);
-        yield* sleep(1);
-      }
+      yield* collectGarbageIn(() => refs.some((r) => r.deref() !== undefined));
       last.resolve({ kept: refs.filter((r) => r.deref() !== undefined).length, depth: (yield* current()).path.split(" > ").length });
     }
     yield* spawn(generation);

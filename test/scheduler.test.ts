@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { run, Scheduler, sleep, spawn, join, type SchedulerOptions } from "../src/index.ts";
 import { FakeReactor } from "../src/testing.ts";
+import { collectGarbage } from "./helpers.ts";
 
 describe("options", () => {
   test("bad ones are refused when the Scheduler is made, naming the option", () => {
@@ -97,12 +98,7 @@ describe("after a run", () => {
     const clock = new FakeReactor();
     const s = new Scheduler({ reactor: clock });
     const refs = await results(s);
-    const clobber = (depth: number): number => (depth === 0 ? 0 : clobber(depth - 1) + depth); // stale stack slots
-    for (let i = 0; i < 5 && refs.some((r) => r.deref() !== undefined); i++) {
-      clobber(2000);
-      await Bun.sleep(1);
-      Bun.gc(true);
-    }
+    await collectGarbage(() => refs.some((r) => r.deref() !== undefined));
     expect({ kept: refs.filter((r) => r.deref() !== undefined).length, spawned: s.stats().tasksSpawned, now: clock.now() }).toEqual({ kept: 0, spawned: 11, now: 1 });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { cancel, current, each, interrupt, io, join, run, sleep, spawn, suspend, wait, Cancelled, Scheduler, Task, type Co, type Waker } from "../src/index.ts";
 import { FakeReactor } from "../src/testing.ts";
-import { virtual, virtualError } from "./helpers.ts";
+import { collectGarbage, virtual, virtualError } from "./helpers.ts";
 
 describe("sleep", () => {
   test("suspends for at least ms of virtual time", async () => {
@@ -583,14 +583,8 @@ describe("module-level caches let go of what a finished run() used", () => {
       });
     })();
     await run(function* () { yield* wait(Promise.resolve(0)); });
-    // The collector scans the stack conservatively: stale slots (of this test's frames or earlier
-    // tests') can keep an object alive. Overwriting the stack and a few turns clear them.
-    const clobber = (depth: number): number => (depth === 0 ? 0 : clobber(depth - 1) + depth);
-    for (let i = 0; i < 5 && (spawnedRef!.deref() !== undefined || resultRef!.deref() !== undefined); i++) {
-      clobber(2000);
-      await Bun.sleep(1);
-      Bun.gc(true);
-    }
+    // Stale stack slots (of this test's frames or earlier tests') can keep an object alive: see collectGarbage.
+    await collectGarbage(() => spawnedRef!.deref() !== undefined || resultRef!.deref() !== undefined);
     expect([spawnedRef!.deref(), resultRef!.deref()]).toEqual([undefined, undefined]);
   });
 });

@@ -80,7 +80,7 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
   }
   const noBody = status === 204 || status === 304;
   let body = noBody ? undefined : init.body;
-  if (body !== undefined && typeof body !== "string" && !(body instanceof Uint8Array) && typeof (body as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !== "function") {
+  if (isStream(body) && typeof (body as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !== "function") {
     throw new HttpError(HttpCode.BadArgument, `a handler returned a body of type ${body === null ? "null" : typeof body} (expected a string, a Uint8Array, or an iterable of them)`);
   }
   if (typeof body === "string" && !hasType) head += "content-type: text/plain;charset=utf-8\r\n";

@@ -3,7 +3,8 @@
  * ones (their tasks decide: close, or serve a request that has begun to arrive), then wait
  * until every connection it must wait for has ended. Built on corun syscalls only.
  */
-import { suspend, current, interrupt, spawn, cancel, join } from "../syscalls.ts";
+import { suspend, current, interrupt, cancel } from "../syscalls.ts";
+import { all } from "../structure/combinators.ts";
 import type { Co, Waker } from "../types.ts";
 import type { Task } from "../task.ts";
 import type { Conn } from "../net/conn.ts";
@@ -53,25 +54,18 @@ export class ServerConns {
     this.#wake();
   }
 
-  /** Cancel every connection's task but the caller's own (their connections are closed at once), and wait for them to end. */
+  /** Cancel every connection's task but the caller's own (their connections are closed at once), all at once, and wait for them to end. */
   *cancelAll(): Co<void> {
     const mine = yield* this.#mine();
-    const cancellers = [];
-    for (const s of this.#all) {
-      const t = s.task;
-      if (t !== undefined && !mine.includes(s)) cancellers.push(yield* spawn(function* () { yield* cancel(t); }, { name: "http-abort" }));
-    }
-    for (const c of cancellers) yield* join(c);
+    const others = [...this.#all].filter((s) => s.task !== undefined && !mine.includes(s));
+    yield* all(others.map((s) => () => cancel(s.task!)));
   }
 
   /** The connections whose task is the caller or an ancestor of it (a handler calling close()). */
   *#mine(): Co<ConnState[]> {
-    const me = yield* current();
-    const mine: ConnState[] = [];
-    for (const s of this.#all) {
-      for (let t: Task<unknown> | undefined = me; t !== undefined; t = t.parent) if (t === s.task) mine.push(s);
-    }
-    return mine;
+    const chain = new Set<Task<unknown>>();
+    for (let t: Task<unknown> | undefined = yield* current(); t !== undefined; t = t.parent) chain.add(t);
+    return [...this.#all].filter((s) => s.task !== undefined && chain.has(s.task));
   }
 
   /**

@@ -114,7 +114,6 @@ export class HttpServer {
    * yield* server.close();
    * ```
    */
-
   *close(): Co<void> {
     yield* this.#stop();
     yield* this.#conns.drain();
@@ -186,30 +185,18 @@ export class HttpServer {
           if (first) yield* spawn(() => replyAndClose(watchdog, conn, errorResponse(408, "the request head took too long"), LAST_REPLY_MS), { name: `http-408 ${conn.name}` });
           else yield* closeConn(conn);
         });
-        let head: Uint8Array | null = null;
-        let bad: HttpError | undefined = undefined;
+        let head: Uint8Array | null | HttpError;
         try {
-          for (;;) {
-            try {
-              if (!this.#watchdog.running) yield* this.#watchdog.start(); // in the try: an error here disarms the deadline
-              // Once the server is closing, a connection with nothing of a request yet is done (null).
-              head = yield* readHead(conn, this.#maxHeader, this.#isClosing);
-              break;
-            } catch (error) {
-              // close() woke it: read again (a request that has begun to arrive is served; else null).
-              if (error !== SHUTDOWN) throw error;
-            }
-          }
+          head = yield* this.#nextHead(conn);
         } catch (error) {
           if (deadline.expired) return;
-          if (!(error instanceof HttpError)) throw error;
-          bad = error;
+          throw error;
         } finally {
           this.#watchdog.disarm(deadline);
           s.idle = false; // close() wakes it no more: what follows is not a wait for a request
         }
-        if (bad !== undefined) {
-          yield* this.#reject(conn, bad);
+        if (head instanceof HttpError) {
+          if (!deadline.expired) yield* this.#reject(conn, head);
           return;
         }
         if (head === null) return;
@@ -239,6 +226,22 @@ export class HttpServer {
         } else yield* closeConn(conn);
       } finally {
         this.#conns.delete(s);
+      }
+    }
+  }
+
+  /**
+   * The next request head, an HttpError for a malformed one, or null: the client closed, or the
+   * server is closing and nothing of a request has come. close() waking it makes it read again.
+   */
+  *#nextHead(conn: Conn): Co<Uint8Array | null | HttpError> {
+    for (;;) {
+      try {
+        if (!this.#watchdog.running) yield* this.#watchdog.start(); // in the caller's try: an error here disarms the deadline
+        return yield* readHead(conn, this.#maxHeader, this.#isClosing);
+      } catch (error) {
+        if (error instanceof HttpError) return error;
+        if (error !== SHUTDOWN) throw error;
       }
     }
   }
