@@ -67,26 +67,6 @@ function tooLarge(max: number): HttpError {
   return new HttpError(HttpCode.BodyTooLarge, `the body is larger than ${max} bytes`);
 }
 
-/** Exactly `n` bytes, or INCOMPLETE_BODY. */
-function* exactly(conn: Conn, n: number): Co<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let have = 0;
-  while (have < n) {
-    const b = yield* conn.read();
-    if (b === null) throw new HttpError(HttpCode.IncompleteBody, `the connection ended after ${have} of ${n} body bytes`);
-    const need = n - have;
-    if (b.length > need) {
-      conn.unread(b.subarray(need));
-      chunks.push(b.subarray(0, need));
-      have = n;
-    } else {
-      chunks.push(b);
-      have += b.length;
-    }
-  }
-  return concatBytes(chunks, n);
-}
-
 /**
  * One CRLF-terminated line of a chunked body, at most `max` bytes before its CRLF. A bare LF or CR is refused:
  * a proxy that ends these lines only at CRLF would frame the body differently (smuggling).
@@ -117,67 +97,148 @@ const TRAILER = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/;
 /** Most bytes of chunk extensions and trailer fields in one body (they are read and dropped). */
 const MAX_IGNORED = 64 * 1024;
 
-/**
- * A chunked body of at most `max` data bytes. Chunk extensions and trailers, which are
- * dropped, share a budget of their own, so a peer cannot send much more than the body's
- * size with a little data in each of many long-extended chunks.
- */
-function* chunked(conn: Conn, max: number): Co<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let ignored = 0;
-  for (;;) {
-    const sizeLine = yield* line(conn, MAX_SIZE_LINE);
-    const semi = sizeLine.indexOf(";");
-    // No whitespace before the size; spaces or tabs only between it and an extension's ";".
-    const hex = semi < 0 ? sizeLine : sizeLine.slice(0, semi).replace(/[ \t]+$/, "");
-    if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) throw new HttpError(HttpCode.BadChunk, `invalid chunk size ${show(sizeLine)}`);
-    ignored += sizeLine.length - hex.length;
-    if (ignored > MAX_IGNORED) throw new HttpError(HttpCode.BadChunk, `more than ${MAX_IGNORED} bytes of chunk extensions and trailers`);
-    const size = parseInt(hex, 16);
-    if (size === 0) break;
-    if (total + size > max) throw tooLarge(max);
-    chunks.push(yield* exactly(conn, size));
-    total += size;
-    const after = yield* line(conn, 1); // room for one stray byte, to name it in the error
-    if (after !== "") throw new HttpError(HttpCode.BadChunk, `chunk data not followed by CRLF (got ${show(after)})`);
-  }
-  // Trailer fields, ignored, up to the blank line.
-  for (;;) {
-    const t = yield* line(conn, 8192);
-    if (t === "") break;
-    if (!TRAILER.test(t)) throw new HttpError(HttpCode.BadChunk, `invalid trailer field ${show(t)}`);
-    ignored += t.length;
-    if (ignored > MAX_IGNORED) throw new HttpError(HttpCode.BadChunk, `more than ${MAX_IGNORED} bytes of chunk extensions and trailers`);
-  }
-  return concatBytes(chunks, total);
+/** Where a BodyReader is in a chunked body. */
+const enum Chunk {
+  Size,
+  Data,
+  Crlf,
 }
 
-function* untilClose(conn: Conn, max: number): Co<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const b = yield* conn.read();
-    if (b === null) return concatBytes(chunks, total);
-    total += b.length;
-    if (total > max) throw tooLarge(max);
-    chunks.push(b);
+/**
+ * One message body read as it arrives: `read()` gives each piece of data (a view of the bytes
+ * the connection received, at most `max` in all: BODY_TOO_LARGE past it), then null at the
+ * body's end, having consumed its framing (a chunked body's last chunk and trailers). Chunk
+ * extensions and trailers are dropped, within a budget of their own, so a peer cannot send
+ * much more than the body's size with a little data in each of many long-extended chunks.
+ *
+ * @example
+ * ```ts
+ * const r = new BodyReader(conn, { kind: "chunked" }, 1 << 20);
+ * for (let b = yield* r.read(); b !== null; b = yield* r.read()) sink.push(b);
+ * ```
+ */
+export class BodyReader {
+  readonly #conn: Conn;
+  readonly #framing: Framing;
+  readonly #max: number;
+  /** Bytes left: of the whole body (length), or of the current chunk (chunked). */
+  #left: number;
+  #chunk = Chunk.Size;
+  #total = 0;
+  #ignored = 0;
+  /** True once the body's end (and its framing) has been read. */
+  done: boolean;
+
+  constructor(conn: Conn, framing: Framing, max: number) {
+    this.#conn = conn;
+    this.#framing = framing;
+    this.#max = max;
+    this.#left = framing.kind === "length" ? framing.length : 0;
+    this.done = framing.kind === "none" || (framing.kind === "length" && framing.length === 0);
+    if (framing.kind === "length" && framing.length > max) throw tooLarge(max);
+  }
+
+  /** Body bytes read so far. */
+  get received(): number {
+    return this.#total;
+  }
+
+  /** The next piece of the body, or null at its end. */
+  *read(): Co<Uint8Array | null> {
+    if (this.done) return null;
+    switch (this.#framing.kind) {
+      case "length": {
+        const b = yield* this.#some();
+        if (this.#left === 0) this.done = true;
+        return b;
+      }
+      case "chunked":
+        return yield* this.#chunked();
+      default: {
+        const b = yield* this.#conn.read();
+        if (b === null) {
+          this.done = true;
+          return null;
+        }
+        this.#total += b.length;
+        if (this.#total > this.#max) throw tooLarge(this.#max);
+        return b;
+      }
+    }
+  }
+
+  /** Up to `#left` bytes (what has arrived); INCOMPLETE_BODY if the connection ends first. */
+  *#some(): Co<Uint8Array> {
+    const b = yield* this.#conn.read();
+    if (b === null) {
+      const ofLength = this.#framing.kind === "length" ? ` of ${this.#framing.length}` : "";
+      throw new HttpError(HttpCode.IncompleteBody, this.#framing.kind === "chunked" ? "the connection ended inside a chunked body" : `the connection ended after ${this.#total}${ofLength} body bytes`);
+    }
+    const left = this.#left;
+    let piece = b;
+    if (b.length > left) {
+      this.#conn.unread(b.subarray(left));
+      piece = b.subarray(0, left);
+    }
+    this.#left -= piece.length;
+    this.#total += piece.length;
+    return piece;
+  }
+
+  *#chunked(): Co<Uint8Array | null> {
+    const conn = this.#conn;
+    for (;;) {
+      if (this.#chunk === Chunk.Data) {
+        const b = yield* this.#some();
+        if (this.#left === 0) this.#chunk = Chunk.Crlf;
+        return b;
+      }
+      if (this.#chunk === Chunk.Crlf) {
+        const after = yield* line(conn, 1); // room for one stray byte, to name it in the error
+        if (after !== "") throw new HttpError(HttpCode.BadChunk, `chunk data not followed by CRLF (got ${show(after)})`);
+        this.#chunk = Chunk.Size;
+      }
+      const sizeLine = yield* line(conn, MAX_SIZE_LINE);
+      const semi = sizeLine.indexOf(";");
+      // No whitespace before the size; spaces or tabs only between it and an extension's ";".
+      const hex = semi < 0 ? sizeLine : sizeLine.slice(0, semi).replace(/[ \t]+$/, "");
+      if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) throw new HttpError(HttpCode.BadChunk, `invalid chunk size ${show(sizeLine)}`);
+      this.#ignore(sizeLine.length - hex.length);
+      const size = parseInt(hex, 16);
+      if (size === 0) {
+        yield* this.#trailers();
+        this.done = true;
+        return null;
+      }
+      if (this.#total + size > this.#max) throw tooLarge(this.#max);
+      this.#left = size;
+      this.#chunk = Chunk.Data;
+    }
+  }
+
+  /** Trailer fields, dropped, up to the blank line. */
+  *#trailers(): Co<void> {
+    for (;;) {
+      const t = yield* line(this.#conn, 8192);
+      if (t === "") return;
+      if (!TRAILER.test(t)) throw new HttpError(HttpCode.BadChunk, `invalid trailer field ${show(t)}`);
+      this.#ignore(t.length);
+    }
+  }
+
+  #ignore(n: number): void {
+    this.#ignored += n;
+    if (this.#ignored > MAX_IGNORED) throw new HttpError(HttpCode.BadChunk, `more than ${MAX_IGNORED} bytes of chunk extensions and trailers`);
   }
 }
 
 /** Read a whole body framed as `framing`, at most `max` bytes (BODY_TOO_LARGE past it). */
 export function* readBody(conn: Conn, framing: Framing, max: number): Co<Uint8Array> {
-  switch (framing.kind) {
-    case "none":
-      return EMPTY;
-    case "length":
-      if (framing.length > max) throw tooLarge(max);
-      return yield* exactly(conn, framing.length);
-    case "chunked":
-      return yield* chunked(conn, max);
-    case "close":
-      return yield* untilClose(conn, max);
-  }
+  if (framing.kind === "none") return EMPTY;
+  const r = new BodyReader(conn, framing, max);
+  const chunks: Uint8Array[] = [];
+  for (let b = yield* r.read(); b !== null; b = yield* r.read()) chunks.push(b);
+  return concatBytes(chunks, r.received);
 }
 
 /**
