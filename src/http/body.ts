@@ -8,6 +8,7 @@ import type { Conn } from "../net/conn.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { show, trimOws, type HttpHeaders } from "./head.ts";
 import { concatBytes } from "../bytes.ts";
+import { describe } from "../syscall.ts";
 
 /** How a body is delimited: none, a byte count, chunked coding, or the end of the connection. */
 export type Framing = { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" } | { kind: "close" };
@@ -263,8 +264,26 @@ export function byteLength(body: string | Uint8Array): number {
   return /^[\x00-\x7f]*$/.test(body) ? body.length : encoder.encode(body).length;
 }
 
+/** A piece of a chunk-sequence body, checked: a string or bytes (anything else is BAD_ARGUMENT, naming it). */
+function piece(data: unknown): string | Uint8Array {
+  if (typeof data === "string" || data instanceof Uint8Array) return data;
+  throw new HttpError(HttpCode.BadArgument, `a body's chunk is ${describe(data)}, not a string or a Uint8Array`);
+}
+
+/**
+ * Check a body a program gives (`what` names it in the error): a string, bytes, an iterable of
+ * them, or (where `fn` says so) a function writing it. Anything else is BAD_ARGUMENT.
+ */
+export function checkBody(body: unknown, what: string, fn: boolean): void {
+  if (body === undefined || typeof body === "string" || body instanceof Uint8Array) return;
+  if (typeof body === "function" ? fn : typeof (body as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] === "function") return;
+  const expected = fn ? "a string, a Uint8Array, an iterable of them, or a function writing it" : "a string, a Uint8Array, or an iterable of them";
+  throw new HttpError(HttpCode.BadArgument, `${what} is ${describe(body)} (expected ${expected})`);
+}
+
 /** One chunk of a chunked body on the wire (an empty chunk is skipped: it would end the body). */
 export function chunk(data: string | Uint8Array): (string | Uint8Array)[] {
+  data = piece(data);
   const n = byteLength(data);
   if (n === 0) return [];
   return [`${n.toString(16)}\r\n`, data, "\r\n"];
@@ -278,7 +297,7 @@ export function collect(body: Iterable<string | Uint8Array>): Uint8Array {
   const parts: Uint8Array[] = [];
   let total = 0;
   for (const p of body) {
-    const b = typeof p === "string" ? encoder.encode(p) : p;
+    const b = typeof p === "string" ? encoder.encode(p) : (piece(p) as Uint8Array);
     parts.push(b);
     total += b.length;
   }

@@ -10,3 +10,4 @@ export { HttpResponse } from "./response-object.ts";
 export { HttpError, HttpCode } from "./errors.ts";
 export type { HttpHeaders } from "./head.ts";
 export type { BodyInit } from "./body.ts";
+export { BodyWriter, type StreamBody } from "./stream-body.ts";

@@ -26,7 +26,10 @@ export interface HttpServerOptions {
   headerTimeout?: number;
   /**
    * Milliseconds a client has to send a request body once the handler asks for it; past it
-   * the connection is closed (the handler's `req.body()` throws `HttpError` TIMEOUT). Default 30,000.
+   * the connection is closed (the handler's `req.body()` throws `HttpError` TIMEOUT). For a
+   * body read piece by piece (`req.read()`), counted from the first read; past it, a read
+   * waiting for the client closes the connection, else the next read throws. Also how long a
+   * client may take to accept a response, or a streamed body's piece. Default 30,000.
    */
   bodyTimeout?: number;
   /**
@@ -36,7 +39,7 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /**
    * Called with an error a handler let out, and the request; the client gets a 500. (The
-   * `HttpError` that `req.body()` throws for the request's own fault, a body over the limit
+   * `HttpError` that `req.body()` or `req.read()` throws for the request's own fault, a body over the limit
    * or too slow, is answered with its status instead, and not passed here.) Default: none
    * (the error is counted in `server.handlerErrors`).
    */

@@ -1,18 +1,21 @@
 /**
  * HttpRequest: what a server handler receives — method, target, headers, and a body read on
- * demand (once, capped, answering `Expect: 100-continue`). Also the handler's response type.
+ * demand, whole or piece by piece (once, capped, answering `Expect: 100-continue`). Also the
+ * handler's response type.
  * Built on Conn and the body readers; imports no Bun API.
  */
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
-import { readBody, type BodyInit, type Framing } from "./body.ts";
+import { BodyReader, type BodyInit, type Framing } from "./body.ts";
+import { concatBytes } from "../bytes.ts";
+import type { StreamBody } from "./stream-body.ts";
 import { trimOws, type Fields, type HttpHeaders, type RequestHead } from "./head.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import type { Deadline } from "./watchdog.ts";
 
-/** @internal how the server bounds the time a body takes: arm a deadline that closes the connection. */
+/** @internal how the server bounds the time a body takes: arm a deadline that, if `reading()` when it passes, closes the connection. */
 export interface BodyGuard {
-  arm(): Co<Deadline>;
+  arm(reading: () => boolean): Co<Deadline>;
   disarm(d: Deadline): void;
   /** Write an interim response (100 Continue): a client that does not take it in time is cut off. */
   send(payload: string): Co<void>;
@@ -22,8 +25,9 @@ const decoder = new TextDecoder();
 
 /**
  * What a handler returns: a status (default 200), headers, and a body — text (sent as
- * UTF-8, `text/plain` unless you set `content-type`), bytes, or a sequence of chunks (sent
- * with chunked coding to HTTP/1.1 clients). A plain string is a 200 text response.
+ * UTF-8, `text/plain` unless you set `content-type`), bytes, a sequence of chunks (sent
+ * with chunked coding to HTTP/1.1 clients), or a function writing it as it goes (a
+ * `StreamBody`). A plain string is a 200 text response.
  *
  * @example
  * ```typescript
@@ -36,7 +40,7 @@ export type HttpResponseInit =
       status?: number;
       statusText?: string;
       headers?: Record<string, string>;
-      body?: BodyInit;
+      body?: BodyInit | StreamBody;
     };
 
 /**
@@ -86,6 +90,10 @@ export class HttpRequest {
   readonly #max: number;
   readonly #guard: BodyGuard | undefined;
   #body: Uint8Array | undefined = undefined;
+  /** Set once the body is read: whole by `body()`, or piece by piece by `read()`. */
+  #reader: BodyReader | undefined = undefined;
+  /** The body deadline, armed while the body is being read. */
+  #deadline: Deadline | undefined = undefined;
   #reading = false;
   #failure: { error: unknown } | undefined = undefined;
 
@@ -117,14 +125,15 @@ export class HttpRequest {
     return this.fields.all;
   }
 
-  /** True once the body was read whole (always true for a request without a body). */
+  /** True once the body was read to its end, by `body()` or `read()` (always true for a request without a body). */
   get bodyRead(): boolean {
-    return this.#body !== undefined;
+    return this.#body !== undefined || this.#reader?.done === true;
   }
 
   /**
    * The whole body as bytes (read once; later calls return the same bytes). Throws
-   * `HttpError` BODY_TOO_LARGE past the server's `maxBodyBytes`, which answers 413.
+   * `HttpError` BODY_TOO_LARGE past the server's `maxBodyBytes`, which answers 413. Not after
+   * `read()`: a body is read whole or piece by piece.
    *
    * @example
    * ```typescript
@@ -133,38 +142,91 @@ export class HttpRequest {
    */
   *body(): Co<Uint8Array> {
     if (this.#body !== undefined) return this.#body;
-    if (this.#failure !== undefined) throw this.#failure.error;
-    if (this.#reading) throw new Error(`HttpRequest.body(): the body of ${this.method} ${this.url} is already being read`);
-    this.#reading = true;
-    try {
-      const expect = this.fields.known.expect;
-      // The field may repeat (joined with commas): any 100-continue in it asks for the 100.
-      if (expect !== undefined && this.version === "1.1" && expect.toLowerCase().split(",").some((t) => trimOws(t) === "100-continue")) {
-        const go = "HTTP/1.1 100 Continue\r\n\r\n";
-        yield* this.#guard === undefined ? this.#conn.write(go) : this.#guard.send(go);
-      }
-      const deadline = this.#guard === undefined ? undefined : yield* this.#guard.arm();
-      let body: Uint8Array;
-      try {
-        body = yield* readBody(this.#conn, this.#framing, this.#max);
-      } catch (error) {
-        if (deadline?.expired) throw new HttpError(HttpCode.Timeout, `the body of ${this.method} ${this.url} took too long`, this.remoteAddress);
-        throw error;
-      } finally {
-        if (deadline !== undefined) this.#guard!.disarm(deadline);
-      }
-      // Read whole just as the deadline closed the connection: no answer could reach the client.
-      if (deadline?.expired) throw new HttpError(HttpCode.Timeout, `the body of ${this.method} ${this.url} took too long`, this.remoteAddress);
-      this.#body = body;
-    } catch (error) {
-      this.#failure = { error };
-      throw error;
-    }
+    if (this.#reader !== undefined && this.#failure === undefined) throw new Error(`HttpRequest.body(): the body of ${this} is being read piece by piece with read() (body() reads it whole, from its start)`);
+    const chunks: Uint8Array[] = [];
+    for (let b = yield* this.#next("body"); b !== null; b = yield* this.#next("body")) chunks.push(b);
+    this.#body = concatBytes(chunks, this.#reader!.received);
     return this.#body;
   }
 
   /**
-   * @internal the error `body()` threw, if it did (the request's own failure: the server
+   * The body piece by piece, as it arrives: each call returns the bytes that came next (a
+   * view of them, any size), then null at the body's end. For a body too large to hold, or to
+   * handle while it arrives (an upload written to a file as it comes). The same limits as
+   * `body()`: `maxBodyBytes` in all, and `bodyTimeout` for the whole body; a request whose
+   * body was not read to the end closes its connection after the response. After `body()`,
+   * it returns null.
+   *
+   * @example
+   * ```typescript
+   * const file = yield* open("/tmp/upload", "w");
+   * for (let b = yield* req.read(); b !== null; b = yield* req.read()) yield* file.write(b);
+   * yield* file.close();
+   * ```
+   */
+  *read(): Co<Uint8Array | null> {
+    if (this.#body !== undefined) return null;
+    return yield* this.#next("read");
+  }
+
+  /** The next piece of the body, or null at its end; the first call sends a 100 Continue if asked and arms the deadline. */
+  *#next(op: string): Co<Uint8Array | null> {
+    if (this.#failure !== undefined) throw this.#failure.error;
+    if (this.#reader?.done === true) return null;
+    if (this.#reading) throw new Error(`HttpRequest.${op}(): the body of ${this} is already being read`);
+    if (this.#deadline?.expired) {
+      this.#failure = { error: this.#timedOut() };
+      throw this.#failure.error;
+    }
+    this.#reading = true;
+    try {
+      if (this.#reader === undefined) {
+        const expect = this.fields.known.expect;
+        // The field may repeat (joined with commas): any 100-continue in it asks for the 100.
+        if (expect !== undefined && this.version === "1.1" && expect.toLowerCase().split(",").some((t) => trimOws(t) === "100-continue")) {
+          const go = "HTTP/1.1 100 Continue\r\n\r\n";
+          yield* this.#guard === undefined ? this.#conn.write(go) : this.#guard.send(go);
+        }
+        // Past the deadline, a read waiting for the client is cut off (the connection closes);
+        // between reads, only the next read() fails: the handler may still answer.
+        this.#deadline = this.#guard === undefined ? undefined : yield* this.#guard.arm(() => this.#reading);
+        this.#reader = new BodyReader(this.#conn, this.#framing, this.#max);
+      }
+      let b: Uint8Array | null;
+      try {
+        b = yield* this.#reader.read();
+      } catch (error) {
+        if (this.#deadline?.expired) throw this.#timedOut();
+        throw error;
+      }
+      // Read just as the deadline closed the connection: no answer could reach the client.
+      if (this.#deadline?.expired) throw this.#timedOut();
+      if (b === null) this.release();
+      return b;
+    } catch (error) {
+      this.#failure = { error };
+      this.release();
+      throw error;
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  #timedOut(): HttpError {
+    return new HttpError(HttpCode.Timeout, `the body of ${this} took too long`, this.remoteAddress);
+  }
+
+  /** @internal the exchange is over (or the body read): its deadline no longer runs. */
+  release(): void {
+    const d = this.#deadline;
+    if (d !== undefined) {
+      this.#deadline = undefined;
+      this.#guard!.disarm(d);
+    }
+  }
+
+  /**
+   * @internal the error `body()` or `read()` threw, if one did (the request's own failure: the server
    * answers it with that error's status, where a handler's other errors are a 500).
    */
   get failure(): { error: unknown } | undefined {

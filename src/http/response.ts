@@ -3,10 +3,11 @@
  * framing (Content-Length or chunked), one payload so it leaves in one host write.
  * Pure functions; imports no Bun API.
  */
-import { byteLength, chunk, collect, isStream, LAST_CHUNK } from "./body.ts";
+import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./body.ts";
 import { checkOutgoing, show } from "./head.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import type { HttpResponseInit } from "./request.ts";
+import type { StreamBody, StreamFraming } from "./stream-body.ts";
 import { concatBytes } from "../bytes.ts";
 
 /** Reason phrases for the usual statuses. */
@@ -31,17 +32,21 @@ export interface ResponseContext {
   method: string;
   /** The request's minor version: 0 gets no chunked coding. */
   minor: number;
-  /** Keep the connection open after this response. */
+  /** Keep the connection open after this response (if the request's body is read: see `bodyRead`). */
   keepAlive: boolean;
+  /** The request's body was read to its end (default true; else the connection closes after the response, unless a streamed body reads the rest). */
+  bodyRead?: boolean;
 }
 
 /** A reason phrase may hold tabs, spaces and visible characters only (RFC 9112 §4): CR or LF would split the response. */
 const BAD_REASON = /[\x00-\x08\x0a-\x1f\x7f]/;
 
-/** The wire form of a response: one payload, and whether the connection stays open. */
+/** The wire form of a response: one payload (or, for a streamed body, its head and how to send the rest), and whether the connection stays open. */
 export interface Encoded {
   payload: string | Uint8Array;
   keepAlive: boolean;
+  /** A body to stream after `head` (which is then not in `payload`): see stream-body.ts. */
+  stream?: { body: StreamBody; head: string; framing: StreamFraming; length: number };
 }
 
 /** Encode `res` for the request described by `ctx`. Throws `HttpError` BAD_ARGUMENT for a bad status or header. */
@@ -80,9 +85,10 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
   }
   const noBody = status === 204 || status === 304;
   let body = noBody ? undefined : init.body;
-  if (isStream(body) && typeof (body as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !== "function") {
-    throw new HttpError(HttpCode.BadArgument, `a handler returned a body of type ${body === null ? "null" : typeof body} (expected a string, a Uint8Array, or an iterable of them)`);
-  }
+  checkBody(body, "the body a handler returned", true);
+  if (typeof body === "function") return streamed(body as StreamBody, head, given, keepAlive, ctx);
+  // A body the handler left unread would be parsed as the next request: close instead.
+  keepAlive &&= ctx.bodyRead !== false;
   if (typeof body === "string" && !hasType) head += "content-type: text/plain;charset=utf-8\r\n";
   let chunked = false;
   if (isStream(body)) {
@@ -103,6 +109,31 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
     parts.push(LAST_CHUNK);
   } else parts.push(body as Uint8Array);
   return { payload: join(parts), keepAlive };
+}
+
+/**
+ * The head of a streamed body's response: framed by the handler's Content-Length, else chunked
+ * (HTTP/1.1), else by closing the connection (HTTP/1.0). Kept alive only if the request's body
+ * is read by the end (the server checks that after the body is sent).
+ */
+function streamed(body: StreamBody, head: string, given: string | undefined, keepAlive: boolean, ctx: ResponseContext): Encoded {
+  if (ctx.method === "HEAD") keepAlive &&= ctx.bodyRead !== false; // no body is sent, so nothing will read it
+  let framing: StreamFraming;
+  if (given !== undefined) {
+    framing = "length";
+    head += `content-length: ${given}\r\n`;
+  } else if (ctx.minor === 1) {
+    framing = "chunked";
+    head += "transfer-encoding: chunked\r\n";
+  } else {
+    framing = "close";
+    keepAlive = false;
+  }
+  if (!keepAlive) head += "connection: close\r\n";
+  else if (ctx.minor === 0) head += "connection: keep-alive\r\n";
+  head += "\r\n";
+  if (ctx.method === "HEAD") return { payload: head, keepAlive };
+  return { payload: "", keepAlive, stream: { body, head, framing, length: given === undefined ? 0 : Number(given) } };
 }
 
 /** A short error response (400, 413, 431...) that closes the connection. */

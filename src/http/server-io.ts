@@ -13,6 +13,9 @@ import { abortConn, closeConn } from "./close.ts";
 import type { Watchdog } from "./watchdog.ts";
 import type { BodyGuard } from "./request.ts";
 
+/** How long a client has to take a last error response (408) before the connection is aborted. */
+export const LAST_REPLY_MS = 1000;
+
 /** How long a graceful close drains what the client still sends before closing anyway. */
 export const LINGER_MS = 2000;
 
@@ -80,8 +83,8 @@ export function* replyAndClose(watchdog: Watchdog, conn: Conn, payload: string |
 }
 
 /**
- * The deadline for reading one request body: past `ms`, the connection is closed (the
- * handler's `req.body()` then throws).
+ * The deadline for reading one request body: past `ms`, a read still waiting for the client
+ * is cut off by closing the connection (the handler's `req.body()` or `req.read()` then throws).
  *
  * @example
  * ```ts
@@ -90,8 +93,8 @@ export function* replyAndClose(watchdog: Watchdog, conn: Conn, payload: string |
  */
 export function guardFor(watchdog: Watchdog, ms: number, conn: Conn): BodyGuard {
   return {
-    *arm() {
-      const d = watchdog.arm(ms, () => closeConn(conn));
+    *arm(reading) {
+      const d = watchdog.arm(ms, () => (reading() ? closeConn(conn) : undefined));
       try {
         if (!watchdog.running) yield* watchdog.start();
       } catch (error) {

@@ -3,7 +3,7 @@
  * read a head (bounded in size and time), call the handler, write the response, keep the
  * connection alive or close it. Built on corun's listen/accept and syscalls; no Bun API.
  */
-import { closeConn } from "./close.ts";
+import { abortConn, closeConn } from "./close.ts";
 import { spawn, cancel, current } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
 import type { Co } from "../types.ts";
@@ -16,10 +16,12 @@ import { HttpCode, HttpError } from "./errors.ts";
 import { connectionHas, parseRequestHead, readHead } from "./head.ts";
 import { requestFraming } from "./body.ts";
 import { HttpRequest, type HttpHandler } from "./request.ts";
-import { encodeResponse, errorResponse } from "./response.ts";
+import { encodeResponse, errorResponse, type Encoded } from "./response.ts";
+import { BodyWriter } from "./stream-body.ts";
 import { Watchdog } from "./watchdog.ts";
-import { guardFor, lingerClose, replyAndClose, sendWithin } from "./server-io.ts";
+import { LAST_REPLY_MS, guardFor, lingerClose, replyAndClose, sendWithin } from "./server-io.ts";
 import type { HttpServerOptions } from "./options.ts";
+import { serverLimits, type ServerLimits } from "./server-limits.ts";
 import { SHUTDOWN, ServerConns, type ConnState } from "./server-conns.ts";
 
 /**
@@ -39,11 +41,7 @@ import { SHUTDOWN, ServerConns, type ConnState } from "./server-conns.ts";
 export class HttpServer {
   readonly #listener: Listener;
   readonly #handler: HttpHandler;
-  readonly #maxHeader: number;
-  readonly #maxBody: number;
-  readonly #timeout: number;
-  readonly #bodyTimeout: number;
-  readonly #maxConnections: number;
+  readonly #limits: ServerLimits;
   readonly #watchdog: Watchdog;
   readonly #conns = new ServerConns();
   #acceptor: Task<void> | undefined = undefined;
@@ -65,15 +63,8 @@ export class HttpServer {
     this.#listener = listener;
     this.#handler = handler;
     this.#onError = options.onError;
-    this.#maxHeader = positive(options.maxHeaderBytes, 16 * 1024, "maxHeaderBytes");
-    this.#maxBody = positive(options.maxBodyBytes, 1 << 20, "maxBodyBytes");
-    this.#timeout = positive(options.headerTimeout, 10_000, "headerTimeout");
-    this.#bodyTimeout = positive(options.bodyTimeout, 30_000, "bodyTimeout");
-    const max = options.maxConnections ?? Infinity;
-    if (max !== Infinity && !(Number.isInteger(max) && max >= 1)) throw new RangeError(`HTTP server option maxConnections must be an integer >= 1, got ${String(max)}`);
-    this.#maxConnections = max;
-
-    this.#watchdog = new Watchdog(Math.max(5, Math.min(250, Math.ceil(this.#timeout / 8))), `http-timeouts ${listener.name}`);
+    this.#limits = serverLimits(options);
+    this.#watchdog = new Watchdog(Math.max(5, Math.min(250, Math.ceil(this.#limits.headerTimeout / 8))), `http-timeouts ${listener.name}`);
   }
 
   /** The port listened on. */
@@ -151,7 +142,7 @@ export class HttpServer {
         throw error;
       }
       this.accepted++;
-      if (this.#conns.size >= this.#maxConnections) {
+      if (this.#conns.size >= this.#limits.maxConnections) {
         // At the cap: closed at once. (Not accepting would not help: the host accepts every
         // connection anyway, and each would hold a descriptor, with no deadline, until taken.)
         this.refused++;
@@ -179,7 +170,7 @@ export class HttpServer {
         s.idle = true;
         const first = n === 0;
         const watchdog = this.#watchdog;
-        const deadline = watchdog.arm(this.#timeout, function* () {
+        const deadline = watchdog.arm(this.#limits.headerTimeout, function* () {
           // Only the first request gets a 408 (sent from a task of its own: the reaper must not
           // wait on a client); an idle keep-alive connection just closes.
           if (first) yield* spawn(() => replyAndClose(watchdog, conn, errorResponse(408, "the request head took too long"), LAST_REPLY_MS), { name: `http-408 ${conn.name}` });
@@ -238,7 +229,7 @@ export class HttpServer {
     for (;;) {
       try {
         if (!this.#watchdog.running) yield* this.#watchdog.start(); // in the caller's try: an error here disarms the deadline
-        return yield* readHead(conn, this.#maxHeader, this.#isClosing);
+        return yield* readHead(conn, this.#limits.maxHeaderBytes, this.#isClosing);
       } catch (error) {
         if (error instanceof HttpError) return error;
         if (error !== SHUTDOWN) throw error;
@@ -252,11 +243,11 @@ export class HttpServer {
     try {
       const head = parseRequestHead(raw);
       const framing = requestFraming(head.fields.known);
-      if (framing.kind === "length" && framing.length > this.#maxBody) {
-        yield* this.#reject(conn, new HttpError("BODY_TOO_LARGE", `Content-Length ${framing.length} is over the limit of ${this.#maxBody} bytes`), "", head.method === "HEAD");
+      if (framing.kind === "length" && framing.length > this.#limits.maxBodyBytes) {
+        yield* this.#reject(conn, new HttpError("BODY_TOO_LARGE", `Content-Length ${framing.length} is over the limit of ${this.#limits.maxBodyBytes} bytes`), "", head.method === "HEAD");
         return false;
       }
-      req = new HttpRequest(head, conn, framing, this.#maxBody, framing.kind === "none" ? undefined : guardFor(this.#watchdog, this.#bodyTimeout, conn));
+      req = new HttpRequest(head, conn, framing, this.#limits.maxBodyBytes, framing.kind === "none" ? undefined : guardFor(this.#watchdog, this.#limits.bodyTimeout, conn));
     } catch (error) {
       if (error instanceof HttpError) yield* this.#reject(conn, error);
       else throw error;
@@ -267,57 +258,65 @@ export class HttpServer {
     const keep = req.version === "1.1" ? !connectionHas(known, "close") : connectionHas(known, "keep-alive") && known["transfer-encoding"] === undefined;
     let payload: string | Uint8Array;
     let keepAlive: boolean;
+    let writer: BodyWriter | undefined = undefined;
     try {
       const made: unknown = this.#handler(req);
       if (made === null || typeof made !== "object" || typeof (made as Co<unknown>).next !== "function" || Symbol.asyncIterator in made) {
         throw new TypeError(`the handler returned ${describe(made)}, not a generator: write it as function* (req) {...}`);
       }
       const res = yield* made as ReturnType<HttpHandler>;
-      // A body the handler left unread would be parsed as the next request: close instead.
-      const ctx = { method: req.method, minor: req.version === "1.1" ? 1 : 0, keepAlive: keep && !this.#closing && req.bodyRead };
+      const ctx = { method: req.method, minor: req.version === "1.1" ? 1 : 0, keepAlive: keep && !this.#closing, bodyRead: req.bodyRead };
+      let stream: Encoded["stream"];
+      ({ payload, keepAlive, stream } = encodeResponse(res, ctx));
+      if (stream !== undefined) {
+        writer = new BodyWriter(stream.head, stream.framing, stream.length, (p) => sendWithin(this.#watchdog, conn, p, this.#limits.bodyTimeout));
+        yield* stream.body(writer);
+        yield* writer.end();
+        writer.close();
+        keepAlive &&= req.bodyRead; // a body it left unread would be parsed as the next request
+      }
       if (!req.bodyRead) this.#linger.add(conn); // the client may still be sending it
-      ({ payload, keepAlive } = encodeResponse(res, ctx));
     } catch (error) {
+      req.release();
+      writer?.close();
       // This connection's own task was cancelled (the server or the run is closing).
       if (error instanceof Cancelled && error.task === (yield* current())) throw error;
       // Classified by where it came from, not by its class: the request's own failure (its
       // body over the limit, too slow, malformed, or the client gone) gets its status; any other
       // error the handler let out, even a NetError or HttpError of its own calls, is a 500.
       const fromRequest = req.failure !== undefined && req.failure.error === error;
-      if (fromRequest && error instanceof NetError) throw error; // the client went away
+      if ((fromRequest && error instanceof NetError) || (writer !== undefined && writer.failure === error)) throw error; // the client went away
       const own = fromRequest && error instanceof HttpError && error.code !== HttpCode.BadArgument;
-      const status = own ? error.status : 500;
-      const why = own ? error.detail : "the handler failed";
-      if (!own) {
-        this.handlerErrors++;
-        try {
-          this.#onError?.(error, req);
-        } catch {
-          // A failing error hook must not take the connection down with it.
-        }
+      if (!own) this.#handlerFailed(error, req);
+      if (writer?.headSent) {
+        // Part of the response is out: no status can follow. Reset, so the client sees it cut off.
+        this.requests++;
+        yield* abortConn(conn);
+        return false;
       }
-      yield* this.#reject(conn, status, why, req.method === "HEAD");
+      yield* this.#reject(conn, own ? error.status : 500, own ? error.detail : "the handler failed", req.method === "HEAD");
       return false;
     }
+    req.release(); // a body read in part: its deadline ends with the exchange
     this.requests++;
-    yield* sendWithin(this.#watchdog, conn, payload, this.#bodyTimeout);
+    if (writer === undefined) yield* sendWithin(this.#watchdog, conn, payload, this.#limits.bodyTimeout);
     return keepAlive;
+  }
+
+  #handlerFailed(error: unknown, req: HttpRequest): void {
+    this.handlerErrors++;
+    try {
+      this.#onError?.(error, req);
+    } catch {
+      // A failing error hook must not take the connection down with it.
+    }
   }
 
   *#reject(conn: Conn, error: HttpError | number, detail = "", head = false): Co<false> {
     this.requests++;
     this.#linger.add(conn); // refused mid-request: the client may still be sending
     const status = typeof error === "number" ? error : error.status;
-    yield* sendWithin(this.#watchdog, conn, errorResponse(status, typeof error === "number" ? detail : error.detail, head), this.#bodyTimeout);
+    yield* sendWithin(this.#watchdog, conn, errorResponse(status, typeof error === "number" ? detail : error.detail, head), this.#limits.bodyTimeout);
     return false;
   }
-}
-
-/** How long a client has to take a last error response (408) before the connection is aborted. */
-const LAST_REPLY_MS = 1000;
-
-function positive(v: number | undefined, fallback: number, name: string): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new RangeError(`HTTP server option ${name} must be a finite number > 0, got ${String(v)}`);
-  return v;
 }

@@ -4,7 +4,7 @@
  */
 import { HttpCode, HttpError } from "./errors.ts";
 import { checkOutgoing, show } from "./head.ts";
-import { byteLength, chunk, collect, isStream, LAST_CHUNK } from "./body.ts";
+import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./body.ts";
 import { join } from "./response.ts";
 import type { RequestOptions } from "./options.ts";
 
@@ -77,6 +77,7 @@ function encode(method: string, t: Target, o: RequestOptions): string | Uint8Arr
   }
   if (minor === 1 && o.keepAlive === false) head += "connection: close\r\n";
   let body = o.body;
+  checkBody(body, "the request body", false);
   let chunked = false;
   if (isStream(body)) {
     if (minor === 1) chunked = true;

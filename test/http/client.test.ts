@@ -510,3 +510,30 @@ describe("a large request body is sent while the response is read", () => {
     expect(out).toEqual({ a: String(2 << 20), b: String(2 << 20), connects: 1, reused: 1 });
   });
 });
+
+describe("a request body of the wrong type", () => {
+  test("is a BAD_ARGUMENT naming it, before anything is sent (a function, a number, null, an object, a chunk that is no text or bytes)", async () => {
+    const messages = await run(function* () {
+      const server = yield* serve({ handler: function* (req) { return `${(yield* req.body()).length}`; } });
+      const out: string[] = [];
+      for (const body of [function* () {}, 42, null, {}, ["ok", 1]] as unknown[]) {
+        try {
+          yield* request(server.url, { method: "POST", body: body as string });
+          out.push("sent");
+        } catch (error) {
+          out.push(error instanceof HttpError ? `${error.code}: ${error.detail}` : `other: ${String(error)}`);
+        }
+      }
+      yield* server.close();
+      return { out, requests: server.requests };
+    });
+    expect(messages.out).toEqual([
+      "BAD_ARGUMENT: the request body is function (anonymous) (expected a string, a Uint8Array, or an iterable of them)",
+      "BAD_ARGUMENT: the request body is 42 (expected a string, a Uint8Array, or an iterable of them)",
+      "BAD_ARGUMENT: the request body is null (expected a string, a Uint8Array, or an iterable of them)",
+      "BAD_ARGUMENT: the request body is {} (expected a string, a Uint8Array, or an iterable of them)",
+      "BAD_ARGUMENT: a body's chunk is 1, not a string or a Uint8Array",
+    ]);
+    expect(messages.requests).toBe(0);
+  });
+});

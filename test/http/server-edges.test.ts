@@ -263,7 +263,7 @@ describe("handler mistakes get errors that say what was wrong", () => {
     expect((value as string[]).map((v) => v.split("\r\n")[0])).toEqual(Array(3).fill("HTTP/1.1 500 Internal Server Error"));
     expect(seen).toEqual([
       'the handler returned "not a generator", not a generator: write it as function* (req) {...}',
-      "HTTP: BAD_ARGUMENT (a handler returned a body of type number (expected a string, a Uint8Array, or an iterable of them))",
+      "HTTP: BAD_ARGUMENT (the body a handler returned is 42 (expected a string, a Uint8Array, an iterable of them, or a function writing it))",
       "the handler returned an async generator object, not a generator: write it as function* (req) {...}",
     ]);
   });
