@@ -4,14 +4,16 @@
  * Built on corun's connect and syscalls; imports no Bun API.
  */
 import { abortConn, closeConn } from "./close.ts";
-import { cancel, current, spawn } from "../syscalls.ts";
+import { current } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { connectionHas, parseResponseHead, readHead, show } from "./head.ts";
-import { readBody, responseFraming } from "./body.ts";
+import { BodyReader, readBody, responseFraming } from "./body.ts";
+import { StreamedResponse } from "./streamed-response.ts";
+import { describe } from "../syscall.ts";
 import { ConnPool } from "./pool.ts";
 import { encodeRequest, parseTarget, type Target } from "./target.ts";
 import type { HttpClientOptions, HttpClientStats, RequestOptions } from "./options.ts";
@@ -19,6 +21,7 @@ import { HttpResponse } from "./response-object.ts";
 import { Watchdog } from "./watchdog.ts";
 import { IdleReaper } from "./idle.ts";
 import { connectWithin, Exchange } from "./deadline.ts";
+import { sendWhileReading } from "./client-send.ts";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -79,6 +82,32 @@ export class HttpClient {
    * ```
    */
   *request(url: string | URL, options: RequestOptions = {}): Co<HttpResponse> {
+    return (yield* this.#request(url, options, undefined)) as HttpResponse;
+  }
+
+  /**
+   * Send one request and call `use` with the response once its head has arrived, its body
+   * unread: `res.read()` gives the body piece by piece as it arrives (no `maxBodyBytes` cap:
+   * nothing is held). Returns what `use` returns. The connection goes back to the pool only if
+   * `use` read the body to its end; `timeout` covers `use` too (0 for none). Not retried once
+   * `use` has the response.
+   *
+   * @example
+   * ```typescript
+   * const saved = yield* client.requestStream(url, {}, function* (res) {
+   *   const file = yield* open("/tmp/download", "w");
+   *   for (let b = yield* res.read(); b !== null; b = yield* res.read()) yield* file.write(b);
+   *   yield* file.close();
+   *   return res.received;
+   * });
+   * ```
+   */
+  *requestStream<T>(url: string | URL, options: RequestOptions, use: (res: StreamedResponse) => Co<T>): Co<T> {
+    if (typeof use !== "function") throw new TypeError(`HttpClient.requestStream(url, options, use): use must be a function* (res) {...}, got ${describe(use)}`);
+    return (yield* this.#request(url, options ?? {}, use as Use)) as T;
+  }
+
+  *#request(url: string | URL, options: RequestOptions, use: Use | undefined): Co<unknown> {
     // While a request is in flight the idle reaper stays up, so the connection it leaves idle
     // gets its expiry without a yield after the response.
     this.#idle.begin();
@@ -92,14 +121,14 @@ export class HttpClient {
       const timeout = options.timeout === undefined ? this.#timeout : nonNegative(options.timeout, 0, "timeout");
       const keep = options.keepAlive !== false && options.http10 !== true;
       const fresh = options.http10 === true;
-      if (timeout === 0) return yield* this.#attempts(target, method, payload, keep, fresh, undefined);
+      if (timeout === 0) return yield* this.#attempts(target, method, payload, keep, fresh, undefined, use);
       // One deadline entry on the client's watchdog, not a task or a timer per request.
       const ex = new Exchange(timeout, target.href);
       const deadline = this.#watchdog.arm(timeout, () => ex.expire());
       try {
         // Inside the try: an error raised at this yield must not leave the deadline armed.
         if (!this.#watchdog.running) yield* this.#watchdog.start();
-        return yield* this.#attempts(target, method, payload, keep, fresh, ex);
+        return yield* this.#attempts(target, method, payload, keep, fresh, ex, use);
       } catch (error) {
         if (ex.timedOut && !(error instanceof Cancelled)) throw ex.error();
         throw error;
@@ -139,12 +168,16 @@ export class HttpClient {
   }
 
   /** Send on a pooled connection; once more on a fresh one if a reused connection was stale. */
-  *#attempts(target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean, ex: Exchange | undefined): Co<HttpResponse> {
+  *#attempts(target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean, ex: Exchange | undefined, use: Use | undefined): Co<unknown> {
     for (let attempt = 0; ; attempt++) {
       const lease = yield* this.#pool.acquire(target.key, fresh || attempt > 0, ex);
       let conn = lease.conn;
       let reusable = false;
       let answered = false;
+      // A 408 on a reused connection is the server timing out its idle wait, just as this
+      // request went out (RFC 9110 §15.5.9): the request was not read; it is sent again.
+      const retry408 = lease.reused && attempt === 0 && IDEMPOTENT.has(method);
+      const handed = { to: false };
       try {
         if (ex?.timedOut) throw ex.error();
         if (conn === undefined) {
@@ -155,16 +188,14 @@ export class HttpClient {
           if (ex.timedOut) throw ex.error();
           ex.conn = conn;
         }
-        const res = yield* this.#exchange(conn, payload, method, target);
+        const res = yield* this.#exchange(conn, payload, method, target, use, retry408, handed);
         // Bytes (or a FIN) after the response: the next response on this connection would be
         // read from them, so it is closed, not pooled. Nor after a timeout (its expiry is
         // resetting this connection), nor once the client closed, nor if the server answered
         // before it took the whole request.
         answered = true;
         reusable = keep && res.keepAlive && res.sentAll && !conn.hasInput && !ex?.timedOut && !this.#closed;
-        if (res.response.status === 408 && lease.reused && attempt === 0 && IDEMPOTENT.has(method)) {
-          // A 408 on a reused connection is the server timing out its idle wait, just as this
-          // request went out (RFC 9110 §15.5.9): the request was not read; send it again.
+        if (res.status === 408 && retry408 && !handed.to) {
           this.#retries++;
           continue;
         }
@@ -172,7 +203,7 @@ export class HttpClient {
         return res.response;
       } catch (error) {
         if (ex?.timedOut && !(error instanceof Cancelled)) throw ex.error();
-        const stale = lease.reused && attempt === 0 && IDEMPOTENT.has(method) &&
+        const stale = !handed.to && lease.reused && attempt === 0 && IDEMPOTENT.has(method) &&
           ((error instanceof HttpError && error.code === HttpCode.NoResponse) || error instanceof NetError);
         if (stale) {
           this.#retries++;
@@ -190,43 +221,13 @@ export class HttpClient {
     }
   }
 
-  /**
-   * Send the request and read the response. A large request is sent by a task of its own
-   * while the response is read (RFC 9112 §9.5): a server that answers early (a 413, a 401)
-   * and stops reading gets its answer to the caller instead of a stalled upload, and the
-   * rest of the body is not sent.
-   */
-  *#exchange(conn: Conn, payload: string | Uint8Array, method: string, target: Target): Co<{ response: HttpResponse; keepAlive: boolean; sentAll: boolean }> {
-    if (payload.length <= WATCH_BYTES) {
-      yield* conn.write(payload);
-      return { ...(yield* this.#read(conn, method, target)), sentAll: true };
-    }
-    let sent = false;
-    const writer = yield* spawn(function* sendRequest() {
-      try {
-        yield* conn.write(payload);
-        sent = true;
-      } catch {
-        // A reset or close under the write: the read (or the exchange's end) reports what happened.
-      }
-    });
-    try {
-      const res = yield* this.#read(conn, method, target);
-      return { ...res, sentAll: sent };
-    } finally {
-      if (!writer.ended) {
-        try {
-          yield* cancel(writer);
-        } catch (error) {
-          // Something pending for this task was raised at that yield (it is raised once): cancel again.
-          if (!writer.ended) yield* cancel(writer);
-          throw error;
-        }
-      }
-    }
+  /** Send the request (a large one while the response is read: see sendWhileReading) and read the response. */
+  *#exchange(conn: Conn, payload: string | Uint8Array, method: string, target: Target, use: Use | undefined, retry408: boolean, handed: { to: boolean }): Co<Read & { sentAll: boolean }> {
+    return yield* sendWhileReading(conn, payload, () => this.#read(conn, method, target, use, retry408, handed));
   }
 
-  *#read(conn: Conn, method: string, target: Target): Co<{ response: HttpResponse; keepAlive: boolean }> {
+  /** Read the response: whole, or (with `use`) its head, then hand it to `use` (`handed.to` is then set: no retry after). */
+  *#read(conn: Conn, method: string, target: Target, use: Use | undefined, retry408: boolean, handed: { to: boolean }): Co<Read> {
     for (let interim = 0; ; interim++) {
       if (interim > MAX_INTERIM) throw new HttpError(HttpCode.BadStatusLine, `more than ${MAX_INTERIM} interim (1xx) responses before the response`);
       const raw = yield* readHead(conn, this.#maxHeader);
@@ -238,52 +239,42 @@ export class HttpClient {
       }
       const known = head.fields.known;
       const framing = responseFraming(method, head.status, known);
-      const body = yield* readBody(conn, framing, this.#maxBody);
       // A body framed both ways (or chunked in HTTP/1.0) is read as chunked, but the connection
       // is not trusted for another request (RFC 9112 §6.3).
       const ambiguous = known["transfer-encoding"] !== undefined && (known["content-length"] !== undefined || head.minor === 0);
       const keepAlive = !ambiguous && framing.kind !== "close" && (head.minor === 1 ? !connectionHas(known, "close") : connectionHas(known, "keep-alive"));
-      return { response: new HttpResponse(head, body, target.href), keepAlive };
+      if (use === undefined) {
+        const body = yield* readBody(conn, framing, this.#maxBody);
+        return { response: new HttpResponse(head, body, target.href), status: head.status, keepAlive };
+      }
+      if (head.status === 408 && retry408) return { response: undefined, status: 408, keepAlive: false }; // sent again
+      const res = new StreamedResponse(head, new BodyReader(conn, framing, Infinity), target.href);
+      handed.to = true;
+      try {
+        const value = yield* use(res);
+        return { response: value, status: head.status, keepAlive: keepAlive && res.bodyRead };
+      } finally {
+        res.end();
+      }
     }
   }
 }
 
-/** A request larger than this is sent while the response is already read (see #exchange). */
-const WATCH_BYTES = 64 * 1024;
+/** What a `requestStream` caller does with the response. */
+type Use = (res: StreamedResponse) => Co<unknown>;
+
+/** A response read: the whole response (or what `use` returned), its status, and whether its connection may serve another request. */
+interface Read {
+  response: unknown;
+  status: number;
+  keepAlive: boolean;
+}
 
 /** Most interim (1xx) responses accepted before the final one: a server sending them forever is an error, not a hang. */
 const MAX_INTERIM = 16;
 
-function nonNegative(v: number | undefined, fallback: number, name: string): number {
+export function nonNegative(v: number | undefined, fallback: number, name: string): number {
   if (v === undefined) return fallback;
   if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v)) throw new RangeError(`HTTP client option ${name} must be a finite number >= 0, got ${String(v)}`);
   return v;
-}
-
-const defaults = new WeakMap<object, HttpClient>();
-
-/**
- * Send one HTTP request with the default client of this `run()` (keep-alive pool, 256
- * connections per host, 30 s timeout) and read the whole response.
- *
- * @example
- * ```ts
- * import { run, serve, request } from "corun";
- * await run(function* () {
- *   const server = yield* serve({ port: 0, handler: function* (req) { return { body: `you sent ${yield* req.text()}` }; } });
- *   const res = yield* request(`${server.url}/echo`, { method: "POST", body: "abc", timeout: 2000 });
- *   console.log(res.status, res.text()); // 200 you sent abc
- *   const old = yield* request(server.url, { http10: true });
- *   console.log(old.version); // 1.1
- *   yield* server.close();
- * });
- * ```
- */
-export function* request(url: string | URL, options?: RequestOptions): Co<HttpResponse> {
-  // One default client per scheduler: every task of a run() shares its pool, also those
-  // started from outside with scheduler.spawn() (each of which is a root of its own).
-  const scheduler = (yield* current()).owner;
-  let client = defaults.get(scheduler);
-  if (client === undefined) defaults.set(scheduler, (client = new HttpClient()));
-  return yield* client.request(url, options);
 }

@@ -1,0 +1,52 @@
+/**
+ * How the client sends a request: a small one in one write before the response is read; a
+ * large one by a task of its own while the response is read (RFC 9112 §9.5), so a server that
+ * answers early (a 413, a 401) and stops reading gets its answer to the caller instead of a
+ * stalled upload. Imports no Bun API.
+ */
+import { cancel, spawn } from "../syscalls.ts";
+import type { Co } from "../types.ts";
+import type { Conn } from "../net/conn.ts";
+
+/** A request larger than this is sent while the response is already read. */
+export const WATCH_BYTES = 64 * 1024;
+
+/**
+ * Write `payload` to `conn` and run `read` (the response): after the write for a small
+ * payload, alongside it for a large one. `sentAll` says whether the whole request went out
+ * (if not, the connection cannot serve another request, and the rest must not be sent).
+ *
+ * @example
+ * ```ts
+ * const { sentAll, ...res } = yield* sendWhileReading(conn, payload, () => readResponse(conn));
+ * ```
+ */
+export function* sendWhileReading<R extends object>(conn: Conn, payload: string | Uint8Array, read: () => Co<R>): Co<R & { sentAll: boolean }> {
+  if (payload.length <= WATCH_BYTES) {
+    yield* conn.write(payload);
+    return { ...(yield* read()), sentAll: true };
+  }
+  let sent = false;
+  const writer = yield* spawn(function* sendRequest() {
+    try {
+      yield* conn.write(payload);
+      sent = true;
+    } catch {
+      // A reset or close under the write: the read (or the exchange's end) reports what happened.
+    }
+  });
+  try {
+    const res = yield* read();
+    return { ...res, sentAll: sent };
+  } finally {
+    if (!writer.ended) {
+      try {
+        yield* cancel(writer);
+      } catch (error) {
+        // Something pending for this task was raised at that yield (it is raised once): cancel again.
+        if (!writer.ended) yield* cancel(writer);
+        throw error;
+      }
+    }
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The client's streamed responses (`requestStream`): the body read piece by piece as it
+ * arrives, the connection pooled only when it was read to its end, errors and timeouts, and
+ * no retry once the response is handed over. Real sockets on 127.0.0.1.
+ */
+import { test, expect, describe } from "bun:test";
+import { run, serve, sleep, requestStream, Event, HttpClient, HttpError, type BodyWriter, type HttpHandler, type StreamedResponse, type Co } from "../../src/index.ts";
+import { createServer, type Server } from "node:net";
+
+/** Read a streamed response's body to its end; its pieces as text. */
+function* pieces(res: StreamedResponse): Co<string[]> {
+  const out: string[] = [];
+  for (let b = yield* res.read(); b !== null; b = yield* res.read()) out.push(new TextDecoder().decode(b));
+  return out;
+}
+
+describe("requestStream", () => {
+  test("hands over the response at its head; each piece is read as the server writes it", async () => {
+    const next = new Event();
+    const handler: HttpHandler = function* () {
+      return {
+        headers: { "x-kind": "ticks" },
+        body: function* (out: BodyWriter) {
+          yield* out.write("first");
+          yield* next.wait(); // the client sets it after reading the first piece
+          yield* out.write("second");
+        },
+      };
+    };
+    const result = await run(function* () {
+      const server = yield* serve({ handler });
+      const got = yield* requestStream(server.url, {}, function* (res) {
+        const first = yield* res.read();
+        next.set();
+        const rest = yield* pieces(res);
+        return { status: res.status, kind: res.headers["x-kind"], first: new TextDecoder().decode(first!), rest, read: res.bodyRead, received: res.received };
+      });
+      yield* server.close();
+      return got;
+    });
+    expect(result).toEqual({ status: 200, kind: "ticks", first: "first", rest: ["second"], read: true, received: 11 });
+  });
+
+  test("pools the connection when the body was read to its end, not when it was left part read", async () => {
+    const handler: HttpHandler = function* () {
+      return { body: function* (out: BodyWriter) { for (let i = 0; i < 20; i++) yield* out.write("x".repeat(1000)); } };
+    };
+    const result = await run(function* () {
+      const server = yield* serve({ handler });
+      const client = new HttpClient();
+      const whole = yield* client.requestStream(server.url, {}, function* (res) { return (yield* pieces(res)).join("").length; });
+      const part = yield* client.requestStream(server.url, {}, function* (res) { return (yield* res.read())!.length > 0; });
+      const after = (yield* client.request(server.url)).text().length;
+      const stats = client.stats();
+      yield* client.close();
+      yield* server.close();
+      return { whole, part, after, accepted: server.accepted, reused: stats.reused };
+    });
+    // The first connection served the first two requests; left part read, it was closed, so the third opened another.
+    expect(result).toEqual({ whole: 20_000, part: true, after: 20_000, accepted: 2, reused: 1 });
+  });
+
+  test("is not held to maxBodyBytes (nothing is kept); request() still is", async () => {
+    const handler: HttpHandler = function* () { return "y".repeat(50_000); };
+    const result = await run(function* () {
+      const server = yield* serve({ handler });
+      const client = new HttpClient({ maxBodyBytes: 1000 });
+      const n = yield* client.requestStream(server.url, {}, function* (res) { return (yield* pieces(res)).join("").length; });
+      let whole: unknown;
+      try {
+        yield* client.request(server.url);
+      } catch (error) {
+        whole = (error as HttpError).code;
+      }
+      yield* client.close();
+      yield* server.close();
+      return { n, whole };
+    });
+    expect(result).toEqual({ n: 50_000, whole: "BODY_TOO_LARGE" });
+  });
+
+  test("an error thrown by the function comes out as it is; the pool slot is free again", async () => {
+    const handler: HttpHandler = function* () { return "some body"; };
+    const result = await run(function* () {
+      const server = yield* serve({ handler });
+      const client = new HttpClient({ maxConnectionsPerHost: 1, timeout: 2000 });
+      const mine = new Error("mine");
+      let caught: unknown;
+      try {
+        yield* client.requestStream(server.url, {}, function* () { throw mine; });
+      } catch (error) {
+        caught = error;
+      }
+      const next = (yield* client.request(server.url)).text();
+      const open = client.stats().open;
+      yield* client.close();
+      yield* server.close();
+      return { same: caught === mine, next, open };
+    });
+    expect(result).toEqual({ same: true, next: "some body", open: 1 });
+  });
+
+  test("read() after the function returned is an error naming the URL", async () => {
+    const handler: HttpHandler = function* () { return "data"; };
+    const message = await run(function* () {
+      const server = yield* serve({ handler });
+      const kept = yield* requestStream(server.url, {}, function* (res) { return res; });
+      let m = "";
+      try {
+        yield* kept.read();
+      } catch (error) {
+        m = String(error);
+      }
+      yield* server.close();
+      return m;
+    });
+    expect(message).toContain("StreamedResponse.read(): the response from http://127.0.0.1:");
+    expect(message).toContain("is over");
+  });
+
+  test("the timeout covers the function too: TIMEOUT", async () => {
+    const handler: HttpHandler = function* () {
+      return { body: function* (out: BodyWriter) { yield* out.write("a"); yield* sleep(2000); yield* out.write("b"); } };
+    };
+    const code = await run(function* () {
+      const server = yield* serve({ handler });
+      let c = "";
+      try {
+        yield* requestStream(server.url, { timeout: 150 }, function* (res) { return yield* pieces(res); });
+      } catch (error) {
+        c = (error as HttpError).code;
+      }
+      yield* server.abort();
+      return c;
+    });
+    expect(code).toBe("TIMEOUT");
+  });
+
+  test("a reused connection that breaks once the response was handed over is not retried", async () => {
+    // On one connection: answers the first request whole (kept alive), the second with a head
+    // and part of its body, then resets.
+    let requests = 0;
+    const server: Server = createServer((sock) => {
+      let buf = "";
+      sock.on("error", () => {});
+      sock.on("data", (d) => {
+        buf += d.toString("latin1");
+        while (buf.includes("\r\n\r\n")) {
+          buf = buf.slice(buf.indexOf("\r\n\r\n") + 4);
+          requests++;
+          if (requests === 1) sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+          else {
+            sock.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+            setTimeout(() => sock.resetAndDestroy(), 20);
+          }
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const backend = { port: (server.address() as { port: number }).port, server };
+    try {
+      const result = await run(function* () {
+        const client = new HttpClient({ timeout: 2000 });
+        const url = `http://127.0.0.1:${backend.port}/`;
+        yield* client.request(url);
+        let calls = 0;
+        let err: unknown;
+        try {
+          yield* client.requestStream(url, {}, function* (res) {
+            calls++;
+            return yield* pieces(res);
+          });
+        } catch (error) {
+          err = error;
+        }
+        const retries = client.stats().retries;
+        yield* client.close();
+        return { calls, retries, err: err instanceof Error ? err.constructor.name : String(err) };
+      });
+      expect(result).toEqual({ calls: 1, retries: 0, err: "NetError" });
+      expect(requests).toBe(2);
+    } finally {
+      backend.server.close();
+    }
+  });
+
+  test("a use that is not a function is a TypeError", async () => {
+    const message = await run(function* () {
+      try {
+        yield* requestStream("http://127.0.0.1:1/", {}, 42 as never);
+        return "no error";
+      } catch (error) {
+        return String(error);
+      }
+    });
+    expect(message).toContain("use must be a function* (res) {...}, got 42");
+  });
+});
