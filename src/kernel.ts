@@ -155,6 +155,11 @@ export class Kernel implements CompletionSink, InlineHost {
     this.wake();
   };
 
+  /** TaskOwner: the host clock now (not the tick's: a long tick makes that one stale). */
+  clock(): number {
+    return this.reactor.now();
+  }
+
   /** TaskOwner: a task's failure was seen through its promise. */
   observed(task: Task<unknown>): void {
     observe(this, task);

@@ -173,11 +173,12 @@ export class HttpClient {
       const lease = yield* this.#pool.acquire(target.key, fresh || attempt > 0, ex);
       let conn = lease.conn;
       let reusable = false;
-      let answered = false;
+      /** The response was read and the whole request went out: a close can be graceful. */
+      let clean = false;
       // A 408 on a reused connection is the server timing out its idle wait, just as this
       // request went out (RFC 9110 §15.5.9): the request was not read; it is sent again.
       const retry408 = lease.reused && attempt === 0 && IDEMPOTENT.has(method);
-      const handed = { to: false };
+      const progress: Progress = { head: false, handed: false };
       try {
         if (ex?.timedOut) throw ex.error();
         if (conn === undefined) {
@@ -188,14 +189,14 @@ export class HttpClient {
           if (ex.timedOut) throw ex.error();
           ex.conn = conn;
         }
-        const res = yield* this.#exchange(conn, payload, method, target, use, retry408, handed);
+        const res = yield* this.#exchange(conn, payload, method, target, use, retry408, progress);
         // Bytes (or a FIN) after the response: the next response on this connection would be
         // read from them, so it is closed, not pooled. Nor after a timeout (its expiry is
         // resetting this connection), nor once the client closed, nor if the server answered
         // before it took the whole request.
-        answered = true;
+        clean = res.sentAll;
         reusable = keep && res.keepAlive && res.sentAll && !conn.hasInput && !ex?.timedOut && !this.#closed;
-        if (res.status === 408 && retry408 && !handed.to) {
+        if (res.status === 408 && retry408 && !progress.handed) {
           this.#retries++;
           continue;
         }
@@ -203,7 +204,8 @@ export class HttpClient {
         return res.response;
       } catch (error) {
         if (ex?.timedOut && !(error instanceof Cancelled)) throw ex.error();
-        const stale = !handed.to && lease.reused && attempt === 0 && IDEMPOTENT.has(method) &&
+        // Stale only if nothing of a response came (a connection cut mid-response is not retried).
+        const stale = !progress.head && lease.reused && attempt === 0 && IDEMPOTENT.has(method) &&
           ((error instanceof HttpError && error.code === HttpCode.NoResponse) || error instanceof NetError);
         if (stale) {
           this.#retries++;
@@ -213,25 +215,31 @@ export class HttpClient {
         throw error;
       } finally {
         if (ex !== undefined) ex.conn = undefined;
-        // An exchange that broke off (an error, a cancel, a timeout) leaves nothing on its
-        // connection worth delivering: reset it rather than wait to send the rest of a request.
-        if (conn !== undefined && !reusable) yield* answered ? closeConn(conn) : abortConn(conn);
-        this.#pool.release(target.key, conn, reusable);
+        try {
+          // An exchange that broke off (an error, a cancel, a timeout), or was answered before
+          // the whole request went out, leaves nothing on its connection worth delivering:
+          // reset it rather than send the rest of a request.
+          if (conn !== undefined && !reusable) yield* clean ? closeConn(conn) : abortConn(conn);
+        } finally {
+          // Also when a cancel is raised at that yield: the place in the pool is freed.
+          this.#pool.release(target.key, conn, reusable);
+        }
       }
     }
   }
 
   /** Send the request (a large one while the response is read: see sendWhileReading) and read the response. */
-  *#exchange(conn: Conn, payload: string | Uint8Array, method: string, target: Target, use: Use | undefined, retry408: boolean, handed: { to: boolean }): Co<Read & { sentAll: boolean }> {
-    return yield* sendWhileReading(conn, payload, () => this.#read(conn, method, target, use, retry408, handed));
+  *#exchange(conn: Conn, payload: string | Uint8Array, method: string, target: Target, use: Use | undefined, retry408: boolean, progress: Progress): Co<Read & { sentAll: boolean }> {
+    return yield* sendWhileReading(conn, payload, () => this.#read(conn, method, target, use, retry408, progress));
   }
 
-  /** Read the response: whole, or (with `use`) its head, then hand it to `use` (`handed.to` is then set: no retry after). */
-  *#read(conn: Conn, method: string, target: Target, use: Use | undefined, retry408: boolean, handed: { to: boolean }): Co<Read> {
+  /** Read the response: whole, or (with `use`) its head, then hand it to `use`; `progress` says how far it got. */
+  *#read(conn: Conn, method: string, target: Target, use: Use | undefined, retry408: boolean, progress: Progress): Co<Read> {
     for (let interim = 0; ; interim++) {
       if (interim > MAX_INTERIM) throw new HttpError(HttpCode.BadStatusLine, `more than ${MAX_INTERIM} interim (1xx) responses before the response`);
       const raw = yield* readHead(conn, this.#maxHeader);
       if (raw === null) throw new HttpError(HttpCode.NoResponse, "the server closed the connection without sending a response");
+      progress.head = true;
       const head = parseResponseHead(raw);
       if (head.status < 200) {
         if (head.status === 101) throw new HttpError(HttpCode.BadStatusLine, "101 Switching Protocols is not supported");
@@ -249,7 +257,7 @@ export class HttpClient {
       }
       if (head.status === 408 && retry408) return { response: undefined, status: 408, keepAlive: false }; // sent again
       const res = new StreamedResponse(head, new BodyReader(conn, framing, Infinity), target.href);
-      handed.to = true;
+      progress.handed = true;
       try {
         const value = yield* use(res);
         return { response: value, status: head.status, keepAlive: keepAlive && res.bodyRead };
@@ -262,6 +270,12 @@ export class HttpClient {
 
 /** What a `requestStream` caller does with the response. */
 type Use = (res: StreamedResponse) => Co<unknown>;
+
+/** How far an attempt got: a response head arrived (no retry then, but for a 408), the response was handed to `use`. */
+interface Progress {
+  head: boolean;
+  handed: boolean;
+}
 
 /** A response read: the whole response (or what `use` returned), its status, and whether its connection may serve another request. */
 interface Read {

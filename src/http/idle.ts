@@ -9,6 +9,7 @@ import type { ConnPool } from "./pool.ts";
 import { closeConn } from "./close.ts";
 import { NetError } from "../net/errors.ts";
 import { OnDemandTask } from "./watchdog.ts";
+import { TickClock } from "./tick-clock.ts";
 
 /** How often the reaper looks, in ms: an idle connection is closed up to this much late. */
 export const IDLE_TICK_MS = 250;
@@ -29,7 +30,7 @@ export class IdleReaper {
   readonly #ticks: number;
   readonly #reaper: OnDemandTask;
   #pool: ConnPool | undefined = undefined;
-  #tick = 0;
+  readonly #clock = new TickClock(IDLE_TICK_MS);
   #inFlight = 0;
 
   /** `idleTimeout` in ms; `name` names the reaper task. */
@@ -45,7 +46,7 @@ export class IdleReaper {
 
   /** The reaper's clock, in ticks: the pool stamps connections that go idle with it. */
   get tick(): number {
-    return this.#tick;
+    return this.#clock.tick;
   }
 
   /** True while the reaper task is alive. */
@@ -69,17 +70,23 @@ export class IdleReaper {
   }
 
   *#reap(): Co<void> {
-    while (this.#inFlight > 0 || (this.#pool?.idleCount ?? 0) > 0) {
-      yield* sleep(IDLE_TICK_MS);
-      this.#tick++;
-      // Idle since a tick at least `ticks` whole ticks ago: idle for `idleTimeout` at least.
-      for (const conn of this.#pool?.takeIdleSince(this.#tick - this.#ticks - 1) ?? []) {
-        try {
-          yield* closeConn(conn);
-        } catch (error) {
-          if (!(error instanceof NetError)) throw error; // gone already: nothing to close
+    yield* this.#clock.start();
+    try {
+      while (this.#inFlight > 0 || (this.#pool?.idleCount ?? 0) > 0) {
+        yield* sleep(IDLE_TICK_MS);
+        // Ticks of the clock, not wake-ups: a late wake-up (a busy event loop) counts the time that passed.
+        const tick = this.#clock.advance();
+        // Idle since a tick at least `ticks` whole ticks ago: idle for `idleTimeout` at least.
+        for (const conn of this.#pool?.takeIdleSince(tick - this.#ticks - 1) ?? []) {
+          try {
+            yield* closeConn(conn);
+          } catch (error) {
+            if (!(error instanceof NetError)) throw error; // gone already: nothing to close
+          }
         }
       }
+    } finally {
+      this.#clock.stop();
     }
   }
 }

@@ -7,6 +7,7 @@ import { sleep, spawn } from "../syscalls.ts";
 import type { Co } from "../types.ts";
 import { Cancelled } from "../errors.ts";
 import type { Task } from "../task.ts";
+import { TickClock } from "./tick-clock.ts";
 
 /** A deadline armed on a watchdog; disarm it with `watchdog.disarm(entry)`. */
 export interface Deadline {
@@ -28,13 +29,14 @@ export interface Deadline {
 export class Watchdog {
   readonly #granularity: number;
   readonly #name: string;
-  #tick = 0;
+  readonly #clock: TickClock;
   #count = 0;
   readonly #reaper: OnDemandTask;
   readonly #buckets = new Map<number, Set<Deadline>>();
 
   constructor(granularity: number, name: string) {
     this.#granularity = granularity;
+    this.#clock = new TickClock(granularity);
     this.#name = name;
     this.#reaper = new OnDemandTask(name);
   }
@@ -50,7 +52,7 @@ export class Watchdog {
    * after it while `running` is false.
    */
   arm(ms: number, onExpire: () => Co<void> | void): Deadline {
-    const at = this.#tick + Math.ceil(ms / this.#granularity) + 1;
+    const at = this.#clock.tick + Math.ceil(ms / this.#granularity) + 1;
     const d: Deadline = { expired: false, disarmed: false, at, onExpire };
     let bucket = this.#buckets.get(at);
     if (bucket === undefined) this.#buckets.set(at, (bucket = new Set()));
@@ -80,26 +82,37 @@ export class Watchdog {
   }
 
   *#reap(): Co<void> {
-    while (this.#count > 0) {
-      yield* sleep(this.#granularity);
-      const tick = ++this.#tick;
-      const due = this.#buckets.get(tick);
-      if (due === undefined) continue;
-      this.#buckets.delete(tick);
-      this.#count -= due.size;
-      for (const d of due) {
-        if (d.disarmed) continue;
-        d.expired = true;
-        let r: Co<void> | void;
-        try {
-          r = d.onExpire();
-        } catch {
-          continue; // a failing expiry action must not stop the reaper
-        }
-        // Actions that yield (close a socket...) run in tasks of their own, so thousands of
-        // deadlines passing at once are handled together, not one after another.
-        if (r !== undefined) yield* spawn(() => quietly(r), { name: `${this.#name} expiry` });
+    const clock = this.#clock;
+    yield* clock.start();
+    try {
+      for (let last = clock.tick; this.#count > 0; ) {
+        yield* sleep(this.#granularity);
+        // Every tick that passed (more than one if this wake-up came late: a busy event loop).
+        for (const now = clock.advance(); last < now && this.#count > 0; ) yield* this.#fire(++last);
       }
+    } finally {
+      clock.stop();
+    }
+  }
+
+  /** Fire the deadlines due at `tick`. */
+  *#fire(tick: number): Co<void> {
+    const due = this.#buckets.get(tick);
+    if (due === undefined) return;
+    this.#buckets.delete(tick);
+    this.#count -= due.size;
+    for (const d of due) {
+      if (d.disarmed) continue;
+      d.expired = true;
+      let r: Co<void> | void;
+      try {
+        r = d.onExpire();
+      } catch {
+        continue; // a failing expiry action must not stop the reaper
+      }
+      // Actions that yield (close a socket...) run in tasks of their own, so thousands of
+      // deadlines passing at once are handled together, not one after another.
+      if (r !== undefined) yield* spawn(() => quietly(r), { name: `${this.#name} expiry` });
     }
   }
 }

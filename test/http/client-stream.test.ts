@@ -5,7 +5,7 @@
  */
 import { test, expect, describe } from "bun:test";
 import { run, serve, sleep, requestStream, Event, HttpClient, HttpError, type BodyWriter, type HttpHandler, type StreamedResponse, type Co } from "../../src/index.ts";
-import { createServer, type Server } from "node:net";
+import { scripted } from "./helpers.ts";
 
 /** Read a streamed response's body to its end; its pieces as text. */
 function* pieces(res: StreamedResponse): Co<string[]> {
@@ -140,24 +140,14 @@ describe("requestStream", () => {
     // On one connection: answers the first request whole (kept alive), the second with a head
     // and part of its body, then resets.
     let requests = 0;
-    const server: Server = createServer((sock) => {
-      let buf = "";
-      sock.on("error", () => {});
-      sock.on("data", (d) => {
-        buf += d.toString("latin1");
-        while (buf.includes("\r\n\r\n")) {
-          buf = buf.slice(buf.indexOf("\r\n\r\n") + 4);
-          requests++;
-          if (requests === 1) sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-          else {
-            sock.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
-            setTimeout(() => sock.resetAndDestroy(), 20);
-          }
-        }
-      });
+    const backend = await scripted((sock, _head, _conn, n) => {
+      requests++;
+      if (n === 0) sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      else {
+        sock.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+        setTimeout(() => sock.resetAndDestroy(), 20);
+      }
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const backend = { port: (server.address() as { port: number }).port, server };
     try {
       const result = await run(function* () {
         const client = new HttpClient({ timeout: 2000 });
@@ -180,7 +170,7 @@ describe("requestStream", () => {
       expect(result).toEqual({ calls: 1, retries: 0, err: "NetError" });
       expect(requests).toBe(2);
     } finally {
-      backend.server.close();
+      backend.stop();
     }
   });
 

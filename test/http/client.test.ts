@@ -1,6 +1,6 @@
 import { test, expect, describe, afterAll } from "bun:test";
-import { run, spawn, sleep, cancel, join, request, serve, HttpClient, HttpError, NetError, Scheduler, type Co } from "../../src/index.ts";
-import { rawServer } from "./helpers.ts";
+import { run, spawn, sleep, cancel, join, request, serve, HttpClient, HttpError, NetError, Scheduler, netStats, type Co } from "../../src/index.ts";
+import { rawServer, scripted } from "./helpers.ts";
 
 // One Bun.serve for the tests that need a well-behaved server; it counts connections.
 let bunConnections = 0;
@@ -535,5 +535,125 @@ describe("a request body of the wrong type", () => {
       "BAD_ARGUMENT: a body's chunk is 1, not a string or a Uint8Array",
     ]);
     expect(messages.requests).toBe(0);
+  });
+});
+
+describe("found by review: pool slots, early answers, retries", () => {
+  test("a cancel that lands as the response completes (raised at the connection's close) frees its pool slot", async () => {
+    let bodySent = 0;
+    // Head at once (with Connection: close, so the client closes after the response), body 60 ms later.
+    const backend = await scripted((sock) => {
+      sock.write("HTTP/1.1 200 OK\r\ncontent-length: 4\r\nconnection: close\r\n\r\n");
+      setTimeout(() => {
+        sock.write("body");
+        bodySent++;
+      }, 60);
+    });
+    try {
+      const out = await new Scheduler().run(function* () {
+        const client = new HttpClient({ maxConnectionsPerHost: 1, timeout: 0 });
+        const url = `http://127.0.0.1:${backend.port}/`;
+        const req = yield* spawn(() => client.request(url));
+        let hit = false;
+        for (let i = 0; i < 1_000_000 && !req.ended; i++) {
+          // The body has arrived and the requester is queued with it, not yet run: cancel now.
+          if (bodySent > 0 && req.state === "ready") {
+            hit = true;
+            yield* cancel(req);
+            break;
+          }
+          yield;
+        }
+        try {
+          yield* join(req);
+        } catch {
+          // cancelled
+        }
+        const open = client.stats().open;
+        let next = "ok";
+        try {
+          yield* client.request(url, { timeout: 1000 }); // with the slot leaked (cap 1), this could never connect
+        } catch (error) {
+          next = error instanceof HttpError ? error.code : String(error);
+        }
+        yield* client.close();
+        return { hit, open, next };
+      });
+      expect(out).toEqual({ hit: true, open: 0, next: "ok" });
+    } finally {
+      backend.stop();
+    }
+  });
+
+  test("a large upload answered early by a server that stops reading: its connection is reset, not left sending", async () => {
+    let serverOpen = 0;
+    const srv = Bun.listen<{ head: string; answered: boolean }>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(s) {
+          s.data = { head: "", answered: false };
+          serverOpen++;
+        },
+        close() {
+          serverOpen--;
+        },
+        data(s, d) {
+          if (s.data.answered) return;
+          s.data.head += Buffer.from(d).toString("latin1");
+          if (!s.data.head.includes("\r\n\r\n")) return;
+          s.data.answered = true;
+          s.pause(); // reads no more, and keeps the socket
+          s.write("HTTP/1.1 413 Content Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        },
+        error() {},
+      },
+    });
+    try {
+      const out = await run(function* () {
+        const client = new HttpClient({ maxConnectionsPerHost: 1, timeout: 5000 });
+        const statuses: number[] = [];
+        for (let i = 0; i < 3; i++) statuses.push((yield* client.request(`http://127.0.0.1:${srv.port}/up`, { method: "POST", body: new Uint8Array(16 << 20) })).status);
+        const sockets = (yield* netStats()).connections; // this run's driver: the client's sockets only
+        return { statuses, poolOpen: client.stats().open, sockets };
+      });
+      // Before the fix each upload's socket stayed open (lingering to send the rest of its body).
+      expect(out).toEqual({ statuses: [413, 413, 413], poolOpen: 0, sockets: 0 });
+    } finally {
+      srv.stop(true);
+    }
+  });
+
+  test("a request whose response was cut off part way on a reused connection is not sent again", async () => {
+    const seen: string[] = [];
+    const backend = await scripted((sock, head, conn, n) => {
+      seen.push(`${head.split(" ")[0]} conn${conn}`);
+      if (conn === 0 && n === 1) {
+        // The server did the DELETE, began its answer, then the connection broke.
+        sock.write("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc");
+        setTimeout(() => sock.resetAndDestroy(), 30);
+        return;
+      }
+      sock.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    });
+    try {
+      const out = await run(function* () {
+        const c = new HttpClient({ timeout: 3000 });
+        yield* c.request(`http://127.0.0.1:${backend.port}/item`); // opens the keep-alive connection
+        let result: string;
+        try {
+          const r = yield* c.request(`http://127.0.0.1:${backend.port}/item`, { method: "DELETE" });
+          result = `${r.status} ${r.text()}`;
+        } catch (e) {
+          result = e instanceof NetError ? "NetError" : e instanceof HttpError ? e.code : String(e);
+        }
+        yield* c.close();
+        return { result, retries: c.stats().retries };
+      });
+      expect(out).toEqual({ result: "NetError", retries: 0 });
+      expect(seen).toEqual(["GET conn0", "DELETE conn0"]); // the DELETE reached the server once
+    } finally {
+      backend.stop();
+    }
   });
 });

@@ -159,3 +159,50 @@ export class Peer {
     this.sock.destroy();
   }
 }
+
+/**
+ * A node:net server on 127.0.0.1 that calls `onRequest(sock, head, connIndex, requestIndexOnConn)`
+ * for every request head it receives (a Content-Length body is skipped), to answer as a test
+ * scripts it: whole, in part, then a reset... `stop()` destroys every socket and closes it.
+ */
+export function scripted(onRequest: (sock: Socket, head: string, conn: number, n: number) => void): Promise<{ port: number; stop: () => void }> {
+  let conns = 0;
+  const socks = new Set<Socket>();
+  const server = createServer((sock) => {
+    const ci = conns++;
+    socks.add(sock);
+    sock.on("close", () => socks.delete(sock));
+    sock.on("error", () => {});
+    let buf = "";
+    let n = 0;
+    let skip = 0;
+    sock.on("data", (d) => {
+      buf += d.toString("latin1");
+      for (;;) {
+        if (skip > 0) {
+          const k = Math.min(skip, buf.length);
+          buf = buf.slice(k);
+          skip -= k;
+          if (skip > 0) return;
+        }
+        const i = buf.indexOf("\r\n\r\n");
+        if (i < 0) return;
+        const head = buf.slice(0, i);
+        buf = buf.slice(i + 4);
+        skip = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        onRequest(sock, head, ci, n++);
+      }
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        port: (server.address() as { port: number }).port,
+        stop: () => {
+          for (const s of socks) s.destroy();
+          server.close();
+        },
+      }),
+    ),
+  );
+}

@@ -53,3 +53,52 @@ test("an expiry action that yields runs in its own task; many expire together", 
   });
   expect(result).toEqual({ done: 1000, failing: true });
 });
+
+/** A FakeReactor whose clock can jump ahead with no timer firing on the way: a busy event loop, late to every wake-up. */
+class LateReactor extends FakeReactor {
+  skew = 0;
+  override now(): number {
+    return super.now() + this.skew;
+  }
+  override setTimer(deadline: number, fire: () => void): void {
+    super.setTimer(deadline - this.skew, fire);
+  }
+}
+
+test("a deadline counts the time that passed, not the reaper's wake-ups (a busy loop wakes it late)", async () => {
+  const reactor = new LateReactor();
+  const result = await run(function* () {
+    const wd = new Watchdog(10, "test");
+    const d = wd.arm(100, () => {});
+    yield* wd.start();
+    yield* sleep(15); // the reaper has woken once or twice
+    reactor.skew += 500; // 500 ms pass while the loop is busy: the reaper wakes once, late
+    yield* sleep(1);
+    yield* sleep(1);
+    return { expired: d.expired, size: wd.size };
+  }, { reactor });
+  // Counting wake-ups, it would need ten more of them (100 ms) to fire.
+  expect(result).toEqual({ expired: true, size: 0 });
+});
+
+test("after a late wake-up, a deadline armed then is measured from now: it does not fire early", async () => {
+  const reactor = new LateReactor();
+  const result = await run(function* () {
+    const wd = new Watchdog(10, "test");
+    const keep = wd.arm(10_000, () => {}); // keeps the reaper up
+    yield* wd.start();
+    yield* sleep(15);
+    reactor.skew += 500;
+    const d = wd.arm(100, () => {});
+    const armedAt = reactor.now();
+    let firedAt = -1;
+    while (firedAt < 0) {
+      yield* sleep(5);
+      if (d.expired) firedAt = reactor.now();
+    }
+    wd.disarm(keep);
+    return { waited: firedAt - armedAt };
+  }, { reactor });
+  expect(result.waited).toBeGreaterThanOrEqual(100);
+  expect(result.waited).toBeLessThanOrEqual(100 + 30);
+});
