@@ -1,14 +1,13 @@
 /**
- * HTTP/1.x message bodies: how a message says its body ends (framing), reading a body by
- * Content-Length, chunked coding or until close (each capped), and encoding outgoing bodies.
- * Built on Conn's read/unread only; imports no Bun API.
+ * Incoming HTTP/1.x bodies: how a message says its body ends (framing), and reading a body by
+ * Content-Length, chunked coding or until close, a piece at a time or whole (capped).
+ * Built on Conn's read/unread only; imports no Bun API. (Outgoing bodies: outgoing-body.ts.)
  */
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { show, trimOws, type HttpHeaders } from "./head.ts";
 import { concatBytes } from "../bytes.ts";
-import { describe } from "../syscall.ts";
 
 /** How a body is delimited: none, a byte count, chunked coding, or the end of the connection. */
 export type Framing = { kind: "none" } | { kind: "length"; length: number } | { kind: "chunked" } | { kind: "close" };
@@ -17,7 +16,6 @@ const NONE: Framing = { kind: "none" };
 const CHUNKED: Framing = { kind: "chunked" };
 const CLOSE: Framing = { kind: "close" };
 const EMPTY = new Uint8Array(0);
-const encoder = new TextEncoder();
 
 function contentLength(headers: HttpHeaders): number | undefined {
   const v = headers["content-length"];
@@ -75,7 +73,15 @@ function tooLarge(max: number): HttpError {
 function* line(conn: Conn, max: number): Co<string> {
   let text = "";
   for (;;) {
-    const b = yield* conn.read();
+    let b: Uint8Array | null;
+    try {
+      b = yield* conn.read();
+    } catch (error) {
+      // Cancelled (or failed) part way: what was taken of the line goes back, so a later read
+      // of the body starts the line again instead of in its middle.
+      if (text.length > 0) conn.unread(Uint8Array.from(text, (c) => c.charCodeAt(0)));
+      throw error;
+    }
     if (b === null) throw new HttpError(HttpCode.IncompleteBody, "the connection ended inside a chunked body");
     const nl = b.indexOf(10);
     const end = nl < 0 ? b.length : nl;
@@ -103,6 +109,7 @@ const enum Chunk {
   Size,
   Data,
   Crlf,
+  Trailers,
 }
 
 /**
@@ -188,6 +195,12 @@ export class BodyReader {
 
   *#chunked(): Co<Uint8Array | null> {
     const conn = this.#conn;
+    if (this.#chunk === Chunk.Trailers) {
+      // A read cancelled in the trailers goes on with them.
+      yield* this.#trailers();
+      this.done = true;
+      return null;
+    }
     for (;;) {
       if (this.#chunk === Chunk.Data) {
         const b = yield* this.#some();
@@ -207,6 +220,7 @@ export class BodyReader {
       this.#ignore(sizeLine.length - hex.length);
       const size = parseInt(hex, 16);
       if (size === 0) {
+        this.#chunk = Chunk.Trailers;
         yield* this.#trailers();
         this.done = true;
         return null;
@@ -240,66 +254,4 @@ export function* readBody(conn: Conn, framing: Framing, max: number): Co<Uint8Ar
   const chunks: Uint8Array[] = [];
   for (let b = yield* r.read(); b !== null; b = yield* r.read()) chunks.push(b);
   return concatBytes(chunks, r.received);
-}
-
-/**
- * A body a program sends: text (UTF-8), bytes, or a sequence of chunks (sent chunked).
- *
- * @example
- * ```typescript
- * yield* request(url, { method: "POST", body: ["part 1, ", "part 2"] }); // transfer-encoding: chunked
- * ```
- */
-export type BodyInit = string | Uint8Array | Iterable<string | Uint8Array>;
-
-/** True for the chunk-sequence form of a body. */
-export function isStream(body: BodyInit | undefined): body is Iterable<string | Uint8Array> {
-  return body !== undefined && typeof body !== "string" && !(body instanceof Uint8Array);
-}
-
-/** The byte length of a string or bytes (ASCII strings without encoding them). */
-export function byteLength(body: string | Uint8Array): number {
-  if (typeof body !== "string") return body.length;
-  // eslint-disable-next-line no-control-regex
-  return /^[\x00-\x7f]*$/.test(body) ? body.length : encoder.encode(body).length;
-}
-
-/** A piece of a chunk-sequence body, checked: a string or bytes (anything else is BAD_ARGUMENT, naming it). */
-function piece(data: unknown): string | Uint8Array {
-  if (typeof data === "string" || data instanceof Uint8Array) return data;
-  throw new HttpError(HttpCode.BadArgument, `a body's chunk is ${describe(data)}, not a string or a Uint8Array`);
-}
-
-/**
- * Check a body a program gives (`what` names it in the error): a string, bytes, an iterable of
- * them, or (where `fn` says so) a function writing it. Anything else is BAD_ARGUMENT.
- */
-export function checkBody(body: unknown, what: string, fn: boolean): void {
-  if (body === undefined || typeof body === "string" || body instanceof Uint8Array) return;
-  if (typeof body === "function" ? fn : typeof (body as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] === "function") return;
-  const expected = fn ? "a string, a Uint8Array, an iterable of them, or a function writing it" : "a string, a Uint8Array, or an iterable of them";
-  throw new HttpError(HttpCode.BadArgument, `${what} is ${describe(body)} (expected ${expected})`);
-}
-
-/** One chunk of a chunked body on the wire (an empty chunk is skipped: it would end the body). */
-export function chunk(data: string | Uint8Array): (string | Uint8Array)[] {
-  data = piece(data);
-  const n = byteLength(data);
-  if (n === 0) return [];
-  return [`${n.toString(16)}\r\n`, data, "\r\n"];
-}
-
-/** The end of a chunked body. */
-export const LAST_CHUNK = "0\r\n\r\n";
-
-/** All chunks of a sequence as one byte array (for peers that cannot take chunked coding). */
-export function collect(body: Iterable<string | Uint8Array>): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (const p of body) {
-    const b = typeof p === "string" ? encoder.encode(p) : (piece(p) as Uint8Array);
-    parts.push(b);
-    total += b.length;
-  }
-  return concatBytes(parts, total);
 }

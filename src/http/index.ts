@@ -11,5 +11,5 @@ export { StreamedResponse } from "./streamed-response.ts";
 export { HttpResponse } from "./response-object.ts";
 export { HttpError, HttpCode } from "./errors.ts";
 export type { HttpHeaders } from "./head.ts";
-export type { BodyInit } from "./body.ts";
+export type { BodyInit } from "./outgoing-body.ts";
 export { BodyWriter, type StreamBody } from "./stream-body.ts";

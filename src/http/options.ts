@@ -4,7 +4,7 @@
  */
 import type { HttpHandler, HttpRequest } from "./request.ts";
 import type { PoolStats } from "./pool.ts";
-import type { BodyInit } from "./body.ts";
+import type { BodyInit } from "./outgoing-body.ts";
 
 /**
  * Limits of a server (all optional).
@@ -25,11 +25,11 @@ export interface HttpServerOptions {
    */
   headerTimeout?: number;
   /**
-   * Milliseconds a client has to send a request body once the handler asks for it; past it
-   * the connection is closed (the handler's `req.body()` throws `HttpError` TIMEOUT). For a
-   * body read piece by piece (`req.read()`), counted from the first read; past it, a read
-   * waiting for the client closes the connection, else the next read throws. Also how long a
-   * client may take to accept a response, or a streamed body's piece. Default 30,000.
+   * Milliseconds a client has to send a request body once the handler asks for it: the time
+   * the handler's reads (`req.body()`, `req.read()`) spend waiting for it, in all. Past it, a
+   * waiting read is cut off by closing the connection, and a read that starts with no time
+   * left throws `HttpError` TIMEOUT (answered 408). Also how long a client may take to accept
+   * a response, or a streamed body's piece. Default 30,000.
    */
   bodyTimeout?: number;
   /**
@@ -38,7 +38,8 @@ export interface HttpServerOptions {
    */
   maxConnections?: number;
   /**
-   * Called with an error a handler let out, and the request; the client gets a 500. (The
+   * Called with an error a handler let out, and the request; the client gets a 500 (or, if a
+   * streamed body had begun, the connection is reset). (The
    * `HttpError` that `req.body()` or `req.read()` throws for the request's own fault, a body over the limit
    * or too slow, is answered with its status instead, and not passed here.) Default: none
    * (the error is counted in `server.handlerErrors`).

@@ -6,16 +6,20 @@
  */
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
-import { BodyReader, type BodyInit, type Framing } from "./body.ts";
+import { BodyReader, type Framing } from "./body.ts";
+import type { BodyInit } from "./outgoing-body.ts";
 import { concatBytes } from "../bytes.ts";
 import type { StreamBody } from "./stream-body.ts";
 import { trimOws, type Fields, type HttpHeaders, type RequestHead } from "./head.ts";
 import { HttpCode, HttpError } from "./errors.ts";
+import { Cancelled } from "../errors.ts";
+import { current } from "../syscalls.ts";
 import type { Deadline } from "./watchdog.ts";
 
-/** @internal how the server bounds the time a body takes: arm a deadline that, if `reading()` when it passes, closes the connection. */
+/** @internal how the server bounds the time a body takes: `ms` of waiting in all; a deadline armed for a read closes the connection when it passes. */
 export interface BodyGuard {
-  arm(reading: () => boolean): Co<Deadline>;
+  readonly ms: number;
+  arm(ms: number): Co<Deadline>;
   disarm(d: Deadline): void;
   /** Write an interim response (100 Continue): a client that does not take it in time is cut off. */
   send(payload: string): Co<void>;
@@ -92,8 +96,9 @@ export class HttpRequest {
   #body: Uint8Array | undefined = undefined;
   /** Set once the body is read: whole by `body()`, or piece by piece by `read()`. */
   #reader: BodyReader | undefined = undefined;
-  /** The body deadline, armed while the body is being read. */
-  #deadline: Deadline | undefined = undefined;
+  /** Milliseconds spent waiting for the client in reads (counted against `bodyTimeout`). */
+  #waited = 0;
+  #answered = false;
   #reading = false;
   #failure: { error: unknown } | undefined = undefined;
 
@@ -169,43 +174,50 @@ export class HttpRequest {
     return yield* this.#next("read");
   }
 
-  /** The next piece of the body, or null at its end; the first call sends a 100 Continue if asked and arms the deadline. */
+  /**
+   * The next piece of the body, or null at its end. The first call sends a 100 Continue if
+   * asked (unless the response has begun). Each call waits for the client within what is left
+   * of `bodyTimeout`: the time spent waiting in reads counts, not the handler's between them.
+   */
   *#next(op: string): Co<Uint8Array | null> {
     if (this.#failure !== undefined) throw this.#failure.error;
     if (this.#reader?.done === true) return null;
     if (this.#reading) throw new Error(`HttpRequest.${op}(): the body of ${this} is already being read`);
-    if (this.#deadline?.expired) {
-      this.#failure = { error: this.#timedOut() };
-      throw this.#failure.error;
-    }
     this.#reading = true;
     try {
       if (this.#reader === undefined) {
+        this.#reader = new BodyReader(this.#conn, this.#framing, this.#max);
         const expect = this.fields.known.expect;
         // The field may repeat (joined with commas): any 100-continue in it asks for the 100.
-        if (expect !== undefined && this.version === "1.1" && expect.toLowerCase().split(",").some((t) => trimOws(t) === "100-continue")) {
+        if (!this.#answered && expect !== undefined && this.version === "1.1" && expect.toLowerCase().split(",").some((t) => trimOws(t) === "100-continue")) {
           const go = "HTTP/1.1 100 Continue\r\n\r\n";
           yield* this.#guard === undefined ? this.#conn.write(go) : this.#guard.send(go);
         }
-        // Past the deadline, a read waiting for the client is cut off (the connection closes);
-        // between reads, only the next read() fails: the handler may still answer.
-        this.#deadline = this.#guard === undefined ? undefined : yield* this.#guard.arm(() => this.#reading);
-        this.#reader = new BodyReader(this.#conn, this.#framing, this.#max);
       }
+      const guard = this.#guard;
+      if (guard === undefined) return yield* this.#reader.read();
+      const left = guard.ms - this.#waited;
+      if (left <= 0) throw this.#timedOut();
+      const clock = (yield* current()).owner;
+      const t0 = clock.clock();
+      // Past it, the connection is closed under the waiting read.
+      const deadline = yield* guard.arm(left);
       let b: Uint8Array | null;
       try {
         b = yield* this.#reader.read();
       } catch (error) {
-        if (this.#deadline?.expired) throw this.#timedOut();
+        if (deadline.expired) throw this.#timedOut();
         throw error;
+      } finally {
+        guard.disarm(deadline);
+        this.#waited += clock.clock() - t0;
       }
       // Read just as the deadline closed the connection: no answer could reach the client.
-      if (this.#deadline?.expired) throw this.#timedOut();
-      if (b === null) this.release();
+      if (deadline.expired) throw this.#timedOut();
       return b;
     } catch (error) {
-      this.#failure = { error };
-      this.release();
+      // A cancelled read (a time limit of the handler's own) leaves the body readable; other errors stick.
+      if (!(error instanceof Cancelled)) this.#failure = { error };
       throw error;
     } finally {
       this.#reading = false;
@@ -216,13 +228,9 @@ export class HttpRequest {
     return new HttpError(HttpCode.Timeout, `the body of ${this} took too long`, this.remoteAddress);
   }
 
-  /** @internal the exchange is over (or the body read): its deadline no longer runs. */
-  release(): void {
-    const d = this.#deadline;
-    if (d !== undefined) {
-      this.#deadline = undefined;
-      this.#guard!.disarm(d);
-    }
+  /** @internal the response has begun: no 100 Continue may follow. */
+  answered(): void {
+    this.#answered = true;
   }
 
   /**

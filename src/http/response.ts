@@ -3,11 +3,11 @@
  * framing (Content-Length or chunked), one payload so it leaves in one host write.
  * Pure functions; imports no Bun API.
  */
-import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./body.ts";
+import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./outgoing-body.ts";
 import { checkOutgoing, show } from "./head.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import type { HttpResponseInit } from "./request.ts";
-import type { StreamBody, StreamFraming } from "./stream-body.ts";
+import type { StreamBody, StreamFraming, StreamHead } from "./stream-body.ts";
 import { concatBytes } from "../bytes.ts";
 
 /** Reason phrases for the usual statuses. */
@@ -34,7 +34,7 @@ export interface ResponseContext {
   minor: number;
   /** Keep the connection open after this response (if the request's body is read: see `bodyRead`). */
   keepAlive: boolean;
-  /** The request's body was read to its end (default true; else the connection closes after the response, unless a streamed body reads the rest). */
+  /** The request's body was read to its end (default true; else the connection closes after the response; a streamed body's head decides as it goes out). */
   bodyRead?: boolean;
 }
 
@@ -45,8 +45,8 @@ const BAD_REASON = /[\x00-\x08\x0a-\x1f\x7f]/;
 export interface Encoded {
   payload: string | Uint8Array;
   keepAlive: boolean;
-  /** A body to stream after `head` (which is then not in `payload`): see stream-body.ts. */
-  stream?: { body: StreamBody; head: string; framing: StreamFraming; length: number };
+  /** A body to stream, and its head (then not in `payload`): see stream-body.ts. */
+  stream?: { body: StreamBody; head: StreamHead };
 }
 
 /** Encode `res` for the request described by `ctx`. Throws `HttpError` BAD_ARGUMENT for a bad status or header. */
@@ -98,9 +98,7 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
   if (chunked) head += "transfer-encoding: chunked\r\n";
   else if (!noBody) head += `content-length: ${body !== undefined ? byteLength(body as string | Uint8Array) : ctx.method === "HEAD" ? (given ?? 0) : 0}\r\n`;
   else if (status === 304 && given !== undefined) head += `content-length: ${given}\r\n`;
-  if (!keepAlive) head += "connection: close\r\n";
-  else if (ctx.minor === 0) head += "connection: keep-alive\r\n";
-  head += "\r\n";
+  head += connectionField(keepAlive, ctx.minor) + "\r\n";
   if (ctx.method === "HEAD" || body === undefined) return { payload: head, keepAlive };
   if (typeof body === "string") return { payload: head + body, keepAlive };
   const parts: (string | Uint8Array)[] = [head];
@@ -111,13 +109,24 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
   return { payload: join(parts), keepAlive };
 }
 
+/** The connection field a response needs: `close`, `keep-alive` (to an HTTP/1.0 client), or none. */
+export function connectionField(keepAlive: boolean, minor: number): string {
+  return !keepAlive ? "connection: close\r\n" : minor === 0 ? "connection: keep-alive\r\n" : "";
+}
+
 /**
  * The head of a streamed body's response: framed by the handler's Content-Length, else chunked
- * (HTTP/1.1), else by closing the connection (HTTP/1.0). Kept alive only if the request's body
- * is read by the end (the server checks that after the body is sent).
+ * (HTTP/1.1), else by closing the connection (HTTP/1.0). Its connection field is settled as it
+ * goes out (StreamOut): kept alive only if the request's body has been read by then.
  */
 function streamed(body: StreamBody, head: string, given: string | undefined, keepAlive: boolean, ctx: ResponseContext): Encoded {
-  if (ctx.method === "HEAD") keepAlive &&= ctx.bodyRead !== false; // no body is sent, so nothing will read it
+  if (ctx.method === "HEAD") {
+    // No body is sent: the head says what a GET would get, and nothing ends by a close.
+    if (given !== undefined) head += `content-length: ${given}\r\n`;
+    else if (ctx.minor === 1) head += "transfer-encoding: chunked\r\n";
+    keepAlive &&= ctx.bodyRead !== false;
+    return { payload: head + connectionField(keepAlive, ctx.minor) + "\r\n", keepAlive };
+  }
   let framing: StreamFraming;
   if (given !== undefined) {
     framing = "length";
@@ -129,11 +138,7 @@ function streamed(body: StreamBody, head: string, given: string | undefined, kee
     framing = "close";
     keepAlive = false;
   }
-  if (!keepAlive) head += "connection: close\r\n";
-  else if (ctx.minor === 0) head += "connection: keep-alive\r\n";
-  head += "\r\n";
-  if (ctx.method === "HEAD") return { payload: head, keepAlive };
-  return { payload: "", keepAlive, stream: { body, head, framing, length: given === undefined ? 0 : Number(given) } };
+  return { payload: "", keepAlive, stream: { body, head: { text: head, framing, length: given === undefined ? 0 : Number(given), keepAlive, minor: ctx.minor } } };
 }
 
 /** A short error response (400, 413, 431...) that closes the connection. */

@@ -83,8 +83,9 @@ export function* replyAndClose(watchdog: Watchdog, conn: Conn, payload: string |
 }
 
 /**
- * The deadline for reading one request body: past `ms`, a read still waiting for the client
- * is cut off by closing the connection (the handler's `req.body()` or `req.read()` then throws).
+ * The deadline for reading one request body: `ms` of waiting for the client in all, each read
+ * armed with what is left; past it, the waiting read is cut off by closing the connection (the
+ * handler's `req.body()` or `req.read()` then throws).
  *
  * @example
  * ```ts
@@ -93,8 +94,9 @@ export function* replyAndClose(watchdog: Watchdog, conn: Conn, payload: string |
  */
 export function guardFor(watchdog: Watchdog, ms: number, conn: Conn): BodyGuard {
   return {
-    *arm(reading) {
-      const d = watchdog.arm(ms, () => (reading() ? closeConn(conn) : undefined));
+    ms,
+    *arm(left) {
+      const d = watchdog.arm(left, () => closeConn(conn));
       try {
         if (!watchdog.running) yield* watchdog.start();
       } catch (error) {

@@ -17,7 +17,7 @@ import { connectionHas, parseRequestHead, readHead } from "./head.ts";
 import { requestFraming } from "./body.ts";
 import { HttpRequest, type HttpHandler } from "./request.ts";
 import { encodeResponse, errorResponse, type Encoded } from "./response.ts";
-import { BodyWriter } from "./stream-body.ts";
+import { StreamOut } from "./stream-body.ts";
 import { Watchdog } from "./watchdog.ts";
 import { LAST_REPLY_MS, guardFor, lingerClose, replyAndClose, sendWithin } from "./server-io.ts";
 import type { HttpServerOptions } from "./options.ts";
@@ -54,7 +54,7 @@ export class HttpServer {
   refused = 0;
   /** Requests answered so far (error responses included). */
   requests = 0;
-  /** Errors thrown by the handler (answered with 500). */
+  /** Errors thrown by the handler (answered with 500; a streamed body's after its head: the connection is reset). */
   handlerErrors = 0;
   readonly #onError: ((error: unknown, req: HttpRequest) => void) | undefined;
 
@@ -258,7 +258,7 @@ export class HttpServer {
     const keep = req.version === "1.1" ? !connectionHas(known, "close") : connectionHas(known, "keep-alive") && known["transfer-encoding"] === undefined;
     let payload: string | Uint8Array;
     let keepAlive: boolean;
-    let writer: BodyWriter | undefined = undefined;
+    let out: StreamOut | undefined = undefined;
     try {
       const made: unknown = this.#handler(req);
       if (made === null || typeof made !== "object" || typeof (made as Co<unknown>).next !== "function" || Symbol.asyncIterator in made) {
@@ -269,37 +269,42 @@ export class HttpServer {
       let stream: Encoded["stream"];
       ({ payload, keepAlive, stream } = encodeResponse(res, ctx));
       if (stream !== undefined) {
-        writer = new BodyWriter(stream.head, stream.framing, stream.length, (p) => sendWithin(this.#watchdog, conn, p, this.#limits.bodyTimeout));
-        yield* stream.body(writer);
-        yield* writer.end();
-        writer.close();
-        keepAlive &&= req.bodyRead; // a body it left unread would be parsed as the next request
+        out = new StreamOut(stream.head, {
+          send: (p) => sendWithin(this.#watchdog, conn, p, this.#limits.bodyTimeout),
+          bodyRead: () => req.bodyRead,
+          onHead: () => {
+            this.requests++;
+            req.answered(); // no 100 Continue after this
+          },
+        });
+        yield* out.run(stream.body);
+        keepAlive = out.keepAlive && req.bodyRead; // the head said whether it stays open
       }
       if (!req.bodyRead) this.#linger.add(conn); // the client may still be sending it
     } catch (error) {
-      req.release();
-      writer?.close();
+      out?.close();
       // This connection's own task was cancelled (the server or the run is closing).
       if (error instanceof Cancelled && error.task === (yield* current())) throw error;
       // Classified by where it came from, not by its class: the request's own failure (its
       // body over the limit, too slow, malformed, or the client gone) gets its status; any other
       // error the handler let out, even a NetError or HttpError of its own calls, is a 500.
       const fromRequest = req.failure !== undefined && req.failure.error === error;
-      if ((fromRequest && error instanceof NetError) || (writer !== undefined && writer.failure === error)) throw error; // the client went away
+      // The client went away (a streamed body that caught the write's error and failed otherwise too).
+      if ((fromRequest && error instanceof NetError) || out?.failure !== undefined) throw out?.failure ?? error;
       const own = fromRequest && error instanceof HttpError && error.code !== HttpCode.BadArgument;
       if (!own) this.#handlerFailed(error, req);
-      if (writer?.headSent) {
+      if (out?.headSent) {
         // Part of the response is out: no status can follow. Reset, so the client sees it cut off.
-        this.requests++;
         yield* abortConn(conn);
         return false;
       }
       yield* this.#reject(conn, own ? error.status : 500, own ? error.detail : "the handler failed", req.method === "HEAD");
       return false;
     }
-    req.release(); // a body read in part: its deadline ends with the exchange
-    this.requests++;
-    if (writer === undefined) yield* sendWithin(this.#watchdog, conn, payload, this.#limits.bodyTimeout);
+    if (out === undefined) {
+      this.requests++;
+      yield* sendWithin(this.#watchdog, conn, payload, this.#limits.bodyTimeout);
+    }
     return keepAlive;
   }
 

@@ -4,11 +4,12 @@
  * as it is written — chunked, by a Content-Length the handler set, or until the connection
  * closes (HTTP/1.0) — with the head going out with the first piece. Imports no Bun API.
  */
-import type { Co } from "../types.ts";
+import type { Co, Yieldable } from "../types.ts";
 import { NetError } from "../net/errors.ts";
-import { byteLength, chunk, LAST_CHUNK } from "./body.ts";
+import { describe } from "../syscall.ts";
+import { byteLength, chunk, LAST_CHUNK } from "./outgoing-body.ts";
 import { HttpCode, HttpError } from "./errors.ts";
-import { join } from "./response.ts";
+import { connectionField, join } from "./response.ts";
 
 /**
  * A response body written by a coroutine as it goes: for a body too large to hold, produced
@@ -34,10 +35,118 @@ export type StreamBody = (out: BodyWriter) => Co<void>;
 /** How a streamed body ends on the wire. */
 export type StreamFraming = "chunked" | "length" | "close";
 
+/** @internal a streamed response's head, as far as it is known before its first piece goes out. */
+export interface StreamHead {
+  /** Status line and fields, without the connection field and the blank line. */
+  text: string;
+  framing: StreamFraming;
+  /** The Content-Length, for "length". */
+  length: number;
+  /** The connection may stay open, if the request's body is read by the time the head goes out. */
+  keepAlive: boolean;
+  /** The request's minor version (0: a kept connection is announced). */
+  minor: number;
+}
+
+/** @internal what the server gives a streamed body's sender. */
+export interface StreamHooks {
+  send(payload: string | Uint8Array): Co<void>;
+  /** The request's body has been read to its end. */
+  bodyRead(): boolean;
+  /** The head is going out (the response has begun). */
+  onHead(): void;
+}
+
+/** @internal the server's side of a streamed body: framing, the head, the checks. */
+export class StreamOut {
+  readonly #head: StreamHead;
+  readonly #hooks: StreamHooks;
+  #headSent = false;
+  #writing = false;
+  #ended = false;
+  /** Body bytes written so far. */
+  written = 0;
+  /** The connection's error a write threw (the client went away or stopped reading). */
+  failure: NetError | undefined = undefined;
+  /** Whether the head announced a kept connection (decided as it goes out). */
+  keepAlive = false;
+
+  constructor(head: StreamHead, hooks: StreamHooks) {
+    this.#head = head;
+    this.#hooks = hooks;
+  }
+
+  /** True once the head has gone out (an error can no longer be answered with a 500). */
+  get headSent(): boolean {
+    return this.#headSent;
+  }
+
+  *write(data: string | Uint8Array): Co<void> {
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) throw new HttpError(HttpCode.BadArgument, `BodyWriter.write: expected a string or a Uint8Array, got ${describe(data)}`);
+    if (this.#ended) throw new Error("BodyWriter.write: the response has ended (a body's writer is used only while its function runs)");
+    if (this.#writing) throw new Error("BodyWriter.write: another write is in progress (write from one task, one piece at a time)");
+    const n = byteLength(data);
+    if (n === 0) {
+      if (!this.#headSent) yield* this.#out([]); // the head, now
+      return;
+    }
+    if (this.#head.framing === "length" && this.written + n > this.#head.length) {
+      throw new HttpError(HttpCode.BadArgument, `a streamed body wrote ${this.written + n} bytes, more than its Content-Length of ${this.#head.length}`);
+    }
+    yield* this.#out(this.#head.framing === "chunked" ? chunk(data) : [data]);
+    this.written += n;
+  }
+
+  /** The body's function returned: send its end (the head too, if nothing was written). */
+  *end(): Co<void> {
+    if (this.#ended) return;
+    if (this.#head.framing === "length" && this.written !== this.#head.length) {
+      throw new HttpError(HttpCode.BadArgument, `a streamed body wrote ${this.written} bytes, fewer than its Content-Length of ${this.#head.length}`);
+    }
+    if (this.#head.framing === "chunked") yield* this.#out([LAST_CHUNK]);
+    else if (!this.#headSent) yield* this.#out([]);
+    this.#ended = true;
+  }
+
+  /** The exchange is over: later writes are errors. */
+  close(): void {
+    this.#ended = true;
+  }
+
+  /** Run the body's function with a writer on this, then end the body. */
+  *run(body: StreamBody): Co<void> {
+    yield* runStreamBody(body, new BodyWriter(this));
+    yield* this.end();
+    this.close();
+  }
+
+  *#out(parts: (string | Uint8Array)[]): Co<void> {
+    if (!this.#headSent) {
+      // Decided now: a request body read by now lets the connection stay open.
+      const h = this.#head;
+      this.keepAlive = h.keepAlive && this.#hooks.bodyRead();
+      parts.unshift(h.text + connectionField(this.keepAlive, h.minor) + "\r\n");
+      this.#headSent = true;
+      this.#hooks.onHead();
+    }
+    this.#writing = true;
+    try {
+      yield* this.#hooks.send(join(parts));
+    } catch (error) {
+      if (error instanceof NetError) this.failure = error;
+      throw error;
+    } finally {
+      this.#writing = false;
+    }
+  }
+}
+
 /**
- * The writer a `StreamBody` gets. Writes go out as they are made (each waits until the
- * connection took its bytes, so a slow client slows the writer down, and one that stops
- * taking them for the server's `bodyTimeout` is cut off: the write throws `NetError`).
+ * The writer a `StreamBody` gets. Writes go out as they are made: each waits until the
+ * connection took its bytes, so a slow client slows the writer down, and one that does not
+ * take a piece within the server's `bodyTimeout` is cut off (the write throws `NetError`).
+ * The head goes out with the first piece; `write("")` sends it at once (an event stream
+ * whose first event comes later).
  *
  * @example
  * ```typescript
@@ -47,77 +156,54 @@ export type StreamFraming = "chunked" | "length" | "close";
  * ```
  */
 export class BodyWriter {
-  readonly #send: (payload: string | Uint8Array) => Co<void>;
-  readonly #framing: StreamFraming;
-  readonly #length: number;
-  #head: string | undefined;
-  #writing = false;
-  #ended = false;
-  /** Body bytes written so far. */
-  written = 0;
-  /** @internal the connection's error a write threw (the client went away or stopped reading). */
-  failure: NetError | undefined = undefined;
+  readonly #out: StreamOut;
 
-  /** @internal made by the server, with the response head to send first. */
-  constructor(head: string, framing: StreamFraming, length: number, send: (payload: string | Uint8Array) => Co<void>) {
-    this.#head = head;
-    this.#framing = framing;
-    this.#length = length;
-    this.#send = send;
+  /** @internal made by the server. */
+  constructor(out: StreamOut) {
+    this.#out = out;
   }
 
-  /** @internal true once the head has gone out (an error can no longer be answered with a 500). */
-  get headSent(): boolean {
-    return this.#head === undefined;
+  /** Body bytes written so far. */
+  get written(): number {
+    return this.#out.written;
   }
 
   /**
-   * Send `data` (text as UTF-8, or bytes) as the next piece of the body. An empty piece is
-   * skipped. Throws `HttpError` BAD_ARGUMENT if it would go past the Content-Length the
-   * handler set, and `NetError` if the client has gone.
+   * Send `data` (text as UTF-8, or bytes) as the next piece of the body; an empty one sends
+   * only the head, if it has not gone out. Throws `HttpError` BAD_ARGUMENT for a value that
+   * is no string or bytes, or one that would go past the Content-Length the handler set, and
+   * `NetError` if the client has gone.
    */
-  *write(data: string | Uint8Array): Co<void> {
-    if (typeof data !== "string" && !(data instanceof Uint8Array)) throw new TypeError(`BodyWriter.write: expected a string or a Uint8Array, got ${data === null ? "null" : typeof data}`);
-    if (this.#ended) throw new Error("BodyWriter.write: the response has ended (a body's writer is used only while its function runs)");
-    if (this.#writing) throw new Error("BodyWriter.write: another write is in progress (write from one task, one piece at a time)");
-    const n = byteLength(data);
-    if (n === 0) return;
-    if (this.#framing === "length" && this.written + n > this.#length) {
-      throw new HttpError(HttpCode.BadArgument, `a streamed body wrote ${this.written + n} bytes, more than its Content-Length of ${this.#length}`);
-    }
-    const parts: (string | Uint8Array)[] = this.#framing === "chunked" ? chunk(data) : [data];
-    yield* this.#out(parts);
-    this.written += n;
+  write(data: string | Uint8Array): Co<void> {
+    return this.#out.write(data);
   }
+}
 
-  /** @internal the body's function returned: send its end (the head too, if nothing was written). */
-  *end(): Co<void> {
-    if (this.#framing === "length" && this.written !== this.#length) {
-      throw new HttpError(HttpCode.BadArgument, `a streamed body wrote ${this.written} bytes, fewer than its Content-Length of ${this.#length}`);
-    }
-    if (this.#framing === "chunked") yield* this.#out([LAST_CHUNK]);
-    else if (this.#head !== undefined) yield* this.#out([]);
-    this.#ended = true;
+/**
+ * Run a streamed body's function with `writer`, checked: it must return a generator, and a
+ * chunk it yields (a mistake for `yield* out.write(chunk)`) is thrown back into it as an
+ * error that says so, instead of reaching the scheduler as an unknown yield.
+ */
+export function* runStreamBody(body: StreamBody, writer: BodyWriter): Co<void> {
+  const made: unknown = body(writer);
+  if (made === null || typeof made !== "object" || typeof (made as Co<void>).next !== "function" || typeof (made as Co<void>).throw !== "function" || Symbol.asyncIterator in made) {
+    throw new HttpError(HttpCode.BadArgument, `a streamed body's function returned ${describe(made)}, not a generator: write it as function* (out) { yield* out.write(...) }`);
   }
-
-  /** @internal the exchange is over: later writes are errors. */
-  close(): void {
-    this.#ended = true;
-  }
-
-  *#out(parts: (string | Uint8Array)[]): Co<void> {
-    if (this.#head !== undefined) {
-      parts.unshift(this.#head);
-      this.#head = undefined;
+  const gen = made as Co<void>;
+  let r = gen.next();
+  while (r.done !== true) {
+    const y: unknown = r.value;
+    if (typeof y === "string" || y instanceof Uint8Array) {
+      r = gen.throw(new HttpError(HttpCode.BadArgument, `a streamed body's function yielded a chunk (${describe(y)}): send it with yield* out.write(chunk)`));
+      continue;
     }
-    this.#writing = true;
+    let sent: unknown;
     try {
-      yield* this.#send(join(parts));
+      sent = yield y as Yieldable;
     } catch (error) {
-      if (error instanceof NetError) this.failure = error;
-      throw error;
-    } finally {
-      this.#writing = false;
+      r = gen.throw(error);
+      continue;
     }
+    r = gen.next(sent);
   }
 }

@@ -4,7 +4,7 @@
  */
 import { HttpCode, HttpError } from "./errors.ts";
 import { checkOutgoing, show } from "./head.ts";
-import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./body.ts";
+import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./outgoing-body.ts";
 import { join } from "./response.ts";
 import type { RequestOptions } from "./options.ts";
 

@@ -212,7 +212,7 @@ describe("connections", () => {
   });
 });
 
-test("a body that trickles in past bodyTimeout closes the connection", async () => {
+test("a body that trickles in past bodyTimeout is cut off", async () => {
   let bodyError: unknown;
   const reader: HttpHandler = function* (req) {
     try {
@@ -224,7 +224,8 @@ test("a body that trickles in past bodyTimeout closes the connection", async () 
   };
   const head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n";
   const { value } = await withServer(reader, (s) => raw(s.port, [head, ...Array.from({ length: 30 }, () => "z")], { gapMs: 20, timeoutMs: 3000 }), { bodyTimeout: 150 });
-  expect(value).toBe(""); // closed, no response
+  // Closed under the waiting read (no response), or a 408 if the time ran out between two reads.
+  expect(value === "" || value.startsWith("HTTP/1.1 408 ")).toBe(true);
   expect((bodyError as Error).message).toContain("TIMEOUT");
 });
 
