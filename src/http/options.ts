@@ -121,7 +121,7 @@ export interface HttpClientOptions {
  * ```
  */
 export interface HttpClientStats extends PoolStats {
-  /** Requests completed (any status). */
+  /** Requests whose response was read (any status; one whose task was cancelled just after counts too). */
   requests: number;
   /** Connections opened. */
   connects: number;
