@@ -37,6 +37,8 @@ export const HttpCode = {
   StartLineTooLong: "START_LINE_TOO_LONG",
   /** The body is larger than allowed. */
   BodyTooLarge: "BODY_TOO_LARGE",
+  /** A request body is not what the handler asked for: `req.json()` of a body that is no JSON (a 400). */
+  BadBody: "BAD_BODY",
   /** The connection ended in the middle of the head. */
   IncompleteHead: "INCOMPLETE_HEAD",
   /** The connection ended in the middle of the body. */

@@ -4,7 +4,7 @@
  */
 import { HttpCode, HttpError } from "./errors.ts";
 import { concatBytes } from "../bytes.ts";
-import { describe } from "../syscall.ts";
+import { Syscall, describe } from "../syscall.ts";
 
 const encoder = new TextEncoder();
 
@@ -33,7 +33,9 @@ export function byteLength(body: string | Uint8Array): number {
 /** A piece of a chunk-sequence body, checked: a string or bytes (anything else is BAD_ARGUMENT, naming it). */
 function piece(data: unknown): string | Uint8Array {
   if (typeof data === "string" || data instanceof Uint8Array) return data;
-  throw new HttpError(HttpCode.BadArgument, `a body's chunk is ${describe(data)}, not a string or a Uint8Array`);
+  // A coroutine's call given as the body (`body: req.text()`): its first yield is a syscall.
+  const hint = data instanceof Syscall ? " (a coroutine's call given as a body? write body: yield* req.text())" : "";
+  throw new HttpError(HttpCode.BadArgument, `a body's chunk is ${describe(data)}, not a string or a Uint8Array${hint}`);
 }
 
 /**

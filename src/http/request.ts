@@ -254,7 +254,8 @@ export class HttpRequest {
   }
 
   /**
-   * The body parsed as JSON (throws `SyntaxError` if it is not JSON).
+   * The body parsed as JSON. A body that is no JSON throws `HttpError` BAD_BODY (its `cause`
+   * the `SyntaxError`), which the server answers with a 400 if the handler lets it out.
    *
    * @example
    * ```typescript
@@ -262,7 +263,15 @@ export class HttpRequest {
    * ```
    */
   *json<T = unknown>(): Co<T> {
-    return JSON.parse(yield* this.text()) as T;
+    const text = yield* this.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      // The client's fault, not the handler's: answered 400 unless the handler catches it.
+      const bad = new HttpError(HttpCode.BadBody, `the body of ${this} is not JSON (${error instanceof Error ? error.message : String(error)})`, this.remoteAddress, "", error);
+      this.#failure = { error: bad };
+      throw bad;
+    }
   }
 
   /** `GET /path` */

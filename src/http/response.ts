@@ -9,6 +9,8 @@ import { HttpCode, HttpError } from "./errors.ts";
 import type { HttpResponseInit } from "./request.ts";
 import type { StreamBody, StreamFraming, StreamHead } from "./stream-body.ts";
 import { concatBytes } from "../bytes.ts";
+import { describe } from "../syscall.ts";
+import { HttpResponse } from "./response-object.ts";
 
 /** Reason phrases for the usual statuses. */
 export const STATUS_TEXT: Record<number, string> = {
@@ -24,6 +26,8 @@ export const STATUS_TEXT: Record<number, string> = {
 };
 
 const encoder = new TextEncoder();
+/** The fields of a response object. */
+const RESPONSE_KEYS = new Set(["status", "statusText", "headers", "body"]);
 /** Headers the server sets itself from the body and connection state. */
 const FRAMING = new Set(["content-length", "transfer-encoding", "connection"]);
 
@@ -52,12 +56,21 @@ export interface Encoded {
 /** Encode `res` for the request described by `ctx`. Throws `HttpError` BAD_ARGUMENT for a bad status or header. */
 export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Encoded {
   const init = typeof res === "string" ? { body: res } : res;
-  if (init === null || typeof init !== "object") {
-    throw new HttpError(HttpCode.BadArgument, `a handler returned ${init === null ? "null" : typeof init}, not a response`);
+  if (init === null || typeof init !== "object" || Array.isArray(init)) {
+    throw new HttpError(HttpCode.BadArgument, `a handler returned ${describe(init)}, not a response (a string, or { status?, statusText?, headers?, body? })`);
+  }
+  if (init instanceof HttpResponse) {
+    throw new HttpError(HttpCode.BadArgument, `a handler returned a client's HttpResponse (${init}): pass on what it should send, e.g. { status: res.status, body: res.body }`);
+  }
+  for (const key in init) {
+    if (!RESPONSE_KEYS.has(key)) {
+      // Data returned as it is (`return data`, or a forgotten yield*): it would be a silent empty 200.
+      throw new HttpError(HttpCode.BadArgument, `a handler returned an object with a field "${key}", which a response does not have (return { status?, statusText?, headers?, body? }: JSON goes in body, e.g. body: JSON.stringify(data))`);
+    }
   }
   const status = init.status ?? 200;
   if (!Number.isInteger(status) || status < 200 || status > 999) {
-    throw new HttpError(HttpCode.BadArgument, `a handler returned status ${String(status)} (expected an integer 200..999)`);
+    throw new HttpError(HttpCode.BadArgument, `a handler returned status ${describe(status)} (expected an integer 200..999)`);
   }
   const reason = init.statusText ?? STATUS_TEXT[status] ?? "";
   if (typeof reason !== "string" || BAD_REASON.test(reason)) {

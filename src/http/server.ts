@@ -64,7 +64,7 @@ export class HttpServer {
     this.#handler = handler;
     this.#onError = options.onError;
     this.#limits = serverLimits(options);
-    this.#watchdog = new Watchdog(Math.max(5, Math.min(250, Math.ceil(this.#limits.headerTimeout / 8))), `http-timeouts ${listener.name}`);
+    this.#watchdog = new Watchdog(Math.max(5, Math.min(250, Math.ceil(Math.min(this.#limits.headerTimeout, this.#limits.bodyTimeout) / 8))), `http-timeouts ${listener.name}`);
   }
 
   /** The port listened on. */

@@ -57,7 +57,11 @@ export class Conn {
   get remotePort(): number {
     return this.#h.remotePort;
   }
-  /** True once `close()` was called or the connection was torn down (reset, peer close, end of run). */
+  /**
+   * True once `close()` was called or the connection was torn down (a reset, a failed write,
+   * the end of the run). The peer's end of stream alone (`read()` returning null) does not
+   * close it: this side may still write (a half-close).
+   */
   get closed(): boolean {
     return this.#h.closed || this.#h.gone;
   }

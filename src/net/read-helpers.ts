@@ -3,8 +3,9 @@
  * read up to a delimiter or a line, read everything, visit every chunk. Coroutines built
  * only on the source's descriptors; imports no Bun API and no reactor.
  */
-import type { Syscall } from "../syscall.ts";
-import type { Co } from "../types.ts";
+import { Syscall } from "../syscall.ts";
+import { Task } from "../task.ts";
+import type { Co, Yieldable } from "../types.ts";
 import { NetCode, NetError } from "./errors.ts";
 import { current } from "../syscalls.ts";
 import { ByteGather, concatBytes } from "../bytes.ts";
@@ -153,7 +154,8 @@ export function* forEachChunk(src: ChunkSource, fn: (chunk: Uint8Array) => Co<un
     const b = yield* src.read();
     if (b === null) return;
     let r = fn(b);
-    if (isGenerator(r)) r = yield* r;
+    // A generator runs; so does one syscall or task (`(chunk) => conn.write(chunk)`), as anywhere a body is taken.
+    if (isGenerator(r) || r instanceof Syscall || r instanceof Task) r = yield* (r as Iterable<Yieldable, unknown, unknown>);
     if (r === false) return;
   }
 }

@@ -163,6 +163,18 @@ export class Lock extends Semaphore {
   }
 
   /**
+   * Take the lock, waiting (FIFO) while another task holds it. The holder taking it again is a
+   * `SyncUsageError` (a corun lock is not reentrant: it would wait for itself for ever).
+   */
+  override *acquire(): Co<void> {
+    const me = runningTask();
+    if (me !== undefined && me === this.#holder && this.locked) {
+      throw new SyncUsageError(`acquire of lock "${this.name}" by ${String(me)}: it holds the lock already (a lock is not reentrant; waiting would never end)`);
+    }
+    yield* super.acquire();
+  }
+
+  /**
    * @internal May the running task act for the holder (release the lock, wait on its
    * Condition)? Yes if it is the holder, one of the holder's helpers (a task the holder spawned,
    * at any depth: a timeout's or shield's work), or if the holder has ended or there is none.

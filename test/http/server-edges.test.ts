@@ -5,7 +5,7 @@
  */
 import { test, expect, describe } from "bun:test";
 import { createConnection } from "node:net";
-import { run, wait, serve, spawn, join, cancel, sleep, connect, request, moveOnAfter, type HttpServer, type HttpHandler } from "../../src/index.ts";
+import { run, wait, serve, spawn, join, cancel, sleep, connect, request, moveOnAfter, HttpError, type HttpServer, type HttpHandler } from "../../src/index.ts";
 import { raw, rawServer } from "./helpers.ts";
 
 const GET = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -266,5 +266,69 @@ describe("handler mistakes get errors that say what was wrong", () => {
       "HTTP: BAD_ARGUMENT (the body a handler returned is 42 (expected a string, a Uint8Array, an iterable of them, or a function writing it))",
       "the handler returned an async generator object, not a generator: write it as function* (req) {...}",
     ]);
+  });
+});
+
+describe("found by a new user's review: what a handler returns", () => {
+  test("data returned as it is (an object with other fields, an array, a client's response) is a 500 naming it, not a silent empty 200", async () => {
+    const seen: string[] = [];
+    const handler: HttpHandler = function* (req) {
+      if (req.path === "/data") return { ok: true, items: [1] } as never;
+      if (req.path === "/array") return [1, 2] as never;
+      if (req.path === "/status") return { status: "200" as never, body: "x" };
+      const upstream = yield* request(`http://127.0.0.1:${req.headers["x-port"]}/plain`);
+      return upstream as never;
+    };
+    const { value, server } = await withServer(
+      function* (req) {
+        if (req.path === "/plain") return "plain";
+        return yield* handler(req);
+      },
+      async (s) => {
+        const out: string[] = [];
+        for (const p of ["/data", "/array", "/status", "/proxy"]) out.push((await raw(s.port, [`GET ${p} HTTP/1.1\r\nHost: x\r\nX-Port: ${s.port}\r\nConnection: close\r\n\r\n`])).split("\r\n")[0]!);
+        return out;
+      },
+      (e) => seen.push((e as Error).message),
+    );
+    expect(value).toEqual(Array(4).fill("HTTP/1.1 500 Internal Server Error"));
+    expect(seen[0]).toContain('an object with a field "ok", which a response does not have');
+    expect(seen[1]).toContain("a handler returned [1,2], not a response");
+    expect(seen[2]).toContain('a handler returned status "200" (expected an integer 200..999)');
+    expect(seen[3]).toContain("a handler returned a client's HttpResponse");
+    expect(server.handlerErrors).toBe(4);
+  });
+
+  test("a coroutine's call given as a body (body: req.text() without yield*) is an error that says so", async () => {
+    const seen: string[] = [];
+    const { value } = await withServer(
+      function* (req) {
+        return { body: req.text() as never };
+      },
+      (s) => raw(s.port, ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi"]),
+      (e) => seen.push((e as Error).message),
+    );
+    expect(value).toStartWith("HTTP/1.1 500 ");
+    expect(seen[0]).toContain("write body: yield* req.text()");
+  });
+
+  test("req.json() of a body that is no JSON is the client's fault: 400 BAD_BODY, no handler error", async () => {
+    let caught: unknown;
+    const { value, server } = await withServer(
+      function* (req) {
+        try {
+          return JSON.stringify(yield* req.json());
+        } catch (error) {
+          caught = error;
+          throw error;
+        }
+      },
+      (s) => raw(s.port, ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\nConnection: close\r\n\r\n{broken}"]),
+    );
+    expect(value).toStartWith("HTTP/1.1 400 Bad Request");
+    expect(value).toContain("is not JSON");
+    expect((caught as HttpError).code).toBe("BAD_BODY");
+    expect((caught as HttpError).cause).toBeInstanceOf(SyntaxError);
+    expect(server.handlerErrors).toBe(0);
   });
 });

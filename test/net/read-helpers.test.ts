@@ -202,3 +202,18 @@ test("readAll(maxBytes) over the limit leaves the bytes it read for the next rea
   }));
   expect(r).toEqual({ code: "ERR_TOO_LONG", rest: "abcdefgh" });
 });
+
+test("forEach runs a function that returns one syscall (an echo written as (chunk) => conn.write(chunk))", async () => {
+  const echoed = await run(function* () {
+    const { client, server } = yield* pair();
+    yield* client.write("echo me");
+    yield* client.end();
+    yield* server.forEach((chunk) => server.write(chunk)); // each write is made, not dropped
+    yield* server.end();
+    const back = yield* client.readAll();
+    yield* client.close();
+    yield* server.close();
+    return new TextDecoder().decode(back);
+  });
+  expect(echoed).toBe("echo me");
+});

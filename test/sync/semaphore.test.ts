@@ -215,3 +215,21 @@ describe("Semaphore", () => {
     expect(() => new Semaphore(2).release()).toThrow(SyncUsageError);
   });
 });
+
+test("the holder acquiring its lock again is a SyncUsageError naming both (it would wait for itself for ever)", async () => {
+  const { result } = await virtual(function* () {
+    const lock = new Lock("accounts");
+    let message = "";
+    yield* lock.with(function* () {
+      try {
+        yield* lock.with(function* () {}); // nested in the same task
+      } catch (error) {
+        message = error instanceof SyncUsageError ? error.message : `other: ${String(error)}`;
+      }
+    });
+    return { message, locked: lock.locked };
+  });
+  expect(result.message).toContain('acquire of lock "accounts" by task');
+  expect(result.message).toContain("holds the lock already");
+  expect(result.locked).toBe(false);
+});
