@@ -171,6 +171,14 @@ export function deliverCancel(k: Kernel, target: Task<unknown>): void {
   }
 }
 
+/**
+ * A cancel was delivered to `task` and raised in it (not still waiting for its next yield): a
+ * failure it ends with is then its cleanup's, not its own (the supervisor's `windDown`).
+ */
+export function cancelRaised(task: Task<unknown>): boolean {
+  return (task.flags & (Flag.CancelRequested | Flag.CancelPending)) === Flag.CancelRequested;
+}
+
 /** The helpers born during run()'s drain that each cleaning task still has alive (see bornDuringDrain). */
 const drainHelpers = new WeakMap<Task<unknown>, Set<Task<unknown>>>();
 

@@ -17,13 +17,16 @@ function check(sources: unknown, op: string): asserts sources is readonly TaskBo
 
 /**
  * Run `sources` under `policy`. A cancel (or error) thrown into the caller meanwhile is
- * rethrown, unless `complete(sup)` says the outcome was whole by then: it is then returned and
- * the cancel raised at the caller's next yield (see `finish`).
+ * rethrown, unless `complete(sup)` says the outcome was whole by then, or (`failureIsOutcome`)
+ * the outcome is a child's failure (`sup.lateFailure`): the outcome is then the caller's and
+ * the cancel is raised at its next yield (see `finish`).
  */
-function* supervise(op: string, sources: readonly TaskBody<unknown>[], policy: Policy, complete: (sup: Supervisor) => boolean): Co<Supervisor> {
+function* supervise(op: string, sources: readonly TaskBody<unknown>[], policy: Policy, complete: (sup: Supervisor) => boolean, failureIsOutcome: boolean): Co<Supervisor> {
   const sup = new Supervisor(op, policy);
-  const held = yield* sup.runAll(sources.map((s) => [s] as const));
-  yield* finish(held, held !== undefined && complete(sup));
+  // The decider's failure; or, when the caller was cancelled before any child decided, the first that failed on its own.
+  const rule = failureIsOutcome ? (i: number, cancelled: boolean) => i === sup.decider || (cancelled && sup.decider < 0) : undefined;
+  const held = yield* sup.runAll(sources.map((s) => [s] as const), rule);
+  yield* finish(held, held !== undefined && (complete(sup) || sup.lateFailure >= 0));
   return sup;
 }
 
@@ -55,8 +58,9 @@ function decidedDone(sup: Supervisor): boolean {
  */
 export function* all<const S extends readonly TaskBody<unknown>[]>(coroutines: S): Co<{ -readonly [K in keyof S]: ResultOf<S[K]> }> {
   check(coroutines, "all");
-  const sup = yield* supervise("all", coroutines, (_i, ending) => ending !== "done", (sup) => sup.tasks.length === coroutines.length && sup.tasks.every((t) => t.state === "done"));
-  if (sup.decider >= 0) throw sup.tasks[sup.decider]!.error;
+  const sup = yield* supervise("all", coroutines, (_i, ending) => ending !== "done", (sup) => sup.tasks.length === coroutines.length && sup.tasks.every((t) => t.state === "done"), true);
+  const failed = sup.decider >= 0 ? sup.decider : sup.lateFailure;
+  if (failed >= 0) throw sup.tasks[failed]!.error;
   return sup.tasks.map((t) => t.result) as { -readonly [K in keyof S]: ResultOf<S[K]> };
 }
 
@@ -80,8 +84,8 @@ export function* all<const S extends readonly TaskBody<unknown>[]>(coroutines: S
 export function* race<const S extends readonly TaskBody<unknown>[]>(coroutines: S): Co<ResultOf<S[number]>> {
   check(coroutines, "race");
   if (coroutines.length === 0) throw new RangeError("race([]): nothing to race; it would never end");
-  const sup = yield* supervise("race", coroutines, () => true, decidedDone);
-  const winner = sup.tasks[sup.decider]!;
+  const sup = yield* supervise("race", coroutines, () => true, decidedDone, true);
+  const winner = sup.tasks[sup.decider >= 0 ? sup.decider : sup.lateFailure]!;
   if (winner.state !== "done") throw winner.error;
   return winner.result as ResultOf<S[number]>;
 }
@@ -104,7 +108,8 @@ export function* race<const S extends readonly TaskBody<unknown>[]>(coroutines: 
  */
 export function* any<const S extends readonly TaskBody<unknown>[]>(coroutines: S): Co<ResultOf<S[number]>> {
   check(coroutines, "any");
-  const sup = yield* supervise("any", coroutines, (_i, ending) => ending === "done", decidedDone);
+  // A failure as the caller is cancelled is no outcome of `any` (one success is): it is left for run().
+  const sup = yield* supervise("any", coroutines, (_i, ending) => ending === "done", decidedDone, false);
   if (sup.decider >= 0) return sup.tasks[sup.decider]!.result as ResultOf<S[number]>;
   throw new AggregateError(
     sup.tasks.map((t) => t.error),

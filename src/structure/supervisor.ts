@@ -5,12 +5,16 @@
  */
 import { bodyOf, cancel, claimSource, current, join, raiseLater, spawn, spawnAdopted, suspend } from "../syscalls.ts";
 import { Cancelled, UsageError } from "../errors.ts";
+import { cancelRaised } from "../lifecycle.ts";
 import type { Syscall } from "../syscall.ts";
 import type { Task } from "../task.ts";
 import type { Co, TaskBody, Waker } from "../types.ts";
 
 /** How a child ended. `cancelled`: by someone other than this supervisor. */
 export type Ending = "done" | "failed" | "cancelled";
+
+/** Whether child `index`'s own failure is the outcome of the set (`cancelled`: the owner was cancelled while it waited). */
+export type OutcomeRule = (index: number, cancelled: boolean) => boolean;
 
 /** Decides, as each child ends, whether the owner should stop waiting now. */
 export type Policy = (index: number, ending: Ending) => boolean;
@@ -35,6 +39,15 @@ export class Supervisor {
   firstDone = -1;
   /** Children that failed while being cancelled here (their cleanup threw): not part of the outcome. */
   readonly windDown = new Set<number>();
+  /** Children this supervisor has sent a cancel (a failure after it is a cleanup's: `windDown`). */
+  readonly #cancelSent = new WeakSet<Task<unknown>>();
+  /**
+   * With `runAll(…, rule)`: the first child whose failure, on its own (not in a cleanup after
+   * a cancel from here was raised in it), `rule` says is the outcome, or -1. Joined, so
+   * observed: the caller throws it, and anything held (the owner's cancel) is raised at its
+   * next yield, as it would be had the cancel come a moment later.
+   */
+  lateFailure = -1;
   #policy: Policy;
   /** Each child's slot, by index: compaction (see `forget`) renumbers them. */
   readonly #slots: Slot[] = [];
@@ -107,7 +120,9 @@ export class Supervisor {
       ending = value instanceof Cancelled && value.task === task ? "cancelled" : "failed";
       if (ending === "failed") {
         this.failures.push({ task, error: value });
-        if (this.#stopping) this.windDown.add(index);
+        // A failure after a cancel from here was raised in it is its cleanup's; one before (the
+        // cancel still waiting for its next yield, or not sent yet) is its own.
+        if (this.#stopping && this.#cancelSent.has(task) && cancelRaised(task)) this.windDown.add(index);
       }
     }
     this.endings[index] = ending;
@@ -141,7 +156,7 @@ export class Supervisor {
    * outcome was complete when it came, returns the outcome and has it raised at its next yield
    * (`finish`). The frame shared by all/race/any and timeout.
    */
-  *runAll(children: readonly (readonly [TaskBody<unknown>, string?])[]): Co<Held> {
+  *runAll(children: readonly (readonly [TaskBody<unknown>, string?])[], failureIsOutcome?: OutcomeRule): Co<Held> {
     let cancelled: unknown = undefined;
     let wasCancelled = false;
     try {
@@ -152,10 +167,22 @@ export class Supervisor {
       cancelled = error;
     }
     // The outcome (the decider's error, or failures the policy swallows) is the caller's; a
-    // child that failed while being cancelled, or every failure when the owner leaves with a
-    // cancel or another error of its own, is left for run() to report.
-    const late = yield* this.shutdown((i, held) => !wasCancelled && held === undefined && !this.windDown.has(i));
+    // child that failed while being cancelled, or, when the owner leaves with a cancel or
+    // another error of its own, every failure but the outcome's (`lateFailure`, with
+    // `failureIsOutcome`), is left for run() to report.
+    const late = yield* this.shutdown((i, held) => {
+      if (failureIsOutcome !== undefined && this.lateFailure < 0 && this.#failedOnItsOwn(i) && failureIsOutcome(i, wasCancelled)) {
+        this.lateFailure = i;
+        return true;
+      }
+      return !wasCancelled && held === undefined && !this.windDown.has(i);
+    });
     return wasCancelled ? keep(late, cancelled, true) : late;
+  }
+
+  /** Child `i` has ended failed, not in a cleanup after a cancel from here. */
+  #failedOnItsOwn(i: number): boolean {
+    return this.endings[i] === "failed" && this.tasks[i]!.ended && !this.windDown.has(i);
   }
 
   /** Wait until the policy stops or every child has ended. Throws the owner's Cancelled. */
@@ -184,7 +211,7 @@ export class Supervisor {
         // cancel that child from here instead.
         for (let attempt = 0; ; attempt++) {
           try {
-            reapers.push(yield* spawn(reap(t), { name: `cancel ${t.name}` }));
+            reapers.push(yield* spawn(reap(t, this.#cancelSent), { name: `cancel ${t.name}` }));
             break;
           } catch (error) {
             held = keep(held, error);
@@ -196,11 +223,16 @@ export class Supervisor {
         }
       }
     }
-    for (const t of live.length > 1 ? reapers : live) held = yield* settle(t, live.length > 1 ? "join" : "cancel", held);
-    for (const t of direct) held = yield* settle(t, "cancel", held);
+    const sent = this.#cancelSent;
+    for (const t of live.length > 1 ? reapers : live) held = yield* settle(t, live.length > 1 ? "join" : "cancel", held, sent);
+    for (const t of direct) held = yield* settle(t, "cancel", held, sent);
     // Wait for every child (also those whose reaper was itself cancelled, as in run()'s final
     // drain); join, and so observe, only those whose failure the caller reports.
-    for (let i = 0; i < this.tasks.length; i++) held = yield* settle(this.tasks[i]!, reports(i, held) ? "join" : "cancel", held);
+    for (let i = 0; i < this.tasks.length; i++) {
+      const join = reports(i, held);
+      // The outcome's failure is joined even if something is thrown into the owner meanwhile.
+      held = yield* settle(this.tasks[i]!, join ? "join" : "cancel", held, sent, join && i === this.lateFailure);
+    }
     return held;
   }
 }
@@ -211,23 +243,28 @@ export class Supervisor {
  * and returned, and the wait goes on, by cancelling: the owner now leaves with what it holds,
  * not with t's outcome, so t's failure must stay unobserved for run() to report.
  */
-function* settle(t: Task<unknown>, how: "join" | "cancel", held: Held): Co<Held> {
+function* settle(t: Task<unknown>, how: "join" | "cancel", held: Held, sent: WeakSet<Task<unknown>>, keepJoining = false): Co<Held> {
   for (;;) {
     try {
       if (how === "join") yield* join(t);
-      else yield* cancel(t);
+      else {
+        // A reaper's join, or this cancel (a child here, or a reaper, which is no member: harmless).
+        sent.add(t);
+        yield* cancel(t);
+      }
       return held;
     } catch (error) {
       // t's own outcome (reported through `failures`)? Compare identities: something thrown
       // into the waiting task can be raised at this yield even when t has already ended.
       if (t.ended && error === t.error) return held;
       held = keep(held, error);
-      how = "cancel";
+      if (!keepJoining) how = "cancel";
     }
   }
 }
 
-function* reap(t: Task<unknown>): Co<void> {
+function* reap(t: Task<unknown>, sent: WeakSet<Task<unknown>>): Co<void> {
+  sent.add(t);
   yield* cancel(t);
 }
 

@@ -22,9 +22,12 @@ function* limit<T>(op: string, ms: number, co: TaskBody<T>): Co<{ value: T } | u
   // A cancel from outside (an outer timeout that expired, say) wins over our own expiry; if
   // the work had finished by then, its result is returned first and the cancel raised at the
   // caller's next yield (what it took, a message or a lock, is not lost).
-  const held = yield* sup.runAll(ms === Infinity ? [[co]] : [[co], [timer(ms), `${op} ${ms} ms`]]);
-  // No work task only if a cancel came before it was started: then `held` has it, and finish throws it.
-  yield* finish(held, sup.tasks[0]?.state === "done");
+  // The work's own failure is the outcome, whatever else happened in its tick (see below).
+  const held = yield* sup.runAll(ms === Infinity ? [[co]] : [[co], [timer(ms), `${op} ${ms} ms`]], (i) => i === 0);
+  // No work task only if a cancel came before it was started: then `held` has it, and finish
+  // throws it. Work that failed on its own as the cancel came: its error is thrown (below), the
+  // cancel raised at the caller's next yield.
+  yield* finish(held, sup.tasks[0]?.state === "done" || sup.lateFailure === 0);
   const work = sup.tasks[0]!;
   // The work finished, even if in the tick the deadline passed (a value it took from a channel,
   // a lock it acquired): its result stands, or what it took would be lost.

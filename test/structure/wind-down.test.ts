@@ -4,7 +4,7 @@
  * failure they do not rethrow is still reported by run(). Virtual time.
  */
 import { describe, expect, test } from "bun:test";
-import { all, any, cancel, current, group, interrupt, join, moveOnAfter, race, shield, sleep, spawn, timeout, type Co, type Task } from "../../src/index.ts";
+import { all, any, cancel, channel, current, group, interrupt, join, moveOnAfter, race, shield, sleep, spawn, timeout, TimeoutError, type Channel, type Co, type Task } from "../../src/index.ts";
 import { virtual, virtualError } from "../helpers.ts";
 
 /** What `run()` rejected with, as text: its message and those of the errors it lists. */
@@ -234,4 +234,48 @@ describe("a failure that comes as the owner is cancelled or times out is never l
     });
     expect(text).toMatch(/^rejected .*member failed/);
   });
+});
+
+describe("a child's own failure in the tick its owner is cancelled is the outcome, then the cancel (found by review)", () => {
+  // A worker loops on a nested limit and catches its TimeoutError; main cancels it after k
+  // steps. Whatever step the cancel lands in, the worker stops and run() resolves: the inner
+  // TimeoutError is thrown to the worker (which catches it), the Cancelled follows.
+  const shapes: [string, (ch: Channel<number>) => Co<unknown>][] = [
+    ["moveOnAfter(1, timeout(0, recv))", (ch) => moveOnAfter(1, () => timeout(0, () => ch.recv()))],
+    ["timeout(50, timeout(0, recv))", (ch) => timeout(50, () => timeout(0, () => ch.recv()))],
+    ["all([timeout(0, recv)])", (ch) => all([() => timeout(0, () => ch.recv())])],
+    ["race([timeout(0, recv), recv])", (ch) => race([() => timeout(0, () => ch.recv()), () => ch.recv()])],
+  ];
+  for (const [label, shape] of shapes) {
+    test(label, async () => {
+      const outcomes: string[] = [];
+      let caughtAny = false;
+      for (let k = 0; k < 30; k++) {
+        let caught = 0;
+        const out = await virtual(function* () {
+          const ch = channel<number>();
+          const worker = yield* spawn(function* () {
+            for (;;) {
+              try {
+                yield* shape(ch);
+              } catch (e) {
+                if (!(e instanceof TimeoutError)) throw e;
+                caught++;
+              }
+            }
+          });
+          for (let i = 0; i < k; i++) yield;
+          yield* cancel(worker);
+          return worker.state;
+        }).then(
+          (r) => r.result,
+          (e) => `rejected: ${String(e).split("\n")[0]}`,
+        );
+        outcomes.push(out);
+        caughtAny ||= caught > 0;
+      }
+      expect(outcomes.filter((o) => o !== "cancelled")).toEqual([]);
+      expect(caughtAny).toBe(true); // the inner limit did expire (and was caught) in some runs
+    });
+  }
 });
