@@ -178,13 +178,16 @@ export class HttpClient {
       // A 408 on a reused connection is the server timing out its idle wait, just as this
       // request went out (RFC 9110 §15.5.9): the request was not read; it is sent again.
       const retry408 = lease.reused && attempt === 0 && IDEMPOTENT.has(method);
-      const progress: Progress = { head: false, handed: false };
+      const progress: Progress = { head: false, handed: false, received: -1, ex };
       try {
         if (ex?.timedOut) throw ex.error();
         if (conn === undefined) {
           conn = yield* connectWithin(target.connect, ex);
           this.#connects++;
-        } else this.#reused++;
+        } else {
+          this.#reused++;
+          progress.received = conn.stats().bytesRead; // any byte of a response after this: no retry
+        }
         if (ex !== undefined) {
           if (ex.timedOut) throw ex.error();
           ex.conn = conn;
@@ -200,12 +203,14 @@ export class HttpClient {
           this.#retries++;
           continue;
         }
+        // A streamed response's `use` that ran past the deadline without noticing (it read nothing meanwhile).
+        if (progress.handed && ex?.timedOut) throw ex.error();
         this.#requests++;
         return res.response;
       } catch (error) {
         if (ex?.timedOut && !(error instanceof Cancelled)) throw ex.error();
         // Stale only if nothing of a response came (a connection cut mid-response is not retried).
-        const stale = !progress.head && lease.reused && attempt === 0 && IDEMPOTENT.has(method) &&
+        const stale = !progress.head && lease.reused && attempt === 0 && IDEMPOTENT.has(method) && conn?.stats().bytesRead === progress.received &&
           ((error instanceof HttpError && error.code === HttpCode.NoResponse) || error instanceof NetError);
         if (stale) {
           this.#retries++;
@@ -258,11 +263,15 @@ export class HttpClient {
       if (head.status === 408 && retry408) return { response: undefined, status: 408, keepAlive: false }; // sent again
       const res = new StreamedResponse(head, new BodyReader(conn, framing, Infinity), target.href);
       progress.handed = true;
+      // The deadline interrupts `use` wherever it waits (a read, or anything else).
+      const ex = progress.ex;
+      if (ex !== undefined) ex.using = yield* current();
       try {
         const value = yield* use(res);
         return { response: value, status: head.status, keepAlive: keepAlive && res.bodyRead };
       } finally {
         res.end();
+        if (ex !== undefined) ex.using = undefined;
       }
     }
   }
@@ -275,6 +284,10 @@ type Use = (res: StreamedResponse) => Co<unknown>;
 interface Progress {
   head: boolean;
   handed: boolean;
+  /** A reused connection's bytes read before the request (-1 for a new one): any more, and part of a response came. */
+  received: number;
+  /** The request's deadline, if it has one. */
+  ex: Exchange | undefined;
 }
 
 /** A response read: the whole response (or what `use` returned), its status, and whether its connection may serve another request. */

@@ -22,6 +22,8 @@ export class Exchange {
   connecting: Task<unknown> | undefined = undefined;
   /** The connection in use, while there is one. */
   conn: Conn | undefined = undefined;
+  /** The task running a streamed response's `use`, while it runs (interrupted wherever it waits). */
+  using: Task<unknown> | undefined = undefined;
   readonly ms: number;
   readonly href: string;
   constructor(ms: number, href: string) {
@@ -43,6 +45,8 @@ export class Exchange {
     if (this.connecting !== undefined && (yield* interrupt(this.connecting, this.error()))) return;
     const c = this.conn;
     if (c !== undefined) yield* abortConn(c); // its pending read or write fails at once
+    // A streamed response's `use` waiting on something else (a sleep, a channel): thrown into it.
+    if (this.using !== undefined) yield* interrupt(this.using, this.error());
   }
 }
 

@@ -121,7 +121,7 @@ export interface HttpClientOptions {
  * ```
  */
 export interface HttpClientStats extends PoolStats {
-  /** Requests whose response was read (any status; one whose task was cancelled just after counts too). */
+  /** Requests whose response was read (any status; one whose task was cancelled just after counts too; for `requestStream`, those whose `use` returned). */
   requests: number;
   /** Connections opened. */
   connects: number;

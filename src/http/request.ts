@@ -99,6 +99,8 @@ export class HttpRequest {
   /** Milliseconds spent waiting for the client in reads (counted against `bodyTimeout`). */
   #waited = 0;
   #answered = false;
+  /** What `body()` has read so far, once it has begun. */
+  #gathered: Uint8Array[] | undefined = undefined;
   #reading = false;
   #failure: { error: unknown } | undefined = undefined;
 
@@ -147,10 +149,15 @@ export class HttpRequest {
    */
   *body(): Co<Uint8Array> {
     if (this.#body !== undefined) return this.#body;
-    if (this.#reader !== undefined && this.#failure === undefined) throw new Error(`HttpRequest.body(): the body of ${this} is being read piece by piece with read() (body() reads it whole, from its start)`);
-    const chunks: Uint8Array[] = [];
+    if (this.#gathered === undefined) {
+      if (this.#reader !== undefined && this.#failure === undefined) throw new Error(`HttpRequest.body(): the body of ${this} is being read piece by piece with read() (body() reads it whole, from its start)`);
+      this.#gathered = [];
+    }
+    // Kept on the request: a body() cut short (the handler's own time limit) goes on where it stopped.
+    const chunks = this.#gathered;
     for (let b = yield* this.#next("body"); b !== null; b = yield* this.#next("body")) chunks.push(b);
     this.#body = concatBytes(chunks, this.#reader!.received);
+    this.#gathered = [];
     return this.#body;
   }
 
@@ -171,6 +178,7 @@ export class HttpRequest {
    */
   *read(): Co<Uint8Array | null> {
     if (this.#body !== undefined) return null;
+    if (this.#gathered !== undefined && this.#failure === undefined) throw new Error(`HttpRequest.read(): the body of ${this} is being read whole with body() (a body() cut short goes on with body())`);
     return yield* this.#next("read");
   }
 

@@ -64,6 +64,8 @@ export class StreamOut {
   #headSent = false;
   #writing = false;
   #ended = false;
+  /** A send failed or was cut short (a cancel at its yield): what reached the client is unknown, so the response cannot go on. */
+  #broken = false;
   /** Body bytes written so far. */
   written = 0;
   /** The connection's error a write threw (the client went away or stopped reading). */
@@ -85,6 +87,7 @@ export class StreamOut {
     if (typeof data !== "string" && !(data instanceof Uint8Array)) throw new HttpError(HttpCode.BadArgument, `BodyWriter.write: expected a string or a Uint8Array, got ${describe(data)}`);
     if (this.#ended) throw new Error("BodyWriter.write: the response has ended (a body's writer is used only while its function runs)");
     if (this.#writing) throw new Error("BodyWriter.write: another write is in progress (write from one task, one piece at a time)");
+    if (this.#broken) throw new Error("BodyWriter.write: an earlier write failed or was cut short (cancelled), so the response cannot go on");
     const n = byteLength(data);
     if (n === 0) {
       if (!this.#headSent) yield* this.#out([]); // the head, now
@@ -100,6 +103,8 @@ export class StreamOut {
   /** The body's function returned: send its end (the head too, if nothing was written). */
   *end(): Co<void> {
     if (this.#ended) return;
+    // The server resets the connection: the client must not take a broken response for a whole one.
+    if (this.#broken) throw new Error("a streamed body's write failed or was cut short (cancelled): the response is cut off");
     if (this.#head.framing === "length" && this.written !== this.#head.length) {
       throw new HttpError(HttpCode.BadArgument, `a streamed body wrote ${this.written} bytes, fewer than its Content-Length of ${this.#head.length}`);
     }
@@ -134,6 +139,7 @@ export class StreamOut {
       yield* this.#hooks.send(join(parts));
     } catch (error) {
       if (error instanceof NetError) this.failure = error;
+      this.#broken = true;
       throw error;
     } finally {
       this.#writing = false;

@@ -30,6 +30,8 @@ export class Watchdog {
   readonly #granularity: number;
   readonly #name: string;
   readonly #clock: TickClock;
+  /** The last tick whose deadlines were fired. */
+  #fired = 0;
   #count = 0;
   readonly #reaper: OnDemandTask;
   readonly #buckets = new Map<number, Set<Deadline>>();
@@ -85,12 +87,15 @@ export class Watchdog {
     const clock = this.#clock;
     yield* clock.start();
     try {
-      for (let last = clock.tick; this.#count > 0; ) {
+      while (this.#count > 0) {
         yield* sleep(this.#granularity);
-        // Every tick that passed (more than one if this wake-up came late: a busy event loop).
-        for (const now = clock.advance(); last < now && this.#count > 0; ) yield* this.#fire(++last);
+        // Every tick that passed (more than one if this wake-up came late: a busy event loop),
+        // from the last one fired (a reaper cut short in its catching up left the rest to the next).
+        for (const now = clock.advance(); this.#fired < now && this.#count > 0; ) yield* this.#fire(++this.#fired);
       }
     } finally {
+      // Nothing left to fire up to now: a later reaper need not walk the idle ticks.
+      if (this.#count === 0) this.#fired = Math.max(this.#fired, clock.tick);
       clock.stop();
     }
   }

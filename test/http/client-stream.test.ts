@@ -186,3 +186,58 @@ describe("requestStream", () => {
     expect(message).toContain("use must be a function* (res) {...}, got 42");
   });
 });
+
+describe("found by review of requestStream and retries", () => {
+  test("the timeout covers use even when it is not reading (it is interrupted where it waits)", async () => {
+    const handler: HttpHandler = function* () { return "whole body"; };
+    const out = await run(function* () {
+      const server = yield* serve({ handler });
+      const client = new HttpClient();
+      let r: unknown;
+      try {
+        r = yield* client.requestStream(server.url, { timeout: 100 }, function* () {
+          yield* sleep(5000);
+          return "returned";
+        });
+      } catch (error) {
+        r = (error as HttpError).code;
+      }
+      const open = client.stats().open;
+      yield* client.close();
+      yield* server.close();
+      return { r, open };
+    });
+    expect(out).toEqual({ r: "TIMEOUT", open: 0 });
+  });
+
+  test("a response cut off inside its head on a reused connection is not sent again", async () => {
+    let requests = 0;
+    const backend = await scripted((sock, _head, conn, n) => {
+      requests++;
+      if (n === 0) sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      else if (conn === 0) {
+        sock.write("HTTP/1.1 200 OK\r\nContent-Le");
+        setTimeout(() => sock.resetAndDestroy(), 30);
+      } else sock.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nretry");
+    });
+    try {
+      const r = await run(function* () {
+        const client = new HttpClient({ timeout: 2000 });
+        const url = `http://127.0.0.1:${backend.port}/`;
+        yield* client.request(url);
+        let out: unknown;
+        try {
+          out = (yield* client.request(url, { method: "DELETE" })).text();
+        } catch (e) {
+          out = (e as Error).constructor.name;
+        }
+        const retries = client.stats().retries;
+        yield* client.close();
+        return { out, retries };
+      });
+      expect({ ...r, requests }).toEqual({ out: "NetError", retries: 0, requests: 2 });
+    } finally {
+      backend.stop();
+    }
+  });
+});

@@ -4,7 +4,7 @@
  * (out) {...}`), with their framing, limits, deadlines, errors and keep-alive. Real sockets on 127.0.0.1.
  */
 import { test, expect, describe } from "bun:test";
-import { run, wait, serve, request, sleep, spawn, join, moveOnAfter, Event, HttpClient, HttpError, NetError, type HttpServer, type HttpHandler, type BodyWriter, type ServeOptions } from "../../src/index.ts";
+import { run, wait, serve, request, sleep, spawn, join, cancel, moveOnAfter, Event, HttpClient, HttpError, NetError, type HttpServer, type HttpHandler, type BodyWriter, type ServeOptions } from "../../src/index.ts";
 import { Peer, raw } from "./helpers.ts";
 
 /** Serve with `handler` (and `options`), run `client` against it, close; the client's result and the server. */
@@ -644,5 +644,66 @@ describe("found by review of streamed bodies", () => {
     });
     expect(swallowed).toBeInstanceOf(NetError);
     expect(server.handlerErrors).toBe(0);
+  });
+});
+
+describe("found by a second review of streamed bodies", () => {
+  test("a body() cut short by the handler's own time limit goes on with body(), nothing lost; read() then is an error", async () => {
+    const handler: HttpHandler = function* (req) {
+      const first = yield* moveOnAfter(60, () => req.body());
+      let mixed = "";
+      try {
+        yield* req.read();
+      } catch (error) {
+        mixed = String(error);
+      }
+      const again = decode(yield* req.body());
+      return `${first === undefined} ${again} ${mixed.includes("is being read whole with body()")}`;
+    };
+    const { value } = await withServer(handler, async (s) => {
+      const p = new Peer(s.port);
+      try {
+        p.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\nhello");
+        await Bun.sleep(200);
+        p.send("world");
+        await p.endedWithin(3000);
+        return p.text();
+      } finally {
+        p.stop();
+      }
+    });
+    expect(value).toEndWith("true helloworld true");
+  });
+
+  test("a first write cancelled at its yield: the response is cut off (reset), never sent without its head", async () => {
+    const seen: string[] = [];
+    const handler: HttpHandler = function* () {
+      return {
+        body: function* (out: BodyWriter) {
+          const go = new Event();
+          const child = yield* spawn(function* () {
+            yield* go.wait();
+            yield* out.write("from child ");
+          });
+          yield* sleep(5);
+          go.set(); // the child now holds a delivered value: its cancel is raised at the write's yield
+          try {
+            yield* cancel(child);
+          } catch {
+            // not expected
+          }
+          try {
+            yield* join(child);
+          } catch {
+            // cancelled
+          }
+          yield* out.write("main");
+        },
+      };
+    };
+    const { value } = await withServer(handler, (s) => raw(s.port, ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]), { onError: (e) => seen.push(String(e)) });
+    expect(value === "" || value.startsWith("HTTP/1.1 200 OK")).toBe(true); // never "4\r\nmain..." alone
+    expect(value).not.toContain("0\r\n\r\n"); // not taken for a whole response
+    expect(seen[0]).toContain("an earlier write failed or was cut short");
   });
 });
