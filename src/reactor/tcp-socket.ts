@@ -48,6 +48,8 @@ export class TcpHandle {
   error: NetError | undefined = undefined;
   /** Set while in the driver's "flush after this batch" list. */
   touched = false;
+  /** The driver (so the run()) it belongs to: another run's ops on it are refused. */
+  owner: object | undefined = undefined;
   readonly counters: ConnStats = {
     hostWrites: 0, writeOps: 0, bytesWritten: 0, bytesRead: 0,
     partialWrites: 0, buffered: 0, maxBuffered: 0, pauses: 0,

@@ -31,6 +31,8 @@ export class ListenerHandle {
   readonly accepters: Ticket[] = [];
   closed = false;
   accepted = 0;
+  /** The driver (so the run()) it belongs to. */
+  owner: object | undefined = undefined;
   constructor(name: string) {
     this.name = name;
   }
@@ -48,6 +50,12 @@ class TcpDriver implements IoDriver {
   submit(batch: readonly Submission[], sink: CompletionSink): void {
     this.#sink = sink;
     for (const t of batch) {
+      // A connection or listener of another run() (whose driver would complete the op into the
+      // other run's kernel): refused, naming it.
+      if ((t.a as { owner?: unknown } | undefined)?.owner !== this && t.op !== "tcp.connect" && t.op !== "tcp.listen" && t.op !== "tcp.stats") {
+        sink.fail(t, new NetError("EBADF", t.op, String((t.a as { name?: unknown } | undefined)?.name ?? ""), t.taskName, "the connection or listener belongs to another run(): a socket is used by the run() that opened it"));
+        continue;
+      }
       switch (t.op) {
         case "tcp.read":
           (t.a as TcpHandle).inbound.read(t, sink);
@@ -186,6 +194,7 @@ class TcpDriver implements IoDriver {
     handlers: this.#handlers,
     highWaterMark: DEFAULT_HIGH_WATER_MARK,
     opened: (t, h, sink) => {
+      h.owner = this;
       this.#socks.add(h);
       sink.complete(t, wrapped(t, h));
     },
@@ -197,12 +206,14 @@ class TcpDriver implements IoDriver {
     const name = o.unix !== undefined ? o.unix : `${o.hostname ?? "0.0.0.0"}:${o.port}`;
     if (this.#closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, name, t.taskName));
     const lh = new ListenerHandle(name);
+    lh.owner = this;
     const hwm = o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     const handlers: SocketHandler<TcpHandle> = {
       ...this.#handlers,
       open: (s) => {
         if (lh.closed) return s.terminate(); // a TLS handshake that finished after close()
         const h = new TcpHandle(lh.name, hwm, o.closeLingerMs, true);
+        h.owner = this;
         h.socket = s;
         s.data = h;
         this.#socks.add(h);

@@ -8,7 +8,7 @@ import { test, expect, describe, beforeAll, afterAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
-import { run, spawn, join, sleep, cancel, interrupt, moveOnAfter, type Task } from "../../src/index.ts";
+import { run, spawn, join, sleep, cancel, interrupt, moveOnAfter, wait, type Task } from "../../src/index.ts";
 import { listen, connect, netStats, NetError, type Conn } from "../../src/net/index.ts";
 import { HOST, pair } from "./helpers.ts";
 import type { Socket } from "bun";
@@ -479,4 +479,37 @@ describe.skipIf(!Bun.which("openssl"))("TLS", () => {
     expect(opened).toBe(true);
     expect(r).toEqual({ accepted: 0, connections: 0 });
   }, 10_000);
+});
+
+test("a listener or connection used from another, concurrent run() is refused with EBADF (it hung both; found by review)", async () => {
+  let inner: unknown[] = [];
+  const outer = await run(function* () {
+    const l = yield* listen({ hostname: "127.0.0.1", port: 0 });
+    const c = yield* connect({ hostname: "127.0.0.1", port: l.port });
+    const mine = yield* l.accept();
+    const errors = yield* wait(
+      run(function* () {
+        const out: unknown[] = [];
+        try {
+          yield* l.accept();
+        } catch (error) {
+          out.push(error);
+        }
+        try {
+          yield* c.read();
+        } catch (error) {
+          out.push(error);
+        }
+        return out;
+      }),
+    );
+    inner = errors;
+    yield* mine.close();
+    yield* c.close();
+    yield* l.close();
+    return "outer done";
+  });
+  expect(outer).toBe("outer done");
+  expect(inner.map((e) => (e as NetError).code)).toEqual(["EBADF", "EBADF"]);
+  expect(String((inner[0] as Error).message)).toContain("belongs to another run()");
 });
