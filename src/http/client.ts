@@ -1,6 +1,6 @@
 /**
- * The HTTP/1.x client: `request(url, options)` and `HttpClient` (a connection pool with
- * keep-alive reuse, a per-host cap, HTTP/1.0 one-shot mode, size caps and a timeout).
+ * The HTTP/1.x client, `HttpClient`: a connection pool with keep-alive reuse, a per-host cap,
+ * HTTP/1.0 one-shot mode, size caps, a timeout, and retries of requests on stale connections.
  * Built on corun's connect and syscalls; imports no Bun API.
  */
 import { abortConn, closeConn } from "./close.ts";
@@ -10,9 +10,9 @@ import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
 import { HttpCode, HttpError } from "./errors.ts";
-import { connectionHas, parseResponseHead, readHead, show } from "./head.ts";
-import { BodyReader, readBody, responseFraming } from "./body.ts";
-import { StreamedResponse } from "./streamed-response.ts";
+import { show } from "./head.ts";
+import type { StreamedResponse } from "./streamed-response.ts";
+import { readResponse, type Progress, type Read, type Use } from "./client-read.ts";
 import { describe } from "../syscall.ts";
 import { ConnPool } from "./pool.ts";
 import { encodeRequest, parseTarget, type Target } from "./target.ts";
@@ -235,72 +235,11 @@ export class HttpClient {
 
   /** Send the request (a large one while the response is read: see sendWhileReading) and read the response. */
   *#exchange(conn: Conn, payload: string | Uint8Array, method: string, target: Target, use: Use | undefined, retry408: boolean, progress: Progress): Co<Read & { sentAll: boolean }> {
-    return yield* sendWhileReading(conn, payload, () => this.#read(conn, method, target, use, retry408, progress));
-  }
-
-  /** Read the response: whole, or (with `use`) its head, then hand it to `use`; `progress` says how far it got. */
-  *#read(conn: Conn, method: string, target: Target, use: Use | undefined, retry408: boolean, progress: Progress): Co<Read> {
-    for (let interim = 0; ; interim++) {
-      if (interim > MAX_INTERIM) throw new HttpError(HttpCode.BadStatusLine, `more than ${MAX_INTERIM} interim (1xx) responses before the response`);
-      const raw = yield* readHead(conn, this.#maxHeader);
-      if (raw === null) throw new HttpError(HttpCode.NoResponse, "the server closed the connection without sending a response");
-      progress.head = true;
-      const head = parseResponseHead(raw);
-      if (head.status < 200) {
-        if (head.status === 101) throw new HttpError(HttpCode.BadStatusLine, "101 Switching Protocols is not supported");
-        continue; // 100 Continue and other interim responses
-      }
-      const known = head.fields.known;
-      const framing = responseFraming(method, head.status, known);
-      // A body framed both ways (or chunked in HTTP/1.0) is read as chunked, but the connection
-      // is not trusted for another request (RFC 9112 §6.3).
-      const ambiguous = known["transfer-encoding"] !== undefined && (known["content-length"] !== undefined || head.minor === 0);
-      const keepAlive = !ambiguous && framing.kind !== "close" && (head.minor === 1 ? !connectionHas(known, "close") : connectionHas(known, "keep-alive"));
-      if (use === undefined) {
-        const body = yield* readBody(conn, framing, this.#maxBody);
-        return { response: new HttpResponse(head, body, target.href), status: head.status, keepAlive };
-      }
-      if (head.status === 408 && retry408) return { response: undefined, status: 408, keepAlive: false }; // sent again
-      const res = new StreamedResponse(head, new BodyReader(conn, framing, Infinity), target.href);
-      progress.handed = true;
-      // The deadline interrupts `use` wherever it waits (a read, or anything else).
-      const ex = progress.ex;
-      if (ex !== undefined) ex.using = yield* current();
-      try {
-        const value = yield* use(res);
-        return { response: value, status: head.status, keepAlive: keepAlive && res.bodyRead };
-      } finally {
-        res.end();
-        if (ex !== undefined) ex.using = undefined;
-      }
-    }
+    return yield* sendWhileReading(conn, payload, () => readResponse(conn, method, target, { maxHeader: this.#maxHeader, maxBody: this.#maxBody, use, retry408, progress }));
   }
 }
 
-/** What a `requestStream` caller does with the response. */
-type Use = (res: StreamedResponse) => Co<unknown>;
-
-/** How far an attempt got: a response head arrived (no retry then, but for a 408), the response was handed to `use`. */
-interface Progress {
-  head: boolean;
-  handed: boolean;
-  /** A reused connection's bytes read before the request (-1 for a new one): any more, and part of a response came. */
-  received: number;
-  /** The request's deadline, if it has one. */
-  ex: Exchange | undefined;
-}
-
-/** A response read: the whole response (or what `use` returned), its status, and whether its connection may serve another request. */
-interface Read {
-  response: unknown;
-  status: number;
-  keepAlive: boolean;
-}
-
-/** Most interim (1xx) responses accepted before the final one: a server sending them forever is an error, not a hang. */
-const MAX_INTERIM = 16;
-
-export function nonNegative(v: number | undefined, fallback: number, name: string): number {
+function nonNegative(v: number | undefined, fallback: number, name: string): number {
   if (v === undefined) return fallback;
   if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v)) throw new RangeError(`HTTP client option ${name} must be a finite number >= 0, got ${String(v)}`);
   return v;

@@ -6,7 +6,8 @@
 import type { Co, TaskBody } from "../types.ts";
 import type { Syscall } from "../syscall.ts";
 import type { Task } from "../task.ts";
-import { finish, Supervisor, type Policy } from "./supervisor.ts";
+import { Supervisor, type Policy } from "./supervisor.ts";
+import { finish } from "./held.ts";
 
 /** The result type of a coroutine source. */
 export type ResultOf<S> = S extends () => Co<infer R> ? R : S extends () => Syscall<infer R> | Task<infer R> ? R : S extends Co<infer R> ? R : never;

@@ -6,7 +6,8 @@
 import type { Task } from "../task.ts";
 import type { Co, TaskBody, SpawnOptions } from "../types.ts";
 import { GroupError } from "./errors.ts";
-import { finish, keep, Supervisor } from "./supervisor.ts";
+import { Supervisor } from "./supervisor.ts";
+import { finish, keep } from "./held.ts";
 
 /** The handle a group body gets: start children, read them. */
 export interface Group {

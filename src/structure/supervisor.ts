@@ -3,7 +3,8 @@
  * how each ended, lets the owner wait until a policy says "stop" (or all ended), then
  * cancels the rest concurrently and waits for them. Built on spawn/join/cancel/suspend only.
  */
-import { bodyOf, cancel, claimSource, current, join, raiseLater, spawn, spawnAdopted, suspend } from "../syscalls.ts";
+import { bodyOf, cancel, claimSource, current, join, spawn, spawnAdopted, suspend } from "../syscalls.ts";
+import { keep, type Held } from "./held.ts";
 import { Cancelled, UsageError } from "../errors.ts";
 import { cancelRaised } from "../lifecycle.ts";
 import type { Syscall } from "../syscall.ts";
@@ -19,12 +20,6 @@ export type OutcomeRule = (index: number, cancelled: boolean) => boolean;
 /** Decides, as each child ends, whether the owner should stop waiting now. */
 export type Policy = (index: number, ending: Ending) => boolean;
 
-/**
- * What was thrown into the owner while it shut down, held back until every child has ended:
- * the first error, and a `Cancelled` that came after a first error of another kind (an
- * interrupt), so that neither is lost.
- */
-export type Held = { error: unknown; cancel?: unknown } | undefined;
 
 /** @internal */
 export class Supervisor {
@@ -277,30 +272,4 @@ interface Slot {
 function* wrap<T>(sup: Supervisor, source: TaskBody<T>): Co<T> {
   // A coroutine, or one syscall (`() => conn.read()`) or task (`() => t`), which `yield*` makes.
   return yield* bodyOf(source, sup.label, false); // start() claimed it
-}
-
-/**
- * Add `error` (thrown into the owner while it winds down) to what is held: the first error is
- * kept, and a `Cancelled` after an error of another kind is kept beside it. `first`: `error`
- * came before the ones already held.
- */
-export function keep(held: Held, error: unknown, first = false): Held {
-  if (held === undefined) return { error };
-  const [a, b] = first ? [error, held.error] : [held.error, error];
-  const cancel = held.cancel ?? (!(a instanceof Cancelled) && b instanceof Cancelled ? b : undefined);
-  return cancel === undefined ? { error: a } : { error: a, cancel };
-}
-
-/**
- * Leave a supervised set with `held` (see `runAll`): if the outcome is `complete` (the work
- * the caller waited for finished, say a lock was acquired or a message received), return
- * normally and have `held` raised at the caller's next yield, so the caller gets the outcome
- * (and can release what it took) before the cancel; otherwise throw it now.
- */
-export function* finish(held: Held, complete: boolean): Co<void> {
-  if (held === undefined) return;
-  // A cancel that followed another error is raised at the owner's next yield after it.
-  if (held.cancel !== undefined) yield* raiseLater(held.cancel);
-  if (!complete) throw held.error;
-  yield* raiseLater(held.error);
 }

@@ -7,7 +7,8 @@ import { current, sleep } from "../syscalls.ts";
 import { describe } from "../syscall.ts";
 import type { Co, TaskBody } from "../types.ts";
 import { TimeoutError } from "./errors.ts";
-import { finish, Supervisor } from "./supervisor.ts";
+import { Supervisor } from "./supervisor.ts";
+import { finish } from "./held.ts";
 
 const EXPIRED: unique symbol = Symbol("expired");
 
