@@ -186,7 +186,7 @@ export class HttpClient {
           this.#connects++;
         } else {
           this.#reused++;
-          progress.received = conn.stats().bytesRead; // any byte of a response after this: no retry
+          progress.received = conn.received; // any byte of a response after this: no retry
         }
         if (ex !== undefined) {
           if (ex.timedOut) throw ex.error();
@@ -210,7 +210,7 @@ export class HttpClient {
       } catch (error) {
         if (ex?.timedOut && !(error instanceof Cancelled)) throw ex.error();
         // Stale only if nothing of a response came (a connection cut mid-response is not retried).
-        const stale = !progress.head && lease.reused && attempt === 0 && IDEMPOTENT.has(method) && conn?.stats().bytesRead === progress.received &&
+        const stale = !progress.head && lease.reused && attempt === 0 && IDEMPOTENT.has(method) && conn?.received === progress.received &&
           ((error instanceof HttpError && error.code === HttpCode.NoResponse) || error instanceof NetError);
         if (stale) {
           this.#retries++;

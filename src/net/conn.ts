@@ -249,6 +249,11 @@ export class Conn {
     return this.#h.stats();
   }
 
+  /** @internal bytes received so far (`stats().bytesRead` without making the stats). */
+  get received(): number {
+    return this.#h.counters.bytesRead;
+  }
+
   /** `Conn 127.0.0.1:5000` */
   toString(): string {
     return `Conn ${this.#h.name}`;
