@@ -24,8 +24,9 @@ function check(sources: unknown, op: string): asserts sources is readonly TaskBo
  */
 function* supervise(op: string, sources: readonly TaskBody<unknown>[], policy: Policy, complete: (sup: Supervisor) => boolean, failureIsOutcome: boolean): Co<Supervisor> {
   const sup = new Supervisor(op, policy);
-  // The decider's failure; or, when the caller was cancelled before any child decided, the first that failed on its own.
-  const rule = failureIsOutcome ? (i: number, cancelled: boolean) => i === sup.decider || (cancelled && sup.decider < 0) : undefined;
+  // The decider's failure; or, when the caller was cancelled before any child decided, the first
+  // that failed on its own, unless one ended done then (race's winner: see decidedDone).
+  const rule = failureIsOutcome ? (i: number, cancelled: boolean) => i === sup.decider || (cancelled && sup.decider < 0 && sup.firstDone < 0) : undefined;
   const held = yield* sup.runAll(sources.map((s) => [s] as const), rule);
   yield* finish(held, held !== undefined && (complete(sup) || sup.lateFailure >= 0));
   return sup;

@@ -43,6 +43,8 @@ export class Supervisor {
    * next yield, as it would be had the cancel come a moment later.
    */
   lateFailure = -1;
+  /** Set by `runAll` with an outcome rule: children's own failures are joined whatever is thrown into the owner. */
+  #ownJoined = false;
   #policy: Policy;
   /** Each child's slot, by index: compaction (see `forget`) renumbers them. */
   readonly #slots: Slot[] = [];
@@ -165,9 +167,13 @@ export class Supervisor {
     // child that failed while being cancelled, or, when the owner leaves with a cancel or
     // another error of its own, every failure but the outcome's (`lateFailure`, with
     // `failureIsOutcome`), is left for run() to report.
+    // With `failureIsOutcome`, every child's own failure is joined (observed) even when the
+    // owner leaves with a cancel, as it would be without one: the outcome's is thrown, the
+    // others are swallowed with it (only failures in a cleanup after a cancel go to run()).
+    this.#ownJoined = failureIsOutcome !== undefined;
     const late = yield* this.shutdown((i, held) => {
-      if (failureIsOutcome !== undefined && this.lateFailure < 0 && this.#failedOnItsOwn(i) && failureIsOutcome(i, wasCancelled)) {
-        this.lateFailure = i;
+      if (failureIsOutcome !== undefined && this.#failedOnItsOwn(i)) {
+        if (this.lateFailure < 0 && failureIsOutcome(i, wasCancelled)) this.lateFailure = i;
         return true;
       }
       return !wasCancelled && held === undefined && !this.windDown.has(i);
@@ -225,8 +231,8 @@ export class Supervisor {
     // drain); join, and so observe, only those whose failure the caller reports.
     for (let i = 0; i < this.tasks.length; i++) {
       const join = reports(i, held);
-      // The outcome's failure is joined even if something is thrown into the owner meanwhile.
-      held = yield* settle(this.tasks[i]!, join ? "join" : "cancel", held, sent, join && i === this.lateFailure);
+      // An own failure (with `failureIsOutcome`) is joined even if something is thrown into the owner meanwhile.
+      held = yield* settle(this.tasks[i]!, join ? "join" : "cancel", held, sent, join && this.#ownJoined && this.#failedOnItsOwn(i));
     }
     return held;
   }

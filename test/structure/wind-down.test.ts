@@ -4,7 +4,7 @@
  * failure they do not rethrow is still reported by run(). Virtual time.
  */
 import { describe, expect, test } from "bun:test";
-import { all, any, cancel, channel, current, group, interrupt, join, moveOnAfter, race, shield, sleep, spawn, timeout, TimeoutError, type Channel, type Co, type Task } from "../../src/index.ts";
+import { all, any, cancel, Cancelled, channel, Event, current, group, interrupt, join, moveOnAfter, race, shield, sleep, spawn, timeout, TimeoutError, type Channel, type Co, type Task } from "../../src/index.ts";
 import { virtual, virtualError } from "../helpers.ts";
 
 /** What `run()` rejected with, as text: its message and those of the errors it lists. */
@@ -278,4 +278,74 @@ describe("a child's own failure in the tick its owner is cancelled is the outcom
       expect(caughtAny).toBe(true); // the inner limit did expire (and was caught) in some runs
     });
   }
+});
+
+describe("several own failures, or a failure and a result, in the tick the owner is cancelled (found by a second review)", () => {
+  test("all: a second failure in the deciding tick is swallowed with the first, cancel or not (run() resolves)", async () => {
+    for (const cancelToo of [false, true]) {
+      const out = await virtual(function* () {
+        const go = new Event();
+        const owner: Task<unknown> = yield* spawn(function* () {
+          for (let round = 0; ; round++) {
+            if (round > 0) go.clear(); // later rounds wait for ever
+            try {
+              yield* all([
+                function* a(): Co<never> { yield* go.wait(); throw new Error("E1"); },
+                function* b(): Co<never> { yield* go.wait(); throw new Error("E2"); },
+              ]);
+            } catch (e) {
+              if (!(e instanceof Error && /^E\d$/.test(e.message))) throw e; // a loop that handles its own errors
+            }
+          }
+        });
+        yield;
+        yield;
+        go.set(); // both children fail, in this tick
+        if (cancelToo) yield* spawn(function* () { yield* cancel(owner); }); // the cancel lands in the same tick
+        else {
+          for (let i = 0; i < 10; i++) yield;
+          yield* cancel(owner);
+        }
+      }).then(
+        () => "run resolved",
+        (e) => `run rejected: ${String(e)}`,
+      );
+      expect(`${cancelToo}: ${out}`).toBe(`${cancelToo}: run resolved`);
+    }
+  });
+
+  test("race: one child done and one failed on its own as the owner is cancelled: the result wins, the failure goes with it", async () => {
+    const seen: string[] = [];
+    const out = await virtual(function* () {
+      const go = new Event();
+      const owner: Task<unknown> = yield* spawn(function* () {
+        try {
+          seen.push(
+            `race returned ${yield* race([
+              function* a(): Co<string> { yield* go.wait(); throw new Error("A failed"); },
+              function* b(): Co<string> { yield* go.wait(); return "B"; },
+            ])}`,
+          );
+          yield;
+        } catch (e) {
+          seen.push(`owner caught ${e instanceof Cancelled ? "Cancelled" : String(e)}`);
+          throw e;
+        }
+      });
+      yield;
+      yield;
+      yield* spawn(function* () { yield* cancel(owner); }); // queues the owner with its Cancelled...
+      yield;
+      go.set(); // ...then a and b with their wake-up, after it
+      try {
+        yield* join(owner);
+      } catch {
+        // cancelled
+      }
+    }).then(
+      () => "run resolved",
+      (e) => `run rejected: ${String(e)}`,
+    );
+    expect([...seen, out]).toEqual(["race returned B", "owner caught Cancelled", "run resolved"]);
+  });
 });
