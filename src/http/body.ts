@@ -250,6 +250,22 @@ export class BodyReader {
 /** Read a whole body framed as `framing`, at most `max` bytes (BODY_TOO_LARGE past it). */
 export function* readBody(conn: Conn, framing: Framing, max: number): Co<Uint8Array> {
   if (framing.kind === "none") return EMPTY;
+  if (framing.kind === "length") {
+    // The common case in line (a generator fewer per piece): exactly `length` bytes.
+    const n = framing.length;
+    if (n > max) throw tooLarge(max);
+    const chunks: Uint8Array[] = [];
+    let have = 0;
+    while (have < n) {
+      const b = yield* conn.read();
+      if (b === null) throw new HttpError(HttpCode.IncompleteBody, `the connection ended after ${have} of ${n} body bytes`);
+      if (b.length > n - have) conn.unread(b.subarray(n - have));
+      const piece = b.length > n - have ? b.subarray(0, n - have) : b;
+      chunks.push(piece);
+      have += piece.length;
+    }
+    return concatBytes(chunks, n);
+  }
   const r = new BodyReader(conn, framing, max);
   const chunks: Uint8Array[] = [];
   for (let b = yield* r.read(); b !== null; b = yield* r.read()) chunks.push(b);

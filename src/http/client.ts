@@ -12,7 +12,7 @@ import { NetError } from "../net/errors.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { show } from "./head.ts";
 import type { StreamedResponse } from "./streamed-response.ts";
-import { readResponse, type Progress, type Read, type Use } from "./client-read.ts";
+import { readResponse, type Progress, type Read, type ReadOptions, type Use } from "./client-read.ts";
 import { describe } from "../syscall.ts";
 import { ConnPool } from "./pool.ts";
 import { encodeRequest, parseTarget, type Target } from "./target.ts";
@@ -21,7 +21,7 @@ import { HttpResponse } from "./response-object.ts";
 import { Watchdog } from "./watchdog.ts";
 import { IdleReaper } from "./idle.ts";
 import { connectWithin, Exchange } from "./deadline.ts";
-import { sendWhileReading } from "./client-send.ts";
+import { WATCH_BYTES, sendWhileReading } from "./client-send.ts";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -81,8 +81,9 @@ export class HttpClient {
    * const res = yield* client.request("http://127.0.0.1:8080/items", { method: "POST", body: "{}" });
    * ```
    */
-  *request(url: string | URL, options: RequestOptions = {}): Co<HttpResponse> {
-    return (yield* this.#request(url, options, undefined)) as HttpResponse;
+  request(url: string | URL, options: RequestOptions = {}): Co<HttpResponse> {
+    // The generator itself, not one wrapping it: every suspension of a request resumes each level.
+    return this.#request(url, options, undefined) as Co<HttpResponse>;
   }
 
   /**
@@ -235,7 +236,13 @@ export class HttpClient {
 
   /** Send the request (a large one while the response is read: see sendWhileReading) and read the response. */
   *#exchange(conn: Conn, payload: string | Uint8Array, method: string, target: Target, use: Use | undefined, retry408: boolean, progress: Progress): Co<Read & { sentAll: boolean }> {
-    return yield* sendWhileReading(conn, payload, () => readResponse(conn, method, target, { maxHeader: this.#maxHeader, maxBody: this.#maxBody, use, retry408, progress }));
+    const o: ReadOptions = { maxHeader: this.#maxHeader, maxBody: this.#maxBody, use, retry408, progress };
+    if (payload.length <= WATCH_BYTES) {
+      // Most requests: sent whole, then the response read (in line: a level fewer to resume).
+      yield* conn.write(payload);
+      return { ...(yield* readResponse(conn, method, target, o)), sentAll: true };
+    }
+    return yield* sendWhileReading(conn, payload, () => readResponse(conn, method, target, o));
   }
 }
 
