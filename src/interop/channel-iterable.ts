@@ -3,7 +3,7 @@
  * iterable for `for await`), usable from plain async code while coroutines use the same
  * channel. Waiters from both worlds share one FIFO. Imports channel code and types only.
  */
-import type { Channel, RecvResult } from "../sync/channel.ts";
+import { Channel, type RecvResult } from "../sync/channel.ts";
 import { Waiter } from "../sync/wait-list.ts";
 import type { Waker } from "../types.ts";
 import { describe } from "../syscall.ts";
@@ -100,6 +100,8 @@ function park<T>(join: (w: Waker<unknown>) => Waiter<unknown>, signal: AbortSign
  * ```
  */
 export function recvAsync<T>(ch: Channel<T>, options?: AsyncOptions): Promise<RecvResult<T>> {
+  const bad = notChannel(ch, "recvAsync");
+  if (bad !== undefined) return Promise.reject(bad);
   return attempt<RecvResult<T>>("recvAsync", options, () => ch.tryRecv(), (waker) => {
     const w = new Waiter<undefined>(undefined);
     ch.enqueueRecv(w, waker);
@@ -122,6 +124,8 @@ export function recvAsync<T>(ch: Channel<T>, options?: AsyncOptions): Promise<Re
  * ```
  */
 export function sendAsync<T>(ch: Channel<T>, value: T, options?: AsyncOptions): Promise<void> {
+  const bad = notChannel(ch, "sendAsync");
+  if (bad !== undefined) return Promise.reject(bad);
   return attempt<true>("sendAsync", options, () => (ch.trySend(value) ? true : undefined), (waker) => {
     const w = new Waiter<T>(value);
     ch.enqueueSend(w, waker);
@@ -142,6 +146,8 @@ export function sendAsync<T>(ch: Channel<T>, value: T, options?: AsyncOptions): 
  * ```
  */
 export function iterate<T>(ch: Channel<T>, options?: AsyncOptions): AsyncIterable<T> {
+  const bad = notChannel(ch, "iterate");
+  if (bad !== undefined) throw bad;
   const outer = signalOf(options, "iterate");
   return {
     [Symbol.asyncIterator](): AsyncIterator<T> {
@@ -184,4 +190,9 @@ export function iterate<T>(ch: Channel<T>, options?: AsyncOptions): AsyncIterabl
       return it;
     },
   };
+}
+
+/** A TypeError naming what `ch` is, unless it is a Channel. */
+function notChannel(ch: unknown, fn: string): TypeError | undefined {
+  return ch instanceof Channel ? undefined : new TypeError(`${fn}(ch): expected a Channel (made by channel()), got ${describe(ch)}`);
 }

@@ -3,10 +3,11 @@
  * readable), a sync iterable or a channel from inside a coroutine, one item at a time.
  * The source's iterator is closed when the loop ends early, fails or is cancelled.
  */
-import { wait } from "../syscalls.ts";
+import { isThenable, wait } from "../syscalls.ts";
+import { Syscall, describe } from "../syscall.ts";
 import { Channel } from "../sync/channel.ts";
 import { Task } from "../task.ts";
-import type { Co } from "../types.ts";
+import type { Co, Yieldable } from "../types.ts";
 
 /** What `each` can consume. */
 export type EachSource<T> = AsyncIterable<T> | Iterable<T> | Channel<T>;
@@ -34,7 +35,7 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
   if (source instanceof Task) throw new TypeError(`each(source, body): ${source} is a Task, not a stream of items (join it with yield* task)`);
   if (source instanceof Channel) {
     for (let r = yield* source.recv(); !r.done; r = yield* source.recv()) {
-      if ((yield* body(r.value)) === false) return;
+      if ((yield* call(body, r.value)) === false) return;
     }
     return;
   }
@@ -64,7 +65,7 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
           finished = true;
           break;
         }
-        if ((yield* body(r.value)) === false) break;
+        if ((yield* call(body, r.value)) === false) break;
       }
       clean = true;
     } finally {
@@ -78,9 +79,24 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
   }
   if (source !== null && typeof source === "object" && Symbol.iterator in source) {
     for (const item of source) {
-      if ((yield* body(item)) === false) return;
+      if ((yield* call(body, item)) === false) return;
     }
     return;
   }
   throw new TypeError(`each(source): expected an async iterable, an iterable or a channel, got ${source === null ? "null" : typeof source}`);
+}
+
+/**
+ * `body(item)`, checked: a generator runs, as does one syscall or task it returns; anything
+ * else (a plain or async function's result) is a TypeError that says so.
+ */
+function* call<T>(body: (item: T) => Co<void | boolean>, item: T): Co<void | boolean> {
+  const made: unknown = body(item);
+  if (made instanceof Syscall || made instanceof Task) return (yield* made as Iterable<Yieldable, void, unknown>) as undefined;
+  if (made === null || typeof made !== "object" || typeof (made as Co<unknown>).next !== "function" || typeof (made as Co<unknown>).throw !== "function" || Symbol.asyncIterator in made) {
+    const name = body.name ? ` (${body.name})` : "";
+    const hint = isThenable(made) ? "did you write an async function instead of function*? (wait for a promise with yield* wait(p))" : "did you write function instead of function*?";
+    throw new TypeError(`each(source, body): body${name} returned ${describe(made)}, not a generator; ${hint}`);
+  }
+  return yield* made as Co<void | boolean>;
 }

@@ -43,8 +43,12 @@ export class FileReads {
 
   /** A read's task was cancelled: a regular file's range goes back if no read followed it. */
   cancel(t: Ticket): void {
-    const r = this.#ranges.get(t);
     const h = t.a as FileHandle;
+    // A pipe's read still queued behind the one in flight leaves the queue now (it would keep
+    // its task until that read returns, which on a silent pipe may be never).
+    const q = h.readQueue.indexOf(t);
+    if (q >= 0) h.readQueue.splice(q, 1);
+    const r = this.#ranges.get(t);
     if (r !== undefined && h.pos === r.at + r.n) {
       h.pos = r.at;
       r.givenBack = true;

@@ -46,6 +46,8 @@ export class UdpHandle {
   waitingDrain = false;
   touched = false;
   closed = false;
+  /** The driver (so the run()) it belongs to: another run's ops on it are refused. */
+  owner: object | undefined = undefined;
   readonly counters: UdpStats = { sendOps: 0, hostSends: 0, sent: 0, received: 0, dropped: 0 };
   constructor(name: string, maxQueued: number) {
     this.name = name;
@@ -63,6 +65,11 @@ class UdpDriver implements IoDriver {
     this.#sink = sink;
     for (const t of batch) {
       const h = t.a as UdpHandle;
+      // A socket of another run() (whose completions would go to that run's kernel): refused.
+      if (t.op !== "udp.bind" && h?.owner !== this) {
+        sink.fail(t, new NetError("EBADF", t.op, String(h?.name ?? ""), t.taskName, "the socket belongs to another run(): a socket is used by the run() that opened it"));
+        continue;
+      }
       switch (t.op) {
         case "udp.send": {
           h.counters.sendOps++;
@@ -125,6 +132,7 @@ class UdpDriver implements IoDriver {
     const o = t.a as UdpOptions;
     const hostname = o.hostname ?? "127.0.0.1";
     const h = new UdpHandle(`udp ${hostname}:${o.port ?? 0}`, o.maxQueued ?? 4096);
+    h.owner = this;
     const wrap = t.b as ((h: UdpHandle) => unknown) | undefined;
     this.#binding.add(t);
     let binding: Promise<udp.Socket<"buffer">>;

@@ -5,7 +5,8 @@
  */
 import { suspend } from "../syscalls.ts";
 import type { Co, Waker } from "../types.ts";
-import type { Channel } from "./channel.ts";
+import { Channel } from "./channel.ts";
+import { describe } from "../syscall.ts";
 import { Waiter } from "./wait-list.ts";
 
 /** A receive case: made by `recvFrom(ch)`. */
@@ -88,6 +89,12 @@ export interface SelectOptions {
  */
 export function* select<C extends readonly Case<unknown>[]>(cases: C, options?: SelectOptions): Co<Selected<ValueOf<C[number]>>> {
   if (!Array.isArray(cases) || cases.length === 0) throw new TypeError("select(cases): expected a non-empty array of recvFrom()/sendTo() cases");
+  for (let i = 0; i < cases.length; i++) {
+    // Every case checked before any is tried: a bad one is an error even when another is ready.
+    const c = cases[i] as Case<unknown> | null | undefined;
+    if (c === null || typeof c !== "object" || (c.kind !== "recv" && c.kind !== "send")) throw new TypeError(`select: case ${i} is ${describe(c)}, not a recvFrom()/sendTo() case`);
+    if (!(c.channel instanceof Channel)) throw new TypeError(`select: case ${i}'s channel is ${describe(c.channel)}, not a Channel (made by channel())`);
+  }
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i] as Case<unknown>;
     if (c.kind === "recv") {

@@ -339,3 +339,31 @@ test("a pipe's readAll cut short after another task read later bytes gives nothi
   expect(r.out).not.toBe(JSON.stringify("B:2 A:cut next:13"));
   expect(r.err).toBe("");
 }, 10_000);
+
+/** The cancelled-read case's script: reads queued behind a pipe's read in flight, each cancelled; how many of their tasks stay reachable. */
+const CANCELLED_READS_SCRIPT = (src: string, fifo: string) => `
+import { run, spawn, cancel, sleep } from ${JSON.stringify(src + "/index.ts")};
+import { open } from ${JSON.stringify(src + "/fs/file.ts")};
+const refs = [];
+await run(function* () {
+  const f = yield* open(${JSON.stringify(fifo)}, "r");
+  const first = yield* spawn(function* () { return yield* f.read(); }); // in flight: the writer is silent
+  yield* sleep(1);
+  for (let i = 0; i < 200; i++) {
+    const t = yield* spawn(function* () { return yield* f.read(); }); // queued behind it
+    yield* sleep(0);
+    yield* sleep(0); // its read has reached the driver
+    yield* cancel(t);
+    refs.push(new WeakRef(t));
+  }
+  for (let i = 0; i < 5; i++) { Bun.gc(true); yield* sleep(1); }
+  console.log(JSON.stringify({ alive: refs.filter((r) => r.deref() !== undefined).length }));
+  process.exit(0);
+});
+`;
+
+test("a cancelled read queued behind a pipe's read in flight is let go at once (found by review: each was kept until that read returned)", async () => {
+  const r = await withFifo(CANCELLED_READS_SCRIPT, 'exec 3>"$F"; sleep 10');
+  const { alive } = JSON.parse(r.out) as { alive: number };
+  expect(alive).toBeLessThan(20); // a few may still sit in registers or the last tick's arrays
+}, 10_000);

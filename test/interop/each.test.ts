@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, channel, each, sleep, spawn } from "../../src/index.ts";
+import { cancel, channel, each, iterate, recvAsync, recvFrom, select, sleep, spawn, type Co } from "../../src/index.ts";
 import { virtual, virtualError } from "../helpers.ts";
 
 describe("each", () => {
@@ -96,4 +96,40 @@ test("each: an async iterator whose next() returns a bare thenable (as for await
   const got: number[] = [];
   await virtual(function* () { yield* each(source, function* (n) { got.push(n); }); });
   expect(got).toEqual([0, 1, 2]);
+});
+
+test("bad arguments to each, select, recvAsync and iterate are TypeErrors naming what was wrong (found by review: engine errors)", async () => {
+  function* msg(f: () => Co<unknown>): Co<string> {
+    try {
+      yield* f();
+      return "ok";
+    } catch (e) {
+      return `${(e as Error).name}: ${(e as Error).message}`;
+    }
+  }
+  const { result } = await virtual(function* () {
+    const ch = channel<number>(4);
+    yield* ch.send(1);
+    return {
+      plain: yield* msg(() => each([1, 2], ((n: number) => { void n; }) as never)),
+      async: yield* msg(() => each([1, 2], (async (n: number) => { void n; }) as never)),
+      oneSyscall: yield* msg(() => each([1, 2], ((n: number) => ch.send(n)) as never)),
+      selectNull: yield* msg(() => select([null as never])),
+      selectNotChannel: yield* msg(() => select([recvFrom(ch), recvFrom({} as never)])),
+    };
+  });
+  expect(result.plain).toBe("TypeError: each(source, body): body returned undefined, not a generator; did you write function instead of function*?");
+  expect(result.async).toContain("did you write an async function instead of function*?");
+  expect(result.oneSyscall).toBe("ok"); // a function returning one syscall runs it
+  expect(result.selectNull).toBe("TypeError: select: case 0 is null, not a recvFrom()/sendTo() case");
+  expect(result.selectNotChannel).toBe("TypeError: select: case 1's channel is {}, not a Channel (made by channel())"); // even with case 0 ready
+  const a = await recvAsync({} as never).catch((e) => (e as Error).message);
+  let b = "";
+  try {
+    for await (const x of iterate(null as never)) void x;
+  } catch (e) {
+    b = (e as Error).message;
+  }
+  expect(a).toBe("recvAsync(ch): expected a Channel (made by channel()), got {}");
+  expect(b).toBe("iterate(ch): expected a Channel (made by channel()), got null");
 });

@@ -1,6 +1,6 @@
 import { test, expect } from "bun:test";
 import { run, spawn, join, cancel, sleep } from "../../src/index.ts";
-import { udp, NetError } from "../../src/net/index.ts";
+import { udp, NetError, type UdpSocket } from "../../src/net/index.ts";
 
 test("UDP round trip", async () => {
   const r = await run(function* () {
@@ -121,4 +121,27 @@ test("a bind the host refuses at once fails alone: the other sockets' ops of tha
     return out;
   });
   expect(r).toEqual({ binder: "failed in binder", sender: "sent", reader: "one" });
+});
+
+test("a UDP socket used from another, concurrent run() is refused with EBADF (it hung that run; found by review)", async () => {
+  let give!: (s: UdpSocket) => void;
+  const got = new Promise<UdpSocket>((r) => (give = r));
+  const a = run(function* () {
+    const s = yield* udp({ port: 0 });
+    give(s);
+    yield* sleep(200); // alive while the other run tries its socket
+    yield* s.close();
+  });
+  const b = run(function* () {
+    const s = (yield got) as UdpSocket;
+    try {
+      yield* s.recv();
+      return "received";
+    } catch (error) {
+      return `${(error as NetError).code}: ${(error as Error).message}`;
+    }
+  });
+  const [, outcome] = await Promise.all([a, b]);
+  expect(outcome).toStartWith("EBADF: ");
+  expect(outcome).toContain("belongs to another run()");
 });
