@@ -14,9 +14,10 @@ export type EachSource<T> = AsyncIterable<T> | Iterable<T> | Channel<T>;
 
 /**
  * Run `body` for every item of `source`, in order, waiting for each. `body` may return
- * `false` to stop early. For an async iterable, its `return()` is called when the loop stops
- * early or the task is cancelled (not awaited on cancellation: a pending `next()` could hold
- * it forever). For a channel, runs until the channel is closed and drained.
+ * `false` to stop early. For an async iterable, its `return()` is called, and awaited, when the
+ * loop stops early, the body fails or the task is cancelled (not awaited when the cancel came
+ * while waiting for the next item: a pending `next()` could hold it forever). For a channel,
+ * runs until the channel is closed and drained.
  *
  * @example
  * ```ts
@@ -43,6 +44,8 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
     const it = source[Symbol.asyncIterator]();
     let finished = false;
     let clean = false;
+    /** Waiting for next(): a cancel there must not wait for return() (the pending next() could hold it for ever). */
+    let waitingNext = false;
     try {
       for (;;) {
         // A next() that throws or rejects ends the iterator (it is not closed with return(),
@@ -55,7 +58,9 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
           finished = true;
           throw error;
         }
+        waitingNext = true;
         const step = yield* wait(pending);
+        waitingNext = false;
         if ("error" in step) {
           finished = true;
           throw step.error;
@@ -72,6 +77,9 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
       if (!finished && typeof it.return === "function") {
         const closing = Promise.resolve(it.return());
         if (clean) yield* wait(closing);
+        // The body failed (or was cancelled in it): its cleanup is awaited as in for await, and
+        // the body's error wins over one from return().
+        else if (!waitingNext) yield* wait(closing.then(() => undefined, () => undefined));
         else closing.catch(() => {});
       }
     }

@@ -133,3 +133,27 @@ test("bad arguments to each, select, recvAsync and iterate are TypeErrors naming
   expect(a).toBe("recvAsync(ch): expected a Channel (made by channel()), got {}");
   expect(b).toBe("iterate(ch): expected a Channel (made by channel()), got null");
 });
+
+test("a body that throws: the async source's cleanup is awaited before each() throws, as in for await (found by review)", async () => {
+  const log: string[] = [];
+  async function* source() {
+    try {
+      yield 1;
+      yield 2;
+    } finally {
+      await Bun.sleep(20);
+      log.push("source closed");
+    }
+  }
+  const { result } = await virtual(function* () {
+    try {
+      yield* each(source(), function* () {
+        throw new Error("body failed");
+      });
+    } catch (error) {
+      log.push(`each threw ${(error as Error).message}`);
+    }
+    return log.slice();
+  });
+  expect(result).toEqual(["source closed", "each threw body failed"]);
+});
