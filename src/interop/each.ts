@@ -100,7 +100,7 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
  */
 function* call<T>(body: (item: T) => Co<void | boolean>, item: T): Co<void | boolean> {
   const made: unknown = body(item);
-  if (made instanceof Syscall || made instanceof Task) return (yield* made as Iterable<Yieldable, void, unknown>) as undefined;
+  if (made instanceof Syscall || made instanceof Task) return (yield* made as Iterable<Yieldable, void | boolean, unknown>);
   if (made === null || typeof made !== "object" || typeof (made as Co<unknown>).next !== "function" || typeof (made as Co<unknown>).throw !== "function" || Symbol.asyncIterator in made) {
     const name = body.name ? ` (${body.name})` : "";
     const hint = isThenable(made) ? "did you write an async function instead of function*? (wait for a promise with yield* wait(p))" : "did you write function instead of function*?";
