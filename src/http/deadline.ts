@@ -43,10 +43,11 @@ export class Exchange {
     if (w !== undefined && w.throw(this.error())) return;
     // A connect in progress is withdrawn (the driver closes the socket if it opens later).
     if (this.connecting !== undefined && (yield* interrupt(this.connecting, this.error()))) return;
+    // A streamed response's `use`, wherever it waits (a read of the body, a sleep, a channel):
+    // the TIMEOUT is thrown into it first, so it sees that, not the connection's reset.
+    if (this.using !== undefined) yield* interrupt(this.using, this.error());
     const c = this.conn;
     if (c !== undefined) yield* abortConn(c); // its pending read or write fails at once
-    // A streamed response's `use` waiting on something else (a sleep, a channel): thrown into it.
-    if (this.using !== undefined) yield* interrupt(this.using, this.error());
   }
 }
 

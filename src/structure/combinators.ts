@@ -18,15 +18,15 @@ function check(sources: unknown, op: string): asserts sources is readonly TaskBo
 
 /**
  * Run `sources` under `policy`. A cancel (or error) thrown into the caller meanwhile is
- * rethrown, unless `complete(sup)` says the outcome was whole by then, or (`failureIsOutcome`)
- * the outcome is a child's failure (`sup.lateFailure`): the outcome is then the caller's and
- * the cancel is raised at its next yield (see `finish`).
+ * rethrown, unless `complete(sup)` says the outcome was whole by then, or (with an `outcome`
+ * rule) the outcome is a child's failure (`sup.lateFailure`): the outcome is then the caller's
+ * and the cancel is raised at its next yield (see `finish`).
  */
-function* supervise(op: string, sources: readonly TaskBody<unknown>[], policy: Policy, complete: (sup: Supervisor) => boolean, failureIsOutcome: boolean): Co<Supervisor> {
+function* supervise(op: string, sources: readonly TaskBody<unknown>[], policy: Policy, complete: (sup: Supervisor) => boolean, outcome: "failure" | "result first" | undefined): Co<Supervisor> {
   const sup = new Supervisor(op, policy);
   // The decider's failure; or, when the caller was cancelled before any child decided, the first
-  // that failed on its own, unless one ended done then (race's winner: see decidedDone).
-  const rule = failureIsOutcome ? (i: number, cancelled: boolean) => i === sup.decider || (cancelled && sup.decider < 0 && sup.firstDone < 0) : undefined;
+  // that failed on its own ("result first", race: unless one ended done then, the winner).
+  const rule = outcome === undefined ? undefined : (i: number, cancelled: boolean) => i === sup.decider || (cancelled && sup.decider < 0 && (outcome === "failure" || sup.firstDone < 0));
   const held = yield* sup.runAll(sources.map((s) => [s] as const), rule);
   yield* finish(held, held !== undefined && (complete(sup) || sup.lateFailure >= 0));
   return sup;
@@ -60,7 +60,7 @@ function decidedDone(sup: Supervisor): boolean {
  */
 export function* all<const S extends readonly TaskBody<unknown>[]>(coroutines: S): Co<{ -readonly [K in keyof S]: ResultOf<S[K]> }> {
   check(coroutines, "all");
-  const sup = yield* supervise("all", coroutines, (_i, ending) => ending !== "done", (sup) => sup.tasks.length === coroutines.length && sup.tasks.every((t) => t.state === "done"), true);
+  const sup = yield* supervise("all", coroutines, (_i, ending) => ending !== "done", (sup) => sup.tasks.length === coroutines.length && sup.tasks.every((t) => t.state === "done"), "failure");
   const failed = sup.decider >= 0 ? sup.decider : sup.lateFailure;
   if (failed >= 0) throw sup.tasks[failed]!.error;
   return sup.tasks.map((t) => t.result) as { -readonly [K in keyof S]: ResultOf<S[K]> };
@@ -86,7 +86,7 @@ export function* all<const S extends readonly TaskBody<unknown>[]>(coroutines: S
 export function* race<const S extends readonly TaskBody<unknown>[]>(coroutines: S): Co<ResultOf<S[number]>> {
   check(coroutines, "race");
   if (coroutines.length === 0) throw new RangeError("race([]): nothing to race; it would never end");
-  const sup = yield* supervise("race", coroutines, () => true, decidedDone, true);
+  const sup = yield* supervise("race", coroutines, () => true, decidedDone, "result first");
   const winner = sup.tasks[sup.decider >= 0 ? sup.decider : sup.lateFailure]!;
   if (winner.state !== "done") throw winner.error;
   return winner.result as ResultOf<S[number]>;
@@ -111,7 +111,7 @@ export function* race<const S extends readonly TaskBody<unknown>[]>(coroutines: 
 export function* any<const S extends readonly TaskBody<unknown>[]>(coroutines: S): Co<ResultOf<S[number]>> {
   check(coroutines, "any");
   // A failure as the caller is cancelled is no outcome of `any` (one success is): it is left for run().
-  const sup = yield* supervise("any", coroutines, (_i, ending) => ending === "done", decidedDone, false);
+  const sup = yield* supervise("any", coroutines, (_i, ending) => ending === "done", decidedDone, undefined);
   if (sup.decider >= 0) return sup.tasks[sup.decider]!.result as ResultOf<S[number]>;
   throw new AggregateError(
     sup.tasks.map((t) => t.error),

@@ -241,3 +241,30 @@ describe("found by review of requestStream and retries", () => {
     }
   });
 });
+
+test("a use waiting in res.read() at the deadline gets the TIMEOUT itself, not the connection's reset (found by a final review)", async () => {
+  const seen = await run(function* () {
+    const server = yield* serve({
+      handler: function* () {
+        return { body: function* (out: BodyWriter) { yield* out.write("a"); yield* sleep(2000); yield* out.write("b"); } };
+      },
+    });
+    let inside = "";
+    let outside = "";
+    try {
+      yield* requestStream(server.url, { timeout: 150 }, function* (res) {
+        try {
+          yield* pieces(res);
+        } catch (e) {
+          inside = e instanceof HttpError ? `HttpError ${e.code}` : `${(e as Error).constructor.name}`;
+          throw e;
+        }
+      });
+    } catch (e) {
+      outside = e instanceof HttpError ? `HttpError ${e.code}` : String(e);
+    }
+    yield* server.abort();
+    return { inside, outside };
+  });
+  expect(seen).toEqual({ inside: "HttpError TIMEOUT", outside: "HttpError TIMEOUT" });
+});

@@ -349,3 +349,33 @@ describe("several own failures, or a failure and a result, in the tick the owner
     expect([...seen, out]).toEqual(["race returned B", "owner caught Cancelled", "run resolved"]);
   });
 });
+
+test("all: a child that failed on its own as the owner is cancelled is thrown even when another had already succeeded (found by a final review)", async () => {
+  const seen: string[] = [];
+  const out = await virtual(function* () {
+    const go = new Event();
+    const owner: Task<unknown> = yield* spawn(function* () {
+      try {
+        seen.push(`all returned ${yield* all([function* b(): Co<string> { yield* go.wait(); throw new Error("B failed"); }, function* a(): Co<string> { return "A"; }])}`);
+        yield;
+      } catch (e) {
+        seen.push(`owner caught ${e instanceof Cancelled ? "Cancelled" : String(e)}`);
+        throw e;
+      }
+    });
+    yield;
+    yield;
+    yield* spawn(function* () { yield* cancel(owner); });
+    yield;
+    go.set();
+    try {
+      yield* join(owner);
+    } catch {
+      // cancelled
+    }
+  }).then(
+    () => "run resolved",
+    (e) => `run rejected: ${String(e)}`,
+  );
+  expect([...seen, out]).toEqual(["owner caught Error: B failed", "run resolved"]);
+});
