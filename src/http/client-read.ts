@@ -4,6 +4,7 @@
  * the client and this share. Imports no Bun API.
  */
 import { current } from "../syscalls.ts";
+import { describe } from "../syscall.ts";
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { HttpCode, HttpError } from "./errors.ts";
@@ -86,7 +87,11 @@ export function* readResponse(conn: Conn, method: string, target: Target, o: Rea
     const ex = progress.ex;
     if (ex !== undefined) ex.using = yield* current();
     try {
-      const value = yield* use(res);
+      const made: unknown = use(res);
+      if (made === null || typeof made !== "object" || typeof (made as Co<unknown>).next !== "function" || typeof (made as Co<unknown>).throw !== "function") {
+        throw new TypeError(`requestStream(url, options, use): use returned ${describe(made)}, not a generator; write it as function* (res) {...}`);
+      }
+      const value = yield* made as Co<unknown>;
       return { response: value, status: head.status, keepAlive: keepAlive && res.bodyRead };
     } finally {
       res.end();

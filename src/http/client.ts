@@ -105,6 +105,10 @@ export class HttpClient {
    */
   *requestStream<T>(url: string | URL, options: RequestOptions, use: (res: StreamedResponse) => Co<T>): Co<T> {
     if (typeof use !== "function") throw new TypeError(`HttpClient.requestStream(url, options, use): use must be a function* (res) {...}, got ${describe(use)}`);
+    const kind = (use as { constructor?: { name?: unknown } }).constructor?.name;
+    if (kind === "AsyncFunction" || kind === "AsyncGeneratorFunction") {
+      throw new TypeError("HttpClient.requestStream(url, options, use): use is an async function; write it as function* (res) {...} and wait for promises in it with yield* wait(p)");
+    }
     return (yield* this.#request(url, options ?? {}, use as Use)) as T;
   }
 

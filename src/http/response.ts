@@ -11,6 +11,7 @@ import type { StreamBody, StreamFraming, StreamHead } from "./stream-body.ts";
 import { concatBytes } from "../bytes.ts";
 import { describe } from "../syscall.ts";
 import { HttpResponse } from "./response-object.ts";
+import { StreamedResponse } from "./streamed-response.ts";
 
 /** Reason phrases for the usual statuses. */
 export const STATUS_TEXT: Record<number, string> = {
@@ -59,8 +60,11 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
   if (init === null || typeof init !== "object" || Array.isArray(init)) {
     throw new HttpError(HttpCode.BadArgument, `a handler returned ${describe(init)}, not a response (a string, or { status?, statusText?, headers?, body? })`);
   }
-  if (init instanceof HttpResponse) {
-    throw new HttpError(HttpCode.BadArgument, `a handler returned a client's HttpResponse (${init}): pass on what it should send, e.g. { status: res.status, body: res.body }`);
+  if (init instanceof HttpResponse || init instanceof StreamedResponse) {
+    throw new HttpError(HttpCode.BadArgument, `a handler returned a client's ${init.constructor.name} (${init}): pass on what it should send, e.g. { status: res.status, body: ... }`);
+  }
+  if (typeof Response === "function" && init instanceof Response) {
+    throw new HttpError(HttpCode.BadArgument, "a handler returned a web Response (Bun.serve's kind): return a string, or { status?, statusText?, headers?, body? }");
   }
   for (const key in init) {
     if (!RESPONSE_KEYS.has(key)) {

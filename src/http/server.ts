@@ -276,6 +276,7 @@ export class HttpServer {
             this.requests++;
             req.answered(); // no 100 Continue after this
           },
+          closing: () => this.#closing,
         });
         yield* out.run(stream.body);
         keepAlive = out.keepAlive && req.bodyRead; // the head said whether it stays open

@@ -55,6 +55,8 @@ export interface StreamHooks {
   bodyRead(): boolean;
   /** The head is going out (the response has begun). */
   onHead(): void;
+  /** The server is closing (an endless stream should end). */
+  closing(): boolean;
 }
 
 /** @internal the server's side of a streamed body: framing, the head, the checks. */
@@ -72,6 +74,9 @@ export class StreamOut {
   failure: NetError | undefined = undefined;
   /** Whether the head announced a kept connection (decided as it goes out). */
   keepAlive = false;
+  /** Writes made (`out.write(...)` called), and writes begun (yielded): fewer begun is a forgotten `yield*`. */
+  made = 0;
+  begun = 0;
 
   constructor(head: StreamHead, hooks: StreamHooks) {
     this.#head = head;
@@ -83,7 +88,13 @@ export class StreamOut {
     return this.#headSent;
   }
 
+  /** The server is closing. */
+  get closing(): boolean {
+    return this.#hooks.closing();
+  }
+
   *write(data: string | Uint8Array): Co<void> {
+    this.begun++;
     if (typeof data !== "string" && !(data instanceof Uint8Array)) throw new HttpError(HttpCode.BadArgument, `BodyWriter.write: expected a string or a Uint8Array, got ${describe(data)}`);
     if (this.#ended) throw new Error("BodyWriter.write: the response has ended (a body's writer is used only while its function runs)");
     if (this.#writing) throw new Error("BodyWriter.write: another write is in progress (write from one task, one piece at a time)");
@@ -121,6 +132,10 @@ export class StreamOut {
   /** Run the body's function with a writer on this, then end the body. */
   *run(body: StreamBody): Co<void> {
     yield* runStreamBody(body, new BodyWriter(this));
+    if (this.begun < this.made) {
+      const n = this.made - this.begun;
+      throw new HttpError(HttpCode.BadArgument, `a streamed body's function made ${n} write${n === 1 ? "" : "s"} it never yielded: write yield* out.write(data)`);
+    }
     yield* this.end();
     this.close();
   }
@@ -175,12 +190,21 @@ export class BodyWriter {
   }
 
   /**
+   * True once the server is closing (`server.close()`): an endless body (an event stream)
+   * should end then, or `close()` waits for it for ever.
+   */
+  get closing(): boolean {
+    return this.#out.closing;
+  }
+
+  /**
    * Send `data` (text as UTF-8, or bytes) as the next piece of the body; an empty one sends
    * only the head, if it has not gone out. Throws `HttpError` BAD_ARGUMENT for a value that
    * is no string or bytes, or one that would go past the Content-Length the handler set, and
    * `NetError` if the client has gone.
    */
   write(data: string | Uint8Array): Co<void> {
+    this.#out.made++;
     return this.#out.write(data);
   }
 }

@@ -268,3 +268,27 @@ test("a use waiting in res.read() at the deadline gets the TIMEOUT itself, not t
   });
   expect(seen).toEqual({ inside: "HttpError TIMEOUT", outside: "HttpError TIMEOUT" });
 });
+
+test("a use that is an async function is refused before anything is sent; one returning no generator gets an error saying so (found by review)", async () => {
+  let requests = 0;
+  const handler: HttpHandler = function* () {
+    requests++;
+    return "x";
+  };
+  const out = await run(function* () {
+    const server = yield* serve({ handler });
+    const errors: string[] = [];
+    for (const use of [async () => 1, (res: StreamedResponse) => res.status]) {
+      try {
+        yield* requestStream(server.url, {}, use as never);
+      } catch (error) {
+        errors.push(String(error));
+      }
+    }
+    yield* server.close();
+    return errors;
+  });
+  expect(out[0]).toContain("use is an async function; write it as function* (res) {...}");
+  expect(out[1]).toContain("use returned 200, not a generator; write it as function* (res) {...}");
+  expect(requests).toBe(1); // the async one was refused before it was sent
+});

@@ -4,7 +4,7 @@
  * (out) {...}`), with their framing, limits, deadlines, errors and keep-alive. Real sockets on 127.0.0.1.
  */
 import { test, expect, describe } from "bun:test";
-import { run, wait, serve, request, sleep, spawn, join, cancel, moveOnAfter, Event, HttpClient, HttpError, NetError, type HttpServer, type HttpHandler, type BodyWriter, type ServeOptions } from "../../src/index.ts";
+import { run, wait, serve, request, requestStream, sleep, spawn, join, cancel, moveOnAfter, Event, HttpClient, HttpError, NetError, type HttpServer, type HttpHandler, type BodyWriter, type ServeOptions } from "../../src/index.ts";
 import { Peer, raw } from "./helpers.ts";
 
 /** Serve with `handler` (and `options`), run `client` against it, close; the client's result and the server. */
@@ -705,5 +705,73 @@ describe("found by a second review of streamed bodies", () => {
     expect(value === "" || value.startsWith("HTTP/1.1 200 OK")).toBe(true); // never "4\r\nmain..." alone
     expect(value).not.toContain("0\r\n\r\n"); // not taken for a whole response
     expect(seen[0]).toContain("an earlier write failed or was cut short");
+  });
+});
+
+describe("found by a new user's review of streamed bodies", () => {
+  test("a write made without yield* is an error at the body's end, not a silent empty 200", async () => {
+    const seen: string[] = [];
+    const handler: HttpHandler = function* () {
+      return {
+        body: function* (out: BodyWriter) {
+          out.write("lost"); // yield* forgotten
+          yield* sleep(1);
+        },
+      };
+    };
+    const { value, server } = await withServer(handler, (s) => raw(s.port, ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]), { onError: (e) => seen.push(String(e)) });
+    expect(value).toStartWith("HTTP/1.1 500 ");
+    expect(seen[0]).toContain("made 1 write it never yielded: write yield* out.write(data)");
+    expect(server.handlerErrors).toBe(1);
+  });
+
+  test("out.closing tells an endless stream the server is closing, so close() can finish", async () => {
+    let ended = "";
+    const handler: HttpHandler = function* () {
+      return {
+        headers: { "content-type": "text/event-stream" },
+        body: function* (out: BodyWriter) {
+          let n = 0;
+          while (!out.closing) {
+            yield* out.write(`data: ${n++}\n\n`);
+            yield* sleep(5);
+          }
+          ended = `ended after ${n > 0 ? "some" : "no"} events`;
+        },
+      };
+    };
+    const result = await run(function* () {
+      const server = yield* serve({ handler });
+      const p = new Peer(server.port);
+      try {
+        p.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        yield* wait(until(() => p.text().includes("data: 2"), 3000, "some events"));
+        yield* server.close(); // returns once the stream has ended
+        return { ended, connections: server.connections };
+      } finally {
+        p.stop();
+      }
+    });
+    expect(result).toEqual({ ended: "ended after some events", connections: 0 });
+  });
+
+  test("a handler returning a client's StreamedResponse or a web Response gets an error naming it", async () => {
+    const seen: string[] = [];
+    const handler: HttpHandler = function* (req) {
+      if (req.path === "/web") return new Response("x") as never;
+      if (req.path === "/plain") return "plain";
+      return (yield* requestStream(`http://127.0.0.1:${req.headers["x-port"]}/plain`, {}, function* (res) { return res; })) as never;
+    };
+    const { value } = await withServer(
+      handler,
+      async (s) => [
+        await raw(s.port, [`GET /web HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`]),
+        await raw(s.port, [`GET /proxy HTTP/1.1\r\nHost: x\r\nX-Port: ${s.port}\r\nConnection: close\r\n\r\n`]),
+      ],
+      { onError: (e) => seen.push(String(e)) },
+    );
+    expect(value.map((v) => v.split("\r\n")[0])).toEqual(["HTTP/1.1 500 Internal Server Error", "HTTP/1.1 500 Internal Server Error"]);
+    expect(seen[0]).toContain("a handler returned a web Response");
+    expect(seen[1]).toContain("a handler returned a client's StreamedResponse");
   });
 });
