@@ -7,6 +7,9 @@
 import { cancel, spawn } from "../syscalls.ts";
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
+import { StreamOut } from "./stream-body.ts";
+import { abortConn } from "./close.ts";
+import type { StreamedRequest } from "./target.ts";
 
 /** A request larger than this is sent while the response is already read. */
 export const WATCH_BYTES = 64 * 1024;
@@ -44,6 +47,60 @@ export function* sendWhileReading<R extends object>(conn: Conn, payload: string 
         yield* cancel(writer);
       } catch (error) {
         // Something pending for this task was raised at that yield (it is raised once): cancel again.
+        if (!writer.ended) yield* cancel(writer);
+        throw error;
+      }
+    }
+  }
+}
+
+/**
+ * Send a request whose body a function writes (`req.body`, with its head) by a task of its
+ * own while the response is read, as a large request is. If the function fails, the
+ * connection is reset and the request fails with its error; if the server answers before the
+ * body is all sent, the rest is not written.
+ *
+ * @example
+ * ```ts
+ * const res = yield* streamWhileReading(conn, { head, body }, () => readResponse(conn));
+ * ```
+ */
+export function* streamWhileReading<R extends object>(conn: Conn, req: StreamedRequest, read: () => Co<R>): Co<R & { sentAll: boolean }> {
+  let sent = false;
+  let failure: { error: unknown } | undefined = undefined;
+  const out = new StreamOut(req.head, {
+    *send(p) {
+      yield* conn.write(p);
+    },
+    bodyRead: () => true,
+    onHead: () => {},
+    closing: () => false,
+  });
+  const writer = yield* spawn(function* sendRequestBody() {
+    try {
+      yield* out.run(req.body);
+      sent = true;
+    } catch (error) {
+      // The connection's own failure (the server closed or reset it): the read reports it.
+      if (error === out.failure) return;
+      failure = { error };
+      yield* abortConn(conn); // the read fails at once; the request fails with this error
+    }
+  });
+  try {
+    let res: R;
+    try {
+      res = yield* read();
+    } catch (error) {
+      if (failure !== undefined) throw (failure as { error: unknown }).error;
+      throw error;
+    }
+    return { ...res, sentAll: sent };
+  } finally {
+    if (!writer.ended) {
+      try {
+        yield* cancel(writer);
+      } catch (error) {
         if (!writer.ended) yield* cancel(writer);
         throw error;
       }

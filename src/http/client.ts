@@ -15,13 +15,13 @@ import type { StreamedResponse } from "./streamed-response.ts";
 import { readResponse, type Progress, type Read, type ReadOptions, type Use } from "./client-read.ts";
 import { describe } from "../syscall.ts";
 import { ConnPool } from "./pool.ts";
-import { encodeRequest, parseTarget, type Target } from "./target.ts";
+import { encodeRequest, parseTarget, type StreamedRequest, type Target } from "./target.ts";
 import type { HttpClientOptions, HttpClientStats, RequestOptions } from "./options.ts";
 import { HttpResponse } from "./response-object.ts";
 import { Watchdog } from "./watchdog.ts";
 import { IdleReaper } from "./idle.ts";
 import { connectWithin, Exchange } from "./deadline.ts";
-import { WATCH_BYTES, sendWhileReading } from "./client-send.ts";
+import { WATCH_BYTES, sendWhileReading, streamWhileReading } from "./client-send.ts";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -173,7 +173,7 @@ export class HttpClient {
   }
 
   /** Send on a pooled connection; once more on a fresh one if a reused connection was stale. */
-  *#attempts(target: Target, method: string, payload: string | Uint8Array, keep: boolean, fresh: boolean, ex: Exchange | undefined, use: Use | undefined): Co<unknown> {
+  *#attempts(target: Target, method: string, payload: string | Uint8Array | StreamedRequest, keep: boolean, fresh: boolean, ex: Exchange | undefined, use: Use | undefined): Co<unknown> {
     for (let attempt = 0; ; attempt++) {
       const lease = yield* this.#pool.acquire(target.key, fresh || attempt > 0, ex);
       let conn = lease.conn;
@@ -182,7 +182,9 @@ export class HttpClient {
       let clean = false;
       // A 408 on a reused connection is the server timing out its idle wait, just as this
       // request went out (RFC 9110 §15.5.9): the request was not read; it is sent again.
-      const retry408 = lease.reused && attempt === 0 && IDEMPOTENT.has(method);
+      // A body written by a function is not written twice (it may have read a file, a stream): never sent again.
+      const replayable = typeof payload !== "object" || payload instanceof Uint8Array;
+      const retry408 = replayable && lease.reused && attempt === 0 && IDEMPOTENT.has(method);
       const progress: Progress = { head: false, handed: false, received: -1, ex };
       try {
         if (ex?.timedOut) throw ex.error();
@@ -215,7 +217,7 @@ export class HttpClient {
       } catch (error) {
         if (ex?.timedOut && !(error instanceof Cancelled)) throw ex.error();
         // Stale only if nothing of a response came (a connection cut mid-response is not retried).
-        const stale = !progress.head && lease.reused && attempt === 0 && IDEMPOTENT.has(method) && conn?.received === progress.received &&
+        const stale = replayable && !progress.head && lease.reused && attempt === 0 && IDEMPOTENT.has(method) && conn?.received === progress.received &&
           ((error instanceof HttpError && error.code === HttpCode.NoResponse) || error instanceof NetError);
         if (stale) {
           this.#retries++;
@@ -239,8 +241,9 @@ export class HttpClient {
   }
 
   /** Send the request (a large one while the response is read: see sendWhileReading) and read the response. */
-  *#exchange(conn: Conn, payload: string | Uint8Array, method: string, target: Target, use: Use | undefined, retry408: boolean, progress: Progress): Co<Read & { sentAll: boolean }> {
+  *#exchange(conn: Conn, payload: string | Uint8Array | StreamedRequest, method: string, target: Target, use: Use | undefined, retry408: boolean, progress: Progress): Co<Read & { sentAll: boolean }> {
     const o: ReadOptions = { maxHeader: this.#maxHeader, maxBody: this.#maxBody, use, retry408, progress };
+    if (typeof payload === "object" && !(payload instanceof Uint8Array)) return yield* streamWhileReading(conn, payload, () => readResponse(conn, method, target, o));
     if (payload.length <= WATCH_BYTES) {
       // Most requests: sent whole, then the response read (in line: a level fewer to resume).
       yield* conn.write(payload);

@@ -5,6 +5,7 @@
 import type { HttpHandler, HttpRequest } from "./request.ts";
 import type { PoolStats } from "./pool.ts";
 import type { BodyInit } from "./outgoing-body.ts";
+import type { StreamBody } from "./stream-body.ts";
 
 /**
  * Limits of a server (all optional).
@@ -77,8 +78,12 @@ export interface RequestOptions {
   method?: string;
   /** Header fields to send (`host`, framing and `connection` are set for you). */
   headers?: Record<string, string>;
-  /** Text (UTF-8), bytes, or a sequence of chunks (sent chunked over HTTP/1.1). */
-  body?: BodyInit;
+  /**
+   * Text (UTF-8), bytes, a sequence of chunks (sent chunked over HTTP/1.1, gathered first), or
+   * a function writing it as it goes (`function* (out) { yield* out.write(...) }`: streamed,
+   * chunked or by a `content-length` header you set; such a request is never sent again).
+   */
+  body?: BodyInit | StreamBody;
   /** Send an HTTP/1.0 request on a connection of its own, closed after the response. */
   http10?: boolean;
   /** Reuse connections (default true); false sends `connection: close`. */

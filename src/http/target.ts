@@ -7,6 +7,7 @@ import { checkOutgoing, show } from "./head.ts";
 import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./outgoing-body.ts";
 import { join } from "./response.ts";
 import type { RequestOptions } from "./options.ts";
+import type { StreamBody, StreamFraming, StreamHead } from "./stream-body.ts";
 
 /** Where a request goes, parsed once per URL. */
 export interface Target {
@@ -52,7 +53,13 @@ function parseUrl(url: string | URL): Target {
   return { hostname, port, key: `${hostname}:${port}`, host: u.host, path, href: u.href, connect: { hostname, port }, plain: new Map() };
 }
 
-export function encodeRequest(method: string, t: Target, o: RequestOptions): string | Uint8Array {
+/** A request whose body a function writes as it goes: its head (see StreamOut) and that function. */
+export interface StreamedRequest {
+  head: StreamHead;
+  body: StreamBody;
+}
+
+export function encodeRequest(method: string, t: Target, o: RequestOptions): string | Uint8Array | StreamedRequest {
   if (o.headers === undefined && o.body === undefined) {
     const key = `${method} ${o.http10 === true} ${o.keepAlive === false}`;
     let head = t.plain.get(key);
@@ -62,22 +69,26 @@ export function encodeRequest(method: string, t: Target, o: RequestOptions): str
   return encode(method, t, o);
 }
 
-function encode(method: string, t: Target, o: RequestOptions): string | Uint8Array {
+function encode(method: string, t: Target, o: RequestOptions): string | Uint8Array | StreamedRequest {
   const minor = o.http10 === true ? 0 : 1;
   let head = `${method} ${t.path} HTTP/1.${minor}\r\nhost: ${t.host}\r\n`;
+  /** A Content-Length the caller gave (kept for a streamed body only: the others are measured). */
+  let given: string | undefined = undefined;
   const headers = o.headers;
   if (headers !== undefined) {
     for (const name in headers) {
       const value = String(headers[name]);
       checkOutgoing(name, value);
       const key = name.toLowerCase();
+      if (key === "content-length" && /^\d{1,15}$/.test(value)) given = value;
       if (key === "host" || key === "content-length" || key === "transfer-encoding" || key === "connection") continue;
       head += `${name}: ${value}\r\n`;
     }
   }
-  if (minor === 1 && o.keepAlive === false) head += "connection: close\r\n";
   let body = o.body;
-  checkBody(body, "the request body", false);
+  checkBody(body, "the request body", true);
+  if (typeof body === "function") return streamed(head, body, given, minor, o);
+  if (minor === 1 && o.keepAlive === false) head += "connection: close\r\n";
   let chunked = false;
   if (isStream(body)) {
     if (minor === 1) chunked = true;
@@ -94,4 +105,22 @@ function encode(method: string, t: Target, o: RequestOptions): string | Uint8Arr
   for (const c of body as Iterable<string | Uint8Array>) parts.push(...chunk(c));
   parts.push(LAST_CHUNK);
   return join(parts);
+}
+
+/**
+ * A request whose body `body` writes as it goes: framed by the caller's Content-Length, else
+ * chunked (HTTP/1.1). HTTP/1.0 has no chunked coding, so it needs the Content-Length.
+ */
+function streamed(head: string, body: StreamBody, given: string | undefined, minor: number, o: RequestOptions): StreamedRequest {
+  let framing: StreamFraming;
+  if (given !== undefined) {
+    framing = "length";
+    head += `content-length: ${given}\r\n`;
+  } else if (minor === 1) {
+    framing = "chunked";
+    head += "transfer-encoding: chunked\r\n";
+  } else {
+    throw new HttpError(HttpCode.BadArgument, "a request body written by a function needs HTTP/1.1 (chunked coding) or a content-length header under http10");
+  }
+  return { head: { text: head, framing, length: given === undefined ? 0 : Number(given), keepAlive: minor === 1 && o.keepAlive !== false, minor }, body };
 }

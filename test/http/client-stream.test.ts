@@ -4,7 +4,7 @@
  * no retry once the response is handed over. Real sockets on 127.0.0.1.
  */
 import { test, expect, describe } from "bun:test";
-import { run, serve, sleep, requestStream, Event, HttpClient, HttpError, type BodyWriter, type HttpHandler, type StreamedResponse, type Co } from "../../src/index.ts";
+import { run, serve, sleep, request, requestStream, Event, HttpClient, HttpError, type BodyWriter, type HttpHandler, type StreamedResponse, type Co } from "../../src/index.ts";
 import { scripted } from "./helpers.ts";
 
 /** Read a streamed response's body to its end; its pieces as text. */
@@ -291,4 +291,139 @@ test("a use that is an async function is refused before anything is sent; one re
   expect(out[0]).toContain("use is an async function; write it as function* (res) {...}");
   expect(out[1]).toContain("use returned 200, not a generator; write it as function* (res) {...}");
   expect(requests).toBe(1); // the async one was refused before it was sent
+});
+
+describe("a request body written by a function (streamed upload)", () => {
+  test("goes out chunked, each piece as it is written; the server reads it as it arrives", async () => {
+    const got = new Event();
+    const serverPieces: string[] = [];
+    const handler: HttpHandler = function* (req) {
+      for (let b = yield* req.read(); b !== null; b = yield* req.read()) {
+        serverPieces.push(new TextDecoder().decode(b));
+        got.set();
+      }
+      return `${req.headers["transfer-encoding"]} ${serverPieces.join("")}`;
+    };
+    const out = await run(function* () {
+      const server = yield* serve({ handler });
+      const res = yield* request(server.url, {
+        method: "PUT",
+        body: function* (w: BodyWriter) {
+          yield* w.write("first,");
+          yield* got.wait(); // the server has the first piece before the second is written
+          yield* w.write("second");
+        },
+      });
+      yield* server.close();
+      return res.text();
+    });
+    expect(out).toBe("chunked first,second");
+    expect(serverPieces[0]).toBe("first,");
+  });
+
+  test("with a content-length header it is sent as exactly that many bytes; writing more fails the request", async () => {
+    const handler: HttpHandler = function* (req) {
+      return `${req.headers["content-length"]} ${req.headers["transfer-encoding"] ?? "-"} ${(yield* req.text())}`;
+    };
+    const out = await run(function* () {
+      const server = yield* serve({ handler });
+      const ok = (yield* request(server.url, { method: "POST", headers: { "content-length": "6" }, body: function* (w: BodyWriter) { yield* w.write("abc"); yield* w.write("def"); } })).text();
+      let over = "";
+      try {
+        yield* request(server.url, { method: "POST", headers: { "content-length": "2" }, body: function* (w: BodyWriter) { yield* w.write("abc"); } });
+      } catch (error) {
+        over = `${(error as HttpError).code}: ${(error as HttpError).detail}`;
+      }
+      yield* server.close();
+      return { ok, over };
+    });
+    expect(out.ok).toBe("6 - abcdef");
+    expect(out.over).toBe("BAD_ARGUMENT: a streamed body wrote 3 bytes, more than its Content-Length of 2");
+  });
+
+  test("under http10 it needs a content-length: refused before anything is sent", async () => {
+    let requests = 0;
+    const handler: HttpHandler = function* () {
+      requests++;
+      return "x";
+    };
+    const code = await run(function* () {
+      const server = yield* serve({ handler });
+      let c = "";
+      try {
+        yield* request(server.url, { method: "POST", http10: true, body: function* (w: BodyWriter) { yield* w.write("x"); } });
+      } catch (error) {
+        c = (error as HttpError).code;
+      }
+      yield* server.close();
+      return c;
+    });
+    expect([code, requests]).toEqual(["BAD_ARGUMENT", 0]);
+  });
+
+  test("a body function that fails fails the request with its error, cuts the upload off, and frees the pool slot", async () => {
+    const seen: string[] = [];
+    const handler: HttpHandler = function* (req) {
+      try {
+        yield* req.body();
+      } catch (error) {
+        seen.push((error as Error).constructor.name);
+        throw error;
+      }
+      return "whole";
+    };
+    const out = await run(function* () {
+      const server = yield* serve({ handler });
+      const client = new HttpClient({ maxConnectionsPerHost: 1, timeout: 3000 });
+      const mine = new Error("the file vanished");
+      let caught: unknown;
+      try {
+        yield* client.request(server.url, { method: "PUT", body: function* (w: BodyWriter) { yield* w.write("part"); yield* sleep(5); throw mine; } });
+      } catch (error) {
+        caught = error;
+      }
+      const next = (yield* client.request(server.url)).text(); // the slot is free
+      yield* client.close();
+      yield* server.close();
+      return { same: caught === mine, next };
+    });
+    expect(out).toEqual({ same: true, next: "whole" });
+  });
+
+  test("is never sent twice: a reused connection the server closed just then fails the request (the function ran once)", async () => {
+    const backend = await scripted((sock, _head, _conn, n) => {
+      if (n === 0) {
+        sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        setTimeout(() => sock.end(), 20); // closes the kept connection while it is idle
+      }
+    });
+    try {
+      const out = await run(function* () {
+        const client = new HttpClient({ timeout: 2000 });
+        const url = `http://127.0.0.1:${backend.port}/`;
+        yield* client.request(url);
+        yield* sleep(5); // the pool still holds the connection the server is about to close
+        let calls = 0;
+        let err = "";
+        try {
+          yield* client.request(url, {
+            method: "PUT",
+            body: function* (w: BodyWriter) {
+              calls++;
+              yield* sleep(40); // the server's close arrives meanwhile
+              yield* w.write("data");
+            },
+          });
+        } catch (error) {
+          err = (error as Error).constructor.name;
+        }
+        const retries = client.stats().retries;
+        yield* client.close();
+        return { calls, retries, failed: err !== "" };
+      });
+      expect(out).toEqual({ calls: 1, retries: 0, failed: true });
+    } finally {
+      backend.stop();
+    }
+  });
 });

@@ -512,11 +512,11 @@ describe("a large request body is sent while the response is read", () => {
 });
 
 describe("a request body of the wrong type", () => {
-  test("is a BAD_ARGUMENT naming it, before anything is sent (a function, a number, null, an object, a chunk that is no text or bytes)", async () => {
+  test("is a BAD_ARGUMENT naming it, before anything is sent (a number, null, an object, a chunk that is no text or bytes)", async () => {
     const messages = await run(function* () {
       const server = yield* serve({ handler: function* (req) { return `${(yield* req.body()).length}`; } });
       const out: string[] = [];
-      for (const body of [function* () {}, 42, null, {}, ["ok", 1]] as unknown[]) {
+      for (const body of [42, null, {}, ["ok", 1]] as unknown[]) {
         try {
           yield* request(server.url, { method: "POST", body: body as string });
           out.push("sent");
@@ -528,10 +528,9 @@ describe("a request body of the wrong type", () => {
       return { out, requests: server.requests };
     });
     expect(messages.out).toEqual([
-      "BAD_ARGUMENT: the request body is function (anonymous) (expected a string, a Uint8Array, or an iterable of them)",
-      "BAD_ARGUMENT: the request body is 42 (expected a string, a Uint8Array, or an iterable of them)",
-      "BAD_ARGUMENT: the request body is null (expected a string, a Uint8Array, or an iterable of them)",
-      "BAD_ARGUMENT: the request body is {} (expected a string, a Uint8Array, or an iterable of them)",
+      "BAD_ARGUMENT: the request body is 42 (expected a string, a Uint8Array, an iterable of them, or a function writing it)",
+      "BAD_ARGUMENT: the request body is null (expected a string, a Uint8Array, an iterable of them, or a function writing it)",
+      "BAD_ARGUMENT: the request body is {} (expected a string, a Uint8Array, an iterable of them, or a function writing it)",
       "BAD_ARGUMENT: a body's chunk is 1, not a string or a Uint8Array",
     ]);
     expect(messages.requests).toBe(0);
