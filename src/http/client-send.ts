@@ -95,6 +95,9 @@ export function* streamWhileReading<R extends object>(conn: Conn, req: StreamedR
       if (failure !== undefined) throw (failure as { error: unknown }).error;
       throw error;
     }
+    // The function failed while the response was read whole (a server that answered at once):
+    // the request still fails with its error.
+    if (failure !== undefined) throw (failure as { error: unknown }).error;
     return { ...res, sentAll: sent };
   } finally {
     if (!writer.ended) {

@@ -80,7 +80,7 @@ function encode(method: string, t: Target, o: RequestOptions): string | Uint8Arr
       const value = String(headers[name]);
       checkOutgoing(name, value);
       const key = name.toLowerCase();
-      if (key === "content-length" && /^\d{1,15}$/.test(value)) given = value;
+      if (key === "content-length") given = value;
       if (key === "host" || key === "content-length" || key === "transfer-encoding" || key === "connection") continue;
       head += `${name}: ${value}\r\n`;
     }
@@ -112,6 +112,15 @@ function encode(method: string, t: Target, o: RequestOptions): string | Uint8Arr
  * chunked (HTTP/1.1). HTTP/1.0 has no chunked coding, so it needs the Content-Length.
  */
 function streamed(head: string, body: StreamBody, given: string | undefined, minor: number, o: RequestOptions): StreamedRequest {
+  const kind = (body as { constructor?: { name?: unknown } }).constructor?.name;
+  if (kind === "AsyncFunction" || kind === "AsyncGeneratorFunction") {
+    throw new HttpError(HttpCode.BadArgument, "the request body is an async function; write it as function* (out) { yield* out.write(...) }");
+  }
+  if (given !== undefined) {
+    const n = given.trim();
+    if (!/^\d{1,15}$/.test(n)) throw new HttpError(HttpCode.BadArgument, `a streamed request body's content-length ${show(given)} is not a byte count`);
+    given = n;
+  }
   let framing: StreamFraming;
   if (given !== undefined) {
     framing = "length";

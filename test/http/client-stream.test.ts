@@ -427,3 +427,63 @@ describe("a request body written by a function (streamed upload)", () => {
     }
   });
 });
+
+describe("streamed uploads, found by review", () => {
+  test("a body function failing after the server answered at once still fails the request (its error was dropped)", async () => {
+    const backend = await scripted((sock) => {
+      sock.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"); // answers as the head arrives
+    });
+    try {
+      const out = await run(function* () {
+        const client = new HttpClient({ timeout: 2000 });
+        let result: string;
+        try {
+          result = yield* client.requestStream(
+            `http://127.0.0.1:${backend.port}/`,
+            { method: "PUT", body: function* (w: BodyWriter) { yield* w.write("part"); yield* sleep(20); throw new Error("the source failed"); } },
+            function* (res) {
+              const text = (yield* pieces(res)).join("");
+              yield* sleep(60); // still using the response when the function fails
+              return text;
+            },
+          );
+        } catch (e) {
+          result = `error: ${(e as Error).message}`;
+        }
+        yield* client.close();
+        return result;
+      });
+      expect(out).toBe("error: the source failed");
+    } finally {
+      backend.stop();
+    }
+  });
+
+  test("a content-length that is no byte count is a BAD_ARGUMENT naming it (it was dropped, and the body sent chunked); surrounding spaces are allowed", async () => {
+    const handler: HttpHandler = function* (req) {
+      return `${req.headers["content-length"] ?? "-"} ${req.headers["transfer-encoding"] ?? "-"} ${yield* req.text()}`;
+    };
+    const out = await run(function* () {
+      const server = yield* serve({ handler });
+      const r: string[] = [];
+      for (const cl of ["3 ", "abc", "-1"]) {
+        try {
+          r.push((yield* request(server.url, { method: "PUT", headers: { "content-length": cl }, body: function* (w: BodyWriter) { yield* w.write("abc"); } })).text());
+        } catch (e) {
+          r.push(`${(e as HttpError).code}: ${(e as HttpError).detail}`);
+        }
+      }
+      let asyncBody = "";
+      try {
+        yield* request(server.url, { method: "PUT", body: (async () => {}) as never });
+      } catch (e) {
+        asyncBody = (e as HttpError).code;
+      }
+      yield* server.close();
+      return { r, asyncBody, requests: server.requests };
+    });
+    expect(out.r).toEqual(["3 - abc", 'BAD_ARGUMENT: a streamed request body\'s content-length "abc" is not a byte count', 'BAD_ARGUMENT: a streamed request body\'s content-length "-1" is not a byte count']);
+    expect(out.asyncBody).toBe("BAD_ARGUMENT");
+    expect(out.requests).toBe(1); // the refused ones were not sent
+  });
+});
