@@ -4,6 +4,8 @@
  * iterator. Being immutable, one descriptor may be shared by any number of tasks at once.
  */
 
+import type { Co } from "./types.ts";
+
 /** Op codes the kernel handles itself; anything else is submitted to the reactor as I/O. */
 export const Op = {
   Io: 0,
@@ -194,6 +196,17 @@ function answeredInline(x: object): boolean {
 /** True if `value` is a syscall descriptor. */
 export function isSyscall(value: unknown): value is Syscall<unknown> {
   return value instanceof Syscall;
+}
+
+/** True if `x` is a coroutine to `yield*`: a generator object (`next` and `throw`), not an async one. */
+export function isCoroutine(x: unknown): x is Co<unknown> {
+  return x !== null && typeof x === "object" && typeof (x as Co<unknown>).next === "function" && typeof (x as Co<unknown>).throw === "function" && !(Symbol.asyncIterator in x);
+}
+
+/** True if `fn` is an async function or async generator function: a mistake where a `function*` is wanted. */
+export function isAsyncFunction(fn: unknown): boolean {
+  const kind = (fn as { constructor?: { name?: unknown } } | null | undefined)?.constructor?.name;
+  return typeof fn === "function" && (kind === "AsyncFunction" || kind === "AsyncGeneratorFunction");
 }
 
 /** A short, safe rendering of any value for error messages. */

@@ -30,28 +30,15 @@ export function* sendWhileReading<R extends object>(conn: Conn, payload: string 
     return { ...(yield* read()), sentAll: true };
   }
   let sent = false;
-  const writer = yield* spawn(function* sendRequest() {
+  const res = yield* whileSending(function* sendRequest() {
     try {
       yield* conn.write(payload);
       sent = true;
     } catch {
       // A reset or close under the write: the read (or the exchange's end) reports what happened.
     }
-  });
-  try {
-    const res = yield* read();
-    return { ...res, sentAll: sent };
-  } finally {
-    if (!writer.ended) {
-      try {
-        yield* cancel(writer);
-      } catch (error) {
-        // Something pending for this task was raised at that yield (it is raised once): cancel again.
-        if (!writer.ended) yield* cancel(writer);
-        throw error;
-      }
-    }
-  }
+  }, read);
+  return { ...res, sentAll: sent };
 }
 
 /**
@@ -67,7 +54,7 @@ export function* sendWhileReading<R extends object>(conn: Conn, payload: string 
  */
 export function* streamWhileReading<R extends object>(conn: Conn, req: StreamedRequest, read: () => Co<R>): Co<R & { sentAll: boolean }> {
   let sent = false;
-  let failure: { error: unknown } | undefined = undefined;
+  let failure = undefined as { error: unknown } | undefined;
   const out = new StreamOut(req.head, {
     *send(p) {
       yield* conn.write(p);
@@ -76,34 +63,48 @@ export function* streamWhileReading<R extends object>(conn: Conn, req: StreamedR
     onHead: () => {},
     closing: () => false,
   });
-  const writer = yield* spawn(function* sendRequestBody() {
-    try {
-      yield* out.run(req.body);
-      sent = true;
-    } catch (error) {
-      // The connection's own failure (the server closed or reset it): the read reports it.
-      if (error === out.failure) return;
-      failure = { error };
-      yield* abortConn(conn); // the read fails at once; the request fails with this error
-    }
-  });
+  const res = yield* whileSending(
+    function* sendRequestBody() {
+      try {
+        yield* out.run(req.body);
+        sent = true;
+      } catch (error) {
+        // The connection's own failure (the server closed or reset it): the read reports it.
+        if (error === out.failure) return;
+        failure = { error };
+        yield* abortConn(conn); // the read fails at once; the request fails with this error
+      }
+    },
+    function* () {
+      let r: R;
+      try {
+        r = yield* read();
+      } catch (error) {
+        throw failure === undefined ? error : failure.error;
+      }
+      // The function failed while the response was read whole (a server that answered at
+      // once): the request still fails with its error.
+      if (failure !== undefined) throw failure.error;
+      return r;
+    },
+  );
+  return { ...res, sentAll: sent };
+}
+
+/**
+ * Run `send` in a task of its own while `read` runs here; once `read` has ended, however, a
+ * writer still sending is cancelled (the rest of the request is not sent).
+ */
+function* whileSending<R>(send: () => Co<void>, read: () => Co<R>): Co<R> {
+  const writer = yield* spawn(send);
   try {
-    let res: R;
-    try {
-      res = yield* read();
-    } catch (error) {
-      if (failure !== undefined) throw (failure as { error: unknown }).error;
-      throw error;
-    }
-    // The function failed while the response was read whole (a server that answered at once):
-    // the request still fails with its error.
-    if (failure !== undefined) throw (failure as { error: unknown }).error;
-    return { ...res, sentAll: sent };
+    return yield* read();
   } finally {
     if (!writer.ended) {
       try {
         yield* cancel(writer);
       } catch (error) {
+        // Something pending for this task was raised at that yield (it is raised once): cancel again.
         if (!writer.ended) yield* cancel(writer);
         throw error;
       }

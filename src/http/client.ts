@@ -13,9 +13,9 @@ import { HttpCode, HttpError } from "./errors.ts";
 import { show } from "./head.ts";
 import type { StreamedResponse } from "./streamed-response.ts";
 import { readResponse, type Progress, type Read, type ReadOptions, type Use } from "./client-read.ts";
-import { describe } from "../syscall.ts";
+import { describe, isAsyncFunction } from "../syscall.ts";
 import { ConnPool } from "./pool.ts";
-import { encodeRequest, parseTarget, type StreamedRequest, type Target } from "./target.ts";
+import { encodeRequest, isStreamedRequest, parseTarget, type StreamedRequest, type Target } from "./target.ts";
 import type { HttpClientOptions, HttpClientStats, RequestOptions } from "./options.ts";
 import { HttpResponse } from "./response-object.ts";
 import { Watchdog } from "./watchdog.ts";
@@ -105,8 +105,7 @@ export class HttpClient {
    */
   *requestStream<T>(url: string | URL, options: RequestOptions, use: (res: StreamedResponse) => Co<T>): Co<T> {
     if (typeof use !== "function") throw new TypeError(`HttpClient.requestStream(url, options, use): use must be a function* (res) {...}, got ${describe(use)}`);
-    const kind = (use as { constructor?: { name?: unknown } }).constructor?.name;
-    if (kind === "AsyncFunction" || kind === "AsyncGeneratorFunction") {
+    if (isAsyncFunction(use)) {
       throw new TypeError("HttpClient.requestStream(url, options, use): use is an async function; write it as function* (res) {...} and wait for promises in it with yield* wait(p)");
     }
     return (yield* this.#request(url, options ?? {}, use as Use)) as T;
@@ -183,7 +182,7 @@ export class HttpClient {
       // A 408 on a reused connection is the server timing out its idle wait, just as this
       // request went out (RFC 9110 §15.5.9): the request was not read; it is sent again.
       // A body written by a function is not written twice (it may have read a file, a stream): never sent again.
-      const replayable = typeof payload !== "object" || payload instanceof Uint8Array;
+      const replayable = !isStreamedRequest(payload);
       const retry408 = replayable && lease.reused && attempt === 0 && IDEMPOTENT.has(method);
       const progress: Progress = { head: false, handed: false, received: -1, ex };
       try {
@@ -243,7 +242,7 @@ export class HttpClient {
   /** Send the request (a large one while the response is read: see sendWhileReading) and read the response. */
   *#exchange(conn: Conn, payload: string | Uint8Array | StreamedRequest, method: string, target: Target, use: Use | undefined, retry408: boolean, progress: Progress): Co<Read & { sentAll: boolean }> {
     const o: ReadOptions = { maxHeader: this.#maxHeader, maxBody: this.#maxBody, use, retry408, progress };
-    if (typeof payload === "object" && !(payload instanceof Uint8Array)) return yield* streamWhileReading(conn, payload, () => readResponse(conn, method, target, o));
+    if (isStreamedRequest(payload)) return yield* streamWhileReading(conn, payload, () => readResponse(conn, method, target, o));
     if (payload.length <= WATCH_BYTES) {
       // Most requests: sent whole, then the response read (in line: a level fewer to resume).
       yield* conn.write(payload);

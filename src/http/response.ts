@@ -56,22 +56,8 @@ export interface Encoded {
 
 /** Encode `res` for the request described by `ctx`. Throws `HttpError` BAD_ARGUMENT for a bad status or header. */
 export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Encoded {
-  const init = typeof res === "string" ? { body: res } : res;
-  if (init === null || typeof init !== "object" || Array.isArray(init)) {
-    throw new HttpError(HttpCode.BadArgument, `a handler returned ${describe(init)}, not a response (a string, or { status?, statusText?, headers?, body? })`);
-  }
-  if (init instanceof HttpResponse || init instanceof StreamedResponse) {
-    throw new HttpError(HttpCode.BadArgument, `a handler returned a client's ${init.constructor.name} (${init}): pass on what it should send, e.g. { status: res.status, body: ... }`);
-  }
-  if (typeof Response === "function" && init instanceof Response) {
-    throw new HttpError(HttpCode.BadArgument, "a handler returned a web Response (Bun.serve's kind): return a string, or { status?, statusText?, headers?, body? }");
-  }
-  for (const key in init) {
-    if (!RESPONSE_KEYS.has(key)) {
-      // Data returned as it is (`return data`, or a forgotten yield*): it would be a silent empty 200.
-      throw new HttpError(HttpCode.BadArgument, `a handler returned an object with a field "${key}", which a response does not have (return { status?, statusText?, headers?, body? }: JSON goes in body, e.g. body: JSON.stringify(data))`);
-    }
-  }
+  // A string is a 200 text response; an object is checked to be one (once, here).
+  const init = typeof res === "string" ? { body: res } : checkResponse(res);
   const status = init.status ?? 200;
   if (!Number.isInteger(status) || status < 200 || status > 999) {
     throw new HttpError(HttpCode.BadArgument, `a handler returned status ${describe(status)} (expected an integer 200..999)`);
@@ -156,6 +142,26 @@ function streamed(body: StreamBody, head: string, given: string | undefined, kee
     keepAlive = false;
   }
   return { payload: "", keepAlive, stream: { body, head: { text: head, framing, length: given === undefined ? 0 : Number(given), keepAlive, minor: ctx.minor } } };
+}
+
+/** `res`, if it is a response object: anything else a handler may return by mistake is BAD_ARGUMENT, naming it. */
+function checkResponse(res: unknown): Exclude<HttpResponseInit, string> {
+  if (res === null || typeof res !== "object" || Array.isArray(res)) {
+    throw new HttpError(HttpCode.BadArgument, `a handler returned ${describe(res)}, not a response (a string, or { status?, statusText?, headers?, body? })`);
+  }
+  if (res instanceof HttpResponse || res instanceof StreamedResponse) {
+    throw new HttpError(HttpCode.BadArgument, `a handler returned a client's ${res.constructor.name} (${res}): pass on what it should send, e.g. { status: res.status, body: ... }`);
+  }
+  if (typeof Response === "function" && res instanceof Response) {
+    throw new HttpError(HttpCode.BadArgument, "a handler returned a web Response (Bun.serve's kind): return a string, or { status?, statusText?, headers?, body? }");
+  }
+  for (const key in res) {
+    if (!RESPONSE_KEYS.has(key)) {
+      // Data returned as it is (`return data`, or a forgotten yield*): it would be a silent empty 200.
+      throw new HttpError(HttpCode.BadArgument, `a handler returned an object with a field "${key}", which a response does not have (return { status?, statusText?, headers?, body? }: JSON goes in body, e.g. body: JSON.stringify(data))`);
+    }
+  }
+  return res as Exclude<HttpResponseInit, string>;
 }
 
 /** A short error response (400, 413, 431...) that closes the connection. */

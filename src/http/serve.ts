@@ -7,6 +7,7 @@ import { listen, type Listener } from "../net/listener.ts";
 import type { HttpHandler } from "./request.ts";
 import type { HttpServerOptions, ServeOptions } from "./options.ts";
 import { HttpServer } from "./server.ts";
+import { isAsyncFunction } from "../syscall.ts";
 
 /**
  * Serve HTTP on a listener you made with `listen()`: each connection gets its own task.
@@ -62,8 +63,7 @@ export function* serve(options: ServeOptions): Co<HttpServer> {
 /** A handler is a generator function: an async function (or async generator) would answer every request with a 500. */
 function checkHandler(handler: unknown, where: string): void {
   if (typeof handler !== "function") throw new TypeError(`${where}: handler must be a generator function (function* (req) {...}), got ${typeof handler}`);
-  const kind = (handler as { constructor?: { name?: unknown } }).constructor?.name;
-  if (kind === "AsyncFunction" || kind === "AsyncGeneratorFunction") {
+  if (isAsyncFunction(handler)) {
     throw new TypeError(`${where}: handler is an async function; write it as function* (req) {...} and wait for promises in it with yield* wait(p)`);
   }
 }

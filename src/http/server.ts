@@ -279,7 +279,7 @@ export class HttpServer {
           closing: () => this.#closing,
         });
         yield* out.run(stream.body);
-        keepAlive = out.keepAlive && req.bodyRead; // the head said whether it stays open
+        keepAlive = out.keepAlive; // as its head said (a request body unread by then closes it)
       }
       if (!req.bodyRead) this.#linger.add(conn); // the client may still be sending it
     } catch (error) {

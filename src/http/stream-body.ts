@@ -6,7 +6,7 @@
  */
 import type { Co, Yieldable } from "../types.ts";
 import { NetError } from "../net/errors.ts";
-import { describe } from "../syscall.ts";
+import { describe, isCoroutine } from "../syscall.ts";
 import { byteLength, chunk, LAST_CHUNK } from "./outgoing-body.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { connectionField, join } from "./response.ts";
@@ -136,8 +136,7 @@ export class StreamOut {
       const n = this.made - this.begun;
       throw new HttpError(HttpCode.BadArgument, `a streamed body's function made ${n} write${n === 1 ? "" : "s"} it never yielded: write yield* out.write(data)`);
     }
-    yield* this.end();
-    this.close();
+    yield* this.end(); // which ends it: later writes are errors
   }
 
   *#out(parts: (string | Uint8Array)[]): Co<void> {
@@ -216,10 +215,10 @@ export class BodyWriter {
  */
 export function* runStreamBody(body: StreamBody, writer: BodyWriter): Co<void> {
   const made: unknown = body(writer);
-  if (made === null || typeof made !== "object" || typeof (made as Co<void>).next !== "function" || typeof (made as Co<void>).throw !== "function" || Symbol.asyncIterator in made) {
+  if (!isCoroutine(made)) {
     throw new HttpError(HttpCode.BadArgument, `a streamed body's function returned ${describe(made)}, not a generator: write it as function* (out) { yield* out.write(...) }`);
   }
-  const gen = made as Co<void>;
+  const gen = made;
   let r = gen.next();
   while (r.done !== true) {
     const y: unknown = r.value;

@@ -3,6 +3,7 @@
  * and encode a request head and body as one payload. Pure functions; imports no Bun API.
  */
 import { HttpCode, HttpError } from "./errors.ts";
+import { isAsyncFunction } from "../syscall.ts";
 import { checkOutgoing, show } from "./head.ts";
 import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./outgoing-body.ts";
 import { join } from "./response.ts";
@@ -59,6 +60,11 @@ export interface StreamedRequest {
   body: StreamBody;
 }
 
+/** True for a request whose body a function writes (see `encodeRequest`). */
+export function isStreamedRequest(p: string | Uint8Array | StreamedRequest): p is StreamedRequest {
+  return typeof p === "object" && !(p instanceof Uint8Array);
+}
+
 export function encodeRequest(method: string, t: Target, o: RequestOptions): string | Uint8Array | StreamedRequest {
   if (o.headers === undefined && o.body === undefined) {
     const key = `${method} ${o.http10 === true} ${o.keepAlive === false}`;
@@ -112,8 +118,7 @@ function encode(method: string, t: Target, o: RequestOptions): string | Uint8Arr
  * chunked (HTTP/1.1). HTTP/1.0 has no chunked coding, so it needs the Content-Length.
  */
 function streamed(head: string, body: StreamBody, given: string | undefined, minor: number, o: RequestOptions): StreamedRequest {
-  const kind = (body as { constructor?: { name?: unknown } }).constructor?.name;
-  if (kind === "AsyncFunction" || kind === "AsyncGeneratorFunction") {
+  if (isAsyncFunction(body)) {
     throw new HttpError(HttpCode.BadArgument, "the request body is an async function; write it as function* (out) { yield* out.write(...) }");
   }
   if (given !== undefined) {

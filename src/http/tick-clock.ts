@@ -1,7 +1,7 @@
 /**
  * TickClock: a reaper's clock in whole ticks of `granularity` ms, read from its scheduler's
  * clock, so a reaper whose sleeps end late (a busy event loop) catches up instead of counting
- * each late wake-up as one tick. Imports only types.
+ * each late wake-up as one tick. Built on `current()` only.
  */
 import type { Co } from "../types.ts";
 import { current } from "../syscalls.ts";

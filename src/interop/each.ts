@@ -4,7 +4,7 @@
  * The source's iterator is closed when the loop ends early, fails or is cancelled.
  */
 import { isThenable, wait } from "../syscalls.ts";
-import { Syscall, describe } from "../syscall.ts";
+import { Syscall, describe, isCoroutine } from "../syscall.ts";
 import { Channel } from "../sync/channel.ts";
 import { Task } from "../task.ts";
 import type { Co, Yieldable } from "../types.ts";
@@ -101,7 +101,7 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
 function* call<T>(body: (item: T) => Co<void | boolean>, item: T): Co<void | boolean> {
   const made: unknown = body(item);
   if (made instanceof Syscall || made instanceof Task) return (yield* made as Iterable<Yieldable, void | boolean, unknown>);
-  if (made === null || typeof made !== "object" || typeof (made as Co<unknown>).next !== "function" || typeof (made as Co<unknown>).throw !== "function" || Symbol.asyncIterator in made) {
+  if (!isCoroutine(made)) {
     const name = body.name ? ` (${body.name})` : "";
     const hint = isThenable(made) ? "did you write an async function instead of function*? (wait for a promise with yield* wait(p))" : "did you write function instead of function*?";
     throw new TypeError(`each(source, body): body${name} returned ${describe(made)}, not a generator; ${hint}`);

@@ -43,8 +43,6 @@ export class Supervisor {
    * next yield, as it would be had the cancel come a moment later.
    */
   lateFailure = -1;
-  /** Set by `runAll` with an outcome rule: children's own failures are joined whatever is thrown into the owner. */
-  #ownJoined = false;
   #policy: Policy;
   /** Each child's slot, by index: compaction (see `forget`) renumbers them. */
   readonly #slots: Slot[] = [];
@@ -164,20 +162,17 @@ export class Supervisor {
       cancelled = error;
     }
     // The outcome (the decider's error, or failures the policy swallows) is the caller's; a
-    // child that failed while being cancelled, or, when the owner leaves with a cancel or
-    // another error of its own, every failure but the outcome's (`lateFailure`, with
-    // `failureIsOutcome`), is left for run() to report.
-    // With `failureIsOutcome`, every child's own failure is joined (observed) even when the
-    // owner leaves with a cancel, as it would be without one: the outcome's is thrown, the
-    // others are swallowed with it (only failures in a cleanup after a cancel go to run()).
-    this.#ownJoined = failureIsOutcome !== undefined;
+    // child that failed while being cancelled is left for run() to report, and so is every
+    // failure when the owner leaves with a cancel or another error of its own, but with
+    // `failureIsOutcome`: then every child's own failure is joined (observed) as it would be
+    // without the cancel: the outcome's (`lateFailure`) is thrown, the others go with it.
     const late = yield* this.shutdown((i, held) => {
       if (failureIsOutcome !== undefined && this.#failedOnItsOwn(i)) {
         if (this.lateFailure < 0 && failureIsOutcome(i, wasCancelled)) this.lateFailure = i;
         return true;
       }
       return !wasCancelled && held === undefined && !this.windDown.has(i);
-    });
+    }, failureIsOutcome !== undefined);
     return wasCancelled ? keep(late, cancelled, true) : late;
   }
 
@@ -196,9 +191,10 @@ export class Supervisor {
    * failures the caller reports (`reports(index, held)`): the others stay unobserved, so `run()`
    * reports them (a race loser whose cleanup threw is not lost). Anything thrown into the
    * owner meanwhile (its own cancel, an interrupt) is held back, the first one, and returned:
-   * the owner never leaves while a child still runs.
+   * the owner never leaves while a child still runs. `ownJoined`: a reported child's own
+   * failure is joined even when something is thrown into the owner at its join.
    */
-  *shutdown(reports: (index: number, held: Held) => boolean): Co<Held> {
+  *shutdown(reports: (index: number, held: Held) => boolean, ownJoined = false): Co<Held> {
     this.#open = false;
     this.#stopping = true;
     let held: Held = undefined;
@@ -232,7 +228,7 @@ export class Supervisor {
     for (let i = 0; i < this.tasks.length; i++) {
       const join = reports(i, held);
       // An own failure (with `failureIsOutcome`) is joined even if something is thrown into the owner meanwhile.
-      held = yield* settle(this.tasks[i]!, join ? "join" : "cancel", held, sent, join && this.#ownJoined && this.#failedOnItsOwn(i));
+      held = yield* settle(this.tasks[i]!, join ? "join" : "cancel", held, sent, join && ownJoined && this.#failedOnItsOwn(i));
     }
     return held;
   }
