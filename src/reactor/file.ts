@@ -65,9 +65,9 @@ class FileDriver implements IoDriver {
     }
     if (t.op === "file.read") return this.#reads.read(h, t, sink);
     if (t.op === "file.close") return this.#close(h, t, sink);
-    h.counters.writeOps++;
     if (h.closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, h.name, t.taskName, "the file is closed"));
     if (h.mode === "r") return sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened for reading"));
+    h.counters.writeOps++; // a write taken (a refused one is not counted)
     h.writer!.write(t, typeof t.b === "string" ? Buffer.from(t.b) : (t.b as Uint8Array), sink);
     if (!h.touched) {
       h.touched = true;

@@ -33,7 +33,8 @@ export interface UdpStats {
 
 /** The driver's record of a UDP socket. Opaque to users: `UdpSocket` wraps it. */
 export class UdpHandle {
-  readonly name: string;
+  /** For errors: `udp host:port`, the port asked for until bound, then the one bound. */
+  name: string;
   socket: udp.Socket<"buffer"> | undefined = undefined;
   port = 0;
   hostname = "";
@@ -159,6 +160,7 @@ class UdpDriver implements IoDriver {
         h.socket = s;
         h.port = s.port;
         h.hostname = s.hostname;
+        h.name = `udp ${s.hostname}:${s.port}`;
         this.#socks.add(h);
         sink.complete(t, wrap === undefined ? h : wrap(h));
       },

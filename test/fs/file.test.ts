@@ -76,14 +76,15 @@ test("append mode, read mode, and errors", async () => {
       const eof = yield* f.read();
       let err: NetError | undefined;
       try { yield* f.write("x"); } catch (e) { err = e as NetError; }
+      const refusedOps = f.stats().writeOps; // a refused write is no write op
       yield* f.close();
       let closedErr: NetError | undefined;
       try { yield* f.read(); } catch (e) { closedErr = e as NetError; }
       let missing: NetError | undefined;
       try { yield* open(joinPath(dir, "nope", "x.txt"), "r"); } catch (e) { missing = e as NetError; }
-      return { small: new TextDecoder().decode(small!), rest: new TextDecoder().decode(rest), eof, err: err?.code, closed: closedErr?.code, missing: missing?.code };
+      return { small: new TextDecoder().decode(small!), rest: new TextDecoder().decode(rest), eof, err: err?.code, closed: closedErr?.code, missing: missing?.code, refusedOps };
     });
-    expect(r).toEqual({ small: "one", rest: "\ntwo\n", eof: null, err: "EBADF", closed: "ERR_SOCKET_CLOSED", missing: "ENOENT" });
+    expect(r).toEqual({ small: "one", rest: "\ntwo\n", eof: null, err: "EBADF", closed: "ERR_SOCKET_CLOSED", missing: "ENOENT", refusedOps: 0 });
     expect(() => open(path, "x" as never)).toThrow(/mode must be/);
   });
 });

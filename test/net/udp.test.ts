@@ -58,6 +58,23 @@ test("a cancelled recv leaves the socket usable; recv on a closed socket fails",
   expect(r).toEqual({ text: "after", code: "ERR_SOCKET_CLOSED", state: "cancelled" });
 });
 
+test("a bound socket's errors name the port it was bound to, not the 0 asked for", async () => {
+  const r = await run(function* () {
+    const s = yield* udp({ port: 0 });
+    yield* s.close();
+    try {
+      yield* s.recv();
+      return "received";
+    } catch (e) {
+      return { address: (e as NetError).address, message: (e as Error).message, port: s.port };
+    }
+  });
+  if (typeof r === "string") throw new Error(r);
+  expect(r.port).toBeGreaterThan(0);
+  expect(r.address).toBe(`udp 127.0.0.1:${r.port}`);
+  expect(r.message).toContain(`udp 127.0.0.1:${r.port}`);
+});
+
 test("a bad datagram in a tick's batch fails alone: the others are sent", async () => {
   const r = await run(function* () {
     const a = yield* udp({ port: 0 });
@@ -109,10 +126,10 @@ test("a bind the host refuses at once fails alone: the other sockets' ops of tha
     });
     const binder = yield* spawn(function* () {
       try {
-        yield* udp({ port: 0, hostname: "no.such.host.invalid" });
+        yield* udp({ port: b.port }); // taken: EADDRINUSE (loopback only, no name to resolve)
         return "bound";
       } catch (e) {
-        return e instanceof NetError ? `failed in ${e.taskName}` : String(e);
+        return e instanceof NetError ? `${e.code} in ${e.taskName} on ${e.address}` : String(e);
       }
     }, { name: "binder" });
     const out = { binder: yield* join(binder), sender: yield* join(sender), reader: yield* join(reader) };
@@ -120,7 +137,8 @@ test("a bind the host refuses at once fails alone: the other sockets' ops of tha
     yield* b.close();
     return out;
   });
-  expect(r).toEqual({ binder: "failed in binder", sender: "sent", reader: "one" });
+  expect(r.binder).toMatch(/^EADDRINUSE in binder on udp 127\.0\.0\.1:\d+$/);
+  expect({ sender: r.sender, reader: r.reader }).toEqual({ sender: "sent", reader: "one" });
 });
 
 test("a UDP socket used from another, concurrent run() is refused with EBADF (it hung that run; found by review)", async () => {
