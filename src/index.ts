@@ -26,6 +26,6 @@ export { TimeoutError, GroupError } from "./structure/errors.ts";
 export { signal } from "./interop/signal.ts";
 export { each, type EachSource } from "./interop/each.ts";
 export { recvAsync, sendAsync, iterate, type AsyncOptions } from "./interop/channel-iterable.ts";
-export { serve, httpServer, HttpServer, HttpRequest, request, requestStream, HttpClient, HttpResponse, StreamedResponse, HttpError, HttpCode, type ServeOptions, type HttpServerOptions, type HttpHandler, type HttpResponseInit, type RequestOptions, type HttpClientOptions, type HttpClientStats, type HttpHeaders, type BodyInit, BodyWriter, type StreamBody } from "./http/index.ts";
+export { serve, httpServer, HttpServer, HttpRequest, request, requestStream, HttpClient, HttpResponse, StreamedResponse, HttpError, HttpCode, type ServeOptions, type HttpServerOptions, type RequestLimits, type HttpHandler, type HttpResponseInit, type RequestOptions, type HttpClientOptions, type HttpClientStats, type HttpHeaders, type BodyInit, BodyWriter, type StreamBody } from "./http/index.ts";
 export { open, File, type FileStats, type FileOpenOptions } from "./fs/file.ts";
 export { udp, UdpSocket, type Datagram, type UdpStats, type UdpOptions } from "./net/index.ts";

@@ -3,7 +3,7 @@
  */
 export { HttpServer } from "./server.ts";
 export { serve, httpServer } from "./serve.ts";
-export type { ServeOptions, HttpServerOptions, RequestOptions, HttpClientOptions, HttpClientStats } from "./options.ts";
+export type { ServeOptions, HttpServerOptions, RequestLimits, RequestOptions, HttpClientOptions, HttpClientStats } from "./options.ts";
 export { HttpRequest, type HttpHandler, type HttpResponseInit } from "./request.ts";
 export { HttpClient } from "./client.ts";
 export { request, requestStream } from "./default-client.ts";

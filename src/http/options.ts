@@ -39,6 +39,30 @@ export interface HttpServerOptions {
    */
   maxConnections?: number;
   /**
+   * Limits of one request's own, for the routes that need other ones than the server's (an
+   * upload route taking more, or longer): called with each request, after its head and before
+   * the handler (so a `Content-Length` over its own `maxBodyBytes` is still answered 413
+   * before the body is read). What it leaves out, or `undefined`, is the server's. If it
+   * throws, or gives a value that is no finite number > 0, the request is answered 500 and the
+   * error goes to `onError`. A `bodyTimeout` given here is served at the server's granularity
+   * (an eighth of its smaller timeout, between 5 and 250 ms).
+   *
+   * @example
+   * ```ts
+   * import { run, serve } from "corun";
+   * await run(function* () {
+   *   const server = yield* serve({
+   *     port: 0,
+   *     maxBodyBytes: 64 * 1024,
+   *     limitsFor: (req) => (req.path === "/upload" ? { maxBodyBytes: 1 << 30, bodyTimeout: 600_000 } : undefined),
+   *     handler: function* (req) { return `${(yield* req.body()).length} bytes`; },
+   *   });
+   *   yield* server.close();
+   * });
+   * ```
+   */
+  limitsFor?: (req: HttpRequest) => RequestLimits | undefined;
+  /**
    * Called with an error a handler let out, and the request; the client gets a 500 (or, if a
    * streamed body had begun, the connection is reset). (The
    * `HttpError` that `req.body()` or `req.read()` throws for the request's own fault, a body over the limit
@@ -46,6 +70,22 @@ export interface HttpServerOptions {
    * (the error is counted in `server.handlerErrors`).
    */
   onError?: (error: unknown, req: HttpRequest) => void;
+}
+
+/**
+ * One request's own body limits, from `limitsFor` (each optional: the server's otherwise).
+ *
+ * @example
+ * ```ts
+ * import type { RequestLimits } from "corun";
+ * const upload: RequestLimits = { maxBodyBytes: 1 << 30, bodyTimeout: 600_000 };
+ * ```
+ */
+export interface RequestLimits {
+  /** Most bytes of this request's body; more → 413 and close. */
+  maxBodyBytes?: number;
+  /** As the server's `bodyTimeout`, for this request's body and its response. */
+  bodyTimeout?: number;
 }
 
 /**

@@ -91,8 +91,8 @@ export class HttpRequest {
   readonly fields: Fields;
   readonly #conn: Conn;
   readonly #framing: Framing;
-  readonly #max: number;
-  readonly #guard: BodyGuard | undefined;
+  #max: number;
+  #guard: BodyGuard | undefined;
   #body: Uint8Array | undefined = undefined;
   /** Set once the body is read: whole by `body()`, or piece by piece by `read()`. */
   #reader: BodyReader | undefined = undefined;
@@ -120,6 +120,12 @@ export class HttpRequest {
     this.#framing = framing;
     this.#max = maxBody;
     if (framing.kind === "none") this.#body = EMPTY;
+  }
+
+  /** @internal the server's `limitsFor` gave this request limits of its own (before the handler runs). */
+  setLimits(maxBody: number, guard: BodyGuard | undefined): void {
+    this.#max = maxBody;
+    this.#guard = guard;
   }
 
   /** The client's address (read from the socket on first use; "" if it is gone by then). */

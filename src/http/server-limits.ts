@@ -1,8 +1,12 @@
 /**
  * An HTTP server's limits, checked once at start: sizes, deadlines and the connection cap,
- * with their defaults. A bad value is a RangeError naming the option. Imports only types.
+ * with their defaults; and one request's own body limits (`limitsFor`), checked per request.
+ * A bad value is a RangeError naming the option (and the request).
  */
-import type { HttpServerOptions } from "./options.ts";
+import type { HttpServerOptions, RequestLimits } from "./options.ts";
+import type { BodyGuard, HttpRequest } from "./request.ts";
+import { describe, isAsyncFunction } from "../syscall.ts";
+import { Thrown } from "../outcome.ts";
 
 /** The limits a server runs with, every one set. */
 export interface ServerLimits {
@@ -23,6 +27,10 @@ export interface ServerLimits {
  * ```
  */
 export function serverLimits(options: HttpServerOptions): ServerLimits {
+  const limitsFor: unknown = options.limitsFor;
+  if (limitsFor !== undefined && (typeof limitsFor !== "function" || isAsyncFunction(limitsFor))) {
+    throw new TypeError(`HTTP server option limitsFor must be a plain function (req) => ({ maxBodyBytes?, bodyTimeout? }), got ${describe(limitsFor)}`);
+  }
   const max = options.maxConnections ?? Infinity;
   if (max !== Infinity && !(Number.isInteger(max) && max >= 1)) throw new RangeError(`HTTP server option maxConnections must be an integer >= 1, got ${String(max)}`);
   return {
@@ -36,6 +44,38 @@ export function serverLimits(options: HttpServerOptions): ServerLimits {
 
 function positive(v: number | undefined, fallback: number, name: string): number {
   if (v === undefined) return fallback;
-  if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new RangeError(`HTTP server option ${name} must be a finite number > 0, got ${String(v)}`);
+  if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new RangeError(`HTTP server option ${name} must be a finite number > 0, got ${describe(v)}`);
   return v;
+}
+
+/**
+ * Give `req` (its body not read yet) the limits `limitsFor(req)` asks for, the server's for
+ * what it leaves out, and return them; or, as a Thrown, what `limitsFor` threw, or a
+ * RangeError naming a bad value and the request. `guard` makes a body deadline of so many ms
+ * (undefined for a request without a body).
+ *
+ * @example
+ * ```ts
+ * const limits = applyLimitsFor((req) => (req.path === "/upload" ? { maxBodyBytes: 1 << 30 } : undefined), req, server, guard);
+ * ```
+ */
+export function applyLimitsFor(limitsFor: (req: HttpRequest) => RequestLimits | undefined, req: HttpRequest, server: ServerLimits, guard: ((ms: number) => BodyGuard) | undefined): ServerLimits | Thrown {
+  try {
+    const own: unknown = limitsFor(req);
+    if (own === undefined) return server;
+    const where = `limitsFor(req) for ${req.method} ${req.path}`;
+    if (own === null || typeof own !== "object" || typeof (own as { then?: unknown }).then === "function") {
+      throw new TypeError(`HTTP server option ${where} returned ${describe(own)}: expected { maxBodyBytes?, bodyTimeout? } or undefined`);
+    }
+    const { maxBodyBytes, bodyTimeout } = own as RequestLimits;
+    const limits = {
+      ...server,
+      maxBodyBytes: positive(maxBodyBytes, server.maxBodyBytes, `${where}: maxBodyBytes`),
+      bodyTimeout: positive(bodyTimeout, server.bodyTimeout, `${where}: bodyTimeout`),
+    };
+    req.setLimits(limits.maxBodyBytes, guard?.(limits.bodyTimeout));
+    return limits;
+  } catch (error) {
+    return new Thrown(error);
+  }
 }

@@ -21,7 +21,8 @@ import { StreamOut } from "./stream-body.ts";
 import { Watchdog } from "./watchdog.ts";
 import { LAST_REPLY_MS, guardFor, lingerClose, replyAndClose, sendWithin } from "./server-io.ts";
 import type { HttpServerOptions } from "./options.ts";
-import { serverLimits, type ServerLimits } from "./server-limits.ts";
+import { applyLimitsFor, serverLimits, type ServerLimits } from "./server-limits.ts";
+import { Thrown } from "../outcome.ts";
 import { SHUTDOWN, ServerConns, type ConnState } from "./server-conns.ts";
 
 /**
@@ -57,6 +58,7 @@ export class HttpServer {
   /** Errors thrown by the handler (answered with 500; a streamed body's after its head: the connection is reset). */
   handlerErrors = 0;
   readonly #onError: ((error: unknown, req: HttpRequest) => void) | undefined;
+  readonly #limitsFor: HttpServerOptions["limitsFor"];
 
   /** @internal use `serve()` or `httpServer()`. */
   constructor(listener: Listener, handler: HttpHandler, options: HttpServerOptions) {
@@ -64,6 +66,7 @@ export class HttpServer {
     this.#handler = handler;
     this.#onError = options.onError;
     this.#limits = serverLimits(options);
+    this.#limitsFor = options.limitsFor;
     this.#watchdog = new Watchdog(Math.max(5, Math.min(250, Math.ceil(Math.min(this.#limits.headerTimeout, this.#limits.bodyTimeout) / 8))), `http-timeouts ${listener.name}`);
   }
 
@@ -240,14 +243,25 @@ export class HttpServer {
   /** One request → response. True to keep the connection for another request. */
   *#exchange(conn: Conn, raw: Uint8Array): Co<boolean> {
     let req: HttpRequest;
+    let limits = this.#limits;
+    const limitsFor = this.#limitsFor;
     try {
       const head = parseRequestHead(raw);
       const framing = requestFraming(head.fields.known);
-      if (framing.kind === "length" && framing.length > this.#limits.maxBodyBytes) {
-        yield* this.#reject(conn, new HttpError("BODY_TOO_LARGE", `Content-Length ${framing.length} is over the limit of ${this.#limits.maxBodyBytes} bytes`), "", head.method === "HEAD");
+      const guard = framing.kind === "none" ? undefined : (ms: number) => guardFor(this.#watchdog, ms, conn);
+      req = new HttpRequest(head, conn, framing, limits.maxBodyBytes, guard?.(limits.bodyTimeout));
+      if (limitsFor !== undefined) {
+        const own = applyLimitsFor(limitsFor, req, limits, guard);
+        if (own instanceof Thrown) {
+          this.#handlerFailed(own.error, req); // user code: a 500
+          return yield* this.#reject(conn, 500, "the server's limitsFor failed", head.method === "HEAD");
+        }
+        limits = own;
+      }
+      if (framing.kind === "length" && framing.length > limits.maxBodyBytes) {
+        yield* this.#reject(conn, new HttpError("BODY_TOO_LARGE", `Content-Length ${framing.length} is over the limit of ${limits.maxBodyBytes} bytes`), "", head.method === "HEAD");
         return false;
       }
-      req = new HttpRequest(head, conn, framing, this.#limits.maxBodyBytes, framing.kind === "none" ? undefined : guardFor(this.#watchdog, this.#limits.bodyTimeout, conn));
     } catch (error) {
       if (error instanceof HttpError) yield* this.#reject(conn, error);
       else throw error;
@@ -270,7 +284,7 @@ export class HttpServer {
       ({ payload, keepAlive, stream } = encodeResponse(res, ctx));
       if (stream !== undefined) {
         out = new StreamOut(stream.head, {
-          send: (p) => sendWithin(this.#watchdog, conn, p, this.#limits.bodyTimeout),
+          send: (p) => sendWithin(this.#watchdog, conn, p, limits.bodyTimeout),
           bodyRead: () => req.bodyRead,
           onHead: () => {
             this.requests++;
@@ -304,7 +318,7 @@ export class HttpServer {
     }
     if (out === undefined) {
       this.requests++;
-      yield* sendWithin(this.#watchdog, conn, payload, this.#limits.bodyTimeout);
+      yield* sendWithin(this.#watchdog, conn, payload, limits.bodyTimeout);
     }
     return keepAlive;
   }
