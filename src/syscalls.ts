@@ -12,6 +12,8 @@ import type { TaskBody, SpawnOptions, Undo, Waker, Yieldable } from "./types.ts"
 let lastSleep = new Syscall<void>("sleep", Op.Sleep, 0);
 let lastSpawn = new InlineSyscall<unknown>("spawn", Op.Spawn, undefined, undefined);
 const CURRENT = new InlineSyscall<Task<unknown>>("current", Op.Current);
+/** `sleep(Infinity)`: a suspension nothing wakes (only a cancel or an interrupt ends it), no timer. */
+const FOREVER = new Syscall<void>("sleep", Op.Suspend, () => undefined, "Infinity");
 
 /** @internal Drop the cached spawn descriptor (its coroutine function may hold a whole object graph): called as a run ends. */
 export function forgetLastSpawn(): void {
@@ -20,7 +22,8 @@ export function forgetLastSpawn(): void {
 
 /**
  * Suspend the calling task for `ms` milliseconds. `sleep(0)` just lets every other ready
- * task and pending I/O run first. All sleepers share corun's deadline queue and one host timer.
+ * task and pending I/O run first; `sleep(Infinity)` until the task is cancelled (or
+ * interrupted), with no timer. All sleepers share corun's deadline queue and one host timer.
  *
  * @example
  * ```ts
@@ -32,8 +35,9 @@ export function forgetLastSpawn(): void {
  */
 export function sleep(ms: number): Syscall<void> {
   if (ms === lastSleep.a) return lastSleep;
-  if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity) {
-    throw new RangeError(`sleep(ms): ms must be a finite number >= 0, got ${describe(ms)}`);
+  if (ms === Infinity) return FOREVER;
+  if (typeof ms !== "number" || !(ms >= 0)) {
+    throw new RangeError(`sleep(ms): ms must be a number >= 0 (Infinity: until cancelled), got ${describe(ms)}`);
   }
   return (lastSleep = new Syscall<void>("sleep", Op.Sleep, ms));
 }

@@ -24,6 +24,15 @@ describe("options", () => {
     expect(await run(main, { reactor: new FakeReactor(), name: 7 as never }).catch((e: Error) => e.message)).toContain("name must be a string");
   });
 
+  test("scheduler.run(main, options) is refused: its options belong to the constructor (a signal there was dropped unseen)", async () => {
+    const s = new Scheduler({ reactor: new FakeReactor() });
+    const ac = new AbortController();
+    const message = await s.run(function* () { return 1; }, { signal: ac.signal } as never).catch((e: Error) => e.message);
+    expect(message).toContain("Scheduler.run(main): takes no options");
+    expect(message).toContain("new Scheduler({ ... })");
+    expect(await s.run(function* () { return 2; })).toBe(2); // the refused call did not use the scheduler up
+  });
+
   test("spawn names must be strings, inside a task and from outside", async () => {
     const s = new Scheduler({ reactor: new FakeReactor() });
     const out = await s.run(function* () {

@@ -48,8 +48,30 @@ describe("sleep", () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(19.5);
   });
 
-  test.each([-1, NaN, Infinity, "5", undefined])("sleep(%p) throws at the call", (bad) => {
+  test.each([-1, NaN, -Infinity, "5", undefined])("sleep(%p) throws at the call", (bad) => {
     expect(() => sleep(bad as number)).toThrow(RangeError);
+  });
+
+  test("sleep(Infinity) waits until cancelled, arms no timer, and shows in ps() as sleep(Infinity)", async () => {
+    const s = new Scheduler({ reactor: new FakeReactor() });
+    let shown = "";
+    const r = s.run(function* () {
+      const t = yield* spawn(function* forever() {
+        try {
+          yield* sleep(Infinity);
+          return "woke";
+        } finally {
+          shown += "|finally";
+        }
+      });
+      yield* sleep(10_000);
+      shown = s.ps().find((i) => i.name === "forever")!.waitingOn;
+      const armed = s.stats().hostTimersArmed;
+      yield* cancel(t);
+      return { state: t.state, armed, ended: t.ended };
+    });
+    expect(await r).toEqual({ state: "cancelled", armed: 1, ended: true }); // the one timer is main's sleep
+    expect(shown).toBe("sleep(Infinity)|finally");
   });
 });
 
