@@ -110,11 +110,11 @@ export class TcpHandle {
   // ─── Outbound ───────────────────────────────────────────────────────────────
   /** Queue a write for this tick's flush. False if it failed at once. */
   queueWrite(t: Ticket, data: Uint8Array, sink: CompletionSink): boolean {
-    this.counters.writeOps++;
     if (this.closed) return void sink.fail(t, this.#err(t, NetCode.Closed)), false;
     if (this.ended || this.#ends !== undefined) return void sink.fail(t, this.#err(t, NetCode.WriteAfterEnd)), false;
     if (this.error !== undefined) return void sink.fail(t, this.rethrow(t)), false;
     if (this.gone) return void sink.fail(t, this.#err(t, NetCode.PeerClosed)), false;
+    this.counters.writeOps++; // a write taken (a refused one is not counted: a closed connection's counters are already in netStats())
     if (data.length === 0) return void sink.complete(t, 0), false;
     this.#out.push(data);
     this.#writes.add(t, data.length);

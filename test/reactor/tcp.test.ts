@@ -177,3 +177,22 @@ test("5,000 concurrent client/server connection pairs in one process", async () 
   expect(r.open).toBeGreaterThanOrEqual(2 * N);
   expect(r.ok).toBe(N);
 }, 30_000);
+
+test("a write refused on a closed connection is not counted: netStats() totals stay the sum of the connections' stats (found by review)", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    yield* client.write("hello");
+    yield* server.read();
+    yield* client.close();
+    let code = "";
+    try {
+      yield* client.write("late"); // refused at once: nothing is sent
+    } catch (e) {
+      code = (e as { code?: string }).code ?? String(e);
+    }
+    yield* server.close();
+    const total = yield* netStats();
+    return { code, client: client.stats().writeOps, sum: client.stats().writeOps + server.stats().writeOps, total: total.writeOps };
+  });
+  expect(r).toEqual({ code: "ERR_SOCKET_CLOSED", client: 1, sum: 1, total: 1 });
+});
