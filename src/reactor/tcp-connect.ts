@@ -87,6 +87,8 @@ export class Connector {
   close(): void {
     this.#closed = true;
     for (const d of this.#dests.values()) d.queue.length = 0;
+    // Withdrawn: one mid-handshake (TLS) is closed now, one still connecting as it opens.
+    for (const withdraw of this.#connecting.values()) withdraw();
     this.#connecting.clear();
   }
 
@@ -109,7 +111,9 @@ export class Connector {
     };
     // Withdrawn: the slot goes back, and a socket that has connected (a TLS handshake under
     // way) is closed now; one still connecting is closed when it opens.
+    let withdrawn = false;
     this.#connecting.set(t, () => {
+      withdrawn = true;
       const freed = release(true);
       if (h.socket !== undefined) h.terminate();
       return freed;
@@ -133,8 +137,9 @@ export class Connector {
       // With TLS, `open` comes when TCP connects and `handshake` when TLS has: the connect
       // settles on the handshake, and fails with its error (a certificate the peer may not use).
       open: (s) => {
-        if (o.tls) h.socket = s;
-        else ready(s);
+        if (!o.tls) return ready(s);
+        h.socket = s;
+        if (withdrawn) h.terminate(); // withdrawn while TCP connected: its handshake may never end
       },
       connectError: (_s, error) => fail(error, "ECONNREFUSED"),
       close: (s, error) => {

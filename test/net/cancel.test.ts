@@ -1,5 +1,5 @@
 import { test, expect } from "bun:test";
-import { run, spawn, join, sleep, cancel, moveOnAfter, type Co, type Task } from "../../src/index.ts";
+import { run, spawn, join, sleep, cancel, interrupt, moveOnAfter, type Co, type Task } from "../../src/index.ts";
 import { listen, connect, netStats, NetError, type Conn } from "../../src/net/index.ts";
 import { HOST, pair } from "./helpers.ts";
 
@@ -184,3 +184,43 @@ test("bytes unread() hands to a waiting reader cancelled in the same step are th
   // yield, where the cancel would have been raised, so it ends done.
   expect(out).toEqual({ got: "kept", state: "done", next: "nothing more" });
 });
+
+test("TLS connects withdrawn before TCP connected close their sockets when it connects (the peer never answers the handshake; they stayed open; found by review)", async () => {
+  let opened = 0;
+  let closed = 0;
+  // A TCP server that never speaks TLS: a handshake with it never finishes.
+  const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open: () => void opened++, data: () => undefined, close: () => void closed++, error: () => undefined } });
+  try {
+    const states = await run(function* () {
+      const l = yield* listen({ hostname: "127.0.0.1", port: 0 });
+      const acc = yield* spawn(() => l.accept());
+      const c = yield* connect({ hostname: "127.0.0.1", port: l.port });
+      const s = yield* join(acc);
+      const ts: Task<void>[] = [];
+      for (let i = 0; i < 5; i++) {
+        ts.push(yield* spawn(function* () {
+          yield* connect({ hostname: "127.0.0.1", port: silent.port, tls: { rejectUnauthorized: false } });
+        }));
+      }
+      const helper = yield* spawn(function* () {
+        // This write completes inside the batch's submit, so the next step comes in the same
+        // tick, right after the connects were started: they are withdrawn before TCP is up.
+        yield* c.write("x");
+        for (const t of ts) yield* interrupt(t, new Error("withdrawn"));
+      });
+      for (const t of ts) {
+        try { yield* join(t); } catch { /* withdrawn */ }
+      }
+      yield* join(helper);
+      yield* c.close();
+      yield* s.close();
+      yield* l.close();
+      return ts.map((t) => t.state);
+    });
+    expect(states).toEqual(["failed", "failed", "failed", "failed", "failed"]);
+    for (let i = 0; i < 50 && (opened < 5 || closed < opened); i++) await Bun.sleep(20);
+    expect({ opened, closed }).toEqual({ opened: 5, closed: 5 });
+  } finally {
+    silent.stop(true);
+  }
+}, 10_000);
