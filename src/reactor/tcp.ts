@@ -4,7 +4,7 @@
  * batch: writes are coalesced per socket and flushed once at the end of the batch, and
  * connects are admitted in waves (tcp-connect.ts). Only reactor files call Bun.
  */
-import type { SocketHandler, SocketListener } from "bun";
+import type { Socket, SocketHandler, SocketListener } from "bun";
 import { BunReactor, type IoDriver } from "./bun.ts";
 import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
 import { TcpHandle } from "./tcp-socket.ts";
@@ -29,6 +29,8 @@ export class ListenerHandle {
   hostname = "";
   readonly backlog: TcpHandle[] = [];
   readonly accepters: Ticket[] = [];
+  /** TLS: connections accepted by the host whose handshake is under way (closed with the listener). */
+  readonly handshaking = new Set<Socket<TcpHandle>>();
   closed = false;
   accepted = 0;
   /** The driver (so the run()) it belongs to. */
@@ -208,22 +210,36 @@ class TcpDriver implements IoDriver {
     const lh = new ListenerHandle(name);
     lh.owner = this;
     const hwm = o.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
-    const handlers: SocketHandler<TcpHandle> = {
-      ...this.#handlers,
-      open: (s) => {
-        if (lh.closed) return s.terminate(); // a TLS handshake that finished after close()
-        const h = new TcpHandle(lh.name, hwm, o.closeLingerMs, true);
-        h.owner = this;
-        h.socket = s;
-        s.data = h;
-        this.#socks.add(h);
-        this.#accepted++;
-        lh.accepted++;
-        const waiter = lh.accepters.shift();
-        if (waiter !== undefined) this.#sink!.complete(waiter, wrapped(waiter, h));
-        else lh.backlog.push(h);
-      },
+    const accepted = (s: Socket<TcpHandle>): void => {
+      if (lh.closed) return s.terminate();
+      const h = new TcpHandle(lh.name, hwm, o.closeLingerMs, true);
+      h.owner = this;
+      h.socket = s;
+      s.data = h;
+      this.#socks.add(h);
+      this.#accepted++;
+      lh.accepted++;
+      const waiter = lh.accepters.shift();
+      if (waiter !== undefined) this.#sink!.complete(waiter, wrapped(waiter, h));
+      else lh.backlog.push(h);
     };
+    const handlers: SocketHandler<TcpHandle> = { ...this.#handlers, open: accepted };
+    if (o.tls) {
+      // With a handshake callback the host opens a TLS connection at once, not after its
+      // handshake, so one whose client never finishes it is known, and closed with the
+      // listener or the run. It is accepted once the handshake succeeded; a failed one is dropped.
+      handlers.open = (s) => void (lh.closed ? s.terminate() : lh.handshaking.add(s));
+      handlers.handshake = (s, success) => {
+        if (!lh.handshaking.delete(s)) return;
+        if (success) accepted(s);
+        else s.terminate();
+      };
+      const { close, data, drain, end } = this.#handlers;
+      handlers.close = (s, error) => void (s.data === undefined ? lh.handshaking.delete(s) : close!(s, error));
+      handlers.data = (s, d) => void (s.data !== undefined && data!(s, d));
+      handlers.drain = (s) => void (s.data !== undefined && drain!(s));
+      handlers.end = (s) => void (s.data === undefined ? s.terminate() : end!(s));
+    }
     try {
       const common = { allowHalfOpen: true, socket: handlers, tls: o.tls as never };
       const l =
@@ -254,6 +270,8 @@ class TcpDriver implements IoDriver {
     l.closed = true;
     this.#listeners.delete(l);
     l.listener?.stop(false);
+    for (const s of l.handshaking) s.terminate(); // not accepted yet: nobody else will close them
+    l.handshaking.clear();
     for (const h of l.backlog.splice(0)) {
       h.close(undefined, undefined);
       this.#retire(h);

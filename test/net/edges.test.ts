@@ -479,6 +479,75 @@ describe.skipIf(!Bun.which("openssl"))("TLS", () => {
     expect(opened).toBe(true);
     expect(r).toEqual({ accepted: 0, connections: 0 });
   }, 10_000);
+
+  test("a client that fails the TLS handshake is never accepted: accept() gets the next, good connection", async () => {
+    const r = await run(function* () {
+      const l = yield* listen({ hostname: HOST, port: 0, tls });
+      // Plain text to a TLS port: the handshake fails and the connection is dropped, unseen.
+      const plain = Bun.connect({ hostname: HOST, port: l.port, socket: { open: (s) => void s.write("GET / HTTP/1.1\r\n\r\n"), data: () => undefined, error: () => undefined } }).catch(() => undefined);
+      yield* wait(plain);
+      yield* sleep(50);
+      const acc = yield* spawn(function* () {
+        const s = yield* l.accept();
+        const got = dec(yield* s.read());
+        yield* s.close();
+        return got;
+      });
+      const c = yield* connect({ hostname: HOST, port: l.port, tls: { rejectUnauthorized: false } });
+      yield* c.write("hello");
+      const got = yield* moveOnAfter(3000, () => join(acc));
+      yield* c.close();
+      yield* l.close();
+      return got ?? "accept hung";
+    });
+    expect(r).toBe("hello");
+  }, 10_000);
+
+  test("a silent client mid-handshake is closed when the TLS listener closes, while the run goes on", async () => {
+    let closedByServer = false;
+    const r = await run(function* () {
+      const l = yield* listen({ hostname: HOST, port: 0, tls });
+      const silent = yield* wait(Bun.connect({ hostname: HOST, port: l.port, socket: { data: () => undefined, close: () => void (closedByServer = true), error: () => undefined } }));
+      yield* sleep(50); // accepted by the host, its handshake never starts
+      yield* l.close();
+      for (let i = 0; i < 100 && !closedByServer; i++) yield* sleep(10);
+      silent.end();
+      return closedByServer;
+    });
+    expect(r).toBe(true);
+  }, 10_000);
+
+  test("a process whose TLS listener has a silent client mid-handshake exits when run() ends (it never did; found by review)", async () => {
+    const src = joinPath(import.meta.dir, "../../src/index.ts");
+    const script = `
+      import { run, sleep, listen } from ${JSON.stringify(src)};
+      const tls = ${JSON.stringify(tls)};
+      await run(function* () {
+        const l = yield* listen({ hostname: "127.0.0.1", port: 0, tls });
+        console.log(l.port);
+        yield* sleep(300); // the parent connects meanwhile and never starts a handshake
+      });
+    `;
+    const p = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "inherit" });
+    const reader = p.stdout.getReader();
+    let text = "";
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    let closedByServer = false;
+    const silent = await Bun.connect({ hostname: HOST, port: Number(text.trim()), socket: { data: () => undefined, close: () => void (closedByServer = true), error: () => undefined } });
+    let killed = false;
+    const killer = setTimeout(() => {
+      killed = true;
+      p.kill();
+    }, 5_000);
+    await p.exited;
+    clearTimeout(killer);
+    silent.end();
+    expect({ killed, closedByServer }).toEqual({ killed: false, closedByServer: true });
+  }, 15_000);
 });
 
 test("a listener or connection used from another, concurrent run() is refused with EBADF (it hung both; found by review)", async () => {
