@@ -54,11 +54,15 @@ export class ServerConns {
     this.#wake();
   }
 
-  /** Cancel every connection's task but the caller's own (their connections are closed at once), all at once, and wait for them to end. */
+  /**
+   * Cancel every connection's task but the caller's own, all at once, wait for them to end, and
+   * reset their connections (one closed on the way may still wait for its client's FIN).
+   */
   *cancelAll(): Co<void> {
     const mine = yield* this.#mine();
     const others = [...this.#all].filter((s) => s.task !== undefined && !mine.includes(s));
     yield* all(others.map((s) => () => cancel(s.task!)));
+    for (const s of others) yield* s.conn.abort();
   }
 
   /** The connections whose task is the caller or an ancestor of it (a handler calling close()). */

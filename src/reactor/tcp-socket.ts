@@ -15,6 +15,8 @@ export type { ConnStats };
 
 /** How long a connection closed with bytes still unsent may take to send them before it is reset (default of `closeLingerMs`). */
 export const CLOSE_LINGER_MS = 30_000;
+/** How long a connection closed here waits for the peer's FIN (dropping what it sends) before its socket is closed anyway (at most `closeLingerMs`). */
+export const FIN_WAIT_MS = 2_000;
 
 /** The driver's per-socket record. Opaque to users: `Conn` wraps it. */
 export class TcpHandle {
@@ -38,7 +40,9 @@ export class TcpHandle {
   ended = false;
   /** Closed here with bytes still waiting for room: FIN goes once they are out. */
   #finAfterDrain = false;
-  /** Resets a draining socket whose peer does not take the rest within CLOSE_LINGER_MS. */
+  /** Closed here, FIN sent: the socket stays open, dropping what comes, until the peer's FIN. */
+  #lingering = false;
+  /** Ends the drain (a reset) or the linger (a close) of a peer that takes longer than `closeLingerMs`. */
   #lingerTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   readonly #lingerMs: number;
   /** Closed here (close() or driver close): everything fails with ERR_SOCKET_CLOSED. */
@@ -166,8 +170,7 @@ export class TcpHandle {
     if (this.#out.length === 0 && this.#finAfterDrain) {
       // Closed while bytes waited for room: they are out now, so the FIN follows them.
       this.#stopDraining();
-      this.gone = true;
-      s.end();
+      this.#finThenLinger(s);
     }
   }
 
@@ -194,6 +197,12 @@ export class TcpHandle {
   }
 
   // ─── Closing ────────────────────────────────────────────────────────────────
+  /** The peer's FIN: readers get the rest, then null; a socket closed here and lingering for it closes now. */
+  onEnd(sink: CompletionSink): void {
+    this.inbound.onEnd(sink);
+    if (this.#lingering) this.#endLinger();
+  }
+
   /** The host socket closed (peer FIN after ours, reset, or error). */
   onClose(error: unknown, sink: CompletionSink): void {
     if (this.gone) return;
@@ -220,6 +229,7 @@ export class TcpHandle {
   close(sink: CompletionSink | undefined, t: Ticket | undefined): void {
     if (this.closed) {
       if (sink === undefined && this.#finAfterDrain) this.#reset(); // the run ends while it drains
+      if (sink === undefined && this.#lingering) this.#endLinger(); // ...or while it waits for the peer's FIN
       // Closing twice (or from two tasks in one tick) is harmless: it completes at once.
       if (t !== undefined && sink !== undefined) sink.complete(t, undefined);
       return;
@@ -245,22 +255,56 @@ export class TcpHandle {
     } else {
       if (sink !== undefined) this.#failWriters(sink, NetCode.Closed);
       if (s !== undefined && !this.gone) {
-        this.gone = true;
-        s.end();
+        if (sink === undefined) {
+          this.gone = true; // the run ends: nothing may wait for the peer
+          s.end();
+        } else this.#finThenLinger(s);
       }
     }
     if (t !== undefined && sink !== undefined) sink.complete(t, undefined);
   }
 
-  /** True while closed here with bytes still to send: the socket stays until they are out. */
+  /** True while closed here with bytes still to send, or waiting for the peer's FIN: the socket stays until then. */
   get draining(): boolean {
-    return this.#finAfterDrain && !this.gone;
+    return (this.#finAfterDrain || this.#lingering) && !this.gone;
   }
 
   #stopDraining(): void {
     this.#finAfterDrain = false;
+    this.#lingering = false;
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
     this.#lingerTimer = undefined;
+  }
+
+  /**
+   * Closed here, every byte handed to the kernel: FIN, and keep the socket open, dropping what
+   * the peer still sends, until its own FIN (or `closeLingerMs`). Closing it at once, with the
+   * peer's bytes unread in the kernel (or arriving after), would reset the connection and throw
+   * away ours still in flight.
+   */
+  #finThenLinger(s: Socket<TcpHandle>): void {
+    if (this.inbound.eof || this.error !== undefined) {
+      this.gone = true; // the peer is done sending (or the socket broke): nothing can reset it now
+      s.end();
+      return;
+    }
+    if (!this.ended) {
+      this.ended = true;
+      s.shutdown();
+    }
+    this.inbound.discard(); // reading again if it was paused
+    this.#lingering = true;
+    this.#lingerTimer = setTimeout(() => this.#endLinger(), Math.min(FIN_WAIT_MS, this.#lingerMs));
+  }
+
+  /** The peer's FIN came (or the linger time ran out, or the run ends): close the socket. */
+  #endLinger(): void {
+    this.#stopDraining();
+    const s = this.socket;
+    if (s !== undefined && !this.gone) {
+      this.gone = true;
+      s.end();
+    }
   }
 
   #reset(): void {
@@ -274,8 +318,8 @@ export class TcpHandle {
 
   /** Abort: reset the connection (RST) without flushing. */
   terminate(sink?: CompletionSink): void {
-    // Closed already, and done sending: nothing to stop. Still draining: abort stops that too.
-    if (this.closed && !this.#finAfterDrain) return;
+    // Closed already, and done: nothing to stop. Still draining or lingering: abort stops that too.
+    if (this.closed && !this.#finAfterDrain && !this.#lingering) return;
     if (!this.closed) {
       this.closed = true;
       if (sink !== undefined) this.inbound.failReaders(sink, (r) => this.closedError(r));

@@ -178,7 +178,7 @@ class TcpDriver implements IoDriver {
   readonly #handlers: SocketHandler<TcpHandle> = {
     data: (s, data) => s.data.inbound.onData(data, this.#sink!),
     drain: (s) => s.data.onDrain(this.#sink!),
-    end: (s) => s.data.inbound.onEnd(this.#sink!),
+    end: (s) => s.data.onEnd(this.#sink!),
     close: (s, error) => {
       const h = s.data;
       if (h === undefined) return;

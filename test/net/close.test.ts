@@ -2,7 +2,7 @@
  * Closing a connection more than once, from one task or from two in the same tick.
  */
 import { test, expect } from "bun:test";
-import { run, spawn, join, sleep, cancel, listen, connect } from "../../src/index.ts";
+import { run, spawn, join, sleep, cancel, wait, timeout, listen, connect, netStats, type NetError } from "../../src/index.ts";
 
 /** Resolve with "hang" if `p` takes longer than `ms`. */
 function within<T>(p: Promise<T>, ms: number): Promise<T | "hang"> {
@@ -61,3 +61,87 @@ test("peer addresses are read on first use and kept after the connection closes"
   expect(r.seen.serverSees).toBe("127.0.0.1");
   expect(r.later.clientSees).toBe(`127.0.0.1:${r.seen.port}`);
 });
+
+/**
+ * A server that does not read the client's upload (its socket pauses at a small mark, the rest
+ * stays in the kernel), answers `size` bytes and closes: what the client reads, and how it ends.
+ */
+function* answerAndClose(size: number) {
+  const l = yield* listen({ hostname: "127.0.0.1", port: 0, highWaterMark: 1024 });
+  const acc = yield* spawn(() => l.accept());
+  const c = yield* connect({ hostname: "127.0.0.1", port: l.port });
+  const s = yield* join(acc);
+  const up = yield* spawn(function* () {
+    try {
+      yield* c.write(new Uint8Array(256 << 10));
+    } catch {
+      // reset: the answer below says so too
+    }
+  });
+  yield* sleep(50);
+  const answer = yield* spawn(function* () {
+    yield* s.write(new Uint8Array(size).fill(1));
+    yield* s.close(); // the write returned: the kernel took every byte
+  });
+  let got = 0;
+  let end = "null";
+  try {
+    yield* timeout(5000, function* () {
+      for (let b = yield* c.read(); b !== null; b = yield* c.read()) got += b.length;
+    });
+  } catch (e) {
+    end = (e as NetError).code ?? String(e);
+  }
+  yield* join(answer);
+  yield* join(up);
+  yield* c.close();
+  yield* l.close();
+  return { got, end, paused: s.stats().pauses > 0 };
+}
+
+test.each([64 << 10, 1 << 20])("close() with the peer's bytes unread delivers all %p bytes written, then a clean end (it reset the connection; found by review)", async (size) => {
+  const r = await run(() => answerAndClose(size));
+  expect(r).toEqual({ got: size, end: "null", paused: true });
+}, 20_000);
+
+test("a connection closed here waits for the peer's FIN only so long: a peer that never sends one gets our bytes and EOF, and the socket goes", async () => {
+  let peerGot = "";
+  let peerEnded = false;
+  const r = await run(function* () {
+    const l = yield* listen({ hostname: "127.0.0.1", port: 0, closeLingerMs: 100 });
+    // A peer outside the run that reads but never closes its side.
+    const peer = yield* wait(Bun.connect({ hostname: "127.0.0.1", port: l.port, allowHalfOpen: true, socket: { data: (_s, d) => void (peerGot += d.toString()), end: () => void (peerEnded = true), error: () => undefined } }));
+    const s = yield* l.accept();
+    yield* s.write("bye");
+    yield* s.close();
+    const lingering = (yield* netStats()).connections;
+    for (let i = 0; i < 100 && (yield* netStats()).connections > 0; i++) yield* sleep(10);
+    const after = (yield* netStats()).connections;
+    peer.end();
+    yield* l.close();
+    return { lingering, after };
+  });
+  expect(r).toEqual({ lingering: 1, after: 0 });
+  expect({ peerGot, peerEnded }).toEqual({ peerGot: "bye", peerEnded: true });
+}, 10_000);
+
+test("abort() of a connection closed and waiting for the peer's FIN resets it at once, and the run's end does not wait for that FIN", async () => {
+  const t0 = performance.now();
+  const r = await run(function* () {
+    const l = yield* listen({ hostname: "127.0.0.1", port: 0 });
+    const silent = yield* wait(Bun.connect({ hostname: "127.0.0.1", port: l.port, allowHalfOpen: true, socket: { data: () => undefined, error: () => undefined } }));
+    const a = yield* l.accept();
+    yield* a.close();
+    const before = (yield* netStats()).connections; // waits for a FIN that never comes (2 s)
+    yield* a.abort();
+    const afterAbort = (yield* netStats()).connections;
+    const silent2 = yield* wait(Bun.connect({ hostname: "127.0.0.1", port: l.port, allowHalfOpen: true, socket: { data: () => undefined, error: () => undefined } }));
+    const b = yield* l.accept();
+    yield* b.close(); // left waiting when the run ends
+    void silent;
+    void silent2;
+    return { before, afterAbort };
+  });
+  expect(r).toEqual({ before: 1, afterAbort: 0 });
+  expect(performance.now() - t0).toBeLessThan(1500);
+}, 10_000);

@@ -111,6 +111,8 @@ test("close() with bytes still waiting for room sends them all before its FIN (a
       if (sevens && b.some((x) => x !== 7)) sevens = false;
     }
     yield* server.close();
+    // The client's socket, closed first, waits for the server's FIN (sent just now) before it goes.
+    for (let i = 0; i < 100 && (yield* netStats()).connections > 0; i++) yield* sleep(5);
     return { waiting, received, sevens, connections: (yield* netStats()).connections };
   });
   expect(r.waiting).toBe("waiting");
