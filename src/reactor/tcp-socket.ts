@@ -1,15 +1,14 @@
 /**
- * TcpHandle: one Bun socket's state inside the TCP driver — its receiving side (tcp-inbound.ts),
- * the outbound queue that turns a tick's writes into one `socket.write` (partial writes resent
- * on drain), closing (the last bytes sent before FIN, within a linger limit), and the counters.
- * Calls Bun's socket methods; imports only types, the sink interface and net errors.
+ * TcpHandle: one Bun socket's state inside the TCP driver — its receiving side (tcp-inbound.ts)
+ * and sending side (tcp-outbound.ts), its name, closing (the last bytes sent before FIN within
+ * a linger limit, then the peer's FIN awaited) and the counters. Calls Bun's socket methods.
  */
 import type { Socket } from "bun";
 import type { CompletionSink, Ticket } from "./reactor.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
-import { PendingWrites } from "./pending-writes.ts";
 import type { ConnStats } from "./tcp-stats.ts";
 import { Inbound } from "./tcp-inbound.ts";
+import { Outbound } from "./tcp-outbound.ts";
 
 export type { ConnStats };
 
@@ -30,14 +29,8 @@ export class TcpHandle {
   #peer: { address: string; port: number } | undefined = undefined;
   /** The receiving side: bytes not read yet, waiting readers, the peer's FIN, pause/resume. */
   readonly inbound = new Inbound(this);
-  // outbound
-  #out: Uint8Array[] = [];
-  /** Writes waiting for the kernel to take their last byte. */
-  #writes = new PendingWrites();
-  waitingDrain = false;
-  /** end() calls waiting for their FIN to go (after every queued byte); usually one. */
-  #ends: Ticket[] | undefined = undefined;
-  ended = false;
+  /** The sending side: this tick's writes, bytes waiting for room, end() calls waiting for their FIN. */
+  readonly outbound = new Outbound(this);
   /** Closed here with bytes still waiting for room: FIN goes once they are out. */
   #finAfterDrain = false;
   /** Closed here, FIN sent: the socket stays open, dropping what comes, until the peer's FIN. */
@@ -114,60 +107,19 @@ export class TcpHandle {
   // ─── Outbound ───────────────────────────────────────────────────────────────
   /** Queue a write for this tick's flush. False if it failed at once. */
   queueWrite(t: Ticket, data: Uint8Array, sink: CompletionSink): boolean {
-    if (this.closed) return void sink.fail(t, this.#err(t, NetCode.Closed)), false;
-    if (this.ended || this.#ends !== undefined) return void sink.fail(t, this.#err(t, NetCode.WriteAfterEnd)), false;
-    if (this.error !== undefined) return void sink.fail(t, this.rethrow(t)), false;
-    if (this.gone) return void sink.fail(t, this.#err(t, NetCode.PeerClosed)), false;
-    this.counters.writeOps++; // a write taken (a refused one is not counted: a closed connection's counters are already in netStats())
-    if (data.length === 0) return void sink.complete(t, 0), false;
-    this.#out.push(data);
-    this.#writes.add(t, data.length);
-    return true;
+    return this.outbound.queueWrite(t, data, sink);
   }
 
-  /** Queue a half-close: sent after every queued byte. A second end() waits for the same FIN. */
+  /** Queue a half-close: sent after every queued byte. */
   queueEnd(t: Ticket, sink: CompletionSink): void {
-    if (this.closed) return sink.fail(t, this.#err(t, NetCode.Closed));
-    if (this.ended) return sink.complete(t, undefined);
-    // Gone: after a reset no FIN can go, so end() reports the reset; after a clean close there is nothing left to end.
-    if (this.gone) return this.error !== undefined ? sink.fail(t, this.rethrow(t)) : sink.complete(t, undefined);
-    (this.#ends ??= []).push(t);
+    this.outbound.queueEnd(t, sink);
   }
 
-  /** The waiting end() calls, taken: the FIN went (or never will). */
-  #takeEnds(): Ticket[] {
-    const ends = this.#ends ?? [];
-    this.#ends = undefined;
-    return ends;
-  }
-
-  /** One `socket.write` for everything queued (unless waiting for drain), then complete what it took. */
+  /** Send what this tick queued; once a socket closed here has sent its last byte, FIN (and wait for the peer's). */
   flush(sink: CompletionSink): void {
+    if (!this.outbound.flush(sink)) return;
     const s = this.socket;
-    if (s === undefined || this.waitingDrain || this.gone) return;
-    const out = this.#out;
-    if (out.length > 0) {
-      const buf = out.length === 1 ? out[0]! : Buffer.concat(out, this.#writes.queued - this.#writes.accepted);
-      const n = s.write(buf);
-      this.counters.hostWrites++;
-      if (n < 0) {
-        this.#failWriters(sink, NetCode.PeerClosed);
-        return;
-      }
-      this.counters.bytesWritten += n;
-      if (n < buf.length) {
-        this.#out = [buf.subarray(n)];
-        this.waitingDrain = true;
-        this.counters.partialWrites++;
-      } else out.length = 0;
-      this.#writes.took(n, sink);
-    }
-    if (this.#out.length === 0 && this.#ends !== undefined) {
-      this.ended = true;
-      s.shutdown();
-      for (const t of this.#takeEnds()) sink.complete(t, undefined);
-    }
-    if (this.#out.length === 0 && this.#finAfterDrain) {
+    if (this.#finAfterDrain && !this.outbound.unsent && s !== undefined && !this.gone) {
       // Closed while bytes waited for room: they are out now, so the FIN follows them.
       this.#stopDraining();
       this.#finThenLinger(s);
@@ -176,24 +128,14 @@ export class TcpHandle {
 
   /** Bun's drain: the kernel has room again. */
   onDrain(sink: CompletionSink): void {
-    this.waitingDrain = false;
+    this.outbound.waitingDrain = false;
     this.flush(sink);
   }
 
-  #failWriters(sink: CompletionSink, code: string): void {
-    this.#writes.failAll(sink, (t) => this.#failure(t, code));
-    this.#out = [];
-    for (const e of this.#takeEnds()) sink.fail(e, this.#failure(e, code));
-  }
-
-  /**
-   * A waiting task was cancelled: forget its ticket. A write's bytes still go, in order, but
-   * from a copy: the caller may reuse its buffer once the write returned. An end's ticket
-   * stays, so its FIN goes (its completion is a stale one the kernel drops).
-   */
+  /** A waiting task was cancelled: forget its ticket (a cancelled write's bytes still go). */
   cancel(t: Ticket): void {
     this.inbound.cancel(t);
-    if (this.#writes.cancel(t)) this.#out = this.#out.map((b) => new Uint8Array(b));
+    this.outbound.cancel(t);
   }
 
   // ─── Closing ────────────────────────────────────────────────────────────────
@@ -217,7 +159,7 @@ export class TcpHandle {
     if (this.error !== undefined) {
       this.inbound.failReaders(sink, (r) => this.rethrow(r));
     } else this.inbound.onEnd(sink);
-    this.#failWriters(sink, this.closed && !draining ? NetCode.Closed : NetCode.PeerClosed);
+    this.outbound.failAll(sink, this.closed && !draining ? NetCode.Closed : NetCode.PeerClosed);
   }
 
   /**
@@ -241,19 +183,19 @@ export class TcpHandle {
     // or a peer that writes before it reads would wait on us while we drain to it.
     this.inbound.discard();
     const s = this.socket;
-    if (this.#out.length > 0 && s !== undefined && !this.gone) {
+    if (this.outbound.unsent && s !== undefined && !this.gone) {
       if (sink === undefined) this.#reset();
       else {
         this.#finAfterDrain = true; // flush() sends FIN once the rest is out
         // ...unless the peer takes too long: then it is reset, and the writes still waiting fail.
         this.#lingerTimer = setTimeout(() => {
-          this.#failWriters(sink, NetCode.TimedOut);
+          this.outbound.failAll(sink, NetCode.TimedOut);
           this.#reset();
         }, this.#lingerMs);
-        for (const e of this.#takeEnds()) sink.complete(e, undefined); // a waiting end(): the close's FIN is its FIN
+        for (const e of this.outbound.takeEnds()) sink.complete(e, undefined); // a waiting end(): the close's FIN is its FIN
       }
     } else {
-      if (sink !== undefined) this.#failWriters(sink, NetCode.Closed);
+      if (sink !== undefined) this.outbound.failAll(sink, NetCode.Closed);
       if (s !== undefined && !this.gone) {
         if (sink === undefined) {
           this.gone = true; // the run ends: nothing may wait for the peer
@@ -288,10 +230,7 @@ export class TcpHandle {
       s.end();
       return;
     }
-    if (!this.ended) {
-      this.ended = true;
-      s.shutdown();
-    }
+    this.outbound.shutdown();
     this.inbound.discard(); // reading again if it was paused
     this.#lingering = true;
     this.#lingerTimer = setTimeout(() => this.#endLinger(), Math.min(FIN_WAIT_MS, this.#lingerMs));
@@ -309,7 +248,7 @@ export class TcpHandle {
 
   #reset(): void {
     this.#stopDraining();
-    this.#out = [];
+    this.outbound.drop();
     if (this.socket !== undefined && !this.gone) {
       this.gone = true;
       this.socket.terminate();
@@ -324,22 +263,18 @@ export class TcpHandle {
       this.closed = true;
       if (sink !== undefined) this.inbound.failReaders(sink, (r) => this.closedError(r));
     }
-    if (sink !== undefined) this.#failWriters(sink, NetCode.Closed);
+    if (sink !== undefined) this.outbound.failAll(sink, NetCode.Closed);
     this.#reset();
   }
 
-  #err(t: Ticket, code: string): NetError {
+  /** An error with `code`, named for this ticket's own op and task. */
+  err(t: Ticket, code: string): NetError {
     return new NetError(code, t.op, this.name, t.taskName);
   }
 
   /** The error for `t` once the connection was closed here. */
   closedError(t: Ticket): NetError {
-    return this.#err(t, NetCode.Closed);
-  }
-
-  /** The stored socket error if there is one, else `code`; either way named for this ticket's own op and task. */
-  #failure(t: Ticket, code: string): NetError {
-    return this.error !== undefined ? this.rethrow(t) : this.#err(t, code);
+    return this.err(t, NetCode.Closed);
   }
 
   /** The stored socket error, re-made for this ticket's op and task. */
