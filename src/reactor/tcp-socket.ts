@@ -265,6 +265,7 @@ export class TcpHandle {
     }
     if (sink !== undefined) this.outbound.failAll(sink, NetCode.Closed);
     this.#reset();
+    this.inbound.discard(); // as close() does: what came and was not read is dropped
   }
 
   /** An error with `code`, named for this ticket's own op and task. */
