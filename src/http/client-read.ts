@@ -33,6 +33,8 @@ export interface Read {
   response: unknown;
   status: number;
   keepAlive: boolean;
+  /** The response was read to its end (a streamed one's `use` may leave it part read). */
+  complete: boolean;
 }
 
 /** Most interim (1xx) responses accepted before the final one: a server sending them forever is an error, not a hang. */
@@ -78,9 +80,9 @@ export function* readResponse(conn: Conn, method: string, target: Target, o: Rea
     const keepAlive = !ambiguous && framing.kind !== "close" && (head.minor === 1 ? !connectionHas(known, "close") : connectionHas(known, "keep-alive"));
     if (use === undefined) {
       const body = yield* readBody(conn, framing, o.maxBody);
-      return { response: new HttpResponse(head, body, target.href), status: head.status, keepAlive };
+      return { response: new HttpResponse(head, body, target.href), status: head.status, keepAlive, complete: true };
     }
-    if (head.status === 408 && retry408) return { response: undefined, status: 408, keepAlive: false }; // sent again
+    if (head.status === 408 && retry408) return { response: undefined, status: 408, keepAlive: false, complete: false }; // sent again
     const res = new StreamedResponse(head, new BodyReader(conn, framing, Infinity), target.href);
     progress.handed = true;
     // The deadline interrupts `use` wherever it waits (a read, or anything else).
@@ -92,7 +94,7 @@ export function* readResponse(conn: Conn, method: string, target: Target, o: Rea
         throw new TypeError(`requestStream(url, options, use): use returned ${describe(made)}, not a generator; write it as function* (res) {...}`);
       }
       const value = yield* made as Co<unknown>;
-      return { response: value, status: head.status, keepAlive: keepAlive && res.bodyRead };
+      return { response: value, status: head.status, keepAlive: keepAlive && res.bodyRead, complete: res.bodyRead };
     } finally {
       res.end();
       if (ex !== undefined) ex.using = undefined;

@@ -202,8 +202,9 @@ export class HttpClient {
         // Bytes (or a FIN) after the response: the next response on this connection would be
         // read from them, so it is closed, not pooled. Nor after a timeout (its expiry is
         // resetting this connection), nor once the client closed, nor if the server answered
-        // before it took the whole request.
-        clean = res.sentAll;
+        // before it took the whole request. A response left part read (a streamed one's `use`
+        // stopped early) is reset, so the server stops sending it at once.
+        clean = res.sentAll && res.complete;
         reusable = keep && res.keepAlive && res.sentAll && !conn.hasInput && !ex?.timedOut && !this.#closed;
         if (res.status === 408 && retry408 && !progress.handed) {
           this.#retries++;

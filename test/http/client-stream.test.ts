@@ -487,3 +487,37 @@ describe("streamed uploads, found by review", () => {
     expect(out.requests).toBe(1); // the refused ones were not sent
   });
 });
+
+test("a use that stops reading an endless body resets the connection: the server's next writes fail at once, it does not stream on (found by review)", async () => {
+  const r = await run(function* () {
+    let abandonedAt = 0;
+    let writerEndedAt = 0;
+    const server = yield* serve({
+      port: 0,
+      handler: function* () {
+        return {
+          body: function* (out) {
+            const chunk = new Uint8Array(16 << 10);
+            try {
+              for (let i = 0; i < 100_000; i++) {
+                yield* out.write(chunk);
+                yield* sleep(1);
+              }
+            } finally {
+              writerEndedAt = performance.now();
+            }
+          },
+        };
+      },
+    });
+    yield* requestStream(server.url, {}, function* (res) {
+      return yield* res.read(); // only the first piece is wanted
+    });
+    abandonedAt = performance.now();
+    for (let i = 0; i < 400 && writerEndedAt === 0; i++) yield* sleep(10);
+    yield* server.close();
+    return writerEndedAt - abandonedAt;
+  });
+  expect(r).toBeGreaterThan(0);
+  expect(r).toBeLessThan(500); // it went on for 2 s (a graceful close waits for a FIN the server never sends)
+}, 15_000);
