@@ -40,7 +40,7 @@ export function* sendWithin(watchdog: Watchdog, conn: Conn, payload: string | Ui
 
 /**
  * Close `conn` gracefully: end our side (the client sees the whole response, then a FIN), drop
- * whatever it still sends until it closes or `LINGER_MS` pass, then close.
+ * whatever it still sends until it closes, then close; or reset it once `LINGER_MS` pass.
  *
  * @example
  * ```ts
@@ -49,7 +49,7 @@ export function* sendWithin(watchdog: Watchdog, conn: Conn, payload: string | Ui
  */
 export function* lingerClose(watchdog: Watchdog, conn: Conn): Co<void> {
   if (conn.closed) return;
-  const d = watchdog.arm(LINGER_MS, () => closeConn(conn));
+  const d = watchdog.arm(LINGER_MS, () => abortConn(conn)); // given up on: a close would wait for its FIN again
   try {
     if (!watchdog.running) yield* watchdog.start();
     yield* conn.end();

@@ -7,6 +7,7 @@
 import { test, expect } from "bun:test";
 import { run, wait, serve, sleep, moveOnAfter, listen, connect, netStats, type HttpServer } from "../../src/index.ts";
 import { Peer } from "./helpers.ts";
+import { createConnection } from "node:net";
 
 const GET = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 
@@ -273,3 +274,35 @@ test("abort() closes a connection lingering after its answer (its request body u
   });
   expect(out).toEqual({ answered: true, left: 0, sockets: 0 });
 });
+
+test("after a 413, a client that keeps uploading is dropped for up to 2 s, then the connection is reset (it took 4 s: a close waited for its FIN again; found by review)", async () => {
+  const r = await run(function* () {
+    const server = yield* serve({ port: 0, maxBodyBytes: 1000, handler: function* () { return "never"; } });
+    const timing = yield* wait(new Promise<{ answeredToClosedMs: number; got413: boolean }>((resolve) => {
+      const sock = createConnection({ host: "127.0.0.1", port: server.port, allowHalfOpen: true });
+      let got = "";
+      let answeredAt = 0;
+      let pump: ReturnType<typeof setInterval> | undefined;
+      const done = () => {
+        clearInterval(pump);
+        resolve({ answeredToClosedMs: Math.round(performance.now() - answeredAt), got413: got.startsWith("HTTP/1.1 413") });
+      };
+      const guard = setTimeout(() => { sock.destroy(); done(); }, 8000);
+      sock.on("data", (d) => {
+        if (answeredAt === 0) answeredAt = performance.now();
+        got += d.toString("latin1");
+      });
+      sock.on("error", () => undefined);
+      sock.on("close", () => { clearTimeout(guard); done(); });
+      sock.on("connect", () => {
+        sock.write("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n");
+        // An upload that goes on (a slow client): a piece every 20 ms, never a FIN.
+        pump = setInterval(() => { if (!sock.destroyed) sock.write(Buffer.alloc(1024, 120)); }, 20);
+      });
+    }));
+    yield* server.abort();
+    return timing;
+  });
+  expect(r.got413).toBe(true);
+  expect(r.answeredToClosedMs).toBeLessThan(3000);
+}, 15_000);
