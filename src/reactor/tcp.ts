@@ -228,10 +228,14 @@ class TcpDriver implements IoDriver {
       // With a handshake callback the host opens a TLS connection at once, not after its
       // handshake, so one whose client never finishes it is known, and closed with the
       // listener or the run. It is accepted once the handshake succeeded; a failed one is dropped.
+      // A client certificate the listener asked for and does not trust is a failed handshake
+      // too (the host reports it done, with the error, and then closes the socket itself).
+      const tls = typeof o.tls === "object" ? o.tls : {};
+      const verifies = tls.requestCert === true && tls.rejectUnauthorized !== false;
       handlers.open = (s) => void (lh.closed ? s.terminate() : lh.handshaking.add(s));
-      handlers.handshake = (s, success) => {
+      handlers.handshake = (s, success, authorizationError) => {
         if (!lh.handshaking.delete(s)) return;
-        if (success) accepted(s);
+        if (success && !(verifies && authorizationError)) accepted(s);
         else s.terminate();
       };
       const { close, data, drain, end } = this.#handlers;

@@ -519,6 +519,35 @@ describe.skipIf(!Bun.which("openssl"))("TLS", () => {
     expect(r).toBe(true);
   }, 10_000);
 
+  test("a client whose certificate the listener asked for and does not trust is dropped unseen: accept() gets the next, good client (found by review)", async () => {
+    const key = joinPath(dir, "stranger.key");
+    const cert = joinPath(dir, "stranger.pem");
+    const gen = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=stranger"], { stderr: "ignore" });
+    expect(gen.exitCode).toBe(0);
+    const stranger = { key: await Bun.file(key).text(), cert: await Bun.file(cert).text() };
+    const r = await run(function* () {
+      // Client certificates required, trusted only if signed by our own (rejectUnauthorized by default).
+      const l = yield* listen({ hostname: HOST, port: 0, tls: { ...tls, ca: tls.cert, requestCert: true } });
+      const bad = Bun.connect({ hostname: HOST, port: l.port, tls: { ...stranger, rejectUnauthorized: false }, socket: { handshake: (s) => void s.write("from the stranger"), data: () => undefined, error: () => undefined } }).catch(() => undefined);
+      yield* wait(bad);
+      yield* sleep(100);
+      const acc = yield* spawn(function* () {
+        const s = yield* l.accept();
+        const b = yield* s.read();
+        yield* s.close();
+        return b === null ? "a dead connection" : dec(b);
+      });
+      const c = yield* connect({ hostname: HOST, port: l.port, tls: { ...tls, rejectUnauthorized: false } });
+      yield* c.write("hello");
+      const got = yield* moveOnAfter(3000, () => join(acc));
+      const accepted = (yield* netStats()).accepted;
+      yield* c.close();
+      yield* l.close();
+      return { got: got ?? "accept hung", accepted };
+    });
+    expect(r).toEqual({ got: "hello", accepted: 1 });
+  }, 10_000);
+
   test("a process whose TLS listener has a silent client mid-handshake exits when run() ends (it never did; found by review)", async () => {
     const src = joinPath(import.meta.dir, "../../src/index.ts");
     const script = `
