@@ -87,7 +87,7 @@ export class Scheduler {
    */
   run<T>(main: TaskBody<T>, ...rest: never[]): Promise<T> {
     // Options belong to the constructor: a second argument here would be dropped unseen (a signal that never cancels).
-    if (rest.length > 0) return Promise.reject(new TypeError(`Scheduler.run(main): takes no options (got ${describe(rest[0])}); give them to new Scheduler({ ... }), or use run(main, options)`));
+    if (rest.some((x) => x !== undefined)) return Promise.reject(new TypeError(`Scheduler.run(main): takes no options (got ${describe(rest[0])}); give them to new Scheduler({ ... }), or use run(main, options)`));
     if (this.#started) return Promise.reject(new Error("Scheduler.run(): this scheduler has already run; make a new one"));
     this.#started = true;
     const k = this.#k;

@@ -31,6 +31,7 @@ describe("options", () => {
     expect(message).toContain("Scheduler.run(main): takes no options");
     expect(message).toContain("new Scheduler({ ... })");
     expect(await s.run(function* () { return 2; })).toBe(2); // the refused call did not use the scheduler up
+    expect(await new Scheduler({ reactor: new FakeReactor() }).run(function* () { return 3; }, undefined as never)).toBe(3); // nothing given, nothing lost
   });
 
   test("spawn names must be strings, inside a task and from outside", async () => {

@@ -28,7 +28,7 @@ export interface ServerLimits {
  */
 export function serverLimits(options: HttpServerOptions): ServerLimits {
   const limitsFor: unknown = options.limitsFor;
-  if (limitsFor !== undefined && (typeof limitsFor !== "function" || isAsyncFunction(limitsFor))) {
+  if (limitsFor !== undefined && (typeof limitsFor !== "function" || isAsyncFunction(limitsFor) || limitsFor.constructor?.name === "GeneratorFunction")) {
     throw new TypeError(`HTTP server option limitsFor must be a plain function (req) => ({ maxBodyBytes?, bodyTimeout? }), got ${describe(limitsFor)}`);
   }
   const max = options.maxConnections ?? Infinity;
@@ -64,7 +64,7 @@ export function applyLimitsFor(limitsFor: (req: HttpRequest) => RequestLimits | 
     const own: unknown = limitsFor(req);
     if (own === undefined) return server;
     const where = `limitsFor(req) for ${req.method} ${req.path}`;
-    if (own === null || typeof own !== "object" || typeof (own as { then?: unknown }).then === "function") {
+    if (own === null || typeof own !== "object" || typeof (own as { then?: unknown }).then === "function" || typeof (own as { next?: unknown }).next === "function") {
       throw new TypeError(`HTTP server option ${where} returned ${describe(own)}: expected { maxBodyBytes?, bodyTimeout? } or undefined`);
     }
     const { maxBodyBytes, bodyTimeout } = own as RequestLimits;

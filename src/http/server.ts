@@ -259,7 +259,7 @@ export class HttpServer {
         limits = own;
       }
       if (framing.kind === "length" && framing.length > limits.maxBodyBytes) {
-        yield* this.#reject(conn, new HttpError("BODY_TOO_LARGE", `Content-Length ${framing.length} is over the limit of ${limits.maxBodyBytes} bytes`), "", head.method === "HEAD");
+        yield* this.#reject(conn, new HttpError("BODY_TOO_LARGE", `Content-Length ${framing.length} is over the limit of ${limits.maxBodyBytes} bytes`), "", head.method === "HEAD", limits.bodyTimeout);
         return false;
       }
     } catch (error) {
@@ -313,7 +313,7 @@ export class HttpServer {
         yield* abortConn(conn);
         return false;
       }
-      yield* this.#reject(conn, own ? error.status : 500, own ? error.detail : "the handler failed", req.method === "HEAD");
+      yield* this.#reject(conn, own ? error.status : 500, own ? error.detail : "the handler failed", req.method === "HEAD", limits.bodyTimeout);
       return false;
     }
     if (out === undefined) {
@@ -332,11 +332,11 @@ export class HttpServer {
     }
   }
 
-  *#reject(conn: Conn, error: HttpError | number, detail = "", head = false): Co<false> {
+  *#reject(conn: Conn, error: HttpError | number, detail = "", head = false, ms = this.#limits.bodyTimeout): Co<false> {
     this.requests++;
     this.#linger.add(conn); // refused mid-request: the client may still be sending
     const status = typeof error === "number" ? error : error.status;
-    yield* sendWithin(this.#watchdog, conn, errorResponse(status, typeof error === "number" ? detail : error.detail, head), this.#limits.bodyTimeout);
+    yield* sendWithin(this.#watchdog, conn, errorResponse(status, typeof error === "number" ? detail : error.detail, head), ms);
     return false;
   }
 }

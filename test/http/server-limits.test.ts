@@ -95,7 +95,7 @@ test("a limitsFor that throws or gives a bad value: that request is answered 500
     },
     async (s) => {
       const get = (path: string) => raw(s.port, [`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi`]);
-      return [await get("/throws"), await get("/negative"), await get("/promise"), await get("/null"), await get("/fine")];
+      return [await get("/throws"), await get("/negative"), await get("/promise"), await get("/null"), await get("/iterator"), await get("/fine")];
     },
     {
       onError: (e) => errors.push(e),
@@ -104,20 +104,22 @@ test("a limitsFor that throws or gives a bad value: that request is answered 500
         if (req.path === "/negative") return { maxBodyBytes: -1 };
         if (req.path === "/promise") return Promise.resolve({ maxBodyBytes: 5 }) as never;
         if (req.path === "/null") return null as never;
+        if (req.path === "/iterator") return (function* () { yield 1; })() as never;
         return { bodyTimeout: 1000 };
       },
     },
   );
-  expect(value.slice(0, 4).map((r) => r.slice(0, 12))).toEqual(Array(4).fill("HTTP/1.1 500"));
-  expect(value[4]).toEndWith("ok");
+  expect(value.slice(0, 5).map((r) => r.slice(0, 12))).toEqual(Array(5).fill("HTTP/1.1 500"));
+  expect(value[5]).toEndWith("ok");
   expect(handled).toBe(1);
-  expect(server.handlerErrors).toBe(4);
+  expect(server.handlerErrors).toBe(5);
   const messages = errors.map((e) => (e as Error).message);
   expect(messages[0]).toBe("routing table broken");
   expect(errors[1]).toBeInstanceOf(RangeError);
   expect(messages[1]).toContain("limitsFor(req) for POST /negative: maxBodyBytes must be a finite number > 0, got -1");
   expect(messages[2]).toContain("limitsFor(req) for POST /promise returned");
   expect(messages[3]).toContain("limitsFor(req) for POST /null returned null");
+  expect(messages[4]).toContain("limitsFor(req) for POST /iterator returned a generator object");
 });
 
 test("limitsFor must be a plain function: anything else is refused at serve()", async () => {
@@ -126,6 +128,9 @@ test("limitsFor must be a plain function: anything else is refused at serve()", 
       yield* [];
     },
     async () => ({}),
+    function* () {
+      return { maxBodyBytes: 10_000 }; // a generator's limits would be read as {}: silently the server's (found by review)
+    },
     "big",
   ];
   for (const limitsFor of bad) {
