@@ -28,13 +28,13 @@ export interface HttpServerOptions {
   /**
    * Milliseconds a client has to send a request body once the handler asks for it: the time
    * the handler's reads (`req.body()`, `req.read()`) spend waiting for it, in all. Past it, a
-   * waiting read is cut off by closing the connection, and a read that starts with no time
+   * waiting read is cut off by resetting the connection, and a read that starts with no time
    * left throws `HttpError` TIMEOUT (answered 408). Also how long a client may take to accept
    * a response, or a streamed body's piece. Default 30,000.
    */
   bodyTimeout?: number;
   /**
-   * Most connections open at once. At the cap a new connection is closed as soon as it is
+   * Most connections open at once. At the cap a new connection is reset as soon as it is
    * accepted, before any request (counted in `server.refused`). Default: no limit.
    */
   maxConnections?: number;

@@ -84,7 +84,7 @@ export function* replyAndClose(watchdog: Watchdog, conn: Conn, payload: string |
 
 /**
  * The deadline for reading one request body: `ms` of waiting for the client in all, each read
- * armed with what is left; past it, the waiting read is cut off by closing the connection (the
+ * armed with what is left; past it, the waiting read is cut off by resetting the connection (the
  * handler's `req.body()` or `req.read()` then throws).
  *
  * @example
@@ -96,7 +96,7 @@ export function guardFor(watchdog: Watchdog, ms: number, conn: Conn): BodyGuard 
   return {
     ms,
     *arm(left) {
-      const d = watchdog.arm(left, () => closeConn(conn));
+      const d = watchdog.arm(left, () => abortConn(conn)); // given up on: reset, its descriptor freed now
       try {
         if (!watchdog.running) yield* watchdog.start();
       } catch (error) {

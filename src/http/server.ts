@@ -146,10 +146,11 @@ export class HttpServer {
       }
       this.accepted++;
       if (this.#conns.size >= this.#limits.maxConnections) {
-        // At the cap: closed at once. (Not accepting would not help: the host accepts every
-        // connection anyway, and each would hold a descriptor, with no deadline, until taken.)
+        // At the cap: reset at once, its descriptor freed now (a close would wait for the
+        // client's FIN). (Not accepting would not help: the host accepts every connection
+        // anyway, and each would hold a descriptor, with no deadline, until taken.)
         this.refused++;
-        yield* closeConn(conn);
+        yield* abortConn(conn);
         continue;
       }
       const s = this.#conns.add(conn);

@@ -306,3 +306,27 @@ test("after a 413, a client that keeps uploading is dropped for up to 2 s, then 
   expect(r.got413).toBe(true);
   expect(r.answeredToClosedMs).toBeLessThan(3000);
 }, 15_000);
+
+test("a connection refused at maxConnections, or cut off by bodyTimeout, frees its socket at once though its client never closes (a close waited 2 s for its FIN; found by review)", async () => {
+  const out = await run(function* () {
+    const server = yield* serve({ maxConnections: 1, bodyTimeout: 100, headerTimeout: 400, handler: function* (req) { return `${(yield* req.body()).length}`; } });
+    // A stalled upload: its head, then nothing, and never a FIN (half-open).
+    const stalled = new Peer(server.port, true);
+    yield* wait(stalled.connected);
+    stalled.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab");
+    // Over the cap while the first is open: refused.
+    const over = new Peer(server.port, true);
+    yield* wait(over.connected);
+    while (server.refused === 0) yield* sleep(1);
+    const afterRefusal = (yield* netStats()).connections;
+    // The stalled body is cut off at its deadline (100 ms, served at 50 ms granularity).
+    yield* wait(stalled.endedWithin(2000));
+    for (let i = 0; i < 40 && (yield* netStats()).connections > 0; i++) yield* sleep(5);
+    const afterCutOff = (yield* netStats()).connections;
+    stalled.stop();
+    over.stop();
+    yield* server.close();
+    return { afterRefusal, afterCutOff, stalledClosed: stalled.closed };
+  });
+  expect(out).toEqual({ afterRefusal: 1, afterCutOff: 0, stalledClosed: true });
+});
