@@ -46,6 +46,11 @@ export class Outbound {
     this.#h = host;
   }
 
+  /** Bun's drain: the kernel has room again (the next flush writes). */
+  drained(): void {
+    this.waitingDrain = false;
+  }
+
   /** True while bytes wait to be sent (for room in the kernel, or for the tick's flush). */
   get unsent(): boolean {
     return this.#out.length > 0;

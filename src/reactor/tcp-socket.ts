@@ -34,9 +34,9 @@ export class TcpHandle {
   /** Closed here with bytes still waiting for room: FIN goes once they are out. */
   #finAfterDrain = false;
   /** Closed here, FIN sent: the socket stays open, dropping what comes, until the peer's FIN. */
-  #lingering = false;
-  /** Ends the drain (a reset) or the linger (a close) of a peer that takes longer than `closeLingerMs`. */
-  #lingerTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #awaitingFin = false;
+  /** Ends the drain (a reset, past `closeLingerMs`) or the wait for the peer's FIN (a close, past FIN_WAIT_MS). */
+  #closingTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   readonly #lingerMs: number;
   /** Closed here (close() or driver close): everything fails with ERR_SOCKET_CLOSED. */
   closed = false;
@@ -55,7 +55,7 @@ export class TcpHandle {
   /**
    * `name` is the destination of a connect; an accepted connection passes `accepted` and its
    * listener's name, and is named after its peer on first use (reading the peer costs syscalls).
-   * `lingerMs` bounds how long a close may take to send what is still unsent.
+   * `lingerMs` bounds how long a close may take to send what is still unsent (and the wait for the peer's FIN, if shorter than FIN_WAIT_MS).
    */
   constructor(name: string, highWaterMark: number, lingerMs = CLOSE_LINGER_MS, accepted = false) {
     this.#name = accepted ? undefined : name;
@@ -105,30 +105,20 @@ export class TcpHandle {
   }
 
   // ─── Outbound ───────────────────────────────────────────────────────────────
-  /** Queue a write for this tick's flush. False if it failed at once. */
-  queueWrite(t: Ticket, data: Uint8Array, sink: CompletionSink): boolean {
-    return this.outbound.queueWrite(t, data, sink);
-  }
-
-  /** Queue a half-close: sent after every queued byte. */
-  queueEnd(t: Ticket, sink: CompletionSink): void {
-    this.outbound.queueEnd(t, sink);
-  }
-
   /** Send what this tick queued; once a socket closed here has sent its last byte, FIN (and wait for the peer's). */
   flush(sink: CompletionSink): void {
     if (!this.outbound.flush(sink)) return;
     const s = this.socket;
     if (this.#finAfterDrain && !this.outbound.unsent && s !== undefined && !this.gone) {
       // Closed while bytes waited for room: they are out now, so the FIN follows them.
-      this.#stopDraining();
-      this.#finThenLinger(s);
+      this.#stopClosingTimer();
+      this.#finThenAwaitFin(s);
     }
   }
 
   /** Bun's drain: the kernel has room again. */
   onDrain(sink: CompletionSink): void {
-    this.outbound.waitingDrain = false;
+    this.outbound.drained();
     this.flush(sink);
   }
 
@@ -139,10 +129,10 @@ export class TcpHandle {
   }
 
   // ─── Closing ────────────────────────────────────────────────────────────────
-  /** The peer's FIN: readers get the rest, then null; a socket closed here and lingering for it closes now. */
+  /** The peer's FIN: readers get the rest, then null; a socket closed here and awaiting it closes now. */
   onEnd(sink: CompletionSink): void {
     this.inbound.onEnd(sink);
-    if (this.#lingering) this.#endLinger();
+    if (this.#awaitingFin) this.#endAwaitingFin();
   }
 
   /** The host socket closed (peer FIN after ours, reset, or error). */
@@ -151,15 +141,15 @@ export class TcpHandle {
     this.gone = true;
     // A socket closed here but still sending its last bytes lost them to the peer: its waiting
     // writes hear what happened (a reset), not that it was closed.
-    const draining = this.#finAfterDrain;
-    this.#stopDraining();
-    if (error !== undefined && error !== null && this.error === undefined && (!this.closed || draining)) {
+    const sending = this.#finAfterDrain;
+    this.#stopClosingTimer();
+    if (error !== undefined && error !== null && this.error === undefined && (!this.closed || sending)) {
       this.error = toNetError(error, "tcp", this.name, "", "ECONNRESET");
     }
     if (this.error !== undefined) {
       this.inbound.failReaders(sink, (r) => this.rethrow(r));
     } else this.inbound.onEnd(sink);
-    this.outbound.failAll(sink, this.closed && !draining ? NetCode.Closed : NetCode.PeerClosed);
+    this.outbound.failAll(sink, this.closed && !sending ? NetCode.Closed : NetCode.PeerClosed);
   }
 
   /**
@@ -170,8 +160,8 @@ export class TcpHandle {
    */
   close(sink: CompletionSink | undefined, t: Ticket | undefined): void {
     if (this.closed) {
-      if (sink === undefined && this.#finAfterDrain) this.#reset(); // the run ends while it drains
-      if (sink === undefined && this.#lingering) this.#endLinger(); // ...or while it waits for the peer's FIN
+      if (sink === undefined && this.#finAfterDrain) this.#reset(); // the run ends while it sends its last bytes
+      if (sink === undefined && this.#awaitingFin) this.#endAwaitingFin(); // ...or while it waits for the peer's FIN
       // Closing twice (or from two tasks in one tick) is harmless: it completes at once.
       if (t !== undefined && sink !== undefined) sink.complete(t, undefined);
       return;
@@ -188,7 +178,7 @@ export class TcpHandle {
       else {
         this.#finAfterDrain = true; // flush() sends FIN once the rest is out
         // ...unless the peer takes too long: then it is reset, and the writes still waiting fail.
-        this.#lingerTimer = setTimeout(() => {
+        this.#closingTimer = setTimeout(() => {
           this.outbound.failAll(sink, NetCode.TimedOut);
           this.#reset();
         }, this.#lingerMs);
@@ -197,57 +187,55 @@ export class TcpHandle {
     } else {
       if (sink !== undefined) this.outbound.failAll(sink, NetCode.Closed);
       if (s !== undefined && !this.gone) {
-        if (sink === undefined) {
-          this.gone = true; // the run ends: nothing may wait for the peer
-          s.end();
-        } else this.#finThenLinger(s);
+        if (sink === undefined) this.#endSocket(); // the run ends: nothing may wait for the peer
+        else this.#finThenAwaitFin(s);
       }
     }
     if (t !== undefined && sink !== undefined) sink.complete(t, undefined);
   }
 
-  /** True while closed here with bytes still to send, or waiting for the peer's FIN: the socket stays until then. */
-  get draining(): boolean {
-    return (this.#finAfterDrain || this.#lingering) && !this.gone;
+  /** Closed here, its socket not gone yet: still sending its last bytes, or awaiting the peer's FIN. */
+  get closing(): boolean {
+    return (this.#finAfterDrain || this.#awaitingFin) && !this.gone;
   }
 
-  #stopDraining(): void {
+  #stopClosingTimer(): void {
     this.#finAfterDrain = false;
-    this.#lingering = false;
-    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = undefined;
+    this.#awaitingFin = false;
+    if (this.#closingTimer !== undefined) clearTimeout(this.#closingTimer);
+    this.#closingTimer = undefined;
   }
 
   /**
    * Closed here, every byte handed to the kernel: FIN, and keep the socket open, dropping what
-   * the peer still sends, until its own FIN (or `closeLingerMs`). Closing it at once, with the
+   * the peer still sends, until its own FIN (at most FIN_WAIT_MS, or `closeLingerMs` if shorter). Closing it at once, with the
    * peer's bytes unread in the kernel (or arriving after), would reset the connection and throw
    * away ours still in flight.
    */
-  #finThenLinger(s: Socket<TcpHandle>): void {
-    if (this.inbound.eof || this.error !== undefined) {
-      this.gone = true; // the peer is done sending (or the socket broke): nothing can reset it now
-      s.end();
-      return;
-    }
+  #finThenAwaitFin(s: Socket<TcpHandle>): void {
+    if (this.inbound.eof || this.error !== undefined) return this.#endSocket(); // the peer is done sending (or the socket broke): nothing can reset it now
     this.outbound.shutdown();
     this.inbound.discard(); // reading again if it was paused
-    this.#lingering = true;
-    this.#lingerTimer = setTimeout(() => this.#endLinger(), Math.min(FIN_WAIT_MS, this.#lingerMs));
+    this.#awaitingFin = true;
+    this.#closingTimer = setTimeout(() => this.#endAwaitingFin(), Math.min(FIN_WAIT_MS, this.#lingerMs));
   }
 
-  /** The peer's FIN came (or the linger time ran out, or the run ends): close the socket. */
-  #endLinger(): void {
-    this.#stopDraining();
+  /** The peer's FIN came (or FIN_WAIT_MS ran out, or the run ends): close the socket. */
+  #endAwaitingFin(): void {
+    this.#stopClosingTimer();
+    this.#endSocket();
+  }
+
+  /** Close the host socket (what the kernel holds still goes, then FIN if not sent yet). */
+  #endSocket(): void {
     const s = this.socket;
-    if (s !== undefined && !this.gone) {
-      this.gone = true;
-      s.end();
-    }
+    if (s === undefined || this.gone) return;
+    this.gone = true;
+    s.end();
   }
 
   #reset(): void {
-    this.#stopDraining();
+    this.#stopClosingTimer();
     this.outbound.drop();
     if (this.socket !== undefined && !this.gone) {
       this.gone = true;
@@ -257,8 +245,8 @@ export class TcpHandle {
 
   /** Abort: reset the connection (RST) without flushing. */
   terminate(sink?: CompletionSink): void {
-    // Closed already, and done: nothing to stop. Still draining or lingering: abort stops that too.
-    if (this.closed && !this.#finAfterDrain && !this.#lingering) return;
+    // Closed already, and done: nothing to stop. Still sending its last bytes or awaiting the peer's FIN: abort stops that too.
+    if (this.closed && !this.#finAfterDrain && !this.#awaitingFin) return;
     if (!this.closed) {
       this.closed = true;
       if (sink !== undefined) this.inbound.failReaders(sink, (r) => this.closedError(r));

@@ -64,7 +64,7 @@ class TcpDriver implements IoDriver {
           break;
         case "tcp.write": {
           const h = t.a as TcpHandle;
-          if (h.queueWrite(t, toBytes(t.b), sink) && !h.touched) {
+          if (h.outbound.queueWrite(t, toBytes(t.b), sink) && !h.touched) {
             h.touched = true;
             this.#touched.push(h);
           }
@@ -72,7 +72,7 @@ class TcpDriver implements IoDriver {
         }
         case "tcp.end": {
           const h = t.a as TcpHandle;
-          h.queueEnd(t, sink);
+          h.outbound.queueEnd(t, sink);
           if (!h.touched) {
             h.touched = true;
             this.#touched.push(h);
@@ -171,7 +171,7 @@ class TcpDriver implements IoDriver {
 
   #closeConn(h: TcpHandle, t: Ticket, sink: CompletionSink): void {
     h.close(sink, t);
-    if (!h.draining) this.#retire(h); // one still sending its last bytes is retired when its socket closes
+    if (!h.closing) this.#retire(h); // one still sending its last bytes, or awaiting the peer's FIN, is retired when its socket closes
   }
 
   /** Socket callbacks shared by every connection (the handle rides in `socket.data`). */
