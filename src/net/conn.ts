@@ -132,8 +132,11 @@ export class Conn {
    * Close the connection: every byte written before it is delivered, then FIN. Bytes still
    * waiting for room go out as the peer reads (their writes complete then); if the peer has not
    * taken them within `closeLingerMs` (default 30 s, counted from this call) the connection is
-   * reset and those writes fail with `ETIMEDOUT`. Waiting reads of other tasks fail with
-   * `ERR_SOCKET_CLOSED`. Closing twice is harmless.
+   * reset and those writes fail with `ETIMEDOUT`. The socket then stays open, dropping what the
+   * peer still sends, until the peer's FIN, for at most 2 s (or `closeLingerMs` if shorter; not
+   * past the run's end), counted in `netStats().connections` meanwhile: closing it with the
+   * peer's bytes unread would make the OS reset it and lose ours in flight. Returns at once.
+   * Waiting reads of other tasks fail with `ERR_SOCKET_CLOSED`. Closing twice is harmless.
    *
    * @example
    * ```ts
@@ -145,8 +148,10 @@ export class Conn {
   }
 
   /**
-   * Abort: reset the connection (RST) at once, dropping unsent bytes. The peer's reads
-   * and writes fail with `ECONNRESET`. Use `close()` for an orderly close.
+   * Abort: reset the connection (RST) at once, dropping unsent bytes and the bytes that came
+   * and were not read (a later read fails with `ERR_SOCKET_CLOSED`). Also resets a connection
+   * closed here that is still sending its last bytes or waiting for the peer's FIN. The peer's
+   * reads and writes fail with `ECONNRESET`. Use `close()` for an orderly close.
    *
    * @example
    * ```ts

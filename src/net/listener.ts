@@ -109,6 +109,10 @@ export function listen(options: ListenOptions): Syscall<Listener> {
   if (options.unix === undefined) checkPort(options.port, "listen", true);
   checkHwm(options.highWaterMark, "listen");
   checkLinger(options.closeLingerMs, "listen");
+  const hs = options.handshakeTimeout;
+  if (hs !== undefined && (typeof hs !== "number" || !(hs > 0) || hs > 2 ** 31 - 1)) {
+    throw new RangeError(`listen(options): handshakeTimeout must be a number of ms from 1 to 2^31-1, got ${describe(hs)}`);
+  }
   return io("tcp.listen", { ...options }, wrapListener);
 }
 

@@ -31,9 +31,12 @@ export type ListenOptions = (
   highWaterMark?: number;
   /**
    * How long an accepted connection's `close()` may take to send bytes the peer has no room for yet before the
-   * connection is reset and the writes still waiting fail with `ETIMEDOUT` (default 30,000 ms).
+   * connection is reset and the writes still waiting fail with `ETIMEDOUT` (default 30,000 ms);
+   * also the most it then waits for the peer's FIN, if shorter than 2 s.
    */
   closeLingerMs?: number;
+  /** TLS: how long a client may take to finish its handshake before its connection is closed, unseen (default 10,000 ms). */
+  handshakeTimeout?: number;
 };
 
 /** Where to connect: a TCP host and port, or a unix socket path. */
@@ -57,7 +60,8 @@ export type ConnectOptions = (
   highWaterMark?: number;
   /**
    * How long `close()` may take to send bytes the peer has no room for yet before the
-   * connection is reset and the writes still waiting fail with `ETIMEDOUT` (default 30,000 ms).
+   * connection is reset and the writes still waiting fail with `ETIMEDOUT` (default 30,000 ms);
+   * also the most it then waits for the peer's FIN, if shorter than 2 s.
    */
   closeLingerMs?: number;
   /**

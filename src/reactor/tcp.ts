@@ -12,6 +12,7 @@ import { ZERO, addCounters, type ConnStats, type TcpDriverStats } from "./tcp-st
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
 import type { ListenOptions } from "../net/options.ts";
 import { Connector, DEFAULT_CONNECT_LIMIT } from "./tcp-connect.ts";
+import { Handshakes } from "./tls-accept.ts";
 
 /** Default inbound high-water mark per connection. */
 export const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
@@ -30,7 +31,7 @@ export class ListenerHandle {
   readonly backlog: TcpHandle[] = [];
   readonly accepters: Ticket[] = [];
   /** TLS: connections accepted by the host whose handshake is under way (closed with the listener). */
-  readonly handshaking = new Set<Socket<TcpHandle>>();
+  handshakes: Handshakes | undefined = undefined;
   closed = false;
   accepted = 0;
   /** The driver (so the run()) it belongs to. */
@@ -225,24 +226,8 @@ class TcpDriver implements IoDriver {
     };
     const handlers: SocketHandler<TcpHandle> = { ...this.#handlers, open: accepted };
     if (o.tls) {
-      // With a handshake callback the host opens a TLS connection at once, not after its
-      // handshake, so one whose client never finishes it is known, and closed with the
-      // listener or the run. It is accepted once the handshake succeeded; a failed one is dropped.
-      // A client certificate the listener asked for and does not trust is a failed handshake
-      // too (the host reports it done, with the error, and then closes the socket itself).
-      const tls = typeof o.tls === "object" ? o.tls : {};
-      const verifies = tls.requestCert === true && tls.rejectUnauthorized !== false;
-      handlers.open = (s) => void (lh.closed ? s.terminate() : lh.handshaking.add(s));
-      handlers.handshake = (s, success, authorizationError) => {
-        if (!lh.handshaking.delete(s)) return;
-        if (success && !(verifies && authorizationError)) accepted(s);
-        else s.terminate();
-      };
-      const { close, data, drain, end } = this.#handlers;
-      handlers.close = (s, error) => void (s.data === undefined ? lh.handshaking.delete(s) : close!(s, error));
-      handlers.data = (s, d) => void (s.data !== undefined && data!(s, d));
-      handlers.drain = (s) => void (s.data !== undefined && drain!(s));
-      handlers.end = (s) => void (s.data === undefined ? s.terminate() : end!(s));
+      lh.handshakes = new Handshakes(o.tls, accepted, () => lh.closed, o.handshakeTimeout);
+      Object.assign(handlers, lh.handshakes.handlers(this.#handlers));
     }
     try {
       const common = { allowHalfOpen: true, socket: handlers, tls: o.tls as never };
@@ -274,8 +259,7 @@ class TcpDriver implements IoDriver {
     l.closed = true;
     this.#listeners.delete(l);
     l.listener?.stop(false);
-    for (const s of l.handshaking) s.terminate(); // not accepted yet: nobody else will close them
-    l.handshaking.clear();
+    l.handshakes?.closeAll(); // not accepted yet: nobody else will close them
     for (const h of l.backlog.splice(0)) {
       h.close(undefined, undefined);
       this.#retire(h);

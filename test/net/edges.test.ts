@@ -548,6 +548,33 @@ describe.skipIf(!Bun.which("openssl"))("TLS", () => {
     expect(r).toEqual({ got: "hello", accepted: 1 });
   }, 10_000);
 
+  test("a client that does not finish its TLS handshake within handshakeTimeout is closed, unseen, while the listener goes on", async () => {
+    let closedByServer = false;
+    const r = await run(function* () {
+      const l = yield* listen({ hostname: HOST, port: 0, tls, handshakeTimeout: 100 });
+      const t0 = performance.now();
+      const silent = yield* wait(Bun.connect({ hostname: HOST, port: l.port, socket: { data: () => undefined, close: () => void (closedByServer = true), error: () => undefined } }));
+      for (let i = 0; i < 300 && !closedByServer; i++) yield* sleep(10);
+      const after = performance.now() - t0;
+      silent.end();
+      // The listener still serves a client that does finish its handshake.
+      const acc = yield* spawn(function* () {
+        const s = yield* l.accept();
+        const got = dec(yield* s.read());
+        yield* s.close();
+        return got;
+      });
+      const c = yield* connect({ hostname: HOST, port: l.port, tls: { rejectUnauthorized: false } });
+      yield* c.write("still here");
+      const got = yield* moveOnAfter(3000, () => join(acc));
+      yield* c.close();
+      yield* l.close();
+      return { closedByServer, early: after < 90, got, accepted: (yield* netStats()).accepted };
+    });
+    expect(r).toEqual({ closedByServer: true, early: false, got: "still here", accepted: 1 });
+    expect(() => listen({ hostname: HOST, port: 0, tls, handshakeTimeout: 0 })).toThrow(/handshakeTimeout must be a number of ms from 1/);
+  }, 10_000);
+
   test("a process whose TLS listener has a silent client mid-handshake exits when run() ends (it never did; found by review)", async () => {
     const src = joinPath(import.meta.dir, "../../src/index.ts");
     const script = `
