@@ -43,8 +43,9 @@ export interface HttpServerOptions {
    * upload route taking more, or longer): called with each request, after its head and before
    * the handler (so a `Content-Length` over its own `maxBodyBytes` is still answered 413
    * before the body is read). What it leaves out, or `undefined`, is the server's. If it
-   * throws, or gives a value that is no finite number > 0, the request is answered 500 and the
-   * error goes to `onError`. A `bodyTimeout` given here is served at the server's granularity
+   * throws, or gives something other than such an object (or `undefined`), or a limit that is no
+   * finite number > 0, the request is answered 500 and the error goes to `onError`. It must be a
+   * plain function (not async, not a generator): anything else is refused at `serve()`. A `bodyTimeout` given here is served at the server's granularity
    * (an eighth of its smaller timeout, between 5 and 250 ms).
    *
    * @example

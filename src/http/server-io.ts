@@ -16,7 +16,7 @@ import type { BodyGuard } from "./request.ts";
 /** How long a client has to take a last error response (408) before the connection is aborted. */
 export const LAST_REPLY_MS = 1000;
 
-/** How long a graceful close drains what the client still sends before closing anyway. */
+/** How long a graceful close drains what the client still sends before resetting the connection. */
 export const LINGER_MS = 2000;
 
 /**

@@ -1,7 +1,7 @@
 /**
  * An HTTP server's limits, checked once at start: sizes, deadlines and the connection cap,
  * with their defaults; and one request's own body limits (`limitsFor`), checked per request.
- * A bad value is a RangeError naming the option (and the request).
+ * A bad value is a RangeError (a bad kind of value a TypeError) naming the option and the request.
  */
 import type { HttpServerOptions, RequestLimits } from "./options.ts";
 import type { BodyGuard, HttpRequest } from "./request.ts";

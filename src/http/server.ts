@@ -51,11 +51,11 @@ export class HttpServer {
   readonly #linger = new WeakSet<Conn>();
   /** Connections accepted so far. */
   accepted = 0;
-  /** Connections closed at once because `maxConnections` were open. */
+  /** Connections reset at once because `maxConnections` were open. */
   refused = 0;
   /** Requests answered so far (error responses included). */
   requests = 0;
-  /** Errors thrown by the handler (answered with 500; a streamed body's after its head: the connection is reset). */
+  /** Errors thrown by the handler or by `limitsFor` (answered with 500; a streamed body's after its head: the connection is reset). */
   handlerErrors = 0;
   readonly #onError: ((error: unknown, req: HttpRequest) => void) | undefined;
   readonly #limitsFor: HttpServerOptions["limitsFor"];
@@ -114,8 +114,8 @@ export class HttpServer {
   }
 
   /**
-   * Stop at once: no new connections, and every connection is closed now, its request cut
-   * short (its handler is cancelled) — but for the caller's own, when a handler calls it. For
+   * Stop at once: no new connections, and every connection's request is cut short (its handler
+   * cancelled) and the connection reset — but for the caller's own, when a handler calls it. For
    * a shutdown whose grace period ran out: `moveOnAfter(5000, () => server.close())`, then `abort()`.
    *
    * @example

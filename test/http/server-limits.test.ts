@@ -59,7 +59,7 @@ test("limitsFor's bodyTimeout cuts off a stalled body on its route (the server's
     headerTimeout: 800, // granularity 100 ms
     limitsFor: (req) => (req.path === "/slow" ? { bodyTimeout: 150 } : undefined),
   });
-  expect(value).toBe(""); // a read waiting at the deadline is cut off: the connection closes
+  expect(value).toBe(""); // a read waiting at the deadline is cut off: the connection is reset
   expect(performance.now() - t0).toBeLessThan(3000);
 });
 
