@@ -84,10 +84,18 @@ export class Scheduler {
    * Run `main` to completion. Resolves with its result or rejects with its error. When main
    * ends, every task still alive is cancelled (their `finally` blocks run) and the reactor
    * is closed. A task that failed with nobody joining it makes this reject with a `TaskError`.
+   * It takes no options (they are the constructor's): one given here rejects with a `TypeError`.
+   *
+   * @example
+   * ```ts
+   * import { Scheduler, sleep } from "corun";
+   * const s = new Scheduler({ name: "app" });
+   * console.log(await s.run(function* () { yield* sleep(1); return "done"; })); // done
+   * ```
    */
-  run<T>(main: TaskBody<T>, ...rest: never[]): Promise<T> {
-    // Options belong to the constructor: a second argument here would be dropped unseen (a signal that never cancels).
-    if (rest.some((x) => x !== undefined)) return Promise.reject(new TypeError(`Scheduler.run(main): takes no options (got ${describe(rest[0])}); give them to new Scheduler({ ... }), or use run(main, options)`));
+  run<T>(main: TaskBody<T>, options?: never): Promise<T> {
+    // Options belong to the constructor: given here they would be dropped unseen (a signal that never cancels).
+    if (options !== undefined) return Promise.reject(new TypeError(`Scheduler.run(main): takes no options (got ${describe(options)}); give them to new Scheduler({ ... }), or use run(main, options)`));
     if (this.#started) return Promise.reject(new Error("Scheduler.run(): this scheduler has already run; make a new one"));
     this.#started = true;
     const k = this.#k;

@@ -73,11 +73,11 @@ class UdpDriver implements IoDriver {
       }
       switch (t.op) {
         case "udp.send": {
-          h.counters.sendOps++;
           if (h.closed) {
             sink.fail(t, new NetError(NetCode.Closed, t.op, h.name, t.taskName));
             break;
           }
+          h.counters.sendOps++; // a send taken (a refused one is not counted)
           const [data, port, address] = t.b as [Uint8Array | string, number, string];
           h.out.push(data, port, address);
           h.outTickets.push(t);

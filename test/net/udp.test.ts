@@ -41,7 +41,7 @@ test("datagrams sent in one tick go out through one sendMany", async () => {
   expect(r.s.sent).toBe(200);
 });
 
-test("a cancelled recv leaves the socket usable; recv on a closed socket fails", async () => {
+test("a cancelled recv leaves the socket usable; recv and send on a closed socket fail (a refused send is not counted)", async () => {
   const r = await run(function* () {
     const a = yield* udp({ port: 0 });
     const b = yield* udp({ port: 0 });
@@ -53,9 +53,12 @@ test("a cancelled recv leaves the socket usable; recv on a closed socket fails",
     yield* b.close();
     let code = "";
     try { yield* b.recv(); } catch (e) { code = (e as NetError).code; }
-    return { text: new TextDecoder().decode(d.data), code, state: waiting.state };
+    const sends = b.stats().sendOps;
+    let sendCode = "";
+    try { yield* b.send("x", a.port); } catch (e) { sendCode = (e as NetError).code; }
+    return { text: new TextDecoder().decode(d.data), code, state: waiting.state, sendCode, refusedCounted: b.stats().sendOps - sends };
   });
-  expect(r).toEqual({ text: "after", code: "ERR_SOCKET_CLOSED", state: "cancelled" });
+  expect(r).toEqual({ text: "after", code: "ERR_SOCKET_CLOSED", state: "cancelled", sendCode: "ERR_SOCKET_CLOSED", refusedCounted: 0 });
 });
 
 test("a bound socket's errors name the port it was bound to, not the 0 asked for", async () => {
