@@ -57,6 +57,9 @@ export type HttpResponseInit =
  */
 export type HttpHandler = (req: HttpRequest) => Co<HttpResponseInit>;
 
+/** @internal the key of `HttpRequest`'s method the server gives it its own limits with (not exported from the package). */
+export const SET_LIMITS: unique symbol = Symbol("corun.http.setLimits");
+
 /**
  * A request as a server handler sees it. The body is not read until you ask for it
  * (`yield* req.text()`); a body left unread closes the connection after the response.
@@ -122,8 +125,8 @@ export class HttpRequest {
     if (framing.kind === "none") this.#body = EMPTY;
   }
 
-  /** @internal the server's `limitsFor` gave this request limits of its own (before the handler runs). */
-  setLimits(maxBody: number, guard: BodyGuard | undefined): void {
+  /** @internal the server's `limitsFor` gave this request limits of its own (before the handler runs; a symbol, so no handler can call it). */
+  [SET_LIMITS](maxBody: number, guard: BodyGuard | undefined): void {
     this.#max = maxBody;
     this.#guard = guard;
   }

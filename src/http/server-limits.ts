@@ -4,7 +4,7 @@
  * A bad value is a RangeError (a bad kind of value a TypeError) naming the option and the request.
  */
 import type { HttpServerOptions, RequestLimits } from "./options.ts";
-import type { BodyGuard, HttpRequest } from "./request.ts";
+import { SET_LIMITS, type BodyGuard, type HttpRequest } from "./request.ts";
 import { describe, isAsyncFunction } from "../syscall.ts";
 import { Thrown } from "../outcome.ts";
 
@@ -73,7 +73,7 @@ export function applyLimitsFor(limitsFor: (req: HttpRequest) => RequestLimits | 
       maxBodyBytes: positive(maxBodyBytes, server.maxBodyBytes, `${where}: maxBodyBytes`),
       bodyTimeout: positive(bodyTimeout, server.bodyTimeout, `${where}: bodyTimeout`),
     };
-    req.setLimits(limits.maxBodyBytes, guard?.(limits.bodyTimeout));
+    req[SET_LIMITS](limits.maxBodyBytes, guard?.(limits.bodyTimeout));
     return limits;
   } catch (error) {
     return new Thrown(error);
