@@ -21,6 +21,8 @@ export interface Joiner {
 /** The owner of a task, seen from the task: enough to check "same scheduler". */
 export interface TaskOwner {
   readonly id: number;
+  /** True once its run has ended. */
+  readonly closed: boolean;
   /** Its clock (ms), read now. */
   clock(): number;
   /** A task's failure was seen (through its promise): `run()` does not report it. */

@@ -5,7 +5,8 @@
  */
 import { abortConn, closeConn } from "./close.ts";
 import { current } from "../syscalls.ts";
-import { Cancelled } from "../errors.ts";
+import { Cancelled, UsageError } from "../errors.ts";
+import type { TaskOwner } from "../task.ts";
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
@@ -55,6 +56,8 @@ export class HttpClient {
   #reused = 0;
   #retries = 0;
   #closed = false;
+  /** The scheduler of the run this client serves (its deadlines and idle expiry are tasks of that run). */
+  #run: TaskOwner | undefined = undefined;
 
   constructor(options: HttpClientOptions = {}) {
     const cap = options.maxConnectionsPerHost ?? 256;
@@ -112,6 +115,14 @@ export class HttpClient {
   }
 
   *#request(url: string | URL, options: RequestOptions, use: Use | undefined): Co<unknown> {
+    const me = yield* current();
+    if (me.owner !== this.#run) {
+      // One run at a time: another run's requests would lose their deadlines when the first ends.
+      if (this.#run !== undefined && !this.#run.closed) {
+        throw new UsageError(me, "HttpClient.request", "this client serves another run() still going (a client serves one run at a time: make one per run, or use request(), whose default client is one per run)");
+      }
+      this.#run = me.owner;
+    }
     // While a request is in flight the idle reaper stays up, so the connection it leaves idle
     // gets its expiry without a yield after the response.
     this.#idle.begin();

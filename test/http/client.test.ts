@@ -1,5 +1,5 @@
 import { test, expect, describe, afterAll } from "bun:test";
-import { run, spawn, sleep, cancel, join, request, serve, HttpClient, HttpError, NetError, Scheduler, netStats, type Co } from "../../src/index.ts";
+import { run, spawn, sleep, cancel, join, wait, request, serve, HttpClient, HttpError, NetError, Scheduler, netStats, type Co } from "../../src/index.ts";
 import { rawServer, scripted } from "./helpers.ts";
 
 // One Bun.serve for the tests that need a well-behaved server; it counts connections.
@@ -655,4 +655,45 @@ describe("found by review: pool slots, early answers, retries", () => {
       backend.stop();
     }
   });
+});
+
+test("an HttpClient used by a second run() while the first is still going is refused with a UsageError naming the task; once the first has ended, a later run may use it (found by review)", async () => {
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  let url = "";
+  const server = run(function* () {
+    const s = yield* serve({ port: 0, handler: function* () { return "hi"; } });
+    url = s.url;
+    yield* wait(stopped);
+    yield* s.close();
+  });
+  while (url === "") await Bun.sleep(2);
+  const client = new HttpClient({ timeout: 2000 });
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const first = run(function* () {
+    const text = (yield* client.request(url)).text();
+    yield* wait(held); // still going while the second run tries
+    return text;
+  });
+  const refused = await run(function* () {
+    yield* sleep(50);
+    const t = yield* spawn(function* asker() {
+      try {
+        yield* client.request(url);
+        return "served";
+      } catch (e) {
+        return `${(e as Error).name}: ${(e as Error).message}`;
+      }
+    });
+    return yield* join(t);
+  });
+  release();
+  expect(await first).toBe("hi");
+  const later = await run(function* () { return (yield* client.request(url)).text(); });
+  stop();
+  await server;
+  expect(refused).toStartWith("UsageError: HttpClient.request in task \"asker\"");
+  expect(refused).toContain("serves another run() still going");
+  expect(later).toBe("hi");
 });
