@@ -203,6 +203,11 @@ export function isCoroutine(x: unknown): x is Co<unknown> {
   return x !== null && typeof x === "object" && typeof (x as Co<unknown>).next === "function" && typeof (x as Co<unknown>).throw === "function" && !(Symbol.asyncIterator in x);
 }
 
+/** True if `fn` is a generator function (`function*`): a mistake where a plain function is wanted. */
+export function isGeneratorFunction(fn: unknown): boolean {
+  return typeof fn === "function" && (fn as { constructor?: { name?: unknown } }).constructor?.name === "GeneratorFunction";
+}
+
 /** True if `fn` is an async function or async generator function: a mistake where a `function*` is wanted. */
 export function isAsyncFunction(fn: unknown): boolean {
   const kind = (fn as { constructor?: { name?: unknown } } | null | undefined)?.constructor?.name;

@@ -5,7 +5,7 @@
  */
 import type { HttpServerOptions, RequestLimits } from "./options.ts";
 import { SET_LIMITS, type BodyGuard, type HttpRequest } from "./request.ts";
-import { describe, isAsyncFunction } from "../syscall.ts";
+import { describe, isAsyncFunction, isGeneratorFunction } from "../syscall.ts";
 import { Thrown } from "../outcome.ts";
 
 /** The limits a server runs with, every one set. */
@@ -28,7 +28,7 @@ export interface ServerLimits {
  */
 export function serverLimits(options: HttpServerOptions): ServerLimits {
   const limitsFor: unknown = options.limitsFor;
-  if (limitsFor !== undefined && (typeof limitsFor !== "function" || isAsyncFunction(limitsFor) || limitsFor.constructor?.name === "GeneratorFunction")) {
+  if (limitsFor !== undefined && (typeof limitsFor !== "function" || isAsyncFunction(limitsFor) || isGeneratorFunction(limitsFor))) {
     throw new TypeError(`HTTP server option limitsFor must be a plain function (req) => ({ maxBodyBytes?, bodyTimeout? }), got ${describe(limitsFor)}`);
   }
   const max = options.maxConnections ?? Infinity;

@@ -88,6 +88,7 @@ export class Connector {
     this.#closed = true;
     for (const d of this.#dests.values()) d.queue.length = 0;
     // Withdrawn: one mid-handshake (TLS) is closed now, one still connecting as it opens.
+    // (Defensive: a run ends after all its tasks, whose cancels withdrew their connects already.)
     for (const withdraw of this.#connecting.values()) withdraw();
     this.#connecting.clear();
   }

@@ -317,7 +317,7 @@ test("a connection refused at maxConnections, or cut off by bodyTimeout, frees i
     // Over the cap while the first is open: refused.
     const over = new Peer(server.port, true);
     yield* wait(over.connected);
-    while (server.refused === 0) yield* sleep(1);
+    for (let i = 0; i < 400 && server.refused === 0; i++) yield* sleep(1);
     const afterRefusal = (yield* netStats()).connections;
     // The stalled body is cut off at its deadline (100 ms, served at 50 ms granularity).
     yield* wait(stalled.endedWithin(2000));
