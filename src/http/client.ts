@@ -115,14 +115,7 @@ export class HttpClient {
   }
 
   *#request(url: string | URL, options: RequestOptions, use: Use | undefined): Co<unknown> {
-    const me = yield* current();
-    if (me.owner !== this.#run) {
-      // One run at a time: another run's requests would lose their deadlines when the first ends.
-      if (this.#run !== undefined && !this.#run.closed) {
-        throw new UsageError(me, "HttpClient.request", "this client serves another run() still going (a client serves one run at a time: make one per run, or use request(), whose default client is one per run)");
-      }
-      this.#run = me.owner;
-    }
+    yield* this.#claim(use === undefined ? "HttpClient.request" : "HttpClient.requestStream");
     // While a request is in flight the idle reaper stays up, so the connection it leaves idle
     // gets its expiry without a yield after the response.
     this.#idle.begin();
@@ -172,6 +165,7 @@ export class HttpClient {
    * ```
    */
   *close(): Co<void> {
+    yield* this.#claim("HttpClient.close"); // before anything is taken out of the pool
     this.#closed = true;
     const idle = this.#pool.drainIdle();
     try {
@@ -180,6 +174,19 @@ export class HttpClient {
       // Cancelled part way: the rest still close (a cancel is raised once).
       for (const c of idle) if (!c.closed) yield* closeConn(c);
     }
+  }
+
+  /**
+   * The calling task's run becomes the one this client serves, unless another is still going:
+   * its connections, deadlines and idle expiry belong to that run (a UsageError naming `op`).
+   */
+  *#claim(op: string): Co<void> {
+    const me = yield* current();
+    if (me.owner === this.#run) return;
+    if (this.#run !== undefined && !this.#run.closed) {
+      throw new UsageError(me, op, "this client serves another run() still going (a client serves one run at a time: make one per run, or use request(), whose default client is one per run)");
+    }
+    this.#run = me.owner;
   }
 
   /** Send on a pooled connection; once more on a fresh one if a reused connection was stale. */

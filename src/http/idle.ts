@@ -70,7 +70,7 @@ export class IdleReaper {
   }
 
   *#reap(): Co<void> {
-    yield* this.#clock.start();
+    const run = yield* this.#clock.start();
     try {
       while (this.#inFlight > 0 || (this.#pool?.idleCount ?? 0) > 0) {
         yield* sleep(IDLE_TICK_MS);
@@ -86,7 +86,7 @@ export class IdleReaper {
         }
       }
     } finally {
-      this.#clock.stop();
+      this.#clock.stop(run); // unless a new reaper has started it again (this one was cancelled)
     }
   }
 }

@@ -18,7 +18,7 @@ interface TimeSource {
  * @example
  * ```ts
  * const clock = new TickClock(10);
- * yield* clock.start();                 // in the reaper task
+ * const run = yield* clock.start();     // in the reaper task; clock.stop(run) as it ends
  * for (let last = clock.tick; ; ) { yield* sleep(10); const now = clock.advance(); while (last < now) fire(++last); }
  * ```
  */
@@ -28,6 +28,8 @@ export class TickClock {
   #source: TimeSource | undefined = undefined;
   #t0 = 0;
   #tick0 = 0;
+  /** Which reaper's `start()` the clock runs for (a cancelled reaper may end after its successor started). */
+  #run = 0;
 
   constructor(granularity: number) {
     this.#granularity = granularity;
@@ -40,16 +42,19 @@ export class TickClock {
     return Math.max(this.#tick, this.#tick0 + Math.floor((s.clock() - this.#t0) / this.#granularity));
   }
 
-  /** The reaper task starts: ticks count from its scheduler's clock from now on. */
-  *start(): Co<void> {
+  /** The reaper task starts: ticks count from its scheduler's clock from now on. Returns what to give `stop()`. */
+  *start(): Co<number> {
     const source = (yield* current()).owner;
+    this.#tick = this.tick; // a reaper ending meanwhile has not stopped it yet: the ticks so far are kept
     this.#source = source;
     this.#t0 = source.clock();
     this.#tick0 = this.#tick;
+    return ++this.#run;
   }
 
-  /** The reaper ends (its scheduler may not be the next one's). */
-  stop(): void {
+  /** The reaper `run` (from its `start()`) ends (its scheduler may not be the next one's); a no-op if another started since. */
+  stop(run: number): void {
+    if (run !== this.#run) return;
     this.#tick = this.tick;
     this.#source = undefined;
   }

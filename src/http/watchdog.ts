@@ -6,7 +6,7 @@
 import { sleep, spawn } from "../syscalls.ts";
 import type { Co } from "../types.ts";
 import { Cancelled } from "../errors.ts";
-import type { Task } from "../task.ts";
+import { Flag, type Task } from "../task.ts";
 import { TickClock } from "./tick-clock.ts";
 
 /** A deadline armed on a watchdog; disarm it with `watchdog.disarm(entry)`. */
@@ -85,7 +85,7 @@ export class Watchdog {
 
   *#reap(): Co<void> {
     const clock = this.#clock;
-    yield* clock.start();
+    const run = yield* clock.start();
     try {
       while (this.#count > 0) {
         yield* sleep(this.#granularity);
@@ -96,7 +96,7 @@ export class Watchdog {
     } finally {
       // Nothing left to fire up to now: a later reaper need not walk the idle ticks.
       if (this.#count === 0) this.#fired = Math.max(this.#fired, clock.tick);
-      clock.stop();
+      clock.stop(run); // unless a new reaper has started it again (this one was cancelled)
     }
   }
 
@@ -152,9 +152,13 @@ export class OnDemandTask {
     this.#name = name;
   }
 
-  /** True while the task is alive (or being started). */
+  /**
+   * True while the task is alive (or being started), and not cancelled: one whose cancel was
+   * delivered (the run winding down) ends at its next step, so work armed now needs a new one.
+   */
   get running(): boolean {
-    return this.#starting || (this.#task !== undefined && !this.#task.ended);
+    const t = this.#task;
+    return this.#starting || (t !== undefined && !t.ended && (t.flags & Flag.CancelRequested) === 0);
   }
 
   /** Start `body` as the task unless one is running. */

@@ -697,3 +697,79 @@ test("an HttpClient used by a second run() while the first is still going is ref
   expect(refused).toContain("serves another run() still going");
   expect(later).toBe("hi");
 });
+
+// A request made in a finally while run() winds down (main ended, every task cancelled) must
+// still be bounded by the client's timeout. When the client's watchdog reaper was alive at
+// main's end, the request can see it as "running" (its cancel delivered but not yet raised),
+// arms its deadline on it and starts no reaper; the reaper then ends, nobody ever fires the
+// deadline, and a server that never answers keeps run() from ending, forever.
+test("a request in a task's finally during run()'s wind-down times out (client timeout 300 ms) and run() ends (it hung: the cancelled reaper counted as running; found by review)", async () => {
+  const silent = await rawServer(() => null); // accepts, never answers
+  const url = `http://127.0.0.1:${silent.port}/`;
+  const one = async (i: number): Promise<string> => {
+    const client = new HttpClient({ timeout: 300 });
+    let out = "no answer";
+    const p = run(function* () {
+      // A request in flight keeps the client's watchdog reaper alive when main ends.
+      yield* spawn(function* inflight(): Co<void> {
+        try { yield* client.request(url, { timeout: 10_000 }); } catch { /* cancelled */ }
+      });
+      yield* spawn(function* deregister(): Co<void> {
+        try {
+          yield* sleep(60_000);
+        } finally {
+          try { yield* client.request(url); out = "served"; } catch (e) { out = (e as Error).message; }
+        }
+      });
+      yield* sleep(40 + i * 7);
+    });
+    const r = await Promise.race([p.then(() => "ended", (e) => `rejected: ${e}`), Bun.sleep(2500).then(() => "still running after 2.5 s")]);
+    return `${r} / ${out}`;
+  };
+  try {
+    const results = await Promise.all([0, 1, 2, 3, 4, 5].map(one));
+    for (const r of results) expect(r).toMatch(/^ended \/ .*TIMEOUT/);
+  } finally {
+    silent.server.close();
+  }
+}, 15_000);
+
+test("HttpClient.close() from a second run() while the client's run is still going is a UsageError, and touches nothing (it took the idle connections out of the pool, then failed with EBADF; found by review)", async () => {
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  let url = "";
+  const server = run(function* () {
+    const s = yield* serve({ port: 0, handler: function* () { return "hi"; } });
+    url = s.url;
+    yield* wait(stopped);
+    yield* s.close();
+  });
+  while (url === "") await Bun.sleep(2);
+  const client = new HttpClient({ timeout: 2000 });
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const first = run(function* () {
+    yield* client.request(url); // leaves one idle keep-alive connection in the pool
+    yield* wait(held);
+    return (yield* client.request(url)).text(); // still served: the client was not closed
+  });
+  for (let i = 0; i < 100 && client.stats().idle === 0; i++) await Bun.sleep(5);
+  const closing = await run(function* () {
+    const t = yield* spawn(function* closer() {
+      try {
+        yield* client.close();
+        return "closed";
+      } catch (e) {
+        return `${(e as Error).name}: ${(e as Error).message}`;
+      }
+    });
+    return yield* join(t);
+  });
+  const idle = client.stats().idle;
+  release();
+  const again = await first;
+  stop();
+  await server;
+  expect(closing).toStartWith('UsageError: HttpClient.close in task "closer"');
+  expect({ idle, again }).toEqual({ idle: 1, again: "hi" });
+});

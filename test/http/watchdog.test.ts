@@ -2,6 +2,7 @@ import { test, expect } from "bun:test";
 import { run, sleep, spawn, join } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 import { Watchdog } from "../../src/http/watchdog.ts";
+import { TickClock } from "../../src/http/tick-clock.ts";
 import { virtual } from "../helpers.ts";
 
 test("deadlines fire no earlier than armed and within one granularity after; disarmed ones never", async () => {
@@ -101,4 +102,20 @@ test("after a late wake-up, a deadline armed then is measured from now: it does 
   }, { reactor });
   expect(result.waited).toBeGreaterThanOrEqual(100);
   expect(result.waited).toBeLessThanOrEqual(100 + 30);
+});
+
+test("TickClock: a reaper that ends after its successor started (it was cancelled) does not stop the successor's clock", async () => {
+  const { result } = await virtual(function* () {
+    const clock = new TickClock(10);
+    const first = yield* clock.start();
+    yield* sleep(20);
+    const second = yield* clock.start(); // the successor, while the first has not ended yet
+    clock.stop(first); // the first ends: stale, ignored
+    yield* sleep(35);
+    const running = clock.tick; // still counting time: 2 + 3
+    clock.stop(second);
+    yield* sleep(50);
+    return { running, stopped: clock.tick };
+  });
+  expect(result).toEqual({ running: 5, stopped: 5 });
 });
