@@ -3,11 +3,14 @@
  * without one timer or task per connection — one reaper task ticks every `granularity` ms and
  * fires the deadlines of that tick's bucket. Built on sleep and spawn only; no Bun API.
  */
-import { sleep, spawn } from "../syscalls.ts";
+import { join, sleep, spawn } from "../syscalls.ts";
 import type { Co } from "../types.ts";
 import { Cancelled } from "../errors.ts";
-import { Flag, type Task } from "../task.ts";
+import type { Task } from "../task.ts";
 import { TickClock } from "./tick-clock.ts";
+
+/** How often a reaper that was cancelled with deadlines still armed looks whether any is left (ms). */
+const WIND_DOWN_MS = 5;
 
 /** A deadline armed on a watchdog; disarm it with `watchdog.disarm(entry)`. */
 export interface Deadline {
@@ -35,6 +38,8 @@ export class Watchdog {
   #count = 0;
   readonly #reaper: OnDemandTask;
   readonly #buckets = new Map<number, Set<Deadline>>();
+  /** Expiry actions started and not ended yet. */
+  readonly #actions = new Set<Task<unknown>>();
 
   constructor(granularity: number, name: string) {
     this.#granularity = granularity;
@@ -86,12 +91,28 @@ export class Watchdog {
   *#reap(): Co<void> {
     const clock = this.#clock;
     const run = yield* clock.start();
+    // A cancel (the run winding down, or the task whose cleanup started this reaper ending)
+    // while deadlines are armed: they are another cleanup's, which waits on them, so the reaper
+    // goes on firing them and ends once none is left, checking every WIND_DOWN_MS meanwhile.
+    // It also ends only after the expiry actions it started: while run() winds down they are
+    // its helpers, which would be cancelled, unstarted, if it ended first.
+    let cancelled: Cancelled | undefined;
     try {
-      while (this.#count > 0) {
-        yield* sleep(this.#granularity);
-        // Every tick that passed (more than one if this wake-up came late: a busy event loop),
-        // from the last one fired (a reaper cut short in its catching up left the rest to the next).
-        for (const now = clock.advance(); this.#fired < now && this.#count > 0; ) yield* this.#fire(++this.#fired);
+      while (this.#count > 0 || this.#actions.size > 0) {
+        try {
+          if (this.#count === 0) {
+            yield* this.#settle();
+            continue;
+          }
+          yield* sleep(cancelled === undefined ? this.#granularity : Math.min(this.#granularity, WIND_DOWN_MS));
+          // Every tick that passed (more than one if this wake-up came late: a busy event loop),
+          // from the last one fired (a reaper cut short in its catching up left the rest to the next).
+          const now = cancelled === undefined ? clock.advance() : clock.tick;
+          while (this.#fired < now && this.#count > 0) yield* this.#fire(++this.#fired);
+        } catch (error) {
+          if (!(error instanceof Cancelled) || cancelled !== undefined) throw error;
+          cancelled = error;
+        }
       }
     } finally {
       // Nothing left to fire up to now: a later reaper need not walk the idle ticks.
@@ -100,24 +121,53 @@ export class Watchdog {
     }
   }
 
-  /** Fire the deadlines due at `tick`. */
+  /** Fire the deadlines due at `tick`. A cancel raised meanwhile is passed on once every one has fired. */
   *#fire(tick: number): Co<void> {
     const due = this.#buckets.get(tick);
     if (due === undefined) return;
     this.#buckets.delete(tick);
     this.#count -= due.size;
+    const actions: Co<void>[] = [];
     for (const d of due) {
       if (d.disarmed) continue;
       d.expired = true;
-      let r: Co<void> | void;
       try {
-        r = d.onExpire();
+        const r = d.onExpire();
+        if (r !== undefined) actions.push(r);
       } catch {
-        continue; // a failing expiry action must not stop the reaper
+        // a failing expiry action must not stop the reaper
       }
-      // Actions that yield (close a socket...) run in tasks of their own, so thousands of
-      // deadlines passing at once are handled together, not one after another.
-      if (r !== undefined) yield* spawn(() => quietly(r), { name: `${this.#name} expiry` });
+    }
+    // Actions that yield (close a socket...) run in tasks of their own, so thousands of
+    // deadlines passing at once are handled together, not one after another. A cancel held
+    // back for this task is raised at the first spawn instead of it: that one is made again.
+    let cancelled: Cancelled | undefined;
+    for (let i = 0; i < actions.length; ) {
+      const r = actions[i]!;
+      try {
+        const t = yield* spawn(() => quietly(r), { name: `${this.#name} expiry` });
+        i++;
+        const live = this.#actions;
+        live.add(t);
+        t.onEnd(() => live.delete(t));
+      } catch (error) {
+        if (!(error instanceof Cancelled) || cancelled !== undefined) throw error;
+        cancelled = error;
+      }
+    }
+    if (cancelled !== undefined) throw cancelled;
+  }
+
+  /** Wait for one expiry action still running to end (its outcome is its own: quietly() keeps only a cancel). */
+  *#settle(): Co<void> {
+    for (const t of this.#actions) {
+      try {
+        yield* join(t);
+      } catch (error) {
+        // The action's own Cancelled is no concern of the reaper's; the reaper's own is passed on.
+        if (error instanceof Cancelled && error.task !== t) throw error;
+      }
+      return;
     }
   }
 }
@@ -152,13 +202,9 @@ export class OnDemandTask {
     this.#name = name;
   }
 
-  /**
-   * True while the task is alive (or being started), and not cancelled: one whose cancel was
-   * delivered (the run winding down) ends at its next step, so work armed now needs a new one.
-   */
+  /** True while the task is alive (or being started). */
   get running(): boolean {
-    const t = this.#task;
-    return this.#starting || (t !== undefined && !t.ended && (t.flags & Flag.CancelRequested) === 0);
+    return this.#starting || (this.#task !== undefined && !this.#task.ended);
   }
 
   /** Start `body` as the task unless one is running. */

@@ -1,0 +1,161 @@
+/**
+ * Deadlines while run() winds down: a request or body read made in a cleanup (a finally after
+ * main ended, or after its own cancel) is still bounded by its timeout, and run() ends. The
+ * watchdog's reaper, cancelled by the drain or by the end of the cleanup that started it, goes
+ * on firing the deadlines still armed, and outlives the expiry actions it started.
+ */
+import { test, expect } from "bun:test";
+import { run, serve, spawn, sleep, cancel, HttpClient, type Co } from "../../src/index.ts";
+import { createConnection, type Socket } from "node:net";
+import { Watchdog } from "../../src/http/watchdog.ts";
+import { rawServer } from "./helpers.ts";
+import { virtual } from "../helpers.ts";
+
+// A worker is cancelled (by someone else) and makes a request in its finally (client timeout
+// 300 ms) to a server that never answers; main ends 50 ms later. The drain cancels the
+// client's deadline reaper; the worker's cancel was delivered already, so nothing cancels its
+// request, and nothing will ever fire its deadline: run() never ends.
+test("a request in the finally of a task cancelled just before main ends still times out, and run() ends (found by review)", async () => {
+  const silent = await rawServer(() => null);
+  const url = `http://127.0.0.1:${silent.port}/`;
+  const client = new HttpClient({ timeout: 300 });
+  let out = "no answer";
+  try {
+    const p = run(function* () {
+      const worker = yield* spawn(function* worker(): Co<void> {
+        try { yield* sleep(60_000); } finally {
+          try { yield* client.request(url); out = "served"; } catch (e) { out = (e as Error).message; }
+        }
+      });
+      yield* sleep(10);
+      yield* spawn(function* canceller(): Co<void> { yield* cancel(worker); });
+      yield* sleep(50);
+    });
+    const r = await Promise.race([p.then(() => "ended", (e) => `rejected: ${e}`), Bun.sleep(2500).then(() => "still running after 2.5 s")]);
+    expect(`${r} / ${out}`).toMatch(/^ended \/ .*TIMEOUT/);
+  } finally {
+    silent.server.close();
+  }
+}, 10_000);
+
+// Two tasks each make a request in their finally while run() winds down. The first one's
+// request starts the client's deadline reaper (born during the drain, so tied to that task:
+// cancelled as it ends). The second arms its deadline on that reaper (running: true) and
+// starts none. The first's request is answered quickly, the first task ends, its helper the
+// reaper is cancelled: the second's deadline has no reaper left, its request to a silent
+// server never times out, and run() never ends.
+test("two requests in finally blocks during wind-down: the second is still bounded by its timeout once the first's task ended (found by review)", async () => {
+  const srv = await rawServer((req) => (req.startsWith("GET /fast") ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok" : null));
+  const base = `http://127.0.0.1:${srv.port}`;
+  const client = new HttpClient({ timeout: 400 });
+  const out: string[] = [];
+  try {
+    const p = run(function* () {
+      yield* spawn(function* a(): Co<void> {
+        try { yield* sleep(60_000); } finally {
+          try { out.push("a " + (yield* client.request(`${base}/fast`)).status); } catch (e) { out.push("a " + (e as Error).message); }
+        }
+      });
+      yield* spawn(function* b(): Co<void> {
+        try { yield* sleep(60_000); } finally {
+          try { yield* client.request(`${base}/slow`); out.push("b served"); } catch (e) { out.push("b " + (e as Error).message); }
+        }
+      });
+      yield* sleep(20);
+    });
+    const r = await Promise.race([p.then(() => "ended", (e) => `rejected: ${e}`), Bun.sleep(3000).then(() => "still running after 3 s")]);
+    expect({ r, out: out.join(" | ") }).toMatchObject({ r: "ended" });
+    expect(out.join(" | ")).toContain("TIMEOUT");
+  } finally {
+    srv.server.close();
+  }
+}, 10_000);
+
+// Two handlers read their request's body in a finally while run() winds down (main returned
+// with the server still open; each connection task is cancelled). The first to read starts
+// the server watchdog's reaper, born in the drain and so tied to that connection's task;
+// the second arms its body deadline on it (running: true). The first body arrives, that
+// connection's task ends, its helper the reaper is cancelled: the second body read, from a
+// client that never sends the body, has no deadline left and run() never ends (bodyTimeout
+// is 300 ms).
+test("server: a body read in a handler's finally during wind-down is bounded by bodyTimeout even after another connection's cleanup ended (found by review)", async () => {
+  let port = 0;
+  const got: string[] = [];
+  const p = run(function* () {
+    const s = yield* serve({
+      port: 0, bodyTimeout: 300, headerTimeout: 2000,
+      handler: function* (req) {
+        try { yield* sleep(60_000); } finally {
+          try { got.push(yield* req.text()); } catch (e) { got.push((e as Error).message); }
+        }
+        return "x";
+      },
+    });
+    port = s.port;
+    yield* sleep(250);
+  });
+  while (port === 0) await Bun.sleep(2);
+  const socks: Socket[] = [];
+  const open = () => new Promise<Socket>((resolve) => {
+    const s = createConnection({ host: "127.0.0.1", port }, () => resolve(s));
+    s.on("error", () => {});
+    socks.push(s);
+  });
+  try {
+    const a = await open();
+    a.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n");
+    await Bun.sleep(30);
+    const b = await open();
+    b.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n"); // its body never comes
+    await Bun.sleep(320); // main ended at ~250 ms: both handlers read in their finally now
+    a.write("abcd");
+    const r = await Promise.race([p.then(() => "ended", (e) => `rejected: ${e}`), Bun.sleep(2500).then(() => "still running 2.5 s later")]);
+    expect({ r, got }).toMatchObject({ r: "ended" });
+  } finally {
+    for (const s of socks) s.destroy();
+  }
+}, 10_000);
+
+/**
+ * C's cancel is delivered before main ends (someone cancelled it); in its finally it arms a
+ * 100 ms deadline on a watchdog (starting the reaper) and waits (bounded) for the expiry
+ * action. main ends `x` ms later. Returns what C saw.
+ */
+async function scenario(x: number) {
+  const { result } = await virtual(function* () {
+    const wd = new Watchdog(10, "t");
+    const state = { ran: false, expired: false, size: -1 };
+    const c = yield* spawn(function* C(): Co<void> {
+      try {
+        yield* sleep(1e9);
+      } finally {
+        const d = wd.arm(100, function* () { state.ran = true; });
+        if (!wd.running) yield* wd.start();
+        for (let i = 0; i < 400 && !state.ran; i++) yield* sleep(1);
+        state.expired = d.expired;
+        state.size = wd.size;
+      }
+    });
+    yield* sleep(5);
+    yield* spawn(function* canceller(): Co<void> { yield* cancel(c); });
+    yield* sleep(x);
+    return state; // filled by C before run() resolves
+  });
+  return result;
+}
+
+// main ends in the very tick the reaper wakes to fire the deadline: the reaper's cancel
+// arrives while it holds the sleep's value (CancelPending), so it runs #fire: the bucket is
+// taken out, the count lowered, `expired` set and onExpire() called — then Cancelled is raised
+// at the spawn of the expiry action instead of the spawn. The action never runs, and no later
+// reaper can fire the deadline (gone from the buckets; #fired is past its tick).
+test("a deadline due in the tick run() starts winding down: its expiry action runs (it is marked expired, taken out, and dropped) (found by review)", async () => {
+  expect(await scenario(110)).toEqual({ ran: true, expired: true, size: 0 });
+});
+
+// main ends while the deadline is still ahead: the drain cancels the reaper (waiting in its
+// sleep) and it ends; C, whose cancel was delivered already, is not cancelled again and keeps
+// waiting for a deadline that no reaper will ever fire (nobody starts a new one).
+test("a deadline armed before run() winds down, by a task already cleaning up, still fires after the drain cancelled its reaper (found by review)", async () => {
+  expect(await scenario(60)).toEqual({ ran: true, expired: true, size: 0 });
+});
