@@ -207,14 +207,25 @@ export class OnDemandTask {
     return this.#starting || (this.#task !== undefined && !this.#task.ended);
   }
 
-  /** Start `body` as the task unless one is running. */
+  /**
+   * Start `body` as the task unless one is running, and let it take its first step: a task
+   * cancelled before that (run() winding down in this very tick) never runs its body, so it is
+   * started again (then it helps the caller's cleanup, and runs).
+   */
   *start(body: () => Co<void>): Co<void> {
-    if (this.running) return;
-    this.#starting = true;
-    try {
-      this.#task = yield* spawn(body, { name: this.#name });
-    } finally {
-      this.#starting = false; // started, or not at all (an error raised at that yield)
+    for (let tries = 0; tries < 3 && !this.running; tries++) {
+      const began = { yes: false };
+      this.#starting = true;
+      try {
+        this.#task = yield* spawn(function* () {
+          began.yes = true; // not reached if it was cancelled before its first step
+          yield* body();
+        }, { name: this.#name });
+      } finally {
+        this.#starting = false; // started, or not at all (an error raised at that yield)
+      }
+      yield* sleep(0); // it was queued first: it steps before the caller goes on
+      if (began.yes) return;
     }
   }
 }

@@ -159,3 +159,62 @@ test("a deadline due in the tick run() starts winding down: its expiry action ru
 test("a deadline armed before run() winds down, by a task already cleaning up, still fires after the drain cancelled its reaper (found by review)", async () => {
   expect(await scenario(60)).toEqual({ ran: true, expired: true, size: 0 });
 });
+
+// C's cancel was delivered (a canceller), and in its finally it arms a 100 ms deadline and
+// starts the reaper; main ends in the same tick, before the reaper's first step. The drain's
+// cancel reaches the reaper unstarted: its generator is thrown into before its first line, so
+// the catch in #reap never ran and the reaper ends with C's deadline armed. C waits for
+// an expiry that never comes (bounded here: 400 virtual ms).
+test("a reaper started in the tick main ends (not yet stepped) still fires the deadline armed by an already-cancelled task (it was cancelled before its first line; found by review)", async () => {
+  const { result } = await virtual(function* () {
+    const wd = new Watchdog(10, "t");
+    const state = { ran: false, expired: false, size: -1, running: true };
+    const c = yield* spawn(function* C(): Co<void> {
+      try {
+        yield* sleep(1e9);
+      } finally {
+        const d = wd.arm(100, function* () { state.ran = true; });
+        if (!wd.running) yield* wd.start();
+        for (let i = 0; i < 400 && !state.ran; i++) yield* sleep(1);
+        state.expired = d.expired;
+        state.size = wd.size;
+        state.running = wd.running;
+      }
+    });
+    yield* sleep(1);
+    yield* spawn(function* canceller(): Co<void> { yield* cancel(c); });
+    yield* sleep(0); // [canceller, main] -> canceller cancels C: [main, C]
+    yield* sleep(0); // [C, main] -> C's finally spawns the reaper: [main, reaper]; main ends now
+    return state;
+  });
+  expect(result).toEqual({ ran: true, expired: true, size: 0, running: false });
+});
+
+
+// The same with a real request: a worker whose cancel was delivered makes a request (timeout
+// 300 ms) to a silent server in its finally, in the tick main ends. The client's reaper,
+// spawned by that request and not stepped yet, is cancelled by the drain before its first
+// line: the request is bounded by nothing, and run() never ends.
+test("a request in a cancelled task's finally, made in the tick main ends, still times out and run() ends (found by review)", async () => {
+  const silent = await rawServer(() => null);
+  const url = `http://127.0.0.1:${silent.port}/`;
+  const client = new HttpClient({ timeout: 300 });
+  let out = "no answer";
+  try {
+    const p = run(function* () {
+      const worker = yield* spawn(function* worker(): Co<void> {
+        try { yield* sleep(60_000); } finally {
+          try { yield* client.request(url); out = "served"; } catch (e) { out = (e as Error).message; }
+        }
+      });
+      yield* sleep(10);
+      yield* spawn(function* canceller(): Co<void> { yield* cancel(worker); });
+      yield* sleep(0);
+      yield* sleep(0);
+    });
+    const r = await Promise.race([p.then(() => "ended", (e) => `rejected: ${e}`), Bun.sleep(2500).then(() => "still running after 2.5 s")]);
+    expect(`${r} / ${out}`).toMatch(/^ended \/ .*TIMEOUT/);
+  } finally {
+    silent.server.close();
+  }
+}, 10_000);
