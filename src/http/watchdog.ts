@@ -6,7 +6,7 @@
 import { join, sleep, spawn } from "../syscalls.ts";
 import type { Co } from "../types.ts";
 import { Cancelled } from "../errors.ts";
-import type { Task } from "../task.ts";
+import { Flag, type Task } from "../task.ts";
 import { TickClock } from "./tick-clock.ts";
 
 /** How often a reaper that was cancelled with deadlines still armed looks whether any is left (ms). */
@@ -97,6 +97,8 @@ export class Watchdog {
     // It also ends only after the expiry actions it started: while run() winds down they are
     // its helpers, which would be cancelled, unstarted, if it ended first.
     let cancelled: Cancelled | undefined;
+    /** Just cancelled: the tasks cancelled with it (in the same drain) disarm theirs in this tick, so look again after it first. */
+    let fresh = false;
     try {
       while (this.#count > 0 || this.#actions.size > 0) {
         try {
@@ -104,7 +106,8 @@ export class Watchdog {
             yield* this.#settle();
             continue;
           }
-          yield* sleep(cancelled === undefined ? this.#granularity : Math.min(this.#granularity, WIND_DOWN_MS));
+          yield* sleep(cancelled === undefined ? this.#granularity : fresh ? 0 : Math.min(this.#granularity, WIND_DOWN_MS));
+          fresh = false;
           // Every tick that passed (more than one if this wake-up came late: a busy event loop),
           // from the last one fired (a reaper cut short in its catching up left the rest to the next).
           const now = cancelled === undefined ? clock.advance() : clock.tick;
@@ -112,6 +115,7 @@ export class Watchdog {
         } catch (error) {
           if (!(error instanceof Cancelled) || cancelled !== undefined) throw error;
           cancelled = error;
+          fresh = true;
         }
       }
     } finally {
@@ -202,9 +206,10 @@ export class OnDemandTask {
     this.#name = name;
   }
 
-  /** True while the task is alive (or being started). */
+  /** True while the task is alive (or being started), unless it was cancelled before its first step: it will not run. */
   get running(): boolean {
-    return this.#starting || (this.#task !== undefined && !this.#task.ended);
+    const t = this.#task;
+    return this.#starting || (t !== undefined && !t.ended && (t.flags & (Flag.Started | Flag.CancelRequested)) !== Flag.CancelRequested);
   }
 
   /**
