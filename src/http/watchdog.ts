@@ -40,6 +40,8 @@ export class Watchdog {
   readonly #buckets = new Map<number, Set<Deadline>>();
   /** Expiry actions started and not ended yet. */
   readonly #actions = new Set<Task<unknown>>();
+  /** Expiry actions whose task was cancelled before its first step (the drain): the reaper runs them itself. */
+  readonly #orphans: Co<void>[] = [];
 
   constructor(granularity: number, name: string) {
     this.#granularity = granularity;
@@ -100,8 +102,13 @@ export class Watchdog {
     /** Just cancelled: the tasks cancelled with it (in the same drain) disarm theirs in this tick, so look again after it first. */
     let fresh = false;
     try {
-      while (this.#count > 0 || this.#actions.size > 0) {
+      while (this.#count > 0 || this.#actions.size > 0 || this.#orphans.length > 0) {
         try {
+          const orphan = this.#orphans.shift();
+          if (orphan !== undefined) {
+            yield* quietly(orphan);
+            continue;
+          }
           if (this.#count === 0) {
             yield* this.#settle();
             continue;
@@ -149,11 +156,19 @@ export class Watchdog {
     for (let i = 0; i < actions.length; ) {
       const r = actions[i]!;
       try {
-        const t = yield* spawn(() => quietly(r), { name: `${this.#name} expiry` });
+        const began = { yes: false };
+        const t = yield* spawn(function* () {
+          began.yes = true; // not reached if the drain cancelled it before its first step
+          yield* quietly(r);
+        }, { name: `${this.#name} expiry` });
         i++;
         const live = this.#actions;
+        const orphans = this.#orphans;
         live.add(t);
-        t.onEnd(() => live.delete(t));
+        t.onEnd(() => {
+          live.delete(t);
+          if (!began.yes) orphans.push(r);
+        });
       } catch (error) {
         if (!(error instanceof Cancelled) || cancelled !== undefined) throw error;
         cancelled = error;
@@ -218,6 +233,9 @@ export class OnDemandTask {
    * started again (then it helps the caller's cleanup, and runs).
    */
   *start(body: () => Co<void>): Co<void> {
+    // The caller's own cancel raised at the wait below (the same drain) is passed on only once
+    // the task has begun: other cleanups may rely on it, having seen it running.
+    let cancelled: Cancelled | undefined;
     for (let tries = 0; tries < 3 && !this.running; tries++) {
       const began = { yes: false };
       this.#starting = true;
@@ -229,8 +247,14 @@ export class OnDemandTask {
       } finally {
         this.#starting = false; // started, or not at all (an error raised at that yield)
       }
-      yield* sleep(0); // it was queued first: it steps before the caller goes on
-      if (began.yes) return;
+      try {
+        yield* sleep(0); // it was queued first: it steps before the caller goes on
+      } catch (error) {
+        if (!(error instanceof Cancelled) || cancelled !== undefined) throw error;
+        cancelled = error;
+      }
+      if (began.yes) break;
     }
+    if (cancelled !== undefined) throw cancelled;
   }
 }

@@ -7,7 +7,7 @@
 import { test, expect } from "bun:test";
 import { run, serve, spawn, sleep, cancel, HttpClient, type Co } from "../../src/index.ts";
 import { createConnection, type Socket } from "node:net";
-import { Watchdog } from "../../src/http/watchdog.ts";
+import { Watchdog, type Deadline } from "../../src/http/watchdog.ts";
 import { rawServer } from "./helpers.ts";
 import { virtual } from "../helpers.ts";
 
@@ -328,4 +328,122 @@ test("run() ends in the tick its tasks disarm their deadlines (the reaper does n
   });
   // main ended at virtual time 2 ms; nothing is left to wait for after its cleanups.
   expect(reactor.now()).toBe(2);
+});
+
+// main ends: A and B clean up. A's finally arms a deadline and starts the reaper R (born in the
+// drain: A's helper). B's finally arms a 100 ms deadline on R (a generator action, like the
+// client's ex.expire()). When it passes, R marks it expired, takes it out and spawns its expiry
+// action X. X's nearest task from before the drain is A, not R: X is A's helper. A's cleanup ends
+// within that tick (before X's first step): X is cancelled unstarted, B's action never runs,
+// R ends (nothing armed, no action left), and B waits for ever (bounded here: 400 ms).
+test("an expiry action spawned by a reaper born in the drain runs even if the task whose cleanup started the reaper ends in that tick (found by review)", async () => {
+  const { result } = await virtual(function* () {
+    const wd = new Watchdog(10, "t");
+    const state = { ran: false, expired: false, size: -1, running: true, waited: 0 };
+    let bd: Deadline | undefined;
+    yield* spawn(function* A(): Co<void> {
+      try { yield* sleep(1e9); } finally {
+        const d = wd.arm(10_000, () => {});
+        try {
+          if (!wd.running) yield* wd.start();
+          // A's cleanup ends about when B's deadline passes (here: within the tick it fires).
+          for (let i = 0; i < 400; i++) {
+            yield* sleep(1);
+            if (bd?.expired) break;
+            yield* sleep(0);
+            if (bd?.expired) break;
+          }
+        } finally {
+          wd.disarm(d);
+        }
+      }
+    });
+    yield* spawn(function* B(): Co<void> {
+      try { yield* sleep(1e9); } finally {
+        yield* sleep(0);
+        yield* sleep(0);
+        const d = (bd = wd.arm(100, function* () { state.ran = true; }));
+        if (!wd.running) yield* wd.start();
+        let i = 0;
+        for (; i < 400 && !state.ran; i++) yield* sleep(1);
+        state.waited = i;
+        state.expired = d.expired;
+        state.size = wd.size;
+        state.running = wd.running;
+      }
+    });
+    yield* sleep(1);
+    return state;
+  });
+  expect({ ...result, waited: undefined }).toEqual({ ran: true, expired: true, size: 0, running: false, waited: undefined });
+});
+
+// The same with the HTTP client. Tick 3 runs [idle reaper, A, B, main]: A's request (not
+// cancelled) spawns the deadline reaper R and waits in start()'s sleep(0); B, a worker cancelled
+// earlier, makes its request (timeout 300 ms) in its finally: idle reaper and R both count as
+// running, so it starts neither; main ends in that tick. The drain cancels R before its first
+// step and A at its sleep(0); B's request to a silent server is bounded by nothing: run() never ends.
+test("a request in a cleanup, made in the tick main ends right after another request spawned the reaper, still times out and run() ends (found by review)", async () => {
+  const silent = await rawServer(() => null);
+  const url = `http://127.0.0.1:${silent.port}/`;
+  const client = new HttpClient({ timeout: 300 });
+  const out: string[] = [];
+  try {
+    const p = run(function* () {
+      const b = yield* spawn(function* B(): Co<void> {
+        try { yield* sleep(60_000); } finally {
+          try { yield* client.request(url); out.push("b served"); } catch (e) { out.push("b " + (e as Error).message); }
+        }
+      });
+      yield* sleep(10);
+      yield* spawn(function* A(): Co<void> {
+        try { yield* client.request(url); out.push("a served"); } catch (e) { out.push("a " + (e as Error).name); }
+      });
+      yield* spawn(function* canceller(): Co<void> { yield* cancel(b); });
+      yield* sleep(0); // tick 2: A starts the idle reaper; B is cancelled: [idle, A, B, main]
+      yield* sleep(0); // tick 3: A spawns R, B arms its deadline on it, main ends
+    });
+    const r = await Promise.race([p.then(() => "ended", (e) => `rejected: ${e}`), Bun.sleep(2500).then(() => "still running after 2.5 s")]);
+    expect(`${r} / ${out.join(" | ")}`).toMatch(/^ended \/ .*b .*TIMEOUT/);
+  } finally {
+    silent.server.close(); // also lets a hung run end (its connection is reset)
+  }
+}, 10_000);
+
+// C's cancel is delivered before main ends; its finally arms a 100 ms deadline (a generator
+// action, like the client's ex.expire()) and starts the reaper R (before the drain). R fires it:
+// the deadline is marked expired and taken out, and its expiry action X is spawned. main ends
+// before X's first step (in that tick, after R, or first thing the next one): the drain cancels
+// every live task, X too, unstarted, so the action never runs. C, cancelled once already, is not
+// cancelled again and waits for ever for an expiry that never comes (bounded here: 400 ms).
+test("an expiry action spawned just before main ends (not yet stepped) still runs (found by review)", async () => {
+  const { result } = await virtual(function* () {
+    const wd = new Watchdog(10, "t");
+    const state = { ran: false, expired: false, size: -1, waited: 0 };
+    let cd: Deadline | undefined;
+    const c = yield* spawn(function* C(): Co<void> {
+      try {
+        yield* sleep(1e9);
+      } finally {
+        const d = (cd = wd.arm(100, function* () { state.ran = true; }));
+        if (!wd.running) yield* wd.start();
+        let i = 0;
+        for (; i < 400 && !state.ran; i++) yield* sleep(1);
+        state.waited = i;
+        state.expired = d.expired;
+        state.size = wd.size;
+      }
+    });
+    yield* sleep(5);
+    yield* spawn(function* canceller(): Co<void> { yield* cancel(c); });
+    // main ends within a tick of the deadline firing (before the action's first step).
+    for (let i = 0; i < 400; i++) {
+      yield* sleep(1);
+      if (cd?.expired) break;
+      yield* sleep(0);
+      if (cd?.expired) break;
+    }
+    return state;
+  });
+  expect({ ...result, waited: undefined }).toEqual({ ran: true, expired: true, size: 0, waited: undefined });
 });
