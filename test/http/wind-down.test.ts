@@ -447,3 +447,53 @@ test("an expiry action spawned just before main ends (not yet stepped) still run
   });
   expect({ ...result, waited: undefined }).toEqual({ ran: true, expired: true, size: 0, waited: undefined });
 });
+
+// Tick 3 runs [A, B, main]. A (a plain task, not cancelled yet) arms a deadline and starts the
+// reaper R (spawned, not stepped; A waits in start()'s sleep(0)). B (cancel delivered already,
+// cleaning up) arms a 100 ms deadline: `running` is true (R alive, unstarted, not cancelled), so
+// it starts nothing. main ends in that same tick: the drain cancels R before its first step
+// and A at start()'s sleep(0) (so A does not retry; its deadline is disarmed). B's cancel was
+// delivered already: nothing cancels it again, and no reaper is left to fire its deadline.
+test("a deadline armed on a reaper that is then cancelled before its first step by the drain (in the same tick) still fires (found by review)", async () => {
+  const { result, reactor } = await virtual(function* () {
+    const wd = new Watchdog(10, "t");
+    const state = { expired: false, size: -1, runningAtArm: false, aOut: "", waited: 0 };
+    const b = yield* spawn(function* B(): Co<void> {
+      try {
+        yield* sleep(1e9);
+      } finally {
+        const d = wd.arm(100, () => {});
+        state.runningAtArm = wd.running;
+        if (!wd.running) yield* wd.start();
+        let i = 0;
+        for (; i < 400 && !d.expired; i++) yield* sleep(1);
+        state.waited = i;
+        state.expired = d.expired;
+        state.size = wd.size;
+        wd.disarm(d);
+      }
+    });
+    yield* sleep(1);
+    yield* spawn(function* A(): Co<void> {
+      yield* sleep(0);
+      const d = wd.arm(10_000, () => {});
+      try {
+        if (!wd.running) yield* wd.start();
+        state.aOut = "started";
+        yield* sleep(1e9);
+      } catch (e) {
+        state.aOut = (e as Error).name;
+        throw e;
+      } finally {
+        wd.disarm(d);
+      }
+    });
+    yield* spawn(function* canceller(): Co<void> { yield* cancel(b); });
+    yield* sleep(0); // tick 2: [A, canceller, main] -> [A, B, main]
+    yield* sleep(0); // tick 3: A starts R, B arms on it, main ends here
+    return state;
+  });
+  // runningAtArm is true on the code under review (R alive, unstarted, not yet cancelled); not asserted.
+  expect({ ...result, runningAtArm: undefined, waited: undefined }).toEqual({ expired: true, size: 0, runningAtArm: undefined, aOut: "Cancelled", waited: undefined });
+  expect(result.waited).toBeLessThan(150);
+});
