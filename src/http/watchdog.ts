@@ -40,7 +40,7 @@ export class Watchdog {
   readonly #buckets = new Map<number, Set<Deadline>>();
   /** Expiry actions started and not ended yet. */
   readonly #actions = new Set<Task<unknown>>();
-  /** Expiry actions whose task was cancelled before its first step (the drain): the reaper runs them itself. */
+  /** Expiry actions whose task was cancelled before its first step (the drain): the reaper starts them again. */
   readonly #orphans: Co<void>[] = [];
 
   constructor(granularity: number, name: string) {
@@ -104,9 +104,9 @@ export class Watchdog {
     try {
       while (this.#count > 0 || this.#actions.size > 0 || this.#orphans.length > 0) {
         try {
-          const orphan = this.#orphans.shift();
-          if (orphan !== undefined) {
-            yield* quietly(orphan);
+          if (this.#orphans.length > 0) {
+            // Started again, each in a task of its own (then the reaper's helper: it runs).
+            yield* this.#launch(this.#orphans.splice(0));
             continue;
           }
           if (this.#count === 0) {
@@ -149,9 +149,16 @@ export class Watchdog {
         // a failing expiry action must not stop the reaper
       }
     }
-    // Actions that yield (close a socket...) run in tasks of their own, so thousands of
-    // deadlines passing at once are handled together, not one after another. A cancel held
-    // back for this task is raised at the first spawn instead of it: that one is made again.
+    yield* this.#launch(actions);
+  }
+
+  /**
+   * Start each action in a task of its own, so thousands of deadlines passing at once are
+   * handled together, not one after another. A cancel held back for the reaper is raised at a
+   * spawn instead of it: that one is made again, and the cancel passed on once all are started.
+   * An action whose task the drain cancels before its first step is started again (`#orphans`).
+   */
+  *#launch(actions: Co<void>[]): Co<void> {
     let cancelled: Cancelled | undefined;
     for (let i = 0; i < actions.length; ) {
       const r = actions[i]!;

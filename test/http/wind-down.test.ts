@@ -5,7 +5,7 @@
  * on firing the deadlines still armed, and outlives the expiry actions it started.
  */
 import { test, expect } from "bun:test";
-import { run, serve, spawn, sleep, cancel, HttpClient, type Co } from "../../src/index.ts";
+import { run, serve, spawn, sleep, cancel, current, HttpClient, type Co } from "../../src/index.ts";
 import { createConnection, type Socket } from "node:net";
 import { Watchdog, type Deadline } from "../../src/http/watchdog.ts";
 import { rawServer } from "./helpers.ts";
@@ -496,4 +496,99 @@ test("a deadline armed on a reaper that is then cancelled before its first step 
   // runningAtArm is true on the code under review (R alive, unstarted, not yet cancelled); not asserted.
   expect({ ...result, runningAtArm: undefined, waited: undefined }).toEqual({ expired: true, size: 0, runningAtArm: undefined, aOut: "Cancelled", waited: undefined });
   expect(result.waited).toBeLessThan(150);
+});
+
+/**
+ * Review of e8d3d67: an orphan expiry action by the reaper, interrupted by the
+ * reaper's own cancel, is lost.
+ */
+
+// R fires d2 (spawning X2) and settles on X1, still running. Next tick X1 ends (R is resumed
+// with a value: ready, not waiting) and then main ends: the drain cancels X2 before its first
+// step (an orphan) and R, whose cancel is held back to its next yield. R runs the orphan inline
+// (`yield* quietly(orphan)`): the orphan's first yield is that next yield, the Cancelled is
+// thrown into the orphan, quietly() passes it on, the reap loop takes it as its own first
+// cancel and ends (nothing left): d2's action never ran, and its waiter W hangs.
+test("an orphan expiry action by the reaper is not lost to the reaper's held-back cancel (found by review)", async () => {
+  const { result } = await virtual(function* () {
+    const wd = new Watchdog(10, "t");
+    const state = { x1: false, ran2: false, waited: 0, expired2: false };
+    let d2: Deadline | undefined;
+    yield* spawn(function* W(): Co<void> {
+      wd.arm(10, function* () {
+        state.x1 = true;
+        while (!d2!.expired) yield* sleep(0);
+      });
+      d2 = wd.arm(20, function* () {
+        yield* sleep(0);
+        state.ran2 = true;
+      });
+      yield* wd.start();
+      try {
+        yield* sleep(1e9);
+      } finally {
+        let i = 0;
+        for (; i < 400 && !state.ran2; i++) yield* sleep(1);
+        state.waited = i;
+        state.expired2 = d2.expired;
+      }
+    });
+    while (!state.x1) yield* sleep(1); // woken after X1 began: polls behind it
+    while (!d2!.expired) yield* sleep(0);
+    return state;
+  });
+  expect(result.expired2).toBe(true);
+  expect(result.ran2).toBe(true);
+});
+
+/**
+ * Review of e8d3d67: an orphan expiry action runs inline in the reaper, so while it waits no
+ * other deadline fires (they fire only once it is done, far past ms + granularity).
+ */
+
+// C (cancelled before main ends) arms a 100 ms deadline whose action takes 200 ms; the drain
+// cancels its action task before its first step (the orphan case the commit handles), so the
+// reaper runs it inline. D, cancelled by the drain, arms a 50 ms deadline in its finally (on
+// the running reaper). D's deadline should pass within 50 + 10 ms; it fires only after the
+// orphan's 200 ms.
+test("a slow orphan expiry action does not hold back the other deadlines (found by review)", async () => {
+  const { result } = await virtual(function* () {
+    const wd = new Watchdog(10, "t");
+    const me = yield* current();
+    const now = () => me.owner.clock();
+    const state = { ran: false, dArmedAt: -1, dFiredAt: -1 };
+    let cd: Deadline | undefined;
+    const c = yield* spawn(function* C(): Co<void> {
+      try {
+        yield* sleep(1e9);
+      } finally {
+        cd = wd.arm(100, function* () { yield* sleep(200); state.ran = true; });
+        if (!wd.running) yield* wd.start();
+        for (let i = 0; i < 1000 && !state.ran; i++) yield* sleep(1);
+      }
+    });
+    yield* spawn(function* D(): Co<void> {
+      try {
+        yield* sleep(1e9);
+      } finally {
+        state.dArmedAt = now();
+        let fired = false;
+        wd.arm(50, () => { fired = true; state.dFiredAt = now(); });
+        if (!wd.running) yield* wd.start();
+        for (let i = 0; i < 1000 && !fired; i++) yield* sleep(1);
+      }
+    });
+    yield* sleep(5);
+    yield* spawn(function* canceller(): Co<void> { yield* cancel(c); });
+    for (let i = 0; i < 400; i++) {
+      yield* sleep(1);
+      if (cd?.expired) break;
+      yield* sleep(0);
+      if (cd?.expired) break;
+    }
+    return state;
+  });
+  expect(result.ran).toBe(true);
+  expect(result.dFiredAt).toBeGreaterThanOrEqual(0);
+  expect(result.dFiredAt - result.dArmedAt).toBeLessThanOrEqual(60 + 10);
 });
