@@ -13,7 +13,7 @@ let lastSleep = new Syscall<void>("sleep", Op.Sleep, 0);
 let lastSpawn = new InlineSyscall<unknown>("spawn", Op.Spawn, undefined, undefined);
 const CURRENT = new InlineSyscall<Task<unknown>>("current", Op.Current);
 /** `sleep(Infinity)`: a suspension nothing wakes (only a cancel or an interrupt ends it), no timer. */
-const FOREVER = new Syscall<void>("sleep", Op.Suspend, () => undefined, "Infinity");
+const FOREVER = suspend<void>(() => undefined, "sleep", "Infinity");
 
 /** @internal Drop the cached spawn descriptor (its coroutine function may hold a whole object graph): called as a run ends. */
 export function forgetLastSpawn(): void {

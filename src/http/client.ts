@@ -6,7 +6,7 @@
 import { abortConn, closeConn } from "./close.ts";
 import { current } from "../syscalls.ts";
 import { Cancelled, UsageError } from "../errors.ts";
-import type { TaskOwner } from "../task.ts";
+import type { Task, TaskOwner } from "../task.ts";
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
@@ -14,7 +14,7 @@ import { HttpCode, HttpError } from "./errors.ts";
 import { show } from "./head.ts";
 import type { StreamedResponse } from "./streamed-response.ts";
 import { readResponse, type Progress, type Read, type ReadOptions, type Use } from "./client-read.ts";
-import { describe, isAsyncFunction } from "../syscall.ts";
+import { describe, isAsyncFunction, runningTask } from "../syscall.ts";
 import { ConnPool } from "./pool.ts";
 import { encodeRequest, isStreamedRequest, parseTarget, type StreamedRequest, type Target } from "./target.ts";
 import type { HttpClientOptions, HttpClientStats, RequestOptions } from "./options.ts";
@@ -115,7 +115,7 @@ export class HttpClient {
   }
 
   *#request(url: string | URL, options: RequestOptions, use: Use | undefined): Co<unknown> {
-    yield* this.#claim(use === undefined ? "HttpClient.request" : "HttpClient.requestStream");
+    this.#claim(use === undefined ? "HttpClient.request" : "HttpClient.requestStream");
     // While a request is in flight the idle reaper stays up, so the connection it leaves idle
     // gets its expiry without a yield after the response.
     this.#idle.begin();
@@ -165,7 +165,7 @@ export class HttpClient {
    * ```
    */
   *close(): Co<void> {
-    yield* this.#claim("HttpClient.close"); // before anything is taken out of the pool
+    this.#claim("HttpClient.close"); // before anything is taken out of the pool
     this.#closed = true;
     const idle = this.#pool.drainIdle();
     try {
@@ -180,9 +180,9 @@ export class HttpClient {
    * The calling task's run becomes the one this client serves, unless another is still going:
    * its connections, deadlines and idle expiry belong to that run (a UsageError naming `op`).
    */
-  *#claim(op: string): Co<void> {
-    const me = yield* current();
-    if (me.owner === this.#run) return;
+  #claim(op: string): void {
+    const me = runningTask() as Task<unknown> | undefined; // called from the task's own code: no syscall per request
+    if (me === undefined || me.owner === this.#run) return;
     if (this.#run !== undefined && !this.#run.closed) {
       throw new UsageError(me, op, "this client serves another run() still going (a client serves one run at a time: make one per run, or use request(), whose default client is one per run)");
     }

@@ -249,10 +249,10 @@ export class HttpServer {
     try {
       const head = parseRequestHead(raw);
       const framing = requestFraming(head.fields.known);
-      const guard = framing.kind === "none" ? undefined : (ms: number) => guardFor(this.#watchdog, ms, conn);
-      req = new HttpRequest(head, conn, framing, limits.maxBodyBytes, guard?.(limits.bodyTimeout));
+      const hasBody = framing.kind !== "none";
+      req = new HttpRequest(head, conn, framing, limits.maxBodyBytes, hasBody ? guardFor(this.#watchdog, limits.bodyTimeout, conn) : undefined);
       if (limitsFor !== undefined) {
-        const own = applyLimitsFor(limitsFor, req, limits, guard);
+        const own = applyLimitsFor(limitsFor, req, limits, hasBody ? (ms) => guardFor(this.#watchdog, ms, conn) : undefined);
         if (own instanceof Thrown) {
           this.#handlerFailed(own.error, req); // user code: a 500
           return yield* this.#reject(conn, 500, "the server's limitsFor failed", head.method === "HEAD");

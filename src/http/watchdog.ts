@@ -113,15 +113,15 @@ export class Watchdog {
             yield* this.#settle();
             continue;
           }
-          yield* sleep(cancelled === undefined ? this.#granularity : fresh ? 0 : Math.min(this.#granularity, WIND_DOWN_MS));
+          const wait = cancelled === undefined ? this.#granularity : fresh ? 0 : Math.min(this.#granularity, WIND_DOWN_MS);
           fresh = false;
+          yield* sleep(wait);
           // Every tick that passed (more than one if this wake-up came late: a busy event loop),
           // from the last one fired (a reaper cut short in its catching up left the rest to the next).
           const now = cancelled === undefined ? clock.advance() : clock.tick;
           while (this.#fired < now && this.#count > 0) yield* this.#fire(++this.#fired);
         } catch (error) {
-          if (!(error instanceof Cancelled) || cancelled !== undefined) throw error;
-          cancelled = error;
+          cancelled = firstCancel(error, cancelled);
           fresh = true;
         }
       }
@@ -163,22 +163,17 @@ export class Watchdog {
     for (let i = 0; i < actions.length; ) {
       const r = actions[i]!;
       try {
-        const began = { yes: false };
-        const t = yield* spawn(function* () {
-          began.yes = true; // not reached if the drain cancelled it before its first step
-          yield* quietly(r);
-        }, { name: `${this.#name} expiry` });
+        const { task, began } = yield* spawnNoting(() => quietly(r), `${this.#name} expiry`);
         i++;
         const live = this.#actions;
         const orphans = this.#orphans;
-        live.add(t);
-        t.onEnd(() => {
-          live.delete(t);
+        live.add(task);
+        task.onEnd(() => {
+          live.delete(task);
           if (!began.yes) orphans.push(r);
         });
       } catch (error) {
-        if (!(error instanceof Cancelled) || cancelled !== undefined) throw error;
-        cancelled = error;
+        cancelled = firstCancel(error, cancelled);
       }
     }
     if (cancelled !== undefined) throw cancelled;
@@ -186,16 +181,34 @@ export class Watchdog {
 
   /** Wait for one expiry action still running to end (its outcome is its own: quietly() keeps only a cancel). */
   *#settle(): Co<void> {
-    for (const t of this.#actions) {
-      try {
-        yield* join(t);
-      } catch (error) {
-        // The action's own Cancelled is no concern of the reaper's; the reaper's own is passed on.
-        if (error instanceof Cancelled && error.task !== t) throw error;
-      }
-      return;
+    const t = this.#actions.values().next().value;
+    if (t === undefined) return;
+    try {
+      yield* join(t);
+    } catch (error) {
+      // The action's own Cancelled is no concern of the reaper's; the reaper's own is passed on.
+      if (error instanceof Cancelled && error.task !== t) throw error;
     }
   }
+}
+
+/**
+ * Spawn `body` as a task named `name`, with a record of whether its body began: a task the
+ * drain cancels before its first step never runs it (its generator is thrown into unstarted).
+ */
+function* spawnNoting(body: () => Co<void>, name: string): Co<{ task: Task<unknown>; began: { yes: boolean } }> {
+  const began = { yes: false };
+  const task = yield* spawn(function* () {
+    began.yes = true;
+    yield* body();
+  }, { name });
+  return { task, began };
+}
+
+/** `error` if it is the first Cancelled of a task that goes on and passes it on later; anything else is rethrown. */
+function firstCancel(error: unknown, held: Cancelled | undefined): Cancelled {
+  if (!(error instanceof Cancelled) || held !== undefined) throw error;
+  return error;
 }
 
 /** Run an expiry action, ignoring its failure (the socket it closes may be gone already). */
@@ -244,21 +257,17 @@ export class OnDemandTask {
     // the task has begun: other cleanups may rely on it, having seen it running.
     let cancelled: Cancelled | undefined;
     for (let tries = 0; tries < 3 && !this.running; tries++) {
-      const began = { yes: false };
+      let began: { yes: boolean };
       this.#starting = true;
       try {
-        this.#task = yield* spawn(function* () {
-          began.yes = true; // not reached if it was cancelled before its first step
-          yield* body();
-        }, { name: this.#name });
+        ({ task: this.#task, began } = yield* spawnNoting(body, this.#name));
       } finally {
         this.#starting = false; // started, or not at all (an error raised at that yield)
       }
       try {
         yield* sleep(0); // it was queued first: it steps before the caller goes on
       } catch (error) {
-        if (!(error instanceof Cancelled) || cancelled !== undefined) throw error;
-        cancelled = error;
+        cancelled = firstCancel(error, cancelled);
       }
       if (began.yes) break;
     }
