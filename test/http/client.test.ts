@@ -657,9 +657,10 @@ describe("found by review: pool slots, early answers, retries", () => {
   });
 });
 
-test("an HttpClient used by a second run() while the first is still going is refused with a UsageError naming the task; once the first has ended, a later run may use it (found by review)", async () => {
-  let stop!: () => void;
-  const stopped = new Promise<void>((r) => (stop = r));
+/** A corun server answering "hi", in a run() of its own, until `stop()`. */
+async function hiServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+  let release!: () => void;
+  const stopped = new Promise<void>((r) => (release = r));
   let url = "";
   const server = run(function* () {
     const s = yield* serve({ port: 0, handler: function* () { return "hi"; } });
@@ -668,6 +669,11 @@ test("an HttpClient used by a second run() while the first is still going is ref
     yield* s.close();
   });
   while (url === "") await Bun.sleep(2);
+  return { url, stop: () => (release(), server) };
+}
+
+test("an HttpClient used by a second run() while the first is still going is refused with a UsageError naming the task; once the first has ended, a later run may use it (found by review)", async () => {
+  const { url, stop } = await hiServer();
   const client = new HttpClient({ timeout: 2000 });
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
@@ -691,8 +697,7 @@ test("an HttpClient used by a second run() while the first is still going is ref
   release();
   expect(await first).toBe("hi");
   const later = await run(function* () { return (yield* client.request(url)).text(); });
-  stop();
-  await server;
+  await stop();
   expect(refused).toStartWith("UsageError: HttpClient.request in task \"asker\"");
   expect(refused).toContain("serves another run() still going");
   expect(later).toBe("hi");
@@ -735,16 +740,7 @@ test("a request in a task's finally during run()'s wind-down times out (client t
 }, 15_000);
 
 test("HttpClient.close() from a second run() while the client's run is still going is a UsageError, and touches nothing (it took the idle connections out of the pool, then failed with EBADF; found by review)", async () => {
-  let stop!: () => void;
-  const stopped = new Promise<void>((r) => (stop = r));
-  let url = "";
-  const server = run(function* () {
-    const s = yield* serve({ port: 0, handler: function* () { return "hi"; } });
-    url = s.url;
-    yield* wait(stopped);
-    yield* s.close();
-  });
-  while (url === "") await Bun.sleep(2);
+  const { url, stop } = await hiServer();
   const client = new HttpClient({ timeout: 2000 });
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
@@ -768,8 +764,7 @@ test("HttpClient.close() from a second run() while the client's run is still goi
   const idle = client.stats().idle;
   release();
   const again = await first;
-  stop();
-  await server;
+  await stop();
   expect(closing).toStartWith('UsageError: HttpClient.close in task "closer"');
   expect({ idle, again }).toEqual({ idle: 1, again: "hi" });
 });

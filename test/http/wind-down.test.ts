@@ -11,11 +11,17 @@ import { Watchdog, type Deadline } from "../../src/http/watchdog.ts";
 import { rawServer } from "./helpers.ts";
 import { virtual } from "../helpers.ts";
 
-// A worker is cancelled (by someone else) and makes a request in its finally (client timeout
-// 300 ms) to a server that never answers; main ends 50 ms later. The drain cancels the
-// client's deadline reaper; the worker's cancel was delivered already, so nothing cancels its
-// request, and nothing will ever fire its deadline: run() never ends.
-test("a request in the finally of a task cancelled just before main ends still times out, and run() ends (found by review)", async () => {
+/** How `p` settled within `ms`: "ended", "rejected: …", or `late`. */
+function settledWithin(p: Promise<unknown>, ms: number, late: string): Promise<string> {
+  return Promise.race([p.then(() => "ended", (e) => `rejected: ${e}`), Bun.sleep(ms).then(() => late)]);
+}
+
+/**
+ * A worker is cancelled by another task and, in its finally, makes a request (client timeout
+ * 300 ms) to a silent server; `mainTail`, run by main after the cancel, sets when main ends.
+ * What run() did within 2.5 s, and what the request got.
+ */
+async function requestInCancelledCleanup(mainTail: () => Co<void>): Promise<string> {
   const silent = await rawServer(() => null);
   const url = `http://127.0.0.1:${silent.port}/`;
   const client = new HttpClient({ timeout: 300 });
@@ -29,13 +35,23 @@ test("a request in the finally of a task cancelled just before main ends still t
       });
       yield* sleep(10);
       yield* spawn(function* canceller(): Co<void> { yield* cancel(worker); });
-      yield* sleep(50);
+      yield* mainTail();
     });
-    const r = await Promise.race([p.then(() => "ended", (e) => `rejected: ${e}`), Bun.sleep(2500).then(() => "still running after 2.5 s")]);
-    expect(`${r} / ${out}`).toMatch(/^ended \/ .*TIMEOUT/);
+    return `${await settledWithin(p, 2500, "still running after 2.5 s")} / ${out}`;
   } finally {
     silent.server.close();
   }
+}
+
+// A worker is cancelled (by someone else) and makes a request in its finally (client timeout
+// 300 ms) to a server that never answers; main ends 50 ms later. The drain cancels the
+// client's deadline reaper; the worker's cancel was delivered already, so nothing cancels its
+// request, and nothing will ever fire its deadline: run() never ends.
+test("a request in the finally of a task cancelled just before main ends still times out, and run() ends (found by review)", async () => {
+  const r = await requestInCancelledCleanup(function* () {
+    yield* sleep(50);
+  });
+  expect(r).toMatch(/^ended \/ .*TIMEOUT/);
 }, 10_000);
 
 // Two tasks each make a request in their finally while run() winds down. The first one's
@@ -63,7 +79,7 @@ test("two requests in finally blocks during wind-down: the second is still bound
       });
       yield* sleep(20);
     });
-    const r = await Promise.race([p.then(() => "ended", (e) => `rejected: ${e}`), Bun.sleep(3000).then(() => "still running after 3 s")]);
+    const r = await settledWithin(p, 3000, "still running after 3 s");
     expect({ r, out: out.join(" | ") }).toMatchObject({ r: "ended" });
     expect(out.join(" | ")).toContain("TIMEOUT");
   } finally {
@@ -109,7 +125,7 @@ test("server: a body read in a handler's finally during wind-down is bounded by 
     b.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n"); // its body never comes
     await Bun.sleep(320); // main ended at ~250 ms: both handlers read in their finally now
     a.write("abcd");
-    const r = await Promise.race([p.then(() => "ended", (e) => `rejected: ${e}`), Bun.sleep(2500).then(() => "still running 2.5 s later")]);
+    const r = await settledWithin(p, 2500, "still running 2.5 s later");
     expect({ r, got }).toMatchObject({ r: "ended" });
   } finally {
     for (const s of socks) s.destroy();
@@ -196,27 +212,11 @@ test("a reaper started in the tick main ends (not yet stepped) still fires the d
 // spawned by that request and not stepped yet, is cancelled by the drain before its first
 // line: the request is bounded by nothing, and run() never ends.
 test("a request in a cancelled task's finally, made in the tick main ends, still times out and run() ends (found by review)", async () => {
-  const silent = await rawServer(() => null);
-  const url = `http://127.0.0.1:${silent.port}/`;
-  const client = new HttpClient({ timeout: 300 });
-  let out = "no answer";
-  try {
-    const p = run(function* () {
-      const worker = yield* spawn(function* worker(): Co<void> {
-        try { yield* sleep(60_000); } finally {
-          try { yield* client.request(url); out = "served"; } catch (e) { out = (e as Error).message; }
-        }
-      });
-      yield* sleep(10);
-      yield* spawn(function* canceller(): Co<void> { yield* cancel(worker); });
-      yield* sleep(0);
-      yield* sleep(0);
-    });
-    const r = await Promise.race([p.then(() => "ended", (e) => `rejected: ${e}`), Bun.sleep(2500).then(() => "still running after 2.5 s")]);
-    expect(`${r} / ${out}`).toMatch(/^ended \/ .*TIMEOUT/);
-  } finally {
-    silent.server.close();
-  }
+  const r = await requestInCancelledCleanup(function* () {
+    yield* sleep(0);
+    yield* sleep(0);
+  });
+  expect(r).toMatch(/^ended \/ .*TIMEOUT/);
 }, 10_000);
 
 // main ends: C and B (pre-drain) clean up. C's finally spawns a helper A (born in the drain, tied
@@ -296,7 +296,7 @@ test("a request in a cleanup, made while another request's just-spawned reaper i
       });
       yield* sleep(10);
     });
-    const r = await Promise.race([p.then(() => "ended", (e) => `rejected: ${e}`), Bun.sleep(2500).then(() => "still running after 2.5 s")]);
+    const r = await settledWithin(p, 2500, "still running after 2.5 s");
     expect(`${r} / ${out.join(" | ")}`).toMatch(/^ended \/ .*b .*TIMEOUT/);
   } finally {
     silent.server.close(); // also lets a hung run end (its connection is reset)
@@ -403,7 +403,7 @@ test("a request in a cleanup, made in the tick main ends right after another req
       yield* sleep(0); // tick 2: A starts the idle reaper; B is cancelled: [idle, A, B, main]
       yield* sleep(0); // tick 3: A spawns R, B arms its deadline on it, main ends
     });
-    const r = await Promise.race([p.then(() => "ended", (e) => `rejected: ${e}`), Bun.sleep(2500).then(() => "still running after 2.5 s")]);
+    const r = await settledWithin(p, 2500, "still running after 2.5 s");
     expect(`${r} / ${out.join(" | ")}`).toMatch(/^ended \/ .*b .*TIMEOUT/);
   } finally {
     silent.server.close(); // also lets a hung run end (its connection is reset)

@@ -8,8 +8,8 @@ import { test, expect, describe, beforeAll, afterAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
-import { run, spawn, join, sleep, cancel, interrupt, moveOnAfter, wait, type Task } from "../../src/index.ts";
-import { listen, connect, netStats, NetError, type Conn } from "../../src/net/index.ts";
+import { run, spawn, join, sleep, cancel, interrupt, moveOnAfter, wait, type Co, type Task } from "../../src/index.ts";
+import { listen, connect, netStats, NetError, type Conn, type Listener } from "../../src/net/index.ts";
 import { HOST, pair } from "./helpers.ts";
 import type { Socket } from "bun";
 
@@ -360,6 +360,24 @@ test("when the run ends with bytes unsent and unread, the connection keeps neith
   }
 }, 10_000);
 
+/**
+ * A TLS client (`clientTls`) connects to `l` and sends `text`: what the first connection `l`
+ * accepts reads (its text, "a dead connection", or "accept hung" after 3 s).
+ */
+function* acceptedFrom(l: Listener, text: string, clientTls: Record<string, unknown>): Co<string> {
+  const acc = yield* spawn(function* () {
+    const s = yield* l.accept();
+    const b = yield* s.read();
+    yield* s.close();
+    return b === null ? "a dead connection" : dec(b)!;
+  });
+  const c = yield* connect({ hostname: HOST, port: l.port, tls: clientTls });
+  yield* c.write(text);
+  const got = yield* moveOnAfter(3000, () => join(acc));
+  yield* c.close();
+  return got ?? "accept hung";
+}
+
 describe.skipIf(!Bun.which("openssl"))("TLS", () => {
   let dir = "";
   let tls = { key: "", cert: "" };
@@ -489,18 +507,9 @@ describe.skipIf(!Bun.which("openssl"))("TLS", () => {
       const plain = Bun.connect({ hostname: HOST, port: l.port, socket: { open: (s) => void s.write("GET / HTTP/1.1\r\n\r\n"), data: () => undefined, error: () => undefined } }).catch(() => undefined);
       yield* wait(plain);
       yield* sleep(50);
-      const acc = yield* spawn(function* () {
-        const s = yield* l.accept();
-        const got = dec(yield* s.read());
-        yield* s.close();
-        return got;
-      });
-      const c = yield* connect({ hostname: HOST, port: l.port, tls: { rejectUnauthorized: false } });
-      yield* c.write("hello");
-      const got = yield* moveOnAfter(3000, () => join(acc));
-      yield* c.close();
+      const got = yield* acceptedFrom(l, "hello", { rejectUnauthorized: false });
       yield* l.close();
-      return got ?? "accept hung";
+      return got;
     });
     expect(r).toBe("hello");
   }, 10_000);
@@ -531,19 +540,10 @@ describe.skipIf(!Bun.which("openssl"))("TLS", () => {
       const bad = Bun.connect({ hostname: HOST, port: l.port, tls: { ...stranger, rejectUnauthorized: false }, socket: { handshake: (s) => void s.write("from the stranger"), data: () => undefined, error: () => undefined } }).catch(() => undefined);
       yield* wait(bad);
       yield* sleep(100);
-      const acc = yield* spawn(function* () {
-        const s = yield* l.accept();
-        const b = yield* s.read();
-        yield* s.close();
-        return b === null ? "a dead connection" : dec(b);
-      });
-      const c = yield* connect({ hostname: HOST, port: l.port, tls: { ...tls, rejectUnauthorized: false } });
-      yield* c.write("hello");
-      const got = yield* moveOnAfter(3000, () => join(acc));
+      const got = yield* acceptedFrom(l, "hello", { ...tls, rejectUnauthorized: false });
       const accepted = (yield* netStats()).accepted;
-      yield* c.close();
       yield* l.close();
-      return { got: got ?? "accept hung", accepted };
+      return { got, accepted };
     });
     expect(r).toEqual({ got: "hello", accepted: 1 });
   }, 10_000);
@@ -558,16 +558,7 @@ describe.skipIf(!Bun.which("openssl"))("TLS", () => {
       const after = performance.now() - t0;
       silent.end();
       // The listener still serves a client that does finish its handshake.
-      const acc = yield* spawn(function* () {
-        const s = yield* l.accept();
-        const got = dec(yield* s.read());
-        yield* s.close();
-        return got;
-      });
-      const c = yield* connect({ hostname: HOST, port: l.port, tls: { rejectUnauthorized: false } });
-      yield* c.write("still here");
-      const got = yield* moveOnAfter(3000, () => join(acc));
-      yield* c.close();
+      const got = yield* acceptedFrom(l, "still here", { rejectUnauthorized: false });
       yield* l.close();
       return { closedByServer, early: after < 90, got, accepted: (yield* netStats()).accepted };
     });
