@@ -113,6 +113,10 @@ export function listen(options: ListenOptions): Syscall<Listener> {
   if (hs !== undefined && (typeof hs !== "number" || !(hs > 0) || hs > 2 ** 31 - 1)) {
     throw new RangeError(`listen(options): handshakeTimeout must be a number of ms from 1 to 2^31-1, got ${describe(hs)}`);
   }
+  if (hs !== undefined && options.tls === undefined) {
+    // Without tls there is no handshake: the timeout would be silently ignored.
+    throw new TypeError(`listen(options): handshakeTimeout (${hs} ms) applies only to a TLS listener; add tls: { key, cert } or drop it`);
+  }
   return io("tcp.listen", { ...options }, wrapListener);
 }
 

@@ -35,7 +35,7 @@ export type ListenOptions = (
    * also the most it then waits for the peer's FIN, if shorter than 2 s.
    */
   closeLingerMs?: number;
-  /** TLS: how long a client may take to finish its handshake before its connection is closed, unseen (default 10,000 ms). */
+  /** TLS: how long a client may take to finish its handshake before its connection is closed, unseen (default 10,000 ms; given without `tls`, `listen` throws). */
   handshakeTimeout?: number;
 };
 
