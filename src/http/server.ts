@@ -1,29 +1,26 @@
 /**
  * The HTTP/1.x server (started by serve.ts): accept connections and run each in its own task —
- * read a head (bounded in size and time), call the handler, write the response, keep the
- * connection alive or close it. Built on corun's listen/accept and syscalls; no Bun API.
+ * read a head (bounded in size and time), serve it (server-exchange.ts), keep the connection
+ * alive or close it. Built on corun's listen/accept and syscalls; no Bun API.
  */
 import { abortConn, closeConn } from "./close.ts";
-import { spawn, cancel, current } from "../syscalls.ts";
+import { spawn, cancel } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
 import type { Co } from "../types.ts";
 import type { Task } from "../task.ts";
 import type { Listener } from "../net/listener.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
-import { describe } from "../syscall.ts";
-import { HttpCode, HttpError } from "./errors.ts";
-import { connectionHas, parseRequestHead, readHead } from "./head.ts";
-import { requestFraming } from "./body.ts";
-import { HttpRequest, type HttpHandler } from "./request.ts";
-import { encodeResponse, errorResponse, type Encoded } from "./response.ts";
-import { StreamOut } from "./stream-body.ts";
+import { HttpError } from "./errors.ts";
+import { readHead } from "./head.ts";
+import type { HttpHandler } from "./request.ts";
+import { errorResponse } from "./response.ts";
 import { Watchdog } from "./watchdog.ts";
-import { LAST_REPLY_MS, guardFor, lingerClose, replyAndClose, sendWithin } from "./server-io.ts";
+import { LAST_REPLY_MS, lingerClose, replyAndClose } from "./server-io.ts";
 import type { HttpServerOptions } from "./options.ts";
-import { applyLimitsFor, serverLimits, type ServerLimits } from "./server-limits.ts";
-import { Thrown } from "../outcome.ts";
+import { serverLimits, type ServerLimits } from "./server-limits.ts";
 import { SHUTDOWN, ServerConns, type ConnState } from "./server-conns.ts";
+import { exchange, reject, type ExchangeHost } from "./server-exchange.ts";
 
 /**
  * A running HTTP server: its address, counters, and `close()`.
@@ -41,7 +38,6 @@ import { SHUTDOWN, ServerConns, type ConnState } from "./server-conns.ts";
  */
 export class HttpServer {
   readonly #listener: Listener;
-  readonly #handler: HttpHandler;
   readonly #limits: ServerLimits;
   readonly #watchdog: Watchdog;
   readonly #conns = new ServerConns();
@@ -49,6 +45,8 @@ export class HttpServer {
   #closing = false;
   /** Connections whose client may still be sending when they close (see `lingerClose`). */
   readonly #linger = new WeakSet<Conn>();
+  /** What each request's exchange (server-exchange.ts) needs of this server. */
+  readonly #exchangeHost: ExchangeHost;
   /** Connections accepted so far. */
   accepted = 0;
   /** Connections reset at once because `maxConnections` were open. */
@@ -57,17 +55,33 @@ export class HttpServer {
   requests = 0;
   /** Errors thrown by the handler or by `limitsFor` (answered with 500; a streamed body's after its head: the connection is reset). */
   handlerErrors = 0;
-  readonly #onError: ((error: unknown, req: HttpRequest) => void) | undefined;
-  readonly #limitsFor: HttpServerOptions["limitsFor"];
 
   /** @internal use `serve()` or `httpServer()`. */
   constructor(listener: Listener, handler: HttpHandler, options: HttpServerOptions) {
     this.#listener = listener;
-    this.#handler = handler;
-    this.#onError = options.onError;
-    this.#limits = serverLimits(options);
-    this.#limitsFor = options.limitsFor;
-    this.#watchdog = new Watchdog(Math.max(5, Math.min(250, Math.ceil(Math.min(this.#limits.headerTimeout, this.#limits.bodyTimeout) / 8))), `http-timeouts ${listener.name}`);
+    const limits = (this.#limits = serverLimits(options));
+    const watchdog = (this.#watchdog = new Watchdog(Math.max(5, Math.min(250, Math.ceil(Math.min(limits.headerTimeout, limits.bodyTimeout) / 8))), `http-timeouts ${listener.name}`));
+    const onError = options.onError;
+    const isClosing = this.#isClosing;
+    this.#exchangeHost = {
+      watchdog,
+      limits,
+      limitsFor: options.limitsFor,
+      handler,
+      get closing() {
+        return isClosing();
+      },
+      linger: this.#linger,
+      answered: () => void this.requests++,
+      failed: (error, req) => {
+        this.handlerErrors++;
+        try {
+          onError?.(error, req);
+        } catch {
+          // A failing error hook must not take the connection down with it.
+        }
+      },
+    };
   }
 
   /** The port listened on. */
@@ -191,7 +205,7 @@ export class HttpServer {
           s.idle = false; // close() wakes it no more: what follows is not a wait for a request
         }
         if (head instanceof HttpError) {
-          if (!deadline.expired) yield* this.#reject(conn, head);
+          if (!deadline.expired) yield* reject(this.#exchangeHost, conn, head);
           return;
         }
         if (head === null) return;
@@ -202,7 +216,7 @@ export class HttpServer {
           leftToExpiry = true;
           return;
         }
-        if (!(yield* this.#exchange(conn, head))) return;
+        if (!(yield* exchange(this.#exchangeHost, conn, head))) return;
       }
     } catch (error) {
       // Cancelled (the server or the run ends): close at once; a linger would have no deadline left.
@@ -239,105 +253,5 @@ export class HttpServer {
         if (error !== SHUTDOWN) throw error;
       }
     }
-  }
-
-  /** One request → response. True to keep the connection for another request. */
-  *#exchange(conn: Conn, raw: Uint8Array): Co<boolean> {
-    let req: HttpRequest;
-    let limits = this.#limits;
-    const limitsFor = this.#limitsFor;
-    try {
-      const head = parseRequestHead(raw);
-      const framing = requestFraming(head.fields.known);
-      const hasBody = framing.kind !== "none";
-      req = new HttpRequest(head, conn, framing, limits.maxBodyBytes, hasBody ? guardFor(this.#watchdog, limits.bodyTimeout, conn) : undefined);
-      if (limitsFor !== undefined) {
-        const own = applyLimitsFor(limitsFor, req, limits, hasBody ? (ms) => guardFor(this.#watchdog, ms, conn) : undefined);
-        if (own instanceof Thrown) {
-          this.#handlerFailed(own.error, req); // user code: a 500
-          return yield* this.#reject(conn, 500, "the server's limitsFor failed", head.method === "HEAD");
-        }
-        limits = own;
-      }
-      if (framing.kind === "length" && framing.length > limits.maxBodyBytes) {
-        yield* this.#reject(conn, new HttpError("BODY_TOO_LARGE", `Content-Length ${framing.length} is over the limit of ${limits.maxBodyBytes} bytes`), "", head.method === "HEAD", limits.bodyTimeout);
-        return false;
-      }
-    } catch (error) {
-      if (error instanceof HttpError) yield* this.#reject(conn, error);
-      else throw error;
-      return false;
-    }
-    const known = req.fields.known;
-    // HTTP/1.0 has no chunked coding: such a request is read as chunked, but not trusted for another.
-    const keep = req.version === "1.1" ? !connectionHas(known, "close") : connectionHas(known, "keep-alive") && known["transfer-encoding"] === undefined;
-    let payload: string | Uint8Array;
-    let keepAlive: boolean;
-    let out: StreamOut | undefined = undefined;
-    try {
-      const made: unknown = this.#handler(req);
-      if (made === null || typeof made !== "object" || typeof (made as Co<unknown>).next !== "function" || Symbol.asyncIterator in made) {
-        throw new TypeError(`the handler returned ${describe(made)}, not a generator: write it as function* (req) {...}`);
-      }
-      const res = yield* made as ReturnType<HttpHandler>;
-      const ctx = { method: req.method, minor: req.version === "1.1" ? 1 : 0, keepAlive: keep && !this.#closing, bodyRead: req.bodyRead };
-      let stream: Encoded["stream"];
-      ({ payload, keepAlive, stream } = encodeResponse(res, ctx));
-      if (stream !== undefined) {
-        out = new StreamOut(stream.head, {
-          send: (p) => sendWithin(this.#watchdog, conn, p, limits.bodyTimeout),
-          bodyRead: () => req.bodyRead,
-          onHead: () => {
-            this.requests++;
-            req.answered(); // no 100 Continue after this
-          },
-          closing: () => this.#closing,
-        });
-        yield* out.run(stream.body);
-        keepAlive = out.keepAlive; // as its head said (a request body unread by then closes it)
-      }
-      if (!req.bodyRead) this.#linger.add(conn); // the client may still be sending it
-    } catch (error) {
-      out?.close();
-      // This connection's own task was cancelled (the server or the run is closing).
-      if (error instanceof Cancelled && error.task === (yield* current())) throw error;
-      // Classified by where it came from, not by its class: the request's own failure (its
-      // body over the limit, too slow, malformed, or the client gone) gets its status; any other
-      // error the handler let out, even a NetError or HttpError of its own calls, is a 500.
-      const fromRequest = req.failure !== undefined && req.failure.error === error;
-      // The client went away (a streamed body that caught the write's error and failed otherwise too).
-      if ((fromRequest && error instanceof NetError) || out?.failure !== undefined) throw out?.failure ?? error;
-      const own = fromRequest && error instanceof HttpError && error.code !== HttpCode.BadArgument;
-      if (!own) this.#handlerFailed(error, req);
-      if (out?.headSent) {
-        // Part of the response is out: no status can follow. Reset, so the client sees it cut off.
-        yield* abortConn(conn);
-        return false;
-      }
-      yield* this.#reject(conn, own ? error.status : 500, own ? error.detail : "the handler failed", req.method === "HEAD", limits.bodyTimeout);
-      return false;
-    }
-    if (out === undefined) {
-      this.requests++;
-      yield* sendWithin(this.#watchdog, conn, payload, limits.bodyTimeout);
-    }
-    return keepAlive;
-  }
-
-  #handlerFailed(error: unknown, req: HttpRequest): void {
-    this.handlerErrors++;
-    try {
-      this.#onError?.(error, req);
-    } catch {
-      // A failing error hook must not take the connection down with it.
-    }
-  }
-
-  *#reject(conn: Conn, error: HttpError | number, detail = "", head = false, ms = this.#limits.bodyTimeout): Co<false> {
-    this.requests++;
-    this.#linger.add(conn); // refused mid-request: the client may still be sending
-    const status = typeof error === "number" ? error : error.status;
-    yield* sendWithin(this.#watchdog, conn, errorResponse(status, typeof error === "number" ? detail : error.detail, head), ms);
-    return false;
   }
 }
