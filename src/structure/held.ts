@@ -34,8 +34,14 @@ export function keep(held: Held, error: unknown, first = false): Held {
  */
 export function* finish(held: Held, complete: boolean): Co<void> {
   if (held === undefined) return;
+  if (!complete) yield* leave(held);
   // A cancel that followed another error is raised at the owner's next yield after it.
   if (held.cancel !== undefined) yield* raiseLater(held.cancel);
-  if (!complete) throw held.error;
   yield* raiseLater(held.error);
+}
+
+/** Throw what is held now (a cancel that followed another error is raised at the caller's next yield after it). */
+export function* leave(held: NonNullable<Held>): Co<never> {
+  if (held.cancel !== undefined) yield* raiseLater(held.cancel);
+  throw held.error;
 }

@@ -1,11 +1,12 @@
 /**
  * `shield(co)`: run work that cancellation must not interrupt. The caller's cancel is held
- * back until the shielded work has ended, then re-raised. Built on spawn/join only: a
+ * back until the shielded work has ended, then re-raised (an interrupt too, and a cancel after it). Built on spawn/join only: a
  * Cancelled is delivered to a task once, so the caller can catch it, keep waiting, rethrow.
  */
 import { join, spawn, suspend } from "../syscalls.ts";
 import type { Task } from "../task.ts";
 import type { Co, TaskBody, SpawnOptions } from "../types.ts";
+import { keep, leave, type Held } from "./held.ts";
 
 /**
  * Run `co` in a child task that a cancel of the caller does not reach. If the caller is
@@ -27,27 +28,27 @@ import type { Co, TaskBody, SpawnOptions } from "../types.ts";
  */
 export function* shield<T>(co: TaskBody<T>, options?: SpawnOptions): Co<T> {
   const task = yield* spawn(co, { name: options?.name ?? ((typeof co === "function" && co.name) || "shielded") });
-  let deferred: unknown = undefined;
-  let cancelled = false;
+  // What was thrown into us meanwhile (our cancel, an interrupt), held back until the work ends.
+  let held: Held = undefined;
   for (;;) {
     try {
-      if (!cancelled) return yield* join(task);
+      if (held === undefined) return yield* join(task);
       // Cancelled: wait for the work without joining it, so that if it fails, its failure is
       // not taken as seen and run() still reports it (the cancel wins here).
       yield* ended(task);
       break;
     } catch (error) {
-      // The task's own error, or a cancel of ours (which may be raised at this yield even
+      // The task's own error, or one thrown into us (which may be raised at this yield even
       // after the task ended)? Identity tells.
       if (task.ended && error === task.error) {
-        if (!cancelled) throw error;
+        if (held === undefined) throw error;
         break;
       }
-      if (!cancelled) deferred = error; // our own Cancelled: remember it, keep waiting
-      cancelled = true;
+      // Ours: keep it (and a cancel that follows an interrupt beside it), keep waiting.
+      held = keep(held, error);
     }
   }
-  throw deferred;
+  return yield* leave(held!); // left the loop only with something held
 }
 
 /** Wait until `task` has ended, without observing its outcome (`onEnd` does not count as seeing a failure). */

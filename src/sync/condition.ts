@@ -4,7 +4,8 @@
  * Built on `suspend` and `Lock`; imports no kernel internals.
  */
 import { suspend } from "../syscalls.ts";
-import { runningTask } from "../syscall.ts";
+import { describe, runningTask } from "../syscall.ts";
+import { keep, leave, type Held } from "../structure/held.ts";
 import type { Co, Waker } from "../types.ts";
 import { SyncUsageError } from "./errors.ts";
 import { Lock } from "./semaphore.ts";
@@ -41,6 +42,8 @@ export class Condition {
   readonly #q = new WaitList<undefined>();
 
   constructor(lock: Lock = new Lock(), name = "condition") {
+    if (!(lock instanceof Lock)) throw new TypeError(`new Condition(lock): lock must be a Lock, got ${describe(lock)}`);
+    if (typeof name !== "string") throw new TypeError(`new Condition(lock, name): name must be a string, got ${describe(name)}`);
     this.lock = lock;
     this.name = name;
   }
@@ -83,6 +86,7 @@ export class Condition {
 
   /** Wait until `predicate()` is true (checked under the lock, before each wait). */
   *waitFor(predicate: () => boolean): Co<void> {
+    if (typeof predicate !== "function") throw new TypeError(`waitFor on condition "${this.name}": predicate must be a function, got ${describe(predicate)}`);
     while (!predicate()) yield* this.wait();
   }
 
@@ -106,18 +110,16 @@ export class Condition {
   }
 
   *#reacquire(): Co<void> {
-    // A cancel can arrive while re-taking the lock: finish taking it, then rethrow.
-    let deferred: unknown = undefined;
-    let cancelled = false;
+    // What arrives while re-taking the lock (a cancel, an interrupt, both) is held until it is taken, then thrown.
+    let held: Held = undefined;
     for (;;) {
       try {
         yield* this.lock.acquire();
         break;
       } catch (error) {
-        if (!cancelled) deferred = error;
-        cancelled = true;
+        held = keep(held, error);
       }
     }
-    if (cancelled) throw deferred;
+    if (held !== undefined) yield* leave(held);
   }
 }

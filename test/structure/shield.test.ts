@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Cancelled, cancel, join, shield, sleep, spawn } from "../../src/index.ts";
+import { Cancelled, cancel, interrupt, join, shield, sleep, spawn } from "../../src/index.ts";
 import { virtual } from "../helpers.ts";
 
 describe("shield", () => {
@@ -30,5 +30,31 @@ describe("shield", () => {
       return [v, msg];
     });
     expect(result).toEqual([5, "inner"]);
+  });
+
+  test("a cancel that arrives after an interrupt, while the shielded work runs, is raised after the interrupt (it was lost; found by review)", async () => {
+    const log: string[] = [];
+    const { result, reactor } = await virtual(function* () {
+      const t = yield* spawn(function* worker() {
+        for (let round = 0; round < 5; round++) {
+          try {
+            yield* shield(function* commit() { yield* sleep(20); log.push("committed"); });
+          } catch (e) {
+            if (e instanceof Cancelled) throw e;
+            log.push(`caught ${(e as Error).message}`);
+          }
+          yield* sleep(10); // the held-back cancel is raised here at the latest
+        }
+        log.push("still running after cancel");
+      });
+      yield* sleep(5);
+      yield* interrupt(t, new Error("deadline"));
+      yield* sleep(1);
+      yield* cancel(t); // waits for the shielded work, then for t
+      return t.state;
+    });
+    expect(log).toEqual(["committed", "caught deadline"]);
+    expect(result).toBe("cancelled");
+    expect(reactor.now()).toBe(20);
   });
 });

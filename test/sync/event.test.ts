@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, Condition, Event, join, Lock, sleep, spawn, SyncUsageError } from "../../src/index.ts";
+import { Cancelled, cancel, Condition, Event, interrupt, join, Lock, Semaphore, sleep, spawn, SyncUsageError } from "../../src/index.ts";
 import { virtual } from "../helpers.ts";
 
 describe("Event", () => {
@@ -192,5 +192,62 @@ describe("Condition notifications are never lost", () => {
     });
     expect(result).toEqual({ w1: "cancelled", w2: "done", woke: ["w2"], waiting: 0 });
   });
-});
 
+  test("a cancel that arrives after an interrupt, while the waiter re-takes the lock, is raised after the interrupt (it was lost; found by review)", async () => {
+    const log: string[] = [];
+    const cond = new Condition();
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* waiter() {
+        yield* cond.lock.acquire();
+        try {
+          try {
+            yield* cond.wait();
+          } catch (e) {
+            if (e instanceof Cancelled) throw e;
+            log.push(`caught ${(e as Error).message} holding the lock: ${cond.lock.locked}`);
+          }
+          yield* sleep(10); // the held-back cancel is raised here at the latest
+          log.push("still running after cancel");
+        } finally {
+          cond.lock.release();
+        }
+      });
+      yield* sleep(1); // t waits on the condition
+      yield* cond.lock.acquire();
+      cond.notify(); // t is woken and waits to re-take the lock, which main holds
+      yield* sleep(1);
+      yield* interrupt(t, new Error("deadline"));
+      yield* sleep(1);
+      const c = yield* spawn(function* canceller() { yield* cancel(t); });
+      yield* sleep(1); // the cancel reaches t while it still waits for the lock
+      cond.lock.release();
+      yield* c;
+      return t.state;
+    });
+    expect(log).toEqual(["caught deadline holding the lock: true"]);
+    expect(result).toBe("cancelled");
+  });
+
+  test("new Condition(notALock) is a TypeError naming what it got (it failed later, wrongly saying the lock was not held; found by review)", () => {
+    for (const bad of [42, "lock", new Semaphore(1), null]) {
+      expect(() => new Condition(bad as unknown as Lock)).toThrow(/^new Condition\(lock\): lock must be a Lock/);
+    }
+    expect(() => new Condition(new Lock(), 5 as unknown as string)).toThrow(/^new Condition\(lock, name\): name must be a string/);
+    expect(new Condition(undefined, "ok").name).toBe("ok");
+  });
+
+  test("waitFor(notAFunction) is a TypeError naming the condition", async () => {
+    const cond = new Condition(new Lock(), "ready");
+    const { result } = await virtual(function* () {
+      yield* cond.lock.acquire();
+      try {
+        yield* cond.waitFor(42 as unknown as () => boolean);
+      } catch (e) {
+        return (e as Error).message;
+      } finally {
+        cond.lock.release();
+      }
+    });
+    expect(result).toMatch(/^waitFor on condition "ready": predicate must be a function, got 42/);
+  });
+});
