@@ -8,6 +8,7 @@ import type { Co, TaskBody, SpawnOptions } from "../types.ts";
 import { GroupError } from "./errors.ts";
 import { Supervisor } from "./supervisor.ts";
 import { finish, keep } from "./held.ts";
+import { checkBody } from "../syscalls.ts";
 
 /** The handle a group body gets: start children, read them. */
 export interface Group {
@@ -40,6 +41,8 @@ class Handle implements Group {
     this.#forget = forget;
   }
   spawn<T>(co: TaskBody<T>, options?: SpawnOptions): Co<Task<T>> {
+    // Checked at the call, as spawn() does: a child made of it would fail and take the group down.
+    checkBody(co, `${this.#sup.label}.spawn`);
     return this.#sup.start(co, options?.name);
   }
   get tasks(): readonly Task<unknown>[] {

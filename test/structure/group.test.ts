@@ -341,3 +341,33 @@ describe("group(body, { forget: true }): a long-lived group", () => {
     expect(result).toBe(100);
   });
 });
+
+test("g.spawn(notABody) is a TypeError at the call, as spawn() gives, and the group goes on (the child failed and took the group down; found by review)", async () => {
+  const { result } = await virtual(function* () {
+    return yield* group(function* (g) {
+      const sibling = yield* g.spawn(function* () { yield* sleep(5); return "sibling"; });
+      const out: string[] = [];
+      for (const bad of [42, null, "work", {}]) {
+        try {
+          yield* g.spawn(bad as never);
+          out.push("accepted");
+        } catch (e) {
+          out.push(`${(e as Error).constructor.name}: ${(e as Error).message}`);
+        }
+      }
+      // What a body may be is still accepted: a syscall, a task, a generator object.
+      yield* g.spawn(sleep(1) as never);
+      yield* g.spawn(sibling as never);
+      yield* g.spawn((function* () { return 1; })());
+      out.push(yield* join(sibling));
+      return out;
+    });
+  });
+  expect(result).toEqual([
+    "TypeError: group.spawn(co): expected a generator, a function returning one, a syscall or a task, got 42",
+    "TypeError: group.spawn(co): expected a generator, a function returning one, a syscall or a task, got null",
+    'TypeError: group.spawn(co): expected a generator, a function returning one, a syscall or a task, got "work"',
+    "TypeError: group.spawn(co): expected a generator, a function returning one, a syscall or a task, got {}",
+    "sibling",
+  ]);
+});
