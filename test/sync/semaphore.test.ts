@@ -233,3 +233,24 @@ test("the holder acquiring its lock again is a SyncUsageError naming both (it wo
   expect(result.message).toContain("holds the lock already");
   expect(result.locked).toBe(false);
 });
+
+test("the caller of a helper that took the lock and ended acquiring it again is a SyncUsageError (it waited for itself for ever; found by review)", async () => {
+  const { result } = await virtual(function* () {
+    const lock = new Lock("db");
+    yield* timeout(100, () => lock.acquire()); // the lock is now the caller's to release
+    // Another helper asking for it is not the owner: it waits (here until its deadline).
+    let message = `helper: ${String(yield* moveOnAfter(10, () => lock.acquire()))}`;
+    try {
+      yield* lock.acquire();
+    } catch (error) {
+      message += ` | caller: ${error instanceof SyncUsageError ? error.message : `other: ${String(error)}`}`;
+    }
+    lock.release();
+    // Another task acquiring it is not refused: it waits for the release, as before.
+    const other = yield* spawn(function* () { yield* lock.with(function* () {}); return "other took it"; });
+    return { message, other: yield* other, locked: lock.locked };
+  });
+  expect(result.message).toMatch(/^helper: undefined \| caller: acquire of lock "db" by task "main" \(#\d+\): it holds the lock already, taken for it by its helper task/);
+  expect(result.other).toBe("other took it");
+  expect(result.locked).toBe(false);
+});
