@@ -155,6 +155,9 @@ export class File {
 export function open(path: string, mode: "r" | "w" | "a" = "r", options?: FileOpenOptions): Syscall<File> {
   if (typeof path !== "string" || path === "") throw new TypeError(`open(path): expected a non-empty path, got ${describe(path)}`);
   if (mode !== "r" && mode !== "w" && mode !== "a") throw new TypeError(`open(path, mode): mode must be "r", "w" or "a", got ${describe(mode)}`);
+  if (options !== undefined && (options === null || typeof options !== "object")) {
+    throw new TypeError(`open(path, mode, options): options must be an object such as { highWaterMark }, got ${describe(options)}`);
+  }
   const hwm = options?.highWaterMark;
   if (hwm !== undefined && !(typeof hwm === "number" && hwm >= 0 && Number.isFinite(hwm))) {
     throw new RangeError(`open(path, mode, options): highWaterMark must be a finite number >= 0, got ${describe(hwm)}`);

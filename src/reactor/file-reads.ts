@@ -108,7 +108,7 @@ export class FileReads {
         h.reading = undefined;
         if (!live && !error && got > 0 && !h.closed) {
           // The next read gets them, after any bytes given back before them (see FileHandle.giveBack).
-          const mine = buf.subarray(0, got);
+          const mine = tight(buf, got);
           h.kept = h.kept === undefined ? mine : Buffer.concat([h.kept, mine]);
         }
       }
@@ -116,7 +116,7 @@ export class FileReads {
         if (error) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
         else {
           h.counters.bytesRead += got;
-          sink.complete(t, got === 0 ? null : buf.subarray(0, got));
+          sink.complete(t, got === 0 ? null : tight(buf, got));
         }
       }
       if (!h.positional) this.#next(h, sink);
@@ -145,4 +145,16 @@ export class FileReads {
 
 function closedError(h: FileHandle, t: Ticket): NetError {
   return new NetError(NetCode.Closed, t.op, h.name, t.taskName, "the file is closed");
+}
+
+/**
+ * The first `got` bytes of a read's buffer: a view when they fill most of it, else a copy of
+ * their own, so that a short read (a small file's `read()`, or `readAll()`'s 1 MiB chunk) does
+ * not keep the whole buffer alive for as long as its result is kept.
+ */
+function tight(buf: Buffer, got: number): Buffer {
+  if (got * 2 >= buf.length) return buf.subarray(0, got);
+  const out = Buffer.allocUnsafeSlow(got);
+  buf.copy(out, 0, 0, got);
+  return out;
 }

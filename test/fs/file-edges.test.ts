@@ -369,3 +369,31 @@ test("a cancelled read queued behind a pipe's read in flight is let go at once (
   // the last ticks' arrays still point at.
   expect(alive).toBeLessThan(100);
 }, 10_000);
+
+test("a short read's result holds only its own bytes, not the whole read buffer (a small file's readAll() kept 1 MiB alive; found by review)", async () => {
+  await inTempDir(async (dir) => {
+    const p = joinPath(dir, "small.txt");
+    writeFileSync(p, "hello");
+    const big = joinPath(dir, "big.bin");
+    writeFileSync(big, new Uint8Array(100_000).fill(7));
+    const r = await run(function* () {
+      const f = yield* open(p, "r");
+      const all = yield* f.readAll();
+      yield* f.close();
+      const g = yield* open(p, "r");
+      const one = (yield* g.read())!;
+      yield* g.close();
+      const h = yield* open(big, "r");
+      const chunk = (yield* h.read(65_536))!; // a full read: a view of its buffer, as before
+      const rest = (yield* h.readAll())!;
+      yield* h.close();
+      return { all: [dec(all), all.buffer.byteLength], one: [dec(one), one.buffer.byteLength], chunk: chunk.length, rest: rest.length, restBacking: rest.buffer.byteLength, isBuffer: Buffer.isBuffer(all) && Buffer.isBuffer(one) };
+    });
+    expect(r).toEqual({ all: ["hello", 5], one: ["hello", 5], chunk: 65_536, rest: 100_000 - 65_536, restBacking: 100_000 - 65_536, isBuffer: true });
+  });
+});
+
+test("open() options that are not an object are a TypeError naming them", () => {
+  expect(() => open("/tmp/corun-never-opened.txt", "w", 5 as never)).toThrow(/^open\(path, mode, options\): options must be an object such as \{ highWaterMark \}, got 5$/);
+  expect(() => open("/tmp/corun-never-opened.txt", "w", null as never)).toThrow(/options must be an object/);
+});
