@@ -136,9 +136,9 @@ export function checkOptions(options: unknown, fn: string): void {
 }
 
 /** @internal */
-export function checkPort(port: unknown, fn: string, zeroOk: boolean): void {
+export function checkPort(port: unknown, fn: string, zeroOk: boolean, args = "options"): void {
   if (typeof port !== "number" || !Number.isInteger(port) || port < (zeroOk ? 0 : 1) || port > 65535) {
-    throw new RangeError(`${fn}(options): port must be an integer ${zeroOk ? 0 : 1}..65535, got ${describe(port)}`);
+    throw new RangeError(`${fn}(${args}): port must be an integer ${zeroOk ? 0 : 1}..65535, got ${describe(port)}`);
   }
 }
 

@@ -8,6 +8,7 @@ import { describe, type Syscall } from "../syscall.ts";
 import type { Datagram, UdpHandle, UdpStats } from "../reactor/udp.ts";
 import type { UdpOptions } from "./options.ts";
 import { checkPort } from "./listener.ts";
+import type { NetError } from "./errors.ts";
 import "../reactor/udp.ts";
 
 const wrapUdp = (h: unknown): UdpSocket => new UdpSocket(h as UdpHandle);
@@ -57,7 +58,7 @@ export class UdpSocket {
     if (typeof data !== "string" && !(data instanceof Uint8Array)) {
       throw new TypeError(`udp.send(data): expected a Uint8Array or a string, got ${describe(data)}`);
     }
-    checkPort(port, "udp.send", false);
+    checkPort(port, "udp.send", false, "data, port");
     if (typeof host !== "string" || isIP(host) === 0) {
       throw new TypeError(`udp.send(data, port, host): host must be an IP address such as "127.0.0.1", got ${describe(host)}`);
     }
@@ -75,6 +76,20 @@ export class UdpSocket {
    */
   recv(): Syscall<Datagram> {
     return io("udp.recv", this.#h);
+  }
+
+  /**
+   * The last error the host reported for a datagram already sent, such as `ECONNREFUSED`
+   * (nothing listens at that port: an ICMP reply), or undefined. Such errors cannot be tied to
+   * a `send()`; `stats().errors` counts them, and the socket goes on.
+   *
+   * @example
+   * ```ts
+   * if (sock.lastError?.code === "ECONNREFUSED") console.log("the peer has gone");
+   * ```
+   */
+  get lastError(): NetError | undefined {
+    return this.#h.lastError;
   }
 
   /**

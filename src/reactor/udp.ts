@@ -29,6 +29,12 @@ export interface UdpStats {
   received: number;
   /** Datagrams dropped because `maxQueued` were waiting for `recv()`. */
   dropped: number;
+  /**
+   * Errors the host reported for datagrams already sent, such as `ECONNREFUSED` for one that
+   * reached a port nobody listens on (an ICMP reply): they cannot be tied to a `send()`, so
+   * they are counted here, and the socket goes on. The last one is `socket.lastError`.
+   */
+  errors: number;
 }
 
 /** The driver's record of a UDP socket. Opaque to users: `UdpSocket` wraps it. */
@@ -49,7 +55,9 @@ export class UdpHandle {
   closed = false;
   /** The driver (so the run()) it belongs to: another run's ops on it are refused. */
   owner: object | undefined = undefined;
-  readonly counters: UdpStats = { sendOps: 0, hostSends: 0, sent: 0, received: 0, dropped: 0 };
+  readonly counters: UdpStats = { sendOps: 0, hostSends: 0, sent: 0, received: 0, dropped: 0, errors: 0 };
+  /** The last error the host reported for a datagram already sent (see `UdpStats.errors`). */
+  lastError: NetError | undefined = undefined;
   constructor(name: string, maxQueued: number) {
     this.name = name;
     this.maxQueued = maxQueued;
@@ -147,6 +155,14 @@ class UdpDriver implements IoDriver {
             h.waitingDrain = false;
             this.#flush(h, this.#sink!);
           },
+          // An ICMP error for a datagram sent earlier (nothing listens on that port, say). With no
+          // handler Bun reports it as an uncaught exception, which ends the process.
+          // (Bun 1.4.5 passes the error alone, the socket as `this`, though its types say (socket, error).)
+          error: (...args: unknown[]) => {
+            const error = args.find((a) => a instanceof Error) ?? args[args.length - 1];
+            h.counters.errors++;
+            h.lastError = toNetError(error, "udp.send", h.name, ""); // no one send, so no one task
+          },
         },
       });
     } catch (error) {
@@ -206,7 +222,7 @@ class UdpDriver implements IoDriver {
       try {
         sent = s.send(out[i * 3] as Uint8Array, out[i * 3 + 1] as number, out[i * 3 + 2] as string);
       } catch (error) {
-        if (t !== CANCELLED) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+        if (t !== CANCELLED) sink.fail(t, sendError(h, t, out[i * 3] as Uint8Array | string, out[i * 3 + 1] as number, out[i * 3 + 2] as string, error));
         continue;
       }
       h.counters.hostSends++;
@@ -236,6 +252,13 @@ class UdpDriver implements IoDriver {
     h.out = [];
     h.outTickets = [];
   }
+}
+
+/** A datagram the host refused: the error names where it was going and its size. */
+function sendError(h: UdpHandle, t: Ticket, data: Uint8Array | string, port: number, address: string, error: unknown): NetError {
+  const e = toNetError(error, t.op, `${h.name} → ${address}:${port}`, t.taskName);
+  const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
+  return new NetError(e.code, e.op, e.address, t.taskName, `${e.detail} (a datagram of ${size} bytes)`, error);
 }
 
 const CANCELLED: Ticket = { op: "udp.send", a: undefined, b: undefined, taskName: "(cancelled)" };

@@ -166,3 +166,47 @@ test("a UDP socket used from another, concurrent run() is refused with EBADF (it
   expect(outcome).toStartWith("EBADF: ");
   expect(outcome).toContain("belongs to another run()");
 });
+
+test("a datagram to a loopback port nobody listens on is counted in stats().errors and lastError; nothing escapes and the socket goes on (Bun's uncaught error ended the process; found by review)", async () => {
+  const r = await run(function* () {
+    const gone = yield* udp({ port: 0 });
+    const deadPort = gone.port;
+    yield* gone.close();
+    const a = yield* udp({ port: 0 });
+    const b = yield* udp({ port: 0 });
+    const before = a.lastError;
+    yield* a.send("to nobody", deadPort);
+    for (let i = 0; i < 100 && a.stats().errors === 0; i++) yield* sleep(5);
+    yield* a.send("still works", b.port);
+    const text = new TextDecoder().decode((yield* b.recv()).data);
+    yield* a.close();
+    yield* b.close();
+    return { before, errors: a.stats().errors, code: a.lastError?.code, address: a.lastError?.address === `udp 127.0.0.1:${a.port}`, text };
+  });
+  expect(r).toEqual({ before: undefined, errors: 1, code: "ECONNREFUSED", address: true, text: "still works" });
+});
+
+test("a datagram the host refuses fails with an error naming where it was going and its size; a bad port names send's arguments", async () => {
+  const r = await run(function* () {
+    const a = yield* udp({ port: 0 });
+    const b = yield* udp({ port: 0 });
+    let message = "";
+    try {
+      yield* a.send(new Uint8Array(70_000), b.port, "127.0.0.1");
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    let portMessage = "";
+    try {
+      a.send("x", 0);
+    } catch (e) {
+      portMessage = (e as Error).message;
+    }
+    yield* a.close();
+    yield* b.close();
+    return { message, portMessage, from: a.port, to: b.port };
+  });
+  expect(r.message).toStartWith(`udp.send udp 127.0.0.1:${r.from} → 127.0.0.1:${r.to} in task "main" failed: EMSGSIZE`);
+  expect(r.message).toEndWith("(a datagram of 70000 bytes))");
+  expect(r.portMessage).toBe("udp.send(data, port): port must be an integer 1..65535, got 0");
+});
