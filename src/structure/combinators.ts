@@ -22,12 +22,12 @@ function check(sources: unknown, op: string): asserts sources is readonly TaskBo
  * rule) the outcome is a child's failure (`sup.lateFailure`): the outcome is then the caller's
  * and the cancel is raised at its next yield (see `finish`).
  */
-function* supervise(op: string, sources: readonly TaskBody<unknown>[], policy: Policy, complete: (sup: Supervisor) => boolean, outcome: "failure" | "result first" | undefined): Co<Supervisor> {
+function* supervise(op: string, sources: readonly TaskBody<unknown>[], policy: Policy, complete: (sup: Supervisor) => boolean, outcome: "failure" | "result first" | undefined, absorbs = false): Co<Supervisor> {
   const sup = new Supervisor(op, policy);
   // The decider's failure; or, when the caller was cancelled before any child decided, the first
   // that failed on its own ("result first", race: unless one ended done then, the winner).
   const rule = outcome === undefined ? undefined : (i: number, cancelled: boolean) => i === sup.decider || (cancelled && sup.decider < 0 && (outcome === "failure" || sup.firstDone < 0));
-  const held = yield* sup.runAll(sources.map((s) => [s] as const), rule);
+  const held = yield* sup.runAll(sources.map((s) => [s] as const), rule, absorbs);
   yield* finish(held, held !== undefined && (complete(sup) || sup.lateFailure >= 0));
   return sup;
 }
@@ -110,8 +110,9 @@ export function* race<const S extends readonly TaskBody<unknown>[]>(coroutines: 
  */
 export function* any<const S extends readonly TaskBody<unknown>[]>(coroutines: S): Co<ResultOf<S[number]>> {
   check(coroutines, "any");
-  // A failure as the caller is cancelled is no outcome of `any` (one success is): it is left for run().
-  const sup = yield* supervise("any", coroutines, (_i, ending) => ending === "done", decidedDone, undefined);
+  // A failure as the caller is cancelled is no outcome of `any` (one success is): it is left for
+  // run(). One before was taken in (absorbed), as it is when another child then succeeds.
+  const sup = yield* supervise("any", coroutines, (_i, ending) => ending === "done", decidedDone, undefined, true);
   if (sup.decider >= 0) return sup.tasks[sup.decider]!.result as ResultOf<S[number]>;
   throw new AggregateError(
     sup.tasks.map((t) => t.error),

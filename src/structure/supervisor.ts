@@ -43,6 +43,8 @@ export class Supervisor {
    * next yield, as it would be had the cancel come a moment later.
    */
   lateFailure = -1;
+  /** Children that failed on their own while the set still waited (before its shutdown). */
+  readonly #failedOpen = new Set<Task<unknown>>();
   #policy: Policy;
   /** Each child's slot, by index: compaction (see `forget`) renumbers them. */
   readonly #slots: Slot[] = [];
@@ -115,6 +117,7 @@ export class Supervisor {
       ending = value instanceof Cancelled && value.task === task ? "cancelled" : "failed";
       if (ending === "failed") {
         this.failures.push({ task, error: value });
+        if (!this.#stopping) this.#failedOpen.add(task);
         // A failure after a cancel from here was raised in it is its cleanup's; one before (the
         // cancel still waiting for its next yield, or not sent yet) is its own.
         if (this.#stopping && this.#cancelSent.has(task) && cancelRaised(task)) this.windDown.add(index);
@@ -149,9 +152,11 @@ export class Supervisor {
    * the policy says, shut down. Returns what was thrown into the owner meanwhile (its own
    * cancel, an interrupt), the first one, or undefined: the caller rethrows it, or, if the
    * outcome was complete when it came, returns the outcome and has it raised at its next yield
-   * (`finish`). The frame shared by all/race/any and timeout.
+   * (`finish`). The frame shared by all/race/any and timeout. `absorbs` (any): a child's own
+   * failure while the set waited was taken in by the policy, so it is observed whatever the
+   * owner leaves with, unless every child had failed (that is the outcome, an AggregateError).
    */
-  *runAll(children: readonly (readonly [TaskBody<unknown>, string?])[], failureIsOutcome?: OutcomeRule): Co<Held> {
+  *runAll(children: readonly (readonly [TaskBody<unknown>, string?])[], failureIsOutcome?: OutcomeRule, absorbs = false): Co<Held> {
     let cancelled: unknown = undefined;
     let wasCancelled = false;
     try {
@@ -166,7 +171,9 @@ export class Supervisor {
     // failure when the owner leaves with a cancel or another error of its own, but with
     // `failureIsOutcome`: then every child's own failure is joined (observed) as it would be
     // without the cancel: the outcome's (`lateFailure`) is thrown, the others go with it.
+    const absorbed = absorbs && this.tasks.some((t) => !this.#failedOpen.has(t)) ? this.#failedOpen : undefined;
     const late = yield* this.shutdown((i, held) => {
+      if (absorbed?.has(this.tasks[i]!)) return true;
       if (failureIsOutcome !== undefined && this.#failedOnItsOwn(i)) {
         if (this.lateFailure < 0 && failureIsOutcome(i, wasCancelled)) this.lateFailure = i;
         return true;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { all, any, channel, race, sleep, spawn, cancel, join, timeout, Task, Lock, type Co } from "../../src/index.ts";
+import { all, any, channel, race, sleep, spawn, cancel, join, timeout, moveOnAfter, Task, Lock, type Co } from "../../src/index.ts";
 import { virtual, virtualError } from "../helpers.ts";
 
 function* after<T>(ms: number, v: T, log?: string[]): Co<T> {
@@ -256,4 +256,41 @@ test("a with() body or a combinator child that is an async generator, or returns
     "lock.with: expected a generator (a function returned 5); did you write function instead of function*?",
     "all: got an async generator (bad returned an async generator object); a corun task is a plain generator (function*, not async function*): wait for promises with yield* wait(p)",
   ]);
+});
+
+describe("any under a time limit", () => {
+  test("a child failure any had taken in is not reported when the time limit gives up on the rest (run() rejected with it; found by review)", async () => {
+    const { result } = await virtual(function* () {
+      const v = yield* moveOnAfter(50, () =>
+        any([
+          function* mirror1() { yield* sleep(1); throw new Error("mirror 1 down"); },
+          function* mirror2() { yield* sleep(1000); return "mirror 2"; },
+        ]),
+      );
+      return v ?? "gave up";
+    });
+    expect(result).toBe("gave up");
+  });
+
+  test("when every child had failed, or one fails in its cleanup after the cancel, run() still reports it", async () => {
+    const allFailed = await virtualError(function* () {
+      const owner = yield* spawn(function* () {
+        return yield* any([function* m1() { yield* sleep(1); throw new Error("m1 down"); }]);
+      });
+      yield* sleep(1); // m1 fails in this tick: every child has failed; the cancel comes before any throws
+      yield* cancel(owner);
+    });
+    expect(String((allFailed.error as Error).message)).toContain("m1 down");
+    const inCleanup = await virtualError(function* () {
+      return yield* moveOnAfter(50, () =>
+        any([
+          function* m1() { yield* sleep(1); throw new Error("m1 down"); },
+          function* m2() { try { yield* sleep(1000); } finally { throw new Error("m2 cleanup failed"); } },
+        ]),
+      );
+    });
+    const text = String((inCleanup.error as Error).message);
+    expect(text).toContain("m2 cleanup failed");
+    expect(text).not.toContain("m1 down");
+  });
 });
