@@ -85,8 +85,9 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
     }
     return;
   }
-  if (source !== null && typeof source === "object" && Symbol.iterator in source) {
-    for (const item of source) {
+  // A string is iterable too (its characters), as in for…of.
+  if (typeof source === "string" || (source !== null && typeof source === "object" && Symbol.iterator in source)) {
+    for (const item of source as Iterable<T>) {
       if ((yield* call(body, item)) === false) return;
     }
     return;

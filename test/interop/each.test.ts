@@ -157,3 +157,12 @@ test("a body that throws: the async source's cleanup is awaited before each() th
   });
   expect(result).toEqual(["source closed", "each threw body failed"]);
 });
+
+test("each over a string walks its characters, as for…of does (its type allowed it, yet it was a TypeError; found by review)", async () => {
+  const { result } = await virtual(function* () {
+    const seen: string[] = [];
+    yield* each("a😀b", function* (c) { seen.push(c); });
+    return seen;
+  });
+  expect(result).toEqual(["a", "😀", "b"]);
+});
