@@ -130,8 +130,9 @@ export function checkOptions(options: unknown, fn: string): void {
     throw new TypeError(`${fn}(options): unix must be a non-empty path string, got ${describe(unix)}`);
   }
   const host = (options as { hostname?: unknown }).hostname;
-  if (host !== undefined && typeof host !== "string") {
-    throw new TypeError(`${fn}(options): hostname must be a string, got ${describe(host)}`);
+  if (host !== undefined && (typeof host !== "string" || host === "")) {
+    // "" would reach Bun as no host at all: a listener on every interface, not the default.
+    throw new TypeError(`${fn}(options): hostname must be a non-empty string (leave it out for the default), got ${describe(host)}`);
   }
 }
 

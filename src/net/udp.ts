@@ -133,7 +133,10 @@ export class UdpSocket {
 export function udp(options: UdpOptions = {}): Syscall<UdpSocket> {
   if (options === null || typeof options !== "object") throw new TypeError(`udp(options): expected an object, got ${describe(options)}`);
   if (options.port !== undefined) checkPort(options.port, "udp", true);
-  if (options.hostname !== undefined && typeof options.hostname !== "string") throw new TypeError(`udp(options): hostname must be a string, got ${describe(options.hostname)}`);
+  // "" would reach Bun as no host at all: a socket on every interface, not the default 127.0.0.1.
+  if (options.hostname !== undefined && (typeof options.hostname !== "string" || options.hostname === "")) {
+    throw new TypeError(`udp(options): hostname must be a non-empty string (leave it out for 127.0.0.1), got ${describe(options.hostname)}`);
+  }
   const q = options.maxQueued;
   if (q !== undefined && (!Number.isInteger(q) || q < 1)) throw new RangeError(`udp(options): maxQueued must be an integer >= 1, got ${describe(q)}`);
   return io("udp.bind", { ...options }, wrapUdp);

@@ -1,6 +1,6 @@
 import { test, expect } from "bun:test";
 import { run, spawn, join, cancel, sleep } from "../../src/index.ts";
-import { udp, NetError, type UdpSocket } from "../../src/net/index.ts";
+import { udp, listen, connect, NetError, type UdpSocket } from "../../src/net/index.ts";
 
 test("UDP round trip", async () => {
   const r = await run(function* () {
@@ -111,7 +111,11 @@ test("udp arguments the host would refuse are refused at the call, naming them",
     const a = yield* udp({ port: 0 });
     expect(() => a.send("x", 9, "localhost")).toThrow(/host must be an IP address/);
     expect(() => a.send("x", 9, 42 as unknown as string)).toThrow(/host must be an IP address/);
-    expect(() => udp({ port: 0, hostname: 42 as unknown as string })).toThrow(/hostname must be a string/);
+    expect(() => udp({ port: 0, hostname: 42 as unknown as string })).toThrow(/hostname must be a non-empty string/);
+    // "" reached Bun as no host: a socket on every interface instead of the default (found by review).
+    expect(() => udp({ port: 0, hostname: "" })).toThrow(/^udp\(options\): hostname must be a non-empty string \(leave it out for 127\.0\.0\.1\), got ""$/);
+    expect(() => listen({ hostname: "", port: 0 })).toThrow(/^listen\(options\): hostname must be a non-empty string/);
+    expect(() => connect({ hostname: "", port: 1 })).toThrow(/^connect\(options\): hostname must be a non-empty string/);
     yield* a.close();
   });
 });
