@@ -62,7 +62,8 @@ class Handle implements Group {
  * If a member fails, every other one is cancelled (concurrently; their `finally` blocks run)
  * and the group throws a `GroupError` naming the failed task(s). If the task running the
  * group is cancelled, the members are cancelled and waited for before the `Cancelled`
- * propagates. A member cancelled directly by someone else just ends; the group goes on.
+ * propagates. A member cancelled directly by someone else just ends; the group goes on (the
+ * body so cancelled has no result: its `Cancelled` is thrown once the others have ended).
  * `body` runs in its own task, so `current()` inside it is not the caller.
  *
  * @example
@@ -98,5 +99,8 @@ export function* group<R>(body: (g: Group) => Co<R>, options?: GroupOptions): Co
   // A cancel that came when every member had finished is raised after the result is returned.
   yield* finish(wasCancelled ? keep(late, cancelled, true) : late, sup.tasks.every((t) => t.state === "done"));
   if (sup.failures.length > 0) throw new GroupError(name, sup.failures);
+  // The body cancelled directly (by a task that had it), not through the group: it has no
+  // result to return, so its Cancelled is thrown, as joining it would.
+  if (first.state !== "done") throw first.error;
   return first.result as R;
 }

@@ -115,6 +115,25 @@ describe("group", () => {
     expect(result).toBe("cancelled");
   });
 
+  test("a body cancelled directly (not through the group) leaves the group with no result: its Cancelled is thrown once the others end, not undefined returned (found by review)", async () => {
+    const { result } = await virtual(function* () {
+      let other = "";
+      try {
+        const v: string = yield* group(function* (g) {
+          const body = yield* current();
+          yield* g.spawn(function* () { yield* sleep(1); yield* cancel(body); });
+          yield* g.spawn(function* () { yield* sleep(5); other = "other ended"; });
+          yield* sleep(100);
+          return "body's result";
+        });
+        return `returned ${String(v)}`;
+      } catch (e) {
+        return `${(e as Error).name}, ${other}, own: ${(e as Cancelled).task === (yield* current())}`;
+      }
+    });
+    expect(result).toBe("Cancelled, other ended, own: false");
+  });
+
   test("a child cancelled before its first step still counts as ended", async () => {
     const { result } = await virtual(function* () {
       return yield* group(function* (g) {
