@@ -168,6 +168,9 @@ class KernelWaker<T> implements Waker<T> {
   get pending(): boolean {
     return this.#task.waitGen === this.#gen && this.#task.state === "waiting";
   }
+  get task(): Task<unknown> {
+    return this.#task;
+  }
 }
 
 function suspend(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {

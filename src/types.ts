@@ -87,6 +87,8 @@ export interface Waker<T> {
   throw(error: unknown): boolean;
   /** True while the task is still suspended on this waker. */
   readonly pending: boolean;
+  /** The task it wakes (to name it in messages); undefined for a promise's waiter (`sendAsync`, `recvAsync`). */
+  readonly task?: Task<unknown>;
 }
 
 /** What a `suspend()` setup returns: how to take the suspension back when the task is cancelled. */

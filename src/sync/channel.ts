@@ -4,7 +4,7 @@
  * in src/interop/channel-iterable.ts, multi-channel waits in select.ts. No Bun APIs.
  */
 import { suspend } from "../syscalls.ts";
-import type { Syscall } from "../syscall.ts";
+import { runningTask, type Syscall } from "../syscall.ts";
 import type { Co, Waker } from "../types.ts";
 import { ChannelClosed } from "./errors.ts";
 import { Waiter, WaitList } from "./wait-list.ts";
@@ -105,7 +105,7 @@ export class Channel<T> {
 
   /** Send without waiting: true if the value was buffered or handed to a receiver. Throws `ChannelClosed` if closed. */
   trySend(value: T): boolean {
-    if (this.#closed) throw new ChannelClosed(this.name, "send");
+    if (this.#closed) throw new ChannelClosed(this.name, "send", runningTask());
     for (let r = this.recvq.shift(); r !== undefined; r = this.recvq.shift()) {
       if (r.deliver(r.index < 0 ? { value, done: false } : { index: r.index, value, done: false })) return true;
     }
@@ -143,7 +143,7 @@ export class Channel<T> {
     if (this.#closed) return;
     this.#closed = true;
     for (const r of this.recvq.drain()) r.deliver(r.index < 0 ? DONE : { index: r.index, value: undefined, done: true });
-    for (const s of this.sendq.drain()) s.waker?.throw(new ChannelClosed(this.name, "send"));
+    for (const s of this.sendq.drain()) s.waker?.throw(new ChannelClosed(this.name, "send", s.waker.task));
   }
 
   /**

@@ -23,10 +23,13 @@ export class ChannelClosed extends Error {
   readonly channel: string;
   /** The operation that found it closed. */
   readonly op: string;
-  constructor(channel: string, op: string) {
-    super(`${op} on closed channel "${channel}"`);
+  /** The task that sent (`task "name" (#id)`), or "" outside any task. */
+  readonly task: string;
+  constructor(channel: string, op: string, task: object | undefined = undefined) {
+    super(`${op} on closed channel "${channel}"${task === undefined ? "" : ` by ${String(task)}`}`);
     this.channel = channel;
     this.op = op;
+    this.task = task === undefined ? "" : String(task);
   }
 }
 

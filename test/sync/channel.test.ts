@@ -52,7 +52,7 @@ describe("channel", () => {
       yield* ch.send("a");
       const late = yield* spawn(function* () {
         yield* ch.send("b");
-      });
+      }, { name: "producer" });
       yield* sleep(1);
       ch.close();
       ch.close(); // harmless
@@ -64,10 +64,13 @@ describe("channel", () => {
         err = e;
       }
       expect(err).toBeInstanceOf(ChannelClosed);
-      expect((err as Error).message).toBe('send on closed channel "jobs"');
+      // Naming the sender, whether it was waiting when the channel closed or came after.
+      expect((err as Error).message).toBe(`send on closed channel "jobs" by task "producer" (#${late.id})`);
+      expect((err as ChannelClosed).task).toBe(`task "producer" (#${late.id})`);
       expect(yield* ch.recv()).toEqual({ value: "a", done: false });
       expect(yield* ch.recv()).toEqual({ value: undefined, done: true });
-      expect(() => ch.trySend("c")).toThrow(ChannelClosed);
+      const me = yield* current();
+      expect(() => ch.trySend("c")).toThrow(`send on closed channel "jobs" by ${me}`);
     });
   });
 
