@@ -164,23 +164,14 @@ export class Lock extends Semaphore {
 
   /**
    * Take the lock, waiting (FIFO) while another task holds it. The holder taking it again is a
-   * `SyncUsageError` (a corun lock is not reentrant: it would wait for itself for ever), and so
-   * is the caller of a helper that took it and ended (`timeout(ms, () => lock.acquire())`).
+   * `SyncUsageError` (a corun lock is not reentrant: it would wait for itself for ever).
    */
   override *acquire(): Co<void> {
     const me = runningTask();
-    if (me !== undefined && this.locked && me === this.#owner()) {
-      const via = me === this.#holder ? "" : `, taken for it by its helper ${String(this.#holder)}`;
-      throw new SyncUsageError(`acquire of lock "${this.name}" by ${String(me)}: it holds the lock already${via} (a lock is not reentrant; waiting would never end)`);
+    if (me !== undefined && me === this.#holder && this.locked) {
+      throw new SyncUsageError(`acquire of lock "${this.name}" by ${String(me)}: it holds the lock already (a lock is not reentrant; waiting would never end)`);
     }
     yield* super.acquire();
-  }
-
-  /** Whose the lock is: the holder, or once it has ended (a helper that took it), its nearest live ancestor. */
-  #owner(): object | undefined {
-    let t = this.#holder as Task<unknown> | undefined;
-    while (t !== undefined && t.ended) t = t.parent;
-    return t;
   }
 
   /**
