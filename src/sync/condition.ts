@@ -61,6 +61,8 @@ export class Condition {
     }
     const me = new Waiter<undefined>(undefined);
     this.lock.release();
+    // What was thrown in during the wait: kept with what comes while re-taking the lock.
+    let thrown: Held = undefined;
     try {
       yield suspend((w: Waker<unknown>) => {
         me.waker = w;
@@ -70,11 +72,12 @@ export class Condition {
     } catch (error) {
       me.leave();
       this.#passOn(me);
+      thrown = keep(undefined, error);
       throw error;
     } finally {
       // Re-take the lock before returning or propagating: the caller's finally expects to hold it.
       try {
-        yield* this.#reacquire();
+        yield* this.#reacquire(thrown);
       } catch (error) {
         // Cancelled after the notification reached it (raised while re-taking the lock): the
         // notification goes to the next waiter instead.
@@ -109,9 +112,8 @@ export class Condition {
     this.notify(Infinity);
   }
 
-  *#reacquire(): Co<void> {
-    // What arrives while re-taking the lock (a cancel, an interrupt, both) is held until it is taken, then thrown.
-    let held: Held = undefined;
+  /** Take the lock back; then throw `held` (from the wait) with what came meanwhile (a cancel, an interrupt), if anything. */
+  *#reacquire(held: Held): Co<void> {
     for (;;) {
       try {
         yield* this.lock.acquire();

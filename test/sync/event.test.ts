@@ -251,3 +251,36 @@ describe("Condition notifications are never lost", () => {
     expect(result).toMatch(/^waitFor on condition "ready": predicate must be a function, got 42/);
   });
 });
+
+test("Condition: a waiter cancelled in its wait, then interrupted while it re-takes the lock, still ends cancelled (the interrupt replaced the cancel; found by review)", async () => {
+  const log: string[] = [];
+  const cond = new Condition();
+  const { result } = await virtual(function* () {
+    const t = yield* spawn(function* waiter() {
+      yield* cond.lock.acquire();
+      try {
+        try {
+          yield* cond.wait();
+        } catch (e) {
+          if (e instanceof Cancelled) throw e;
+          log.push(`caught ${(e as Error).message}`);
+        }
+        yield* sleep(10);
+        log.push("still running after cancel");
+      } finally {
+        cond.lock.release();
+      }
+    });
+    yield* sleep(1);
+    yield* cond.lock.acquire(); // main holds the lock
+    const c = yield* spawn(function* canceller() { yield* cancel(t); });
+    yield* sleep(1); // the cancel reaches t in its wait: t now waits to re-take the lock
+    yield* interrupt(t, new Error("deadline"));
+    yield* sleep(1);
+    cond.lock.release();
+    yield* c;
+    return t.state;
+  });
+  expect(log).toEqual([]);
+  expect(result).toBe("cancelled");
+});
