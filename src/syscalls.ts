@@ -287,9 +287,10 @@ export function bodyOf<T>(body: TaskBody<T>, op: string, claim = true): Iterable
  * (or other iterator), a syscall or a task; anything else is a TypeError naming it.
  */
 export function checkBody(co: unknown, op: string): void {
-  if (co instanceof Syscall || co instanceof Task) return;
-  if (co !== null && typeof co === "object" && typeof (co as Iterator<unknown>).next === "function") return;
-  if (typeof co !== "function") throw new TypeError(`${op}(co): expected a generator, a function returning one, a syscall or a task, got ${describe(co)}`);
+  if (co instanceof Syscall || co instanceof Task || typeof co === "function") return;
+  if (co !== null && typeof co === "object" && typeof (co as Iterator<unknown>).next === "function" && !(Symbol.asyncIterator in co)) return;
+  const hint = co !== null && typeof co === "object" && Symbol.asyncIterator in co ? " (an async generator: a corun task is a plain generator)" : "";
+  throw new TypeError(`${op}(co): expected a generator, a function returning one, a syscall or a task, got ${describe(co)}${hint}`);
 }
 
 function checkSource(co: unknown, op: string): void {

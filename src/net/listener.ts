@@ -113,7 +113,7 @@ export function listen(options: ListenOptions): Syscall<Listener> {
   if (hs !== undefined && (typeof hs !== "number" || !(hs > 0) || hs > 2 ** 31 - 1)) {
     throw new RangeError(`listen(options): handshakeTimeout must be a number of ms from 1 to 2^31-1, got ${describe(hs)}`);
   }
-  if (hs !== undefined && options.tls === undefined) {
+  if (hs !== undefined && !options.tls) {
     // Without tls there is no handshake: the timeout would be silently ignored.
     throw new TypeError(`listen(options): handshakeTimeout (${hs} ms) applies only to a TLS listener; add tls: { key, cert } or drop it`);
   }
@@ -131,7 +131,7 @@ export function checkOptions(options: unknown, fn: string): void {
   }
   const host = (options as { hostname?: unknown }).hostname;
   if (host !== undefined && (typeof host !== "string" || host === "")) {
-    // "" would reach Bun as no host at all: a listener on every interface, not the default.
+    // "" would reach Bun as no host at all, which is not what connect or a listener documents: say which, or leave it out.
     throw new TypeError(`${fn}(options): hostname must be a non-empty string (leave it out for the default), got ${describe(host)}`);
   }
 }

@@ -256,7 +256,8 @@ class UdpDriver implements IoDriver {
 
 /** A datagram the host refused: the error names where it was going and its size. */
 function sendError(h: UdpHandle, t: Ticket, data: Uint8Array | string, port: number, address: string, error: unknown): NetError {
-  const e = toNetError(error, t.op, `${h.name} → ${address}:${port}`, t.taskName);
+  const to = address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`; // IPv6 in brackets, as TCP names it
+  const e = toNetError(error, t.op, `${h.name} → ${to}`, t.taskName);
   const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
   return new NetError(e.code, e.op, e.address, t.taskName, `${e.detail} (a datagram of ${size} bytes)`, error);
 }

@@ -566,6 +566,7 @@ describe.skipIf(!Bun.which("openssl"))("TLS", () => {
     expect(() => listen({ hostname: HOST, port: 0, tls, handshakeTimeout: 0 })).toThrow(/handshakeTimeout must be a number of ms from 1/);
     // Without tls there is no handshake to time: an error, not a silently ignored option.
     expect(() => listen({ hostname: HOST, port: 0, handshakeTimeout: 100 })).toThrow(/handshakeTimeout \(100 ms\) applies only to a TLS listener/);
+    expect(() => listen({ hostname: HOST, port: 0, tls: false, handshakeTimeout: 100 })).toThrow(/handshakeTimeout \(100 ms\) applies only to a TLS listener/);
   }, 10_000);
 
   test("a process whose TLS listener has a silent client mid-handshake exits when run() ends (it never did; found by review)", async () => {

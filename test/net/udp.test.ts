@@ -214,3 +214,18 @@ test("a datagram the host refuses fails with an error naming where it was going 
   expect(r.message).toEndWith("(a datagram of 70000 bytes))");
   expect(r.portMessage).toBe("udp.send(data, port): port must be an integer 1..65535, got 0");
 });
+
+test("a refused datagram to an IPv6 address names it in brackets", async () => {
+  const r = await run(function* () {
+    const a = yield* udp({ port: 0 });
+    let message = "";
+    try {
+      yield* a.send("x", 9, "::1"); // an IPv4 socket: refused at once, nothing goes out
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    yield* a.close();
+    return message;
+  });
+  expect(r).toContain("→ [::1]:9 ");
+});

@@ -366,13 +366,18 @@ test("g.spawn(notABody) is a TypeError at the call, as spawn() gives, and the gr
     return yield* group(function* (g) {
       const sibling = yield* g.spawn(function* () { yield* sleep(5); return "sibling"; });
       const out: string[] = [];
-      for (const bad of [42, null, "work", {}]) {
+      for (const bad of [42, null, "work", {}, (async function* agen() {})()]) {
         try {
           yield* g.spawn(bad as never);
           out.push("accepted");
         } catch (e) {
           out.push(`${(e as Error).constructor.name}: ${(e as Error).message}`);
         }
+      }
+      try {
+        yield* g.spawn(function* () {}, "name" as never);
+      } catch (e) {
+        out.push(`options: ${(e as Error).constructor.name}: ${(e as Error).message}`);
       }
       // What a body may be is still accepted: a syscall, a task, a generator object.
       yield* g.spawn(sleep(1) as never);
@@ -387,6 +392,8 @@ test("g.spawn(notABody) is a TypeError at the call, as spawn() gives, and the gr
     "TypeError: group.spawn(co): expected a generator, a function returning one, a syscall or a task, got null",
     'TypeError: group.spawn(co): expected a generator, a function returning one, a syscall or a task, got "work"',
     "TypeError: group.spawn(co): expected a generator, a function returning one, a syscall or a task, got {}",
+    "TypeError: group.spawn(co): expected a generator, a function returning one, a syscall or a task, got an async generator object (an async generator: a corun task is a plain generator)",
+    "options: TypeError: group.spawn(co, options): options must be an object such as { name }, got \"name\"",
     "sibling",
   ]);
 });
