@@ -159,7 +159,7 @@ class UdpDriver implements IoDriver {
           // handler Bun reports it as an uncaught exception, which ends the process.
           // (Bun 1.4.5 passes the error alone, the socket as `this`, though its types say (socket, error).)
           error: (...args: unknown[]) => {
-            const error = args.find((a) => a instanceof Error) ?? args[args.length - 1];
+            const error = args.find((a) => a instanceof Error) ?? args.find((a) => a !== h.socket && a !== undefined);
             h.counters.errors++;
             h.lastError = toNetError(error, "udp.send", h.name, ""); // no one send, so no one task
           },
