@@ -8,7 +8,6 @@ import { describe, type Syscall } from "../syscall.ts";
 import type { Co } from "../types.ts";
 import type { FileHandle, FileOpenOptions, FileStats } from "../reactor/file-handle.ts";
 import { MAX_READ_BYTES } from "../reactor/file.ts";
-import { concatBytes } from "../bytes.ts";
 import { NetError } from "../net/errors.ts";
 
 const wrapFile = (h: unknown): File => new File(h as FileHandle);
@@ -64,6 +63,7 @@ export class File {
 
   /**
    * The next bytes (at most `maxBytes`, default 64 KiB), or `null` at the end of the file.
+   * (A `Buffer`, as from `readAll`: typed as the `Uint8Array` it is.)
    *
    * @example
    * ```ts
@@ -78,7 +78,7 @@ export class File {
   }
 
   /**
-   * Everything from the current position to the end.
+   * Everything from the current position to the end (a `Buffer`, empty at the end).
    *
    * @example
    * ```ts
@@ -96,14 +96,14 @@ export class File {
         b = yield* this.read(1 << 20);
       } catch (error) {
         // Cut short by a cancel or a timeout: what was read goes back, for the next read.
-        if (n > 0 && !(error instanceof NetError)) this.#h.giveBack(concatBytes(parts, n), from, mark);
+        if (n > 0 && !(error instanceof NetError)) this.#h.giveBack(joined(parts, n), from, mark);
         throw error;
       }
       if (b === null) break;
       parts.push(b);
       n += b.length;
     }
-    return concatBytes(parts, n);
+    return joined(parts, n);
   }
 
   /**
@@ -166,3 +166,10 @@ export function open(path: string, mode: "r" | "w" | "a" = "r", options?: FileOp
 }
 
 export type { FileStats, FileOpenOptions };
+
+/** `parts` (a file's reads, Buffers) as one Buffer: a file read gives a Buffer, whatever the number of parts. */
+function joined(parts: Uint8Array[], n: number): Buffer {
+  const p = parts[0];
+  if (parts.length === 1 && p !== undefined) return Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.length);
+  return Buffer.concat(parts, n);
+}

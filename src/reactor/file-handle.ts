@@ -81,12 +81,7 @@ export class FileHandle {
     } else if (!this.closed) {
       const kept = this.kept;
       if (kept === undefined) this.kept = bytes;
-      else {
-        const all = new Uint8Array(bytes.length + kept.length);
-        all.set(bytes);
-        all.set(kept, bytes.length);
-        this.kept = all;
-      }
+      else this.kept = Buffer.concat([bytes, kept]);
     }
   }
 

@@ -393,6 +393,25 @@ test("a short read's result holds only its own bytes, not the whole read buffer 
   });
 });
 
+test("file reads give a Buffer whatever their size: readAll() of several chunks or of nothing too (it was a plain Uint8Array, whose toString lists numbers; found by review)", async () => {
+  await inTempDir(async (dir) => {
+    const big = joinPath(dir, "big.bin");
+    writeFileSync(big, new Uint8Array((1 << 20) + 5).fill(65)); // two chunks of readAll
+    const empty = joinPath(dir, "empty.txt");
+    writeFileSync(empty, "");
+    const r = await run(function* () {
+      const f = yield* open(big, "r");
+      const all = yield* f.readAll();
+      yield* f.close();
+      const e = yield* open(empty, "r");
+      const none = yield* e.readAll();
+      yield* e.close();
+      return { big: [Buffer.isBuffer(all), all.length, all.toString().slice(0, 3)], empty: [Buffer.isBuffer(none), none.length] };
+    });
+    expect(r).toEqual({ big: [true, (1 << 20) + 5, "AAA"], empty: [true, 0] });
+  });
+});
+
 test("open() options that are not an object are a TypeError naming them", () => {
   expect(() => open("/tmp/corun-never-opened.txt", "w", 5 as never)).toThrow(/^open\(path, mode, options\): options must be an object such as \{ highWaterMark \}, got 5$/);
   expect(() => open("/tmp/corun-never-opened.txt", "w", null as never)).toThrow(/options must be an object/);
