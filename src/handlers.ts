@@ -78,16 +78,17 @@ export function joinTask(k: Kernel, task: Task<unknown>, target: Task<unknown>, 
  * If `target` waits (joining or cancelling) for a task that waits for ... `task`, the chain
  * `task > target > ... > task` as names; else undefined. Only waits on a task's end are followed.
  */
-function joinCycle(task: Task<unknown>, target: Task<unknown>): string | undefined {
+function joinCycle(task: Task<unknown>, target: Task<unknown>, how: "joins" | "cancels" = "joins"): string | undefined {
   let t = target;
   for (let hops = 0; hops < 1000; hops++) {
     const on = t.waitingOn;
     if (on === undefined || (on.code !== Op.Join && on.code !== Op.Cancel) || t.state !== "waiting") return undefined;
     t = on.a as Task<unknown>;
     if (t === task) {
-      const names = [String(task)];
-      for (let u = target; u !== task; u = u.waitingOn!.a as Task<unknown>) names.push(String(u));
-      return [...names, String(task)].join(" joins ");
+      // `task` joins (or cancels: `how`) target; each then waits on the next by its own op.
+      let chain = `${task} ${how} ${target}`;
+      for (let u = target; u !== task; u = u.waitingOn!.a as Task<unknown>) chain += ` ${u.waitingOn!.code === Op.Cancel ? "cancels" : "joins"} ${u.waitingOn!.a as Task<unknown>}`;
+      return chain;
     }
   }
   return undefined;
@@ -109,6 +110,12 @@ function cancel(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
     // Cancelling oneself: the Cancelled is raised right here, at this yield.
     target.flags |= Flag.CancelRequested;
     return new Thrown(new Cancelled(task));
+  }
+  if ((target.flags & Flag.CancelRequested) !== 0) {
+    // Cancelled already, so this cancel only waits for its end: a wait that may close a cycle
+    // (its cleanup joins this task, say). A cancel delivered now takes the target's wait back.
+    const cycle = joinCycle(task, target, "cancels");
+    if (cycle !== undefined) return new Thrown(new UsageError(task, "cancel", `a cycle of waits: ${cycle} (each would wait for ever)`));
   }
   suspendOn(task, d);
   addJoiner(target, { task, gen: task.waitGen, quiet: true });

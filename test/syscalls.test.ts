@@ -610,3 +610,42 @@ describe("module-level caches let go of what a finished run() used", () => {
     expect([spawnedRef!.deref(), resultRef!.deref()]).toEqual([undefined, undefined]);
   });
 });
+
+describe("a cancel that would close a cycle of waits", () => {
+  test("is a UsageError in the task that would close it, not a hang (run() never settled; found by review)", async () => {
+    const { result } = await virtual(function* () {
+      let helper!: Task<unknown>;
+      const worker = yield* spawn(function* worker() {
+        try { yield* sleep(Infinity); } finally { yield* join(helper); } // its cleanup waits for the helper
+      });
+      helper = yield* spawn(function* helper() {
+        try { yield* sleep(Infinity); } finally {
+          try { yield* cancel(worker); } catch (e) { return (e as Error).message; } // closes the cycle
+        }
+      });
+      yield* sleep(1);
+      yield* spawn(function* () { yield* cancel(worker); }); // worker's cleanup now joins helper
+      yield* sleep(1);
+      yield* spawn(function* () { yield* cancel(helper); }); // helper's cleanup cancels worker
+      yield* sleep(1);
+      return { helper: helper.state, worker: worker.state, message: String(helper.result) };
+    });
+    expect(result.message).toMatch(/^cancel in task "helper" \(#\d+\): a cycle of waits: task "helper" \(#\d+\) cancels task "worker" \(#\d+\) joins task "helper" \(#\d+\) \(each would wait for ever\)$/);
+    expect(result).toMatchObject({ helper: "done", worker: "cancelled" });
+  });
+
+  test("in run()'s final drain too: run() settles", async () => {
+    const out = await virtual(function* () {
+      let t!: Task<unknown>;
+      const u = yield* spawn(function* worker() {
+        try { yield* sleep(Infinity); } finally { yield* join(t); }
+      });
+      t = yield* spawn(function* helper() {
+        try { yield* sleep(Infinity); } finally { yield* cancel(u); }
+      });
+      yield* sleep(1);
+      return "main done"; // the drain cancels both
+    }).then((r) => `resolved ${String(r.result)}`, (e) => `rejected ${(e as Error).message}`);
+    expect(out).toMatch(/^rejected .*a cycle of waits/);
+  });
+});
