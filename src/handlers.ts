@@ -151,9 +151,14 @@ const compactAt = new WeakMap<unknown[], number>();
 export function waitFor(k: Kernel, task: Task<unknown>, p: PromiseLike<unknown>, d: Syscall<unknown> | undefined): void {
   suspendOn(task, d ?? new Syscall("wait", Op.Wait, p)); // a raw `yield promise` shows in ps() as a wait too
   const gen = task.waitGen;
+  // A promise's reactions cannot be removed, and it may outlive the wait by far (one that
+  // settles at shutdown): they reach the task through this cell, which the wait's undo empties,
+  // so a task cancelled or interrupted here is let go of (with all it holds) at once.
+  const cell: { task: Task<unknown> | undefined } = { task };
+  task.undo = () => void (cell.task = undefined); // before `then`, which may settle at once (a hand-made thenable)
   p.then(
-    (v) => void k.resume(task, gen, Resume.Next, v),
-    (e) => void k.resume(task, gen, Resume.Throw, e),
+    (v) => void (cell.task !== undefined && k.resume(cell.task, gen, Resume.Next, v)),
+    (e) => void (cell.task !== undefined && k.resume(cell.task, gen, Resume.Throw, e)),
   );
 }
 

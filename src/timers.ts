@@ -84,9 +84,10 @@ export class TimerQueue<S extends Sleeper> {
     b.live--;
     this.#size--;
     // What was taken back is let go of now, not at its deadline (a long timeout that finished
-    // early must not keep its task alive for an hour).
+    // early must not keep its task alive for an hour), whatever the bucket's size: once half
+    // of its entries are taken back, they are dropped (O(1) amortised).
     if (b.live === 0) this.#retire(b as Bucket<S>);
-    else if (b.sleepers.length >= 64 && b.live * 4 < b.sleepers.length) b.sleepers = b.sleepers.filter((s) => s.undo === b);
+    else if (b.live * 2 < b.sleepers.length) b.sleepers = b.sleepers.filter((s) => s.undo === b);
   }
 
   /** Call `wake` for every live sleeper due at or before `now`, earliest first. Returns how many. */

@@ -486,6 +486,56 @@ describe("hand-made iterators as tasks", () => {
   });
 });
 
+describe("a wait taken back lets go of its task at once", () => {
+  test("wait(p) on a long-lived promise: a task cancelled there is not kept until p settles, nor its parent's result (found by review)", async () => {
+    const shutdown = Promise.withResolvers<void>(); // settles only when the server stops
+    const refs: WeakRef<object>[] = [];
+    const { result } = await virtual(function* () {
+      for (let i = 0; i < 200; i++) {
+        const req = yield* spawn(function* request() {
+          const watcher = yield* spawn(function* watch() { yield* wait(shutdown.promise); });
+          yield* sleep(1);
+          const response = { payload: new Array(100).fill(i) };
+          if (refs.length < 10) refs.push(new WeakRef(response));
+          yield* cancel(watcher);
+          return response;
+        });
+        yield* join(req);
+      }
+      yield* collectGarbageIn(() => refs.some((r) => r.deref() !== undefined));
+      return refs.filter((r) => r.deref() !== undefined).length;
+    });
+    shutdown.resolve();
+    expect(result).toBe(0);
+  });
+
+  test("a sleep taken back is let go of at once even while another sleeper shares its deadline (found by review)", async () => {
+    const refs: WeakRef<object>[] = [];
+    const { result } = await virtual(function* () {
+      const stay = yield* spawn(function* longPoll() { yield* sleep(3_600_000); });
+      const early: Task<unknown>[] = [];
+      for (let i = 0; i < 20; i++) {
+        early.push(yield* spawn(function* request() {
+          try { yield* sleep(3_600_000); } catch { /* answered early */ }
+          const response = { body: new Array(1000).fill(i) };
+          refs.push(new WeakRef(response));
+          return response;
+        }));
+      }
+      yield* sleep(1);
+      for (const t of early) yield* interrupt(t, new Error("answered"));
+      for (const t of early) yield* join(t);
+      early.length = 0;
+      for (let i = 0; i < 500; i++) yield* join(yield* spawn(function* other() { return i; })); // the task list sweeps its ended tasks
+      yield* collectGarbageIn(() => refs.some((r) => r.deref() !== undefined)); // a few ms: the long sleeps stay
+      const kept = refs.filter((r) => r.deref() !== undefined).length;
+      yield* cancel(stay);
+      return kept;
+    });
+    expect(result).toBe(0);
+  });
+});
+
 describe("cleanup while run() winds down", () => {
   test("a long cleanup (a timeout per step) keeps none of its ended helpers or what they returned", async () => {
     const refs: WeakRef<object>[] = [];
