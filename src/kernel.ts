@@ -155,6 +155,13 @@ export class Kernel implements CompletionSink, InlineHost {
     this.wake();
   };
 
+  /** CompletionSink: the tasks waiting to run now, for a reactor's messages (see FakeReactor's "work that never ends"). */
+  runnable(): string {
+    const all = [...(this.backlog?.slice(this.backlogAt) ?? []), ...this.ready, ...this.cq];
+    const named = all.slice(0, 5).map(String).join(", ");
+    return all.length > 5 ? `${named} and ${all.length - 5} more` : named;
+  }
+
   /** TaskOwner: the host clock now (not the tick's: a long tick makes that one stale). */
   clock(): number {
     return this.reactor.now();

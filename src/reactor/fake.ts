@@ -56,7 +56,10 @@ export class FakeReactor implements Reactor {
   ticksRun = 0;
   /** True after `close()`. */
   closed = false;
-  /** Tickets cancelled by the scheduler, in order. */
+  /**
+   * Tickets cancelled by the scheduler, in order. Once the run has ended (`close()`), each is
+   * a copy with only its `op` and `taskName`: a clock kept after its run keeps none of its tasks.
+   */
   readonly cancelled: Ticket[] = [];
 
   constructor(options: FakeReactorOptions = {}) {
@@ -118,6 +121,8 @@ export class FakeReactor implements Reactor {
     this.#timer = undefined;
     this.#pending = [];
     this.#sink = undefined; // a clock kept after its run keeps nothing of it
+    const c = this.cancelled;
+    for (let i = 0; i < c.length; i++) c[i] = { op: c[i]!.op, a: undefined, b: undefined, taskName: c[i]!.taskName };
   }
 
   /**
@@ -166,7 +171,8 @@ export class FakeReactor implements Reactor {
     for (let n = 1; this.tick() > 0; n++) {
       if (this.#countPolling()) return;
       if (n >= STUCK_TICKS) {
-        throw new Error(`FakeReactor.advance(): ${n} ticks ran at virtual time ${this.#now} and work is still runnable that waits on nothing (work that never ends?)`);
+        const who = this.#sink?.runnable?.();
+        throw new Error(`FakeReactor.advance(): ${n} ticks ran at virtual time ${this.#now} and work is still runnable that waits on nothing (work that never ends?)${who ? `: ${who}` : ""}`);
       }
     }
     this.#busy = 0;

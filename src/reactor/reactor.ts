@@ -20,6 +20,8 @@ export interface CompletionSink {
   complete(ticket: Ticket, value: unknown): void;
   /** The I/O behind `ticket` failed. Queued; handled next tick. */
   fail(ticket: Ticket, error: unknown): void;
+  /** For a reactor's error messages: the tasks waiting to run now, named (a few, then how many more). */
+  runnable?(): string;
 }
 
 /** A submission: one suspending I/O syscall, dispatched with the rest of its tick. */
