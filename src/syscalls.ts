@@ -122,7 +122,9 @@ export function join<T>(task: Task<T>): Syscall<T> {
 
 /**
  * Cancel `task` and wait until it has ended, its `finally` blocks included (they may
- * themselves yield). Cancelling an ended task, or cancelling twice, is harmless.
+ * themselves yield). Cancelling an ended task, or cancelling twice, is harmless; but a second
+ * cancel (which only waits for the end) whose target's cleanup joins or cancels the caller,
+ * directly or through a chain of tasks that join or cancel, is a `UsageError` naming the cycle.
  *
  * @example
  * ```ts

@@ -47,6 +47,9 @@ class Handle implements Group {
     if (options !== undefined && (options === null || typeof options !== "object")) {
       throw new TypeError(`${this.#sup.label}.spawn(co, options): options must be an object such as { name }, got ${describe(options)}`);
     }
+    if (options?.name !== undefined && typeof options.name !== "string") {
+      throw new TypeError(`${this.#sup.label}.spawn(co, { name }): name must be a string, got ${describe(options.name)}`);
+    }
     return this.#sup.start(co, options?.name);
   }
   get tasks(): readonly Task<unknown>[] {

@@ -374,10 +374,12 @@ test("g.spawn(notABody) is a TypeError at the call, as spawn() gives, and the gr
           out.push(`${(e as Error).constructor.name}: ${(e as Error).message}`);
         }
       }
-      try {
-        yield* g.spawn(function* () {}, "name" as never);
-      } catch (e) {
-        out.push(`options: ${(e as Error).constructor.name}: ${(e as Error).message}`);
+      for (const options of ["name", { name: 5 }]) {
+        try {
+          yield* g.spawn(function* () {}, options as never);
+        } catch (e) {
+          out.push(`options: ${(e as Error).constructor.name}: ${(e as Error).message}`);
+        }
       }
       // What a body may be is still accepted: a syscall, a task, a generator object.
       yield* g.spawn(sleep(1) as never);
@@ -394,6 +396,7 @@ test("g.spawn(notABody) is a TypeError at the call, as spawn() gives, and the gr
     "TypeError: group.spawn(co): expected a generator, a function returning one, a syscall or a task, got {}",
     "TypeError: group.spawn(co): expected a generator, a function returning one, a syscall or a task, got an async generator object (an async generator: a corun task is a plain generator)",
     "options: TypeError: group.spawn(co, options): options must be an object such as { name }, got \"name\"",
+    "options: TypeError: group.spawn(co, { name }): name must be a string, got 5",
     "sibling",
   ]);
 });
