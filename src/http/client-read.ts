@@ -77,7 +77,8 @@ export function* readResponse(conn: Conn, method: string, target: Target, o: Rea
     // A body framed both ways (or chunked in HTTP/1.0) is read as chunked, but the connection
     // is not trusted for another request (RFC 9112 §6.3).
     const ambiguous = known["transfer-encoding"] !== undefined && (known["content-length"] !== undefined || head.minor === 0);
-    const keepAlive = !ambiguous && framing.kind !== "close" && (head.minor === 1 ? !connectionHas(known, "close") : connectionHas(known, "keep-alive"));
+    // A `close` in the list wins over a `keep-alive` beside it (RFC 9112 §9.3).
+    const keepAlive = !ambiguous && framing.kind !== "close" && !connectionHas(known, "close") && (head.minor === 1 || connectionHas(known, "keep-alive"));
     if (use === undefined) {
       const body = yield* readBody(conn, framing, o.maxBody);
       return { response: new HttpResponse(head, body, target.href), status: head.status, keepAlive, complete: true };

@@ -43,7 +43,8 @@ export type HttpResponseInit =
   | {
       status?: number;
       statusText?: string;
-      headers?: Record<string, string>;
+      /** A list sends the field once per value, in order (several `set-cookie`, say). */
+      headers?: Record<string, string | readonly string[]>;
       body?: BodyInit | StreamBody;
     };
 

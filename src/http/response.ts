@@ -16,7 +16,7 @@ import { StreamedResponse } from "./streamed-response.ts";
 /** Reason phrases for the usual statuses. */
 export const STATUS_TEXT: Record<number, string> = {
   100: "Continue", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
-  206: "Partial Content", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+  205: "Reset Content", 206: "Partial Content", 301: "Moved Permanently", 302: "Found", 303: "See Other",
   304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect", 400: "Bad Request",
   401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
   408: "Request Timeout", 409: "Conflict", 410: "Gone", 411: "Length Required", 412: "Precondition Failed",
@@ -69,24 +69,42 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
   let keepAlive = ctx.keepAlive;
   let head = `HTTP/1.1 ${status} ${reason}\r\n`;
   let hasType = false;
+  let hasDate = false;
   /** A Content-Length the handler gave: kept for a response with no body to a HEAD, or a 304 (the size a GET would have, RFC 9110 §8.6). */
   let given: string | undefined = undefined;
   const headers = init.headers;
   if (headers !== undefined) {
     for (const name in headers) {
-      const value = String(headers[name]);
-      checkOutgoing(name, value);
+      const field = headers[name];
       const key = name.toLowerCase();
+      if (Array.isArray(field)) {
+        // A field sent once per value (several set-cookie): not one the server frames with.
+        if (FRAMING.has(key)) throw new HttpError(HttpCode.BadArgument, `a handler gave header ${show(name)} a list of values: it takes one`);
+        for (const v of field as readonly unknown[]) {
+          const value = String(v);
+          checkOutgoing(name, value);
+          head += `${name}: ${value}\r\n`;
+        }
+        if (key === "content-type") hasType = true;
+        else if (key === "date") hasDate = true;
+        continue;
+      }
+      const value = String(field);
+      checkOutgoing(name, value);
       if (FRAMING.has(key)) {
-        if (key === "connection" && value.toLowerCase() === "close") keepAlive = false;
+        if (key === "connection" && tokens(value).includes("close")) keepAlive = false;
         if (key === "content-length" && /^\d{1,15}$/.test(value)) given = value;
         continue;
       }
       if (key === "content-type") hasType = true;
+      else if (key === "date") hasDate = true;
       head += `${name}: ${value}\r\n`;
     }
   }
-  const noBody = status === 204 || status === 304;
+  // An origin server with a clock sends one (RFC 9110 §6.6.1), unless the handler did.
+  if (!hasDate) head += `date: ${httpDate()}\r\n`;
+  // 205 Reset Content carries none either (RFC 9110 §15.3.6), but says so: it is framed like any other.
+  const noBody = status === 204 || status === 205 || status === 304;
   let body = noBody ? undefined : init.body;
   checkBody(body, "the body a handler returned", true);
   if (typeof body === "function") return streamed(body as StreamBody, head, given, keepAlive, ctx);
@@ -101,6 +119,7 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
   if (chunked) head += "transfer-encoding: chunked\r\n";
   else if (!noBody) head += `content-length: ${body !== undefined ? byteLength(body as string | Uint8Array) : ctx.method === "HEAD" ? (given ?? 0) : 0}\r\n`;
   else if (status === 304 && given !== undefined) head += `content-length: ${given}\r\n`;
+  else if (status === 205) head += "content-length: 0\r\n";
   head += connectionField(keepAlive, ctx.minor) + "\r\n";
   if (ctx.method === "HEAD" || body === undefined) return { payload: head, keepAlive };
   if (typeof body === "string") return { payload: head + body, keepAlive };
@@ -168,7 +187,32 @@ function checkResponse(res: unknown): Exclude<HttpResponseInit, string> {
 export function errorResponse(status: number, detail: string, head = false): string {
   const body = `${status} ${STATUS_TEXT[status] ?? "Error"}: ${detail}\n`;
   // To a HEAD request: the same head, no body (RFC 9110 §9.3.2).
-  return `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\ncontent-type: text/plain;charset=utf-8\r\ncontent-length: ${byteLength(body)}\r\nconnection: close\r\n\r\n${head ? "" : body}`;
+  return `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\ndate: ${httpDate()}\r\ncontent-type: text/plain;charset=utf-8\r\ncontent-length: ${byteLength(body)}\r\nconnection: close\r\n\r\n${head ? "" : body}`;
+}
+
+let dateSecond = -1;
+let dateText = "";
+
+/**
+ * `now` as an HTTP date (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`), made once per second.
+ *
+ * @example
+ * ```ts
+ * httpDate(Date.UTC(1994, 10, 6, 8, 49, 37)); // "Sun, 06 Nov 1994 08:49:37 GMT"
+ * ```
+ */
+export function httpDate(now = Date.now()): string {
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
+}
+
+/** The lower-cased tokens of a comma-separated field value. */
+function tokens(value: string): string[] {
+  return value.toLowerCase().split(",").map((t) => t.trim());
 }
 
 /** Strings and byte arrays as one payload (one string if they are all strings). */

@@ -74,7 +74,8 @@ export function* exchange(host: ExchangeHost, conn: Conn, raw: Uint8Array): Co<b
   }
   const known = req.fields.known;
   // HTTP/1.0 has no chunked coding: such a request is read as chunked, but not trusted for another.
-  const keep = req.version === "1.1" ? !connectionHas(known, "close") : connectionHas(known, "keep-alive") && known["transfer-encoding"] === undefined;
+  // A `close` in the list wins over a `keep-alive` beside it (RFC 9112 §9.3).
+  const keep = !connectionHas(known, "close") && (req.version === "1.1" || (connectionHas(known, "keep-alive") && known["transfer-encoding"] === undefined));
   let payload: string | Uint8Array;
   let keepAlive: boolean;
   let out: StreamOut | undefined = undefined;

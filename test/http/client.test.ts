@@ -768,3 +768,21 @@ test("HttpClient.close() from a second run() while the client's run is still goi
   expect(closing).toStartWith('UsageError: HttpClient.close in task "closer"');
   expect({ idle, again }).toEqual({ idle: 1, again: "hi" });
 });
+
+test("an HTTP/1.0 response with Connection: keep-alive, close is not pooled: close wins (found by review)", async () => {
+  const { port, server, connections } = await rawServer(() => "HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive, close\r\n\r\nok", { close: false });
+  try {
+    const stats = await run(function* () {
+      const c = new HttpClient({ timeout: 2000 });
+      yield* c.request(`http://127.0.0.1:${port}/a`);
+      yield* c.request(`http://127.0.0.1:${port}/b`);
+      const s = c.stats();
+      yield* c.close();
+      return s;
+    });
+    expect(stats.reused).toBe(0);
+    expect(connections()).toBe(2);
+  } finally {
+    server.close();
+  }
+});

@@ -2,7 +2,7 @@ import { test, expect, describe } from "bun:test";
 import { parseRequestHead, parseResponseHead, readHead } from "../../src/http/head.ts";
 import type { Conn } from "../../src/net/conn.ts";
 import { requestFraming, responseFraming } from "../../src/http/body.ts";
-import { encodeResponse } from "../../src/http/response.ts";
+import { encodeResponse, errorResponse, httpDate } from "../../src/http/response.ts";
 import { HttpError } from "../../src/http/errors.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -130,15 +130,43 @@ describe("framing", () => {
 
 describe("response encoding", () => {
   test("text, keep-alive for HTTP/1.0, chunked for 1.1 only", () => {
+    // Every response has a Date (RFC 9110 §6.6.1); the tests read it out.
+    const undated = (p: string | Uint8Array) => (typeof p === "string" ? p : new TextDecoder().decode(p)).replace(/date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT\r\n/, "");
     const a = encodeResponse("hé", { method: "GET", minor: 0, keepAlive: true });
-    expect(a.payload).toBe("HTTP/1.1 200 OK\r\ncontent-type: text/plain;charset=utf-8\r\ncontent-length: 3\r\nconnection: keep-alive\r\n\r\nhé");
+    expect(undated(a.payload)).toBe("HTTP/1.1 200 OK\r\ncontent-type: text/plain;charset=utf-8\r\ncontent-length: 3\r\nconnection: keep-alive\r\n\r\nhé");
     const b = encodeResponse({ body: ["ab", "", "c"] }, { method: "GET", minor: 1, keepAlive: true });
-    expect(b.payload).toBe("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n");
+    expect(undated(b.payload)).toBe("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n");
     const c = encodeResponse({ body: ["ab", "c"] }, { method: "GET", minor: 0, keepAlive: false });
-    expect(new TextDecoder().decode(c.payload as Uint8Array)).toBe("HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close\r\n\r\nabc");
+    expect(undated(c.payload)).toBe("HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close\r\n\r\nabc");
+  });
+
+  test("a Date on every response, the handler's own kept; httpDate is IMF-fixdate (it had none; found by review)", () => {
+    expect(httpDate(Date.UTC(1994, 10, 6, 8, 49, 37, 500))).toBe("Sun, 06 Nov 1994 08:49:37 GMT");
+    const now = httpDate();
+    expect(encodeResponse("x", { method: "GET", minor: 1, keepAlive: true }).payload).toContain(`\r\ndate: ${now}\r\n`);
+    expect(errorResponse(400, "bad")).toContain(`\r\ndate: ${now}\r\n`);
+    const own = encodeResponse({ headers: { Date: "Sun, 06 Nov 1994 08:49:37 GMT" }, body: "x" }, { method: "GET", minor: 1, keepAlive: true }).payload as string;
+    expect(own.match(/date:/gi)).toEqual(["Date:"]);
+  });
+
+  test("205 Reset Content goes out with no content and says so, named (it carried the handler's body; found by review)", () => {
+    const p = encodeResponse({ status: 205, body: "hello" }, { method: "GET", minor: 1, keepAlive: true }).payload as string;
+    expect(p).toStartWith("HTTP/1.1 205 Reset Content\r\n");
+    expect(p).toContain("\r\ncontent-length: 0\r\n");
+    expect(p).toEndWith("\r\n\r\n");
+    expect(p).not.toContain("hello");
+  });
+
+  test("a header given as a list goes out once per value (several set-cookie); a framing header takes one value", () => {
+    const p = encodeResponse({ headers: { "set-cookie": ["a=1; Path=/", "b=2; Expires=Wed, 21 Oct 2015 07:28:00 GMT"] }, body: "x" }, { method: "GET", minor: 1, keepAlive: true }).payload as string;
+    expect(p).toContain("\r\nset-cookie: a=1; Path=/\r\nset-cookie: b=2; Expires=Wed, 21 Oct 2015 07:28:00 GMT\r\n");
+    expect(codeOf(() => encodeResponse({ headers: { "content-length": ["1", "2"] } }, { method: "GET", minor: 1, keepAlive: true }))).toBe("BAD_ARGUMENT");
+    expect(codeOf(() => encodeResponse({ headers: { "set-cookie": ["ok", "bad\r\nx: 1"] } }, { method: "GET", minor: 1, keepAlive: true }))).toBe("BAD_ARGUMENT");
   });
   test("a handler's connection: close ends keep-alive; bad header values are refused", () => {
     expect(encodeResponse({ headers: { Connection: "close" } }, { method: "GET", minor: 1, keepAlive: true }).keepAlive).toBe(false);
+    // As a list too (it was kept alive; found by review).
+    expect(encodeResponse({ headers: { Connection: "foo, Close" } }, { method: "GET", minor: 1, keepAlive: true }).keepAlive).toBe(false);
     expect(codeOf(() => encodeResponse({ headers: { "x-a": "1\r\nx-b: 2" } }, { method: "GET", minor: 1, keepAlive: true }))).toBe("BAD_ARGUMENT");
     expect(codeOf(() => encodeResponse({ status: 99 }, { method: "GET", minor: 1, keepAlive: true }))).toBe("BAD_ARGUMENT");
   });

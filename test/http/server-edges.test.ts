@@ -332,3 +332,15 @@ describe("found by a new user's review: what a handler returns", () => {
     expect(server.handlerErrors).toBe(0);
   });
 });
+
+test("HTTP/1.0 with Connection: keep-alive, close: close wins, and a request pipelined behind it is not served (found by review)", async () => {
+  const got = await run(function* () {
+    const server = yield* serve({ handler: function* (req) { return req.path; } });
+    const text = yield* wait(raw(server.port, ["GET /1 HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\nGET /2 HTTP/1.0\r\n\r\n"], { timeoutMs: 2000 }));
+    yield* server.close();
+    return text;
+  });
+  expect(got.split("\r\n\r\n")[0]).toContain("connection: close");
+  expect(got).toContain("/1");
+  expect(got).not.toContain("/2");
+});
