@@ -125,6 +125,8 @@ export class HttpClient {
       if (this.#closed) throw new HttpError(HttpCode.ClientClosed, "the client was closed", target.href);
       const method = options.method ?? "GET";
       if (!METHOD.test(method)) throw new HttpError(HttpCode.BadArgument, `invalid method ${show(method)}`, target.href);
+      // A tunnel's request names an authority, not a path, and its 2xx opens a raw stream: not this client's.
+      if (method.toUpperCase() === "CONNECT") throw new HttpError(HttpCode.BadArgument, "CONNECT (a tunnel) is not supported by this client: use connect() for a raw connection", target.href);
       const payload = encodeRequest(method, target, options);
       const timeout = options.timeout === undefined ? this.#timeout : nonNegative(options.timeout, 0, "timeout");
       const keep = options.keepAlive !== false && options.http10 !== true;

@@ -155,6 +155,8 @@ describe("client against Bun.serve", () => {
     expect((await expectHttpError(run(() => request("ftp://127.0.0.1/")))).code).toBe("BAD_ARGUMENT");
     expect((await expectHttpError(run(() => request("not a url")))).code).toBe("BAD_ARGUMENT");
     expect((await expectHttpError(run(() => request(base, { method: "GE T" })))).code).toBe("BAD_ARGUMENT");
+    // CONNECT would be sent with a path, and its 2xx read as a plain response (found by review).
+    expect((await expectHttpError(run(() => request(base, { method: "CONNECT" })))).message).toContain("CONNECT (a tunnel) is not supported");
     expect((await expectHttpError(run(() => request(base, { headers: { "x-a": "1\r\nx-b: 2" } })))).code).toBe("BAD_ARGUMENT");
   });
 
