@@ -1,6 +1,26 @@
 import { describe, expect, test } from "bun:test";
-import { Cancelled, cancel, Condition, Event, interrupt, join, Lock, Semaphore, sleep, spawn, SyncUsageError } from "../../src/index.ts";
+import { Cancelled, cancel, Condition, Event, interrupt, join, Lock, Semaphore, sleep, spawn, SyncUsageError, type Co } from "../../src/index.ts";
 import { virtual } from "../helpers.ts";
+
+/**
+ * A waiter on `cond` that logs an error other than Cancelled thrown at its wait, goes on (a
+ * cancel held back is raised at its next yield), and logs if it is still running after that.
+ */
+function* loggingWaiter(cond: Condition, log: string[]): Co<void> {
+  yield* cond.lock.acquire();
+  try {
+    try {
+      yield* cond.wait();
+    } catch (e) {
+      if (e instanceof Cancelled) throw e;
+      log.push(`caught ${(e as Error).message} holding the lock: ${cond.lock.locked}`);
+    }
+    yield* sleep(10); // a held-back cancel is raised here at the latest
+    log.push("still running after cancel");
+  } finally {
+    cond.lock.release();
+  }
+}
 
 describe("Event", () => {
   test("set wakes every waiter; wait returns at once when set; clear resets", async () => {
@@ -197,21 +217,7 @@ describe("Condition notifications are never lost", () => {
     const log: string[] = [];
     const cond = new Condition();
     const { result } = await virtual(function* () {
-      const t = yield* spawn(function* waiter() {
-        yield* cond.lock.acquire();
-        try {
-          try {
-            yield* cond.wait();
-          } catch (e) {
-            if (e instanceof Cancelled) throw e;
-            log.push(`caught ${(e as Error).message} holding the lock: ${cond.lock.locked}`);
-          }
-          yield* sleep(10); // the held-back cancel is raised here at the latest
-          log.push("still running after cancel");
-        } finally {
-          cond.lock.release();
-        }
-      });
+      const t = yield* spawn(() => loggingWaiter(cond, log));
       yield* sleep(1); // t waits on the condition
       yield* cond.lock.acquire();
       cond.notify(); // t is woken and waits to re-take the lock, which main holds
@@ -256,21 +262,7 @@ test("Condition: a waiter cancelled in its wait, then interrupted while it re-ta
   const log: string[] = [];
   const cond = new Condition();
   const { result } = await virtual(function* () {
-    const t = yield* spawn(function* waiter() {
-      yield* cond.lock.acquire();
-      try {
-        try {
-          yield* cond.wait();
-        } catch (e) {
-          if (e instanceof Cancelled) throw e;
-          log.push(`caught ${(e as Error).message}`);
-        }
-        yield* sleep(10);
-        log.push("still running after cancel");
-      } finally {
-        cond.lock.release();
-      }
-    });
+    const t = yield* spawn(() => loggingWaiter(cond, log));
     yield* sleep(1);
     yield* cond.lock.acquire(); // main holds the lock
     const c = yield* spawn(function* canceller() { yield* cancel(t); });
