@@ -216,7 +216,8 @@ export class BodyReader {
       const semi = sizeLine.indexOf(";");
       // No whitespace before the size; spaces or tabs only between it and an extension's ";".
       const hex = semi < 0 ? sizeLine : sizeLine.slice(0, semi).replace(/[ \t]+$/, "");
-      if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) throw new HttpError(HttpCode.BadChunk, `invalid chunk size ${show(sizeLine)}`);
+      // Leading zeros do not count toward the 12 digits (RFC 9112 allows any number of them).
+      if (!/^0*[0-9a-fA-F]{1,12}$/.test(hex)) throw new HttpError(HttpCode.BadChunk, `invalid chunk size ${show(sizeLine)}`);
       this.#ignore(sizeLine.length - hex.length);
       const size = parseInt(hex, 16);
       if (size === 0) {

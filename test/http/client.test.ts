@@ -203,6 +203,18 @@ describe("malformed responses are errors naming what was wrong, never a hang", (
     });
   }
 
+  test("a chunk size with leading zeros past 12 digits is read, but 13 significant digits are not (found by review)", async () => {
+    const padded = await rawServer(() => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000003\r\nabc\r\n0000000000000000\r\n\r\n");
+    const huge = await rawServer(() => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000\r\nabc\r\n");
+    try {
+      expect((await run(() => request(`http://127.0.0.1:${padded.port}/`))).text()).toBe("abc");
+      expect((await expectHttpError(run(() => request(`http://127.0.0.1:${huge.port}/`, { timeout: 300 })))).code as string).toBe("BAD_CHUNK");
+    } finally {
+      padded.server.close();
+      huge.server.close();
+    }
+  });
+
   test("a response read until close (no length) works, HTTP/1.0 style", async () => {
     const srv = await rawServer(() => "HTTP/1.0 200 OK\r\n\r\nall of it");
     try {
