@@ -19,10 +19,18 @@ export interface PeerOptions {
 /** One peer's measurement: metric name → number (the harness adds wall time and peak RSS). */
 export type PeerFn = (opts: PeerOptions) => Promise<Record<string, number>>;
 
-/** A target the harness checks after a run, e.g. `{ metric: "switch_ratio", max: 2 }`. */
+/**
+ * A target the harness checks after a run: a peer's own figure against a bound, e.g.
+ * `{ metric: "switch_ratio", max: 2 }`, or with `vs` its ratio to another peer's figure in
+ * the same run, e.g. `{ metric: "overhead_ms", vs: "async/await", max: 0.5 }` (corun's ÷ theirs).
+ */
 export interface Target {
-  /** Metric of the `corun` peer (or `peer`) to check. */
+  /** Metric of the `corun` peer (or `peer`) to check; also `peak_rss_mb` or `wall_ms`. */
   metric: string;
+  /** Compare as a ratio: this peer's figure ÷ that peer's, or ÷ the best of the others' (`"best other"`). */
+  vs?: string;
+  /** Only at these variants (sizes); default every one. */
+  variants?: string[];
   /** Pass if the value is at most this... */
   max?: number;
   /** ...and/or at least this. */

@@ -5,6 +5,7 @@
 import type { BenchReport } from "./runner.ts";
 import type { RunResult } from "./spawn-child.ts";
 import { fmt, okNote, ratioToCorun, type Primary } from "./table.ts";
+import { describeTarget } from "./targets.ts";
 
 /**
  * Markdown tables for `report`: one per scenario variant, ranked by the scenario's primary
@@ -31,12 +32,8 @@ export function toMarkdown(report: BenchReport): string {
     const primary = info?.layout === "vertical" ? undefined : info?.primary;
     out.push("", primary ? tableRows(title, rows, primary) : verticalRows(title, rows));
   }
-  const targets = report.targets.map((t) => {
-    const bound = [t.max !== undefined ? `≤ ${t.max}` : "", t.min !== undefined ? `≥ ${t.min}` : ""].filter(Boolean).join(", ");
-    const verdict = t.met === undefined ? "not measured" : t.met ? "met" : "**missed**";
-    return `| ${t.scenario}${t.variant ? ` [${t.variant}]` : ""} | ${t.label} | ${fmt(t.value)} | ${bound} | ${verdict} |`;
-  });
-  if (targets.length > 0) out.push("", "| scenario | target | value | bound | |", "|---|---|---|---|---|", ...targets);
+  const targets = report.targets.map((t) => `| ${t.scenario}${t.variant ? ` [${t.variant}]` : ""} | ${t.label} | ${describeTarget(t, (met) => (met ? "met" : "**missed**"))} |`);
+  if (targets.length > 0) out.push("", "**Targets**, checked by `corun bench` in this run", "", "| scenario | target | figure and verdict |", "|---|---|---|", ...targets);
   return out.join("\n");
 }
 

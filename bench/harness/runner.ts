@@ -5,9 +5,12 @@
  */
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Scenario, Target } from "../scenario.ts";
+import type { Scenario } from "../scenario.ts";
 import { runInChild, type RunResult } from "./spawn-child.ts";
-import { fmt, formatTable, formatVertical, type Primary } from "./table.ts";
+import { formatTable, formatVertical, type Primary } from "./table.ts";
+import { checkTargets, formatTargets, type TargetResult } from "./targets.ts";
+
+export type { TargetResult };
 
 /** Options of `corun bench`. */
 export interface BenchOptions {
@@ -25,14 +28,6 @@ export interface BenchOptions {
   version: string;
   /** Where progress and tables go. */
   out: (text: string) => void;
-}
-
-/** A checked target, for the report. */
-export interface TargetResult extends Target {
-  scenario: string;
-  variant: string | undefined;
-  value: number | undefined;
-  met: boolean | undefined;
 }
 
 /** The whole JSON report. */
@@ -193,29 +188,4 @@ function tableFor(s: Scenario, v: string | undefined, results: RunResult[]): str
   const rows = results.filter((r) => r.scenario === s.name && r.variant === v);
   const title = `${s.name}${v ? ` [${v}]` : ""}: ${s.description}`;
   return s.layout === "vertical" ? formatVertical(title, rows) : formatTable(title, rows, primaryOf(s, rows));
-}
-
-function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] {
-  // One verdict per target and variant: each variant is its own measurement.
-  const variants = [...new Set(results.filter((r) => r.scenario === s.name).map((r) => r.variant))];
-  return (s.targets ?? []).flatMap((t) =>
-    variants.map((variant) => {
-      const peer = t.peer ?? "corun";
-      const row = results.find((r) => r.scenario === s.name && r.variant === variant && r.peer === peer && r.status === "ok");
-      // A figure that could not be measured (NaN or ±∞, written to JSON as null) meets nothing.
-      const raw = row?.metrics[t.metric];
-      const value = typeof raw === "number" && Number.isFinite(raw) ? raw : undefined;
-      const met = value === undefined ? undefined : (t.max === undefined || value <= t.max) && (t.min === undefined || value >= t.min);
-      return { ...t, scenario: s.name, variant, value, met };
-    }),
-  );
-}
-
-function formatTargets(targets: TargetResult[]): string {
-  const lines = targets.map((t) => {
-    const bound = [t.max !== undefined ? `≤ ${t.max}` : "", t.min !== undefined ? `≥ ${t.min}` : ""].filter(Boolean).join(", ");
-    const verdict = t.met === undefined ? "not measured" : t.met ? "met" : "MISSED";
-    return `  ${t.scenario}${t.variant ? ` [${t.variant}]` : ""}: ${t.label}: ${t.metric} = ${fmt(t.value)} (target ${bound}) ${verdict}`;
-  });
-  return ["Targets", ...lines].join("\n");
 }

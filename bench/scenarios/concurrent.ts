@@ -180,6 +180,14 @@ export const scenario: Scenario = {
       : metrics.tasks !== undefined && metrics.n !== undefined && metrics.tasks < metrics.n
       ? `capped: ran ${metrics.tasks} of ${metrics.n} tasks (one Worker each)`
       : "",
+  // The issue's targets, at 100k and 1M: ratios to each peer in the same run.
+  targets: [
+    { metric: "overhead_ms", vs: "async/await", max: 0.5, variants: ["100k", "1m"], label: "overhead ≤ 0.5× async/await" },
+    { metric: "overhead_ms", vs: "effection", max: 0.1, variants: ["100k", "1m"], label: "overhead ≤ 0.1× effection" },
+    { metric: "overhead_ms", vs: "effect", max: 0.1, variants: ["100k", "1m"], label: "overhead ≤ 0.1× Effect" },
+    { metric: "overhead_ms", vs: "redux-saga", max: 0.1, variants: ["100k", "1m"], label: "overhead ≤ 0.1× redux-saga" },
+    { metric: "peak_rss_mb", vs: "async/await", max: 0.7, variants: ["100k", "1m"], label: "peak RSS ≤ 0.7× async/await" },
+  ],
   skip: (peer, variant) =>
     peer === "effection" && variant === "1m"
       ? "not run: at 100k it took 7 s and 1.4 GB; at 1M a trial run passed 120 s without finishing"

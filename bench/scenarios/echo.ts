@@ -295,6 +295,7 @@ export const scenario: Scenario = {
     "TCP echo on 127.0.0.1: 64-byte ping-pong over many connections (round trips/s), then streaming through the echo (MB/s); " +
     "corun coroutines vs raw Bun.listen/Bun.connect callbacks vs node:net with async iteration",
   primary: { metric: "roundTripsPerSec", better: "higher" },
+  targets: [{ metric: "roundTripsPerSec", vs: "bun callbacks", min: 0.8, label: "≥ 0.8× raw Bun callbacks" }],
   rounds: (opts) => (opts.tiny ? 1 : opts.quick ? 3 : 5),
   peers: {
     corun: corunPeer,

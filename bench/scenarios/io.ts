@@ -224,6 +224,7 @@ export const scenario: Scenario = {
   name: "io",
   description: "100 tasks each write 100 × 32 KiB to their own file (verified, then removed)",
   primary: { metric: "mb_per_s", better: "higher" },
+  targets: [{ metric: "mb_per_s", vs: "best other", min: 0.9, label: "within 10 % of the fastest peer (≥ 0.9× the best of the others)" }],
   peers: {
     corun: (opts) => measure(opts, corunWriter),
     "async/await fs": (opts) => measure(opts, fsPromises),

@@ -46,7 +46,7 @@ describe("toMarkdown", () => {
     expect(md).toContain("| switch_ns | 20.0 |");
   });
   test("targets with their verdicts", () => {
-    expect(md).toContain("| micro | switch ≤ 2× | 1.50 | ≤ 2 | met |");
+    expect(md).toContain("| micro | switch ≤ 2× | switch_ratio = 1.50 (target ≤ 2) met |");
   });
 });
 

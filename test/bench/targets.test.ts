@@ -1,0 +1,64 @@
+/**
+ * The harness's target checks (pure functions; no processes): a peer's own figure against a
+ * bound, its ratio to a named peer or to the best of the others, per variant, and the wording.
+ */
+import { describe, expect, test } from "bun:test";
+import { checkTargets, describeTarget, formatTargets } from "../../bench/harness/targets.ts";
+import type { RunResult } from "../../bench/harness/spawn-child.ts";
+import type { Scenario } from "../../bench/scenario.ts";
+
+function row(peer: string, variant: string | undefined, metrics: Record<string, number>, status: RunResult["status"] = "ok", rss = 100): RunResult {
+  return { scenario: "s", variant, peer, status, metrics, wall_ms: 10, peak_rss_mb: rss, elapsed_s: 1 };
+}
+
+function scenario(targets: Scenario["targets"], better: "lower" | "higher" = "lower"): Scenario {
+  return { name: "s", description: "", peers: {}, primary: { metric: "ms", better }, targets };
+}
+
+describe("checkTargets", () => {
+  test("a ratio to a named peer, per variant, only at the variants it names", () => {
+    const results = [row("corun", "small", { ms: 10 }), row("async", "small", { ms: 40 }), row("corun", "big", { ms: 30 }, "ok", 60), row("async", "big", { ms: 40 }, "ok", 100)];
+    const s = scenario([
+      { metric: "ms", vs: "async", max: 0.5, variants: ["big"], label: "overhead ≤ 0.5× async" },
+      { metric: "peak_rss_mb", vs: "async", max: 0.7, label: "RSS ≤ 0.7× async" },
+    ]);
+    const out = checkTargets(s, results).map((t) => [t.label, t.variant, t.value, t.met, t.own, t.other, t.otherPeer]);
+    expect(out).toEqual([
+      ["overhead ≤ 0.5× async", "big", 0.75, false, 30, 40, "async"],
+      ["RSS ≤ 0.7× async", "small", 1, false, 100, 100, "async"],
+      ["RSS ≤ 0.7× async", "big", 0.6, true, 60, 100, "async"],
+    ]);
+  });
+
+  test("the best of the others: the highest when higher is better, the peer itself left out", () => {
+    const results = [row("corun", undefined, { ms: 90 }), row("a", undefined, { ms: 100 }), row("b", undefined, { ms: 80 })];
+    const [t] = checkTargets(scenario([{ metric: "ms", vs: "best other", min: 0.9, label: "within 10 %" }], "higher"), results);
+    expect([t!.value, t!.met, t!.otherPeer]).toEqual([0.9, true, "a"]);
+    const [u] = checkTargets(scenario([{ metric: "ms", vs: "best other", max: 1, label: "fastest" }], "lower"), results);
+    expect([u!.value, u!.otherPeer]).toEqual([90 / 80, "b"]);
+  });
+
+  test("a peer that failed, was skipped or gave no figure: not measured, on either side", () => {
+    const results = [row("corun", undefined, { ms: 10 }), row("gone", undefined, {}, "skipped"), row("nan", undefined, { ms: NaN })];
+    const s = scenario([
+      { metric: "ms", vs: "gone", max: 0.1, label: "vs skipped" },
+      { metric: "ms", vs: "nan", max: 0.1, label: "vs NaN" },
+      { metric: "ms", vs: "absent", max: 0.1, label: "vs absent" },
+      { peer: "gone", metric: "ms", max: 100, label: "own skipped" },
+    ]);
+    expect(checkTargets(s, results).map((t) => [t.label, t.value, t.met])).toEqual([
+      ["vs skipped", undefined, undefined],
+      ["vs NaN", undefined, undefined],
+      ["vs absent", undefined, undefined],
+      ["own skipped", undefined, undefined],
+    ]);
+  });
+});
+
+describe("describeTarget", () => {
+  test("a ratio prints both figures and three decimals, so one just past its bound is not shown as the bound", () => {
+    const [t] = checkTargets(scenario([{ metric: "ms", vs: "async", max: 2, label: "≤ 2×" }]), [row("corun", undefined, { ms: 20.04 }), row("async", undefined, { ms: 10 })]);
+    expect(describeTarget(t!, (met) => (met ? "met" : "MISSED"))).toBe("ms 20.0 ÷ 10.0 (async) = 2.004 (target ≤ 2) MISSED");
+    expect(formatTargets([t!])).toBe("Targets\n  s: ≤ 2×: ms 20.0 ÷ 10.0 (async) = 2.004 (target ≤ 2) MISSED");
+  });
+});
