@@ -92,7 +92,7 @@ async function bench(args: string[]): Promise<void> {
   const timeoutSec = timeout === undefined ? undefined : Number(timeout);
   // Timers take at most 2^31 − 1 ms; a longer one would fire at once and kill every child.
   if (timeoutSec !== undefined && !(timeoutSec > 0 && timeoutSec <= MAX_TIMEOUT_SEC)) {
-    fail(`--timeout must be a number of seconds from 0 to ${MAX_TIMEOUT_SEC}, got "${timeout}"`);
+    fail(`--timeout must be a number of seconds above 0, at most ${MAX_TIMEOUT_SEC}, got "${timeout}"`);
   }
   try {
     await runBench(scenarios, {

@@ -4,7 +4,7 @@
  * rather than fatal. Also `bun src/cli.ts` (the non-compiled self re-exec path).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
@@ -110,14 +110,21 @@ describe("corun binary", () => {
 
   test("a peer that throws, crashes or hangs is reported in the table, not fatal", () => {
     const json = join(dir, "selftest.json");
+    const scratchBefore = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith("corun-bench-")));
     const r = sh([binary, "bench", "selftest", "--tiny", "--timeout", "2", "--json", json], 30_000);
+    // Every child's scratch dir is gone, the killed one's included (a killed io child left up to 320 MB; found by review).
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith("corun-bench-") && !scratchBefore.has(n))).toEqual([]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("FAILED: Error: selftest peer threw on purpose");
     expect(r.stdout).toContain("CRASHED: exit code 3: selftest peer exits with code 3 on purpose");
     expect(r.stdout).toContain("TIMEOUT: no result after 2 s");
     const report = JSON.parse(readFileSync(json, "utf8"));
     const status = Object.fromEntries(report.results.map((x: { peer: string; status: string }) => [x.peer, x.status]));
-    expect(status).toEqual({ corun: "ok", other: "ok", throws: "failed", crash: "crashed", hang: "timeout", garbage: "crashed", unmeasured: "ok" });
+    expect(status).toEqual({ corun: "ok", other: "ok", throws: "failed", crash: "crashed", hang: "timeout", garbage: "crashed", shapeless: "crashed", unmeasured: "ok" });
+    // JSON of the wrong shape is a crash too (it threw in the parent; found by review).
+    expect(r.stdout).toContain("CRASHED: its result line is not a result");
+    // Every child's own result is in the JSON, beside the table's rows.
+    expect(report.runs.map((x: { peer: string }) => x.peer)).toEqual(Object.keys(status));
     expect(r.stdout).toMatch(/\nother\s+3\.00\s+1\.50×/);
     // A result line that is not JSON is that peer's crash, not the end of the run.
     expect(r.stdout).toContain("CRASHED: its result line is not JSON");
@@ -149,7 +156,7 @@ describe("corun binary", () => {
   test("a --timeout beyond a host timer's range is refused (it used to kill every child at once)", () => {
     const r = sh([binary, "bench", "selftest", "--tiny", "--timeout", "3000000"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--timeout must be a number of seconds from 0 to 2147483");
+    expect(r.stderr).toContain("--timeout must be a number of seconds above 0, at most 2147483");
   });
 
   test("SIGTERM to corun bench kills the child it is running", async () => {
@@ -170,6 +177,8 @@ describe("corun binary", () => {
     expect(await parent.exited).toBe(143);
     await Bun.sleep(300);
     expect(childAlive()).toBe(false);
+    // The runs done before it are saved, whole (the file was left empty; found by review).
+    expect(JSON.parse(readFileSync(json, "utf8")).runs.map((x: { peer: string }) => x.peer)).toEqual(["corun", "other", "throws", "crash"]);
   }, 30_000);
 
   test("a reader that goes away (| head) ends the output quietly; the run goes on", () => {

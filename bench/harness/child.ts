@@ -4,10 +4,31 @@
  * Must not import the parent runner: a child knows only its one measurement.
  */
 import { writeSync } from "node:fs";
+import { tmpdir } from "node:os";
 import type { PeerOptions, Scenario } from "../scenario.ts";
 
 /** Prefix of the one stdout line a child prints with its result (peers may print too). */
 export const RESULT_MARK = "@@corun-bench-result@@";
+
+/**
+ * The environment variable naming a child's scratch directory: a peer puts its temporary files
+ * there (`scratchDir()`), and the parent removes it when the child ends, however it ends (a
+ * child killed at its timeout, or with the parent, runs no cleanup of its own).
+ */
+export const SCRATCH_ENV = "CORUN_BENCH_TMP";
+
+/**
+ * Where a peer puts temporary files: the scratch directory its parent made and removes, else
+ * (a peer run by hand) the system's.
+ *
+ * @example
+ * ```ts
+ * const dir = mkdtempSync(join(scratchDir(), "corun-bench-io-"));
+ * ```
+ */
+export function scratchDir(): string {
+  return process.env[SCRATCH_ENV] || tmpdir();
+}
 
 /** What a child reports. */
 export interface ChildResult {

@@ -3,7 +3,7 @@
  * (one at a time, so peers do not compete for the 2 cores), print progress, a table per
  * scenario variant and the targets, and write every raw figure as JSON.
  */
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Scenario } from "../scenario.ts";
 import { runInChild, type RunResult } from "./spawn-child.ts";
@@ -39,8 +39,11 @@ export interface BenchReport {
   host: { platform: string; arch: string; cpus: number; bun: string };
   /** How each scenario run here is reported: its description, primary metric and layout. */
   scenarios: Record<string, { description: string; primary: Primary | undefined; layout: "table" | "vertical" }>;
+  /** One row per peer and variant (the best of its rounds, for a scenario with rounds). */
   results: RunResult[];
   targets: TargetResult[];
+  /** Every child's own result, each round included, in the order they ran. */
+  runs: RunResult[];
 }
 
 /**
@@ -104,12 +107,13 @@ export async function runBench(all: Scenario[], opts: BenchOptions): Promise<Ben
     scenarios: Object.fromEntries(chosen.map((s) => [s.name, { description: s.description, primary: s.primary, layout: s.layout ?? "table" }])),
     results: [],
     targets: [],
+    runs: [],
   };
   const out = opts.out;
   out(`corun ${opts.version} bench (${mode}): ${jobs.length} runs, each in its own process\n`);
   const t0 = performance.now();
   let i = 0;
-  const runs: RunResult[] = [];
+  const runs = report.runs;
   for (const { s, v, peer, round, rounds } of jobs) {
     i++;
     const label = `[${i}/${jobs.length}] ${s.name}${v ? ` ${v}` : ""} · ${peer}${rounds > 1 ? ` (round ${round + 1}/${rounds})` : ""}`;
@@ -133,12 +137,13 @@ export async function runBench(all: Scenario[], opts: BenchOptions): Promise<Ben
       report.results.push(...bestOf(mine, primaryOf(s, mine)));
       out(`\n${tableFor(s, v, report.results)}\n\n`);
     }
+    // What is done so far, in case the run is cut short (an interrupt keeps it).
+    saveReport(opts.json, report);
   }
   report.targets = chosen.flatMap((s) => checkTargets(s, report.results));
   if (report.targets.length > 0) out(`${formatTargets(report.targets)}\n`);
   try {
-    mkdirSync(dirname(opts.json), { recursive: true });
-    await Bun.write(opts.json, JSON.stringify(report, null, 2) + "\n");
+    saveReport(opts.json, report, true);
     out(`raw figures: ${opts.json}\n`);
   } catch (error) {
     out(`could not write ${opts.json}: ${String(error)}\n`);
@@ -147,12 +152,30 @@ export async function runBench(all: Scenario[], opts: BenchOptions): Promise<Ben
   return report;
 }
 
-/** Refuse a JSON path that cannot be written before any run, not after all of them. */
+/**
+ * Write the report whole (to a file beside it, then renamed over it), so the file is never
+ * empty or half written. A failure along the way throws only with `last`.
+ */
+function saveReport(path: string, report: BenchReport, last = false): void {
+  const part = `${path}.part-${process.pid}`;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(part, JSON.stringify(report, null, 2) + "\n");
+    renameSync(part, path);
+  } catch (error) {
+    rmSync(part, { force: true });
+    if (last) throw error;
+  }
+}
+
+/** Refuse a JSON path that cannot be written before any run, not after all of them (leaving no file it made). */
 function checkWritable(path: string): void {
   if (path === "") throw new BenchUsageError("--json needs a file path");
   try {
     mkdirSync(dirname(path), { recursive: true });
+    const existed = existsSync(path);
     closeSync(openSync(path, "a")); // creates it if missing; appends nothing
+    if (!existed) rmSync(path, { force: true });
   } catch (error) {
     throw new BenchUsageError(`--json ${path}: cannot write there (${(error as { code?: string }).code ?? String(error)})`);
   }

@@ -3,7 +3,10 @@
  * enforce its timeout, and turn its result line (or its crash, or its silence) into a RunResult.
  * Must not import scenarios: it only launches processes.
  */
-import { RESULT_MARK, type ChildResult } from "./child.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as pathJoin } from "node:path";
+import { RESULT_MARK, SCRATCH_ENV, type ChildResult } from "./child.ts";
 
 /** The outcome of one scenario × variant × peer, as shown in the table and the JSON. */
 export interface RunResult {
@@ -27,21 +30,25 @@ export interface RunResult {
 
 /** The children running now: killed with the parent (a SIGTERM or SIGINT to `corun bench` must not orphan them). */
 const running = new Set<{ kill(signal?: number | NodeJS.Signals): void }>();
+/** Their scratch directories, removed with them. */
+const scratches = new Set<string>();
 let guarded = false;
 
-/** Once: on SIGINT/SIGTERM, kill every running child, then exit as the signal would (128 + its number). */
+/** Once: on SIGINT/SIGTERM, kill every running child and remove its scratch, then exit as the signal would (128 + its number). */
 function guardChildren(): void {
   if (guarded) return;
   guarded = true;
+  const stopAll = (): void => {
+    for (const p of running) p.kill("SIGKILL");
+    for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
+  };
   for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     process.once(sig, () => {
-      for (const p of running) p.kill("SIGKILL");
+      stopAll();
       process.exit(code);
     });
   }
-  process.once("exit", () => {
-    for (const p of running) p.kill("SIGKILL");
-  });
+  process.once("exit", stopAll);
 }
 
 /** What to run in one child. */
@@ -71,11 +78,15 @@ export async function runInChild(command: string[], job: ChildJob, onTick?: (sec
   const base = { scenario: job.scenario, variant: job.variant, peer: job.peer };
   const t0 = performance.now();
   let proc: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
+  let scratch: string | undefined;
   try {
     guardChildren();
-    proc = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    scratch = mkdtempSync(pathJoin(tmpdir(), "corun-bench-"));
+    scratches.add(scratch);
+    proc = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, [SCRATCH_ENV]: scratch } });
     running.add(proc);
   } catch (error) {
+    if (scratch !== undefined) removeScratch(scratch);
     return { ...base, status: "crashed", metrics: {}, wall_ms: undefined, peak_rss_mb: undefined, error: `could not start: ${String(error)}`, elapsed_s: 0 };
   }
   let timedOut = false;
@@ -101,6 +112,9 @@ export async function runInChild(command: string[], job: ChildJob, onTick?: (sec
     } catch {
       return { ...base, status: "crashed", metrics: {}, wall_ms: undefined, peak_rss_mb: undefined, error: `its result line is not JSON: ${line.slice(0, 120)}`, elapsed_s };
     }
+    if (!isChildResult(r)) {
+      return { ...base, status: "crashed", metrics: {}, wall_ms: undefined, peak_rss_mb: undefined, error: `its result line is not a result ({ ok, metrics, ... }): ${line.slice(0, 120)}`, elapsed_s };
+    }
     return {
       ...base,
       status: r.ok ? "ok" : "failed",
@@ -114,8 +128,23 @@ export async function runInChild(command: string[], job: ChildJob, onTick?: (sec
     running.delete(proc);
     clearTimeout(killer);
     if (ticker !== undefined) clearInterval(ticker);
+    removeScratch(scratch);
   }
 }
+
+/** A child's result of the right shape: `ok`, an object of metrics, numbers or nothing for the rest. */
+function isChildResult(r: unknown): r is ChildResult {
+  if (r === null || typeof r !== "object") return false;
+  const c = r as Partial<Record<keyof ChildResult, unknown>>;
+  const num = (x: unknown): boolean => x === undefined || x === null || typeof x === "number";
+  return typeof c.ok === "boolean" && c.metrics !== null && typeof c.metrics === "object" && !Array.isArray(c.metrics) && num(c.wall_ms) && num(c.peak_rss_mb) && (c.error === undefined || typeof c.error === "string");
+}
+
+function removeScratch(dir: string): void {
+  scratches.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
+
 
 /** The most telling line of a crash's output: the last error-looking line, else the last line. */
 function lastLine(text: string): string {

@@ -5,7 +5,6 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join as pathJoin } from "node:path";
 import * as effection from "effection";
 import { Effect } from "effect";
@@ -14,6 +13,7 @@ import { all, call } from "redux-saga/effects";
 import { run, spawn, join, open as corunOpen, type Co, type Task } from "../../src/index.ts";
 import { roundTrip, startWorkers, stopWorkers } from "../lib/workers.ts";
 import type { PeerOptions, Scenario } from "../scenario.ts";
+import { scratchDir } from "../harness/child.ts";
 
 /** The shape of one run: how many tasks (files), writes per file, bytes per write. */
 export interface IoShape {
@@ -65,7 +65,8 @@ async function measure(opts: PeerOptions, write: Writer): Promise<Record<string,
   const times: number[] = [];
   let extra: Record<string, number> = {};
   for (let round = 0; round < roundsOf(opts); round++) {
-    const dir = mkdtempSync(pathJoin(tmpdir(), "corun-bench-io-"));
+    // In the scratch dir the parent removes: a child killed at its timeout runs no finally.
+    const dir = mkdtempSync(pathJoin(scratchDir(), "corun-bench-io-"));
     const file = (t: number): string => pathJoin(dir, `task-${t}.bin`);
     try {
       const t0 = performance.now();

@@ -3,8 +3,9 @@
  * harness's own tests can check that each outcome is reported and none is fatal.
  * Never listed and never run by default.
  */
-import { writeSync } from "node:fs";
-import { RESULT_MARK } from "../harness/child.ts";
+import { writeFileSync, writeSync } from "node:fs";
+import { join as pathJoin } from "node:path";
+import { RESULT_MARK, scratchDir } from "../harness/child.ts";
 import type { Scenario } from "../scenario.ts";
 
 /** The "selftest" scenario (hidden). */
@@ -23,9 +24,17 @@ export const scenario: Scenario = {
       console.error("selftest peer exits with code 3 on purpose");
       process.exit(3);
     },
-    hang: () => new Promise<Record<string, number>>(() => setInterval(() => {}, 1000)),
+    // Leaves a file in its scratch dir, then hangs: the parent must remove the dir when it kills it.
+    hang: () => {
+      writeFileSync(pathJoin(scratchDir(), "left-by-hang"), "x");
+      return new Promise<Record<string, number>>(() => setInterval(() => {}, 1000));
+    },
     garbage: async () => {
       writeSync(1, `\n${RESULT_MARK}this is not JSON\n`);
+      process.exit(0);
+    },
+    shapeless: async () => {
+      writeSync(1, `\n${RESULT_MARK}{}\n`);
       process.exit(0);
     },
     unmeasured: async () => ({ value: Number.NaN }),

@@ -28,6 +28,7 @@ const report: BenchReport = {
     row("micro", undefined, "corun", { switch_ns: 20, switch_ratio: 1.5 }),
   ],
   targets: [{ scenario: "micro", variant: undefined, metric: "switch_ratio", max: 2, label: "switch ≤ 2×", value: 1.5, met: true }],
+  runs: [],
 };
 
 describe("toMarkdown", () => {
