@@ -3,7 +3,7 @@
  * read up to a delimiter or a line, read everything, visit every chunk. Coroutines built
  * only on the source's descriptors; imports no Bun API and no reactor.
  */
-import { Syscall } from "../syscall.ts";
+import { Syscall, describe } from "../syscall.ts";
 import { Task } from "../task.ts";
 import type { Co, Yieldable } from "../types.ts";
 import { NetCode, NetError } from "./errors.ts";
@@ -54,6 +54,11 @@ export function* readExactly(src: ChunkSource, n: number): Co<Uint8Array> {
   return n === 0 ? new Uint8Array(0) : concatBytes(chunks, n);
 }
 
+/** A byte limit must be a number >= 0 (Infinity for none): NaN would silently lift it. */
+function checkMax(maxBytes: unknown, op: string): void {
+  if (typeof maxBytes !== "number" || !(maxBytes >= 0)) throw new RangeError(`${op}(maxBytes): maxBytes must be a number >= 0 (Infinity for no limit), got ${describe(maxBytes)}`);
+}
+
 function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
   const first = needle[0]!;
   const last = hay.length - needle.length;
@@ -73,6 +78,7 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
 export function* readUntil(src: ChunkSource, delimiter: string | Uint8Array, maxBytes = 1 << 20): Co<Uint8Array | null> {
   const delim = typeof delimiter === "string" ? encoder.encode(delimiter) : delimiter;
   if (delim.length === 0) throw new RangeError("readUntil(delimiter): the delimiter is empty");
+  checkMax(maxBytes, "readUntil");
   return yield* until(src, delim, maxBytes, false, "readUntil");
 }
 
@@ -119,6 +125,7 @@ function* until(src: ChunkSource, delim: Uint8Array, maxBytes: number, cr: boole
  * `maxBytes` bounds the line's text: a `\r\n` ending counts no more than a `\n` one.
  */
 export function* readLine(src: ChunkSource, maxBytes = 1 << 20): Co<string | null> {
+  checkMax(maxBytes, "readLine");
   const b = yield* until(src, NEWLINE, maxBytes, true, "readLine");
   if (b === null) return null;
   const end = b.length > 0 && b[b.length - 1] === 13 ? b.length - 1 : b.length;
@@ -128,6 +135,7 @@ const NEWLINE = encoder.encode("\n");
 
 /** Read until the end of the stream and return everything (throws `ERR_TOO_LONG` past `maxBytes`). */
 export function* readAll(src: ChunkSource, maxBytes = 64 << 20): Co<Uint8Array> {
+  checkMax(maxBytes, "readAll");
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
@@ -154,6 +162,11 @@ export function* forEachChunk(src: ChunkSource, fn: (chunk: Uint8Array) => Co<un
     const b = yield* src.read();
     if (b === null) return;
     let r = fn(b);
+    if (r !== null && (typeof r === "object" || typeof r === "function") && (Symbol.asyncIterator in r || typeof (r as PromiseLike<unknown>).then === "function")) {
+      // Never awaited, it would run out of step with the chunks, and `false` would not stop it.
+      const what = Symbol.asyncIterator in r ? "an async generator" : "a promise";
+      throw new TypeError(`forEach(fn) in ${yield* current()}: fn returned ${what}; write it as function* (chunk) {...} (wait for a promise with yield* wait(p))`);
+    }
     // A generator runs; so does one syscall or task (`(chunk) => conn.write(chunk)`), as anywhere a body is taken.
     if (isGenerator(r) || r instanceof Syscall || r instanceof Task) r = yield* (r as Iterable<Yieldable, unknown, unknown>);
     if (r === false) return;

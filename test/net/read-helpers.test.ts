@@ -217,3 +217,38 @@ test("forEach runs a function that returns one syscall (an echo written as (chun
   });
   expect(echoed).toBe("echo me");
 });
+
+test("a maxBytes that is not a number >= 0 is a RangeError naming it (NaN silently lifted the limit; found by review)", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    const out: string[] = [];
+    for (const use of [() => server.readLine(NaN), () => server.readUntil("\n", -1), () => server.readAll("big" as never)]) {
+      try { yield* use(); out.push("accepted"); } catch (e) { out.push(`${(e as Error).name}: ${(e as Error).message}`); }
+    }
+    yield* client.close();
+    yield* server.close();
+    return out;
+  });
+  expect(r).toEqual([
+    "RangeError: readLine(maxBytes): maxBytes must be a number >= 0 (Infinity for no limit), got NaN",
+    "RangeError: readUntil(maxBytes): maxBytes must be a number >= 0 (Infinity for no limit), got -1",
+    'RangeError: readAll(maxBytes): maxBytes must be a number >= 0 (Infinity for no limit), got "big"',
+  ]);
+});
+
+test("forEach with an async function (or an async generator) is a TypeError naming the task, not run unawaited (found by review)", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    yield* client.write("a");
+    const out: string[] = [];
+    for (const fn of [async () => false, async function* () { yield 1; }]) {
+      try { yield* server.forEach(fn as never); out.push("accepted"); } catch (e) { out.push((e as Error).message); }
+      yield* client.write("b");
+    }
+    yield* client.close();
+    yield* server.close();
+    return out;
+  });
+  expect(r[0]).toMatch(/^forEach\(fn\) in task "main" \(#\d+\): fn returned a promise; write it as function\* \(chunk\)/);
+  expect(r[1]).toMatch(/fn returned an async generator/);
+});
