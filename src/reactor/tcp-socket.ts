@@ -176,13 +176,12 @@ export class TcpHandle {
     if (this.outbound.unsent && s !== undefined && !this.gone) {
       if (sink === undefined) this.#reset();
       else {
-        this.#finAfterDrain = true; // flush() sends FIN once the rest is out
-        // ...unless the peer takes too long: then it is reset, and the writes still waiting fail.
+        this.#finAfterDrain = true; // flush() sends FIN once the rest is out (a waiting end() returns then)
+        // ...unless the peer takes too long: then it is reset, and the writes (and end()s) still waiting fail.
         this.#closingTimer = setTimeout(() => {
           this.outbound.failAll(sink, NetCode.TimedOut);
           this.#reset();
         }, this.#lingerMs);
-        for (const e of this.outbound.takeEnds()) sink.complete(e, undefined); // a waiting end(): the close's FIN is its FIN
       }
     } else {
       if (sink !== undefined) this.outbound.failAll(sink, NetCode.Closed);

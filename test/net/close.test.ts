@@ -149,3 +149,47 @@ test("abort() of a connection closed and waiting for the peer's FIN resets it at
   expect(r).toEqual({ before: 1, afterAbort: 0 });
   expect(ending).toBeLessThan(1000); // not the 2 s FIN wait
 }, 10_000);
+
+test("an end() waiting for drain when close() comes returns once the FIN goes, and fails if close()'s linger resets the connection instead (it reported success; found by review)", async () => {
+  const r = await run(function* () {
+    const l = yield* listen({ hostname: "127.0.0.1", port: 0, highWaterMark: 1024 });
+    const accepting = yield* spawn(function* () { return yield* l.accept(); });
+    const c = yield* connect({ hostname: "127.0.0.1", port: l.port, closeLingerMs: 100 });
+    const s = yield* join(accepting);
+    const writer = yield* spawn(function* () { try { yield* c.write(new Uint8Array(8 << 20)); return "ok"; } catch (e) { return (e as NetError).code; } });
+    yield* sleep(20);
+    const ender = yield* spawn(function* () { try { yield* c.end(); return "ended"; } catch (e) { return (e as NetError).code; } });
+    yield* sleep(20);
+    yield* c.close(); // the peer reads nothing: after 100 ms the connection is reset
+    const [end, write] = [yield* join(ender), yield* join(writer)];
+    let peer = "";
+    try { for (;;) { const b = yield* s.read(); if (!b) { peer = "eof"; break; } } } catch (e) { peer = (e as NetError).code; }
+    yield* s.close();
+    yield* l.close();
+    return { end, write, peer };
+  });
+  expect(r).toEqual({ end: "ETIMEDOUT", write: "ETIMEDOUT", peer: "ECONNRESET" });
+});
+
+test("an end() waiting for drain when close() comes returns once the peer has taken the bytes and the FIN has gone", async () => {
+  const r = await run(function* () {
+    const l = yield* listen({ hostname: "127.0.0.1", port: 0, highWaterMark: 1024 });
+    const accepting = yield* spawn(function* () { return yield* l.accept(); });
+    const c = yield* connect({ hostname: "127.0.0.1", port: l.port });
+    const s = yield* join(accepting);
+    const writer = yield* spawn(function* () { yield* c.write(new Uint8Array(4 << 20)); return "ok"; });
+    yield* sleep(20);
+    let ended = false;
+    const ender = yield* spawn(function* () { yield* c.end(); ended = true; });
+    yield* sleep(20);
+    yield* c.close();
+    const endedBeforeRead = ended;
+    const got = (yield* s.readAll(8 << 20)).length; // the peer reads: the bytes drain, then the FIN
+    yield* join(ender);
+    yield* join(writer);
+    yield* s.close();
+    yield* l.close();
+    return { endedBeforeRead, got, ended };
+  });
+  expect(r).toEqual({ endedBeforeRead: false, got: 4 << 20, ended: true });
+});
