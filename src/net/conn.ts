@@ -42,7 +42,7 @@ export class Conn {
     this.#h = handle;
   }
 
-  /** The peer as `host:port` (or the unix path); used in errors and `ps()`. */
+  /** The peer as `host:port` (or the unix path connected to; an accepted unix connection, whose peer has no address, is `peer of <path>`); used in errors and `ps()`. */
   get name(): string {
     return this.#h.name;
   }
