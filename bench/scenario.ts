@@ -31,6 +31,8 @@ export interface Target {
   vs?: string;
   /** Only at these variants (sizes); default every one. */
   variants?: string[];
+  /** With `vs: "best other"`: which way is better for `metric` (default: the primary metric's way for it, else lower). */
+  better?: "lower" | "higher";
   /** Pass if the value is at most this... */
   max?: number;
   /** ...and/or at least this. */

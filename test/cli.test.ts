@@ -4,7 +4,7 @@
  * rather than fatal. Also `bun src/cli.ts` (the non-compiled self re-exec path).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
@@ -145,6 +145,19 @@ describe("corun binary", () => {
     const rows = report.results.map((x: { variant: string; peer: string }) => `${x.variant} ${x.peer}`);
     expect(rows.length).toBe(new Set(rows).size);
   }, 90_000);
+
+  test("--json through a symlink writes the file it names and keeps the link; --json /dev/null stays the device (the report replaced them; found by review)", () => {
+    writeFileSync(join(dir, "real.json"), "{}");
+    symlinkSync("real.json", join(dir, "latest.json"));
+    const r = sh([binary, "bench", "selftest", "--tiny", "--timeout", "2", "--json", join(dir, "latest.json")], 60_000);
+    expect(r.code).toBe(0);
+    expect(lstatSync(join(dir, "latest.json")).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, "real.json"), "utf8")).tool).toBe("corun bench");
+    const n = sh([binary, "bench", "selftest", "--tiny", "--timeout", "2", "--json", "/dev/null"], 60_000);
+    expect(n.code).toBe(0);
+    expect(statSync("/dev/null").isCharacterDevice()).toBe(true);
+    expect(readdirSync("/dev").filter((f) => f.startsWith("null.part-"))).toEqual([]);
+  }, 120_000);
 
   test("a --json path that cannot be written is refused before any run, exit code 2", () => {
     const r = sh([binary, "bench", "selftest", "--tiny", "--json", "/dev/null/x.json"]);

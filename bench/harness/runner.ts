@@ -3,7 +3,7 @@
  * (one at a time, so peers do not compete for the 2 cores), print progress, a table per
  * scenario variant and the targets, and write every raw figure as JSON.
  */
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Scenario } from "../scenario.ts";
 import { runInChild, type RunResult } from "./spawn-child.ts";
@@ -157,11 +157,18 @@ export async function runBench(all: Scenario[], opts: BenchOptions): Promise<Ben
  * empty or half written. A failure along the way throws only with `last`.
  */
 function saveReport(path: string, report: BenchReport, last = false): void {
-  const part = `${path}.part-${process.pid}`;
+  // Through a symlink, to the file it names; a device or pipe (--json /dev/null) is written as it is, once, at the end.
+  const target = existsSync(path) ? realpathSync(path) : path;
+  const regular = !existsSync(target) || statSync(target).isFile();
+  if (!regular) {
+    if (last) writeFileSync(target, JSON.stringify(report, null, 2) + "\n");
+    return;
+  }
+  const part = `${target}.part-${process.pid}`;
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(target), { recursive: true });
     writeFileSync(part, JSON.stringify(report, null, 2) + "\n");
-    renameSync(part, path);
+    renameSync(part, target);
   } catch (error) {
     rmSync(part, { force: true });
     if (last) throw error;

@@ -137,12 +137,18 @@ function isChildResult(r: unknown): r is ChildResult {
   if (r === null || typeof r !== "object") return false;
   const c = r as Partial<Record<keyof ChildResult, unknown>>;
   const num = (x: unknown): boolean => x === undefined || x === null || typeof x === "number";
-  return typeof c.ok === "boolean" && c.metrics !== null && typeof c.metrics === "object" && !Array.isArray(c.metrics) && num(c.wall_ms) && num(c.peak_rss_mb) && (c.error === undefined || typeof c.error === "string");
+  const metricsOk = c.metrics !== null && typeof c.metrics === "object" && !Array.isArray(c.metrics) && Object.values(c.metrics).every((v) => typeof v === "number");
+  return typeof c.ok === "boolean" && metricsOk && num(c.wall_ms) && num(c.peak_rss_mb) && (c.error === undefined || typeof c.error === "string");
 }
 
-function removeScratch(dir: string): void {
+function removeScratch(dir: string | undefined): void {
+  if (dir === undefined) return;
   scratches.delete(dir);
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // Left behind (it cannot be removed): not a reason to lose the run's result.
+  }
 }
 
 

@@ -42,7 +42,6 @@ function figure(row: RunResult | undefined, metric: string): number | undefined 
  */
 export function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] {
   const variants = [...new Set(results.filter((r) => r.scenario === s.name).map((r) => r.variant))];
-  const higher = s.primary?.better === "higher";
   return (s.targets ?? []).flatMap((t) =>
     variants
       .filter((variant) => t.variants === undefined || (variant !== undefined && t.variants.includes(variant)))
@@ -52,6 +51,8 @@ export function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] 
         const own = figure(rows.find((r) => r.peer === peer), t.metric);
         let value = own;
         let extra: Partial<TargetResult> = {};
+        // Which of the others is best: by the target's own direction, else the scenario's primary one.
+        const higher = (t.better ?? (t.metric === s.primary?.metric ? s.primary.better : "lower")) === "higher";
         if (t.vs !== undefined) {
           let otherPeer: string | undefined = t.vs;
           let other: number | undefined;
@@ -62,7 +63,8 @@ export function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] 
               if (f !== undefined && (other === undefined || (higher ? f > other : f < other))) [other, otherPeer] = [f, r.peer];
             }
           } else other = figure(rows.find((r) => r.peer === t.vs), t.metric);
-          value = own === undefined || other === undefined || other === 0 ? undefined : own / other;
+          // A ratio of figures that cannot be negative: a negative or zero one is no measurement.
+          value = own === undefined || other === undefined || own < 0 || other <= 0 ? undefined : own / other;
           extra = { own, other, otherPeer };
         }
         const met = value === undefined ? undefined : (t.max === undefined || value <= t.max) && (t.min === undefined || value >= t.min);

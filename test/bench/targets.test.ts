@@ -38,6 +38,22 @@ describe("checkTargets", () => {
     expect([u!.value, u!.otherPeer]).toEqual([90 / 80, "b"]);
   });
 
+  test("a negative or zero figure on either side is no measurement (a ratio of them would read as met; found by review)", () => {
+    const s = scenario([{ metric: "ms", vs: "async", max: 0.5, label: "x" }]);
+    for (const [own, other] of [[10, -5], [-1, -10], [1, 0]]) {
+      const [t] = checkTargets(s, [row("corun", undefined, { ms: own! }), row("async", undefined, { ms: other! })]);
+      expect([t!.value, t!.met]).toEqual([undefined, undefined]);
+    }
+  });
+
+  test("the best other for a metric other than the primary goes by the target's own direction", () => {
+    const results = [row("corun", undefined, { ms: 1, mb: 50 }, "ok", 50), row("a", undefined, { ms: 2 }, "ok", 40), row("b", undefined, { ms: 3 }, "ok", 90)];
+    const [t] = checkTargets(scenario([{ metric: "peak_rss_mb", vs: "best other", max: 1, label: "least memory" }], "higher"), results);
+    expect([t!.other, t!.otherPeer]).toEqual([40, "a"]); // lower is better for it, whatever the primary's way
+    const [u] = checkTargets(scenario([{ metric: "peak_rss_mb", vs: "best other", better: "higher", min: 0, label: "most" }], "lower"), results);
+    expect(u!.otherPeer).toBe("b");
+  });
+
   test("a peer that failed, was skipped or gave no figure: not measured, on either side", () => {
     const results = [row("corun", undefined, { ms: 10 }), row("gone", undefined, {}, "skipped"), row("nan", undefined, { ms: NaN })];
     const s = scenario([
