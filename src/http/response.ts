@@ -80,13 +80,15 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
       if (Array.isArray(field)) {
         // A field sent once per value (several set-cookie): not one the server frames with.
         if (FRAMING.has(key)) throw new HttpError(HttpCode.BadArgument, `a handler gave header ${show(name)} a list of values: it takes one`);
+        checkOutgoing(name, ""); // the name, even with no value to send
         for (const v of field as readonly unknown[]) {
           const value = String(v);
           checkOutgoing(name, value);
           head += `${name}: ${value}\r\n`;
         }
-        if (key === "content-type") hasType = true;
-        else if (key === "date") hasDate = true;
+        // An empty list sends nothing, so it sets nothing either.
+        if (field.length > 0 && key === "content-type") hasType = true;
+        else if (field.length > 0 && key === "date") hasDate = true;
         continue;
       }
       const value = String(field);

@@ -3,7 +3,7 @@
  * read up to a delimiter or a line, read everything, visit every chunk. Coroutines built
  * only on the source's descriptors; imports no Bun API and no reactor.
  */
-import { Syscall, describe } from "../syscall.ts";
+import { Syscall, describe, isAsyncFunction } from "../syscall.ts";
 import { Task } from "../task.ts";
 import type { Co, Yieldable } from "../types.ts";
 import { NetCode, NetError } from "./errors.ts";
@@ -158,12 +158,17 @@ export function* readAll(src: ChunkSource, maxBytes = 64 << 20): Co<Uint8Array> 
 
 /** Call `fn` with every chunk until the end of the stream (or until `fn` returns `false`). */
 export function* forEachChunk(src: ChunkSource, fn: (chunk: Uint8Array) => Co<unknown> | unknown): Co<void> {
+  // An async function is refused before anything is read: it would run, unawaited, out of step
+  // with the chunks, and `false` would not stop it.
+  if (isAsyncFunction(fn)) throw new TypeError(`forEach(fn) in ${yield* current()}: fn is an async function; write it as function* (chunk) {...} (wait for a promise with yield* wait(p))`);
   for (;;) {
     const b = yield* src.read();
     if (b === null) return;
     let r = fn(b);
     if (r !== null && (typeof r === "object" || typeof r === "function") && (Symbol.asyncIterator in r || typeof (r as PromiseLike<unknown>).then === "function")) {
-      // Never awaited, it would run out of step with the chunks, and `false` would not stop it.
+      // A plain function that returned one: its chunk goes back for the next read, and a failure of that promise is not left unhandled.
+      src.unread(b);
+      if (typeof (r as PromiseLike<unknown>).then === "function") (r as PromiseLike<unknown>).then(undefined, () => undefined);
       const what = Symbol.asyncIterator in r ? "an async generator" : "a promise";
       throw new TypeError(`forEach(fn) in ${yield* current()}: fn returned ${what}; write it as function* (chunk) {...} (wait for a promise with yield* wait(p))`);
     }

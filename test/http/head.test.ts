@@ -162,6 +162,11 @@ describe("response encoding", () => {
     expect(p).toContain("\r\nset-cookie: a=1; Path=/\r\nset-cookie: b=2; Expires=Wed, 21 Oct 2015 07:28:00 GMT\r\n");
     expect(codeOf(() => encodeResponse({ headers: { "content-length": ["1", "2"] } }, { method: "GET", minor: 1, keepAlive: true }))).toBe("BAD_ARGUMENT");
     expect(codeOf(() => encodeResponse({ headers: { "set-cookie": ["ok", "bad\r\nx: 1"] } }, { method: "GET", minor: 1, keepAlive: true }))).toBe("BAD_ARGUMENT");
+    // An empty list sends nothing and sets nothing: the date and the default content-type still go (found by review); its name is still checked.
+    const none = encodeResponse({ headers: { date: [], "content-type": [] }, body: "x" }, { method: "GET", minor: 1, keepAlive: true }).payload as string;
+    expect(none).toContain("\r\ndate: ");
+    expect(none).toContain("\r\ncontent-type: text/plain;charset=utf-8\r\n");
+    expect(codeOf(() => encodeResponse({ headers: { "bad name": [] } }, { method: "GET", minor: 1, keepAlive: true }))).toBe("BAD_ARGUMENT");
   });
   test("a handler's connection: close ends keep-alive; bad header values are refused", () => {
     expect(encodeResponse({ headers: { Connection: "close" } }, { method: "GET", minor: 1, keepAlive: true }).keepAlive).toBe(false);

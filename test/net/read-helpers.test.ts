@@ -249,6 +249,27 @@ test("forEach with an async function (or an async generator) is a TypeError nami
     yield* server.close();
     return out;
   });
-  expect(r[0]).toMatch(/^forEach\(fn\) in task "main" \(#\d+\): fn returned a promise; write it as function\* \(chunk\)/);
-  expect(r[1]).toMatch(/fn returned an async generator/);
+  expect(r[0]).toMatch(/^forEach\(fn\) in task "main" \(#\d+\): fn is an async function; write it as function\* \(chunk\)/);
+  expect(r[1]).toMatch(/fn is an async function/);
+});
+
+test("a refused async forEach callback is not run: its chunk stays for the next read (one was lost; found by review)", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    yield* client.write("first");
+    const seen: string[] = [];
+    let error = "";
+    try {
+      yield* server.forEach((async (chunk: Uint8Array) => { seen.push(new TextDecoder().decode(chunk)); throw new Error("boom"); }) as never);
+    } catch (e) { error = (e as Error).name; }
+    // A plain function that returns a rejecting promise: refused too, its chunk kept, its rejection handled.
+    try {
+      yield* server.forEach(() => Promise.reject(new Error("late")));
+    } catch (e) { error += ` ${(e as Error).name}`; }
+    yield* client.close();
+    const rest = new TextDecoder().decode(yield* server.readAll());
+    yield* server.close();
+    return { error, seen, rest };
+  });
+  expect(r).toEqual({ error: "TypeError TypeError", seen: [], rest: "first" });
 });
