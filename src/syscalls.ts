@@ -284,17 +284,6 @@ export function bodyOf<T>(body: TaskBody<T>, op: string, claim = true): Iterable
   return made as Iterable<Yieldable, T, unknown>;
 }
 
-/**
- * @internal A task body given to a supervised set (a group's spawn): a function, a generator
- * (or other iterator), a syscall or a task; anything else is a TypeError naming it.
- */
-export function checkBody(co: unknown, op: string): void {
-  if (co instanceof Syscall || co instanceof Task || typeof co === "function") return;
-  if (co !== null && typeof co === "object" && typeof (co as Iterator<unknown>).next === "function" && !(Symbol.asyncIterator in co)) return;
-  const hint = co !== null && typeof co === "object" && Symbol.asyncIterator in co ? " (an async generator: a corun task is a plain generator)" : "";
-  throw new TypeError(`${op}(co): expected a generator, a function returning one, a syscall or a task, got ${describe(co)}${hint}`);
-}
-
 function checkSource(co: unknown, op: string): void {
   if (typeof co === "function") return;
   if (co !== null && typeof co === "object" && typeof (co as Iterator<unknown>).next === "function" && typeof (co as Iterator<unknown>).throw === "function") return;

@@ -6,9 +6,8 @@
 import type { Task } from "../task.ts";
 import type { Co, TaskBody, SpawnOptions } from "../types.ts";
 import { GroupError } from "./errors.ts";
-import { Supervisor } from "./supervisor.ts";
+import { Supervisor, checkTaskBody } from "./supervisor.ts";
 import { finish, keep } from "./held.ts";
-import { checkBody } from "../syscalls.ts";
 import { describe } from "../syscall.ts";
 
 /** The handle a group body gets: start children, read them. */
@@ -43,7 +42,7 @@ class Handle implements Group {
   }
   spawn<T>(co: TaskBody<T>, options?: SpawnOptions): Co<Task<T>> {
     // Checked at the call, as spawn() does: a child made of it would fail and take the group down.
-    checkBody(co, `${this.#sup.label}.spawn`);
+    checkTaskBody(co, `${this.#sup.label}.spawn`);
     if (options !== undefined && (options === null || typeof options !== "object")) {
       throw new TypeError(`${this.#sup.label}.spawn(co, options): options must be an object such as { name }, got ${describe(options)}`);
     }

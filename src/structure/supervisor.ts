@@ -4,11 +4,11 @@
  * cancels the rest concurrently and waits for them. Built on spawn/join/cancel/suspend only.
  */
 import { bodyOf, cancel, claimSource, current, join, spawn, spawnAdopted, suspend } from "../syscalls.ts";
+import { Syscall, describe } from "../syscall.ts";
+import { Task } from "../task.ts";
 import { keep, type Held } from "./held.ts";
 import { Cancelled, UsageError } from "../errors.ts";
 import { cancelRaised } from "../lifecycle.ts";
-import type { Syscall } from "../syscall.ts";
-import type { Task } from "../task.ts";
 import type { Co, TaskBody, Waker } from "../types.ts";
 
 /** How a child ended. `cancelled`: by someone other than this supervisor. */
@@ -20,6 +20,17 @@ export type OutcomeRule = (index: number, cancelled: boolean) => boolean;
 /** Decides, as each child ends, whether the owner should stop waiting now. */
 export type Policy = (index: number, ending: Ending) => boolean;
 
+
+/**
+ * @internal A task body given to a supervised set (a group's spawn): a function, a generator
+ * (or other iterator), a syscall or a task; anything else is a TypeError naming it.
+ */
+export function checkTaskBody(co: unknown, op: string): void {
+  if (co instanceof Syscall || co instanceof Task || typeof co === "function") return;
+  if (co !== null && typeof co === "object" && typeof (co as Iterator<unknown>).next === "function" && !(Symbol.asyncIterator in co)) return;
+  const hint = co !== null && typeof co === "object" && Symbol.asyncIterator in co ? " (an async generator: a corun task is a plain generator)" : "";
+  throw new TypeError(`${op}(co): expected a generator, a function returning one, a syscall or a task, got ${describe(co)}${hint}`);
+}
 
 /** @internal */
 export class Supervisor {
