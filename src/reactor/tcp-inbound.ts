@@ -91,7 +91,15 @@ export class Inbound {
     this.#in.unshift(bytes);
     this.#buffered += bytes.length;
     const r = this.readers.shift();
-    if (r !== undefined) this.#sink!.complete(r, this.#take());
+    if (r !== undefined) return this.#sink!.complete(r, this.#take());
+    // The read that took them resumed the socket: over the mark again, pause it again, or a
+    // parser that takes a little and puts the rest back (a chunked body) lets it grow without bound.
+    const h = this.#h;
+    if (this.#buffered >= h.highWaterMark && !this.paused && !h.gone && h.socket !== undefined) {
+      this.paused = true;
+      h.counters.pauses++;
+      h.socket.pause();
+    }
   }
 
   /** The peer sent FIN (or the socket closed cleanly): waiting readers get what is left, then null. */

@@ -4,7 +4,7 @@
  * (out) {...}`), with their framing, limits, deadlines, errors and keep-alive. Real sockets on 127.0.0.1.
  */
 import { test, expect, describe } from "bun:test";
-import { run, wait, serve, request, requestStream, sleep, spawn, join, cancel, moveOnAfter, Event, HttpClient, HttpError, NetError, type HttpServer, type HttpHandler, type BodyWriter, type ServeOptions } from "../../src/index.ts";
+import { run, wait, serve, request, requestStream, sleep, spawn, join, cancel, moveOnAfter, Event, HttpClient, HttpError, NetError, type HttpServer, type HttpHandler, type BodyWriter, type ServeOptions, netStats } from "../../src/index.ts";
 import { Peer, raw } from "./helpers.ts";
 
 /** Serve with `handler` (and `options`), run `client` against it, close; the client's result and the server. */
@@ -774,4 +774,47 @@ describe("found by a new user's review of streamed bodies", () => {
     expect(seen[0]).toContain("a handler returned a web Response");
     expect(seen[1]).toContain("a handler returned a client's StreamedResponse");
   });
+});
+
+describe("a slow reader of a chunked body holds the buffer near the high-water mark (it grew without bound; found by review)", () => {
+  test("requestStream reading a fast chunked response", async () => {
+    const buffered = await run(function* () {
+      const server = yield* serve({ handler: function* () {
+        return { body: function* (out: BodyWriter) { for (;;) yield* out.write(new Uint8Array(64 * 1024)); } };
+      } });
+      let most = 0;
+      yield* requestStream(server.url, { timeout: 0 }, function* (res) {
+        for (let i = 0; i < 60; i++) {
+          yield* res.read();
+          most = Math.max(most, (yield* netStats()).buffered);
+          yield* sleep(10);
+        }
+      });
+      yield* server.abort();
+      return most;
+    });
+    expect(buffered).toBeLessThan(4 << 20); // 27 MB before
+  }, 20_000);
+
+  test("req.read() of a fast chunked upload", async () => {
+    const buffered = await run(function* () {
+      let most = 0;
+      const server = yield* serve({ maxBodyBytes: 1 << 30, handler: function* (req) {
+        for (let i = 0; i < 60; i++) {
+          if ((yield* req.read()) === null) break;
+          most = Math.max(most, (yield* netStats()).buffered);
+          yield* sleep(10);
+        }
+        return "enough";
+      } });
+      try {
+        yield* request(server.url, { method: "PUT", timeout: 10_000, body: function* (w: BodyWriter) { for (;;) yield* w.write(new Uint8Array(64 * 1024)); } });
+      } catch {
+        // the server answered before the endless upload ended: the client's error here
+      }
+      yield* server.abort();
+      return most;
+    });
+    expect(buffered).toBeLessThan(4 << 20); // 27 MB before
+  }, 20_000);
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { run, spawn, join, sleep, moveOnAfter, type Co } from "../../src/index.ts";
 import { pair } from "./helpers.ts";
-import { listen, connect, NetError, type Conn } from "../../src/net/index.ts";
+import { listen, connect, netStats, NetError, type Conn } from "../../src/net/index.ts";
 
 const HOST = "127.0.0.1";
 
@@ -273,3 +273,25 @@ test("a refused async forEach callback is not run: its chunk stays for the next 
   });
   expect(r).toEqual({ error: "TypeError TypeError", seen: [], rest: "first" });
 });
+
+test("unread past the high-water mark pauses the socket again: a reader that puts most back does not buffer without bound (found by review)", async () => {
+  const most = await run(function* () {
+    const l = yield* listen({ hostname: "127.0.0.1", port: 0 });
+    yield* spawn(function* () {
+      const c = yield* l.accept();
+      try { for (;;) yield* c.write(new Uint8Array(64 * 1024)); } catch { /* the reader aborted */ }
+    });
+    const c = yield* connect({ hostname: "127.0.0.1", port: l.port });
+    let most = 0;
+    for (let i = 0; i < 60; i++) {
+      const b = (yield* c.read())!;
+      if (b.length > 4096) c.unread(b.subarray(4096));
+      most = Math.max(most, (yield* netStats()).buffered);
+      yield* sleep(10);
+    }
+    yield* c.abort();
+    yield* l.close();
+    return most;
+  });
+  expect(most).toBeLessThan(4 << 20); // 30 MB before
+}, 20_000);
