@@ -4,6 +4,8 @@
  * is read through the connection, which goes back to the pool only if the body is read to its end.
  */
 import type { Co } from "../types.ts";
+import { current } from "../syscalls.ts";
+import { HttpError } from "./errors.ts";
 import type { Fields, HttpHeaders, ResponseHead } from "./head.ts";
 import type { BodyReader } from "./body.ts";
 
@@ -82,6 +84,10 @@ export class StreamedResponse {
     this.#reading = true;
     try {
       return yield* this.#reader.read();
+    } catch (error) {
+      // Named where it is seen, inside `use` too (not only once it leaves requestStream).
+      if (error instanceof HttpError && error.taskName === "") throw error.at(this.url, (yield* current()).name);
+      throw error;
     } finally {
       this.#reading = false;
     }

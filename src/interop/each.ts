@@ -75,7 +75,14 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
       clean = true;
     } finally {
       if (!finished && typeof it.return === "function") {
-        const closing = Promise.resolve(it.return());
+        let closing: Promise<unknown>;
+        try {
+          closing = Promise.resolve(it.return());
+        } catch (error) {
+          // return() threw at once: that is the error only if nothing else is on its way out.
+          if (clean) throw error;
+          closing = Promise.resolve();
+        }
         if (clean) yield* wait(closing);
         // The body failed (or was cancelled in it): its cleanup is awaited as in for await, and
         // the body's error wins over one from return().

@@ -521,3 +521,23 @@ test("a use that stops reading an endless body resets the connection: the server
   expect(r).toBeGreaterThan(0);
   expect(r).toBeLessThan(500); // it went on for 2 s (a graceful close waits for a FIN the server never sends)
 }, 15_000);
+
+test("an error from res.read() inside use names the URL and the task, as one leaving requestStream does (found by review)", async () => {
+  const backend = await scripted((sock) => {
+    sock.write("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nabc");
+    setTimeout(() => sock.destroy(), 20);
+  });
+  try {
+    const url = `http://127.0.0.1:${backend.port}/file`;
+    const inside = await run(function* () {
+      let m = "";
+      yield* requestStream(url, { timeout: 2000 }, function* (res) {
+        try { while ((yield* res.read()) !== null); } catch (e) { m = (e as Error).message; }
+      });
+      return m;
+    });
+    expect(inside).toStartWith(`HTTP ${url} in task "main": INCOMPLETE_BODY`);
+  } finally {
+    backend.stop();
+  }
+});

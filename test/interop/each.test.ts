@@ -166,3 +166,27 @@ test("each over a string walks its characters, as for…of does (its type allowe
   });
   expect(result).toEqual(["a", "😀", "b"]);
 });
+
+test("each: an iterator whose return() throws at once does not replace the body's error, nor turn a cancel into a failure (found by review)", async () => {
+  const throwingReturn = (next: () => Promise<IteratorResult<number>>) => ({
+    [Symbol.asyncIterator]() { return this; },
+    next,
+    return(): Promise<IteratorResult<number>> { throw new Error("return failed"); },
+  });
+  const { result } = await virtual(function* () {
+    let bodyError = "";
+    try {
+      yield* each(throwingReturn(() => Promise.resolve({ value: 1, done: false })), function* () { throw new Error("body failed"); });
+    } catch (e) { bodyError = (e as Error).message; }
+    const t = yield* spawn(function* () { yield* each(throwingReturn(() => new Promise(() => {})), function* () {}); }, { name: "consumer" });
+    yield* sleep(5);
+    yield* cancel(t);
+    // With nothing else on its way out, return()'s own error is the outcome.
+    let cleanError = "";
+    try {
+      yield* each(throwingReturn(() => Promise.resolve({ value: 1, done: false })), function* () { return false; });
+    } catch (e) { cleanError = (e as Error).message; }
+    return { bodyError, state: t.state, cleanError };
+  });
+  expect(result).toEqual({ bodyError: "body failed", state: "cancelled", cleanError: "return failed" });
+});
