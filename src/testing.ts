@@ -2,4 +2,4 @@
  * `corun/testing`: run coroutines in virtual time. Re-exports only.
  */
 export { FakeReactor, type FakeReactorOptions } from "./reactor/fake.ts";
-export { TimerQueue } from "./timers.ts";
+export { TimerQueue, type Bucket, type Sleeper } from "./timers.ts";

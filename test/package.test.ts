@@ -28,7 +28,8 @@ describe("the npm package", () => {
     expect(pkg.exports["."]).toEqual({ "corun-source": "./src/index.ts", types: "./types/index.d.ts", bun: "./src/index.ts", default: "./src/index.ts" });
     expect(pkg.exports["./testing"]).toEqual({ "corun-source": "./src/testing.ts", types: "./types/testing.d.ts", bun: "./src/testing.ts", default: "./src/testing.ts" });
     expect(Object.keys(pkg.exports["."])).toEqual(["corun-source", "types", "bun", "default"]);
-    expect(pkg.scripts.prepack).toBe("tsc -p tsconfig.types.json");
+    // types/ is emptied first: a declaration of a module since removed must not ship.
+    expect(pkg.scripts.prepack).toBe("node -e \"require('fs').rmSync('types',{recursive:true,force:true})\" && tsc -p tsconfig.types.json");
   });
 
   test("its declarations typecheck in a strict consumer project that does not allow .ts imports", () => {
@@ -57,7 +58,7 @@ describe("the npm package", () => {
       join(consumer, "main.ts"),
       [
         'import { run, sleep, spawn, channel, timeout, HttpClient, type Co } from "corun";',
-        'import { FakeReactor } from "corun/testing";',
+        'import { FakeReactor, TimerQueue, type Bucket } from "corun/testing";',
         "function* worker(): Co<number> { yield* sleep(1); return 1; }",
         "const r: number = await run(function* () {",
         "  const t = yield* spawn(worker);",
@@ -66,7 +67,8 @@ describe("the npm package", () => {
         "  const got = yield* timeout(10, () => ch.recv());",
         "  return (yield* t) + (got.value ?? 0);",
         "});",
-        "console.log(r, new FakeReactor(), HttpClient.name);",
+        "const bucket: Bucket<{ undo: unknown }> = new TimerQueue<{ undo: unknown }>().add({ undo: undefined }, 10); // the type add() returns can be named",
+        "console.log(r, new FakeReactor(), HttpClient.name, bucket.deadline);",
         "",
       ].join("\n"),
     );
@@ -87,5 +89,23 @@ describe("the npm package", () => {
     const bunStyle = sh([tsc, "-p", "tsconfig.bun.json"], consumer);
     expect(bunStyle.out).toBe("");
     expect(bunStyle.code).toBe(0);
+    // What is marked @internal is not in the declarations: a consumer cannot write a task's state
+    // or flags, or reach a channel's queues (they shipped as public, writable API; found by review).
+    writeFileSync(
+      join(consumer, "leak.ts"),
+      [
+        'import { run, spawn, sleep, channel, Scheduler } from "corun";',
+        "await run(function* () {",
+        "  const t = yield* spawn(function* () { yield* sleep(1); });",
+        '  t.state = "done";',
+        "  t.flags = 0;",
+        "  console.log(channel<number>(1).recvq, Scheduler.defaultReactor);",
+        "});",
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(join(consumer, "tsconfig.leak.json"), JSON.stringify({ extends: "./tsconfig.json", include: ["leak.ts"] }));
+    const leak = sh([tsc, "-p", "tsconfig.leak.json"], consumer);
+    expect(leak.out.match(/error TS\d+/g)).toEqual(["error TS2540", "error TS2339", "error TS2551", "error TS2339"]) // read-only; no flags; no recvq (did you mean recv?); no defaultReactor;
   }, 60_000);
 });

@@ -28,7 +28,7 @@ const wrapFile = (h: unknown): File => new File(h as FileHandle);
 export class File {
   readonly #h: FileHandle;
 
-  /** @internal made by the driver through `open()`. */
+  /** Not for users: made by the driver through `open()`. */
   constructor(handle: FileHandle) {
     this.#h = handle;
   }

@@ -16,7 +16,7 @@ import { Cancelled } from "../errors.ts";
 import { current } from "../syscalls.ts";
 import type { Deadline } from "./watchdog.ts";
 
-/** @internal how the server bounds the time a body takes: `ms` of waiting in all; a deadline armed for a read closes the connection when it passes. */
+/** Not for users: how the server bounds the time a body takes: `ms` of waiting in all; a deadline armed for a read closes the connection when it passes. */
 export interface BodyGuard {
   readonly ms: number;
   arm(ms: number): Co<Deadline>;
@@ -108,7 +108,7 @@ export class HttpRequest {
   #reading = false;
   #failure: { error: unknown } | undefined = undefined;
 
-  /** @internal made by the server. */
+  /** Not for users: made by the server. */
   constructor(head: RequestHead, conn: Conn, framing: Framing, maxBody: number, guard?: BodyGuard) {
     this.#guard = guard;
     this.method = head.method;

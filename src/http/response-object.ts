@@ -35,7 +35,7 @@ export class HttpResponse {
   /** The URL requested. */
   readonly url: string;
 
-  /** @internal made by the client. */
+  /** Not for users: made by the client. */
   constructor(head: ResponseHead, body: Uint8Array, url: string) {
     this.status = head.status;
     this.statusText = head.statusText;

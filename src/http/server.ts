@@ -56,7 +56,7 @@ export class HttpServer {
   /** Errors thrown by the handler or by `limitsFor` (answered with 500; a streamed body's after its head: the connection is reset). */
   handlerErrors = 0;
 
-  /** @internal use `serve()` or `httpServer()`. */
+  /** Not for users: use `serve()` or `httpServer()`. */
   constructor(listener: Listener, handler: HttpHandler, options: HttpServerOptions) {
     this.#listener = listener;
     const limits = (this.#limits = serverLimits(options));

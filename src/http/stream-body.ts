@@ -35,7 +35,7 @@ export type StreamBody = (out: BodyWriter) => Co<void>;
 /** How a streamed body ends on the wire. */
 export type StreamFraming = "chunked" | "length" | "close";
 
-/** @internal a streamed response's head, as far as it is known before its first piece goes out. */
+/** Not for users: a streamed response's head, as far as it is known before its first piece goes out. */
 export interface StreamHead {
   /** Status line and fields, without the connection field and the blank line. */
   text: string;
@@ -48,7 +48,7 @@ export interface StreamHead {
   minor: number;
 }
 
-/** @internal what the server gives a streamed body's sender. */
+/** Not for users: what the server gives a streamed body's sender. */
 export interface StreamHooks {
   send(payload: string | Uint8Array): Co<void>;
   /** The request's body has been read to its end. */
@@ -59,7 +59,7 @@ export interface StreamHooks {
   closing(): boolean;
 }
 
-/** @internal the server's side of a streamed body: framing, the head, the checks. */
+/** Not for users: the server's side of a streamed body: framing, the head, the checks. */
 export class StreamOut {
   readonly #head: StreamHead;
   readonly #hooks: StreamHooks;
@@ -178,7 +178,7 @@ export class StreamOut {
 export class BodyWriter {
   readonly #out: StreamOut;
 
-  /** @internal made by the server. */
+  /** Not for users: made by the server. */
   constructor(out: StreamOut) {
     this.#out = out;
   }

@@ -43,7 +43,7 @@ export class StreamedResponse {
   #reading = false;
   #over = false;
 
-  /** @internal made by the client. */
+  /** Not for users: made by the client. */
   constructor(head: ResponseHead, reader: BodyReader, url: string) {
     this.status = head.status;
     this.statusText = head.statusText;

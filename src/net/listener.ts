@@ -31,7 +31,7 @@ const wrapListener = (h: unknown): Listener => new Listener(h as ListenerHandle)
 export class Listener {
   readonly #h: ListenerHandle;
 
-  /** @internal made by the driver through `listen()`. */
+  /** Not for users: made by the driver through `listen()`. */
   constructor(handle: ListenerHandle) {
     this.#h = handle;
   }

@@ -31,7 +31,7 @@ const wrapUdp = (h: unknown): UdpSocket => new UdpSocket(h as UdpHandle);
 export class UdpSocket {
   readonly #h: UdpHandle;
 
-  /** @internal made by the driver through `udp()`. */
+  /** Not for users: made by the driver through `udp()`. */
   constructor(handle: UdpHandle) {
     this.#h = handle;
   }
