@@ -7,7 +7,7 @@
  */
 import { swapInlineHost, type InlineHost, type Syscall } from "./syscall.ts";
 import { Flag, Resume, StateCode, Task } from "./task.ts";
-import { TimerQueue } from "./timers.ts";
+import { TimerQueue, type Sleeper } from "./timers.ts";
 import { SleepQueue } from "./sleep-queue.ts";
 import { TaskList } from "./task-list.ts";
 import type { Co } from "./types.ts";
@@ -41,7 +41,7 @@ export class Kernel implements CompletionSink, InlineHost {
    */
   backlog: Task<unknown>[] | undefined = undefined;
   backlogAt = 0;
-  readonly timers = new TimerQueue<Task<unknown>>();
+  readonly timers = new TimerQueue<Task<unknown> & Sleeper>(); // Sleeper spelled out: Task.undo is @internal, so not in the declarations
   /** Sleeps yielded this tick, submitted at its end. */
   readonly sleeps = new SleepQueue();
   /** I/O submissions of this tick. */

@@ -3,7 +3,7 @@
  * queue at its end, each timed from the first clock reading after its yield (never early).
  * Imports only the timer queue and types.
  */
-import type { TimerQueue } from "./timers.ts";
+import type { Sleeper, TimerQueue } from "./timers.ts";
 import type { Task } from "./task.ts";
 
 /**
@@ -56,7 +56,7 @@ export class SleepQueue {
    * share a bucket and a host timer). Each task's `undo` becomes its bucket (`TimerQueue.add`).
    * Every sleep must have been stamped.
    */
-  submit(timers: TimerQueue<Task<unknown>>): void {
+  submit(timers: TimerQueue<Task<unknown> & Sleeper>): void {
     if (this.unstamped) throw new Error("SleepQueue.submit: some sleeps have no start time (stamp first)");
     const tasks = this.#tasks;
     const gens = this.#gens;

@@ -23,7 +23,7 @@ export const Op = {
 export type Op = (typeof Op)[keyof typeof Op];
 
 /**
- * @internal The kernel that is stepping a task right now. `yield* d` offers it kernel-only
+ * Not for users: the kernel that is stepping a task right now. `yield* d` offers it kernel-only
  * syscalls (and `yield* task`) first: it returns the result, or NOT_INLINE to have the
  * syscall yielded to it the usual way, or throws the error to raise in the task.
  */

@@ -89,6 +89,12 @@ describe("the npm package", () => {
     const bunStyle = sh([tsc, "-p", "tsconfig.bun.json"], consumer);
     expect(bunStyle.out).toBe("");
     expect(bunStyle.code).toBe(0);
+    // Every declaration file shipped compiles, those no export reaches included (two referred
+    // to members stripInternal had removed; found by review).
+    writeFileSync(join(consumer, "tsconfig.all.json"), JSON.stringify({ extends: "./tsconfig.bun.json", include: ["node_modules/corun/types/**/*.d.ts"] }));
+    const all = sh([tsc, "-p", "tsconfig.all.json"], consumer);
+    expect(all.out).toBe("");
+    expect(all.code).toBe(0);
     // What is marked @internal is not in the declarations: a consumer cannot write a task's state
     // or flags, or reach a channel's queues (they shipped as public, writable API; found by review).
     writeFileSync(
