@@ -60,11 +60,12 @@ export function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] 
             otherPeer = undefined;
             for (const r of rows) {
               const f = r.peer === peer ? undefined : figure(r, t.metric);
-              if (f !== undefined && (other === undefined || (higher ? f > other : f < other))) [other, otherPeer] = [f, r.peer];
+              // A figure of zero or less is no measurement (below): never the best.
+              if (f !== undefined && f > 0 && (other === undefined || (higher ? f > other : f < other))) [other, otherPeer] = [f, r.peer];
             }
           } else other = figure(rows.find((r) => r.peer === t.vs), t.metric);
           // A ratio of figures that cannot be negative: a negative or zero one is no measurement.
-          value = own === undefined || other === undefined || own < 0 || other <= 0 ? undefined : own / other;
+          value = own === undefined || other === undefined || own <= 0 || other <= 0 ? undefined : own / other;
           extra = { own, other, otherPeer };
         }
         const met = value === undefined ? undefined : (t.max === undefined || value <= t.max) && (t.min === undefined || value >= t.min);

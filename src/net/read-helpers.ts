@@ -160,6 +160,7 @@ export function* readAll(src: ChunkSource, maxBytes = 64 << 20): Co<Uint8Array> 
 export function* forEachChunk(src: ChunkSource, fn: (chunk: Uint8Array) => Co<unknown> | unknown): Co<void> {
   // An async function is refused before anything is read: it would run, unawaited, out of step
   // with the chunks, and `false` would not stop it.
+  if (typeof fn !== "function") throw new TypeError(`forEach(fn) in ${yield* current()}: fn must be a function, got ${describe(fn)}`);
   if (isAsyncFunction(fn)) throw new TypeError(`forEach(fn) in ${yield* current()}: fn is an async function; write it as function* (chunk) {...} (wait for a promise with yield* wait(p))`);
   for (;;) {
     const b = yield* src.read();

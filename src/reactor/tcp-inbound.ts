@@ -87,7 +87,8 @@ export class Inbound {
 
   /** Put bytes back at the front (for parsers that read too far); a task waiting to read gets them. */
   unread(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
+    // Closed here: nobody reads any more (a read fails), so nothing is kept, nor the socket paused.
+    if (bytes.length === 0 || this.#h.closed) return;
     this.#in.unshift(bytes);
     this.#buffered += bytes.length;
     const r = this.readers.shift();

@@ -40,10 +40,15 @@ describe("checkTargets", () => {
 
   test("a negative or zero figure on either side is no measurement (a ratio of them would read as met; found by review)", () => {
     const s = scenario([{ metric: "ms", vs: "async", max: 0.5, label: "x" }]);
-    for (const [own, other] of [[10, -5], [-1, -10], [1, 0]]) {
+    for (const [own, other] of [[10, -5], [-1, -10], [1, 0], [0, 10]]) {
       const [t] = checkTargets(s, [row("corun", undefined, { ms: own! }), row("async", undefined, { ms: other! })]);
       expect([t!.value, t!.met]).toEqual([undefined, undefined]);
     }
+  });
+
+  test("the best other is never a figure that is no measurement (a negative one won when lower is better)", () => {
+    const [t] = checkTargets(scenario([{ metric: "ms", vs: "best other", max: 2, label: "x" }]), [row("corun", undefined, { ms: 6 }), row("broken", undefined, { ms: -1 }), row("b", undefined, { ms: 5 })]);
+    expect([t!.otherPeer, t!.value]).toEqual(["b", 6 / 5]);
   });
 
   test("the best other for a metric other than the primary goes by the target's own direction", () => {

@@ -193,3 +193,31 @@ test("an end() waiting for drain when close() comes returns once the peer has ta
   });
   expect(r).toEqual({ endedBeforeRead: false, got: 4 << 20, ended: true });
 });
+
+test("unread() after close() keeps nothing and does not pause the socket: the peer's FIN still ends the wait at once (it waited the full 2 s; found by review)", async () => {
+  const r = await run(function* () {
+    const l = yield* listen({ hostname: "127.0.0.1", port: 0 });
+    const peer = yield* spawn(function* () {
+      const s = yield* l.accept();
+      yield* s.write(new Uint8Array(64 * 1024));
+      while ((yield* s.read()) !== null);
+      yield* s.close();
+    });
+    const c = yield* connect({ hostname: "127.0.0.1", port: l.port, highWaterMark: 1024 });
+    let got = 0;
+    let last: Uint8Array | null = null;
+    while (got < 64 * 1024) {
+      last = (yield* c.read())!;
+      got += last.length;
+    }
+    yield* c.close();
+    c.unread(last!);
+    yield* join(peer);
+    const t0 = performance.now();
+    while ((yield* netStats()).connections > 0 && performance.now() - t0 < 5000) yield* sleep(10);
+    const stats = yield* netStats();
+    yield* l.close();
+    return { quick: performance.now() - t0 < 1000, buffered: stats.buffered };
+  });
+  expect(r).toEqual({ quick: true, buffered: 0 });
+}, 20_000);

@@ -253,6 +253,21 @@ test("forEach with an async function (or an async generator) is a TypeError nami
   expect(r[1]).toMatch(/fn is an async function/);
 });
 
+test("forEach(notAFunction) is a TypeError before anything is read (a chunk was lost; found by review)", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    yield* client.write("first");
+    let error = "";
+    try { yield* server.forEach(42 as never); } catch (e) { error = (e as Error).message; }
+    yield* client.close();
+    const rest = new TextDecoder().decode(yield* server.readAll());
+    yield* server.close();
+    return { error, rest };
+  });
+  expect(r.error).toMatch(/^forEach\(fn\) in task "main" \(#\d+\): fn must be a function, got 42$/);
+  expect(r.rest).toBe("first");
+});
+
 test("a refused async forEach callback is not run: its chunk stays for the next read (one was lost; found by review)", async () => {
   const r = await run(function* () {
     const { client, server } = yield* pair();
