@@ -4,7 +4,7 @@
  * rather than fatal. Also `bun src/cli.ts` (the non-compiled self re-exec path).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
@@ -14,8 +14,8 @@ const bun = process.execPath;
 let dir = "";
 let binary = "";
 
-function sh(cmd: string[], timeoutMs = 20_000): { code: number; stdout: string; stderr: string } {
-  const p = Bun.spawnSync(cmd, { cwd: root, stdout: "pipe", stderr: "pipe", timeout: timeoutMs });
+function sh(cmd: string[], timeoutMs = 20_000, cwd = root): { code: number; stdout: string; stderr: string } {
+  const p = Bun.spawnSync(cmd, { cwd, stdout: "pipe", stderr: "pipe", timeout: timeoutMs });
   return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
 }
 
@@ -157,7 +157,23 @@ describe("corun binary", () => {
     expect(n.code).toBe(0);
     expect(statSync("/dev/null").isCharacterDevice()).toBe(true);
     expect(readdirSync("/dev").filter((f) => f.startsWith("null.part-"))).toEqual([]);
-  }, 120_000);
+    // A dangling link: the file it names is made, and the link kept (the link was replaced, and an empty file left).
+    mkdirSync(join(dir, "runs"));
+    symlinkSync("runs/new.json", join(dir, "next.json"));
+    const d = sh([binary, "bench", "selftest", "--tiny", "--timeout", "2", "--json", join(dir, "next.json")], 60_000);
+    expect(d.code).toBe(0);
+    expect(lstatSync(join(dir, "next.json")).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, "runs/new.json"), "utf8")).tool).toBe("corun bench");
+    // /dev/stdout into a pipe: the JSON goes down it (it went to a file named "pipe:[N]" in the working directory).
+    const cwd = mkdtempSync(join(tmpdir(), "corun-stdout-"));
+    try {
+      const p = sh(["sh", "-c", `'${binary}' bench selftest --tiny --timeout 2 --json /dev/stdout | cat`], 60_000, cwd);
+      expect(p.stdout).toContain('"tool": "corun bench"');
+      expect(readdirSync(cwd)).toEqual([]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   test("a --json path that cannot be written is refused before any run, exit code 2", () => {
     const r = sh([binary, "bench", "selftest", "--tiny", "--json", "/dev/null/x.json"]);

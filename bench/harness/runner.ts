@@ -3,8 +3,8 @@
  * (one at a time, so peers do not compete for the 2 cores), print progress, a table per
  * scenario variant and the targets, and write every raw figure as JSON.
  */
-import { closeSync, existsSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type { Scenario } from "../scenario.ts";
 import { runInChild, type RunResult } from "./spawn-child.ts";
 import { formatTable, formatVertical, type Primary } from "./table.ts";
@@ -153,22 +153,39 @@ export async function runBench(all: Scenario[], opts: BenchOptions): Promise<Ben
 }
 
 /**
- * Write the report whole (to a file beside it, then renamed over it), so the file is never
- * empty or half written. A failure along the way throws only with `last`.
+ * Where the report goes: a regular file (existing or not) is written whole, to a file beside
+ * it then renamed over it, at the path its symlinks lead to; anything else (a device, a pipe,
+ * `/dev/stdout`, a path under /dev or /proc) is written as it is, once, at the end.
  */
+function reportTarget(path: string): { file: string; atomic: boolean } {
+  const st = statSync(path, { throwIfNoEntry: false }); // through the links
+  if (/^\/(dev|proc)\//.test(resolve(path)) || (st !== undefined && !st.isFile())) return { file: path, atomic: false };
+  return { file: followLinks(path), atomic: true };
+}
+
+/** `path` with its symlinks followed, also to a file that does not exist yet (at most 40 links). */
+function followLinks(path: string): string {
+  let p = resolve(path);
+  for (let i = 0; i < 40; i++) {
+    const st = lstatSync(p, { throwIfNoEntry: false });
+    if (st === undefined || !st.isSymbolicLink()) return p;
+    p = resolve(dirname(p), readlinkSync(p));
+  }
+  return p;
+}
+
+/** Write the report (see `reportTarget`) so the file is never empty or half written. A failure throws only with `last`. */
 function saveReport(path: string, report: BenchReport, last = false): void {
-  // Through a symlink, to the file it names; a device or pipe (--json /dev/null) is written as it is, once, at the end.
-  const target = existsSync(path) ? realpathSync(path) : path;
-  const regular = !existsSync(target) || statSync(target).isFile();
-  if (!regular) {
-    if (last) writeFileSync(target, JSON.stringify(report, null, 2) + "\n");
+  const { file, atomic } = reportTarget(path);
+  if (!atomic) {
+    if (last) writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
     return;
   }
-  const part = `${target}.part-${process.pid}`;
+  const part = `${file}.part-${process.pid}`;
   try {
-    mkdirSync(dirname(target), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(part, JSON.stringify(report, null, 2) + "\n");
-    renameSync(part, target);
+    renameSync(part, file);
   } catch (error) {
     rmSync(part, { force: true });
     if (last) throw error;
@@ -179,10 +196,12 @@ function saveReport(path: string, report: BenchReport, last = false): void {
 function checkWritable(path: string): void {
   if (path === "") throw new BenchUsageError("--json needs a file path");
   try {
-    mkdirSync(dirname(path), { recursive: true });
-    const existed = existsSync(path);
-    closeSync(openSync(path, "a")); // creates it if missing; appends nothing
-    if (!existed) rmSync(path, { force: true });
+    const { file, atomic } = reportTarget(path);
+    if (!atomic) return void closeSync(openSync(file, "a")); // a device or pipe: it can be opened
+    mkdirSync(dirname(file), { recursive: true });
+    const existed = existsSync(file);
+    closeSync(openSync(file, "a")); // creates it if missing; appends nothing
+    if (!existed) rmSync(file, { force: true });
   } catch (error) {
     throw new BenchUsageError(`--json ${path}: cannot write there (${(error as { code?: string }).code ?? String(error)})`);
   }
