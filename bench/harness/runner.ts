@@ -3,12 +3,11 @@
  * (one at a time, so peers do not compete for the 2 cores), print progress, a table per
  * scenario variant and the targets, and write every raw figure as JSON.
  */
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import type { Scenario } from "../scenario.ts";
 import { runInChild, type RunResult } from "./spawn-child.ts";
 import { formatTable, formatVertical, type Primary } from "./table.ts";
 import { checkTargets, formatTargets, type TargetResult } from "./targets.ts";
+import { checkSink, reportSink, writeReport, type ReportSink } from "./report-file.ts";
 
 export type { TargetResult };
 
@@ -89,7 +88,7 @@ export function selectScenarios(all: Scenario[], names: string[]): Scenario[] {
  */
 export async function runBench(all: Scenario[], opts: BenchOptions): Promise<BenchReport> {
   const chosen = selectScenarios(all, opts.names);
-  checkWritable(opts.json);
+  const sink = checkWritable(opts.json);
   const peerOpts = { quick: opts.quick || opts.tiny, tiny: opts.tiny };
   const jobs = chosen.flatMap((s) =>
     (s.variants?.(peerOpts) ?? [undefined]).flatMap((v) => {
@@ -138,12 +137,12 @@ export async function runBench(all: Scenario[], opts: BenchOptions): Promise<Ben
       out(`\n${tableFor(s, v, report.results)}\n\n`);
     }
     // What is done so far, in case the run is cut short (an interrupt keeps it).
-    saveReport(opts.json, report);
+    writeReport(sink, JSON.stringify(report, null, 2) + "\n", false);
   }
   report.targets = chosen.flatMap((s) => checkTargets(s, report.results));
   if (report.targets.length > 0) out(`${formatTargets(report.targets)}\n`);
   try {
-    saveReport(opts.json, report, true);
+    writeReport(sink, JSON.stringify(report, null, 2) + "\n", true);
     out(`raw figures: ${opts.json}\n`);
   } catch (error) {
     out(`could not write ${opts.json}: ${String(error)}\n`);
@@ -152,56 +151,13 @@ export async function runBench(all: Scenario[], opts: BenchOptions): Promise<Ben
   return report;
 }
 
-/**
- * Where the report goes: a regular file (existing or not) is written whole, to a file beside
- * it then renamed over it, at the path its symlinks lead to; anything else (a device, a pipe,
- * `/dev/stdout`, a path under /dev or /proc) is written as it is, once, at the end.
- */
-function reportTarget(path: string): { file: string; atomic: boolean } {
-  const st = statSync(path, { throwIfNoEntry: false }); // through the links
-  if (/^\/(dev|proc)\//.test(resolve(path)) || (st !== undefined && !st.isFile())) return { file: path, atomic: false };
-  return { file: followLinks(path), atomic: true };
-}
-
-/** `path` with its symlinks followed, also to a file that does not exist yet (at most 40 links). */
-function followLinks(path: string): string {
-  let p = resolve(path);
-  for (let i = 0; i < 40; i++) {
-    const st = lstatSync(p, { throwIfNoEntry: false });
-    if (st === undefined || !st.isSymbolicLink()) return p;
-    p = resolve(dirname(p), readlinkSync(p));
-  }
-  return p;
-}
-
-/** Write the report (see `reportTarget`) so the file is never empty or half written. A failure throws only with `last`. */
-function saveReport(path: string, report: BenchReport, last = false): void {
-  const { file, atomic } = reportTarget(path);
-  if (!atomic) {
-    if (last) writeFileSync(file, JSON.stringify(report, null, 2) + "\n");
-    return;
-  }
-  const part = `${file}.part-${process.pid}`;
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(part, JSON.stringify(report, null, 2) + "\n");
-    renameSync(part, file);
-  } catch (error) {
-    rmSync(part, { force: true });
-    if (last) throw error;
-  }
-}
-
-/** Refuse a JSON path that cannot be written before any run, not after all of them (leaving no file it made). */
-function checkWritable(path: string): void {
+/** Refuse a JSON path that cannot be written before any run, not after all of them. */
+function checkWritable(path: string): ReportSink {
   if (path === "") throw new BenchUsageError("--json needs a file path");
   try {
-    const { file, atomic } = reportTarget(path);
-    if (!atomic) return void closeSync(openSync(file, "a")); // a device or pipe: it can be opened
-    mkdirSync(dirname(file), { recursive: true });
-    const existed = existsSync(file);
-    closeSync(openSync(file, "a")); // creates it if missing; appends nothing
-    if (!existed) rmSync(file, { force: true });
+    const sink = reportSink(path);
+    checkSink(sink);
+    return sink;
   } catch (error) {
     throw new BenchUsageError(`--json ${path}: cannot write there (${(error as { code?: string }).code ?? String(error)})`);
   }

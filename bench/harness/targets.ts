@@ -64,8 +64,9 @@ export function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] 
               if (f !== undefined && f > 0 && (other === undefined || (higher ? f > other : f < other))) [other, otherPeer] = [f, r.peer];
             }
           } else other = figure(rows.find((r) => r.peer === t.vs), t.metric);
-          // A ratio of figures that cannot be negative: a negative or zero one is no measurement.
-          value = own === undefined || other === undefined || own <= 0 || other <= 0 ? undefined : own / other;
+          // Figures that cannot be negative: a negative one is no measurement, nor a divisor of zero
+          // (an own figure of zero is a ratio of zero: a rate of nothing misses a minimum).
+          value = own === undefined || other === undefined || own < 0 || other <= 0 ? undefined : own / other;
           extra = { own, other, otherPeer };
         }
         const met = value === undefined ? undefined : (t.max === undefined || value <= t.max) && (t.min === undefined || value >= t.min);

@@ -38,12 +38,14 @@ describe("checkTargets", () => {
     expect([u!.value, u!.otherPeer]).toEqual([90 / 80, "b"]);
   });
 
-  test("a negative or zero figure on either side is no measurement (a ratio of them would read as met; found by review)", () => {
+  test("a negative figure, or another's of zero, is no measurement (a ratio of them would read as met; found by review); an own zero is a ratio of zero", () => {
     const s = scenario([{ metric: "ms", vs: "async", max: 0.5, label: "x" }]);
-    for (const [own, other] of [[10, -5], [-1, -10], [1, 0], [0, 10]]) {
+    for (const [own, other] of [[10, -5], [-1, -10], [1, 0]]) {
       const [t] = checkTargets(s, [row("corun", undefined, { ms: own! }), row("async", undefined, { ms: other! })]);
       expect([t!.value, t!.met]).toEqual([undefined, undefined]);
     }
+    const [rate] = checkTargets(scenario([{ metric: "ms", vs: "async", min: 0.8, label: "rate" }]), [row("corun", undefined, { ms: 0 }), row("async", undefined, { ms: 10 })]);
+    expect([rate!.value, rate!.met]).toEqual([0, false]); // a rate of nothing misses its minimum
   });
 
   test("the best other is never a figure that is no measurement (a negative one won when lower is better)", () => {
