@@ -16,7 +16,7 @@ import * as handlers from "./handlers.ts";
 import type { IoTicket } from "./io-ticket.ts";
 import { bornDuringDrain, forgetEndedAncestors, observe, type EndHooks } from "./lifecycle.ts";
 import { completeInline } from "./inline.ts";
-import { onlyPolling, step } from "./step.ts";
+import { onlyPolling, runnableNames, step } from "./step.ts";
 import { KernelStats } from "./kernel-stats.ts";
 
 
@@ -155,12 +155,8 @@ export class Kernel implements CompletionSink, InlineHost {
     this.wake();
   };
 
-  /** CompletionSink: the tasks waiting to run now, for a reactor's messages (see FakeReactor's "work that never ends"). */
-  runnable(): string {
-    const all = [...(this.backlog?.slice(this.backlogAt) ?? []), ...this.ready, ...this.cq];
-    const named = all.slice(0, 5).map(String).join(", ");
-    return all.length > 5 ? `${named} and ${all.length - 5} more` : named;
-  }
+  /** CompletionSink: the tasks waiting to run now, for a reactor's messages (see step.ts `runnableNames`). */
+  readonly runnable = (): string => runnableNames(this);
 
   /** TaskOwner: the host clock now (not the tick's: a long tick makes that one stale). */
   clock(): number {

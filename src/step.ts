@@ -137,6 +137,13 @@ export function onlyPolling(k: Kernel): boolean {
   return (k.ready.length > 0 || backlog !== undefined) && allYielded(k.ready, 0);
 }
 
+/** The tasks waiting to run (the backlog's rest, the ready queue, completions), named: a few, then how many more. For a reactor's messages. */
+export function runnableNames(k: Kernel): string {
+  const all = [...(k.backlog?.slice(k.backlogAt) ?? []), ...k.ready, ...k.cq];
+  const named = all.slice(0, 5).map(String).join(", ");
+  return all.length > 5 ? `${named} and ${all.length - 5} more` : named;
+}
+
 function allYielded(list: readonly Task<unknown>[], from: number): boolean {
   for (let i = from; i < list.length; i++) if ((list[i]!.flags & (Flag.StateMask | Flag.Yielded)) !== (StateCode.ready | Flag.Yielded)) return false;
   return true;

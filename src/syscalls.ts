@@ -61,12 +61,7 @@ export function sleep(ms: number): Syscall<void> {
 export function spawn<T>(co: TaskBody<T>, options?: SpawnOptions): Syscall<Task<T>> {
   if (co === lastSpawn.a && options === undefined && typeof co === "function") return lastSpawn as Syscall<Task<T>>;
   checkSource(co, "spawn");
-  if (options !== undefined && (typeof options !== "object" || options === null)) {
-    throw new TypeError(`spawn(co, options): options must be an object, got ${describe(options)}`);
-  }
-  if (options !== undefined && options.name !== undefined && typeof options.name !== "string") {
-    throw new TypeError(`spawn(co, { name }): name must be a string, got ${describe(options.name)}`);
-  }
+  checkSpawnOptions(options, "spawn");
   const d = new InlineSyscall<Task<T>>("spawn", Op.Spawn, co, options);
   if (options === undefined && typeof co === "function") lastSpawn = d as Syscall<unknown>;
   return d;
@@ -282,6 +277,14 @@ export function bodyOf<T>(body: TaskBody<T>, op: string, claim = true): Iterable
     throw new TypeError(`${op}: got an async generator (${what}); a corun task is a plain generator (function*, not async function*): wait for promises with yield* wait(p)`);
   }
   return made as Iterable<Yieldable, T, unknown>;
+}
+
+/** @internal `options` of a spawn (`op` names the call): an object, if given, whose `name`, if given, is a string. */
+export function checkSpawnOptions(options: unknown, op: string): void {
+  if (options === undefined) return;
+  if (typeof options !== "object" || options === null) throw new TypeError(`${op}(co, options): options must be an object such as { name }, got ${describe(options)}`);
+  const name = (options as SpawnOptions).name;
+  if (name !== undefined && typeof name !== "string") throw new TypeError(`${op}(co, { name }): name must be a string, got ${describe(name)}`);
 }
 
 function checkSource(co: unknown, op: string): void {

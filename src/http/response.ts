@@ -77,30 +77,22 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
     for (const name in headers) {
       const field = headers[name];
       const key = name.toLowerCase();
-      if (Array.isArray(field)) {
-        // A field sent once per value (several set-cookie): not one the server frames with.
-        if (FRAMING.has(key)) throw new HttpError(HttpCode.BadArgument, `a handler gave header ${show(name)} a list of values: it takes one`);
-        checkOutgoing(name, ""); // the name, even with no value to send
-        for (const v of field as readonly unknown[]) {
-          const value = String(v);
-          checkOutgoing(name, value);
-          head += `${name}: ${value}\r\n`;
-        }
-        // An empty list sends nothing, so it sets nothing either.
-        if (field.length > 0 && key === "content-type") hasType = true;
-        else if (field.length > 0 && key === "date") hasDate = true;
-        continue;
-      }
-      const value = String(field);
-      checkOutgoing(name, value);
+      // A list is sent once per value (several set-cookie); a field the server frames with takes one.
+      const list = Array.isArray(field);
+      const values = list ? (field as readonly unknown[]).map(String) : [String(field)];
+      if (values.length === 0) checkOutgoing(name, ""); // the name, even with no value to send
+      for (const value of values) checkOutgoing(name, value);
       if (FRAMING.has(key)) {
+        if (list) throw new HttpError(HttpCode.BadArgument, `a handler gave header ${show(name)} a list of values: it takes one`);
+        const value = values[0]!;
         if (key === "connection" && tokens(value).includes("close")) keepAlive = false;
         if (key === "content-length" && /^\d{1,15}$/.test(value)) given = value;
         continue;
       }
-      if (key === "content-type") hasType = true;
-      else if (key === "date") hasDate = true;
-      head += `${name}: ${value}\r\n`;
+      for (const value of values) head += `${name}: ${value}\r\n`;
+      // An empty list sends nothing, so it sets nothing either.
+      if (values.length > 0 && key === "content-type") hasType = true;
+      else if (values.length > 0 && key === "date") hasDate = true;
     }
   }
   // An origin server with a clock sends one (RFC 9110 §6.6.1), unless the handler did.

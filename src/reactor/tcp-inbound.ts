@@ -65,7 +65,13 @@ export class Inbound {
     this.#in.push(data);
     this.#buffered += data.length;
     if (this.#buffered > h.counters.maxBuffered) h.counters.maxBuffered = this.#buffered;
-    if (this.#buffered >= h.highWaterMark && !this.paused && h.socket !== undefined) {
+    this.#pauseIfFull();
+  }
+
+  /** At the high-water mark: stop reading until a read takes the bytes (`#take` resumes). */
+  #pauseIfFull(): void {
+    const h = this.#h;
+    if (this.#buffered >= h.highWaterMark && !this.paused && !h.gone && h.socket !== undefined) {
       this.paused = true;
       h.counters.pauses++;
       h.socket.pause();
@@ -95,12 +101,7 @@ export class Inbound {
     if (r !== undefined) return this.#sink!.complete(r, this.#take());
     // The read that took them resumed the socket: over the mark again, pause it again, or a
     // parser that takes a little and puts the rest back (a chunked body) lets it grow without bound.
-    const h = this.#h;
-    if (this.#buffered >= h.highWaterMark && !this.paused && !h.gone && h.socket !== undefined) {
-      this.paused = true;
-      h.counters.pauses++;
-      h.socket.pause();
-    }
+    this.#pauseIfFull();
   }
 
   /** The peer sent FIN (or the socket closed cleanly): waiting readers get what is left, then null. */

@@ -8,7 +8,7 @@ import type { Co, TaskBody, SpawnOptions } from "../types.ts";
 import { GroupError } from "./errors.ts";
 import { Supervisor, checkTaskBody } from "./supervisor.ts";
 import { finish, keep } from "./held.ts";
-import { describe } from "../syscall.ts";
+import { checkSpawnOptions } from "../syscalls.ts";
 
 /** The handle a group body gets: start children, read them. */
 export interface Group {
@@ -43,12 +43,7 @@ class Handle implements Group {
   spawn<T>(co: TaskBody<T>, options?: SpawnOptions): Co<Task<T>> {
     // Checked at the call, as spawn() does: a child made of it would fail and take the group down.
     checkTaskBody(co, `${this.#sup.label}.spawn`);
-    if (options !== undefined && (options === null || typeof options !== "object")) {
-      throw new TypeError(`${this.#sup.label}.spawn(co, options): options must be an object such as { name }, got ${describe(options)}`);
-    }
-    if (options?.name !== undefined && typeof options.name !== "string") {
-      throw new TypeError(`${this.#sup.label}.spawn(co, { name }): name must be a string, got ${describe(options.name)}`);
-    }
+    checkSpawnOptions(options, `${this.#sup.label}.spawn`);
     return this.#sup.start(co, options?.name);
   }
   get tasks(): readonly Task<unknown>[] {
