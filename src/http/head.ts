@@ -107,13 +107,14 @@ export function* readHead(conn: Conn, max: number, stop?: () => boolean): Co<Uin
       let skip = 0;
       while (skip < b.length && (b[skip] === 13 || b[skip] === 10)) skip++;
       if (skip === b.length) continue;
-      got.push(b.subarray(skip));
+      got.push(skip === 0 ? b : b.subarray(skip)); // (a Buffer's subarray is not free: a head a request)
     } else got.push(b);
     const buf = got.bytes;
     const end = headEnd(buf, Math.max(0, scanned - 2));
     if (end >= 0) {
       if (end > max) throw tooLarge(max, buf);
-      if (end < buf.length) conn.unread(buf.subarray(end));
+      if (end === buf.length) return buf;
+      conn.unread(buf.subarray(end));
       return buf.subarray(0, end);
     }
     if (buf.length > max) throw tooLarge(max, buf);

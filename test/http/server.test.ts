@@ -1,5 +1,5 @@
 import { test, expect, describe } from "bun:test";
-import { run, wait, sleep, serve, spawn, join, request, timeout, type HttpServer, type HttpHandler, type ServeOptions } from "../../src/index.ts";
+import { run, wait, sleep, serve, spawn, join, request, timeout, current, type HttpServer, type HttpHandler, type ServeOptions } from "../../src/index.ts";
 import { curl, raw } from "./helpers.ts";
 
 /** Run a corun server with `handler` while `client(server)` (a promise-returning function) runs. */
@@ -174,6 +174,18 @@ describe("connections", () => {
     const { value } = await withServer(hello, (s) => raw(s.port, [two]));
     expect(value).toContain("connection: keep-alive");
     expect(value).toContain("hello GET /2");
+  });
+
+  test("a connection's task is named after its client's address and port (as ps() shows it)", async () => {
+    const named: HttpHandler = function* () {
+      return (yield* current()).name;
+    };
+    const { value } = await withServer(named, async (s) => {
+      const res = await fetch(s.url, { headers: { connection: "close" } });
+      return res.text();
+    });
+    expect(value).toMatch(/^http-conn 127\.0\.0\.1:\d+$/);
+    expect(value).not.toContain(":0");
   });
 
   test("two tasks closing the server at once both return", async () => {
