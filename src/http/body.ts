@@ -6,7 +6,8 @@
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { HttpCode, HttpError } from "./errors.ts";
-import { show, trimOws, type HttpHeaders } from "./head.ts";
+import { show } from "./head.ts";
+import { trimOws, type HttpHeaders } from "./fields.ts";
 import { concatBytes } from "../bytes.ts";
 
 /** How a body is delimited: none, a byte count, chunked coding, or the end of the connection. */

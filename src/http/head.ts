@@ -8,37 +8,7 @@ import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { NetError } from "../net/errors.ts";
-
-/**
- * Header fields with lower-case names; repeated fields are joined with ", ".
- *
- * @example
- * ```typescript
- * const type = res.headers["content-type"]; // undefined when absent
- * ```
- */
-export type HttpHeaders = Record<string, string>;
-
-/**
- * The header section of a head: validated when parsed, but the full record is built only
- * when someone reads it (most responses are consumed without a look at their headers).
- */
-export class Fields {
-  /** The fields that frame a message (content-length, transfer-encoding, connection, host, expect). */
-  readonly known: HttpHeaders;
-  readonly #text: string;
-  readonly #at: number;
-  #all: HttpHeaders | undefined = undefined;
-  constructor(text: string, at: number, known: HttpHeaders) {
-    this.#text = text;
-    this.#at = at;
-    this.known = known;
-  }
-  /** Every field, names in lower case, repeated fields joined with ", ". */
-  get all(): HttpHeaders {
-    return (this.#all ??= collect(this.#text, this.#at));
-  }
-}
+import { Fields, trimOws, type HttpHeaders } from "./fields.ts";
 
 /** A parsed request head. */
 export interface RequestHead {
@@ -204,24 +174,6 @@ function scan(head: Uint8Array, unfold = false): [string, Fields] {
   return [start, new Fields(text, first, known)];
 }
 
-/** Every header field of a scanned (so valid) header section. */
-function collect(text: string, from: number): HttpHeaders {
-  const headers = Object.create(null) as HttpHeaders; // no prototype: "constructor" is not a header
-  for (let at = from, nl = 0; at < text.length; at = nl + 1) {
-    nl = text.indexOf("\n", at);
-    if (nl < 0) nl = text.length;
-    const end = nl > at && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-    if (end === at) continue;
-    const colon = text.indexOf(":", at);
-    const key = text.slice(at, colon).toLowerCase();
-    if (key === "__proto__") continue; // never a real field; it would reach the prototype
-    const value = trimOws(text.slice(colon + 1, end));
-    const had = headers[key];
-    headers[key] = had === undefined ? value : `${had}, ${value}`;
-  }
-  return headers;
-}
-
 /** Parse a request head (as read by `readHead`). Throws `HttpError` naming what is wrong. */
 export function parseRequestHead(head: Uint8Array): RequestHead {
   const [line, fields] = scan(head);
@@ -264,29 +216,9 @@ export function parseResponseHead(head: Uint8Array): ResponseHead {
   return { status, statusText: m[4] ?? "", minor: m[2] === "0" ? 0 : 1, fields };
 }
 
-/**
- * Strip optional whitespace (RFC 9110: spaces and tabs only) from both ends. Not `trim()`,
- * which also strips other characters (NBSP, line separators) another parser would keep.
- */
-export function trimOws(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
-  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
-}
-
 /** A short, quoted rendering of a line for messages. */
 export function show(s: string): string {
   return JSON.stringify(s.length > 60 ? s.slice(0, 60) + "…" : s);
-}
-
-/** True if the `Connection` header lists `token` (e.g. "close", "keep-alive"). */
-export function connectionHas(headers: HttpHeaders, token: string): boolean {
-  const v = headers.connection;
-  if (v === undefined) return false;
-  if (v.length === token.length) return v.toLowerCase() === token;
-  return v.toLowerCase().split(",").some((t) => trimOws(t) === token);
 }
 
 /** Check a header name and value a program wants to send; throws `HttpError` BAD_ARGUMENT. */

@@ -10,6 +10,6 @@ export { request, requestStream } from "./default-client.ts";
 export { StreamedResponse } from "./streamed-response.ts";
 export { HttpResponse } from "./response-object.ts";
 export { HttpError, HttpCode } from "./errors.ts";
-export type { HttpHeaders } from "./head.ts";
+export type { HttpHeaders } from "./fields.ts";
 export type { BodyInit } from "./outgoing-body.ts";
 export { BodyWriter, type StreamBody } from "./stream-body.ts";

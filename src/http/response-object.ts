@@ -2,7 +2,8 @@
  * HttpResponse: what the client returns — status, headers and the whole body, with text and
  * JSON views. Plain data; imports no Bun API.
  */
-import type { Fields, HttpHeaders, ResponseHead } from "./head.ts";
+import type { ResponseHead } from "./head.ts";
+import type { Fields, HttpHeaders } from "./fields.ts";
 
 const decoder = new TextDecoder();
 
@@ -45,9 +46,22 @@ export class HttpResponse {
     this.url = url;
   }
 
-  /** Header fields, names in lower case (repeated fields joined with ", "). Parsed on first read. */
+  /** Header fields, names in lower case (repeated fields joined with ", ": read `set-cookie` with `headerValues`). Parsed on first read. */
   get headers(): HttpHeaders {
     return this.#fields.all;
+  }
+
+  /**
+   * Every value of the header `name` (any case), one per field line, in the order received;
+   * `[]` if absent. For fields that cannot be joined with commas, such as `set-cookie`.
+   *
+   * @example
+   * ```ts
+   * const cookies = res.headerValues("set-cookie"); // ["a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT", "b=2"]
+   * ```
+   */
+  headerValues(name: string): string[] {
+    return this.#fields.values(name);
   }
 
   /** True for a 2xx status. */

@@ -6,7 +6,8 @@
 import type { Co } from "../types.ts";
 import { current } from "../syscalls.ts";
 import { HttpError } from "./errors.ts";
-import type { Fields, HttpHeaders, ResponseHead } from "./head.ts";
+import type { ResponseHead } from "./head.ts";
+import type { Fields, HttpHeaders } from "./fields.ts";
 import type { BodyReader } from "./body.ts";
 
 /**
@@ -53,9 +54,22 @@ export class StreamedResponse {
     this.url = url;
   }
 
-  /** Header fields, names in lower case (repeated fields joined with ", "). */
+  /** Header fields, names in lower case (repeated fields joined with ", ": read `set-cookie` with `headerValues`). */
   get headers(): HttpHeaders {
     return this.#fields.all;
+  }
+
+  /**
+   * Every value of the header `name` (any case), one per field line, in the order received;
+   * `[]` if absent. For fields that cannot be joined with commas, such as `set-cookie`.
+   *
+   * @example
+   * ```ts
+   * const cookies = res.headerValues("set-cookie"); // ["a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT", "b=2"]
+   * ```
+   */
+  headerValues(name: string): string[] {
+    return this.#fields.values(name);
   }
 
   /** True for a 2xx status. */

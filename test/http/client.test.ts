@@ -1,5 +1,5 @@
 import { test, expect, describe, afterAll } from "bun:test";
-import { run, spawn, sleep, cancel, join, wait, request, serve, HttpClient, HttpError, NetError, Scheduler, netStats, type Co } from "../../src/index.ts";
+import { run, spawn, sleep, cancel, join, wait, request, requestStream, serve, HttpClient, HttpError, NetError, Scheduler, netStats, type Co } from "../../src/index.ts";
 import { rawServer, scripted } from "./helpers.ts";
 
 // One Bun.serve for the tests that need a well-behaved server; it counts connections.
@@ -15,6 +15,12 @@ const bun = Bun.serve({
       return new Response("late");
     }
     if (url.pathname === "/big") return new Response("b".repeat(5000));
+    if (url.pathname === "/cookies") {
+      const h = new Headers();
+      h.append("Set-Cookie", "a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
+      h.append("Set-Cookie", "b=2; Path=/");
+      return new Response("c", { headers: h });
+    }
     if (url.pathname === "/headers") return new Response(JSON.stringify({ ua: req.headers.get("x-test"), conn: req.headers.get("connection") }));
     void server;
     return new Response("hi", { headers: { "x-answer": "42" } });
@@ -175,6 +181,35 @@ describe("client against Bun.serve", () => {
     }
     expect(error).toBeInstanceOf(NetError);
     expect((error as NetError).code).toBe("ECONNREFUSED");
+  });
+});
+
+describe("repeated header fields", () => {
+  test("headerValues gives each set-cookie whole (headers joins them, commas and all)", async () => {
+    const got = await run(function* () {
+      const res = yield* request(`${base}/cookies`);
+      const streamed = yield* requestStream(`${base}/cookies`, {}, function* (r) {
+        return r.headerValues("SET-COOKIE");
+      });
+      return { list: res.headerValues("set-cookie"), joined: res.headers["set-cookie"], streamed, none: res.headerValues("x-absent") };
+    });
+    expect(got.list).toEqual(["a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT", "b=2; Path=/"]);
+    expect(got.streamed).toEqual(got.list);
+    expect(got.joined).toBe("a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT, b=2; Path=/");
+    expect(got.none).toEqual([]);
+  });
+
+  test("headerValues with a name that is no string is a TypeError naming it", async () => {
+    const message = await run(function* () {
+      const res = yield* request(`${base}/`);
+      try {
+        res.headerValues(42 as unknown as string);
+        return "no error";
+      } catch (e) {
+        return e instanceof TypeError ? e.message : String(e);
+      }
+    });
+    expect(message).toBe("headerValues(name): name must be a string, got 42");
   });
 });
 
