@@ -21,6 +21,8 @@ export interface TargetResult extends Target {
   own?: number;
   other?: number;
   otherPeer?: string;
+  /** Why it was not measured, when that is not a peer's doing: the run left out its size (a `--quick` run measures fewer). */
+  why?: string;
 }
 
 /** A row's figure: one of its metrics, or its `peak_rss_mb` / `wall_ms`; undefined unless a finite number. */
@@ -42,8 +44,8 @@ function figure(row: RunResult | undefined, metric: string): number | undefined 
  */
 export function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] {
   const variants = [...new Set(results.filter((r) => r.scenario === s.name).map((r) => r.variant))];
-  return (s.targets ?? []).flatMap((t) =>
-    variants
+  return (s.targets ?? []).flatMap((t) => [
+    ...variants
       .filter((variant) => t.variants === undefined || (variant !== undefined && t.variants.includes(variant)))
       .map((variant): TargetResult => {
         const rows = results.filter((r) => r.scenario === s.name && r.variant === variant);
@@ -72,7 +74,11 @@ export function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] 
         const met = value === undefined ? undefined : (t.max === undefined || value <= t.max) && (t.min === undefined || value >= t.min);
         return { ...t, scenario: s.name, variant, value, met, ...extra };
       }),
-  );
+    // The sizes it names that this run did not measure: listed as such, not left out.
+    ...(t.variants ?? [])
+      .filter((variant) => !variants.includes(variant))
+      .map((variant): TargetResult => ({ ...t, scenario: s.name, variant, value: undefined, met: undefined, why: "this size was not run" })),
+  ]);
 }
 
 /**
@@ -86,7 +92,8 @@ export function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] 
  */
 export function describeTarget(t: TargetResult, verdictOf: (met: boolean) => string): string {
   const bound = [t.max !== undefined ? `≤ ${t.max}` : "", t.min !== undefined ? `≥ ${t.min}` : ""].filter(Boolean).join(", ");
-  const verdict = t.met === undefined ? "not measured" : verdictOf(t.met);
+  const verdict = t.met === undefined ? `not measured${t.why ? ` (${t.why})` : ""}` : verdictOf(t.met);
+  if (t.why !== undefined) return `(target ${bound}) ${verdict}`;
   const figureText =
     t.vs === undefined
       ? `${t.metric} = ${fmt(t.value)}`

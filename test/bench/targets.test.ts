@@ -30,6 +30,17 @@ describe("checkTargets", () => {
     ]);
   });
 
+  test("a size a target names that the run left out (a --quick run) is listed as not measured, saying why", () => {
+    const results = [row("corun", "small", { ms: 10 }), row("async", "small", { ms: 40 })];
+    const s = scenario([{ metric: "ms", vs: "async", max: 0.5, variants: ["small", "big"], label: "overhead ≤ 0.5× async" }]);
+    const out = checkTargets(s, results);
+    expect(out.map((t) => [t.variant, t.value, t.met, t.why])).toEqual([
+      ["small", 0.25, true, undefined],
+      ["big", undefined, undefined, "this size was not run"],
+    ]);
+    expect(formatTargets(out).split("\n")[2]).toBe("  s [big]: overhead ≤ 0.5× async: (target ≤ 0.5) not measured (this size was not run)");
+  });
+
   test("the best of the others: the highest when higher is better, the peer itself left out", () => {
     const results = [row("corun", undefined, { ms: 90 }), row("a", undefined, { ms: 100 }), row("b", undefined, { ms: 80 })];
     const [t] = checkTargets(scenario([{ metric: "ms", vs: "best other", min: 0.9, label: "within 10 %" }], "higher"), results);
