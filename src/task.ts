@@ -58,15 +58,6 @@ const STATES: readonly TaskState[] = ["ready", "running", "waiting", "done", "fa
 /** Each state's code in `Flag.StateMask`: the kernel's hot path writes these with the other flags in one go. */
 export const StateCode: Readonly<Record<TaskState, number>> = { ready: 0x00, running: 0x10, waiting: 0x20, done: 0x30, failed: 0x40, cancelled: 0x50 };
 
-/**
- * @internal A task name worked out on first read: for a name that costs something to make
- * (an accepted connection's peer takes syscalls to read), given to a task most of whose
- * names are never read.
- */
-export class LazyName {
-  constructor(readonly make: () => string) {}
-}
-
 /** `task.promise`, made on first read (most tasks never need one). */
 const promises = new WeakMap<Task<unknown>, Promise<unknown>>();
 
@@ -103,7 +94,7 @@ export class Task<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
   // in 224 (measured), and a million tasks may be alive at once.
   // `declare` stops class-field semantics from first defining each field as undefined.
   /** @internal */ declare readonly owner: TaskOwner;
-  /** @internal the given name, or the coroutine function (or LazyName) to take it from on first read. */
+  /** @internal the given name, or the coroutine function to take it from on first read. */
   declare _name: unknown;
   /**
    * @internal while alive, the value the next step sends (or, with `Flag.Throw`, throws) into
@@ -157,7 +148,7 @@ export class Task<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
   get name(): string {
     const n = this._name;
     if (typeof n === "string") return n;
-    const s = (n instanceof LazyName ? n.make() : typeof n === "function" && n.name) || `task-${this.id}`;
+    const s = (typeof n === "function" && n.name) || `task-${this.id}`;
     this._name = s;
     return s;
   }

@@ -12,6 +12,7 @@ import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { show } from "./head.ts";
+import { TOKEN } from "./fields.ts";
 import type { StreamedResponse } from "./streamed-response.ts";
 import { readResponse, type Progress, type Read, type ReadOptions, type Use } from "./client-read.ts";
 import { describe, isAsyncFunction, runningTask } from "../syscall.ts";
@@ -25,7 +26,6 @@ import { connectWithin, Exchange } from "./deadline.ts";
 import { WATCH_BYTES, sendWhileReading, streamWhileReading } from "./client-send.ts";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
-const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * An HTTP client with its own connection pool.
@@ -124,7 +124,7 @@ export class HttpClient {
       const target = parseTarget(url);
       if (this.#closed) throw new HttpError(HttpCode.ClientClosed, "the client was closed", target.href);
       const method = options.method ?? "GET";
-      if (!METHOD.test(method)) throw new HttpError(HttpCode.BadArgument, `invalid method ${show(method)}`, target.href);
+      if (!TOKEN.test(method)) throw new HttpError(HttpCode.BadArgument, `invalid method ${show(method)}`, target.href);
       // A tunnel's request names an authority, not a path, and its 2xx opens a raw stream: not this client's.
       if (method.toUpperCase() === "CONNECT") throw new HttpError(HttpCode.BadArgument, "CONNECT (a tunnel) is not supported by this client: use connect() for a raw connection", target.href);
       const payload = encodeRequest(method, target, options);

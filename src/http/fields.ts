@@ -5,6 +5,9 @@
  */
 import { describe } from "../syscall.ts";
 
+/** A field name (or a method): a token (RFC 9110 §5.1, §5.6.2). */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 /**
  * Header fields with lower-case names; repeated fields are joined with ", ".
  *
@@ -45,6 +48,9 @@ export class Fields {
   /** Every value of the field `name` (any case), one per field line, in order: [] if it is absent. */
   values(name: string): string[] {
     if (typeof name !== "string") throw new TypeError(`headerValues(name): name must be a string, got ${describe(name)}`);
+    // No field is named anything but a token (ASCII); and on anything else toLowerCase() would
+    // fold some non-ASCII letters to ASCII ones (the Kelvin sign to "k").
+    if (!TOKEN.test(name)) return [];
     const want = name.toLowerCase();
     const out: string[] = [];
     eachField(this.#text, this.#at, (key, value) => {

@@ -8,7 +8,7 @@ import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { NetError } from "../net/errors.ts";
-import { Fields, trimOws, type HttpHeaders } from "./fields.ts";
+import { Fields, TOKEN, trimOws, type HttpHeaders } from "./fields.ts";
 
 /** A parsed request head. */
 export interface RequestHead {
@@ -32,7 +32,6 @@ export interface ResponseHead {
 }
 
 const latin1 = new TextDecoder("latin1");
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 /** The target: no spaces or control bytes (NUL, DEL, ESC... never reach `req.url`); other bytes pass (UTF-8 too). */
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) HTTP\/(\d)\.(\d)$/;

@@ -7,7 +7,7 @@ import { abortConn, closeConn } from "./close.ts";
 import { spawn, cancel } from "../syscalls.ts";
 import { Cancelled } from "../errors.ts";
 import type { Co } from "../types.ts";
-import { LazyName, type Task } from "../task.ts";
+import type { Task } from "../task.ts";
 import type { Listener } from "../net/listener.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
@@ -169,9 +169,8 @@ export class HttpServer {
       }
       const s = this.#conns.add(conn);
       try {
-        s.task = yield* spawn(() => this.#serveConn(s));
-        // Named after its peer when first asked (ps(), an error): reading the peer costs two syscalls a connection.
-        s.task._name = new LazyName(() => `http-conn ${conn.name}`);
+        // Named after its peer now (two getpeername syscalls): once the client resets, the peer can no longer be read.
+        s.task = yield* spawn(() => this.#serveConn(s), { name: `http-conn ${conn.name}` });
       } catch (error) {
         // The acceptor was cancelled (close()) as it took this connection: nobody serves it.
         this.#conns.delete(s);

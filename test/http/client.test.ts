@@ -19,6 +19,7 @@ const bun = Bun.serve({
       const h = new Headers();
       h.append("Set-Cookie", "a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
       h.append("Set-Cookie", "b=2; Path=/");
+      h.append("K", "kelvin");
       return new Response("c", { headers: h });
     }
     if (url.pathname === "/headers") return new Response(JSON.stringify({ ua: req.headers.get("x-test"), conn: req.headers.get("connection") }));
@@ -191,12 +192,14 @@ describe("repeated header fields", () => {
       const streamed = yield* requestStream(`${base}/cookies`, {}, function* (r) {
         return r.headerValues("SET-COOKIE");
       });
-      return { list: res.headerValues("set-cookie"), joined: res.headers["set-cookie"], streamed, none: res.headerValues("x-absent") };
+      return { list: res.headerValues("set-cookie"), joined: res.headers["set-cookie"], streamed, none: res.headerValues("x-absent"), k: res.headerValues("k"), kelvin: res.headerValues("\u212A") };
     });
     expect(got.list).toEqual(["a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT", "b=2; Path=/"]);
     expect(got.streamed).toEqual(got.list);
     expect(got.joined).toBe("a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT, b=2; Path=/");
     expect(got.none).toEqual([]);
+    expect(got.k).toEqual(["kelvin"]);
+    expect(got.kelvin).toEqual([]); // the Kelvin sign is no field name, though toLowerCase() makes it "k" (found by review)
   });
 
   test("headerValues with a name that is no string is a TypeError naming it", async () => {

@@ -1,6 +1,7 @@
 import { test, expect, describe } from "bun:test";
 import { run, wait, sleep, serve, spawn, join, request, timeout, current, type HttpServer, type HttpHandler, type ServeOptions } from "../../src/index.ts";
 import { curl, raw } from "./helpers.ts";
+import net from "node:net";
 
 /** Run a corun server with `handler` while `client(server)` (a promise-returning function) runs. */
 function withServer<T>(handler: HttpHandler, client: (s: HttpServer) => Promise<T>, options: Omit<ServeOptions, "handler"> = {}): Promise<{ value: T; server: HttpServer }> {
@@ -176,16 +177,47 @@ describe("connections", () => {
     expect(value).toContain("hello GET /2");
   });
 
-  test("a connection's task is named after its client's address and port (as ps() shows it)", async () => {
-    const named: HttpHandler = function* () {
-      return (yield* current()).name;
-    };
-    const { value } = await withServer(named, async (s) => {
-      const res = await fetch(s.url, { headers: { connection: "close" } });
-      return res.text();
+  test("a connection's task, its errors and req.remoteAddress name the client, even once it has reset the connection (found by review)", async () => {
+    // The client sends part of a body, then resets; the handler looks only afterwards.
+    let clientPort = 0;
+    const seen = await run(function* () {
+      let got: { name: string; error: string; address: string } | undefined;
+      const server = yield* serve({
+        port: 0,
+        handler: function* (req) {
+          yield* sleep(200);
+          const name = (yield* current()).name;
+          let error = "";
+          try {
+            yield* req.text();
+          } catch (e) {
+            error = e instanceof Error ? e.message : String(e);
+          }
+          got = { name, error, address: req.remoteAddress };
+          return "x";
+        },
+      });
+      yield* wait(
+        new Promise<void>((resolve) => {
+          const c = net.connect(server.port, "127.0.0.1", () => {
+            clientPort = c.localPort ?? 0;
+            c.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab");
+            setTimeout(() => {
+              c.resetAndDestroy();
+              resolve();
+            }, 50);
+          });
+          c.on("error", () => {});
+        }),
+      );
+      for (let i = 0; i < 100 && got === undefined; i++) yield* sleep(10);
+      yield* server.close();
+      return got;
     });
-    expect(value).toMatch(/^http-conn 127\.0\.0\.1:\d+$/);
-    expect(value).not.toContain(":0");
+    expect(clientPort).toBeGreaterThan(0);
+    expect(seen?.name).toBe(`http-conn 127.0.0.1:${clientPort}`);
+    expect(seen?.error).toContain(`127.0.0.1:${clientPort}`);
+    expect(seen?.address).toBe("127.0.0.1");
   });
 
   test("two tasks closing the server at once both return", async () => {
