@@ -92,9 +92,9 @@ export class HttpServer {
   get hostname(): string {
     return this.#listener.hostname;
   }
-  /** `http://host:port`, for clients. */
+  /** `http://host:port` (`https://` on a TLS listener), for clients. */
   get url(): string {
-    return `http://${this.hostname}:${this.port}`;
+    return `${this.#listener.tls ? "https" : "http"}://${this.hostname}:${this.port}`;
   }
   /** Connections open now. */
   get connections(): number {

@@ -52,6 +52,10 @@ export class Listener {
   get accepted(): number {
     return this.#h.accepted;
   }
+  /** True for a TLS listener (`tls: { key, cert }`). */
+  get tls(): boolean {
+    return this.#h.handshakes !== undefined;
+  }
 
   /**
    * The next incoming connection. Connections that arrive while no task accepts wait in
@@ -112,6 +116,12 @@ export function listen(options: ListenOptions): Syscall<Listener> {
   const hs = options.handshakeTimeout;
   if (hs !== undefined && (typeof hs !== "number" || !(hs > 0) || hs > 2 ** 31 - 1)) {
     throw new RangeError(`listen(options): handshakeTimeout must be a number of ms from 1 to 2^31-1, got ${describe(hs)}`);
+  }
+  const tls = options.tls as unknown;
+  if (tls !== undefined && tls !== false && !(tls !== null && typeof tls === "object" && !Array.isArray(tls) && (tls as { key?: unknown }).key != null && (tls as { cert?: unknown }).cert != null)) {
+    // Bun reads tls: {} as no TLS (the clients' bytes were dropped until the handshake timeout
+    // reset them) and tls: true as TLS without a certificate (every handshake failed).
+    throw new TypeError(`listen(options): a TLS listener needs tls: { key, cert } (its private key and certificate), got ${describe(tls)}`);
   }
   if (hs !== undefined && !options.tls) {
     // Without tls there is no handshake: the timeout would be silently ignored.

@@ -25,7 +25,7 @@ export type ListenOptions = (
       reusePort?: undefined;
     }
 ) & {
-  /** Serve TLS with these settings (`{ key, cert }`). */
+  /** Serve TLS with these settings: `{ key, cert }` at least (anything else, `true` or `{}`, is a TypeError). */
   tls?: TlsOptions;
   /** Bytes buffered per accepted connection before reading pauses (default 256 KiB). */
   highWaterMark?: number;
@@ -54,7 +54,7 @@ export type ConnectOptions = (
       port?: undefined;
     }
 ) & {
-  /** Use TLS (`true`, or settings such as `{ rejectUnauthorized: false }`). */
+  /** Use TLS (`true`, or settings such as `{ rejectUnauthorized: false }`; settings Bun reads as no TLS, such as `{}`, fail the connect with EPROTO). */
   tls?: TlsOptions;
   /** Bytes buffered before reading pauses (default 256 KiB). */
   highWaterMark?: number;

@@ -9,6 +9,7 @@ import type { CompletionSink, Ticket } from "./reactor.ts";
 import { TcpHandle } from "./tcp-socket.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
 import type { ConnectOptions } from "../net/options.ts";
+import { describe } from "../syscall.ts";
 
 /** Default most connects in flight to one destination. */
 export const DEFAULT_CONNECT_LIMIT = 256;
@@ -140,7 +141,13 @@ export class Connector {
       open: (s) => {
         if (!o.tls) return ready(s);
         h.socket = s;
-        if (withdrawn) h.terminate(); // withdrawn while TCP connected: its handshake may never end
+        if (withdrawn) return h.terminate(); // withdrawn while TCP connected: its handshake may never end
+        if (!isTls(s)) {
+          // Bun reads a settings object with none of its TLS options ({}, { requestCert: false })
+          // as no TLS: no handshake would ever come, and the connection is not what was asked for.
+          fail(new Error(`tls: ${describe(o.tls)} made a plain TCP connection (Bun reads settings without any TLS option as no TLS): pass tls: true for TLS with the defaults`), "EPROTO");
+          s.terminate();
+        }
       },
       connectError: (_s, error) => fail(error, "ECONNREFUSED"),
       close: (s, error) => {
@@ -190,6 +197,12 @@ export class Connector {
     }
     if (d.inflight === 0) this.#dests.delete(key);
   }
+}
+
+/** True if Bun made `s` a TLS socket (a plain one has no TLS version, even before its handshake). */
+function isTls(s: Socket<TcpHandle>): boolean {
+  const version = (s as { getTLSVersion?: () => string | null }).getTLSVersion;
+  return typeof version !== "function" || version.call(s) !== null; // no way to tell: wait for the handshake, as before
 }
 
 /** Codes of certificate verification errors (OpenSSL's X509_V_ERR names, and Node's alt-name check). */

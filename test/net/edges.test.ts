@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
 import { run, spawn, join, sleep, cancel, interrupt, moveOnAfter, wait, type Co, type Task } from "../../src/index.ts";
 import { listen, connect, netStats, NetError, type Conn, type Listener } from "../../src/net/index.ts";
-import { HOST, pair } from "./helpers.ts";
+import { HOST, pair, selfSigned } from "./helpers.ts";
 import type { Socket } from "bun";
 
 const dec = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
@@ -383,11 +383,7 @@ describe.skipIf(!Bun.which("openssl"))("TLS", () => {
   let tls = { key: "", cert: "" };
   beforeAll(async () => {
     dir = mkdtempSync(joinPath(tmpdir(), "corun-tls-"));
-    const key = joinPath(dir, "key.pem");
-    const cert = joinPath(dir, "cert.pem");
-    const gen = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost"], { stderr: "ignore" });
-    expect(gen.exitCode).toBe(0);
-    tls = { key: await Bun.file(key).text(), cert: await Bun.file(cert).text() };
+    tls = await selfSigned(dir, "localhost");
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -529,11 +525,7 @@ describe.skipIf(!Bun.which("openssl"))("TLS", () => {
   }, 10_000);
 
   test("a client whose certificate the listener asked for and does not trust is dropped unseen: accept() gets the next, good client (found by review)", async () => {
-    const key = joinPath(dir, "stranger.key");
-    const cert = joinPath(dir, "stranger.pem");
-    const gen = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=stranger"], { stderr: "ignore" });
-    expect(gen.exitCode).toBe(0);
-    const stranger = { key: await Bun.file(key).text(), cert: await Bun.file(cert).text() };
+    const stranger = await selfSigned(dir, "stranger");
     const r = await run(function* () {
       // Client certificates required, trusted only if signed by our own (rejectUnauthorized by default).
       const l = yield* listen({ hostname: HOST, port: 0, tls: { ...tls, ca: tls.cert, requestCert: true } });

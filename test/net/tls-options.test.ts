@@ -1,0 +1,96 @@
+/**
+ * TLS options as Bun reads them: a listener needs { key, cert }, a settings object Bun takes
+ * for no TLS fails the connect at once instead of waiting for a handshake that never comes,
+ * and an HTTP server on a TLS listener says https:// (all found by review).
+ */
+import { test, expect, describe, beforeAll, afterAll } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as joinPath } from "node:path";
+import { run, spawn, cancel, moveOnAfter, wait, httpServer } from "../../src/index.ts";
+import { listen, connect, NetError } from "../../src/net/index.ts";
+import { HOST, selfSigned } from "./helpers.ts";
+
+describe.skipIf(!Bun.which("openssl"))("TLS options", () => {
+  let dir = "";
+  let tls = { key: "", cert: "" };
+  beforeAll(async () => {
+    dir = mkdtempSync(joinPath(tmpdir(), "corun-tls-options-"));
+    tls = await selfSigned(dir, "localhost");
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("listen() refuses tls without a key and a certificate, at the call (tls: {} accepted nothing; tls: true failed every handshake)", async () => {
+    const messages = await run(function* () {
+      const out: string[] = [];
+      for (const bad of [{}, true, { key: tls.key }, { cert: tls.cert }, null, []] as unknown[]) {
+        try {
+          const l = yield* listen({ hostname: HOST, port: 0, tls: bad as never });
+          yield* l.close();
+          out.push("listened");
+        } catch (e) {
+          out.push(e instanceof TypeError ? e.message : String(e));
+        }
+      }
+      const ok = yield* listen({ hostname: HOST, port: 0, tls, handshakeTimeout: 1000 });
+      const plain = yield* listen({ hostname: HOST, port: 0, tls: false });
+      out.push(`${ok.tls} ${plain.tls}`);
+      yield* ok.close();
+      yield* plain.close();
+      return out;
+    });
+    expect(messages.slice(0, 6)).toEqual([
+      "listen(options): a TLS listener needs tls: { key, cert } (its private key and certificate), got {}",
+      "listen(options): a TLS listener needs tls: { key, cert } (its private key and certificate), got true",
+      expect.stringContaining("a TLS listener needs tls: { key, cert }"),
+      expect.stringContaining("a TLS listener needs tls: { key, cert }"),
+      "listen(options): a TLS listener needs tls: { key, cert } (its private key and certificate), got null",
+      "listen(options): a TLS listener needs tls: { key, cert } (its private key and certificate), got []",
+    ]);
+    expect(messages[6]).toBe("true false");
+  });
+
+  test("connect() with a tls object Bun reads as no TLS fails at once with EPROTO, naming it (it waited for ever)", async () => {
+    const r = await run(function* () {
+      const l = yield* listen({ hostname: HOST, port: 0 });
+      const srv = yield* spawn(function* () {
+        for (;;) yield* l.accept();
+      });
+      const out: string[] = [];
+      for (const settings of [{}, { requestCert: false }]) {
+        const got = yield* moveOnAfter(3000, function* () {
+          try {
+            const c = yield* connect({ hostname: HOST, port: l.port, tls: settings });
+            yield* c.close();
+            return "connected";
+          } catch (e) {
+            return e instanceof NetError ? `${e.code}: ${e.message}` : String(e);
+          }
+        });
+        out.push(got ?? "hung 3 s");
+      }
+      yield* cancel(srv);
+      yield* l.close();
+      return out;
+    });
+    expect(r).toHaveLength(2);
+    expect(r[0]).toStartWith("EPROTO: ");
+    expect(r[0]).toContain("tls: {} made a plain TCP connection");
+    expect(r[0]).toContain('in task "');
+    expect(r[1]).toContain('tls: {"requestCert":false} made a plain TCP connection');
+  }, 10_000);
+
+  test("an HTTP server on a TLS listener serves HTTPS, and its url says https://", async () => {
+    const r = await run(function* () {
+      const l = yield* listen({ hostname: HOST, port: 0, tls });
+      const server = yield* httpServer(l, function* (req) {
+        return `ok ${req.path}`;
+      });
+      const res = yield* moveOnAfter(3000, () => wait(fetch(`${server.url}/x`, { tls: { rejectUnauthorized: false } }).then((x) => x.text())));
+      yield* server.close();
+      return { url: server.url, port: l.port, res };
+    });
+    expect(r.url).toBe(`https://${HOST}:${r.port}`);
+    expect(r.res).toBe("ok /x");
+  }, 10_000);
+});
