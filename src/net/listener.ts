@@ -114,7 +114,7 @@ export function listen(options: ListenOptions): Syscall<Listener> {
   checkHwm(options.highWaterMark, "listen");
   checkLinger(options.closeLingerMs, "listen");
   const hs = options.handshakeTimeout;
-  if (hs !== undefined && (typeof hs !== "number" || !(hs > 0) || hs > 2 ** 31 - 1)) {
+  if (hs !== undefined && (typeof hs !== "number" || !(hs >= 1) || hs > 2 ** 31 - 1)) {
     throw new RangeError(`listen(options): handshakeTimeout must be a number of ms from 1 to 2^31-1, got ${describe(hs)}`);
   }
   const tls = options.tls as unknown;

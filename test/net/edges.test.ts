@@ -556,6 +556,7 @@ describe.skipIf(!Bun.which("openssl"))("TLS", () => {
     });
     expect(r).toEqual({ closedByServer: true, early: false, got: "still here", accepted: 1 });
     expect(() => listen({ hostname: HOST, port: 0, tls, handshakeTimeout: 0 })).toThrow(/handshakeTimeout must be a number of ms from 1/);
+    expect(() => listen({ hostname: HOST, port: 0, tls, handshakeTimeout: 0.5 })).toThrow(/handshakeTimeout must be a number of ms from 1/); // under 1 ms (found by review)
     // Without tls there is no handshake to time: an error, not a silently ignored option.
     expect(() => listen({ hostname: HOST, port: 0, handshakeTimeout: 100 })).toThrow(/handshakeTimeout \(100 ms\) applies only to a TLS listener/);
     expect(() => listen({ hostname: HOST, port: 0, tls: false, handshakeTimeout: 100 })).toThrow(/handshakeTimeout \(100 ms\) applies only to a TLS listener/);
