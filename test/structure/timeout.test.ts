@@ -23,6 +23,23 @@ describe("timeout", () => {
     expect(reactor.now()).toBe(10);
   });
 
+  test("work that catches its Cancelled and returns later has that value returned, as the README says (curio's and trio's rule)", async () => {
+    const { result, reactor } = await virtual(function* () {
+      const work = function* () {
+        try {
+          yield* sleep(1000);
+        } catch (e) {
+          if (!(e instanceof Cancelled)) throw e;
+        }
+        yield* sleep(100); // goes on after its cancel
+        return "finished late";
+      };
+      return [yield* timeout(10, work), yield* moveOnAfter(10, work)];
+    });
+    expect(result).toEqual(["finished late", "finished late"]);
+    expect(reactor.now()).toBe(220);
+  });
+
   test("expiry cancels the work (its finally runs first) and throws TimeoutError", async () => {
     const log: string[] = [];
     const { error, reactor } = await virtualError(function* () {
