@@ -88,7 +88,11 @@ export interface SelectOptions {
  * ```
  */
 export function* select<C extends readonly Case<unknown>[]>(cases: C, options?: SelectOptions): Co<Selected<ValueOf<C[number]>>> {
-  if (!Array.isArray(cases) || cases.length === 0) throw new TypeError("select(cases): expected a non-empty array of recvFrom()/sendTo() cases");
+  if (!Array.isArray(cases) || cases.length === 0) throw new TypeError(`select(cases): expected a non-empty array of recvFrom()/sendTo() cases, got ${describe(cases)}`);
+  if (options !== undefined && (options === null || typeof options !== "object" || (options.wait !== undefined && typeof options.wait !== "boolean"))) {
+    // { wait: 0 } or { wait: "no" } would wait: say so instead.
+    throw new TypeError(`select(cases, options): options must be { wait?: boolean }, got ${describe(options)}`);
+  }
   for (let i = 0; i < cases.length; i++) {
     // Every case checked before any is tried: a bad one is an error even when another is ready.
     const c = cases[i] as Case<unknown> | null | undefined;

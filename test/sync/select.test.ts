@@ -85,4 +85,27 @@ describe("select", () => {
     });
     expect(err).toBeInstanceOf(TypeError);
   });
+
+  test("a bad cases argument is named, and options that would not say whether to wait are refused (found by review: { wait: 0 } waited)", async () => {
+    const messages: string[] = [];
+    await virtual(function* () {
+      const ch = channel<number>(1, "c");
+      for (const [cases, options] of [["x", undefined], [[recvFrom(ch)], { wait: 0 }], [[recvFrom(ch)], { wait: "no" }], [[recvFrom(ch)], 5]] as const) {
+        try {
+          yield* select(cases as never, options as never);
+          messages.push("no error");
+        } catch (e) {
+          messages.push(e instanceof TypeError ? e.message : String(e));
+        }
+      }
+      messages.push(String((yield* select([recvFrom(ch)], { wait: false })).index));
+    });
+    expect(messages).toEqual([
+      'select(cases): expected a non-empty array of recvFrom()/sendTo() cases, got "x"',
+      'select(cases, options): options must be { wait?: boolean }, got {"wait":0}',
+      'select(cases, options): options must be { wait?: boolean }, got {"wait":"no"}',
+      "select(cases, options): options must be { wait?: boolean }, got 5",
+      "-1",
+    ]);
+  });
 });
