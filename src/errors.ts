@@ -104,6 +104,31 @@ export class UsageError extends Error {
 }
 
 /**
+ * Raised in the oldest task of a run on an automatic `FakeReactor` (main, unless `run()` is
+ * winding down) when, for 2 s of real time, every task has waited on another task (a channel,
+ * a lock, a join...) and on nothing that could come from outside (a sleep, a promise, I/O):
+ * a deadlock, which would otherwise hang the test. `waits` says who waits on what.
+ *
+ * @example
+ * ```ts
+ * import { run, channel, DeadlockError } from "corun";
+ * import { FakeReactor } from "corun/testing";
+ * const ch = channel<number>(0, "jobs");
+ * await run(function* () { yield* ch.recv(); }, { reactor: new FakeReactor() })
+ *   .catch((e) => console.log(e instanceof DeadlockError, e.waits)); // true [ 'task "main" (#1) waits on recv(channel "jobs")' ]
+ * ```
+ */
+export class DeadlockError extends Error {
+  override name = "DeadlockError";
+  /** Each task and what it waits on, oldest first. */
+  readonly waits: readonly string[];
+  constructor(waits: readonly string[]) {
+    super(`every task waits on another task, and nothing else can wake any of them (a deadlock): ${waits.join("; ")}`);
+    this.waits = waits;
+  }
+}
+
+/**
  * @internal What an error says, for a message: its `message` if it is an Error, else its
  * string form. Never throws: an error whose `message` getter or `toString` throws, or an
  * object with no string form (`Object.create(null)`), is named by its kind instead.

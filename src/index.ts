@@ -6,7 +6,7 @@ export { Scheduler, type SchedulerOptions, type TaskInfo } from "./scheduler.ts"
 export { sleep, spawn, join, cancel, interrupt, current, wait, suspend, io } from "./syscalls.ts";
 export { Syscall } from "./syscall.ts";
 export { Task } from "./task.ts";
-export { Cancelled, TaskError, UsageError } from "./errors.ts";
+export { Cancelled, TaskError, UsageError, DeadlockError } from "./errors.ts";
 export { BunReactor, type IoDriver, type DriverFactory } from "./reactor/bun.ts";
 export type { Reactor, CompletionSink, Submission, Ticket } from "./reactor/reactor.ts";
 export type { Co, CoSource, TaskBody, Yieldable, TaskState, SpawnOptions, SchedulerStats, Waker, Undo } from "./types.ts";

@@ -18,6 +18,7 @@ import { bornDuringDrain, forgetEndedAncestors, observe, type EndHooks } from ".
 import { completeInline } from "./inline.ts";
 import { onlyPolling, runnableNames, step } from "./step.ts";
 import { KernelStats } from "./kernel-stats.ts";
+import { breakDeadlock } from "./deadlock.ts";
 
 
 /** Rounds a tick may add for tasks whose I/O completed at submission (phase 3b). */
@@ -157,6 +158,9 @@ export class Kernel implements CompletionSink, InlineHost {
 
   /** CompletionSink: the tasks waiting to run now, for a reactor's messages (see step.ts `runnableNames`). */
   readonly runnable = (): string => runnableNames(this);
+
+  /** CompletionSink: the reactor sat idle; a deadlock, if that is what it is, is raised (deadlock.ts). */
+  readonly stuck = (): boolean => breakDeadlock(this);
 
   /** TaskOwner: the host clock now (not the tick's: a long tick makes that one stale). */
   clock(): number {

@@ -21,6 +21,8 @@ export interface FakeReactorOptions {
 const BUSY_TICKS = 10_000;
 /** Ticks one `advance()` runs at one virtual time before it gives up on work that never ends (an error, not a hang). */
 const STUCK_TICKS = 2_000_000;
+/** Real ms an automatic FakeReactor sits idle (no tick, no timer) before it asks whether its tasks are deadlocked. */
+export const IDLE_CHECK_MS = 2_000;
 /** The furthest start from 0: up to 2^53, doubles hold every whole ms; beyond, 1 ms sleeps would not move the clock. */
 const MAX_START = 2 ** 50;
 
@@ -48,6 +50,8 @@ export class FakeReactor implements Reactor {
   #io: FakeReactorOptions["io"];
   /** Polling ticks run in a row at one time (see BUSY_TICKS). */
   #busy = 0;
+  /** The real-time check armed while idle (see IDLE_CHECK_MS). */
+  #idleCheck: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Asks the scheduler whether it only has tasks that gave up the CPU to run (see Reactor.schedule). */
   #pollingOnly: (() => boolean) | undefined = undefined;
   /** Host timers armed so far. */
@@ -118,6 +122,7 @@ export class FakeReactor implements Reactor {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.#idleCheck);
     this.#timer = undefined;
     this.#pending = [];
     this.#sink = undefined; // a clock kept after its run keeps nothing of it
@@ -220,5 +225,23 @@ export class FakeReactor implements Reactor {
       if (t !== undefined) this.#fire(t);
     }
     if (this.#pending.length > 0 || this.#timer !== undefined) this.#drive();
+    else this.#armIdleCheck();
   };
+
+  /**
+   * Idle: nothing to run, no deadline. Tasks may wait on something from outside (a promise, I/O,
+   * a `Scheduler.spawn`), or on each other for ever. After IDLE_CHECK_MS of real time with no
+   * tick, the scheduler is asked to raise a deadlock if that is what it is (a hang otherwise).
+   * Unref'd: a process with nothing else alive exits as it would have.
+   */
+  #armIdleCheck(): void {
+    if (this.#idleCheck !== undefined || this.closed) return;
+    const ticks = this.ticksRun;
+    this.#idleCheck = setTimeout(() => {
+      this.#idleCheck = undefined;
+      if (this.closed || this.#pending.length > 0 || this.#timer !== undefined) return; // busy again: its next idle step arms a new check
+      if (this.ticksRun !== ticks || this.#sink?.stuck?.() !== true) this.#armIdleCheck();
+    }, IDLE_CHECK_MS);
+    (this.#idleCheck as { unref?: () => void }).unref?.();
+  }
 }

@@ -22,6 +22,11 @@ export interface CompletionSink {
   fail(ticket: Ticket, error: unknown): void;
   /** For a reactor's error messages: the tasks waiting to run now, named (a few, then how many more). */
   runnable?(): string;
+  /**
+   * A virtual-time reactor sat idle a while (no tick, no timer): if every task waits on
+   * another and on nothing from outside, the scheduler raises a deadlock and returns true.
+   */
+  stuck?(): boolean;
 }
 
 /** A submission: one suspending I/O syscall, dispatched with the rest of its tick. */

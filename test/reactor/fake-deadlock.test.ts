@@ -1,0 +1,48 @@
+/**
+ * FakeReactor and deadlocks: a run whose tasks all wait on each other (and on nothing from
+ * outside) fails with a DeadlockError naming each wait, after IDLE_CHECK_MS of real time,
+ * instead of hanging its test (found by review); waits that outside code may still end are
+ * left alone. These tests take real time (a few seconds each).
+ */
+import { describe, expect, test } from "bun:test";
+import { run, spawn, sleep, wait, channel, DeadlockError } from "../../src/index.ts";
+import { FakeReactor } from "../../src/testing.ts";
+import { IDLE_CHECK_MS } from "../../src/reactor/fake.ts";
+
+describe("a deadlock in virtual time", () => {
+  test("tasks that all wait on each other fail the run with a DeadlockError naming every wait", async () => {
+    const t0 = performance.now();
+    const error = await run(
+      function* () {
+        const ch = channel<number>(0, "jobs");
+        yield* spawn(function* () { yield* ch.recv(); }, { name: "consumer" });
+        yield* ch.recv(); // nobody will ever send
+      },
+      { reactor: new FakeReactor() },
+    ).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadlockError);
+    expect((error as DeadlockError).waits).toEqual([
+      expect.stringMatching(/^task "main" \(#\d+\) waits on recv\(channel "jobs"\)$/),
+      expect.stringMatching(/^task "consumer" \(#\d+\) waits on recv\(channel "jobs"\)$/),
+    ]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(IDLE_CHECK_MS - 50);
+  }, 10_000);
+
+  test("sleep(Infinity) with nothing that could cancel it is reported too", async () => {
+    const forever = await run(function* () { yield* sleep(Infinity); }, { reactor: new FakeReactor() }).then(() => "ended", (e: unknown) => e);
+    expect(forever).toBeInstanceOf(DeadlockError);
+    expect((forever as DeadlockError).message).toContain('task "main"');
+    expect((forever as DeadlockError).message).toContain("sleep(Infinity)");
+  }, 10_000);
+
+  test("a wait on a promise is not a deadlock, however long it takes: it may settle from outside", async () => {
+    const late = await run(
+      function* () {
+        yield* spawn(function* () { yield* channel<number>(0, "idle").recv(); }); // waits on another task meanwhile
+        return yield* wait(new Promise<string>((resolve) => setTimeout(() => resolve("late"), IDLE_CHECK_MS + 500)));
+      },
+      { reactor: new FakeReactor() },
+    ).then((v) => v, (e: unknown) => e);
+    expect(late).toBe("late");
+  }, 10_000);
+});
