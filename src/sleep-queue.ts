@@ -6,6 +6,9 @@
 import type { Sleeper, TimerQueue } from "./timers.ts";
 import type { Task } from "./task.ts";
 
+/** The latest deadline a sleep gets a timer for (2^52 ms, some 140,000 years): up to 2^53 every whole ms is exact. */
+export const MAX_DEADLINE = 2 ** 52;
+
 /**
  * This tick's sleeps. The kernel `push`es a task as it yields `sleep(ms)`, `stamp`s the clock
  * every few hundred steps, and `submit`s them all at the end of the tick.
@@ -69,7 +72,10 @@ export class SleepQueue {
       for (; i < end; i++) {
         const t = tasks[i]!;
         if (t.waitGen !== gens[i]) continue; // cancelled before it was submitted
-        timers.add(t, Math.ceil(at + (t.waitingOn!.a as number)));
+        const due = Math.ceil(at + (t.waitingOn!.a as number));
+        // Due past MAX_DEADLINE: it waits until cancelled, as sleep(Infinity) does, without a timer.
+        // (A virtual clock would jump there, where 1 ms steps are no longer exact: later sleeps would end early.)
+        if (due <= MAX_DEADLINE) timers.add(t, due);
       }
     }
     // Emptied in place and kept: a tick's worth of sleeps allocates no new arrays.

@@ -23,7 +23,7 @@ export function forgetLastSpawn(): void {
 /**
  * Suspend the calling task for `ms` milliseconds. `sleep(0)` just lets every other ready
  * task and pending I/O run first; `sleep(Infinity)` until the task is cancelled (or
- * interrupted), with no timer. All sleepers share corun's deadline queue and one host timer.
+ * interrupted), with no timer, as does a sleep due past 2^52 ms (some 140,000 years). All sleepers share corun's deadline queue and one host timer.
  *
  * @example
  * ```ts

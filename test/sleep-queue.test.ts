@@ -2,7 +2,7 @@
  * SleepQueue: this tick's sleeps, each timed from the clock reading after its yield.
  */
 import { describe, expect, test } from "bun:test";
-import { SleepQueue } from "../src/sleep-queue.ts";
+import { MAX_DEADLINE, SleepQueue } from "../src/sleep-queue.ts";
 import { TimerQueue } from "../src/timers.ts";
 import { sleep } from "../src/syscalls.ts";
 import type { Task } from "../src/task.ts";
@@ -30,6 +30,19 @@ describe("SleepQueue", () => {
     for (const t of [109, 110, 111, 114]) timers.expire(t, (s) => due.push([s, t]));
     expect(due).toEqual([[c, 109], [a, 111], [b, 114]]);
     expect(a.undo).toBeUndefined(); // woken: out of its bucket
+  });
+
+  test("a sleep due past MAX_DEADLINE gets no timer: it waits until cancelled, as sleep(Infinity) (found by review)", () => {
+    const q = new SleepQueue();
+    const timers = new TimerQueue<Task<unknown>>();
+    const far = sleeper(Number.MAX_SAFE_INTEGER), edge = sleeper(MAX_DEADLINE - 1000);
+    q.push(far);
+    q.push(edge);
+    q.stamp(1000);
+    q.submit(timers);
+    expect(timers.size).toBe(1);
+    expect(timers.next).toBe(MAX_DEADLINE);
+    expect(far.undo).toBeUndefined();
   });
 
   test("a sleep cancelled before the end of its tick is not submitted", () => {

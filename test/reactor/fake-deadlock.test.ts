@@ -35,6 +35,27 @@ describe("a deadlock in virtual time", () => {
     expect((forever as DeadlockError).message).toContain("sleep(Infinity)");
   }, 10_000);
 
+  test("a sleep too long for the virtual clock (past 2^52 ms) waits until cancelled: the clock never jumps where 1 ms steps end early (found by review)", async () => {
+    const clock = new FakeReactor();
+    const out = await run(
+      function* () {
+        const forever = yield* spawn(function* () { yield* sleep(Number.MAX_SAFE_INTEGER); return "woke"; }, { name: "forever" });
+        const steps: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const t = clock.now();
+          yield* sleep(1);
+          steps.push(clock.now() - t);
+        }
+        yield* forever; // waits until the deadlock check: the sleep has no timer to jump to
+        return steps;
+      },
+      { reactor: clock },
+    ).then((v) => v, (e: unknown) => e);
+    expect(out).toBeInstanceOf(DeadlockError);
+    expect((out as DeadlockError).waits[1]).toContain("sleep(9007199254740991)");
+    expect(clock.now()).toBe(3);
+  }, 10_000);
+
   test("a wait on a promise is not a deadlock, however long it takes: it may settle from outside", async () => {
     const late = await run(
       function* () {
