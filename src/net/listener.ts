@@ -117,17 +117,29 @@ export function listen(options: ListenOptions): Syscall<Listener> {
   if (hs !== undefined && (typeof hs !== "number" || !(hs >= 1) || hs > 2 ** 31 - 1)) {
     throw new RangeError(`listen(options): handshakeTimeout must be a number of ms from 1 to 2^31-1, got ${describe(hs)}`);
   }
-  const tls = options.tls as unknown;
-  if (tls !== undefined && tls !== false && !(tls !== null && typeof tls === "object" && !Array.isArray(tls) && (tls as { key?: unknown }).key != null && (tls as { cert?: unknown }).cert != null)) {
-    // Bun reads tls: {} as no TLS (the clients' bytes were dropped until the handshake timeout
-    // reset them) and tls: true as TLS without a certificate (every handshake failed).
-    throw new TypeError(`listen(options): a TLS listener needs tls: { key, cert } (its private key and certificate), got ${describe(tls)}`);
+  const tlsProblem = tlsSettingsProblem(options.tls as unknown);
+  if (tlsProblem !== undefined) {
+    // Bun reads tls: {} (or empty key and cert lists) as no TLS, the clients' bytes dropped until
+    // the handshake timeout reset them, and tls: true as TLS without a certificate (every handshake failed).
+    throw new TypeError(`listen(options): a TLS listener needs tls: { key, cert } (its private key and certificate); ${tlsProblem}`);
   }
   if (hs !== undefined && !options.tls) {
     // Without tls there is no handshake: the timeout would be silently ignored.
     throw new TypeError(`listen(options): handshakeTimeout (${hs} ms) applies only to a TLS listener; add tls: { key, cert } or drop it`);
   }
   return io("tcp.listen", { ...options }, wrapListener);
+}
+
+/** What is wrong with a listener's `tls`, without quoting it (it may hold a passphrase); undefined if nothing (or no TLS). */
+function tlsSettingsProblem(tls: unknown): string | undefined {
+  if (tls === undefined || tls === false) return undefined;
+  if (tls === null || typeof tls !== "object") return `got ${typeof tls === "string" ? "a string" : describe(tls)}`;
+  if (Array.isArray(tls)) return "got an array (Bun takes one settings object)";
+  const empty = (v: unknown): boolean => v == null || v === "" || (Array.isArray(v) && v.length === 0);
+  const missing = (["key", "cert"] as const).filter((k) => empty((tls as Record<string, unknown>)[k]));
+  if (missing.length === 0) return undefined;
+  const keys = Object.keys(tls);
+  return `its ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} missing or empty (settings given: ${keys.length > 0 ? keys.join(", ") : "none"})`;
 }
 
 /** @internal shared argument checks. */

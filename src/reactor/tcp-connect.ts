@@ -9,7 +9,6 @@ import type { CompletionSink, Ticket } from "./reactor.ts";
 import { TcpHandle } from "./tcp-socket.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
 import type { ConnectOptions } from "../net/options.ts";
-import { describe } from "../syscall.ts";
 
 /** Default most connects in flight to one destination. */
 export const DEFAULT_CONNECT_LIMIT = 256;
@@ -145,7 +144,8 @@ export class Connector {
         if (!isTls(s)) {
           // Bun reads a settings object with none of its TLS options ({}, { requestCert: false })
           // as no TLS: no handshake would ever come, and the connection is not what was asked for.
-          fail(new Error(`tls: ${describe(o.tls)} made a plain TCP connection (Bun reads settings without any TLS option as no TLS): pass tls: true for TLS with the defaults`), "EPROTO");
+          const given = typeof o.tls === "object" ? Object.keys(o.tls) : [];
+          fail(new Error(`tls: ${given.length > 0 ? `{ ${given.join(", ")} }` : "{}"} made a plain TCP connection (Bun reads settings without one that asks for TLS as no TLS): pass tls: true, or add serverName, ca or rejectUnauthorized, for TLS`), "EPROTO");
           s.terminate();
         }
       },
