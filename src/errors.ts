@@ -104,10 +104,11 @@ export class UsageError extends Error {
 }
 
 /**
- * Raised in the oldest task of a run on an automatic `FakeReactor` (main, unless `run()` is
- * winding down) when, for 2 s of real time, every task has waited on another task (a channel,
- * a lock, a join...) and on nothing that could come from outside (a sleep, a promise, I/O):
- * a deadlock, which would otherwise hang the test. `waits` says who waits on what.
+ * Raised in every task of a run on an automatic `FakeReactor`, one error for all, when for 2 s
+ * of real time no scheduler in the process has ticked and every task has waited on another
+ * task (a channel, a lock, a join...) and on nothing that could come from outside (a sleep,
+ * a promise, I/O): a deadlock, which would otherwise hang the test. `run()` rejects with it.
+ * `waits` says who waits on what.
  *
  * @example
  * ```ts

@@ -19,6 +19,7 @@ import { completeInline } from "./inline.ts";
 import { onlyPolling, runnableNames, step } from "./step.ts";
 import { KernelStats } from "./kernel-stats.ts";
 import { breakDeadlock } from "./deadlock.ts";
+import { ticksEverywhere } from "./tick-count.ts";
 
 
 /** Rounds a tick may add for tasks whose I/O completed at submission (phase 3b). */
@@ -201,6 +202,7 @@ export class Kernel implements CompletionSink, InlineHost {
   #tick(): void {
     const now = (this.now = this.reactor.now());
     this.stats.ticks++;
+    ticksEverywhere.count++;
 
     // Phase 1: timers first (smol's rule), then the completion queue.
     if (this.timers.size > 0) this.timers.expire(now, this.#wakeSleeper);

@@ -6,6 +6,7 @@
  * many ticks it takes. With `{ auto: false }` a test steps it by hand.
  */
 import type { CompletionSink, Reactor, Submission, Ticket } from "./reactor.ts";
+import { ticksEverywhere } from "../tick-count.ts";
 
 /** Options for `new FakeReactor()`. */
 export interface FakeReactorOptions {
@@ -236,11 +237,13 @@ export class FakeReactor implements Reactor {
    */
   #armIdleCheck(): void {
     if (this.#idleCheck !== undefined || this.closed) return;
-    const ticks = this.ticksRun;
+    // Ticks of every run in the process: a task of another run (sharing a channel, an event)
+    // may yet wake one of ours, so a run stays idle only while no scheduler anywhere ticks.
+    const ticks = ticksEverywhere.count;
     this.#idleCheck = setTimeout(() => {
       this.#idleCheck = undefined;
       if (this.closed || this.#pending.length > 0 || this.#timer !== undefined) return; // busy again: its next idle step arms a new check
-      if (this.ticksRun !== ticks || this.#sink?.stuck?.() !== true) this.#armIdleCheck();
+      if (ticksEverywhere.count !== ticks || this.#sink?.stuck?.() !== true) this.#armIdleCheck();
     }, IDLE_CHECK_MS);
     (this.#idleCheck as { unref?: () => void }).unref?.();
   }

@@ -5,7 +5,7 @@
  * left alone. These tests take real time (a few seconds each).
  */
 import { describe, expect, test } from "bun:test";
-import { run, spawn, sleep, wait, channel, DeadlockError } from "../../src/index.ts";
+import { run, spawn, sleep, wait, cancel, channel, shield, timeout, Event, DeadlockError } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 import { IDLE_CHECK_MS } from "../../src/reactor/fake.ts";
 
@@ -55,6 +55,55 @@ describe("a deadlock in virtual time", () => {
     expect((out as DeadlockError).waits[1]).toContain("sleep(9007199254740991)");
     expect(clock.now()).toBe(3);
   }, 10_000);
+
+  test("a deadlock under a shield, or in a timed-out task's cleanup, is broken too: every task gets the one error (the oldest alone held it; found by review)", async () => {
+    const jobs = channel<number>(0, "jobs");
+    const shielded = await run(function* () { yield* shield(function* () { yield* jobs.recv(); }); }, { reactor: new FakeReactor() }).then(() => "ended", (e: unknown) => e);
+    expect(shielded).toBeInstanceOf(DeadlockError);
+    const cleanup = await run(
+      function* () {
+        yield* timeout(10, function* () {
+          try {
+            yield* sleep(100);
+          } finally {
+            yield* jobs.recv();
+          }
+        });
+      },
+      { reactor: new FakeReactor() },
+    ).then(() => "ended", (e: unknown) => e);
+    expect(cleanup).toBeInstanceOf(DeadlockError);
+    const cancelling = await run(
+      function* () {
+        const child = yield* spawn(function* () {
+          try {
+            yield* sleep(Infinity);
+          } finally {
+            yield* jobs.recv();
+          }
+        });
+        yield* sleep(1);
+        yield* cancel(child);
+      },
+      { reactor: new FakeReactor() },
+    ).then(() => "ended", (e: unknown) => e);
+    expect(cancelling).toBeInstanceOf(DeadlockError); // itself, not a TaskError around two of them
+  }, 20_000);
+
+  test("a task another run will wake is not deadlocked while that run is busy, without any promise (found by review)", async () => {
+    const go = new Event("go");
+    const waiting = run(function* () { yield* go.wait(); return "woken"; }, { reactor: new FakeReactor() }).catch((e: unknown) => e);
+    const busy = run(
+      function* () {
+        const t0 = performance.now();
+        while (performance.now() - t0 < IDLE_CHECK_MS + 1000) yield; // ticks, on and on, in real time
+        go.set();
+        return "set";
+      },
+      { reactor: new FakeReactor() },
+    );
+    expect(await Promise.all([waiting, busy])).toEqual(["woken", "set"]);
+  }, 15_000);
 
   test("a wait on a promise is not a deadlock, however long it takes: it may settle from outside", async () => {
     const late = await run(
