@@ -8,6 +8,7 @@ import { describe, runningTask } from "../syscall.ts";
 import { keep, leave, type Held } from "../structure/held.ts";
 import type { Co, Waker } from "../types.ts";
 import { SyncUsageError } from "./errors.ts";
+import { DeadlockError } from "../errors.ts";
 import { Lock } from "./semaphore.ts";
 import { Waiter, WaitList } from "./wait-list.ts";
 
@@ -112,13 +113,18 @@ export class Condition {
     this.notify(Infinity);
   }
 
-  /** Take the lock back; then throw `held` (from the wait) with what came meanwhile (a cancel, an interrupt), if anything. */
+  /**
+   * Take the lock back; then throw `held` (from the wait) with what came meanwhile (a cancel, an
+   * interrupt), if anything. A DeadlockError ends the retrying: the lock will never come (its
+   * holder ended without releasing it, say), and it is thrown without the lock.
+   */
   *#reacquire(held: Held): Co<void> {
     for (;;) {
       try {
         yield* this.lock.acquire();
         break;
       } catch (error) {
+        if (error instanceof DeadlockError) throw error;
         held = keep(held, error);
       }
     }

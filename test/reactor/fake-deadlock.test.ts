@@ -5,7 +5,7 @@
  * left alone. These tests take real time (a few seconds each).
  */
 import { describe, expect, test } from "bun:test";
-import { run, spawn, sleep, wait, cancel, channel, shield, timeout, Event, DeadlockError } from "../../src/index.ts";
+import { run, spawn, sleep, wait, cancel, channel, shield, timeout, Event, Lock, Condition, DeadlockError, TaskError } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 import { IDLE_CHECK_MS } from "../../src/reactor/fake.ts";
 
@@ -89,6 +89,26 @@ describe("a deadlock in virtual time", () => {
     ).then(() => "ended", (e: unknown) => e);
     expect(cancelling).toBeInstanceOf(DeadlockError); // itself, not a TaskError around two of them
   }, 20_000);
+
+  test("a Condition waiter whose lock was leaked by a task that ended is not retried for ever: the run rejects (found by review)", async () => {
+    const lock = new Lock("L");
+    const ready = new Condition(lock, "ready");
+    const jobs = channel<number>(0, "jobs");
+    const out = await run(
+      function* () {
+        yield* spawn(function* () { yield* lock.with(function* () { yield* ready.wait(); }); }, { name: "waiter" });
+        yield* sleep(1);
+        yield* lock.acquire(); // no try/finally: the DeadlockError leaks the lock
+        yield* jobs.recv();
+        lock.release();
+      },
+      { reactor: new FakeReactor() },
+    ).then(() => "resolved", (e: unknown) => e);
+    // Main's DeadlockError, with the waiter's (a second check's, once the lock never came) riding along.
+    expect(out).toBeInstanceOf(TaskError);
+    expect((out as TaskError).cause).toBeInstanceOf(DeadlockError);
+    expect((out as TaskError).message).toContain("and 1 other unjoined failure");
+  }, 15_000);
 
   test("a task another run will wake is not deadlocked while that run is busy, without any promise (found by review)", async () => {
     const go = new Event("go");
