@@ -8,10 +8,24 @@ import { DeadlockError } from "./errors.ts";
 import { throwInto } from "./lifecycle.ts";
 import type { Kernel } from "./kernel.ts";
 
+/** The kernels whose run() is going: a task of one may wake a task of another (a shared channel, an event). */
+const running = new Set<Kernel>();
+
+/** `k`'s run() began (until `runEnded`): its tasks may wake those of other runs. */
+export function runStarted(k: Kernel): void {
+  running.add(k);
+}
+
+/** `k`'s run() ended. */
+export function runEnded(k: Kernel): void {
+  running.delete(k);
+}
+
 /**
  * If `k` is deadlocked, raise one DeadlockError in every task (so in main, unless run() is
  * winding down) and return true. Nothing runnable, no timer, and every live task waits on a
- * kernel-only wait: a promise or an I/O op could still settle from outside, so never counts.
+ * kernel-only wait (a promise or an I/O op could still settle from outside, so never counts);
+ * and every other run in the process is as stuck (one waiting on a timer may wake ours later).
  *
  * @example
  * ```ts
@@ -19,19 +33,27 @@ import type { Kernel } from "./kernel.ts";
  * ```
  */
 export function breakDeadlock(k: Kernel): boolean {
-  if (k.closed || k.ready.length > 0 || k.cq.length > 0 || k.backlog !== undefined || k.timers.size > 0 || k.sleeps.length > 0 || k.sqIo.length > 0) return false;
-  const alive = k.tasks.alive();
-  if (alive.length === 0) return false;
-  const waits: string[] = [];
-  for (const t of alive) {
-    const on = t.waitingOn;
-    if (t.state !== "waiting" || on === undefined || on.code === Op.Wait || on.code === Op.Io) return false;
-    waits.push(`${t} waits on ${on}`);
-  }
+  const waits = stuckWaits(k);
+  if (waits === undefined || waits.length === 0) return false;
+  for (const other of running) if (other !== k && stuckWaits(other) === undefined) return false;
   // Every task gets the one error: the oldest alone may be one that holds it until its children
   // end (a shield, a timeout winding down), and they would wait on. One error, so run() reports it once.
   const error = new DeadlockError(waits);
-  for (const t of alive) if (t.state === "waiting") throwInto(k, t, error); // (one's undo may have handed another what it waited for)
+  for (const t of k.tasks.alive()) if (t.state === "waiting") throwInto(k, t, error); // (one's undo may have handed another what it waited for)
   k.wake();
   return true;
+}
+
+/** Each task's wait, if `k` can do nothing more by itself (no run, no timer, only waits on other tasks); else undefined. */
+function stuckWaits(k: Kernel): string[] | undefined {
+  if (k.closed || k.ready.length > 0 || k.cq.length > 0 || k.backlog !== undefined || k.timers.size > 0 || k.sleeps.length > 0 || k.sqIo.length > 0) return undefined;
+  const alive = k.tasks.alive();
+  if (alive.length === 0) return []; // (another run with no task left cannot wake ours)
+  const waits: string[] = [];
+  for (const t of alive) {
+    const on = t.waitingOn;
+    if (t.state !== "waiting" || on === undefined || on.code === Op.Wait || on.code === Op.Io) return undefined;
+    waits.push(`${t} waits on ${on}`);
+  }
+  return waits;
 }

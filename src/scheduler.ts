@@ -10,6 +10,7 @@ import { TaskError } from "./errors.ts";
 import { startable, Thrown } from "./handlers.ts";
 import { deliverCancel, MAX_UNOBSERVED } from "./lifecycle.ts";
 import { describe } from "./syscall.ts";
+import { runEnded, runStarted } from "./deadlock.ts";
 import type { Reactor } from "./reactor/reactor.ts";
 import type { TaskBody, SchedulerStats, SpawnOptions } from "./types.ts";
 
@@ -109,9 +110,11 @@ export class Scheduler {
       task.flags |= Flag.Observed;
       const signal = this.#signal;
       const onAbort = (): void => deliverCancel(k, task);
+      runStarted(k);
       k.hooks = {
         main: task,
         allEnded: () => {
+          runEnded(k);
           k.hooks = undefined;
           k.tasks.clear(); // every task has ended: a Scheduler kept for its stats keeps none of them
           forgetLastSpawn();

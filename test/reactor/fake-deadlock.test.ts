@@ -125,6 +125,27 @@ describe("a deadlock in virtual time", () => {
     expect(await Promise.all([waiting, busy])).toEqual(["woken", "set"]);
   }, 15_000);
 
+  test("a task another run will wake after a long sleep is not deadlocked: that run has a timer (found by review)", async () => {
+    const go = new Event("go");
+    const waiting = run(function* () { yield* go.wait(); return "woken"; }, { reactor: new FakeReactor() }).catch((e: unknown) => e);
+    const sleeper = run(function* () {
+      yield* sleep(2 * IDLE_CHECK_MS + 1000); // real time, no tick meanwhile
+      go.set();
+      return "set";
+    });
+    expect(await Promise.all([waiting, sleeper])).toEqual(["woken", "set"]);
+  }, 15_000);
+
+  test("two runs stuck on each other are both reported", async () => {
+    const ping = channel<number>(0, "ping");
+    const pong = channel<number>(0, "pong");
+    const a = run(function* () { yield* ping.recv(); yield* pong.send(1); }, { reactor: new FakeReactor() }).catch((e: unknown) => e);
+    const b = run(function* () { yield* pong.recv(); yield* ping.send(1); }, { reactor: new FakeReactor() }).catch((e: unknown) => e);
+    const [ea, eb] = await Promise.all([a, b]);
+    expect(ea).toBeInstanceOf(DeadlockError);
+    expect(eb).toBeInstanceOf(DeadlockError);
+  }, 15_000);
+
   test("a wait on a promise is not a deadlock, however long it takes: it may settle from outside", async () => {
     const late = await run(
       function* () {
