@@ -25,7 +25,7 @@ export function runEnded(k: Kernel): void {
  * If `k` is deadlocked, raise one DeadlockError in every task (so in main, unless run() is
  * winding down) and return true. Nothing runnable, no timer, and every live task waits on a
  * kernel-only wait (a promise or an I/O op could still settle from outside, so never counts);
- * and every other run in the process is as stuck (one waiting on a timer may wake ours later).
+ * and no other, real-time run in the process has a timer armed or work queued (it may wake ours).
  *
  * @example
  * ```ts
@@ -34,8 +34,8 @@ export function runEnded(k: Kernel): void {
  */
 export function breakDeadlock(k: Kernel): boolean {
   const waits = stuckWaits(k);
-  if (waits === undefined || waits.length === 0) return false;
-  for (const other of running) if (other !== k && stuckWaits(other) === undefined) return false;
+  if (waits === undefined) return false;
+  for (const other of running) if (other !== k && willTick(other)) return false;
   // Every task gets the one error: the oldest alone may be one that holds it until its children
   // end (a shield, a timeout winding down), and they would wait on. One error, so run() reports it once.
   const error = new DeadlockError(waits);
@@ -44,11 +44,22 @@ export function breakDeadlock(k: Kernel): boolean {
   return true;
 }
 
-/** Each task's wait, if `k` can do nothing more by itself (no run, no timer, only waits on other tasks); else undefined. */
+/**
+ * True if another run will tick by itself, and so may yet wake ours: a real-time one with work
+ * queued or a timer armed. A virtual-time run ticks only when driven (its ticks, if any, show in
+ * tick-count.ts), and one waiting on promises or I/O alone may wait for ever (a run a test left
+ * behind would otherwise stop every detection in the process).
+ */
+function willTick(k: Kernel): boolean {
+  if (k.closed || k.reactor.virtual === true) return false;
+  return k.ready.length > 0 || k.cq.length > 0 || k.backlog !== undefined || k.timers.size > 0 || k.sleeps.length > 0 || k.sqIo.length > 0;
+}
+
+/** Each task's wait, if `k` can do nothing more by itself (nothing to run, no timer, only waits on other tasks); else undefined. */
 function stuckWaits(k: Kernel): string[] | undefined {
   if (k.closed || k.ready.length > 0 || k.cq.length > 0 || k.backlog !== undefined || k.timers.size > 0 || k.sleeps.length > 0 || k.sqIo.length > 0) return undefined;
   const alive = k.tasks.alive();
-  if (alive.length === 0) return []; // (another run with no task left cannot wake ours)
+  if (alive.length === 0) return undefined;
   const waits: string[] = [];
   for (const t of alive) {
     const on = t.waitingOn;

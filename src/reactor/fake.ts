@@ -40,6 +40,8 @@ const MAX_START = 2 ** 50;
  * ```
  */
 export class FakeReactor implements Reactor {
+  /** A virtual clock (see Reactor.virtual). */
+  readonly virtual = true;
   #now: number;
   #pending: (() => void)[] = [];
   /** True while `tick()` runs the scheduled ticks. */

@@ -43,6 +43,8 @@ export type Submission = Ticket;
  * ```
  */
 export interface Reactor {
+  /** True for a virtual clock, whose timers fire only as it is driven (a FakeReactor). */
+  readonly virtual?: boolean;
   /** The clock, in milliseconds (any origin, monotonic). */
   now(): number;
   /**
