@@ -7,6 +7,7 @@ import { Op } from "./syscall.ts";
 import { DeadlockError } from "./errors.ts";
 import { throwInto } from "./lifecycle.ts";
 import type { Kernel } from "./kernel.ts";
+import type { Task } from "./task.ts";
 
 /** The kernels whose run() is going: a task of one may wake a task of another (a shared channel, an event). */
 const running = new Set<Kernel>();
@@ -33,15 +34,20 @@ export function runEnded(k: Kernel): void {
  * ```
  */
 export function breakDeadlock(k: Kernel): boolean {
-  const waits = stuckWaits(k);
-  if (waits === undefined) return false;
+  const stuck = stuckTasks(k);
+  if (stuck === undefined) return false;
   for (const other of running) if (other !== k && willTick(other)) return false;
   // Every task gets the one error: the oldest alone may be one that holds it until its children
   // end (a shield, a timeout winding down), and they would wait on. One error, so run() reports it once.
-  const error = new DeadlockError(waits);
-  for (const t of k.tasks.alive()) if (t.state === "waiting") throwInto(k, t, error); // (one's undo may have handed another what it waited for)
+  const error = new DeadlockError(stuck.map((t) => `${t} waits on ${t.waitingOn}`));
+  for (const t of stuck) if (t.state === "waiting") throwInto(k, t, error); // (one's undo may have handed another what it waited for)
   k.wake();
   return true;
+}
+
+/** True if `k` has work queued (to run, completed, or to submit) or a sleep with a deadline. */
+function hasWork(k: Kernel): boolean {
+  return k.ready.length > 0 || k.cq.length > 0 || k.backlog !== undefined || k.timers.size > 0 || k.sleeps.length > 0 || k.sqIo.length > 0;
 }
 
 /**
@@ -51,20 +57,17 @@ export function breakDeadlock(k: Kernel): boolean {
  * behind would otherwise stop every detection in the process).
  */
 function willTick(k: Kernel): boolean {
-  if (k.closed || k.reactor.virtual === true) return false;
-  return k.ready.length > 0 || k.cq.length > 0 || k.backlog !== undefined || k.timers.size > 0 || k.sleeps.length > 0 || k.sqIo.length > 0;
+  return !k.closed && k.reactor.virtual !== true && hasWork(k);
 }
 
-/** Each task's wait, if `k` can do nothing more by itself (nothing to run, no timer, only waits on other tasks); else undefined. */
-function stuckWaits(k: Kernel): string[] | undefined {
-  if (k.closed || k.ready.length > 0 || k.cq.length > 0 || k.backlog !== undefined || k.timers.size > 0 || k.sleeps.length > 0 || k.sqIo.length > 0) return undefined;
+/** `k`'s live tasks, if it can do nothing more by itself (no work, no timer, every task waiting on another task); else undefined. */
+function stuckTasks(k: Kernel): Task<unknown>[] | undefined {
+  if (k.closed || hasWork(k)) return undefined;
   const alive = k.tasks.alive();
   if (alive.length === 0) return undefined;
-  const waits: string[] = [];
   for (const t of alive) {
     const on = t.waitingOn;
     if (t.state !== "waiting" || on === undefined || on.code === Op.Wait || on.code === Op.Io) return undefined;
-    waits.push(`${t} waits on ${on}`);
   }
-  return waits;
+  return alive;
 }

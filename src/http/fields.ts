@@ -89,7 +89,11 @@ export function trimOws(s: string): string {
 /** True if the `Connection` header lists `token` (e.g. "close", "keep-alive"). */
 export function connectionHas(headers: HttpHeaders, token: string): boolean {
   const v = headers.connection;
-  if (v === undefined) return false;
-  if (v.length === token.length) return v.toLowerCase() === token;
-  return v.toLowerCase().split(",").some((t) => trimOws(t) === token);
+  return v !== undefined && listHas(v, token);
+}
+
+/** True if the comma-separated field value `value` lists `token` (lower case), in any case. */
+export function listHas(value: string, token: string): boolean {
+  if (value.length === token.length) return value.toLowerCase() === token;
+  return value.toLowerCase().split(",").some((t) => trimOws(t) === token);
 }

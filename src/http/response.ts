@@ -5,6 +5,7 @@
  */
 import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./outgoing-body.ts";
 import { checkOutgoing, show } from "./head.ts";
+import { listHas } from "./fields.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import type { HttpResponseInit } from "./request.ts";
 import type { StreamBody, StreamFraming, StreamHead } from "./stream-body.ts";
@@ -85,7 +86,7 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
       if (FRAMING.has(key)) {
         if (list) throw new HttpError(HttpCode.BadArgument, `a handler gave header ${show(name)} a list of values: it takes one`);
         const value = values[0]!;
-        if (key === "connection" && tokens(value).includes("close")) keepAlive = false;
+        if (key === "connection" && listHas(value, "close")) keepAlive = false;
         if (key === "content-length" && /^\d{1,15}$/.test(value)) given = value;
         continue;
       }
@@ -202,11 +203,6 @@ export function httpDate(now = Date.now()): string {
     dateText = new Date(second * 1000).toUTCString();
   }
   return dateText;
-}
-
-/** The lower-cased tokens of a comma-separated field value. */
-function tokens(value: string): string[] {
-  return value.toLowerCase().split(",").map((t) => t.trim());
 }
 
 /** Strings and byte arrays as one payload (one string if they are all strings). */
