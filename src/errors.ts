@@ -105,7 +105,7 @@ export class UsageError extends Error {
 
 /**
  * Raised in every task of a run on an automatic `FakeReactor`, one error for all, when for 2 s
- * of real time no scheduler in the process has ticked, no other real-time run has a timer
+ * of real time (its `deadlockTimeout`; `Infinity` never) no scheduler in the process has ticked, no other real-time run has a timer
  * armed or work queued, and every task has waited on another task (a channel, a lock, a join...) and on nothing
  * that could come from outside (a sleep, a promise, I/O): a deadlock, which would otherwise hang the test. `run()` rejects with it
  * (inside a `TaskError` if main had already ended: a deadlock in another task's cleanup).

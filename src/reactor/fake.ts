@@ -16,14 +16,21 @@ export interface FakeReactorOptions {
   start?: number;
   /** Handles I/O submissions (default: each fails with an error naming the op). */
   io?: (batch: readonly Submission[], sink: CompletionSink) => void;
+  /**
+   * Real ms an automatic reactor sits idle before it asks whether its tasks are deadlocked
+   * (default 2,000; `Infinity` never asks: for a test whose tasks Promise code wakes later).
+   */
+  deadlockTimeout?: number;
 }
 
 /** Polling ticks (only tasks that gave up the CPU to run) in a row before the clock moves to the next deadline anyway. */
 const BUSY_TICKS = 10_000;
 /** Ticks one `advance()` runs at one virtual time before it gives up on work that never ends (an error, not a hang). */
 const STUCK_TICKS = 2_000_000;
-/** Real ms an automatic FakeReactor sits idle (no tick, no timer) before it asks whether its tasks are deadlocked. */
+/** Real ms an automatic FakeReactor sits idle (no tick, no timer) before it asks whether its tasks are deadlocked, unless told otherwise. */
 export const IDLE_CHECK_MS = 2_000;
+/** The longest wait a host timer takes (setTimeout fires at once past it). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The furthest start from 0: up to 2^53, doubles hold every whole ms; beyond, 1 ms sleeps would not move the clock. */
 const MAX_START = 2 ** 50;
 
@@ -55,6 +62,8 @@ export class FakeReactor implements Reactor {
   #busy = 0;
   /** The real-time check armed while idle (see IDLE_CHECK_MS). */
   #idleCheck: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Its period, real ms (Infinity: never armed). */
+  readonly #idleMs: number;
   /** Asks the scheduler whether it only has tasks that gave up the CPU to run (see Reactor.schedule). */
   #pollingOnly: (() => boolean) | undefined = undefined;
   /** Host timers armed so far. */
@@ -73,6 +82,11 @@ export class FakeReactor implements Reactor {
     if (options === null || typeof options !== "object") throw new TypeError(`new FakeReactor(options): options must be an object, got ${String(options)}`);
     if (options.auto !== undefined && typeof options.auto !== "boolean") throw new TypeError(`new FakeReactor({ auto }): auto must be true or false, got ${typeof options.auto} ${String(options.auto)}`);
     if (options.io !== undefined && typeof options.io !== "function") throw new TypeError(`new FakeReactor({ io }): io must be a function (batch, sink) => void, got ${typeof options.io}`);
+    const idle = options.deadlockTimeout ?? IDLE_CHECK_MS;
+    if (typeof idle !== "number" || !(idle >= 1 && (idle <= MAX_TIMER_MS || idle === Infinity))) {
+      throw new RangeError(`new FakeReactor({ deadlockTimeout }): deadlockTimeout must be a number of real ms from 1 to 2^31-1, or Infinity for no deadlock check, got ${typeof idle === "number" ? idle : `${typeof idle} ${String(idle)}`}`);
+    }
+    this.#idleMs = idle;
     const start = options.start ?? 0;
     if (typeof start !== "number" || !(Math.abs(start) <= MAX_START)) {
       throw new RangeError(`new FakeReactor({ start }): start must be a number of ms within ±2^50 (where 1 ms steps are exact), got ${String(start)}`);
@@ -233,12 +247,12 @@ export class FakeReactor implements Reactor {
 
   /**
    * Idle: nothing to run, no deadline. Tasks may wait on something from outside (a promise, I/O,
-   * a `Scheduler.spawn`), or on each other for ever. After IDLE_CHECK_MS of real time with no
+   * a `Scheduler.spawn`), or on each other for ever. After `deadlockTimeout` real ms with no
    * tick, the scheduler is asked to raise a deadlock if that is what it is (a hang otherwise).
    * Unref'd: a process with nothing else alive exits as it would have.
    */
   #armIdleCheck(): void {
-    if (this.#idleCheck !== undefined || this.closed) return;
+    if (this.#idleCheck !== undefined || this.closed || this.#idleMs === Infinity) return;
     // Ticks of every run in the process: a task of another run (sharing a channel, an event)
     // may yet wake one of ours, so a run stays idle only while no scheduler anywhere ticks.
     const ticks = ticksEverywhere.count;
@@ -246,7 +260,7 @@ export class FakeReactor implements Reactor {
       this.#idleCheck = undefined;
       if (this.closed || this.#pending.length > 0 || this.#timer !== undefined) return; // busy again: its next idle step arms a new check
       if (ticksEverywhere.count !== ticks || this.#sink?.stuck?.() !== true) this.#armIdleCheck();
-    }, IDLE_CHECK_MS);
+    }, this.#idleMs);
     (this.#idleCheck as { unref?: () => void }).unref?.();
   }
 }

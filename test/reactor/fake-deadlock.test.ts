@@ -1,13 +1,17 @@
 /**
  * FakeReactor and deadlocks: a run whose tasks all wait on each other (and on nothing from
- * outside) fails with a DeadlockError naming each wait, after IDLE_CHECK_MS of real time,
- * instead of hanging its test (found by review); waits that outside code may still end are
- * left alone. These tests take real time (a few seconds each).
+ * outside) fails with a DeadlockError naming each wait, after `deadlockTimeout` real ms
+ * (IDLE_CHECK_MS unless told), instead of hanging its test (found by review); waits that
+ * outside code may still end are left alone. These tests take real time (QUICK ms or more each).
  */
 import { describe, expect, test } from "bun:test";
 import { run, spawn, sleep, wait, cancel, channel, shield, timeout, Event, Lock, Condition, DeadlockError, TaskError } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 import { IDLE_CHECK_MS } from "../../src/reactor/fake.ts";
+
+/** The idle period most tests give their reactor: the default's 2 s, 15 times over, was a third of the suite's time. */
+const QUICK = 300;
+const quick = (): FakeReactor => new FakeReactor({ deadlockTimeout: QUICK });
 
 describe("a deadlock in virtual time", () => {
   test("tasks that all wait on each other fail the run with a DeadlockError naming every wait", async () => {
@@ -29,14 +33,14 @@ describe("a deadlock in virtual time", () => {
   }, 10_000);
 
   test("sleep(Infinity) with nothing that could cancel it is reported too", async () => {
-    const forever = await run(function* () { yield* sleep(Infinity); }, { reactor: new FakeReactor() }).then(() => "ended", (e: unknown) => e);
+    const forever = await run(function* () { yield* sleep(Infinity); }, { reactor: quick() }).then(() => "ended", (e: unknown) => e);
     expect(forever).toBeInstanceOf(DeadlockError);
     expect((forever as DeadlockError).message).toContain('task "main"');
     expect((forever as DeadlockError).message).toContain("sleep(Infinity)");
   }, 10_000);
 
   test("a sleep too long for the virtual clock (past 2^52 ms) waits until cancelled: the clock never jumps where 1 ms steps end early (found by review)", async () => {
-    const clock = new FakeReactor();
+    const clock = quick();
     const out = await run(
       function* () {
         const forever = yield* spawn(function* () { yield* sleep(Number.MAX_SAFE_INTEGER); return "woke"; }, { name: "forever" });
@@ -58,7 +62,7 @@ describe("a deadlock in virtual time", () => {
 
   test("a deadlock under a shield, or in a timed-out task's cleanup, is broken too: every task gets the one error (the oldest alone held it; found by review)", async () => {
     const jobs = channel<number>(0, "jobs");
-    const shielded = await run(function* () { yield* shield(function* () { yield* jobs.recv(); }); }, { reactor: new FakeReactor() }).then(() => "ended", (e: unknown) => e);
+    const shielded = await run(function* () { yield* shield(function* () { yield* jobs.recv(); }); }, { reactor: quick() }).then(() => "ended", (e: unknown) => e);
     expect(shielded).toBeInstanceOf(DeadlockError);
     const cleanup = await run(
       function* () {
@@ -70,7 +74,7 @@ describe("a deadlock in virtual time", () => {
           }
         });
       },
-      { reactor: new FakeReactor() },
+      { reactor: quick() },
     ).then(() => "ended", (e: unknown) => e);
     expect(cleanup).toBeInstanceOf(DeadlockError);
     const cancelling = await run(
@@ -85,7 +89,7 @@ describe("a deadlock in virtual time", () => {
         yield* sleep(1);
         yield* cancel(child);
       },
-      { reactor: new FakeReactor() },
+      { reactor: quick() },
     ).then(() => "ended", (e: unknown) => e);
     expect(cancelling).toBeInstanceOf(DeadlockError); // itself, not a TaskError around two of them
   }, 20_000);
@@ -102,7 +106,7 @@ describe("a deadlock in virtual time", () => {
         yield* jobs.recv();
         lock.release();
       },
-      { reactor: new FakeReactor() },
+      { reactor: quick() },
     ).then(() => "resolved", (e: unknown) => e);
     // Main's DeadlockError, with the waiter's (a second check's, once the lock never came) riding along.
     expect(out).toBeInstanceOf(TaskError);
@@ -112,24 +116,24 @@ describe("a deadlock in virtual time", () => {
 
   test("a task another run will wake is not deadlocked while that run is busy, without any promise (found by review)", async () => {
     const go = new Event("go");
-    const waiting = run(function* () { yield* go.wait(); return "woken"; }, { reactor: new FakeReactor() }).catch((e: unknown) => e);
+    const waiting = run(function* () { yield* go.wait(); return "woken"; }, { reactor: quick() }).catch((e: unknown) => e);
     const busy = run(
       function* () {
         const t0 = performance.now();
-        while (performance.now() - t0 < IDLE_CHECK_MS + 1000) yield; // ticks, on and on, in real time
+        while (performance.now() - t0 < QUICK + 1000) yield; // ticks, on and on, in real time
         go.set();
         return "set";
       },
-      { reactor: new FakeReactor() },
+      { reactor: quick() },
     );
     expect(await Promise.all([waiting, busy])).toEqual(["woken", "set"]);
   }, 15_000);
 
   test("a task another run will wake after a long sleep is not deadlocked: that run has a timer (found by review)", async () => {
     const go = new Event("go");
-    const waiting = run(function* () { yield* go.wait(); return "woken"; }, { reactor: new FakeReactor() }).catch((e: unknown) => e);
+    const waiting = run(function* () { yield* go.wait(); return "woken"; }, { reactor: quick() }).catch((e: unknown) => e);
     const sleeper = run(function* () {
-      yield* sleep(2 * IDLE_CHECK_MS + 1000); // real time, no tick meanwhile
+      yield* sleep(2 * QUICK + 1000); // real time, no tick meanwhile
       go.set();
       return "set";
     });
@@ -139,8 +143,8 @@ describe("a deadlock in virtual time", () => {
   test("two runs stuck on each other are both reported", async () => {
     const ping = channel<number>(0, "ping");
     const pong = channel<number>(0, "pong");
-    const a = run(function* () { yield* ping.recv(); yield* pong.send(1); }, { reactor: new FakeReactor() }).catch((e: unknown) => e);
-    const b = run(function* () { yield* pong.recv(); yield* ping.send(1); }, { reactor: new FakeReactor() }).catch((e: unknown) => e);
+    const a = run(function* () { yield* ping.recv(); yield* pong.send(1); }, { reactor: quick() }).catch((e: unknown) => e);
+    const b = run(function* () { yield* pong.recv(); yield* ping.send(1); }, { reactor: quick() }).catch((e: unknown) => e);
     const [ea, eb] = await Promise.all([a, b]);
     expect(ea).toBeInstanceOf(DeadlockError);
     expect(eb).toBeInstanceOf(DeadlockError);
@@ -150,10 +154,37 @@ describe("a deadlock in virtual time", () => {
     const late = await run(
       function* () {
         yield* spawn(function* () { yield* channel<number>(0, "idle").recv(); }); // waits on another task meanwhile
-        return yield* wait(new Promise<string>((resolve) => setTimeout(() => resolve("late"), IDLE_CHECK_MS + 500)));
+        return yield* wait(new Promise<string>((resolve) => setTimeout(() => resolve("late"), QUICK + 500)));
       },
-      { reactor: new FakeReactor() },
+      { reactor: quick() },
     ).then((v) => v, (e: unknown) => e);
     expect(late).toBe("late");
   }, 10_000);
+});
+
+describe("deadlockTimeout", () => {
+  // A wait that only Promise code ends (here an Event set from a timer) looks like a deadlock to the check.
+  function* wokenFromOutside(after: number) {
+    const go = new Event("go");
+    setTimeout(() => go.set(), after);
+    yield* go.wait();
+    return "woken";
+  }
+
+  test("sets how long the reactor sits idle before it reports: one Promise code wakes later is reported", async () => {
+    const out = await run(() => wokenFromOutside(QUICK + 400), { reactor: quick() }).then((v) => v, (e: unknown) => e);
+    expect(out).toBeInstanceOf(DeadlockError);
+  }, 10_000);
+
+  test("Infinity turns the check off: the same wait ends when the outside code wakes it, past the default's 2 s", async () => {
+    expect(await run(() => wokenFromOutside(IDLE_CHECK_MS + 300), { reactor: new FakeReactor({ deadlockTimeout: Infinity }) })).toBe("woken");
+  }, 10_000);
+
+  test("anything but a number of ms from 1 to 2^31-1, or Infinity, is a RangeError naming it", () => {
+    for (const bad of [0, -1, 0.5, NaN, 2 ** 31, -Infinity, "300", {}]) {
+      expect(() => new FakeReactor({ deadlockTimeout: bad as never })).toThrow(/^new FakeReactor\(\{ deadlockTimeout \}\): deadlockTimeout must be a number of real ms from 1 to 2\^31-1, or Infinity/);
+    }
+    expect(() => new FakeReactor({ deadlockTimeout: "300" as never })).toThrow(/got string 300$/);
+    expect(new FakeReactor({ deadlockTimeout: 1 }).closed).toBe(false);
+  });
 });
