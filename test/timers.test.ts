@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { TimerQueue } from "../src/testing.ts";
+import { collectGarbage } from "./helpers.ts";
 
 type S = { undo: unknown; id: number };
 const sleeper = (id: number): S => ({ undo: undefined, id });
@@ -120,14 +121,16 @@ describe("TimerQueue lets go of what was taken back", () => {
     return new WeakRef(s);
   }
 
-  test("a sleeper taken back long before its deadline is not kept until then", () => {
+  test("a sleeper taken back long before its deadline is not kept until then", async () => {
     const q = new TimerQueue<S>();
     q.add(sleeper(0), 60_000); // an earlier sleeper keeps the later buckets below the top
     const refs: WeakRef<S>[] = [];
     for (let i = 1; i <= 100; i++) refs.push(addAndRemove(q, i, 3_600_000 + i)); // each its own deadline
     refs.push(addAndRemove(q, 101, 3_600_000)); // and one sharing a deadline with nobody live
-    Bun.gc(true);
-    expect(refs.filter((r) => r.deref() !== undefined).length).toBe(0);
+    await collectGarbage(() => refs.some((r) => r.deref() !== undefined));
+    // Kept until their deadlines, all 101 would stay. A stale stack slot may keep one or two (one
+    // run of the full suite in many did; a single Bun.gc() with no retry was all this test gave).
+    expect(refs.filter((r) => r.deref() !== undefined).length).toBeLessThanOrEqual(2);
     expect([q.size, q.next]).toEqual([1, 60_000]);
   });
 
