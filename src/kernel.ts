@@ -1,8 +1,9 @@
 /**
  * The kernel: ready queue, submission queue, completion queue and the tick loop.
- * One tick = timers due → completions → one step per ready task (step.ts; within a budget) →
- * submit this tick's suspending syscalls as one batch, grouped by op → a few more rounds for
- * tasks whose I/O completed at submission → arm one host timer.
+ * One tick = timers due → completions → one step per ready task (step.ts; within a budget) and
+ * more rounds for the tasks those steps woke → submit this tick's suspending syscalls as one
+ * batch, grouped by op → a few more rounds for tasks whose I/O completed at submission → arm
+ * one host timer.
  * Imports no Bun API: the host is reached only through the Reactor interface.
  */
 import { swapInlineHost, type InlineHost, type Syscall } from "./syscall.ts";
@@ -16,7 +17,7 @@ import * as handlers from "./handlers.ts";
 import type { IoTicket } from "./io-ticket.ts";
 import { bornDuringDrain, forgetEndedAncestors, observe, type EndHooks } from "./lifecycle.ts";
 import { completeInline } from "./inline.ts";
-import { onlyPolling, runnableNames, step } from "./step.ts";
+import { anyGaveUp, onlyPolling, runnableNames, step } from "./step.ts";
 import { KernelStats } from "./kernel-stats.ts";
 import { breakDeadlock } from "./deadlock.ts";
 import { ticksEverywhere } from "./tick-count.ts";
@@ -24,6 +25,8 @@ import { ticksEverywhere } from "./tick-count.ts";
 
 /** Rounds a tick may add for tasks whose I/O completed at submission (phase 3b). */
 export const EXTRA_ROUNDS = 4;
+/** Rounds a tick may add for tasks other tasks woke during it (phase 2b). */
+export const WAKE_ROUNDS = 64;
 
 let nextKernelId = 1;
 let nextTaskId = 1;
@@ -208,8 +211,7 @@ export class Kernel implements CompletionSink, InlineHost {
     if (this.timers.size > 0) this.timers.expire(now, this.#wakeSleeper);
     if (this.cq.length > 0) this.#drainCompletions();
 
-    // Phase 2: one step for each task ready now (the backlog first), within the budget; tasks
-    // readied during this phase wait a tick.
+    // Phase 2: one step for each task ready now (the backlog first), within the budget.
     const fresh = this.ready;
     this.ready = this.spare;
     let used = 0;
@@ -236,19 +238,20 @@ export class Kernel implements CompletionSink, InlineHost {
       this.ready = fresh;
       this.spare = woken;
     } else {
-      const n = Math.min(fresh.length, this.budget - used);
-      this.#stepAll(fresh, 0, n);
-      used += n;
-      if (n < fresh.length) {
-        // Over budget: the rest run first next tick, ahead of the tasks readied during this one.
-        this.backlog = fresh;
-        this.backlogAt = n;
-        this.spare = [];
-        over = true;
-      } else {
-        fresh.length = 0;
-        this.spare = fresh;
-      }
+      used += this.#stepWithin(fresh, this.budget - used);
+      over = this.backlog !== undefined;
+    }
+
+    // Phase 2b: tasks woken by this tick's steps (a channel hand-off, a lock, a join, a spawn)
+    // take their step in this tick too, in up to WAKE_ROUNDS more rounds within the budget,
+    // instead of an event-loop turn each. Not once a task has given up the CPU: it lets timers
+    // and I/O in before it runs again, and the tasks readied after it wait with it.
+    for (let round = 0; round < WAKE_ROUNDS && !over && used < this.budget && this.ready.length > 0 && !this.closed; round++) {
+      const woken = this.ready;
+      if (anyGaveUp(woken)) break;
+      this.ready = this.spare;
+      used += this.#stepWithin(woken, this.budget - used);
+      over = this.backlog !== undefined;
     }
 
     // Phase 3: this tick's host syscalls as one batch, grouped by op: sleeps into the deadline
@@ -273,6 +276,24 @@ export class Kernel implements CompletionSink, InlineHost {
 
     // Phase 4: one host timer for the earliest deadline (the tick's end wakes another if work is ready).
     this.#armTimer();
+  }
+
+  /**
+   * Step the ready tasks in `list` (taken off `ready`, which collects the tasks they wake), at
+   * most `left` of them: the rest become the backlog, run first next tick. Returns the steps taken.
+   */
+  #stepWithin(list: Task<unknown>[], left: number): number {
+    const n = Math.min(list.length, left);
+    this.#stepAll(list, 0, n);
+    if (n < list.length) {
+      this.backlog = list;
+      this.backlogAt = n;
+      this.spare = [];
+    } else {
+      list.length = 0;
+      this.spare = list;
+    }
+    return n;
   }
 
   /** Step `list[from..to)`, with this kernel answering inline syscalls (inline.ts); stamp the sleeps yielded. */

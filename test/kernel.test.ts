@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, current, io, join, run, Scheduler, sleep, spawn, TaskError, wait, type Task } from "../src/index.ts";
-import { EXTRA_ROUNDS } from "../src/kernel.ts";
+import { cancel, channel, current, io, join, run, Scheduler, sleep, spawn, TaskError, wait, type Task } from "../src/index.ts";
+import { EXTRA_ROUNDS, WAKE_ROUNDS } from "../src/kernel.ts";
 import { FakeReactor } from "../src/testing.ts";
 import type { CompletionSink, Reactor, Ticket } from "../src/reactor/reactor.ts";
 import { virtual, virtualError } from "./helpers.ts";
@@ -20,7 +20,7 @@ describe("ticks and ordering", () => {
     expect(log).toEqual(["a0", "b0", "c0", "a1", "b1", "c1", "a2", "b2", "c2"]);
   });
 
-  test("each ready task steps once per tick; tasks readied during a tick run next tick", () => {
+  test("each ready task steps once per tick; with a task that gave up the CPU, tasks readied during a tick run next tick", () => {
     const fake = new FakeReactor({ auto: false });
     const s = new Scheduler({ reactor: fake });
     const log: string[] = [];
@@ -34,6 +34,53 @@ describe("ticks and ordering", () => {
     expect(log).toEqual(["main1"]);
     fake.tick();
     expect(log).toEqual(["main1", "child", "main2"]);
+  });
+
+  test("tasks woken by another task's step (a channel hand-off) take their step in the same tick, not an event-loop turn each", () => {
+    const fake = new FakeReactor({ auto: false });
+    const s = new Scheduler({ reactor: fake });
+    const got: number[] = [];
+    void s.run(function* () {
+      const ping = channel<number>(0), pong = channel<number>(0);
+      yield* spawn(function* () {
+        for (let i = 0; i < 10; i++) yield* pong.send((yield* ping.recv()).value! * 10);
+      });
+      for (let i = 0; i < 10; i++) {
+        yield* ping.send(i);
+        got.push((yield* pong.recv()).value!);
+      }
+    });
+    fake.tick();
+    expect(got).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    expect(s.stats().ticks).toBe(1); // it took one tick per hand-off (40)
+  });
+
+  test("hand-offs that never end take at most WAKE_ROUNDS more rounds a tick: timers and promise completions still come", async () => {
+    const fake = new FakeReactor({ auto: false });
+    const s = new Scheduler({ reactor: fake });
+    void s.run(function* () {
+      const ping = channel<number>(0), pong = channel<number>(0);
+      yield* spawn(function* () { for (;;) yield* pong.send((yield* ping.recv()).value!); });
+      for (let i = 0; ; i++) { yield* ping.send(i); yield* pong.recv(); }
+    });
+    for (let i = 0; i < 5; i++) {
+      const before = s.stats().steps;
+      fake.tick();
+      expect(s.stats().steps - before).toBeLessThanOrEqual(1 + WAKE_ROUNDS);
+    }
+    // In real time: a sleeper and a promise next to such a pair wake, and end it.
+    const log: string[] = [];
+    await run(function* () {
+      const ping = channel<number>(0), pong = channel<number>(0);
+      const echo = yield* spawn(function* () { for (;;) yield* pong.send((yield* ping.recv()).value!); });
+      const pinger = yield* spawn(function* () { for (let i = 0; ; i++) { yield* ping.send(i); yield* pong.recv(); } });
+      yield* sleep(5);
+      log.push("sleeper woke");
+      log.push(yield* wait(new Promise<string>((r) => setTimeout(() => r("promise settled"), 1))));
+      yield* cancel(pinger);
+      yield* cancel(echo);
+    });
+    expect(log).toEqual(["sleeper woke", "promise settled"]);
   });
 
   test("a task that yields in a loop does not starve a sleeper or promise completions", async () => {
@@ -60,11 +107,10 @@ describe("ticks and ordering", () => {
       for (let i = 0; i < 25; i++) yield* spawn(function* () { ran++; });
       yield* sleep(1000);
     });
-    fake.tick(); // main spawns 25 and sleeps
+    fake.tick(); // main spawns 25 and sleeps; 9 of them take the rest of the budget (woken during the tick)
+    expect(ran).toBe(9);
     fake.tick();
-    expect(ran).toBe(10);
-    fake.tick();
-    expect(ran).toBe(20);
+    expect(ran).toBe(19);
     fake.tick();
     expect(ran).toBe(25);
   });
@@ -375,7 +421,7 @@ describe("stats", () => {
     expect(st.ticks).toBeGreaterThan(0);
     expect(st.steps).toBeGreaterThanOrEqual(12);
     expect(st.syscalls).toEqual({ spawn: 5, sleep: 6 });
-    expect(st.maxBatch).toBe(5);
+    expect(st.maxBatch).toBe(6); // the five children run in main's tick: all six sleeps go out as one batch
     expect(st.meanBatch).toBeGreaterThan(1);
     expect(st.tasksAlive).toBe(0);
     expect(st.tasksSpawned).toBe(6);
