@@ -126,7 +126,7 @@ export function observe(k: Kernel, task: Task<unknown>): void {
 
 /**
  * Throw `error` into a waiting `target` at its suspension point: its wait is taken back (the
- * undo run, the I/O withdrawn, the timer left) and it resumes next tick by throwing. If the
+ * undo run, the I/O withdrawn, the timer left) and it resumes by throwing at its next step. If the
  * undo itself throws (a broken primitive, a driver), the task gets that error instead: it
  * must not escape the tick. Used by cancel and by `interrupt`.
  */

@@ -44,8 +44,8 @@ export function sleep(ms: number): Syscall<void> {
 
 
 /**
- * Start `co` as a new task, running concurrently from a later tick. Returns its `Task`
- * at once; the spawner keeps running. `co` is a coroutine or a function returning one.
+ * Start `co` as a new task, running concurrently once the spawner's step has ended. Returns
+ * its `Task` at once; the spawner keeps running. `co` is a coroutine or a function returning one.
  *
  * @example
  * ```ts
