@@ -90,7 +90,7 @@ export class Kernel implements CompletionSink, InlineHost {
     this.now = reactor.now();
   }
 
-  /** Create a task and queue its first step for a later tick. */
+  /** Create a task and queue its first step (after the current one: in this tick's next round, or a later tick). */
   newTask<T>(gen: Co<T>, name: unknown, parent: Task<unknown> | undefined): Task<T> {
     // In a step, the tick's clock (read at its start); from outside (run(), scheduler.spawn()), now.
     const task = new Task<T>(nextTaskId++, name, gen, this, parent, this.#stepping ? this.now : this.reactor.now());
@@ -185,7 +185,8 @@ export class Kernel implements CompletionSink, InlineHost {
   readonly #wakeSleeper = (task: Task<unknown>): void => this.unsuspend(task, Resume.Next, undefined);
 
   // ─── The tick ───────────────────────────────────────────────────────────────
-  readonly tick = (): void => {
+  /** Run one tick. Returns its rounds of steps (1 + its wake-up rounds; 0 if closed): a virtual clock bounds work at one time by them. */
+  readonly tick = (): number => {
     if (this.#stepping) {
       // Called from inside one of this kernel's own steps (a task ticking the reactor that
       // drives it): tell the task, instead of corrupting the queues. The running tick wakes
@@ -195,14 +196,14 @@ export class Kernel implements CompletionSink, InlineHost {
     // `tickScheduled` stays set while the tick runs, so the completions and wake-ups it causes
     // do not schedule another tick each: it takes them itself (phase 3b) or wakes once at its end.
     try {
-      if (!this.closed) this.#tick();
+      return this.closed ? 0 : this.#tick();
     } finally {
       this.tickScheduled = false;
       if (this.ready.length > 0 || this.backlog !== undefined || this.cq.length > 0) this.wake();
     }
   };
 
-  #tick(): void {
+  #tick(): number {
     const now = (this.now = this.reactor.now());
     this.stats.ticks++;
     ticksEverywhere.count++;
@@ -246,7 +247,8 @@ export class Kernel implements CompletionSink, InlineHost {
     // take their step in this tick too, in up to WAKE_ROUNDS more rounds within the budget,
     // instead of an event-loop turn each. Not once a task has given up the CPU: it lets timers
     // and I/O in before it runs again, and the tasks readied after it wait with it.
-    for (let round = 0; round < WAKE_ROUNDS && !over && used < this.budget && this.ready.length > 0 && !this.closed; round++) {
+    let rounds = 1;
+    for (; rounds <= WAKE_ROUNDS && !over && used < this.budget && this.ready.length > 0 && !this.closed; rounds++) {
       const woken = this.ready;
       if (anyGaveUp(woken)) break;
       this.ready = this.spare;
@@ -276,6 +278,7 @@ export class Kernel implements CompletionSink, InlineHost {
 
     // Phase 4: one host timer for the earliest deadline (the tick's end wakes another if work is ready).
     this.#armTimer();
+    return rounds;
   }
 
   /**

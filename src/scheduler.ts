@@ -18,7 +18,7 @@ import type { TaskBody, SchedulerStats, SpawnOptions } from "./types.ts";
 export interface SchedulerOptions {
   /** The host to run on. Default: the Bun reactor. Use `FakeReactor` for virtual time. */
   reactor?: Reactor;
-  /** Most task steps per tick before yielding to the event loop (I/O fairness). Default 16384: a tick runs every task that was ready when it began (as trio does), up to this many. */
+  /** Most task steps per tick before yielding to the event loop (I/O fairness). Default 16384: a tick runs every task that was ready when it began (as trio does), then those they woke, up to this many in all. */
   budget?: number;
   /** Name of the main task. Default `"main"`. */
   name?: string;

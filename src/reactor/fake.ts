@@ -25,8 +25,12 @@ export interface FakeReactorOptions {
 
 /** Polling ticks (only tasks that gave up the CPU to run) in a row before the clock moves to the next deadline anyway. */
 const BUSY_TICKS = 10_000;
-/** Ticks one `advance()` runs at one virtual time before it gives up on work that never ends (an error, not a hang). */
-const STUCK_TICKS = 2_000_000;
+/**
+ * Rounds of task steps one `advance()` runs at one virtual time before it gives up on work that
+ * never ends (an error, not a hang). Rounds, not ticks: a tick steps the tasks others woke in up
+ * to 64 more rounds, and two tasks handing a value back and forth for ever take one step a round.
+ */
+const STUCK_ROUNDS = 2_000_000;
 /** Real ms an automatic FakeReactor sits idle (no tick, no timer) before it asks whether its tasks are deadlocked, unless told otherwise. */
 export const IDLE_CHECK_MS = 2_000;
 /** The longest wait a host timer takes (setTimeout fires at once past it). */
@@ -50,7 +54,9 @@ export class FakeReactor implements Reactor {
   /** A virtual clock (see Reactor.virtual). */
   readonly virtual = true;
   #now: number;
-  #pending: (() => void)[] = [];
+  #pending: (() => number | void)[] = [];
+  /** Rounds of steps the ticks run by the last `tick()` took (see Reactor.schedule). */
+  #rounds = 0;
   /** True while `tick()` runs the scheduled ticks. */
   #ticking = false;
   #timer: { deadline: number; fire: () => void } | undefined;
@@ -100,7 +106,8 @@ export class FakeReactor implements Reactor {
     return this.#now;
   }
 
-  schedule(tick: () => void, pollingOnly?: () => boolean): void {
+  /** Queue `tick` (see Reactor.schedule; one that returns no round count, a wrapper's, counts as one round). */
+  schedule(tick: () => number | void, pollingOnly?: () => boolean): void {
     this.#pending.push(tick);
     this.#pollingOnly = pollingOnly;
     this.#drive();
@@ -156,10 +163,12 @@ export class FakeReactor implements Reactor {
     const run = this.#pending;
     this.#pending = [];
     this.#ticking = true;
+    this.#rounds = 0;
     try {
       for (const f of run) {
         this.ticksRun++;
-        f();
+        const rounds = f();
+        this.#rounds += typeof rounds === "number" ? rounds : 1;
       }
     } finally {
       this.#ticking = false;
@@ -170,8 +179,8 @@ export class FakeReactor implements Reactor {
   /**
    * Move the clock forward by `ms`, firing the timer and running ticks as they come due. Work
    * that needs no time runs to its end first; tasks that only poll (`yield`, `sleep(0)`) let
-   * time pass after 10,000 ticks. After two million ticks at one time it throws (work that
-   * never ends would otherwise hang the caller); promises settle only once it has returned.
+   * time pass after 10,000 ticks. After two million rounds of task steps at one time it throws
+   * (work that never ends would otherwise hang the caller); promises settle only once it has returned.
    */
   advance(ms: number): void {
     if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
@@ -190,11 +199,13 @@ export class FakeReactor implements Reactor {
 
   /** Run ticks until none is scheduled, or until BUSY_TICKS polling ones ran in a row (then time may move on). */
   #runAtNow(): void {
+    let rounds = 0;
     for (let n = 1; this.tick() > 0; n++) {
       if (this.#countPolling()) return;
-      if (n >= STUCK_TICKS) {
+      rounds += this.#rounds;
+      if (rounds >= STUCK_ROUNDS) {
         const who = this.#sink?.runnable?.();
-        throw new Error(`FakeReactor.advance(): ${n} ticks ran at virtual time ${this.#now} and work is still runnable that waits on nothing (work that never ends?)${who ? `: ${who}` : ""}`);
+        throw new Error(`FakeReactor.advance(): ${n} ticks (${rounds} rounds of task steps) ran at virtual time ${this.#now} and work is still runnable that waits on nothing (work that never ends?)${who ? `: ${who}` : ""}`);
       }
     }
     this.#busy = 0;

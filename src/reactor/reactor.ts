@@ -51,9 +51,11 @@ export interface Reactor {
    * Run `tick` once, on a later turn of the event loop. The scheduler never asks twice before
    * it ran. `pollingOnly()`, asked between ticks, is true while the only tasks it has to run
    * gave up the CPU with nothing handed to them (a plain `yield`, `sleep(0)`): a virtual clock
-   * may then let time pass. A real reactor ignores it.
+   * may then let time pass. A real reactor ignores it. `tick` returns how many rounds of task
+   * steps it ran (more than one when tasks woke others): a virtual clock bounds by them the
+   * work it runs at one time.
    */
-  schedule(tick: () => void, pollingOnly?: () => boolean): void;
+  schedule(tick: () => number, pollingOnly?: () => boolean): void;
   /** Arm the one host timer to call `fire` at `deadline` (replacing any armed one). */
   setTimer(deadline: number, fire: () => void): void;
   /** Disarm the host timer. */
