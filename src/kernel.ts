@@ -17,7 +17,7 @@ import * as handlers from "./handlers.ts";
 import type { IoTicket } from "./io-ticket.ts";
 import { bornDuringDrain, forgetEndedAncestors, observe, type EndHooks } from "./lifecycle.ts";
 import { completeInline } from "./inline.ts";
-import { anyGaveUp, onlyPolling, runnableNames, step } from "./step.ts";
+import { onlyPolling, runnableNames, step } from "./step.ts";
 import { KernelStats } from "./kernel-stats.ts";
 import { breakDeadlock } from "./deadlock.ts";
 import { ticksEverywhere } from "./tick-count.ts";
@@ -78,6 +78,8 @@ export class Kernel implements CompletionSink, InlineHost {
   running: Task<unknown> | undefined = undefined;
   /** Syscalls the running task has made in a row, inline or not, in this step (see SYNC_LIMIT). */
   sync = 0;
+  /** A task gave up the CPU in this tick (step.ts `requeue`): it waits in `ready` for the next, so the wake-up rounds stop. */
+  gaveUp = false;
   /** True while the tick steps tasks (phase 2). */
   #stepping = false;
 
@@ -207,6 +209,7 @@ export class Kernel implements CompletionSink, InlineHost {
     const now = (this.now = this.reactor.now());
     this.stats.ticks++;
     ticksEverywhere.count++;
+    this.gaveUp = false;
 
     // Phase 1: timers first (smol's rule), then the completion queue.
     if (this.timers.size > 0) this.timers.expire(now, this.#wakeSleeper);
@@ -249,8 +252,8 @@ export class Kernel implements CompletionSink, InlineHost {
     // and I/O in before it runs again, and the tasks readied after it wait with it.
     let rounds = 1;
     for (; rounds <= WAKE_ROUNDS && !over && used < this.budget && this.ready.length > 0 && !this.closed; rounds++) {
+      if (this.gaveUp) break;
       const woken = this.ready;
-      if (anyGaveUp(woken)) break;
       this.ready = this.spare;
       used += this.#stepWithin(woken, this.budget - used);
       over = this.backlog !== undefined;

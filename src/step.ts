@@ -22,7 +22,7 @@ export function step(k: Kernel, task: Task<unknown>): void {
   k.stats.steps++;
   let mode: Resume = (flags & Flag.Throw) !== 0 ? Resume.Throw : Resume.Next;
   // One write: state "running", started, and the resume mode taken.
-  task.flags = (flags & ~(Flag.StateMask | Flag.Throw | Flag.Yielded | Flag.GaveUp)) | StateCode.running | Flag.Started;
+  task.flags = (flags & ~(Flag.StateMask | Flag.Throw | Flag.Yielded)) | StateCode.running | Flag.Started;
   const gen = task.gen;
   let value = task.value;
   task.value = undefined;
@@ -121,14 +121,9 @@ export function step(k: Kernel, task: Task<unknown>): void {
 
 /** Put a running task back at the end of the ready queue (it gave up the CPU; `yielded`: with nothing handed to it). */
 function requeue(k: Kernel, task: Task<unknown>, yielded = 0): void {
-  task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready | Flag.GaveUp | yielded;
+  task.flags = (task.flags & ~Flag.StateMask) | StateCode.ready | yielded;
   k.ready.push(task);
-}
-
-/** True if a task in `list` is ready because it gave up the CPU (`yield`, `sleep(0)`, a long synchronous run). */
-export function anyGaveUp(list: readonly Task<unknown>[]): boolean {
-  for (let i = 0; i < list.length; i++) if ((list[i]!.flags & Flag.GaveUp) !== 0) return true;
-  return false;
+  k.gaveUp = true;
 }
 
 /**

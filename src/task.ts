@@ -51,8 +51,6 @@ export const Flag = {
   Undoing: 0x400,
   /** It failed with nobody joining it when the run already kept the most such failures it keeps: only counted. */
   Uncounted: 0x800,
-  /** Ready after giving up the CPU (`Yielded`, or a long run of synchronous syscalls): it waits for the next tick. */
-  GaveUp: 0x1000,
 } as const;
 
 /** The states in the order of their code in `Flag.StateMask`. */
