@@ -202,8 +202,8 @@ export function suspendOn(task: Task<unknown>, d: Syscall<unknown> | undefined):
   task.waitingOn = d;
 }
 
-/** End of tick: hand this tick's I/O to the reactor as one batch. */
-export function submitIo(k: Kernel): void {
+/** End of tick: hand this tick's I/O to the reactor as one batch. Returns how many ops it handed over (those of tasks cancelled since their yield are dropped). */
+export function submitIo(k: Kernel): number {
   const live = k.sqIo; // handed to the reactor, which may keep it: a new one for the next tick
   k.sqIo = [];
   let n = 0;
@@ -214,13 +214,14 @@ export function submitIo(k: Kernel): void {
     live[n++] = t;
   }
   live.length = n;
-  if (n === 0) return;
+  if (n === 0) return 0;
   try {
     k.reactor.submit(live);
   } catch (error) {
     // A driver that throws must not take the scheduler down: its tasks get the error instead.
     for (const t of live) k.resume(t.task, t.gen, Resume.Throw, error);
   }
+  return n;
 }
 
 /** Count an I/O op for stats. */

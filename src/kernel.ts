@@ -80,7 +80,11 @@ export class Kernel implements CompletionSink, InlineHost {
   sync = 0;
   /** A task gave up the CPU in this tick (step.ts `requeue`): it waits in `ready` for the next, so the wake-up rounds stop. */
   gaveUp = false;
-  /** True while the tick steps tasks (phase 2). */
+  /** CompletionSink: rounds of steps run so far (a tick's phase 2, and each of its wake-up rounds). */
+  rounds = 0;
+  /** Wake-up rounds (phase 2b) the last tick ran. */
+  wakeRounds = 0;
+  /** True while the tick steps tasks (phases 2, 2b and 3b). */
   #stepping = false;
 
   readonly stats = new KernelStats();
@@ -121,8 +125,12 @@ export class Kernel implements CompletionSink, InlineHost {
     }
   }
 
-  /** For the reactor, between ticks: only tasks that gave up the CPU wait to run (see step.ts `onlyPolling`). */
-  readonly pollingOnly = (): boolean => onlyPolling(this);
+  /**
+   * For the reactor, between ticks: only tasks that gave up the CPU wait to run (see step.ts
+   * `onlyPolling`), and the last tick woke none with a hand-off (that was work, though the
+   * woken tasks ran in its wake-up rounds and left only pollers behind).
+   */
+  readonly pollingOnly = (): boolean => this.wakeRounds === 0 && onlyPolling(this);
 
   /** Resume a suspended task if `gen` is still its current suspension (queued on `queue`). True if it was. */
   resume(task: Task<unknown>, gen: number, mode: Resume, value: unknown, queue = this.ready): boolean {
@@ -187,8 +195,7 @@ export class Kernel implements CompletionSink, InlineHost {
   readonly #wakeSleeper = (task: Task<unknown>): void => this.unsuspend(task, Resume.Next, undefined);
 
   // ─── The tick ───────────────────────────────────────────────────────────────
-  /** Run one tick. Returns its rounds of steps (1 + its wake-up rounds; 0 if closed): a virtual clock bounds work at one time by them. */
-  readonly tick = (): number => {
+  readonly tick = (): void => {
     if (this.#stepping) {
       // Called from inside one of this kernel's own steps (a task ticking the reactor that
       // drives it): tell the task, instead of corrupting the queues. The running tick wakes
@@ -198,14 +205,14 @@ export class Kernel implements CompletionSink, InlineHost {
     // `tickScheduled` stays set while the tick runs, so the completions and wake-ups it causes
     // do not schedule another tick each: it takes them itself (phase 3b) or wakes once at its end.
     try {
-      return this.closed ? 0 : this.#tick();
+      if (!this.closed) this.#tick();
     } finally {
       this.tickScheduled = false;
       if (this.ready.length > 0 || this.backlog !== undefined || this.cq.length > 0) this.wake();
     }
   };
 
-  #tick(): number {
+  #tick(): void {
     const now = (this.now = this.reactor.now());
     this.stats.ticks++;
     ticksEverywhere.count++;
@@ -250,14 +257,15 @@ export class Kernel implements CompletionSink, InlineHost {
     // take their step in this tick too, in up to WAKE_ROUNDS more rounds within the budget,
     // instead of an event-loop turn each. Not once a task has given up the CPU: it lets timers
     // and I/O in before it runs again, and the tasks readied after it wait with it.
-    let rounds = 1;
-    for (; rounds <= WAKE_ROUNDS && !over && used < this.budget && this.ready.length > 0 && !this.closed; rounds++) {
-      if (this.gaveUp) break;
+    this.rounds++;
+    this.wakeRounds = 0;
+    for (; this.wakeRounds < WAKE_ROUNDS && !over && used < this.budget && this.ready.length > 0 && !this.closed && !this.gaveUp; this.wakeRounds++) {
       const woken = this.ready;
       this.ready = this.spare;
       used += this.#stepWithin(woken, this.budget - used);
       over = this.backlog !== undefined;
     }
+    this.rounds += this.wakeRounds;
 
     // Phase 3: this tick's host syscalls as one batch, grouped by op: sleeps into the deadline
     // queue (each timed from its yield), I/O to the reactor in one call.
@@ -281,7 +289,6 @@ export class Kernel implements CompletionSink, InlineHost {
 
     // Phase 4: one host timer for the earliest deadline (the tick's end wakes another if work is ready).
     this.#armTimer();
-    return rounds;
   }
 
   /**
@@ -322,11 +329,10 @@ export class Kernel implements CompletionSink, InlineHost {
 
   /** Hand the host syscalls yielded so far to the timer queue and the reactor, as one batch. */
   #submit(): void {
-    const batch = this.sleeps.length + this.sqIo.length;
-    if (batch === 0) return;
-    this.stats.batch(batch);
-    if (this.sleeps.length > 0) this.sleeps.submit(this.timers);
-    if (this.sqIo.length > 0) handlers.submitIo(this);
+    if (this.sleeps.length + this.sqIo.length === 0) return;
+    // Counted as submitted: a sleep or an I/O op whose task was cancelled meanwhile is dropped.
+    const batch = (this.sleeps.length > 0 ? this.sleeps.submit(this.timers) : 0) + (this.sqIo.length > 0 ? handlers.submitIo(this) : 0);
+    if (batch > 0) this.stats.batch(batch);
   }
 
   #drainCompletions(): void {

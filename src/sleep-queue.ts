@@ -57,21 +57,24 @@ export class SleepQueue {
    * Put every queued sleep that is still current into `timers`, due at its start plus its
    * `ms`, rounded up to a whole millisecond (so sleeps that started in the same millisecond
    * share a bucket and a host timer). Each task's `undo` becomes its bucket (`TimerQueue.add`).
-   * Every sleep must have been stamped.
+   * Every sleep must have been stamped. Returns how many it put there (a sleep whose task was
+   * woken or cancelled since its yield is dropped).
    */
-  submit(timers: TimerQueue<Task<unknown> & Sleeper>): void {
+  submit(timers: TimerQueue<Task<unknown> & Sleeper>): number {
     if (this.unstamped) throw new Error("SleepQueue.submit: some sleeps have no start time (stamp first)");
     const tasks = this.#tasks;
     const gens = this.#gens;
     const ends = this.#ends;
     const times = this.#times;
     let i = 0;
+    let kept = 0;
     for (let j = 0; j < ends.length; j++) {
       const end = ends[j]!;
       const at = times[j]!;
       for (; i < end; i++) {
         const t = tasks[i]!;
         if (t.waitGen !== gens[i]) continue; // cancelled before it was submitted
+        kept++;
         const due = Math.ceil(at + (t.waitingOn!.a as number));
         // Due past MAX_DEADLINE: it waits until cancelled, as sleep(Infinity) does, without a timer.
         // (A virtual clock would jump there, where 1 ms steps are no longer exact: later sleeps would end early.)
@@ -83,5 +86,6 @@ export class SleepQueue {
     gens.length = 0;
     ends.length = 0;
     times.length = 0;
+    return kept;
   }
 }

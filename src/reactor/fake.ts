@@ -54,8 +54,8 @@ export class FakeReactor implements Reactor {
   /** A virtual clock (see Reactor.virtual). */
   readonly virtual = true;
   #now: number;
-  #pending: (() => number | void)[] = [];
-  /** Rounds of steps the ticks run by the last `tick()` took (see Reactor.schedule). */
+  #pending: (() => void)[] = [];
+  /** Rounds of steps the ticks run by the last `tick()` took (see CompletionSink.rounds). */
   #rounds = 0;
   /** True while `tick()` runs the scheduled ticks. */
   #ticking = false;
@@ -106,8 +106,7 @@ export class FakeReactor implements Reactor {
     return this.#now;
   }
 
-  /** Queue `tick` (see Reactor.schedule; one that returns no round count, a wrapper's, counts as one round). */
-  schedule(tick: () => number | void, pollingOnly?: () => boolean): void {
+  schedule(tick: () => void, pollingOnly?: () => boolean): void {
     this.#pending.push(tick);
     this.#pollingOnly = pollingOnly;
     this.#drive();
@@ -163,15 +162,17 @@ export class FakeReactor implements Reactor {
     const run = this.#pending;
     this.#pending = [];
     this.#ticking = true;
-    this.#rounds = 0;
+    const before = this.#sink?.rounds;
     try {
       for (const f of run) {
         this.ticksRun++;
-        const rounds = f();
-        this.#rounds += typeof rounds === "number" ? rounds : 1;
+        f();
       }
     } finally {
       this.#ticking = false;
+      // A scheduler that counts no rounds (a custom sink): a tick is one.
+      const after = this.#sink?.rounds;
+      this.#rounds = before !== undefined && after !== undefined ? after - before : run.length;
     }
     return run.length;
   }

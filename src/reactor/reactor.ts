@@ -27,6 +27,12 @@ export interface CompletionSink {
    * another and on nothing from outside, the scheduler raises a deadlock and returns true.
    */
   stuck?(): boolean;
+  /**
+   * Rounds of task steps run so far: one per tick, plus one for each round in which a tick
+   * stepped tasks others had woken during it. A virtual clock bounds by them the work it runs
+   * at one time (a tick may hold up to 64 rounds).
+   */
+  readonly rounds?: number;
 }
 
 /** A submission: one suspending I/O syscall, dispatched with the rest of its tick. */
@@ -51,11 +57,9 @@ export interface Reactor {
    * Run `tick` once, on a later turn of the event loop. The scheduler never asks twice before
    * it ran. `pollingOnly()`, asked between ticks, is true while the only tasks it has to run
    * gave up the CPU with nothing handed to them (a plain `yield`, `sleep(0)`): a virtual clock
-   * may then let time pass. A real reactor ignores it. `tick` returns how many rounds of task
-   * steps it ran (more than one when tasks woke others): a virtual clock bounds by them the
-   * work it runs at one time.
+   * may then let time pass. A real reactor ignores it.
    */
-  schedule(tick: () => number, pollingOnly?: () => boolean): void;
+  schedule(tick: () => void, pollingOnly?: () => boolean): void;
   /** Arm the one host timer to call `fire` at `deadline` (replacing any armed one). */
   setTimer(deadline: number, fire: () => void): void;
   /** Disarm the host timer. */

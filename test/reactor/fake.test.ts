@@ -204,6 +204,22 @@ describe("a task that keeps yielding (polling) does not hold virtual time still"
 });
 
 describe("work that needs no time never sees the clock move, however long", () => {
+  test("a task that polls between hand-offs is doing work: the clock stays (it jumped to a timeout's deadline once hand-offs ran in the tick that woke them; found by review)", async () => {
+    const clock = new FakeReactor();
+    const out = await new Scheduler({ reactor: clock }).run(function* () {
+      return yield* timeout(50, function* () {
+        const ping = channel<number>(0), pong = channel<number>(0);
+        const echo = yield* spawn(function* () { for (;;) yield* pong.send((yield* ping.recv()).value!); });
+        let sum = 0;
+        for (let i = 0; i < 15_000; i++) { yield; yield* ping.send(i); sum += (yield* pong.recv()).value!; }
+        yield* cancel(echo);
+        return sum;
+      });
+    });
+    expect(out).toBe((15_000 * 14_999) / 2);
+    expect(clock.now()).toBe(0);
+  }, 30_000);
+
   /** 1.2 million channel hand-offs (over a million ticks) inside a one-hour time limit, next to an unrelated far-off sleeper. */
   function* long(): Co<number> {
     yield* spawn(function* () { yield* sleep(1_000_000); });
