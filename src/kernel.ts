@@ -80,10 +80,10 @@ export class Kernel implements CompletionSink, InlineHost {
   sync = 0;
   /** A task gave up the CPU in this tick (step.ts `requeue`): it waits in `ready` for the next, so the wake-up rounds stop. */
   gaveUp = false;
-  /** CompletionSink: rounds of steps run so far (a tick's phase 2, and each of its wake-up rounds). */
+  /** CompletionSink: rounds of steps run so far (each tick's phase 2, and every further round of it that stepped tasks). */
   rounds = 0;
-  /** Wake-up rounds (phase 2b) the last tick ran. */
-  wakeRounds = 0;
+  /** Rounds after phase 2 that stepped tasks in the last tick: woken by a hand-off (2b), or by I/O completed at submission (3b). */
+  moreRounds = 0;
   /** True while the tick steps tasks (phases 2, 2b and 3b). */
   #stepping = false;
 
@@ -127,10 +127,10 @@ export class Kernel implements CompletionSink, InlineHost {
 
   /**
    * For the reactor, between ticks: only tasks that gave up the CPU wait to run (see step.ts
-   * `onlyPolling`), and the last tick woke none with a hand-off (that was work, though the
-   * woken tasks ran in its wake-up rounds and left only pollers behind).
+   * `onlyPolling`), and the last tick stepped no task after phase 2 (one woken by a hand-off or
+   * by I/O was work, though it ran in that tick and left only pollers behind).
    */
-  readonly pollingOnly = (): boolean => this.wakeRounds === 0 && onlyPolling(this);
+  readonly pollingOnly = (): boolean => this.moreRounds === 0 && onlyPolling(this);
 
   /** Resume a suspended task if `gen` is still its current suspension (queued on `queue`). True if it was. */
   resume(task: Task<unknown>, gen: number, mode: Resume, value: unknown, queue = this.ready): boolean {
@@ -256,16 +256,14 @@ export class Kernel implements CompletionSink, InlineHost {
     // Phase 2b: tasks woken by this tick's steps (a channel hand-off, a lock, a join, a spawn)
     // take their step in this tick too, in up to WAKE_ROUNDS more rounds within the budget,
     // instead of an event-loop turn each. Not once a task has given up the CPU: it lets timers
-    // and I/O in before it runs again, and the tasks readied after it wait with it.
-    this.rounds++;
-    this.wakeRounds = 0;
-    for (; this.wakeRounds < WAKE_ROUNDS && !over && used < this.budget && this.ready.length > 0 && !this.closed && !this.gaveUp; this.wakeRounds++) {
+    // and I/O in before it runs again, and every task readied in the tick not yet stepped waits with it.
+    this.moreRounds = 0;
+    for (; this.moreRounds < WAKE_ROUNDS && !over && used < this.budget && this.ready.length > 0 && !this.closed && !this.gaveUp; this.moreRounds++) {
       const woken = this.ready;
       this.ready = this.spare;
       used += this.#stepWithin(woken, this.budget - used);
       over = this.backlog !== undefined;
     }
-    this.rounds += this.wakeRounds;
 
     // Phase 3: this tick's host syscalls as one batch, grouped by op: sleeps into the deadline
     // queue (each timed from its yield), I/O to the reactor in one call.
@@ -283,12 +281,14 @@ export class Kernel implements CompletionSink, InlineHost {
       const m = Math.min(again.length, this.budget - used);
       this.#stepAll(again, 0, m);
       used += m;
+      if (m > 0) this.moreRounds++;
       for (let i = m; i < again.length; i++) this.ready.push(again[i]!); // over budget: next tick
       this.#submit();
     }
 
     // Phase 4: one host timer for the earliest deadline (the tick's end wakes another if work is ready).
     this.#armTimer();
+    this.rounds += 1 + this.moreRounds;
   }
 
   /**

@@ -57,8 +57,9 @@ export class SleepQueue {
    * Put every queued sleep that is still current into `timers`, due at its start plus its
    * `ms`, rounded up to a whole millisecond (so sleeps that started in the same millisecond
    * share a bucket and a host timer). Each task's `undo` becomes its bucket (`TimerQueue.add`).
-   * Every sleep must have been stamped. Returns how many it put there (a sleep whose task was
-   * woken or cancelled since its yield is dropped).
+   * Every sleep must have been stamped. Returns how many sleeps it took (one due past
+   * MAX_DEADLINE counts, though it gets no timer; a sleep whose task was woken or cancelled
+   * since its yield is dropped).
    */
   submit(timers: TimerQueue<Task<unknown> & Sleeper>): number {
     if (this.unstamped) throw new Error("SleepQueue.submit: some sleeps have no start time (stamp first)");

@@ -170,9 +170,9 @@ export class FakeReactor implements Reactor {
       }
     } finally {
       this.#ticking = false;
-      // A scheduler that counts no rounds (a custom sink): a tick is one.
+      // A tick is at least one round, whatever a sink says (one that counts none, or a copy of the count that never moves).
       const after = this.#sink?.rounds;
-      this.#rounds = before !== undefined && after !== undefined ? after - before : run.length;
+      this.#rounds = before !== undefined && after !== undefined ? Math.max(run.length, after - before) : run.length;
     }
     return run.length;
   }

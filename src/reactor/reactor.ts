@@ -28,9 +28,11 @@ export interface CompletionSink {
    */
   stuck?(): boolean;
   /**
-   * Rounds of task steps run so far: one per tick, plus one for each round in which a tick
-   * stepped tasks others had woken during it. A virtual clock bounds by them the work it runs
-   * at one time (a tick may hold up to 64 rounds).
+   * Rounds of task steps run so far: one per tick, plus one for each further round in which
+   * a tick stepped tasks woken during it (by a hand-off, or by I/O that completed at once).
+   * A virtual clock reads it before and after its ticks and bounds by it the work it runs at
+   * one time (a tick may hold up to 69 rounds): a sink that wraps another must forward it
+   * live (`get rounds() { return inner.rounds; }`), not copy it.
    */
   readonly rounds?: number;
 }
@@ -56,8 +58,8 @@ export interface Reactor {
   /**
    * Run `tick` once, on a later turn of the event loop. The scheduler never asks twice before
    * it ran. `pollingOnly()`, asked between ticks, is true while the only tasks it has to run
-   * gave up the CPU with nothing handed to them (a plain `yield`, `sleep(0)`): a virtual clock
-   * may then let time pass. A real reactor ignores it.
+   * gave up the CPU with nothing handed to them (a plain `yield`, `sleep(0)`) and the last tick
+   * stepped no task woken during it: a virtual clock may then let time pass. A real reactor ignores it.
    */
   schedule(tick: () => void, pollingOnly?: () => boolean): void;
   /** Arm the one host timer to call `fire` at `deadline` (replacing any armed one). */

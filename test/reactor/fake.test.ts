@@ -204,6 +204,46 @@ describe("a task that keeps yielding (polling) does not hold virtual time still"
 });
 
 describe("work that needs no time never sees the clock move, however long", () => {
+  test("a task doing I/O that completes at once between yields is work too: the clock stays (it moved after 10,000 such ticks; found by review)", async () => {
+    const clock = new FakeReactor({ io: (batch, sink) => { for (const t of batch) sink.complete(t, t.a); } });
+    const out = await new Scheduler({ reactor: clock }).run(function* () {
+      return yield* timeout(50, function* () {
+        let sum = 0;
+        for (let i = 0; i < 15_000; i++) { yield; sum += yield* io<number>("echo", i); }
+        return sum;
+      });
+    });
+    expect(out).toBe((15_000 * 14_999) / 2);
+    expect(clock.now()).toBe(0);
+  }, 30_000);
+
+  test("behind a sink that copied the round count once, advance() still gives up on work that never ends (it ran for ever; found by review)", async () => {
+    // In a child: before the fix this hung in advance(), which no test timeout can stop. The
+    // count a copy holds never moves, so each tick counts as one round: budget 1 keeps that quick.
+    const script = `
+      import { FakeReactor } from ${JSON.stringify(import.meta.dir + "/../../src/testing.ts")};
+      import { Scheduler, spawn, channel } from ${JSON.stringify(import.meta.dir + "/../../src/index.ts")};
+      const fake = new FakeReactor({ auto: false });
+      const reactor = {
+        now: () => fake.now(), schedule: (t, p) => fake.schedule(t, p), setTimer: (d, f) => fake.setTimer(d, f),
+        clearTimer: () => fake.clearTimer(), submit: (b) => fake.submit(b), cancel: (t) => fake.cancel(t), close: () => fake.close(),
+        attach: (sink) => fake.attach({ ...sink, complete: (t, v) => sink.complete(t, v), fail: (t, e) => sink.fail(t, e) }),
+      };
+      void new Scheduler({ reactor, budget: 1 }).run(function* () {
+        const ping = channel(0), pong = channel(0);
+        yield* spawn(function* () { for (;;) yield* pong.send((yield* ping.recv()).value); });
+        for (;;) { yield* ping.send(1); yield* pong.recv(); }
+      });
+      try { fake.advance(1); console.log("returned"); } catch (e) { console.log(e.message.startsWith("FakeReactor.advance(): 2000000 ticks") && e.message.includes("work that never ends") ? "gave up" : e.message); }
+      process.exit(0);
+    `;
+    const p = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" });
+    const killer = setTimeout(() => p.kill(), 20_000);
+    const code = await p.exited;
+    clearTimeout(killer);
+    expect({ out: (await new Response(p.stdout).text()).trim(), code }).toEqual({ out: "gave up", code: 0 });
+  }, 30_000);
+
   test("a task that polls between hand-offs is doing work: the clock stays (it jumped to a timeout's deadline once hand-offs ran in the tick that woke them; found by review)", async () => {
     const clock = new FakeReactor();
     const out = await new Scheduler({ reactor: clock }).run(function* () {
