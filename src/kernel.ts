@@ -255,8 +255,8 @@ export class Kernel implements CompletionSink, InlineHost {
 
     // Phase 2b: tasks woken by this tick's steps (a channel hand-off, a lock, a join, a spawn)
     // take their step in this tick too, in up to WAKE_ROUNDS more rounds within the budget,
-    // instead of an event-loop turn each. Not once a task has given up the CPU: it lets timers
-    // and I/O in before it runs again, and every task readied in the tick not yet stepped waits with it.
+    // instead of an event-loop turn each. No further round once a task has given up the CPU: it
+    // lets timers and I/O in before it runs again, and every task readied and not yet stepped waits with it.
     this.moreRounds = 0;
     for (; this.moreRounds < WAKE_ROUNDS && !over && used < this.budget && this.ready.length > 0 && !this.closed && !this.gaveUp; this.moreRounds++) {
       const woken = this.ready;

@@ -19,6 +19,7 @@ export interface FakeReactorOptions {
   /**
    * Real ms an automatic reactor sits idle before it asks whether its tasks are deadlocked
    * (default 2,000; `Infinity` never asks: for a test whose tasks Promise code wakes later).
+   * A reactor with `auto: false` never asks, whatever this says: its test drives it.
    */
   deadlockTimeout?: number;
 }
