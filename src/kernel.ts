@@ -329,7 +329,6 @@ export class Kernel implements CompletionSink, InlineHost {
 
   /** Hand the host syscalls yielded so far to the timer queue and the reactor, as one batch. */
   #submit(): void {
-    if (this.sleeps.length + this.sqIo.length === 0) return;
     // Counted as submitted: a sleep or an I/O op whose task was cancelled meanwhile is dropped.
     const batch = (this.sleeps.length > 0 ? this.sleeps.submit(this.timers) : 0) + (this.sqIo.length > 0 ? handlers.submitIo(this) : 0);
     if (batch > 0) this.stats.batch(batch);

@@ -56,8 +56,6 @@ export class FakeReactor implements Reactor {
   readonly virtual = true;
   #now: number;
   #pending: (() => void)[] = [];
-  /** Rounds of steps the ticks run by the last `tick()` took (see CompletionSink.rounds). */
-  #rounds = 0;
   /** True while `tick()` runs the scheduled ticks. */
   #ticking = false;
   #timer: { deadline: number; fire: () => void } | undefined;
@@ -163,7 +161,6 @@ export class FakeReactor implements Reactor {
     const run = this.#pending;
     this.#pending = [];
     this.#ticking = true;
-    const before = this.#sink?.rounds;
     try {
       for (const f of run) {
         this.ticksRun++;
@@ -171,9 +168,6 @@ export class FakeReactor implements Reactor {
       }
     } finally {
       this.#ticking = false;
-      // A tick is at least one round, whatever a sink says (one that counts none, or a copy of the count that never moves).
-      const after = this.#sink?.rounds;
-      this.#rounds = before !== undefined && after !== undefined ? Math.max(run.length, after - before) : run.length;
     }
     return run.length;
   }
@@ -201,10 +195,12 @@ export class FakeReactor implements Reactor {
 
   /** Run ticks until none is scheduled, or until BUSY_TICKS polling ones ran in a row (then time may move on). */
   #runAtNow(): void {
-    let rounds = 0;
+    const start = this.#sink?.rounds; // see CompletionSink.rounds
     for (let n = 1; this.tick() > 0; n++) {
       if (this.#countPolling()) return;
-      rounds += this.#rounds;
+      // A tick is at least one round, whatever a sink says (one that counts none, or a copy of the count that never moves).
+      const now = this.#sink?.rounds;
+      const rounds = start !== undefined && now !== undefined ? Math.max(n, now - start) : n;
       if (rounds >= STUCK_ROUNDS) {
         const who = this.#sink?.runnable?.();
         throw new Error(`FakeReactor.advance(): ${n} ticks (${rounds} rounds of task steps) ran at virtual time ${this.#now} and work is still runnable that waits on nothing (work that never ends?)${who ? `: ${who}` : ""}`);
