@@ -143,6 +143,19 @@ export class HttpRequest {
     return this.fields.all;
   }
 
+  /**
+   * Every value of the header `name` (any case), one per field line, in the order received;
+   * `[]` if absent. For fields whose values may hold commas, which `headers` would run together.
+   *
+   * @example
+   * ```ts
+   * const hops = req.headerValues("forwarded"); // ["for=192.0.2.60", "for=198.51.100.17"]
+   * ```
+   */
+  headerValues(name: string): string[] {
+    return this.fields.values(name);
+  }
+
   /** True once the body was read to its end, by `body()` or `read()` (always true for a request without a body). */
   get bodyRead(): boolean {
     return this.#body !== undefined || this.#reader?.done === true;

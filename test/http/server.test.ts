@@ -72,6 +72,26 @@ describe("curl against the corun server", () => {
     expect(value.endsWith("\r\n\r\nexample.com:8080 /a/b c=1 http://example.com:8080/a/b?c=1")).toBe(true);
   });
 
+  test("headerValues gives each line of a repeated field whole, in order (headers joins them)", async () => {
+    const seen: HttpHandler = function* (req) {
+      return JSON.stringify({ list: req.headerValues("FORWARDED"), joined: req.headers.forwarded, none: req.headerValues("x-absent"), kelvin: req.headerValues("\u212Aey") });
+    };
+    const head = "GET / HTTP/1.1\r\nHost: x\r\nForwarded: for=a, by=b\r\nKey: 1\r\nforwarded:  for=c \r\nConnection: close\r\n\r\n";
+    const { value } = await withServer(seen, (s) => raw(s.port, [head]));
+    const body = JSON.parse(value.slice(value.indexOf("\r\n\r\n") + 4)) as unknown;
+    expect(body).toEqual({ list: ["for=a, by=b", "for=c"], joined: "for=a, by=b, for=c", none: [], kelvin: [] });
+  });
+
+  test("headerValues with a name that is no string is a TypeError naming it (the handler's 500)", async () => {
+    const errors: unknown[] = [];
+    const bad: HttpHandler = function* (req) {
+      return req.headerValues(7 as unknown as string).join();
+    };
+    const { value } = await withServer(bad, (s) => raw(s.port, ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]), { onError: (e) => errors.push(e) });
+    expect(value).toStartWith("HTTP/1.1 500 ");
+    expect(String(errors[0])).toBe("TypeError: headerValues(name): name must be a string, got 7");
+  });
+
   test("a handler that throws gets a 500; the server goes on", async () => {
     let n = 0;
     const flaky: HttpHandler = function* () {
