@@ -94,8 +94,11 @@ export class Condition {
     while (!predicate()) yield* this.wait();
   }
 
-  /** Wake up to `n` waiters, oldest first. */
+  /** Wake up to `n` waiters, oldest first (`n`: an integer >= 0, or Infinity for all). */
   notify(n = 1): void {
+    if (typeof n !== "number" || !(Number.isInteger(n) || n === Infinity) || n < 0) {
+      throw new RangeError(`notify(n) on condition "${this.name}": n must be an integer >= 0 or Infinity, got ${describe(n)}`);
+    }
     for (let w: Waiter<undefined> | undefined; n > 0 && (w = this.#q.shift()) !== undefined; ) {
       if (w.deliver(undefined)) n--;
     }

@@ -256,6 +256,34 @@ describe("Condition notifications are never lost", () => {
     });
     expect(result).toMatch(/^waitFor on condition "ready": predicate must be a function, got 42/);
   });
+
+  test("notify(n) with n no count is a RangeError naming it: 1.5 woke two waiters, NaN and -1 none (found by review)", async () => {
+    const cond = new Condition(new Lock(), "ready");
+    const { result } = await virtual(function* () {
+      let woke = 0;
+      const waiters = [];
+      for (let i = 0; i < 3; i++) waiters.push(yield* spawn(() => cond.lock.with(function* () { yield* cond.wait(); woke++; })));
+      yield* sleep(1);
+      const errors: string[] = [];
+      for (const bad of [1.5, NaN, -1, "2", null, -Infinity]) {
+        try { cond.notify(bad as number); } catch (e) { errors.push(`${(e as Error).name}: ${(e as Error).message}`); }
+      }
+      yield* sleep(1);
+      const afterBad = woke;
+      cond.notify(0);
+      yield* sleep(1);
+      const afterZero = woke;
+      cond.notify(2);
+      yield* sleep(1);
+      const afterTwo = woke;
+      cond.notify(Infinity);
+      for (const t of waiters) yield* join(t);
+      return { errors, afterBad, afterZero, afterTwo, end: woke };
+    });
+    const got = (v: string): string => `RangeError: notify(n) on condition "ready": n must be an integer >= 0 or Infinity, got ${v}`;
+    expect(result.errors).toEqual([got("1.5"), got("NaN"), got("-1"), got('"2"'), got("null"), got("-Infinity")]);
+    expect([result.afterBad, result.afterZero, result.afterTwo, result.end]).toEqual([0, 0, 2, 3]);
+  });
 });
 
 test("Condition: a waiter cancelled in its wait, then interrupted while it re-takes the lock, still ends cancelled (the interrupt replaced the cancel; found by review)", async () => {
