@@ -3,7 +3,7 @@
  * syscall or task) turned into the generator the task runs, checked, and the spawn syscall's
  * handler. Imports no Bun API.
  */
-import { Syscall, describe } from "./syscall.ts";
+import { Syscall, asyncBodyError, describe, notGeneratorHint } from "./syscall.ts";
 import { ADOPT, claimSource, type AdoptingOptions } from "./syscalls.ts";
 import { Task } from "./task.ts";
 import type { Co, TaskBody, SpawnOptions, Yieldable } from "./types.ts";
@@ -59,6 +59,8 @@ export function startable(source: TaskBody<unknown>, op: string, by: Task<unknow
   let gen: unknown = source;
   if (made !== NOT_MADE) gen = made;
   else if (typeof source === "function") {
+    const refused = asyncBodyError(source, op, by ? ` (in ${by})` : "");
+    if (refused !== undefined) return new Thrown(refused);
     try {
       gen = source();
     } catch (error) {
@@ -70,7 +72,7 @@ export function startable(source: TaskBody<unknown>, op: string, by: Task<unknow
   if (gen === null || typeof gen !== "object" || typeof (gen as Generator).next !== "function" || typeof (gen as Generator).throw !== "function") {
     const fn = typeof source === "function" ? ` (${source.name || "an anonymous function"} returned ${describe(gen)})` : ` (got ${describe(gen)})`;
     const where = by ? ` in ${by}` : "";
-    return new Thrown(new TypeError(`${op}: expected a generator${fn}${where}; did you write function instead of function*?`));
+    return new Thrown(new TypeError(`${op}: expected a generator${fn}${where}; ${notGeneratorHint(gen)}`));
   }
   if (Symbol.asyncIterator in gen) {
     // Its next() returns a promise: stepped as a generator it would never end (nor its rejections be seen).

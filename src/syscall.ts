@@ -214,6 +214,29 @@ export function isAsyncFunction(fn: unknown): boolean {
   return typeof fn === "function" && (kind === "AsyncFunction" || kind === "AsyncGeneratorFunction");
 }
 
+/**
+ * @internal The TypeError for an async function given where a task body belongs (`op` names
+ * the call, `where` the task), or undefined for anything else. It must be refused before it is
+ * called: calling it runs its body (only the promise it returns could be refused after).
+ */
+export function asyncBodyError(fn: unknown, op: string, where = ""): TypeError | undefined {
+  if (typeof fn !== "function" || (fn as { constructor?: { name?: unknown } }).constructor?.name !== "AsyncFunction") return undefined;
+  return new TypeError(`${op}: ${fn.name || "an anonymous function"} is an async function${where}, and a corun task is a generator function: write it as function* and wait for promises in it with yield* wait(p)`);
+}
+
+/**
+ * @internal The reason to give when a task body's function returned `made`, which is no
+ * generator: for a promise, a hint (and its rejection is marked handled: the TypeError about
+ * it is the error to report, not an unhandled rejection later); else the usual one.
+ */
+export function notGeneratorHint(made: unknown): string {
+  if (made instanceof Promise) {
+    made.catch(() => {});
+    return "a task body is a generator function, not one returning a promise: wait for a promise in one with yield* wait(p)";
+  }
+  return "did you write function instead of function*?";
+}
+
 /** A short, safe rendering of any value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return "null";

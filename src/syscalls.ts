@@ -3,7 +3,7 @@
  * function that checks its arguments and names the op (curio's traps.py, in TypeScript).
  * Imports only the descriptor, types and errors.
  */
-import { InlineSyscall, Op, Syscall, describe } from "./syscall.ts";
+import { InlineSyscall, Op, Syscall, asyncBodyError, describe, notGeneratorHint } from "./syscall.ts";
 import { Task } from "./task.ts";
 import type { TaskBody, SpawnOptions, Undo, Waker, Yieldable } from "./types.ts";
 
@@ -267,11 +267,13 @@ export function claimSource(co: unknown, op: string): void {
  */
 export function bodyOf<T>(body: TaskBody<T>, op: string, claim = true): Iterable<Yieldable, T, unknown> {
   if (claim && typeof body !== "function") claimSource(body, op); // a generator object given directly runs once
+  const refused = asyncBodyError(body, op);
+  if (refused !== undefined) throw refused;
   const made: unknown = typeof body === "function" ? body() : body;
   if (made instanceof Syscall || made instanceof Task) return made as Iterable<Yieldable, T, unknown>;
   const what = typeof body === "function" ? `${body.name || "a function"} returned ${describe(made)}` : `got ${describe(made)}`;
   if (made === null || typeof made !== "object" || typeof (made as { next?: unknown }).next !== "function") {
-    throw new TypeError(`${op}: expected a generator (${what}); did you write function instead of function*?`);
+    throw new TypeError(`${op}: expected a generator (${what}); ${notGeneratorHint(made)}`);
   }
   if (Symbol.asyncIterator in made) {
     throw new TypeError(`${op}: got an async generator (${what}); a corun task is a plain generator (function*, not async function*): wait for promises with yield* wait(p)`);
@@ -288,7 +290,11 @@ export function checkSpawnOptions(options: unknown, op: string): void {
 }
 
 function checkSource(co: unknown, op: string): void {
-  if (typeof co === "function") return;
+  if (typeof co === "function") {
+    const refused = asyncBodyError(co, `${op}(co)`);
+    if (refused !== undefined) throw refused;
+    return;
+  }
   if (co !== null && typeof co === "object" && typeof (co as Iterator<unknown>).next === "function" && typeof (co as Iterator<unknown>).throw === "function") return;
   throw new TypeError(`${op}(co): expected a generator or a function returning one, got ${describe(co)}`);
 }

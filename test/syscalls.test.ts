@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, current, each, interrupt, io, join, run, sleep, spawn, suspend, wait, Cancelled, Scheduler, Task, type Co, type Waker } from "../src/index.ts";
+import { all, cancel, current, each, group, interrupt, io, join, run, sleep, spawn, suspend, timeout, wait, Cancelled, Lock, Scheduler, Task, type Co, type Waker } from "../src/index.ts";
 import { FakeReactor } from "../src/testing.ts";
 import { collectGarbage, virtual, virtualError } from "./helpers.ts";
 
@@ -128,6 +128,48 @@ describe("spawn", () => {
 
   test.each([42, null, "co", {}])("spawn(%p) throws TypeError at the call", (bad) => {
     expect(() => spawn(bad as never)).toThrow(TypeError);
+  });
+
+  test("an async function is refused before it is called, wherever a task body goes (it ran first, and its rejection went unhandled; found by review)", async () => {
+    let ran = 0;
+    const unhandled: unknown[] = [];
+    const seen = (e: unknown): void => void unhandled.push(e);
+    process.on("unhandledRejection", seen);
+    try {
+      const body = async function fetchAll(): Promise<void> {
+        ran++;
+        throw new Error("the async body ran");
+      };
+      const { result } = await virtual(function* () {
+        const msg = function* (make: () => Iterable<unknown, unknown, unknown>): Co<string> {
+          try { yield* make() as Co<unknown>; return "accepted"; } catch (e) { return `${(e as Error).name}: ${(e as Error).message}`; }
+        };
+        const lock = new Lock();
+        return {
+          spawn: yield* msg(() => spawn(body as never)),
+          timeout: yield* msg(() => timeout(10, body as never)),
+          all: yield* msg(() => all([body as never])),
+          with: yield* msg(() => lock.with(body as never)),
+          group: yield* msg(() => group(function* (g) { yield* g.spawn(body as never); })),
+          each: yield* msg(() => each([1], body as never)),
+          promise: yield* msg(() => spawn((() => Promise.reject(new Error("returned, not thrown"))) as never)),
+        };
+      });
+      const outside = await new Scheduler({ reactor: new FakeReactor() }).run(body as never).catch((e: Error) => e.message);
+      await Bun.sleep(5); // an unhandled rejection is reported after a turn of the event loop
+      const advice = "is an async function, and a corun task is a generator function: write it as function* and wait for promises in it with yield* wait(p)";
+      expect(result.spawn).toBe(`TypeError: spawn(co): fetchAll ${advice}`);
+      expect(result.timeout).toBe(`TypeError: timeout: fetchAll ${advice}`);
+      expect(result.all).toBe(`TypeError: all: fetchAll ${advice}`);
+      expect(result.with).toBe(`TypeError: lock.with: fetchAll ${advice}`);
+      expect(result.group).toEndWith(`failed: group.spawn(co): fetchAll ${advice}`); // the group body's error, in a GroupError
+      expect(result.each).toBe(`TypeError: each(source, body): fetchAll ${advice}`);
+      expect(result.promise).toMatch(/returned \[object Promise\]\) in task "main" \(#\d+\); a task body is a generator function, not one returning a promise: wait for a promise in one with yield\* wait\(p\)$/);
+      expect(outside).toBe(`run: fetchAll ${advice}`);
+      expect([ran, unhandled]).toEqual([0, []]);
+    } finally {
+      process.off("unhandledRejection", seen);
+    }
   });
 
   test("a plain function (not function*) is reported in the spawner", async () => {

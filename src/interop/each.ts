@@ -4,7 +4,7 @@
  * The source's iterator is closed when the loop ends early, fails or is cancelled.
  */
 import { isThenable, wait } from "../syscalls.ts";
-import { Syscall, describe, isCoroutine } from "../syscall.ts";
+import { Syscall, asyncBodyError, describe, isCoroutine, notGeneratorHint } from "../syscall.ts";
 import { Channel } from "../sync/channel.ts";
 import { Task } from "../task.ts";
 import type { Co, Yieldable } from "../types.ts";
@@ -33,6 +33,8 @@ export type EachSource<T> = AsyncIterable<T> | Iterable<T> | Channel<T>;
  */
 export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boolean>): Co<void> {
   if (typeof body !== "function") throw new TypeError("each(source, body): body must be a generator function");
+  const refused = asyncBodyError(body, "each(source, body)"); // before the first item: calling it would run it
+  if (refused !== undefined) throw refused;
   if (source instanceof Task) throw new TypeError(`each(source, body): ${source} is a Task, not a stream of items (join it with yield* task)`);
   if (source instanceof Channel) {
     for (let r = yield* source.recv(); !r.done; r = yield* source.recv()) {
@@ -104,15 +106,14 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
 
 /**
  * `body(item)`, checked: a generator runs, as does one syscall or task it returns; anything
- * else (a plain or async function's result) is a TypeError that says so.
+ * else (what a plain function returned, a promise included) is a TypeError that says so.
  */
 function* call<T>(body: (item: T) => Co<void | boolean>, item: T): Co<void | boolean> {
   const made: unknown = body(item);
   if (made instanceof Syscall || made instanceof Task) return (yield* made as Iterable<Yieldable, void | boolean, unknown>);
   if (!isCoroutine(made)) {
     const name = body.name ? ` (${body.name})` : "";
-    const hint = isThenable(made) ? "did you write an async function instead of function*? (wait for a promise with yield* wait(p))" : "did you write function instead of function*?";
-    throw new TypeError(`each(source, body): body${name} returned ${describe(made)}, not a generator; ${hint}`);
+    throw new TypeError(`each(source, body): body${name} returned ${describe(made)}, not a generator; ${notGeneratorHint(made)}`);
   }
   return yield* made as Co<void | boolean>;
 }

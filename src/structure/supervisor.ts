@@ -4,7 +4,7 @@
  * cancels the rest concurrently and waits for them. Built on spawn/join/cancel/suspend only.
  */
 import { bodyOf, cancel, claimSource, current, join, spawn, spawnAdopted, suspend } from "../syscalls.ts";
-import { Syscall, describe } from "../syscall.ts";
+import { Syscall, asyncBodyError, describe } from "../syscall.ts";
 import { Task } from "../task.ts";
 import { keep, type Held } from "./held.ts";
 import { Cancelled, UsageError } from "../errors.ts";
@@ -26,6 +26,8 @@ export type Policy = (index: number, ending: Ending) => boolean;
  * (or other iterator), a syscall or a task; anything else is a TypeError naming it.
  */
 export function checkTaskBody(co: unknown, op: string): void {
+  const refused = asyncBodyError(co, `${op}(co)`);
+  if (refused !== undefined) throw refused;
   if (co instanceof Syscall || co instanceof Task || typeof co === "function") return;
   if (co !== null && typeof co === "object" && typeof (co as Iterator<unknown>).next === "function" && !(Symbol.asyncIterator in co)) return;
   const hint = co !== null && typeof co === "object" && Symbol.asyncIterator in co ? " (an async generator: a corun task is a plain generator)" : "";

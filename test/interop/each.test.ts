@@ -119,7 +119,7 @@ test("bad arguments to each, select, recvAsync and iterate are TypeErrors naming
     };
   });
   expect(result.plain).toBe("TypeError: each(source, body): body returned undefined, not a generator; did you write function instead of function*?");
-  expect(result.async).toContain("did you write an async function instead of function*?");
+  expect(result.async).toBe("TypeError: each(source, body): an anonymous function is an async function, and a corun task is a generator function: write it as function* and wait for promises in it with yield* wait(p)");
   expect(result.oneSyscall).toBe("ok"); // a function returning one syscall runs it
   expect(result.selectNull).toBe("TypeError: select: case 0 is null, not a recvFrom()/sendTo() case");
   expect(result.selectNotChannel).toBe("TypeError: select: case 1's channel is {}, not a Channel (made by channel())"); // even with case 0 ready
