@@ -4,7 +4,7 @@
  * Imports no Bun API: the driver's handle is opaque here.
  */
 import { io } from "../syscalls.ts";
-import type { Syscall } from "../syscall.ts";
+import { describe, type Syscall } from "../syscall.ts";
 import type { Co } from "../types.ts";
 import type { ConnStats, TcpHandle } from "../reactor/tcp-socket.ts";
 import { forEachChunk, readAll, readExactly, readLine, readUntil } from "./read-helpers.ts";
@@ -238,6 +238,8 @@ export class Conn {
    * ```
    */
   unread(bytes: Uint8Array): void {
+    // Checked here: a string put back would break the read that takes it, and every op of its batch.
+    if (!(bytes instanceof Uint8Array)) throw new TypeError(`conn.unread(bytes) on ${this.#h.name}: expected a Uint8Array, got ${describe(bytes)}`);
     this.#h.unread(bytes);
   }
 

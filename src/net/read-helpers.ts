@@ -77,6 +77,7 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
  */
 export function* readUntil(src: ChunkSource, delimiter: string | Uint8Array, maxBytes = 1 << 20): Co<Uint8Array | null> {
   const delim = typeof delimiter === "string" ? encoder.encode(delimiter) : delimiter;
+  if (!(delim instanceof Uint8Array)) throw new TypeError(`readUntil(delimiter): the delimiter must be a string or a Uint8Array, got ${describe(delimiter)}`);
   if (delim.length === 0) throw new RangeError("readUntil(delimiter): the delimiter is empty");
   checkMax(maxBytes, "readUntil");
   return yield* until(src, delim, maxBytes, false, "readUntil");

@@ -1,5 +1,5 @@
 import { test, expect } from "bun:test";
-import { run, spawn, join, sleep, type Co } from "../../src/index.ts";
+import { run, spawn, join, sleep, moveOnAfter, type Co } from "../../src/index.ts";
 import { listen, connect, NetError, type Conn } from "../../src/net/index.ts";
 import { HOST, pair } from "./helpers.ts";
 
@@ -134,6 +134,42 @@ test("bad arguments throw at the call, naming the problem", async () => {
     yield* client.close();
     yield* server.close();
   });
+});
+
+test("unread() of anything but bytes is a TypeError naming the connection: a string put back broke every op of a later batch (found by review)", async () => {
+  const errors = await run(function* () {
+    const { client, server } = yield* pair();
+    const out: string[] = [];
+    for (const bad of ["zz", 42, null, [1, 2]]) {
+      try { server.unread(bad as never); out.push("accepted"); } catch (e) { out.push(`${(e as Error).name}: ${(e as Error).message}`); }
+    }
+    yield* client.close();
+    yield* server.close();
+    return out;
+  });
+  expect(errors).toHaveLength(4);
+  for (const [i, got] of ['"zz"', "42", "null", "[1,2]"].entries()) {
+    expect(errors[i]).toStartWith("TypeError: conn.unread(bytes) on ");
+    expect(errors[i]).toEndWith(`: expected a Uint8Array, got ${got}`);
+  }
+});
+
+test("readUntil() with a delimiter neither a string nor bytes is a TypeError, and takes nothing: it read on without limit, past maxBytes (found by review)", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    yield* client.write("abc\n" + "x".repeat(100)); // a delimiter at byte 3; the peer stays open
+    let error = "";
+    try {
+      error = (yield* moveOnAfter(500, () => server.readUntil(10 as never, 8))) === undefined ? "still reading after 500 ms" : "returned";
+    } catch (e) {
+      error = `${(e as Error).name}: ${(e as Error).message}`;
+    }
+    const line = yield* moveOnAfter(500, () => server.readLine()); // nothing was taken: the bytes are all there
+    yield* client.close();
+    yield* server.close();
+    return { error, line };
+  });
+  expect(r).toEqual({ error: "TypeError: readUntil(delimiter): the delimiter must be a string or a Uint8Array, got 10", line: "abc" });
 });
 
 test("after abort(), bytes that came and were not read are dropped: a read fails as after close() (found by review)", async () => {
