@@ -59,55 +59,17 @@ class TcpDriver implements IoDriver {
         sink.fail(t, new NetError("EBADF", t.op, String((t.a as { name?: unknown } | undefined)?.name ?? ""), t.taskName, "the connection or listener belongs to another run(): a socket is used by the run() that opened it"));
         continue;
       }
-      switch (t.op) {
-        case "tcp.read":
-          (t.a as TcpHandle).inbound.read(t, sink);
-          break;
-        case "tcp.write": {
-          const h = t.a as TcpHandle;
-          if (h.outbound.queueWrite(t, toBytes(t.b), sink) && !h.touched) {
-            h.touched = true;
-            this.#touched.push(h);
-          }
-          break;
+      try {
+        this.#one(t, sink);
+      } catch (error) {
+        // A bug or a bad argument in one op fails that op alone, withdrawn from wherever it was
+        // queued: thrown out of the batch, every op in it would fail while their sockets still
+        // held them (a later read's bytes completing a dead ticket, lost).
+        try {
+          this.cancel(t);
+        } finally {
+          sink.fail(t, error);
         }
-        case "tcp.end": {
-          const h = t.a as TcpHandle;
-          h.outbound.queueEnd(t, sink);
-          if (!h.touched) {
-            h.touched = true;
-            this.#touched.push(h);
-          }
-          break;
-        }
-        case "tcp.close":
-          this.#closeConn(t.a as TcpHandle, t, sink);
-          break;
-        case "tcp.abort": {
-          const h = t.a as TcpHandle;
-          h.terminate(sink);
-          this.#retire(h);
-          sink.complete(t, undefined);
-          break;
-        }
-        case "tcp.accept":
-          this.#accept(t, sink);
-          break;
-        case "tcp.connect":
-          this.#connector.connect(t, sink);
-          break;
-        case "tcp.listen":
-          this.#listen(t, sink);
-          break;
-        case "tcp.lclose":
-          this.#closeListener(t.a as ListenerHandle, sink);
-          sink.complete(t, undefined);
-          break;
-        case "tcp.stats":
-          sink.complete(t, this.stats());
-          break;
-        default:
-          sink.fail(t, new TypeError(`tcp driver: unknown op "${t.op}" from task "${t.taskName}"`));
       }
     }
     // The coalescing point: one socket.write per socket for everything this tick queued.
@@ -118,6 +80,59 @@ class TcpDriver implements IoDriver {
         h.touched = false;
         h.flush(sink);
       }
+    }
+  }
+
+  #one(t: Submission, sink: CompletionSink): void {
+    switch (t.op) {
+      case "tcp.read":
+        (t.a as TcpHandle).inbound.read(t, sink);
+        break;
+      case "tcp.write": {
+        const h = t.a as TcpHandle;
+        if (h.outbound.queueWrite(t, toBytes(t.b), sink) && !h.touched) {
+          h.touched = true;
+          this.#touched.push(h);
+        }
+        break;
+      }
+      case "tcp.end": {
+        const h = t.a as TcpHandle;
+        h.outbound.queueEnd(t, sink);
+        if (!h.touched) {
+          h.touched = true;
+          this.#touched.push(h);
+        }
+        break;
+      }
+      case "tcp.close":
+        this.#closeConn(t.a as TcpHandle, t, sink);
+        break;
+      case "tcp.abort": {
+        const h = t.a as TcpHandle;
+        h.terminate(sink);
+        this.#retire(h);
+        sink.complete(t, undefined);
+        break;
+      }
+      case "tcp.accept":
+        this.#accept(t, sink);
+        break;
+      case "tcp.connect":
+        this.#connector.connect(t, sink);
+        break;
+      case "tcp.listen":
+        this.#listen(t, sink);
+        break;
+      case "tcp.lclose":
+        this.#closeListener(t.a as ListenerHandle, sink);
+        sink.complete(t, undefined);
+        break;
+      case "tcp.stats":
+        sink.complete(t, this.stats());
+        break;
+      default:
+        sink.fail(t, new TypeError(`tcp driver: unknown op "${t.op}" from task "${t.taskName}"`));
     }
   }
 

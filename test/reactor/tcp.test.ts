@@ -1,5 +1,5 @@
 import { test, expect } from "bun:test";
-import { run, spawn, join, sleep, type Co, type Task } from "../../src/index.ts";
+import { run, spawn, join, sleep, io, moveOnAfter, type Co, type Task } from "../../src/index.ts";
 import { listen, connect, netStats, type Conn } from "../../src/net/index.ts";
 import { HOST, pair } from "../net/helpers.ts";
 
@@ -195,4 +195,26 @@ test("a write refused on a closed connection is not counted: netStats() totals s
     return { code, client: client.stats().writeOps, sum: client.stats().writeOps + server.stats().writeOps, total: total.writeOps };
   });
   expect(r).toEqual({ code: "ERR_SOCKET_CLOSED", client: 1, sum: 1, total: 1 });
+});
+
+test("an op that throws in the driver fails alone: a read of another connection in the same batch goes on and gets its bytes (the whole batch failed, and those bytes were lost; found by review)", async () => {
+  const r = await run(function* () {
+    const a = yield* pair();
+    const b = yield* pair();
+    const handle = a.client.read().a; // the connection's handle, as a hand-made descriptor would carry it
+    const poison = { toString(): string { throw new Error("no bytes in here"); } };
+    // Spawned in one step: both ops go out in one batch, the read of b first.
+    const reader = yield* spawn(function* () { return new TextDecoder().decode((yield* b.server.read()) ?? new Uint8Array()); });
+    const writer = yield* spawn(function* () {
+      try { yield* io("tcp.write", handle, poison); return "written"; } catch (e) { return `${(e as Error).name}: ${(e as Error).message}`; }
+    });
+    const wrote = yield* join(writer);
+    yield* b.client.write("important");
+    const got = yield* moveOnAfter(2000, () => join(reader));
+    yield* a.client.write("a still works");
+    const onA = new TextDecoder().decode((yield* a.server.read()) ?? new Uint8Array());
+    for (const p of [a, b]) { yield* p.client.close(); yield* p.server.close(); }
+    return { wrote, got, onA };
+  });
+  expect(r).toEqual({ wrote: "Error: no bytes in here", got: "important", onA: "a still works" });
 });
