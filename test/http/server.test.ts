@@ -153,6 +153,24 @@ describe("bad requests get an error status and a close, never a hang", () => {
     });
   }
 
+  test("a HEAD request whose head is refused gets its error status with no body (RFC 9110 §9.3.2; it got one; found by review)", async () => {
+    const heads: [string, string][] = [
+      ["HEAD / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", "400"],
+      ["\r\nHEAD / HTTP/1.1\r\n\r\n", "400"],
+      ["HEAD / HTTP/2.0\r\n\r\n", "505"],
+      ["HEAD / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "501"],
+    ];
+    for (const [request, status] of heads) {
+      const { value } = await withServer(reader, (s) => raw(s.port, [request]));
+      expect(value).toStartWith(`HTTP/1.1 ${status} `);
+      expect(value).toContain("connection: close");
+      expect(value.slice(value.indexOf("\r\n\r\n") + 4)).toBe("");
+    }
+    // A GET refused alike still says why in its body.
+    const { value } = await withServer(reader, (s) => raw(s.port, ["GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"]));
+    expect(value.slice(value.indexOf("\r\n\r\n") + 4)).toContain("Content-Length");
+  });
+
   test("a client that stops mid-head gets 408 and a close after headerTimeout", async () => {
     const { value } = await withServer(hello, (s) => raw(s.port, ["GET / HTTP/1.1\r\nHo"], { timeoutMs: 3000 }), { headerTimeout: 150 });
     expect(value).toStartWith("HTTP/1.1 408 ");
