@@ -4,6 +4,7 @@
  * Built on Conn's read/unread only; imports no Bun API.
  */
 import { ByteGather } from "../bytes.ts";
+import { describe } from "../syscall.ts";
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { HttpCode, HttpError } from "./errors.ts";
@@ -221,6 +222,24 @@ export function show(s: string): string {
 }
 
 /** Check a header name and value a program wants to send; throws `HttpError` BAD_ARGUMENT. */
+/**
+ * The text of an outgoing header's value: a string as it is, a finite number as its digits;
+ * anything else (undefined, null, an object) is BAD_ARGUMENT naming the header, never sent as
+ * "undefined". `whose`: "a handler gave" or "the request has".
+ */
+export function headerText(name: string, value: unknown, whose: string): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  throw new HttpError(HttpCode.BadArgument, `${whose} header ${show(name)} the value ${describe(value)}: expected a string (or a number)`);
+}
+
+/** `headers`, if given, is an object of fields (`whose` as for `headerText`). */
+export function checkHeaders(headers: unknown, whose: string): void {
+  if (headers !== undefined && (headers === null || typeof headers !== "object" || Array.isArray(headers))) {
+    throw new HttpError(HttpCode.BadArgument, `${whose} headers ${describe(headers)}: expected an object such as { "content-type": "text/plain" }`);
+  }
+}
+
 export function checkOutgoing(name: string, value: string): void {
   if (!TOKEN.test(name)) throw new HttpError(HttpCode.BadArgument, `invalid header name ${show(name)}`);
   if (BAD_VALUE.test(value) || value.includes("\n") || value.includes("\r")) {

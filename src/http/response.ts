@@ -4,7 +4,7 @@
  * Pure functions; imports no Bun API.
  */
 import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./outgoing-body.ts";
-import { checkOutgoing, show } from "./head.ts";
+import { checkHeaders, checkOutgoing, headerText, show } from "./head.ts";
 import { listHas } from "./fields.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import type { HttpResponseInit } from "./request.ts";
@@ -74,13 +74,14 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
   /** A Content-Length the handler gave: kept for a response with no body to a HEAD, or a 304 (the size a GET would have, RFC 9110 §8.6). */
   let given: string | undefined = undefined;
   const headers = init.headers;
+  checkHeaders(headers, "a handler gave");
   if (headers !== undefined) {
     for (const name in headers) {
       const field = headers[name];
       const key = name.toLowerCase();
       // A list is sent once per value (several set-cookie); a field the server frames with takes one.
       const list = Array.isArray(field);
-      const values = list ? (field as readonly unknown[]).map(String) : [String(field)];
+      const values = list ? (field as readonly unknown[]).map((v) => headerText(name, v, "a handler gave")) : [headerText(name, field, "a handler gave")];
       if (values.length === 0) checkOutgoing(name, ""); // the name, even with no value to send
       for (const value of values) checkOutgoing(name, value);
       if (FRAMING.has(key)) {

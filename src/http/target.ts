@@ -4,7 +4,7 @@
  */
 import { HttpCode, HttpError } from "./errors.ts";
 import { isAsyncFunction } from "../syscall.ts";
-import { checkOutgoing, show } from "./head.ts";
+import { checkHeaders, checkOutgoing, headerText, show } from "./head.ts";
 import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./outgoing-body.ts";
 import { join } from "./response.ts";
 import type { RequestOptions } from "./options.ts";
@@ -81,9 +81,10 @@ function encode(method: string, t: Target, o: RequestOptions): string | Uint8Arr
   /** A Content-Length the caller gave (kept for a streamed body only: the others are measured). */
   let given: string | undefined = undefined;
   const headers = o.headers;
+  checkHeaders(headers, "the request options give");
   if (headers !== undefined) {
     for (const name in headers) {
-      const value = String(headers[name]);
+      const value = headerText(name, headers[name], "the request options give");
       checkOutgoing(name, value);
       const key = name.toLowerCase();
       if (key === "content-length") given = value;

@@ -167,6 +167,22 @@ describe("client against Bun.serve", () => {
     expect((await expectHttpError(run(() => request(base, { headers: { "x-a": "1\r\nx-b: 2" } })))).code).toBe("BAD_ARGUMENT");
   });
 
+  test("a header value that is no text is a BAD_ARGUMENT naming it, not sent as \"undefined\" (found by review)", async () => {
+    const messages: string[] = [];
+    for (const headers of [{ "x-a": undefined }, { "x-a": null }, { "x-a": { v: 1 } }, null, "x-a: 1"]) {
+      const e = await expectHttpError(run(() => request(base, { headers: headers as never })));
+      expect(e.code).toBe("BAD_ARGUMENT");
+      messages.push(e.detail);
+    }
+    expect(messages).toEqual([
+      'the request options give header "x-a" the value undefined: expected a string (or a number)',
+      'the request options give header "x-a" the value null: expected a string (or a number)',
+      'the request options give header "x-a" the value {"v":1}: expected a string (or a number)',
+      'the request options give headers null: expected an object such as { "content-type": "text/plain" }',
+      'the request options give headers "x-a: 1": expected an object such as { "content-type": "text/plain" }',
+    ]);
+  });
+
   test("connection refused is a NetError", async () => {
     const port = await new Promise<number>((resolve) => {
       const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
