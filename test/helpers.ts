@@ -29,11 +29,15 @@ function clobberStack(depth = 2000): number {
   return depth === 0 ? 0 : clobberStack(depth - 1) + depth;
 }
 
-/** Collect garbage until `alive()` turns false, or five tries (outside a task: a turn of the event loop between tries). */
+/**
+ * Collect garbage until `alive()` turns false, or ten tries (outside a task: a turn of the
+ * event loop between tries, longer each time, so a conservative root left by a busy moment has
+ * gone: five 1 ms tries once left one, in a run of several test files).
+ */
 export async function collectGarbage(alive: () => boolean): Promise<void> {
-  for (let i = 0; i < 5 && alive(); i++) {
+  for (let i = 0; i < 10 && alive(); i++) {
     clobberStack();
-    await Bun.sleep(1);
+    await Bun.sleep(1 + i);
     Bun.gc(true);
   }
 }
