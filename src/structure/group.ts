@@ -9,6 +9,7 @@ import { GroupError } from "./errors.ts";
 import { Supervisor, checkTaskBody } from "./supervisor.ts";
 import { finish, keep } from "./held.ts";
 import { checkSpawnOptions } from "../syscalls.ts";
+import { describe } from "../syscall.ts";
 
 /** The handle a group body gets: start children, read them. */
 export interface Group {
@@ -82,6 +83,7 @@ class Handle implements Group {
  */
 export function* group<R>(body: (g: Group) => Co<R>, options?: GroupOptions): Co<R> {
   if (typeof body !== "function") throw new TypeError(`group(body): body must be a generator function, got ${typeof body}`);
+  checkGroupOptions(options);
   const name = options?.name ?? "group";
   const sup = new Supervisor(name, (_i, ending) => ending === "failed", options?.forget === true);
   const g = new Handle(sup, options?.forget === true);
@@ -104,4 +106,12 @@ export function* group<R>(body: (g: Group) => Co<R>, options?: GroupOptions): Co
   // result to return, so its Cancelled is thrown, as joining it would.
   if (first.state !== "done") throw first.error;
   return first.result as R;
+}
+
+/** `options`, if given, is an object whose `name`, if given, is a string and whose `forget`, if given, is a boolean. */
+function checkGroupOptions(options: GroupOptions | undefined): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== "object") throw new TypeError(`group(body, options): options must be an object such as { name, forget }, got ${describe(options)}`);
+  if (options.name !== undefined && typeof options.name !== "string") throw new TypeError(`group(body, { name }): name must be a string, got ${describe(options.name)}`);
+  if (options.forget !== undefined && typeof options.forget !== "boolean") throw new TypeError(`group(body, { forget }): forget must be true or false, got ${describe(options.forget)}`);
 }

@@ -4,7 +4,7 @@
  * in src/interop/channel-iterable.ts, multi-channel waits in select.ts. No Bun APIs.
  */
 import { suspend } from "../syscalls.ts";
-import { runningTask, type Syscall } from "../syscall.ts";
+import { describe, runningTask, type Syscall } from "../syscall.ts";
 import type { Co, Waker } from "../types.ts";
 import { ChannelClosed } from "./errors.ts";
 import { Waiter, WaitList } from "./wait-list.ts";
@@ -52,6 +52,7 @@ export class Channel<T> {
     if (!Number.isInteger(capacity) || capacity < 0) {
       throw new RangeError(`channel(capacity): capacity must be an integer >= 0, got ${String(capacity)}`);
     }
+    if (name !== undefined && typeof name !== "string") throw new TypeError(`channel(capacity, name): name must be a string, got ${describe(name)}`);
     this.capacity = capacity;
     this.name = name ?? `channel-${++channels}`;
     const label = `channel "${this.name}"`;

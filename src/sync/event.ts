@@ -3,7 +3,7 @@
  * Built on `suspend`; imports no kernel internals.
  */
 import { suspend } from "../syscalls.ts";
-import type { Syscall } from "../syscall.ts";
+import { describe, type Syscall } from "../syscall.ts";
 import type { Co, Waker } from "../types.ts";
 import { Waiter, WaitList } from "./wait-list.ts";
 
@@ -28,6 +28,7 @@ export class Event {
   readonly #d: Syscall<unknown>;
 
   constructor(name = "event") {
+    if (typeof name !== "string") throw new TypeError(`new Event(name): name must be a string, got ${describe(name)}`);
     this.name = name;
     const setup = (w: Waker<unknown>) => {
       const me = new Waiter<undefined>(undefined);

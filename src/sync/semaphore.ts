@@ -4,7 +4,7 @@
  * Built on `suspend`; imports no kernel internals.
  */
 import { bodyOf, suspend } from "../syscalls.ts";
-import { runningTask, type Syscall } from "../syscall.ts";
+import { describe, runningTask, type Syscall } from "../syscall.ts";
 import type { Task } from "../task.ts";
 import type { Co, TaskBody, Waker } from "../types.ts";
 import { SyncUsageError } from "./errors.ts";
@@ -41,6 +41,7 @@ export class Semaphore {
 
   constructor(permits: number, name = "semaphore", op = "acquire") {
     if (!Number.isInteger(permits) || permits < 1) throw new RangeError(`new Semaphore(permits): permits must be an integer >= 1, got ${String(permits)}`);
+    if (typeof name !== "string") throw new TypeError(`new ${op === "lock" ? "Lock(name)" : "Semaphore(permits, name)"}: name must be a string, got ${describe(name)}`);
     this.name = name;
     this.#max = permits;
     this.#free = permits;

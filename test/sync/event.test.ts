@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Cancelled, cancel, Condition, Event, interrupt, join, Lock, Semaphore, sleep, spawn, SyncUsageError, type Co } from "../../src/index.ts";
+import { Cancelled, cancel, channel, Condition, Event, group, interrupt, join, Lock, Semaphore, sleep, spawn, SyncUsageError, type Co } from "../../src/index.ts";
 import { virtual } from "../helpers.ts";
 
 /**
@@ -240,6 +240,29 @@ describe("Condition notifications are never lost", () => {
     }
     expect(() => new Condition(new Lock(), 5 as unknown as string)).toThrow(/^new Condition\(lock, name\): name must be a string/);
     expect(new Condition(undefined, "ok").name).toBe("ok");
+  });
+
+  test("a Lock, Semaphore, Event or channel named with no string, and group options of the wrong kind, are TypeErrors naming them (they were taken as they were; found by review)", async () => {
+    expect(() => new Lock(5 as never)).toThrow(/^new Lock\(name\): name must be a string, got 5$/);
+    expect(() => new Semaphore(2, {} as never)).toThrow(/^new Semaphore\(permits, name\): name must be a string, got \{\}$/);
+    expect(() => new Event(null as never)).toThrow(/^new Event\(name\): name must be a string, got null$/);
+    expect(() => channel(1, 7 as never)).toThrow(/^channel\(capacity, name\): name must be a string, got 7$/);
+    expect([new Lock().name, new Semaphore(1, "s").name, new Event().name, channel(0, "c").name]).toEqual(["lock", "s", "event", "c"]);
+    const { result } = await virtual(function* () {
+      const out: string[] = [];
+      for (const options of [{ name: 42 }, { forget: "yes" }, null, "g"]) {
+        try { yield* group(function* () {}, options as never); out.push("accepted"); } catch (e) { out.push((e as Error).message); }
+      }
+      out.push(String(yield* group(function* () { return "ran"; }, { name: "ok", forget: false })));
+      return out;
+    });
+    expect(result).toEqual([
+      "group(body, { name }): name must be a string, got 42",
+      'group(body, { forget }): forget must be true or false, got "yes"',
+      "group(body, options): options must be an object such as { name, forget }, got null",
+      'group(body, options): options must be an object such as { name, forget }, got "g"',
+      "ran",
+    ]);
   });
 
   test("waitFor(notAFunction) is a TypeError naming the condition", async () => {
