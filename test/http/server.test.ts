@@ -329,6 +329,19 @@ test("a body that trickles in past bodyTimeout is cut off", async () => {
 });
 
 describe("chunked uploads within the limit", () => {
+  test("a Transfer-Encoding list with empty elements is chunked (RFC 9110 §5.6.1; it was a 501)", async () => {
+    const reader: HttpHandler = function* (req) {
+      return `read ${new TextDecoder().decode(yield* req.body())}`;
+    };
+    for (const te of [", chunked", "chunked,", " ,chunked , "]) {
+      const { value } = await withServer(reader, (s) => raw(s.port, [`POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ${te}\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`]));
+      expect(value).toStartWith("HTTP/1.1 200 ");
+      expect(value).toEndWith("read hello");
+    }
+    const { value } = await withServer(reader, (s) => raw(s.port, ["POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,\r\n\r\n"]));
+    expect(value).toStartWith("HTTP/1.1 400 "); // no coding at all is still no chunked
+  });
+
   test("many small chunks (with an extension each) under maxBodyBytes are accepted", async () => {
     const reader: HttpHandler = function* (req) { return `read ${(yield* req.body()).length}`; };
     const body = `${"a;x=1 \t\r\n0123456789\r\n".repeat(70)}0\r\n\r\n`; // 700 data bytes in 70 chunks
