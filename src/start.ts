@@ -72,7 +72,7 @@ export function startable(source: TaskBody<unknown>, op: string, by: Task<unknow
   if (gen === null || typeof gen !== "object" || typeof (gen as Generator).next !== "function" || typeof (gen as Generator).throw !== "function") {
     const fn = typeof source === "function" ? ` (${source.name || "an anonymous function"} returned ${describe(gen)})` : ` (got ${describe(gen)})`;
     const where = by ? ` in ${by}` : "";
-    return new Thrown(new TypeError(`${op}: expected a generator${fn}${where}; ${notGeneratorHint(gen)}`));
+    return new Thrown(new TypeError(`${op}: expected a generator${fn}${where}; ${notGeneratorHint(gen, typeof source === "function")}`));
   }
   if (Symbol.asyncIterator in gen) {
     // Its next() returns a promise: stepped as a generator it would never end (nor its rejections be seen).

@@ -225,12 +225,14 @@ export function asyncBodyError(fn: unknown, op: string, where = ""): TypeError |
 }
 
 /**
- * @internal The reason to give when a task body's function returned `made`, which is no
- * generator: for a promise, a hint (and its rejection is marked handled: the TypeError about
- * it is the error to report, not an unhandled rejection later); else the usual one.
+ * @internal The reason to give when a task body, or what its function returned (`fromFunction`),
+ * is `made`, no generator. A promise a function returned gets a hint, and its rejection is
+ * marked handled: the TypeError about it is the error to report, not an unhandled rejection
+ * later. A promise given as the body is the caller's own, left as it is.
  */
-export function notGeneratorHint(made: unknown): string {
+export function notGeneratorHint(made: unknown, fromFunction: boolean): string {
   if (made instanceof Promise) {
+    if (!fromFunction) return "a promise is not a task body: wait for it with yield* wait(p)";
     made.catch(() => {});
     return "a task body is a generator function, not one returning a promise: wait for a promise in one with yield* wait(p)";
   }

@@ -273,7 +273,7 @@ export function bodyOf<T>(body: TaskBody<T>, op: string, claim = true): Iterable
   if (made instanceof Syscall || made instanceof Task) return made as Iterable<Yieldable, T, unknown>;
   const what = typeof body === "function" ? `${body.name || "a function"} returned ${describe(made)}` : `got ${describe(made)}`;
   if (made === null || typeof made !== "object" || typeof (made as { next?: unknown }).next !== "function") {
-    throw new TypeError(`${op}: expected a generator (${what}); ${notGeneratorHint(made)}`);
+    throw new TypeError(`${op}: expected a generator (${what}); ${notGeneratorHint(made, typeof body === "function")}`);
   }
   if (Symbol.asyncIterator in made) {
     throw new TypeError(`${op}: got an async generator (${what}); a corun task is a plain generator (function*, not async function*): wait for promises with yield* wait(p)`);

@@ -151,6 +151,8 @@ describe("spawn", () => {
           all: yield* msg(() => all([body as never])),
           with: yield* msg(() => lock.with(body as never)),
           group: yield* msg(() => group(function* (g) { yield* g.spawn(body as never); })),
+          groupBody: yield* msg(() => group(body as never)),
+          givenPromise: yield* msg(() => new Lock().with(Promise.resolve(1) as never)),
           each: yield* msg(() => each([1], body as never)),
           promise: yield* msg(() => spawn((() => Promise.reject(new Error("returned, not thrown"))) as never)),
         };
@@ -164,6 +166,9 @@ describe("spawn", () => {
       expect(result.with).toBe(`TypeError: lock.with: fetchAll ${advice}`);
       expect(result.group).toEndWith(`failed: group.spawn(co): fetchAll ${advice}`); // the group body's error, in a GroupError
       expect(result.each).toBe(`TypeError: each(source, body): fetchAll ${advice}`);
+      expect(result.groupBody).toBe(`TypeError: group(body): fetchAll ${advice}`);
+      // A promise given as the body (not returned by one) is named as such, and left as it is.
+      expect(result.givenPromise).toBe("TypeError: lock.with: expected a generator (got [object Promise]); a promise is not a task body: wait for it with yield* wait(p)");
       expect(result.promise).toMatch(/returned \[object Promise\]\) in task "main" \(#\d+\); a task body is a generator function, not one returning a promise: wait for a promise in one with yield\* wait\(p\)$/);
       expect(outside).toBe(`run: fetchAll ${advice}`);
       expect([ran, unhandled]).toEqual([0, []]);

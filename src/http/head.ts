@@ -95,10 +95,29 @@ export function* readHead(conn: Conn, max: number, stop?: () => boolean): Co<Uin
 /** The head passed `max` bytes: a 414 if its start line alone did (a request's target), else a 431. */
 function tooLarge(max: number, buf?: Uint8Array): HttpError {
   const lineEnd = buf === undefined ? -1 : buf.indexOf(10);
-  if (buf !== undefined && (lineEnd < 0 || lineEnd > max)) {
-    return new HttpError(HttpCode.StartLineTooLong, `the start line is longer than ${max} bytes`);
-  }
-  return new HttpError(HttpCode.HeadersTooLarge, `the head is larger than ${max} bytes`);
+  const error = buf !== undefined && (lineEnd < 0 || lineEnd > max)
+    ? new HttpError(HttpCode.StartLineTooLong, `the start line is longer than ${max} bytes`)
+    : new HttpError(HttpCode.HeadersTooLarge, `the head is larger than ${max} bytes`);
+  if (buf !== undefined && isHeadRequest(buf)) headRequests.add(error);
+  return error;
+}
+
+/** Errors readHead raised for a head that began as a HEAD request's. */
+const headRequests = new WeakSet<HttpError>();
+
+/**
+ * True if `raw` (a request head, whole or in part) begins with the method HEAD, past blank lines
+ * before it: a head refused is answered without a body then too (RFC 9110 §9.3.2).
+ */
+export function isHeadRequest(raw: Uint8Array): boolean {
+  let i = 0;
+  while (raw[i] === 13 || raw[i] === 10) i++;
+  return raw[i] === 72 && raw[i + 1] === 69 && raw[i + 2] === 65 && raw[i + 3] === 68 && raw[i + 4] === 32; // "HEAD "
+}
+
+/** True if readHead raised `error` for a head that began as a HEAD request's (a 431 or 414 to it has no body). */
+export function refusedHeadRequest(error: HttpError): boolean {
+  return headRequests.has(error);
 }
 
 /** Token characters (RFC 9110 §5.6.2), by char code. */

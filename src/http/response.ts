@@ -10,7 +10,7 @@ import { HttpCode, HttpError } from "./errors.ts";
 import type { HttpResponseInit } from "./request.ts";
 import type { StreamBody, StreamFraming, StreamHead } from "./stream-body.ts";
 import { concatBytes } from "../bytes.ts";
-import { describe } from "../syscall.ts";
+import { describe, isAsyncFunction } from "../syscall.ts";
 import { HttpResponse } from "./response-object.ts";
 import { StreamedResponse } from "./streamed-response.ts";
 
@@ -103,7 +103,11 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
   const noBody = status === 204 || status === 205 || status === 304;
   let body = noBody ? undefined : init.body;
   checkBody(body, "the body a handler returned", true);
-  if (typeof body === "function") return streamed(body as StreamBody, head, given, keepAlive, ctx);
+  if (typeof body === "function") {
+    // Refused before it is called: calling it would run it (as the request side refuses one).
+    if (isAsyncFunction(body)) throw new HttpError(HttpCode.BadArgument, "the response body a handler returned is an async function; write it as function* (out) { yield* out.write(...) }");
+    return streamed(body as StreamBody, head, given, keepAlive, ctx);
+  }
   // A body the handler left unread would be parsed as the next request: close instead.
   keepAlive &&= ctx.bodyRead !== false;
   if (typeof body === "string" && !hasType) head += "content-type: text/plain;charset=utf-8\r\n";

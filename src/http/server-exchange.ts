@@ -11,7 +11,7 @@ import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
 import { describe } from "../syscall.ts";
 import { HttpCode, HttpError } from "./errors.ts";
-import { parseRequestHead } from "./head.ts";
+import { isHeadRequest, parseRequestHead } from "./head.ts";
 import { connectionHas } from "./fields.ts";
 import { requestFraming } from "./body.ts";
 import { HttpRequest, type HttpHandler } from "./request.ts";
@@ -70,7 +70,7 @@ export function* exchange(host: ExchangeHost, conn: Conn, raw: Uint8Array): Co<b
       return yield* reject(host, conn, new HttpError("BODY_TOO_LARGE", `Content-Length ${framing.length} is over the limit of ${limits.maxBodyBytes} bytes`), "", head.method === "HEAD", limits.bodyTimeout);
     }
   } catch (error) {
-    if (error instanceof HttpError) return yield* reject(host, conn, error, "", isHead(raw));
+    if (error instanceof HttpError) return yield* reject(host, conn, error, "", isHeadRequest(raw));
     throw error;
   }
   const known = req.fields.known;
@@ -127,16 +127,6 @@ export function* exchange(host: ExchangeHost, conn: Conn, raw: Uint8Array): Co<b
     yield* sendWithin(watchdog, conn, payload, limits.bodyTimeout);
   }
   return keepAlive;
-}
-
-/**
- * True if the request line (past blank lines before it) begins with the method HEAD: a head
- * that failed to parse is answered without a body too (RFC 9110 §9.3.2).
- */
-function isHead(raw: Uint8Array): boolean {
-  let i = 0;
-  while (raw[i] === 13 || raw[i] === 10) i++;
-  return raw[i] === 72 && raw[i + 1] === 69 && raw[i + 2] === 65 && raw[i + 3] === 68 && raw[i + 4] === 32; // "HEAD "
 }
 
 /**

@@ -12,7 +12,7 @@ import type { Listener } from "../net/listener.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
 import { HttpError } from "./errors.ts";
-import { readHead } from "./head.ts";
+import { readHead, refusedHeadRequest } from "./head.ts";
 import type { HttpHandler } from "./request.ts";
 import { errorResponse } from "./response.ts";
 import { Watchdog } from "./watchdog.ts";
@@ -206,7 +206,7 @@ export class HttpServer {
           s.idle = false; // close() wakes it no more: what follows is not a wait for a request
         }
         if (head instanceof HttpError) {
-          if (!deadline.expired) yield* reject(this.#exchangeHost, conn, head);
+          if (!deadline.expired) yield* reject(this.#exchangeHost, conn, head, "", refusedHeadRequest(head));
           return;
         }
         if (head === null) return;

@@ -216,6 +216,7 @@ export class BodyWriter {
 export function* runStreamBody(body: StreamBody, writer: BodyWriter): Co<void> {
   const made: unknown = body(writer);
   if (!isCoroutine(made)) {
+    if (made instanceof Promise) made.catch(() => {}); // the error below is the one to report, not its rejection later
     throw new HttpError(HttpCode.BadArgument, `a streamed body's function returned ${describe(made)}, not a generator: write it as function* (out) { yield* out.write(...) }`);
   }
   const gen = made;

@@ -113,7 +113,7 @@ function* call<T>(body: (item: T) => Co<void | boolean>, item: T): Co<void | boo
   if (made instanceof Syscall || made instanceof Task) return (yield* made as Iterable<Yieldable, void | boolean, unknown>);
   if (!isCoroutine(made)) {
     const name = body.name ? ` (${body.name})` : "";
-    throw new TypeError(`each(source, body): body${name} returned ${describe(made)}, not a generator; ${notGeneratorHint(made)}`);
+    throw new TypeError(`each(source, body): body${name} returned ${describe(made)}, not a generator; ${notGeneratorHint(made, true)}`);
   }
   return yield* made as Co<void | boolean>;
 }

@@ -9,7 +9,7 @@ import { GroupError } from "./errors.ts";
 import { Supervisor, checkTaskBody } from "./supervisor.ts";
 import { finish, keep } from "./held.ts";
 import { checkSpawnOptions } from "../syscalls.ts";
-import { describe } from "../syscall.ts";
+import { asyncBodyError, describe } from "../syscall.ts";
 
 /** The handle a group body gets: start children, read them. */
 export interface Group {
@@ -83,6 +83,8 @@ class Handle implements Group {
  */
 export function* group<R>(body: (g: Group) => Co<R>, options?: GroupOptions): Co<R> {
   if (typeof body !== "function") throw new TypeError(`group(body): body must be a generator function, got ${typeof body}`);
+  const refused = asyncBodyError(body, "group(body)"); // before it is wrapped: calling it would run it
+  if (refused !== undefined) throw refused;
   checkGroupOptions(options);
   const name = options?.name ?? "group";
   const sup = new Supervisor(name, (_i, ending) => ending === "failed", options?.forget === true);

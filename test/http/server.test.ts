@@ -183,6 +183,12 @@ describe("bad requests get an error status and a close, never a hang", () => {
       expect(value).toContain("connection: close");
       expect(value.slice(value.indexOf("\r\n\r\n") + 4)).toBe("");
     }
+    // Too large a head (431), or start line (414), is refused before it is parsed: no body either.
+    for (const [request, status] of [[`HEAD / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(3000)}\r\n\r\n`, "431"], [`HEAD /${"a".repeat(3000)} HTTP/1.1\r\n`, "414"]]) {
+      const { value } = await withServer(reader, (s) => raw(s.port, [request!]), { maxHeaderBytes: 2048 });
+      expect(value).toStartWith(`HTTP/1.1 ${status} `);
+      expect(value.slice(value.indexOf("\r\n\r\n") + 4)).toBe("");
+    }
     // A GET refused alike still says why in its body.
     const { value } = await withServer(reader, (s) => raw(s.port, ["GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"]));
     expect(value.slice(value.indexOf("\r\n\r\n") + 4)).toContain("Content-Length");

@@ -584,6 +584,32 @@ describe("found by review of streamed bodies", () => {
     expect(seen[1]).toContain('returned "abc", not a generator');
   });
 
+  test("a body function that is async is a 500 without running it; one returning a promise leaves no unhandled rejection (found by review)", async () => {
+    let ran = 0;
+    const seen: string[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => void unhandled.push(e);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const handler: HttpHandler = function* (req) {
+        if (req.path === "/async") return { body: (async (_out: BodyWriter) => { ran++; throw new Error("the async body ran"); }) as never };
+        return { body: ((_out: BodyWriter) => Promise.reject(new Error("returned, not thrown"))) as never };
+      };
+      const { value } = await withServer(
+        handler,
+        async (s) => [await raw(s.port, ["GET /async HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]), await raw(s.port, ["GET /promise HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"])],
+        { onError: (e) => seen.push(String(e)) },
+      );
+      await Bun.sleep(5); // an unhandled rejection is reported after a turn of the event loop
+      expect(value.map((v) => v.split("\r\n")[0])).toEqual(["HTTP/1.1 500 Internal Server Error", "HTTP/1.1 500 Internal Server Error"]);
+      expect(seen[0]).toContain("the response body a handler returned is an async function; write it as function* (out) { yield* out.write(...) }");
+      expect(seen[1]).toContain("returned [object Promise], not a generator");
+      expect([ran, unhandled]).toEqual([0, []]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
   test("write(\"\") sends the head at once; the writer has no end() or settable counters", async () => {
     let shape = "";
     const next = new Event();
