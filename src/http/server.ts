@@ -189,10 +189,14 @@ export class HttpServer {
         s.idle = true;
         const first = n === 0;
         const watchdog = this.#watchdog;
+        // Bytes of the next head here already (pipelined), or arriving later: not an idle wait.
+        const begun = conn.hasInput;
+        const before = conn.received;
         const deadline = watchdog.arm(this.#limits.headerTimeout, function* () {
-          // Only the first request gets a 408 (sent from a task of its own: the reaper must not
-          // wait on a client); an idle keep-alive connection just closes.
-          if (first) yield* spawn(() => replyAndClose(watchdog, conn, errorResponse(408, "the request head took too long"), LAST_REPLY_MS), { name: `http-408 ${conn.name}` });
+          // A request whose head began, or the connection's first, gets a 408 (sent from a task
+          // of its own: the reaper must not wait on a client); an idle keep-alive connection
+          // just closes (a 408 there could cross a request the client is sending just then).
+          if (first || begun || conn.received > before) yield* spawn(() => replyAndClose(watchdog, conn, errorResponse(408, "the request head took too long"), LAST_REPLY_MS), { name: `http-408 ${conn.name}` });
           else yield* closeConn(conn);
         });
         let head: Uint8Array | null | HttpError;

@@ -210,6 +210,17 @@ describe("bad requests get an error status and a close, never a hang", () => {
     expect(value).toStartWith("HTTP/1.1 200 ");
     expect(value).toEndWith("hello GET /k\n"); // no 408 after a served request
   });
+
+  test("a keep-alive connection whose next head began and stalled gets a 408, pipelined or sent later (it was closed without one; found by review)", async () => {
+    const partial = "GET /next HTTP/1.1\r\nHo";
+    const pipelined = await withServer(hello, (s) => raw(s.port, [`GET /k HTTP/1.1\r\nHost: x\r\n\r\n${partial}`], { timeoutMs: 3000 }), { headerTimeout: 150 });
+    const later = await withServer(hello, (s) => raw(s.port, ["GET /k HTTP/1.1\r\nHost: x\r\n\r\n", partial], { gapMs: 50, timeoutMs: 3000 }), { headerTimeout: 150 });
+    for (const { value } of [pipelined, later]) {
+      expect(value).toStartWith("HTTP/1.1 200 ");
+      const second = value.slice(value.indexOf("hello GET /k\n") + "hello GET /k\n".length);
+      expect(second).toStartWith("HTTP/1.1 408 ");
+    }
+  });
 });
 
 describe("connections", () => {
