@@ -31,8 +31,7 @@ function contentLength(headers: HttpHeaders): number | undefined {
 }
 
 function isChunked(te: string): boolean {
-  // Empty list elements ("chunked, ", ", chunked") are allowed, and not codings (RFC 9110 §5.6.1).
-  const codings = te.toLowerCase().split(",").map(trimOws).filter((c) => c !== "");
+  const codings = te.toLowerCase().split(",").map(trimOws);
   if (codings[codings.length - 1] !== "chunked") return false;
   if (codings.length > 1) throw new HttpError(HttpCode.UnsupportedEncoding, `Transfer-Encoding ${show(te)}: only "chunked" is supported`);
   return true;

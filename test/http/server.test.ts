@@ -144,6 +144,8 @@ describe("bad requests get an error status and a close, never a hang", () => {
     ["HTTP/2.0", "GET / HTTP/2.0\r\n\r\n", "505"],
     ["a transfer coding that does not end in chunked (RFC 9112 §6.3)", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", "400"],
     ["a coding besides chunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "501"],
+    // Refused, not read as chunked: a proxy in front that reads it otherwise would frame the body differently (request smuggling).
+    ["a Transfer-Encoding list with an empty element", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked,\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "400"],
     ["a Host with a space (RFC 9112 §3.2)", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", "400"],
     ["a Host with a path", "GET / HTTP/1.1\r\nHost: evil.com/x@good\r\n\r\n", "400"],
     ["a request target longer than the head may be (RFC 9112 §3)", `GET /${"a".repeat(5000)} HTTP/1.1\r\nHost: x\r\n\r\n`, "414"],
@@ -346,19 +348,6 @@ test("a body that trickles in past bodyTimeout is cut off", async () => {
 });
 
 describe("chunked uploads within the limit", () => {
-  test("a Transfer-Encoding list with empty elements is chunked (RFC 9110 §5.6.1; it was a 501)", async () => {
-    const reader: HttpHandler = function* (req) {
-      return `read ${new TextDecoder().decode(yield* req.body())}`;
-    };
-    for (const te of [", chunked", "chunked,", " ,chunked , "]) {
-      const { value } = await withServer(reader, (s) => raw(s.port, [`POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ${te}\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`]));
-      expect(value).toStartWith("HTTP/1.1 200 ");
-      expect(value).toEndWith("read hello");
-    }
-    const { value } = await withServer(reader, (s) => raw(s.port, ["POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,\r\n\r\n"]));
-    expect(value).toStartWith("HTTP/1.1 400 "); // no coding at all is still no chunked
-  });
-
   test("many small chunks (with an extension each) under maxBodyBytes are accepted", async () => {
     const reader: HttpHandler = function* (req) { return `read ${(yield* req.body()).length}`; };
     const body = `${"a;x=1 \t\r\n0123456789\r\n".repeat(70)}0\r\n\r\n`; // 700 data bytes in 70 chunks
