@@ -240,25 +240,31 @@ export function show(s: string): string {
   return JSON.stringify(s.length > 60 ? s.slice(0, 60) + "…" : s);
 }
 
-/** Check a header name and value a program wants to send; throws `HttpError` BAD_ARGUMENT. */
 /**
- * The text of an outgoing header's value: a string as it is, a finite number as its digits;
- * anything else (undefined, null, an object) is BAD_ARGUMENT naming the header, never sent as
- * "undefined". `whose`: "a handler gave" or "the request has".
+ * The text of an outgoing header's value: a string as it is; a finite number, a bigint or a
+ * boolean as it prints. Anything else (undefined, null, an object) is BAD_ARGUMENT naming the
+ * header, never sent as "undefined". `whose`: "a handler gave" or "the request options give".
  */
 export function headerText(name: string, value: unknown, whose: string): string {
   if (typeof value === "string") return value;
-  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if ((typeof value === "number" && Number.isFinite(value)) || typeof value === "bigint" || typeof value === "boolean") return String(value);
   throw new HttpError(HttpCode.BadArgument, `${whose} header ${show(name)} the value ${describe(value)}: expected a string (or a number)`);
 }
 
-/** `headers`, if given, is an object of fields (`whose` as for `headerText`). */
+/**
+ * `headers`, if given, is a plain object of fields (`whose` as for `headerText`). A Map or a
+ * web Headers is refused, not read as an object with no fields (its entries silently dropped).
+ */
 export function checkHeaders(headers: unknown, whose: string): void {
-  if (headers !== undefined && (headers === null || typeof headers !== "object" || Array.isArray(headers))) {
-    throw new HttpError(HttpCode.BadArgument, `${whose} headers ${describe(headers)}: expected an object such as { "content-type": "text/plain" }`);
+  if (headers === undefined) return;
+  const proto = headers !== null && typeof headers === "object" ? Object.getPrototypeOf(headers) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    const hint = headers instanceof Map || (typeof Headers === "function" && headers instanceof Headers) ? " (for a Map or Headers, pass Object.fromEntries(h))" : "";
+    throw new HttpError(HttpCode.BadArgument, `${whose} headers ${describe(headers)}: expected a plain object such as { "content-type": "text/plain" }${hint}`);
   }
 }
 
+/** Check a header name and value a program wants to send; throws `HttpError` BAD_ARGUMENT. */
 export function checkOutgoing(name: string, value: string): void {
   if (!TOKEN.test(name)) throw new HttpError(HttpCode.BadArgument, `invalid header name ${show(name)}`);
   if (BAD_VALUE.test(value) || value.includes("\n") || value.includes("\r")) {

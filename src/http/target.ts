@@ -84,12 +84,19 @@ function encode(method: string, t: Target, o: RequestOptions): string | Uint8Arr
   checkHeaders(headers, "the request options give");
   if (headers !== undefined) {
     for (const name in headers) {
-      const value = headerText(name, headers[name], "the request options give");
-      checkOutgoing(name, value);
+      // A list is sent once per value, as a response's is; a field the client frames with takes one.
+      const field: unknown = headers[name];
+      const list = Array.isArray(field);
+      const values = list ? (field as readonly unknown[]).map((v) => headerText(name, v, "the request options give")) : [headerText(name, field, "the request options give")];
+      if (values.length === 0) checkOutgoing(name, ""); // the name, even with no value to send
+      for (const value of values) checkOutgoing(name, value);
       const key = name.toLowerCase();
-      if (key === "content-length") given = value;
-      if (key === "host" || key === "content-length" || key === "transfer-encoding" || key === "connection") continue;
-      head += `${name}: ${value}\r\n`;
+      if (key === "host" || key === "content-length" || key === "transfer-encoding" || key === "connection") {
+        if (list) throw new HttpError(HttpCode.BadArgument, `the request options give header ${show(name)} a list of values: it takes one`);
+        if (key === "content-length") given = values[0];
+        continue;
+      }
+      for (const value of values) head += `${name}: ${value}\r\n`;
     }
   }
   let body = o.body;

@@ -178,9 +178,36 @@ describe("client against Bun.serve", () => {
       'the request options give header "x-a" the value undefined: expected a string (or a number)',
       'the request options give header "x-a" the value null: expected a string (or a number)',
       'the request options give header "x-a" the value {"v":1}: expected a string (or a number)',
-      'the request options give headers null: expected an object such as { "content-type": "text/plain" }',
-      'the request options give headers "x-a: 1": expected an object such as { "content-type": "text/plain" }',
+      'the request options give headers null: expected a plain object such as { "content-type": "text/plain" }',
+      'the request options give headers "x-a: 1": expected a plain object such as { "content-type": "text/plain" }',
     ]);
+  });
+
+  test("header values as lists go out once per value; booleans and bigints as they print; a Map or Headers is refused, not dropped (found by review)", async () => {
+    const seen: string[] = [];
+    const { port, server } = await rawServer((req) => {
+      seen.push(req);
+      return "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok";
+    });
+    try {
+      const status = await run(function* () {
+        return (yield* request(`http://127.0.0.1:${port}/`, { headers: { "x-list": ["a", "b, c"], "x-on": true as never, "x-big": 10n as never, "x-none": [] } })).status;
+      });
+      expect(status).toBe(200);
+      expect(seen[0]).toContain("\r\nx-list: a\r\nx-list: b, c\r\nx-on: true\r\nx-big: 10\r\n");
+      expect(seen[0]).not.toContain("x-none");
+      const messages: string[] = [];
+      for (const headers of [new Map([["x-token", "s3cret"]]), new Headers({ "x-token": "s3cret" }), { "content-length": ["1", "2"] }]) {
+        const e = await expectHttpError(run(() => request(`http://127.0.0.1:${port}/`, { headers: headers as never })));
+        messages.push(`${e.code} ${e.detail}`);
+      }
+      expect(messages[0]).toEndWith(': expected a plain object such as { "content-type": "text/plain" } (for a Map or Headers, pass Object.fromEntries(h))');
+      expect(messages[1]).toEndWith(': expected a plain object such as { "content-type": "text/plain" } (for a Map or Headers, pass Object.fromEntries(h))');
+      expect(messages[2]).toBe('BAD_ARGUMENT the request options give header "content-length" a list of values: it takes one');
+      expect(seen).toHaveLength(1); // nothing was sent for the refused ones
+    } finally {
+      server.close();
+    }
   });
 
   test("connection refused is a NetError", async () => {

@@ -115,20 +115,20 @@ describe("curl against the corun server", () => {
   });
 });
 
-test("a header a handler gives that is no text is its 500, naming it, not sent as \"undefined\"; a number is sent as its digits (found by review)", async () => {
+test("a header a handler gives that is no text is its 500, naming it, not sent as \"undefined\"; a number or a boolean is sent as it prints (found by review)", async () => {
   const errors: string[] = [];
   const bad: HttpHandler = function* (req) {
-    const headers = { "/a": { "x-a": undefined }, "/b": { "x-b": ["1", null] }, "/c": null, "/n": { "x-n": 42 } }[req.path];
+    const headers = { "/a": { "x-a": undefined }, "/b": { "x-b": ["1", null] }, "/c": null, "/n": { "x-n": 42, "x-t": true } }[req.path];
     return { headers: headers as never, body: "x" };
   };
   const { value } = await withServer(bad, async (s) => Promise.all(["/a", "/b", "/c", "/n"].map((p) => raw(s.port, [`GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`]))), { onError: (e) => errors.push((e as Error).message) });
   expect(value.slice(0, 3).map((v) => v.slice(0, 12))).toEqual(["HTTP/1.1 500", "HTTP/1.1 500", "HTTP/1.1 500"]);
   expect(value[3]).toStartWith("HTTP/1.1 200 ");
-  expect(value[3]).toContain("\r\nx-n: 42\r\n");
+  expect(value[3]).toContain("\r\nx-n: 42\r\nx-t: true\r\n");
   expect(errors.sort()).toEqual([
     expect.stringContaining('a handler gave header "x-a" the value undefined: expected a string (or a number)'),
     expect.stringContaining('a handler gave header "x-b" the value null: expected a string (or a number)'),
-    expect.stringContaining("a handler gave headers null: expected an object"),
+    expect.stringContaining("a handler gave headers null: expected a plain object"),
   ].sort() as never);
 });
 
