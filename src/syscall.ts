@@ -233,10 +233,18 @@ export function asyncBodyError(fn: unknown, op: string, where = ""): TypeError |
 export function notGeneratorHint(made: unknown, fromFunction: boolean): string {
   if (made instanceof Promise) {
     if (!fromFunction) return "a promise is not a task body: wait for it with yield* wait(p)";
-    made.catch(() => {});
+    ignoreRejection(made);
     return "a task body is a generator function, not one returning a promise: wait for a promise in one with yield* wait(p)";
   }
   return "did you write function instead of function*?";
+}
+
+/**
+ * @internal Mark a promise user code returned where none belongs as handled: the TypeError
+ * about it is the error to report, not an unhandled rejection after it.
+ */
+export function ignoreRejection(value: unknown): void {
+  if (value instanceof Promise) value.catch(() => {});
 }
 
 /** A short, safe rendering of any value for error messages. */

@@ -4,7 +4,7 @@
  * the client and this share. Imports no Bun API.
  */
 import { current } from "../syscalls.ts";
-import { describe } from "../syscall.ts";
+import { describe, ignoreRejection } from "../syscall.ts";
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { HttpCode, HttpError } from "./errors.ts";
@@ -93,6 +93,7 @@ export function* readResponse(conn: Conn, method: string, target: Target, o: Rea
     try {
       const made: unknown = use(res);
       if (made === null || typeof made !== "object" || typeof (made as Co<unknown>).next !== "function" || typeof (made as Co<unknown>).throw !== "function") {
+        ignoreRejection(made);
         throw new TypeError(`requestStream(url, options, use): use returned ${describe(made)}, not a generator; write it as function* (res) {...}`);
       }
       const value = yield* made as Co<unknown>;

@@ -9,7 +9,7 @@ import { Cancelled } from "../errors.ts";
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
-import { describe } from "../syscall.ts";
+import { describe, ignoreRejection } from "../syscall.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { isHeadRequest, parseRequestHead } from "./head.ts";
 import { connectionHas } from "./fields.ts";
@@ -83,6 +83,7 @@ export function* exchange(host: ExchangeHost, conn: Conn, raw: Uint8Array): Co<b
   try {
     const made: unknown = host.handler(req);
     if (made === null || typeof made !== "object" || typeof (made as Co<unknown>).next !== "function" || Symbol.asyncIterator in made) {
+      ignoreRejection(made);
       throw new TypeError(`the handler returned ${describe(made)}, not a generator: write it as function* (req) {...}`);
     }
     const res = yield* made as ReturnType<HttpHandler>;

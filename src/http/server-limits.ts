@@ -5,7 +5,7 @@
  */
 import type { HttpServerOptions, RequestLimits } from "./options.ts";
 import { SET_LIMITS, type BodyGuard, type HttpRequest } from "./request.ts";
-import { describe, isAsyncFunction, isGeneratorFunction } from "../syscall.ts";
+import { describe, ignoreRejection, isAsyncFunction, isGeneratorFunction } from "../syscall.ts";
 import { Thrown } from "../outcome.ts";
 
 /** The limits a server runs with, every one set. */
@@ -65,6 +65,7 @@ export function applyLimitsFor(limitsFor: (req: HttpRequest) => RequestLimits | 
     if (own === undefined) return server;
     const where = `limitsFor(req) for ${req.method} ${req.path}`;
     if (own === null || typeof own !== "object" || typeof (own as { then?: unknown }).then === "function" || typeof (own as { next?: unknown }).next === "function") {
+      ignoreRejection(own);
       throw new TypeError(`HTTP server option ${where} returned ${describe(own)}: expected { maxBodyBytes?, bodyTimeout? } or undefined`);
     }
     const { maxBodyBytes, bodyTimeout } = own as RequestLimits;

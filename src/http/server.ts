@@ -5,6 +5,7 @@
  */
 import { abortConn, closeConn } from "./close.ts";
 import { spawn, cancel } from "../syscalls.ts";
+import { ignoreRejection } from "../syscall.ts";
 import { Cancelled } from "../errors.ts";
 import type { Co } from "../types.ts";
 import type { Task } from "../task.ts";
@@ -76,7 +77,7 @@ export class HttpServer {
       failed: (error, req) => {
         this.handlerErrors++;
         try {
-          onError?.(error, req);
+          ignoreRejection(onError?.(error, req)); // an async hook's failure too
         } catch {
           // A failing error hook must not take the connection down with it.
         }

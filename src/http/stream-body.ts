@@ -6,7 +6,7 @@
  */
 import type { Co, Yieldable } from "../types.ts";
 import { NetError } from "../net/errors.ts";
-import { describe, isCoroutine } from "../syscall.ts";
+import { describe, ignoreRejection, isCoroutine } from "../syscall.ts";
 import { byteLength, chunk, LAST_CHUNK } from "./outgoing-body.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { connectionField, join } from "./response.ts";
@@ -216,7 +216,7 @@ export class BodyWriter {
 export function* runStreamBody(body: StreamBody, writer: BodyWriter): Co<void> {
   const made: unknown = body(writer);
   if (!isCoroutine(made)) {
-    if (made instanceof Promise) made.catch(() => {}); // the error below is the one to report, not its rejection later
+    ignoreRejection(made); // the error below is the one to report, not its rejection later
     throw new HttpError(HttpCode.BadArgument, `a streamed body's function returned ${describe(made)}, not a generator: write it as function* (out) { yield* out.write(...) }`);
   }
   const gen = made;

@@ -3,8 +3,8 @@
  * waiters in FIFO order, the waiter re-takes the lock before returning, even when cancelled).
  * Built on `suspend` and `Lock`; imports no kernel internals.
  */
-import { suspend } from "../syscalls.ts";
-import { describe, runningTask } from "../syscall.ts";
+import { isThenable, suspend } from "../syscalls.ts";
+import { describe, ignoreRejection, isAsyncFunction, runningTask } from "../syscall.ts";
 import { keep, leave, type Held } from "../structure/held.ts";
 import type { Co, Waker } from "../types.ts";
 import { SyncUsageError } from "./errors.ts";
@@ -90,8 +90,19 @@ export class Condition {
 
   /** Wait until `predicate()` is true (checked under the lock, before each wait). */
   *waitFor(predicate: () => boolean): Co<void> {
-    if (typeof predicate !== "function") throw new TypeError(`waitFor on condition "${this.name}": predicate must be a function, got ${describe(predicate)}`);
-    while (!predicate()) yield* this.wait();
+    if (typeof predicate !== "function" || isAsyncFunction(predicate)) {
+      throw new TypeError(`waitFor on condition "${this.name}": predicate must be a plain function returning true or false, got ${describe(predicate)}`);
+    }
+    for (;;) {
+      const ok: unknown = predicate();
+      if (isThenable(ok)) {
+        // A promise is truthy: it would end the wait at once, whatever it resolves to.
+        ignoreRejection(ok);
+        throw new TypeError(`waitFor on condition "${this.name}": predicate returned ${describe(ok)}, not true or false (it is called under the lock, and cannot wait)`);
+      }
+      if (ok) return;
+      yield* this.wait();
+    }
   }
 
   /** Wake up to `n` waiters, oldest first (`n`: an integer >= 0, or Infinity for all). */

@@ -4,7 +4,7 @@
  * Built on `suspend`; imports no kernel internals.
  */
 import { bodyOf, suspend } from "../syscalls.ts";
-import { describe, runningTask, type Syscall } from "../syscall.ts";
+import { asyncBodyError, describe, runningTask, type Syscall } from "../syscall.ts";
 import type { Task } from "../task.ts";
 import type { Co, TaskBody, Waker } from "../types.ts";
 import { SyncUsageError } from "./errors.ts";
@@ -110,6 +110,8 @@ export class Semaphore {
 
   /** Run `body` holding a permit; the permit is released however `body` ends. */
   *with<T>(body: TaskBody<T>): Co<T> {
+    const refused = asyncBodyError(body, `${this.constructor.name.toLowerCase()}.with`); // before a permit is taken for it
+    if (refused !== undefined) throw refused;
     yield* this.acquire();
     try {
       return yield* bodyOf(body, `${this.constructor.name.toLowerCase()}.with`);

@@ -5,7 +5,7 @@
  */
 import { test, expect, describe } from "bun:test";
 import { createConnection } from "node:net";
-import { run, wait, serve, spawn, join, cancel, sleep, connect, request, moveOnAfter, HttpError, type HttpServer, type HttpHandler } from "../../src/index.ts";
+import { run, wait, serve, spawn, join, cancel, sleep, connect, request, requestStream, moveOnAfter, HttpError, type HttpServer, type HttpHandler } from "../../src/index.ts";
 import { raw, rawServer } from "./helpers.ts";
 
 const GET = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -343,4 +343,38 @@ test("HTTP/1.0 with Connection: keep-alive, close: close wins, and a request pip
   expect(got.split("\r\n\r\n")[0]).toContain("connection: close");
   expect(got).toContain("/1");
   expect(got).not.toContain("/2");
+});
+
+test("a handler, limitsFor or use returning a promise, and an async onError that fails, leave no unhandled rejection: the TypeError (a 500) is what is reported (found by review)", async () => {
+  const unhandled: unknown[] = [];
+  const seen = (e: unknown): void => void unhandled.push(e);
+  process.on("unhandledRejection", seen);
+  try {
+    const reported: string[] = [];
+    const out = await run(function* () {
+      const handler = ((req: { path: string }) => (req.path === "/promise" ? Promise.reject(new Error("handler's")) : (function* () { throw new Error("plain failure"); })())) as unknown as HttpHandler;
+      const server = yield* serve({
+        handler,
+        limitsFor: ((req: { path: string }) => (req.path === "/limits" ? Promise.reject(new Error("limitsFor's")) : undefined)) as never,
+        onError: (async (e: unknown) => { reported.push((e as Error).message); throw new Error("onError's"); }) as never,
+      });
+      const statuses: number[] = [];
+      for (const path of ["/promise", "/limits", "/fails"]) statuses.push((yield* request(`${server.url}${path}`)).status);
+      let used = "";
+      try { yield* requestStream(server.url, {}, (() => Promise.reject(new Error("use's"))) as never); } catch (e) { used = (e as Error).message; }
+      yield* sleep(5);
+      yield* server.close();
+      return { statuses, used };
+    });
+    await Bun.sleep(5); // an unhandled rejection is reported after a turn of the event loop
+    expect(out.statuses).toEqual([500, 500, 500]);
+    expect(out.used).toContain("use returned [object Promise], not a generator");
+    expect(reported).toHaveLength(4); // the last: the request requestStream made, to "/"
+    expect(reported[0]).toContain("the handler returned [object Promise], not a generator");
+    expect(reported[1]).toContain("returned [object Promise]: expected { maxBodyBytes?, bodyTimeout? } or undefined");
+    expect([reported[2], reported[3]]).toEqual(["plain failure", "plain failure"]);
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off("unhandledRejection", seen);
+  }
 });

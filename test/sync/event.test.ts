@@ -265,6 +265,34 @@ describe("Condition notifications are never lost", () => {
     ]);
   });
 
+  test("waitFor with an async predicate, or one returning a promise, is a TypeError, not a wait that ends at once (a promise is truthy); with(asyncFn) is refused before it waits for a permit (found by review)", async () => {
+    const cond = new Condition(new Lock(), "ready");
+    const unhandled: unknown[] = [];
+    const seen = (e: unknown): void => void unhandled.push(e);
+    process.on("unhandledRejection", seen);
+    try {
+      const { result } = await virtual(function* () {
+        const out: string[] = [];
+        for (const predicate of [async () => false, () => Promise.reject(new Error("rejected"))]) {
+          try { yield* cond.lock.with(() => cond.waitFor(predicate as never)); out.push("returned without waiting"); } catch (e) { out.push((e as Error).message); }
+        }
+        // Held by another task: an async body is refused at once, not after the wait for the lock.
+        const holder = yield* spawn(() => cond.lock.with(() => sleep(1000)));
+        yield* sleep(1);
+        try { yield* cond.lock.with((async () => {}) as never); out.push("accepted"); } catch (e) { out.push((e as Error).message); }
+        yield* cancel(holder);
+        return out;
+      });
+      await Bun.sleep(5);
+      expect(result[0]).toMatch(/^waitFor on condition "ready": predicate must be a plain function returning true or false, got function/);
+      expect(result[1]).toBe('waitFor on condition "ready": predicate returned [object Promise], not true or false (it is called under the lock, and cannot wait)');
+      expect(result[2]).toStartWith("lock.with: an anonymous function is an async function");
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", seen);
+    }
+  });
+
   test("waitFor(notAFunction) is a TypeError naming the condition", async () => {
     const cond = new Condition(new Lock(), "ready");
     const { result } = await virtual(function* () {
@@ -277,7 +305,7 @@ describe("Condition notifications are never lost", () => {
         cond.lock.release();
       }
     });
-    expect(result).toMatch(/^waitFor on condition "ready": predicate must be a function, got 42/);
+    expect(result).toMatch(/^waitFor on condition "ready": predicate must be a plain function returning true or false, got 42/);
   });
 
   test("notify(n) with n no count is a RangeError naming it: 1.5 woke two waiters, NaN and -1 none (found by review)", async () => {
