@@ -53,9 +53,10 @@ function headEnd(buf: Uint8Array, from: number): number {
  * Read one head from `conn`: the bytes up to and including the blank line (leftovers are
  * pushed back). Null if the connection ended cleanly before any byte, or if `stop()` says so
  * while nothing of a head has come. Throws `HttpError` HEADERS_TOO_LARGE past `max` bytes,
- * INCOMPLETE_HEAD if the stream ends inside the head.
+ * INCOMPLETE_HEAD if the stream ends inside the head. `seen` (a server's): whether the head so
+ * far begins as a HEAD request's, as bytes come, for an answer before it is whole (a 408, a 431).
  */
-export function* readHead(conn: Conn, max: number, stop?: () => boolean): Co<Uint8Array | null> {
+export function* readHead(conn: Conn, max: number, stop?: () => boolean, seen?: { headRequest: boolean }): Co<Uint8Array | null> {
   const got = new ByteGather(); // the head so far (a dribbled head costs O(n) copying)
   let scanned = 0;
   for (;;) {
@@ -80,6 +81,7 @@ export function* readHead(conn: Conn, max: number, stop?: () => boolean): Co<Uin
       got.push(skip === 0 ? b : b.subarray(skip)); // (a Buffer's subarray is not free: a head a request)
     } else got.push(b);
     const buf = got.bytes;
+    if (seen !== undefined) seen.headRequest = isHeadRequest(buf);
     const end = headEnd(buf, Math.max(0, scanned - 2));
     if (end >= 0) {
       if (end > max) throw tooLarge(max, buf);
@@ -95,15 +97,11 @@ export function* readHead(conn: Conn, max: number, stop?: () => boolean): Co<Uin
 /** The head passed `max` bytes: a 414 if its start line alone did (a request's target), else a 431. */
 function tooLarge(max: number, buf?: Uint8Array): HttpError {
   const lineEnd = buf === undefined ? -1 : buf.indexOf(10);
-  const error = buf !== undefined && (lineEnd < 0 || lineEnd > max)
-    ? new HttpError(HttpCode.StartLineTooLong, `the start line is longer than ${max} bytes`)
-    : new HttpError(HttpCode.HeadersTooLarge, `the head is larger than ${max} bytes`);
-  if (buf !== undefined && isHeadRequest(buf)) headRequests.add(error);
-  return error;
+  if (buf !== undefined && (lineEnd < 0 || lineEnd > max)) {
+    return new HttpError(HttpCode.StartLineTooLong, `the start line is longer than ${max} bytes`);
+  }
+  return new HttpError(HttpCode.HeadersTooLarge, `the head is larger than ${max} bytes`);
 }
-
-/** Errors readHead raised for a head that began as a HEAD request's. */
-const headRequests = new WeakSet<HttpError>();
 
 /**
  * True if `raw` (a request head, whole or in part) begins with the method HEAD, past blank lines
@@ -115,10 +113,6 @@ export function isHeadRequest(raw: Uint8Array): boolean {
   return raw[i] === 72 && raw[i + 1] === 69 && raw[i + 2] === 65 && raw[i + 3] === 68 && raw[i + 4] === 32; // "HEAD "
 }
 
-/** True if readHead raised `error` for a head that began as a HEAD request's (a 431 or 414 to it has no body). */
-export function refusedHeadRequest(error: HttpError): boolean {
-  return headRequests.has(error);
-}
 
 /** Token characters (RFC 9110 §5.6.2), by char code. */
 const TCHAR = new Uint8Array(128);

@@ -18,6 +18,8 @@ export interface ConnState {
   task: Task<unknown> | undefined;
   /** Calls of close() its handler (or a task it started) is inside now. */
   closing: number;
+  /** The head coming in now begins as a HEAD request's: an answer to it before it is whole (408, 431) has no body. */
+  headRequest: boolean;
 }
 
 /** What close() interrupts an idle connection's read with: the connection's task then decides. */
@@ -44,7 +46,7 @@ export class ServerConns {
   }
 
   add(conn: Conn): ConnState {
-    const s: ConnState = { conn, idle: true, task: undefined, closing: 0 };
+    const s: ConnState = { conn, idle: true, task: undefined, closing: 0, headRequest: false };
     this.#all.add(s);
     return s;
   }

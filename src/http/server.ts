@@ -13,7 +13,7 @@ import type { Listener } from "../net/listener.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
 import { HttpError } from "./errors.ts";
-import { readHead, refusedHeadRequest } from "./head.ts";
+import { readHead } from "./head.ts";
 import type { HttpHandler } from "./request.ts";
 import { errorResponse } from "./response.ts";
 import { Watchdog } from "./watchdog.ts";
@@ -188,6 +188,7 @@ export class HttpServer {
     try {
       for (let n = 0; !this.#closing || n === 0; n++) {
         s.idle = true;
+        s.headRequest = false;
         const first = n === 0;
         const watchdog = this.#watchdog;
         // Bytes of the next head here already (pipelined), or arriving later: not an idle wait.
@@ -197,12 +198,12 @@ export class HttpServer {
           // A request whose head began, or the connection's first, gets a 408 (sent from a task
           // of its own: the reaper must not wait on a client); an idle keep-alive connection
           // just closes (a 408 there could cross a request the client is sending just then).
-          if (first || begun || conn.received > before) yield* spawn(() => replyAndClose(watchdog, conn, errorResponse(408, "the request head took too long"), LAST_REPLY_MS), { name: `http-408 ${conn.name}` });
+          if (first || begun || conn.received > before) yield* spawn(() => replyAndClose(watchdog, conn, errorResponse(408, "the request head took too long", s.headRequest), LAST_REPLY_MS), { name: `http-408 ${conn.name}` });
           else yield* closeConn(conn);
         });
         let head: Uint8Array | null | HttpError;
         try {
-          head = yield* this.#nextHead(conn);
+          head = yield* this.#nextHead(s);
         } catch (error) {
           if (deadline.expired) return;
           throw error;
@@ -211,7 +212,7 @@ export class HttpServer {
           s.idle = false; // close() wakes it no more: what follows is not a wait for a request
         }
         if (head instanceof HttpError) {
-          if (!deadline.expired) yield* reject(this.#exchangeHost, conn, head, "", refusedHeadRequest(head));
+          if (!deadline.expired) yield* reject(this.#exchangeHost, conn, head, "", s.headRequest);
           return;
         }
         if (head === null) return;
@@ -249,11 +250,11 @@ export class HttpServer {
    * The next request head, an HttpError for a malformed one, or null: the client closed, or the
    * server is closing and nothing of a request has come. close() waking it makes it read again.
    */
-  *#nextHead(conn: Conn): Co<Uint8Array | null | HttpError> {
+  *#nextHead(s: ConnState): Co<Uint8Array | null | HttpError> {
     for (;;) {
       try {
         if (!this.#watchdog.running) yield* this.#watchdog.start(); // in the caller's try: an error here disarms the deadline
-        return yield* readHead(conn, this.#limits.maxHeaderBytes, this.#isClosing);
+        return yield* readHead(s.conn, this.#limits.maxHeaderBytes, this.#isClosing, s);
       } catch (error) {
         if (error instanceof HttpError) return error;
         if (error !== SHUTDOWN) throw error;

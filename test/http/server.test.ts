@@ -196,6 +196,20 @@ describe("bad requests get an error status and a close, never a hang", () => {
     expect(value.slice(value.indexOf("\r\n\r\n") + 4)).toContain("Content-Length");
   });
 
+  test("a HEAD request whose head stalls gets its 408 with no body, first on its connection or after another (found by review)", async () => {
+    for (const chunks of [["HEAD / HTTP/1.1\r\nHo"], ["GET /k HTTP/1.1\r\nHost: x\r\n\r\nHEAD /k HTTP/1.1\r\nHo"]]) {
+      const { value } = await withServer(hello, (s) => raw(s.port, chunks, { timeoutMs: 3000 }), { headerTimeout: 150 });
+      const at = value.indexOf("HTTP/1.1 408 ");
+      expect(at).toBeGreaterThanOrEqual(0);
+      const reply = value.slice(at);
+      expect(reply).toContain("connection: close");
+      expect(reply.slice(reply.indexOf("\r\n\r\n") + 4)).toBe("");
+    }
+    // A GET's 408 still says why.
+    const { value } = await withServer(hello, (s) => raw(s.port, ["GET / HTTP/1.1\r\nHo"], { timeoutMs: 3000 }), { headerTimeout: 150 });
+    expect(value.slice(value.indexOf("\r\n\r\n") + 4)).toContain("the request head took too long");
+  });
+
   test("a client that stops mid-head gets 408 and a close after headerTimeout", async () => {
     const { value } = await withServer(hello, (s) => raw(s.port, ["GET / HTTP/1.1\r\nHo"], { timeoutMs: 3000 }), { headerTimeout: 150 });
     expect(value).toStartWith("HTTP/1.1 408 ");
