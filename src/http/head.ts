@@ -53,10 +53,11 @@ function headEnd(buf: Uint8Array, from: number): number {
  * Read one head from `conn`: the bytes up to and including the blank line (leftovers are
  * pushed back). Null if the connection ended cleanly before any byte, or if `stop()` says so
  * while nothing of a head has come. Throws `HttpError` HEADERS_TOO_LARGE past `max` bytes,
- * INCOMPLETE_HEAD if the stream ends inside the head. `seen` (a server's): whether the head so
- * far begins as a HEAD request's, as bytes come, for an answer before it is whole (a 408, a 431).
+ * INCOMPLETE_HEAD if the stream ends inside the head. `seen` (a server's): that a head has begun
+ * (blank lines before one do not count) and whether it begins as a HEAD request's, as bytes
+ * come, for an answer before it is whole (a 408, a 431).
  */
-export function* readHead(conn: Conn, max: number, stop?: () => boolean, seen?: { headRequest: boolean }): Co<Uint8Array | null> {
+export function* readHead(conn: Conn, max: number, stop?: () => boolean, seen?: { headBegun: boolean; headRequest: boolean }): Co<Uint8Array | null> {
   const got = new ByteGather(); // the head so far (a dribbled head costs O(n) copying)
   let scanned = 0;
   for (;;) {
@@ -81,7 +82,10 @@ export function* readHead(conn: Conn, max: number, stop?: () => boolean, seen?: 
       got.push(skip === 0 ? b : b.subarray(skip)); // (a Buffer's subarray is not free: a head a request)
     } else got.push(b);
     const buf = got.bytes;
-    if (seen !== undefined) seen.headRequest = isHeadRequest(buf);
+    if (seen !== undefined) {
+      seen.headBegun = true;
+      seen.headRequest = isHeadRequest(buf);
+    }
     const end = headEnd(buf, Math.max(0, scanned - 2));
     if (end >= 0) {
       if (end > max) throw tooLarge(max, buf);
@@ -246,14 +250,16 @@ export function headerText(name: string, value: unknown, whose: string): string 
 }
 
 /**
- * `headers`, if given, is a plain object of fields (`whose` as for `headerText`). A Map or a
- * web Headers is refused, not read as an object with no fields (its entries silently dropped).
+ * `headers`, if given, is an object of fields (`whose` as for `headerText`). A Map or a web
+ * Headers is refused, not read as an object with no fields (its entries silently dropped).
  */
 export function checkHeaders(headers: unknown, whose: string): void {
   if (headers === undefined) return;
-  const proto = headers !== null && typeof headers === "object" ? Object.getPrototypeOf(headers) : undefined;
-  if (proto !== Object.prototype && proto !== null) {
-    const hint = headers instanceof Map || (typeof Headers === "function" && headers instanceof Headers) ? " (for a Map or Headers, pass Object.fromEntries(h))" : "";
+  // Any object is read for its fields (another realm's, a class's, one inheriting defaults);
+  // a Map or a Headers has none, its entries would be dropped.
+  const tag = Object.prototype.toString.call(headers);
+  if (headers === null || typeof headers !== "object" || Array.isArray(headers) || tag === "[object Map]" || tag === "[object Headers]") {
+    const hint = tag === "[object Map]" || tag === "[object Headers]" ? " (for a Map or Headers, pass Object.fromEntries(h))" : "";
     throw new HttpError(HttpCode.BadArgument, `${whose} headers ${describe(headers)}: expected a plain object such as { "content-type": "text/plain" }${hint}`);
   }
 }

@@ -18,6 +18,8 @@ export interface ConnState {
   task: Task<unknown> | undefined;
   /** Calls of close() its handler (or a task it started) is inside now. */
   closing: number;
+  /** Bytes of the next head have come (blank lines before one do not count): a 408 then answers a request, not an idle wait. */
+  headBegun: boolean;
   /** The head coming in now begins as a HEAD request's: an answer to it before it is whole (408, 431) has no body. */
   headRequest: boolean;
 }
@@ -46,7 +48,7 @@ export class ServerConns {
   }
 
   add(conn: Conn): ConnState {
-    const s: ConnState = { conn, idle: true, task: undefined, closing: 0, headRequest: false };
+    const s: ConnState = { conn, idle: true, task: undefined, closing: 0, headBegun: false, headRequest: false };
     this.#all.add(s);
     return s;
   }

@@ -188,17 +188,15 @@ export class HttpServer {
     try {
       for (let n = 0; !this.#closing || n === 0; n++) {
         s.idle = true;
+        s.headBegun = false;
         s.headRequest = false;
         const first = n === 0;
         const watchdog = this.#watchdog;
-        // Bytes of the next head here already (pipelined), or arriving later: not an idle wait.
-        const begun = conn.hasInput;
-        const before = conn.received;
         const deadline = watchdog.arm(this.#limits.headerTimeout, function* () {
           // A request whose head began, or the connection's first, gets a 408 (sent from a task
           // of its own: the reaper must not wait on a client); an idle keep-alive connection
           // just closes (a 408 there could cross a request the client is sending just then).
-          if (first || begun || conn.received > before) yield* spawn(() => replyAndClose(watchdog, conn, errorResponse(408, "the request head took too long", s.headRequest), LAST_REPLY_MS), { name: `http-408 ${conn.name}` });
+          if (first || s.headBegun) yield* spawn(() => replyAndClose(watchdog, conn, errorResponse(408, "the request head took too long", s.headRequest), LAST_REPLY_MS), { name: `http-408 ${conn.name}` });
           else yield* closeConn(conn);
         });
         let head: Uint8Array | null | HttpError;

@@ -1,4 +1,5 @@
 import { test, expect, describe, afterAll } from "bun:test";
+import { runInNewContext } from "node:vm";
 import { run, spawn, sleep, cancel, join, wait, request, requestStream, serve, HttpClient, HttpError, NetError, Scheduler, netStats, type Co } from "../../src/index.ts";
 import { rawServer, scripted } from "./helpers.ts";
 
@@ -205,6 +206,15 @@ describe("client against Bun.serve", () => {
       expect(messages[1]).toEndWith(': expected a plain object such as { "content-type": "text/plain" } (for a Map or Headers, pass Object.fromEntries(h))');
       expect(messages[2]).toBe('BAD_ARGUMENT the request options give header "content-length" a list of values: it takes one');
       expect(seen).toHaveLength(1); // nothing was sent for the refused ones
+      // Any other object is read for its fields: another realm's, a class's, one inheriting defaults.
+      const others = [runInNewContext('({ "x-a": "1" })') as object, new (class Defaults { "x-a" = "2"; })(), Object.create({ "x-a": "3" }) as object];
+      for (const headers of others) {
+        const status = await run(function* () {
+          return (yield* request(`http://127.0.0.1:${port}/`, { headers: headers as never })).status;
+        });
+        expect(status).toBe(200);
+      }
+      expect(seen.slice(1).map((r) => /x-a: (\d)/.exec(r)?.[1])).toEqual(["1", "2", "3"]);
     } finally {
       server.close();
     }

@@ -237,6 +237,18 @@ describe("bad requests get an error status and a close, never a hang", () => {
       expect(second).toStartWith("HTTP/1.1 408 ");
     }
   });
+
+  test("blank lines after a request (a CRLF some clients send after a body) are no head begun: the idle connection closes without a 408 (found by review)", async () => {
+    const echo: HttpHandler = function* (req) {
+      return `got ${new TextDecoder().decode(yield* req.body())}\n`;
+    };
+    const sameWrite = await withServer(echo, (s) => raw(s.port, ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi\r\n"], { timeoutMs: 3000 }), { headerTimeout: 150 });
+    const afterward = await withServer(echo, (s) => raw(s.port, ["GET / HTTP/1.1\r\nHost: x\r\n\r\n", "\r\n\r\n"], { gapMs: 40, timeoutMs: 3000 }), { headerTimeout: 150 });
+    for (const { value } of [sameWrite, afterward]) {
+      expect(value).toStartWith("HTTP/1.1 200 ");
+      expect(value).not.toContain("408");
+    }
+  });
 });
 
 describe("connections", () => {
