@@ -59,14 +59,19 @@ export class HttpClient {
   /** The scheduler of the run this client serves (its deadlines and idle expiry are tasks of that run). */
   #run: TaskOwner | undefined = undefined;
 
-  constructor(options: HttpClientOptions = {}) {
+  constructor(options?: HttpClientOptions) {
+    if (options !== undefined && (options === null || typeof options !== "object")) throw new TypeError(`new HttpClient(options): options must be an object, got ${describe(options)}`);
+    options ??= {};
     const cap = options.maxConnectionsPerHost ?? 256;
-    if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`HttpClient: maxConnectionsPerHost must be an integer >= 1, got ${String(cap)}`);
+    if (typeof cap !== "number") throw new TypeError(`HttpClient: maxConnectionsPerHost must be an integer >= 1, got ${describe(cap)}`);
+    if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`HttpClient: maxConnectionsPerHost must be an integer >= 1, got ${describe(cap)}`);
     this.#idle = new IdleReaper(nonNegative(options.idleTimeout, 4_000, "idleTimeout"), "http-client-idle");
     this.#pool = new ConnPool(cap, () => this.#idle.tick);
     this.#idle.attach(this.#pool);
     this.#timeout = nonNegative(options.timeout, 30_000, "timeout");
     this.#maxHeader = nonNegative(options.maxHeaderBytes, 64 * 1024, "maxHeaderBytes");
+    // No head fits in none: every response would fail with HEADERS_TOO_LARGE.
+    if (this.#maxHeader < 1) throw new RangeError(`HTTP client option maxHeaderBytes must be a number >= 1, got ${describe(options.maxHeaderBytes)}`);
     this.#maxBody = nonNegative(options.maxBodyBytes, 16 << 20, "maxBodyBytes");
   }
 
@@ -84,9 +89,9 @@ export class HttpClient {
    * const res = yield* client.request("http://127.0.0.1:8080/items", { method: "POST", body: "{}" });
    * ```
    */
-  request(url: string | URL, options: RequestOptions = {}): Co<HttpResponse> {
+  request(url: string | URL, options?: RequestOptions): Co<HttpResponse> {
     // The generator itself, not one wrapping it: every suspension of a request resumes each level.
-    return this.#request(url, options, undefined) as Co<HttpResponse>;
+    return this.#request(url, options ?? {}, undefined) as Co<HttpResponse>;
   }
 
   /**
@@ -275,6 +280,8 @@ export class HttpClient {
 
 function nonNegative(v: number | undefined, fallback: number, name: string): number {
   if (v === undefined) return fallback;
-  if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v)) throw new RangeError(`HTTP client option ${name} must be a finite number >= 0, got ${String(v)}`);
+  // What was given, as it is: a string "5000" printed as 5000 would read as a valid value.
+  if (typeof v !== "number") throw new TypeError(`HTTP client option ${name} must be a finite number >= 0, got ${describe(v)}`);
+  if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`HTTP client option ${name} must be a finite number >= 0, got ${describe(v)}`);
   return v;
 }

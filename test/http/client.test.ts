@@ -220,6 +220,29 @@ describe("client against Bun.serve", () => {
     }
   });
 
+  test("client options of the wrong type or range are errors showing what was given, not a valid-looking number (found by review)", async () => {
+    const msg = (f: () => unknown): string => {
+      try { f(); return "accepted"; } catch (e) { return `${(e as Error).name}: ${(e as Error).message}`; }
+    };
+    expect(msg(() => new HttpClient({ timeout: "5000" as never }))).toBe('TypeError: HTTP client option timeout must be a finite number >= 0, got "5000"');
+    expect(msg(() => new HttpClient({ timeout: null as never }))).toBe("TypeError: HTTP client option timeout must be a finite number >= 0, got null");
+    expect(msg(() => new HttpClient({ idleTimeout: [100] as never }))).toBe("TypeError: HTTP client option idleTimeout must be a finite number >= 0, got [100]");
+    expect(msg(() => new HttpClient({ maxBodyBytes: -1 }))).toBe("RangeError: HTTP client option maxBodyBytes must be a finite number >= 0, got -1");
+    expect(msg(() => new HttpClient({ maxConnectionsPerHost: "4" as never }))).toBe('TypeError: HttpClient: maxConnectionsPerHost must be an integer >= 1, got "4"');
+    expect(msg(() => new HttpClient({ maxConnectionsPerHost: 0 }))).toBe("RangeError: HttpClient: maxConnectionsPerHost must be an integer >= 1, got 0");
+    expect(msg(() => new HttpClient({ maxHeaderBytes: 0 }))).toBe("RangeError: HTTP client option maxHeaderBytes must be a number >= 1, got 0");
+    expect(msg(() => new HttpClient(null as never))).toBe("TypeError: new HttpClient(options): options must be an object, got null");
+    expect(msg(() => new HttpClient(undefined))).toBe("accepted");
+    const perRequest = await run(function* () {
+      const out: string[] = [];
+      for (const options of [{ timeout: "100" }, null]) {
+        try { yield* request(`${base}/`, options as never); out.push("sent"); } catch (e) { out.push((e as Error).message); }
+      }
+      return out;
+    });
+    expect(perRequest).toEqual(['HTTP client option timeout must be a finite number >= 0, got "100"', "sent"]);
+  });
+
   test("connection refused is a NetError", async () => {
     const port = await new Promise<number>((resolve) => {
       const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
