@@ -38,6 +38,8 @@ export const IDLE_CHECK_MS = 2_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The furthest start from 0: up to 2^53, doubles hold every whole ms; beyond, 1 ms sleeps would not move the clock. */
 const MAX_START = 2 ** 50;
+/** The furthest `advance()` takes the clock: the last deadline a sleep is timed for (the sleep queue's MAX_DEADLINE). */
+const MAX_CLOCK = 2 ** 52;
 
 /**
  * A reactor on a virtual clock, for deterministic tests of coroutines.
@@ -183,6 +185,11 @@ export class FakeReactor implements Reactor {
       throw new RangeError(`FakeReactor.advance(ms): ms must be a finite number >= 0 (the clock never goes back), got ${String(ms)}`);
     }
     const end = this.#now + ms;
+    if (end > MAX_CLOCK) {
+      // Past it no sleep is timed (each waits as sleep(Infinity) does), and the clock would
+      // soon stop adding up (or reach Infinity): refused, as a start past ±2^50 is.
+      throw new RangeError(`FakeReactor.advance(ms): the clock at ${this.#now} would pass 2^52 ms, the last deadline a sleep is timed for, got ${ms}`);
+    }
     for (;;) {
       this.#runAtNow();
       const t = this.#timer;

@@ -87,6 +87,27 @@ describe("FakeReactor refuses misuse", () => {
     expect(() => new FakeReactor({ start: NaN })).toThrow(RangeError);
   });
 
+  test("advance() never takes the clock past 2^52 ms, where no sleep is timed: Number.MAX_VALUE twice reached Infinity (found by review)", async () => {
+    const f = new FakeReactor({ auto: false });
+    const log: number[] = [];
+    const done = new Scheduler({ reactor: f }).run(function* () {
+      yield* sleep(2 ** 51);
+      log.push(f.now());
+      yield* sleep(10);
+      log.push(f.now());
+    });
+    f.advance(2 ** 51);
+    f.advance(10);
+    expect(log).toEqual([2 ** 51, 2 ** 51 + 10]);
+    await done;
+    expect(() => f.advance(Number.MAX_VALUE)).toThrow("FakeReactor.advance(ms): the clock at 2251799813685258 would pass 2^52 ms, the last deadline a sleep is timed for, got 1.7976931348623157e+308");
+    expect(() => f.advance(2 ** 52)).toThrow(RangeError);
+    f.advance(2 ** 52 - f.now()); // up to it is fine
+    expect(f.now()).toBe(2 ** 52);
+    expect(() => f.advance(1)).toThrow(RangeError);
+    expect(f.now()).toBe(2 ** 52);
+  });
+
   test("a reactor serves one Scheduler, once", async () => {
     const f = new FakeReactor();
     const s = new Scheduler({ reactor: f });
