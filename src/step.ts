@@ -91,8 +91,9 @@ export function step(k: Kernel, task: Task<unknown>): void {
         k.stats.counts[Op.Join]!++;
         out = handlers.joinTask(k, task, y, undefined);
       } else if (isThenable(y)) {
-        // A promise (or any thenable). Its `then` is user code: if it throws, the task gets the
-        // error here and no half-made wait is left behind.
+        // A promise (or any thenable): a wait, counted as `wait(p)` is. Its `then` is user code:
+        // if it throws, the task gets the error here and no half-made wait is left behind.
+        k.stats.counts[Op.Wait]!++;
         handlers.waitFor(k, task, y, undefined);
         return;
       } else {

@@ -366,13 +366,14 @@ describe("current", () => {
 });
 
 describe("wait", () => {
-  test("returns a promise's value; a bare yield of a promise does the same", async () => {
-    const { result } = await virtual(function* () {
+  test("returns a promise's value; a bare yield of a promise does the same, and counts as a wait too (it was not counted; found by review)", async () => {
+    const { result, scheduler } = await virtual(function* () {
       const a = yield* wait(Promise.resolve(2));
       const b = (yield Promise.resolve(3)) as number;
       return a + b;
     });
     expect(result).toBe(5);
+    expect(scheduler.stats().syscalls.wait).toBe(2);
   });
 
   test("throws a rejected promise's reason", async () => {
