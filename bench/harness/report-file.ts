@@ -56,7 +56,7 @@ function followLinks(path: string): string {
  * Refuse a sink the report could not be written to, before any run: for a file, its
  * directory must take a new file (the report is renamed into it) and an existing file be
  * writable; a device or FIFO must be writable (it is not opened now: a FIFO's reader would
- * see its end). Throws the system error.
+ * see its end), and a directory is refused. Throws the system error.
  *
  * @example
  * ```ts
@@ -65,10 +65,14 @@ function followLinks(path: string): string {
  */
 export function checkSink(sink: ReportSink): void {
   if (sink.kind === "fd") return;
-  if (sink.kind === "special") return accessSync(sink.path, constants.W_OK);
+  if (sink.kind === "special") {
+    // A directory passes the access check, and then takes no report: refused now, not after every run.
+    if (statSync(sink.path).isDirectory()) throw Object.assign(new Error(`EISDIR: ${sink.path} is a directory`), { code: "EISDIR" });
+    return accessSync(sink.path, constants.W_OK);
+  }
   mkdirSync(dirname(sink.path), { recursive: true });
   if (statSync(sink.path, { throwIfNoEntry: false }) !== undefined) accessSync(sink.path, constants.W_OK);
-  const probe = `${sink.path}.part-${process.pid}`;
+  const probe = partName(sink.path);
   writeFileSync(probe, "");
   rmSync(probe, { force: true });
 }
@@ -92,7 +96,7 @@ export function writeReport(sink: ReportSink, text: string, last: boolean): void
       if (last) writeFileSync(sink.path, text);
       return;
     }
-    const part = `${sink.path}.part-${process.pid}`;
+    const part = partName(sink.path);
     try {
       mkdirSync(dirname(sink.path), { recursive: true });
       writeFileSync(part, text);
@@ -104,6 +108,15 @@ export function writeReport(sink: ReportSink, text: string, last: boolean): void
   } catch (error) {
     if (last) throw error;
   }
+}
+
+/**
+ * The temporary file a report is written to before it is renamed over `path`: in the same
+ * directory, with a short name of its own (the report's name plus a suffix could pass the
+ * 255-byte limit on a name the system takes as it is).
+ */
+function partName(path: string): string {
+  return resolve(dirname(path), `.corun-bench-${process.pid}.part`);
 }
 
 function writeAll(fd: number, text: string): void {

@@ -145,7 +145,7 @@ export async function runBench(all: Scenario[], opts: BenchOptions): Promise<Ben
     writeReport(sink, JSON.stringify(report, null, 2) + "\n", true);
     out(`raw figures: ${opts.json}\n`);
   } catch (error) {
-    out(`could not write ${opts.json}: ${String(error)}\n`);
+    process.stderr.write(`could not write ${opts.json}: ${String(error)}\n`);
     process.exitCode = 1;
   }
   return report;

@@ -5,7 +5,7 @@
  * tiny selftest (a few seconds), through `bun src/cli.ts`.
  */
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -81,4 +81,21 @@ test("a writable file in a directory the report cannot be renamed into: refused 
   } finally {
     chmodSync(ro, 0o755);
   }
+}, 60_000);
+
+test("a directory given as --json is refused before any run (every run went by, then the report was lost to EISDIR; found by review)", () => {
+  const sub = join(dir, "a-directory");
+  mkdirSync(sub);
+  const r = bench(sub);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain(`--json ${sub}: cannot write there (EISDIR)`);
+  expect(r.stdout).not.toContain("[1/");
+}, 60_000);
+
+test("a report named as long as a name may be is written, and no temporary file is left (its temporary name passed the limit; found by review)", () => {
+  const long = join(dir, `${"a".repeat(250)}.json`);
+  const r = bench(long);
+  expect([r.code, r.stderr]).toEqual([0, ""]);
+  expect(JSON.parse(readFileSync(long, "utf8")).tool).toBe("corun bench");
+  expect(readdirSync(dir).filter((f) => f.includes(".part"))).toEqual([]);
 }, 60_000);
