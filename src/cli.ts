@@ -71,14 +71,20 @@ function print(text: string): void {
   try {
     process.stdout.write(text);
   } catch (error) {
-    if ((error as { code?: unknown }).code !== "EPIPE") throw error;
-    stdoutGone = true;
+    stdoutFailed(error);
   }
 }
-process.stdout.on?.("error", (error: { code?: unknown }) => {
-  if (error.code === "EPIPE") stdoutGone = true;
-  else throw error;
-});
+/** A reader gone (EPIPE): the run goes on quietly. Any other failure (a full disk): said in one line, exit 1. */
+function stdoutFailed(error: unknown): void {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "EPIPE") {
+    stdoutGone = true;
+    return;
+  }
+  process.stderr.write(`corun: cannot write to stdout: ${typeof code === "string" ? code : String(error)}\n`);
+  process.exit(1);
+}
+process.stdout.on?.("error", stdoutFailed);
 
 async function bench(args: string[]): Promise<void> {
   const f = parseFlags(args, ["--json", "--timeout"], ["--quick", "--tiny", "--list"]);
@@ -89,10 +95,11 @@ async function bench(args: string[]): Promise<void> {
     return;
   }
   const timeout = f.values.get("--timeout");
-  const timeoutSec = timeout === undefined ? undefined : Number(timeout);
-  // Timers take at most 2^31 − 1 ms; a longer one would fire at once and kill every child.
-  if (timeoutSec !== undefined && !(timeoutSec > 0 && timeoutSec <= MAX_TIMEOUT_SEC)) {
-    fail(`--timeout must be a number of seconds above 0, at most ${MAX_TIMEOUT_SEC}, got "${timeout}"`);
+  // Plain decimal seconds (not "0x10", nor " 5"), at least 1: a child takes longer than that to
+  // start, so less would kill every one. Timers take at most 2^31 − 1 ms; a longer one would fire at once.
+  const timeoutSec = timeout === undefined ? undefined : /^\d+(\.\d+)?$/.test(timeout) ? Number(timeout) : NaN;
+  if (timeoutSec !== undefined && !(timeoutSec >= 1 && timeoutSec <= MAX_TIMEOUT_SEC)) {
+    fail(`--timeout must be a number of seconds from 1 to ${MAX_TIMEOUT_SEC}, got "${timeout}"`);
   }
   try {
     await runBench(scenarios, {

@@ -45,6 +45,21 @@ describe("corun binary", () => {
     expect(r.stdout).toContain("--json FILE");
   });
 
+  test("stdout that fails (a full disk) is one line on stderr and exit 1, not a stack trace (found by review)", () => {
+    for (const args of ["--help", "--version", "bench --list"]) {
+      const r = sh(["sh", "-c", `'${binary}' ${args} > /dev/full`]);
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 1, stderr: "corun: cannot write to stdout: ENOSPC\n" });
+    }
+  });
+
+  test("--timeout takes plain decimal seconds from 1 (0x10, ' 5' and 1e-9 were taken, the last killing every child at once; found by review)", () => {
+    for (const bad of ["0x10", " 5", "1e-9", "0.5", "-1", ""]) {
+      const r = sh([binary, "bench", "selftest", "--tiny", "--timeout", bad]);
+      expect({ bad, code: r.code }).toEqual({ bad, code: 2 });
+      expect(r.stderr).toContain(`--timeout must be a number of seconds from 1 to 2147483, got "${bad}"`);
+    }
+  });
+
   test("an unknown command is an error naming it, exit code 2", () => {
     const r = sh([binary, "frobnicate"]);
     expect(r.code).toBe(2);
@@ -185,7 +200,7 @@ describe("corun binary", () => {
   test("a --timeout beyond a host timer's range is refused (it used to kill every child at once)", () => {
     const r = sh([binary, "bench", "selftest", "--tiny", "--timeout", "3000000"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--timeout must be a number of seconds above 0, at most 2147483");
+    expect(r.stderr).toContain("--timeout must be a number of seconds from 1 to 2147483");
   });
 
   test("SIGTERM to corun bench kills the child it is running", async () => {
