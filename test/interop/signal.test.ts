@@ -83,4 +83,19 @@ describe("run(main, { signal })", () => {
     expect(ran).toBe(false);
     expect((err as Error).message).toBe("early");
   });
+
+  test("main that catches the cancel and returns: run() resolves with what it returned, as for any cancel (as documented)", async () => {
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(new Error("stop")), 5);
+    const out = await run(function* () {
+      try {
+        yield* sleep(10_000);
+        return "slept";
+      } catch (e) {
+        if (!(e instanceof Cancelled)) throw e;
+        return "cleaned up";
+      }
+    }, { signal: ctl.signal });
+    expect(out).toBe("cleaned up");
+  });
 });
