@@ -164,7 +164,18 @@ export class Scheduler {
 
   /**
    * Start a task from outside any coroutine (a Bun callback, a test). It runs on this
-   * scheduler while `run()` is in progress; await `task.promise` for its outcome.
+   * scheduler while `run()` is in progress; await `task.promise` for its outcome. Once main
+   * has ended (`run()` winding down, cancelling what is left), a task started so is cancelled
+   * before its first step: its promise rejects with `Cancelled`.
+   *
+   * @example
+   * ```ts
+   * const s = new Scheduler();
+   * const done = s.run(function* () { yield* sleep(50); });
+   * const t = s.spawn(function* () { return 42; });
+   * console.log(await t.promise); // 42
+   * await done;
+   * ```
    */
   spawn<T>(co: TaskBody<T>, options: SpawnOptions = {}): Task<T> {
     const k = this.#k;
