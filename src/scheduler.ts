@@ -22,7 +22,7 @@ export interface SchedulerOptions {
   budget?: number;
   /** Name of the main task. Default `"main"`. */
   name?: string;
-  /** Cancel main when this signal aborts; `run()` then rejects with the signal's reason (unless main caught the cancel and returned a value). */
+  /** Cancel main when this signal aborts; `run()` then rejects with the signal's reason (unless main caught the cancel and returned: then it resolves). */
   signal?: AbortSignal;
 }
 

@@ -5,6 +5,7 @@
  */
 import { accessSync, constants, fstatSync, lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
 
 /** Where a report goes. */
 export type ReportSink =
@@ -113,10 +114,16 @@ export function writeReport(sink: ReportSink, text: string, last: boolean): void
 /**
  * The temporary file a report is written to before it is renamed over `path`: in the same
  * directory, with a short name of its own (the report's name plus a suffix could pass the
- * 255-byte limit on a name the system takes as it is).
+ * 255-byte limit on a name the system takes as it is), new on every call.
+ *
+ * @example
+ * ```ts
+ * partName("/tmp/runs/r.json"); // "/tmp/runs/.corun-bench-4242-1f2e3d4c5b6a.part"
+ * ```
  */
-function partName(path: string): string {
-  return resolve(dirname(path), `.corun-bench-${process.pid}.part`);
+export function partName(path: string): string {
+  // The pid and a random part: runs in other PID namespaces (containers) may share a pid and a directory.
+  return resolve(dirname(path), `.corun-bench-${process.pid}-${randomBytes(6).toString("hex")}.part`);
 }
 
 function writeAll(fd: number, text: string): void {

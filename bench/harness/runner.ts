@@ -145,7 +145,8 @@ export async function runBench(all: Scenario[], opts: BenchOptions): Promise<Ben
     writeReport(sink, JSON.stringify(report, null, 2) + "\n", true);
     out(`raw figures: ${opts.json}\n`);
   } catch (error) {
-    process.stderr.write(`could not write ${opts.json}: ${String(error)}\n`);
+    // A reader that went away (`--json /dev/stdout | head`) is no failure to report, as for the progress.
+    if ((error as { code?: unknown } | null)?.code !== "EPIPE") process.stderr.write(`could not write ${opts.json}: ${String(error)}\n`);
     process.exitCode = 1;
   }
   return report;

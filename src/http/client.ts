@@ -62,7 +62,7 @@ export class HttpClient {
   constructor(options?: HttpClientOptions) {
     if (options !== undefined && (options === null || typeof options !== "object")) throw new TypeError(`new HttpClient(options): options must be an object, got ${describe(options)}`);
     options ??= {};
-    const cap = options.maxConnectionsPerHost ?? 256;
+    const cap: unknown = options.maxConnectionsPerHost === undefined ? 256 : options.maxConnectionsPerHost; // null is no default
     if (typeof cap !== "number") throw new TypeError(`HttpClient: maxConnectionsPerHost must be an integer >= 1, got ${describe(cap)}`);
     if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`HttpClient: maxConnectionsPerHost must be an integer >= 1, got ${describe(cap)}`);
     this.#idle = new IdleReaper(nonNegative(options.idleTimeout, 4_000, "idleTimeout"), "http-client-idle");

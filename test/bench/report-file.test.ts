@@ -7,7 +7,8 @@
 import { afterAll, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { partName } from "../../bench/harness/report-file.ts";
 
 const root = join(import.meta.dir, "../..");
 const cli = join(root, "src/cli.ts");
@@ -99,3 +100,12 @@ test("a report named as long as a name may be is written, and no temporary file 
   expect(JSON.parse(readFileSync(long, "utf8")).tool).toBe("corun bench");
   expect(readdirSync(dir).filter((f) => f.includes(".part"))).toEqual([]);
 }, 60_000);
+
+test("the temporary file's name is new on every call: runs that share a pid (in other PID namespaces) and a directory never share one (found by review)", () => {
+  const a = partName(join(dir, "a.json"));
+  const b = partName(join(dir, "b.json"));
+  expect(a).not.toBe(b);
+  expect(partName(join(dir, "a.json"))).not.toBe(a);
+  expect(dirname(a)).toBe(dir);
+  expect(basename(a).length).toBeLessThan(64);
+});

@@ -230,6 +230,7 @@ describe("client against Bun.serve", () => {
     expect(msg(() => new HttpClient({ maxBodyBytes: -1 }))).toBe("RangeError: HTTP client option maxBodyBytes must be a finite number >= 0, got -1");
     expect(msg(() => new HttpClient({ maxConnectionsPerHost: "4" as never }))).toBe('TypeError: HttpClient: maxConnectionsPerHost must be an integer >= 1, got "4"');
     expect(msg(() => new HttpClient({ maxConnectionsPerHost: 0 }))).toBe("RangeError: HttpClient: maxConnectionsPerHost must be an integer >= 1, got 0");
+    expect(msg(() => new HttpClient({ maxConnectionsPerHost: null as never }))).toBe("TypeError: HttpClient: maxConnectionsPerHost must be an integer >= 1, got null");
     expect(msg(() => new HttpClient({ maxHeaderBytes: 0 }))).toBe("RangeError: HTTP client option maxHeaderBytes must be a number >= 1, got 0");
     expect(msg(() => new HttpClient(null as never))).toBe("TypeError: new HttpClient(options): options must be an object, got null");
     expect(msg(() => new HttpClient(undefined))).toBe("accepted");
