@@ -69,9 +69,8 @@ export class HttpClient {
     this.#pool = new ConnPool(cap, () => this.#idle.tick);
     this.#idle.attach(this.#pool);
     this.#timeout = nonNegative(options.timeout, 30_000, "timeout");
-    this.#maxHeader = nonNegative(options.maxHeaderBytes, 64 * 1024, "maxHeaderBytes");
-    // No head fits in none: every response would fail with HEADERS_TOO_LARGE.
-    if (this.#maxHeader < 1) throw new RangeError(`HTTP client option maxHeaderBytes must be a number >= 1, got ${describe(options.maxHeaderBytes)}`);
+    // At least 1: no head fits in none, every response would fail with HEADERS_TOO_LARGE.
+    this.#maxHeader = nonNegative(options.maxHeaderBytes, 64 * 1024, "maxHeaderBytes", 1);
     this.#maxBody = nonNegative(options.maxBodyBytes, 16 << 20, "maxBodyBytes");
   }
 
@@ -278,10 +277,10 @@ export class HttpClient {
   }
 }
 
-function nonNegative(v: number | undefined, fallback: number, name: string): number {
+function nonNegative(v: number | undefined, fallback: number, name: string, min = 0): number {
   if (v === undefined) return fallback;
   // What was given, as it is: a string "5000" printed as 5000 would read as a valid value.
-  if (typeof v !== "number") throw new TypeError(`HTTP client option ${name} must be a finite number >= 0, got ${describe(v)}`);
-  if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`HTTP client option ${name} must be a finite number >= 0, got ${describe(v)}`);
+  if (typeof v !== "number") throw new TypeError(`HTTP client option ${name} must be a finite number >= ${min}, got ${describe(v)}`);
+  if (!(v >= min) || !Number.isFinite(v)) throw new RangeError(`HTTP client option ${name} must be a finite number >= ${min}, got ${describe(v)}`);
   return v;
 }

@@ -246,7 +246,7 @@ export function show(s: string): string {
 export function headerText(name: string, value: unknown, whose: string): string {
   if (typeof value === "string") return value;
   if ((typeof value === "number" && Number.isFinite(value)) || typeof value === "bigint" || typeof value === "boolean") return String(value);
-  throw new HttpError(HttpCode.BadArgument, `${whose} header ${show(name)} the value ${describe(value)}: expected a string (or a number)`);
+  throw new HttpError(HttpCode.BadArgument, `${whose} header ${show(name)} the value ${describe(value)}: expected a string (or a finite number)`);
 }
 
 /**

@@ -179,6 +179,7 @@ export class FakeReactor implements Reactor {
    * that needs no time runs to its end first; tasks that only poll (`yield`, `sleep(0)`) let
    * time pass after 10,000 ticks. After two million rounds of task steps at one time it throws
    * (work that never ends would otherwise hang the caller); promises settle only once it has returned.
+   * A RangeError, before anything runs, if the clock would pass 2^52 ms: no sleep is timed past it.
    */
   advance(ms: number): void {
     if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {

@@ -67,9 +67,10 @@ class TcpDriver implements IoDriver {
         // held them (a later read's bytes completing a dead ticket, lost).
         try {
           this.cancel(t);
-        } finally {
-          sink.fail(t, error);
+        } catch {
+          // what the op was given is no socket of its kind: the op's own error is the one to report
         }
+        sink.fail(t, error);
       }
     }
     // The coalescing point: one socket.write per socket for everything this tick queued.

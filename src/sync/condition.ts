@@ -4,7 +4,7 @@
  * Built on `suspend` and `Lock`; imports no kernel internals.
  */
 import { isThenable, suspend } from "../syscalls.ts";
-import { describe, ignoreRejection, isAsyncFunction, runningTask } from "../syscall.ts";
+import { describe, ignoreRejection, isAsyncFunction, isCoroutine, isGeneratorFunction, runningTask } from "../syscall.ts";
 import { keep, leave, type Held } from "../structure/held.ts";
 import type { Co, Waker } from "../types.ts";
 import { SyncUsageError } from "./errors.ts";
@@ -90,13 +90,14 @@ export class Condition {
 
   /** Wait until `predicate()` is true (checked under the lock, before each wait). */
   *waitFor(predicate: () => boolean): Co<void> {
-    if (typeof predicate !== "function" || isAsyncFunction(predicate)) {
-      throw new TypeError(`waitFor on condition "${this.name}": predicate must be a plain function returning true or false, got ${describe(predicate)}`);
+    if (typeof predicate !== "function" || isAsyncFunction(predicate) || isGeneratorFunction(predicate)) {
+      const kind = isAsyncFunction(predicate) ? "an async " : isGeneratorFunction(predicate) ? "a generator " : "";
+      throw new TypeError(`waitFor on condition "${this.name}": predicate must be a plain function returning true or false, got ${kind}${describe(predicate)}`);
     }
     for (;;) {
       const ok: unknown = predicate();
-      if (isThenable(ok)) {
-        // A promise is truthy: it would end the wait at once, whatever it resolves to.
+      if (isThenable(ok) || isCoroutine(ok)) {
+        // A promise or a generator is truthy: it would end the wait at once, whatever it comes to.
         ignoreRejection(ok);
         throw new TypeError(`waitFor on condition "${this.name}": predicate returned ${describe(ok)}, not true or false (it is called under the lock, and cannot wait)`);
       }

@@ -170,17 +170,18 @@ describe("client against Bun.serve", () => {
 
   test("a header value that is no text is a BAD_ARGUMENT naming it, not sent as \"undefined\" (found by review)", async () => {
     const messages: string[] = [];
-    for (const headers of [{ "x-a": undefined }, { "x-a": null }, { "x-a": { v: 1 } }, null, "x-a: 1"]) {
+    for (const headers of [{ "x-a": undefined }, { "x-a": null }, { "x-a": { v: 1 } }, null, "x-a: 1", { "x-a": NaN }]) {
       const e = await expectHttpError(run(() => request(base, { headers: headers as never })));
       expect(e.code).toBe("BAD_ARGUMENT");
       messages.push(e.detail);
     }
     expect(messages).toEqual([
-      'the request options give header "x-a" the value undefined: expected a string (or a number)',
-      'the request options give header "x-a" the value null: expected a string (or a number)',
-      'the request options give header "x-a" the value {"v":1}: expected a string (or a number)',
+      'the request options give header "x-a" the value undefined: expected a string (or a finite number)',
+      'the request options give header "x-a" the value null: expected a string (or a finite number)',
+      'the request options give header "x-a" the value {"v":1}: expected a string (or a finite number)',
       'the request options give headers null: expected a plain object such as { "content-type": "text/plain" }',
       'the request options give headers "x-a: 1": expected a plain object such as { "content-type": "text/plain" }',
+      'the request options give header "x-a" the value NaN: expected a string (or a finite number)',
     ]);
   });
 
@@ -231,7 +232,8 @@ describe("client against Bun.serve", () => {
     expect(msg(() => new HttpClient({ maxConnectionsPerHost: "4" as never }))).toBe('TypeError: HttpClient: maxConnectionsPerHost must be an integer >= 1, got "4"');
     expect(msg(() => new HttpClient({ maxConnectionsPerHost: 0 }))).toBe("RangeError: HttpClient: maxConnectionsPerHost must be an integer >= 1, got 0");
     expect(msg(() => new HttpClient({ maxConnectionsPerHost: null as never }))).toBe("TypeError: HttpClient: maxConnectionsPerHost must be an integer >= 1, got null");
-    expect(msg(() => new HttpClient({ maxHeaderBytes: 0 }))).toBe("RangeError: HTTP client option maxHeaderBytes must be a number >= 1, got 0");
+    expect(msg(() => new HttpClient({ maxHeaderBytes: 0 }))).toBe("RangeError: HTTP client option maxHeaderBytes must be a finite number >= 1, got 0");
+    expect(msg(() => new HttpClient({ maxHeaderBytes: -1 }))).toBe("RangeError: HTTP client option maxHeaderBytes must be a finite number >= 1, got -1");
     expect(msg(() => new HttpClient(null as never))).toBe("TypeError: new HttpClient(options): options must be an object, got null");
     expect(msg(() => new HttpClient(undefined))).toBe("accepted");
     const perRequest = await run(function* () {

@@ -126,8 +126,8 @@ test("a header a handler gives that is no text is its 500, naming it, not sent a
   expect(value[3]).toStartWith("HTTP/1.1 200 ");
   expect(value[3]).toContain("\r\nx-n: 42\r\nx-t: true\r\n");
   expect(errors.sort()).toEqual([
-    expect.stringContaining('a handler gave header "x-a" the value undefined: expected a string (or a number)'),
-    expect.stringContaining('a handler gave header "x-b" the value null: expected a string (or a number)'),
+    expect.stringContaining('a handler gave header "x-a" the value undefined: expected a string (or a finite number)'),
+    expect.stringContaining('a handler gave header "x-b" the value null: expected a string (or a finite number)'),
     expect.stringContaining("a handler gave headers null: expected a plain object"),
   ].sort() as never);
 });

@@ -208,13 +208,20 @@ test("an op that throws in the driver fails alone: a read of another connection 
     const writer = yield* spawn(function* () {
       try { yield* io("tcp.write", handle, poison); return "written"; } catch (e) { return `${(e as Error).name}: ${(e as Error).message}`; }
     });
+    // An op given what is no socket of its kind (a listener's handle to read): its own error, alone too.
+    const listener = yield* listen({ hostname: HOST, port: 0 });
+    const misread = yield* spawn(function* () {
+      try { yield* io("tcp.read", listener.accept().a); return "read"; } catch (e) { return (e as Error).name; }
+    });
     const wrote = yield* join(writer);
     yield* b.client.write("important");
     const got = yield* moveOnAfter(2000, () => join(reader));
     yield* a.client.write("a still works");
     const onA = new TextDecoder().decode((yield* a.server.read()) ?? new Uint8Array());
+    const misreadOutcome = yield* join(misread);
+    yield* listener.close();
     for (const p of [a, b]) { yield* p.client.close(); yield* p.server.close(); }
-    return { wrote, got, onA };
+    return { wrote, got, onA, misreadOutcome };
   });
-  expect(r).toEqual({ wrote: "Error: no bytes in here", got: "important", onA: "a still works" });
+  expect(r).toEqual({ wrote: "Error: no bytes in here", got: "important", onA: "a still works", misreadOutcome: "TypeError" });
 });

@@ -273,7 +273,7 @@ describe("Condition notifications are never lost", () => {
     try {
       const { result } = await virtual(function* () {
         const out: string[] = [];
-        for (const predicate of [async () => false, () => Promise.reject(new Error("rejected"))]) {
+        for (const predicate of [async () => false, () => Promise.reject(new Error("rejected")), function* ready() { return false; }, () => (function* () {})()]) {
           try { yield* cond.lock.with(() => cond.waitFor(predicate as never)); out.push("returned without waiting"); } catch (e) { out.push((e as Error).message); }
         }
         // Held by another task: an async body is refused at once, not after the wait for the lock.
@@ -284,9 +284,11 @@ describe("Condition notifications are never lost", () => {
         return out;
       });
       await Bun.sleep(5);
-      expect(result[0]).toMatch(/^waitFor on condition "ready": predicate must be a plain function returning true or false, got function/);
+      expect(result[0]).toMatch(/^waitFor on condition "ready": predicate must be a plain function returning true or false, got an async function/);
       expect(result[1]).toBe('waitFor on condition "ready": predicate returned [object Promise], not true or false (it is called under the lock, and cannot wait)');
-      expect(result[2]).toStartWith("lock.with: an anonymous function is an async function");
+      expect(result[2]).toBe('waitFor on condition "ready": predicate must be a plain function returning true or false, got a generator function ready');
+      expect(result[3]).toBe('waitFor on condition "ready": predicate returned a generator object, not true or false (it is called under the lock, and cannot wait)');
+      expect(result[4]).toStartWith("lock.with: an anonymous function is an async function");
       expect(unhandled).toEqual([]);
     } finally {
       process.off("unhandledRejection", seen);
