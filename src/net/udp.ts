@@ -93,7 +93,8 @@ export class UdpSocket {
   }
 
   /**
-   * Close the socket; waiting `recv()`s fail with `ERR_SOCKET_CLOSED`. Closed when `run()` ends anyway.
+   * Close the socket; waiting `recv()`s, and later ones, fail with `ERR_SOCKET_CLOSED` (datagrams
+   * queued and not received are dropped, as a connection's unread bytes are). Closed when `run()` ends anyway.
    *
    * @example
    * ```ts

@@ -251,6 +251,7 @@ class UdpDriver implements IoDriver {
     }
     h.out = [];
     h.outTickets = [];
+    h.inbox = []; // as TCP drops bytes not read at close: a later recv() fails, and the queue's memory goes
   }
 }
 

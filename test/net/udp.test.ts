@@ -61,6 +61,24 @@ test("a cancelled recv leaves the socket usable; recv and send on a closed socke
   expect(r).toEqual({ text: "after", code: "ERR_SOCKET_CLOSED", state: "cancelled", sendCode: "ERR_SOCKET_CLOSED", refusedCounted: 0 });
 });
 
+test("close() drops datagrams queued and not received: a later recv() fails, as a connection's read after close() does (it returned them; found by review)", async () => {
+  const r = await run(function* () {
+    const a = yield* udp({ port: 0 });
+    const b = yield* udp({ port: 0 });
+    yield* a.send("queued before close", b.port);
+    for (let i = 0; i < 200 && b.stats().received === 0; i++) yield* sleep(2); // it sits in b's queue
+    yield* b.close();
+    yield* a.close();
+    try {
+      const d = yield* b.recv();
+      return `delivered after close: ${new TextDecoder().decode(d.data)}`;
+    } catch (e) {
+      return (e as NetError).code;
+    }
+  });
+  expect(r).toBe("ERR_SOCKET_CLOSED");
+});
+
 test("a bound socket's errors name the port it was bound to, not the 0 asked for", async () => {
   const r = await run(function* () {
     const s = yield* udp({ port: 0 });
