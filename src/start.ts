@@ -4,7 +4,8 @@
  * handler. Imports no Bun API.
  */
 import { Syscall, asyncBodyError, describe, notGeneratorHint } from "./syscall.ts";
-import { ADOPT, claimSource, type AdoptingOptions } from "./syscalls.ts";
+import { ADOPT, type AdoptingOptions } from "./syscalls.ts";
+import { claimSource } from "./task-body.ts";
 import { Task } from "./task.ts";
 import type { Co, TaskBody, SpawnOptions, Yieldable } from "./types.ts";
 import type { Kernel } from "./kernel.ts";

@@ -3,9 +3,10 @@
  * function that checks its arguments and names the op (curio's traps.py, in TypeScript).
  * Imports only the descriptor, types and errors.
  */
-import { InlineSyscall, Op, Syscall, asyncBodyError, describe, notGeneratorHint } from "./syscall.ts";
+import { InlineSyscall, Op, Syscall, describe } from "./syscall.ts";
 import { Task } from "./task.ts";
-import type { TaskBody, SpawnOptions, Undo, Waker, Yieldable } from "./types.ts";
+import { checkSource, checkSpawnOptions } from "./task-body.ts";
+import type { TaskBody, SpawnOptions, Undo, Waker } from "./types.ts";
 
 // Descriptors are immutable, so the last one made is reused when the same call repeats:
 // a loop of `sleep(10)` or `spawn(worker)` allocates one descriptor, not one per call.
@@ -240,63 +241,6 @@ export function suspend<T>(setup: (waker: Waker<T>) => Undo, label = "suspend", 
  */
 export function io<T>(op: string, a?: unknown, b?: unknown): Syscall<T> {
   return new Syscall<T>(op, Op.Io, a, b);
-}
-
-/** Generator objects given to a task so far (spawn, run, a combinator): a generator runs in one task only. */
-const claimed = new WeakSet<object>();
-
-/**
- * @internal Claim `co` for a task if it is a generator object (a function makes a fresh one
- * each time). Given a second time it is a TypeError: the second task would resume the
- * generator the first is suspended in (skipping its sleep, taking its result).
- */
-export function claimSource(co: unknown, op: string): void {
-  // Only a generator (or other iterator) runs once; a descriptor or a task may be given again.
-  if (typeof co !== "object" || co === null || typeof (co as { next?: unknown }).next !== "function") return;
-  if (claimed.has(co)) {
-    throw new TypeError(`${op}: this generator object was given to a task already, and a generator runs once; pass a function that makes a fresh one (() => work()) instead`);
-  }
-  claimed.add(co);
-}
-
-/**
- * @internal What a task body made, ready for `yield*`: a coroutine, or a single syscall or task
- * (a function may return one). Anything else, an async generator included, is a TypeError
- * naming what was given or returned. A generator object given directly is claimed (`claim`:
- * unless the caller already did).
- */
-export function bodyOf<T>(body: TaskBody<T>, op: string, claim = true): Iterable<Yieldable, T, unknown> {
-  if (claim && typeof body !== "function") claimSource(body, op); // a generator object given directly runs once
-  const refused = asyncBodyError(body, op);
-  if (refused !== undefined) throw refused;
-  const made: unknown = typeof body === "function" ? body() : body;
-  if (made instanceof Syscall || made instanceof Task) return made as Iterable<Yieldable, T, unknown>;
-  const what = typeof body === "function" ? `${body.name || "a function"} returned ${describe(made)}` : `got ${describe(made)}`;
-  if (made === null || typeof made !== "object" || typeof (made as { next?: unknown }).next !== "function") {
-    throw new TypeError(`${op}: expected a generator (${what}); ${notGeneratorHint(made, typeof body === "function")}`);
-  }
-  if (Symbol.asyncIterator in made) {
-    throw new TypeError(`${op}: got an async generator (${what}); a corun task is a plain generator (function*, not async function*): wait for promises with yield* wait(p)`);
-  }
-  return made as Iterable<Yieldable, T, unknown>;
-}
-
-/** @internal `options` of a spawn (`op` names the call): an object, if given, whose `name`, if given, is a string. */
-export function checkSpawnOptions(options: unknown, op: string): void {
-  if (options === undefined) return;
-  if (typeof options !== "object" || options === null) throw new TypeError(`${op}(co, options): options must be an object such as { name }, got ${describe(options)}`);
-  const name = (options as SpawnOptions).name;
-  if (name !== undefined && typeof name !== "string") throw new TypeError(`${op}(co, { name }): name must be a string, got ${describe(name)}`);
-}
-
-function checkSource(co: unknown, op: string): void {
-  if (typeof co === "function") {
-    const refused = asyncBodyError(co, `${op}(co)`);
-    if (refused !== undefined) throw refused;
-    return;
-  }
-  if (co !== null && typeof co === "object" && typeof (co as Iterator<unknown>).next === "function" && typeof (co as Iterator<unknown>).throw === "function") return;
-  throw new TypeError(`${op}(co): expected a generator or a function returning one, got ${describe(co)}`);
 }
 
 /** True if `value` is a promise or other thenable. */

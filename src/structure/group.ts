@@ -8,7 +8,7 @@ import type { Co, TaskBody, SpawnOptions } from "../types.ts";
 import { GroupError } from "./errors.ts";
 import { Supervisor, checkTaskBody } from "./supervisor.ts";
 import { finish, keep } from "./held.ts";
-import { checkSpawnOptions } from "../syscalls.ts";
+import { checkSpawnOptions } from "../task-body.ts";
 import { asyncBodyError, describe } from "../syscall.ts";
 
 /** The handle a group body gets: start children, read them. */

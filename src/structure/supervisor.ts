@@ -3,7 +3,8 @@
  * how each ended, lets the owner wait until a policy says "stop" (or all ended), then
  * cancels the rest concurrently and waits for them. Built on spawn/join/cancel/suspend only.
  */
-import { bodyOf, cancel, claimSource, current, join, spawn, spawnAdopted, suspend } from "../syscalls.ts";
+import { cancel, current, join, spawn, spawnAdopted, suspend } from "../syscalls.ts";
+import { bodyOf, claimSource } from "../task-body.ts";
 import { Syscall, asyncBodyError, describe } from "../syscall.ts";
 import { Task } from "../task.ts";
 import { keep, type Held } from "./held.ts";

@@ -3,7 +3,8 @@
  * are handed directly to the oldest waiter, so no newcomer can overtake. Cancellation-safe.
  * Built on `suspend`; imports no kernel internals.
  */
-import { bodyOf, suspend } from "../syscalls.ts";
+import { suspend } from "../syscalls.ts";
+import { bodyOf } from "../task-body.ts";
 import { asyncBodyError, describe, runningTask, type Syscall } from "../syscall.ts";
 import type { Task } from "../task.ts";
 import type { Co, TaskBody, Waker } from "../types.ts";
