@@ -31,6 +31,11 @@ export function connect(options: ConnectOptions): Syscall<Conn> {
   if (options.unix === undefined) checkPort(options.port, "connect", false);
   checkHwm(options.highWaterMark, "connect");
   checkLinger(options.closeLingerMs, "connect");
+  const tls: unknown = options.tls;
+  // A boolean, or an object of TLS options; null was taken as no TLS, unlike listen(), which refuses it.
+  if (tls !== undefined && typeof tls !== "boolean" && (tls === null || typeof tls !== "object" || Array.isArray(tls))) {
+    throw new TypeError(`connect(options): tls must be true, false or an object of TLS options such as { serverName, ca }, got ${describe(tls)}`);
+  }
   const limit = options.connectLimit;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
     throw new RangeError(`connect(options): connectLimit must be an integer >= 1, got ${describe(limit)}`);

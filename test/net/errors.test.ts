@@ -129,6 +129,10 @@ test("bad arguments throw at the call, naming the problem", async () => {
     expect(() => connect({ hostname: HOST, port: 0 })).toThrow(/port must be an integer 1..65535/);
     expect(() => listen({ hostname: HOST, port: 70000 })).toThrow(/port/);
     expect(() => listen(null as never)).toThrow(/expected \{ hostname, port \}/);
+    // tls: null was a plain TCP connect, silently (listen() refuses it); found by review.
+    for (const bad of [null, "yes", [], 1]) {
+      expect(() => connect({ hostname: HOST, port: 1, tls: bad as never })).toThrow(`connect(options): tls must be true, false or an object of TLS options such as { serverName, ca }, got ${bad === null ? "null" : JSON.stringify(bad)}`);
+    }
     const { client, server } = yield* pair();
     expect(() => client.write(42 as never)).toThrow(/Uint8Array or a string/);
     yield* client.close();
