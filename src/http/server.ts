@@ -44,6 +44,8 @@ export class HttpServer {
   readonly #conns = new ServerConns();
   #acceptor: Task<void> | undefined = undefined;
   #closing = false;
+  /** abort() was called: every connection ends with a reset, idle ones too. */
+  #aborting = false;
   /** Connections whose client may still be sending when they close (see `lingerClose`). */
   readonly #linger = new WeakSet<Conn>();
   /** What each request's exchange (server-exchange.ts) needs of this server. */
@@ -140,6 +142,7 @@ export class HttpServer {
    * ```
    */
   *abort(): Co<void> {
+    this.#aborting = true;
     yield* this.#stop();
     yield* this.#conns.cancelAll();
   }
@@ -185,8 +188,11 @@ export class HttpServer {
     const conn = s.conn;
     let leftToExpiry = false;
     let cancelled = false;
+    /** A request is being served (its handler, its response): not a wait for the next head. */
+    let serving = false;
     try {
-      for (let n = 0; !this.#closing || n === 0; n++) {
+      // Closing: the request already here (pipelined, or arrived as the last response went out) is served first.
+      for (let n = 0; !this.#closing || n === 0 || conn.hasInput; n++) {
         s.idle = true;
         s.headBegun = false;
         s.headRequest = false;
@@ -221,7 +227,9 @@ export class HttpServer {
           leftToExpiry = true;
           return;
         }
+        serving = true;
         if (!(yield* exchange(this.#exchangeHost, conn, head))) return;
+        serving = false;
       }
     } catch (error) {
       // Cancelled (the server or the run ends): close at once; a linger would have no deadline left.
@@ -237,6 +245,10 @@ export class HttpServer {
           // close): a plain close with its bytes unread would reset the connection, and the
           // reset can destroy the response before the client has read it.
           yield* lingerClose(this.#watchdog, conn);
+        } else if (cancelled && (this.#aborting || serving)) {
+          // abort(), or a request cut short by the run's end: reset, so a response cut off looks
+          // cut off (a FIN would end an HTTP/1.0 body framed by the close as if it were whole).
+          yield* abortConn(conn);
         } else yield* closeConn(conn);
       } finally {
         this.#conns.delete(s);

@@ -5,7 +5,7 @@
  * a first call was cut short. Real sockets on 127.0.0.1.
  */
 import { test, expect } from "bun:test";
-import { run, wait, serve, sleep, moveOnAfter, listen, connect, netStats, type HttpServer } from "../../src/index.ts";
+import { run, wait, serve, sleep, spawn, join, moveOnAfter, listen, connect, netStats, type HttpServer } from "../../src/index.ts";
 import { Peer } from "./helpers.ts";
 import { createConnection } from "node:net";
 
@@ -329,4 +329,74 @@ test("a connection refused at maxConnections, or cut off by bodyTimeout, frees i
     return { afterRefusal, afterCutOff, stalledClosed: stalled.closed };
   });
   expect(out).toEqual({ afterRefusal: 1, afterCutOff: 0, stalledClosed: true });
+});
+
+test("abort() resets every connection, so a streamed HTTP/1.0 body it cuts off looks cut off, and an idle one is reset too (it ended them with a FIN: curl took 'part1;' as the whole body; found by review)", async () => {
+  const out = await run(function* () {
+    let writing = false;
+    const server = yield* serve({ handler: function* () {
+      return { body: function* (out) { yield* out.write("part1;"); writing = true; yield* sleep(60_000); yield* out.write("part2"); } };
+    } });
+    const streamed = new Peer(server.port);
+    const idle = new Peer(server.port);
+    yield* wait(Promise.all([streamed.connected, idle.connected]));
+    streamed.send("GET / HTTP/1.0\r\n\r\n");
+    while (!writing) yield* sleep(5);
+    yield* sleep(20);
+    yield* server.abort();
+    yield* wait(Promise.all([streamed.endedWithin(2000), idle.endedWithin(2000)]));
+    const seen = { body: streamed.text().slice(streamed.text().indexOf("\r\n\r\n") + 4), streamed: (streamed.error as { code?: string } | undefined)?.code, idle: (idle.error as { code?: string } | undefined)?.code };
+    streamed.stop();
+    idle.stop();
+    return seen;
+  });
+  expect(out).toEqual({ body: "part1;", streamed: "ECONNRESET", idle: "ECONNRESET" });
+});
+
+test("a run that ends mid-response resets that connection (the body must look cut off); an idle keep-alive one still gets a plain close (found by review)", async () => {
+  let streamed: Peer | undefined;
+  let idle: Peer | undefined;
+  await run(function* () {
+    let writing = false;
+    const server = yield* serve({ handler: function* (req) {
+      if (req.path === "/quick") return "quick";
+      return { body: function* (out) { yield* out.write("part1;"); writing = true; yield* sleep(60_000); } };
+    } });
+    streamed = new Peer(server.port);
+    idle = new Peer(server.port);
+    yield* wait(Promise.all([streamed.connected, idle.connected]));
+    idle.send("GET /quick HTTP/1.1\r\nHost: x\r\n\r\n"); // answered, then idle on keep-alive
+    streamed.send("GET / HTTP/1.0\r\n\r\n");
+    while (!writing || !idle.text().endsWith("quick")) yield* sleep(5);
+    // main returns with the server open: the run cancels its tasks
+  });
+  await Promise.all([streamed!.endedWithin(2000), idle!.endedWithin(2000)]);
+  expect({ streamed: (streamed!.error as { code?: string } | undefined)?.code, idle: idle!.error, idleClosed: idle!.closed }).toEqual({ streamed: "ECONNRESET", idle: undefined, idleClosed: true });
+  streamed!.stop();
+  idle!.stop();
+});
+
+test("close() serves a request already received on a keep-alive connection while the last response was still going out, with connection: close (it was dropped; found by review)", async () => {
+  const big = "x".repeat(8_000_000);
+  const out = await run(function* () {
+    const ran: string[] = [];
+    const server = yield* serve({ handler: function* (req) { ran.push(req.path); return req.path === "/a" ? big : "B"; } });
+    const p = new Peer(server.port);
+    yield* wait(p.connected);
+    p.sock.pause();
+    p.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+    yield* sleep(100); // the server is still writing /a's body: the client does not read
+    p.send("GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+    yield* sleep(50);
+    const closing = yield* spawn(() => server.close());
+    yield* sleep(10);
+    p.sock.resume();
+    yield* join(closing);
+    yield* wait(p.endedWithin(2000));
+    const t = p.text();
+    p.stop();
+    const second = t.slice(t.indexOf("HTTP/1.1", big.length));
+    return { ran, gotB: t.endsWith("\r\n\r\nB"), secondSaysClose: second.includes("connection: close") };
+  });
+  expect(out).toEqual({ ran: ["/a", "/b"], gotB: true, secondSaysClose: true });
 });
