@@ -36,6 +36,11 @@ export function connect(options: ConnectOptions): Syscall<Conn> {
   if (tls !== undefined && typeof tls !== "boolean" && (tls === null || typeof tls !== "object" || Array.isArray(tls))) {
     throw new TypeError(`connect(options): tls must be true, false or an object of TLS options such as { serverName, ca }, got ${describe(tls)}`);
   }
+  const hs = options.handshakeTimeout;
+  if (hs !== undefined && (typeof hs !== "number" || !(hs >= 1) || hs > 2 ** 31 - 1)) {
+    throw new RangeError(`connect(options): handshakeTimeout must be a number of ms from 1 to 2^31-1, got ${describe(hs)}`);
+  }
+  if (hs !== undefined && !tls) throw new TypeError(`connect(options): handshakeTimeout (${hs} ms) applies only to a TLS connect; add tls or drop it`);
   const limit = options.connectLimit;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
     throw new RangeError(`connect(options): connectLimit must be an integer >= 1, got ${describe(limit)}`);

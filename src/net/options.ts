@@ -70,6 +70,13 @@ export type ConnectOptions = (
    * retried a second later).
    */
   connectLimit?: number;
+  /**
+   * TLS: how long the handshake may take once TCP has connected before the connect fails with
+   * `ETIMEDOUT` and the socket is closed (default 10,000 ms, as a listener's; given without `tls`,
+   * `connect` throws). A peer that takes TCP and never answers the handshake would otherwise hold
+   * the connect, and its slot, for ever.
+   */
+  handshakeTimeout?: number;
 };
 
 /** Options for `udp()`. */

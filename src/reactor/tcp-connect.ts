@@ -7,6 +7,7 @@
 import type { Socket, SocketHandler } from "bun";
 import type { CompletionSink, Ticket } from "./reactor.ts";
 import { TcpHandle } from "./tcp-socket.ts";
+import { TLS_HANDSHAKE_MS } from "./tls-accept.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
 import type { ConnectOptions } from "../net/options.ts";
 
@@ -100,9 +101,12 @@ export class Connector {
     if (d.inflight > this.maxInflight) this.maxInflight = d.inflight;
     this.started++;
     let settled = false;
+    /** The handshake's time limit (TLS), armed once TCP has connected; cleared however the attempt ends (a timer left would hold the process). */
+    let handshakeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
     // The slot comes back once: when the attempt settles, or when its task is cancelled first
     // (then the next connect starts after this tick's other cancels, which may be of it).
     const release = (cancelled = false): boolean => {
+      if (handshakeTimer !== undefined) clearTimeout(handshakeTimer);
       if (settled) return false;
       settled = true;
       d.inflight--;
@@ -140,7 +144,13 @@ export class Connector {
       open: (s) => {
         if (!o.tls) return ready(s);
         h.socket = s;
-        if (withdrawn) return h.terminate(); // withdrawn while TCP connected: its handshake may never end
+        if (withdrawn || settled) return h.terminate(); // withdrawn while TCP connected: its handshake may never end
+        const ms = o.handshakeTimeout ?? TLS_HANDSHAKE_MS;
+        handshakeTimer = setTimeout(() => {
+          if (settled) return;
+          fail(Object.assign(new Error(`the TLS handshake took longer than ${ms} ms`), { code: "ETIMEDOUT" }), "ETIMEDOUT");
+          s.terminate();
+        }, ms);
         if (!isTls(s)) {
           // Bun reads a settings object with none of its TLS options ({}, { requestCert: false })
           // as no TLS: no handshake would ever come, and the connection is not what was asked for.

@@ -7,8 +7,8 @@ import { test, expect, describe, beforeAll, afterAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
-import { run, spawn, cancel, moveOnAfter, wait, httpServer } from "../../src/index.ts";
-import { listen, connect, NetError } from "../../src/net/index.ts";
+import { run, spawn, cancel, sleep, moveOnAfter, wait, httpServer } from "../../src/index.ts";
+import { listen, connect, netStats, NetError } from "../../src/net/index.ts";
 import { HOST, selfSigned } from "./helpers.ts";
 
 describe.skipIf(!Bun.which("openssl"))("TLS options", () => {
@@ -98,4 +98,61 @@ describe.skipIf(!Bun.which("openssl"))("TLS options", () => {
     expect(r.url).toBe(`https://${HOST}:${r.port}`);
     expect(r.res).toBe("ok /x");
   }, 10_000);
+});
+
+describe("connect({ tls }) to a peer that takes TCP and never answers the handshake", () => {
+  test("fails with ETIMEDOUT after handshakeTimeout, naming the op and the task, and closes the socket (it waited for ever, holding its slot)", async () => {
+    const r = await run(function* () {
+      const silent = yield* listen({ hostname: HOST, port: 0 });
+      const held = yield* spawn(function* () { const c = yield* silent.accept(); yield* sleep(5_000); yield* c.close(); });
+      const t0 = performance.now();
+      let error: unknown;
+      try {
+        yield* moveOnAfter(3_000, () => connect({ hostname: HOST, port: silent.port, tls: { rejectUnauthorized: false }, handshakeTimeout: 150 }));
+      } catch (e) {
+        error = e;
+      }
+      const took = performance.now() - t0;
+      yield* sleep(20);
+      const open = (yield* netStats()).connections;
+      yield* cancel(held);
+      yield* silent.close();
+      return { error, took, open };
+    });
+    expect(r.error).toBeInstanceOf(NetError);
+    expect((r.error as NetError).code).toBe("ETIMEDOUT");
+    expect((r.error as NetError).message).toContain("tcp.connect");
+    expect((r.error as NetError).message).toContain('in task "moveOnAfter');
+    expect((r.error as NetError).message).toContain("the TLS handshake took longer than 150 ms");
+    expect(r.took).toBeGreaterThanOrEqual(140);
+    expect(r.took).toBeLessThan(3_000);
+    expect(r.open).toBe(0); // the client's socket is gone (its reset ended the accepted side too)
+  });
+
+  test("handshakeTimeout is checked at the call: a number of ms from 1, and only with tls", () => {
+    expect(() => connect({ hostname: HOST, port: 1, handshakeTimeout: 100 })).toThrow("connect(options): handshakeTimeout (100 ms) applies only to a TLS connect; add tls or drop it");
+    for (const bad of [0, NaN, -5, 2 ** 31, "100"]) {
+      expect(() => connect({ hostname: HOST, port: 1, tls: true, handshakeTimeout: bad as never })).toThrow(/^connect\(options\): handshakeTimeout must be a number of ms from 1 to 2\^31-1, got /);
+    }
+  });
+
+  test("a connect cancelled mid-handshake leaves no timer behind: the process exits at once after run() (the default 10 s limit)", async () => {
+    const script = `
+      import { run, listen, connect, spawn, sleep } from ${JSON.stringify(joinPath(import.meta.dir, "../../src/index.ts"))};
+      await run(function* () {
+        const silent = yield* listen({ hostname: "127.0.0.1", port: 0 });
+        yield* spawn(function* () { yield* silent.accept(); yield* sleep(60_000); });
+        yield* spawn(function* () { yield* connect({ hostname: "127.0.0.1", port: silent.port, tls: { rejectUnauthorized: false } }); });
+        yield* sleep(100);
+      });
+      console.log("run ended");`;
+    const t0 = performance.now();
+    const p = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" });
+    const killer = setTimeout(() => p.kill(), 8_000);
+    await p.exited;
+    clearTimeout(killer);
+    expect(await new Response(p.stdout).text()).toBe("run ended\n");
+    expect(p.signalCode).toBeNull();
+    expect(performance.now() - t0).toBeLessThan(6_000);
+  }, 15_000);
 });
