@@ -26,7 +26,10 @@ export const NetCode = {
   WriteAfterEnd: "ERR_WRITE_AFTER_END",
   /** The peer closed the connection while bytes were still waiting to be sent. */
   PeerClosed: "EPIPE",
-  /** A connection closed with bytes unsent was reset: the peer did not take them within `closeLingerMs`. */
+  /**
+   * A connection closed with bytes unsent was reset: the peer did not take them within
+   * `closeLingerMs`. Also a TLS connect whose handshake outran its `handshakeTimeout`.
+   */
   TimedOut: "ETIMEDOUT",
   /** The stream ended before `readExactly` had its bytes. */
   UnexpectedEof: "ERR_UNEXPECTED_EOF",
