@@ -203,15 +203,20 @@ export function isCoroutine(x: unknown): x is Co<unknown> {
   return x !== null && typeof x === "object" && typeof (x as Co<unknown>).next === "function" && typeof (x as Co<unknown>).throw === "function" && !(Symbol.asyncIterator in x);
 }
 
+/** The kind of function `fn` is, by its constructor's name (`"GeneratorFunction"`, `"AsyncFunction"`...), or undefined for no function. */
+function kindOf(fn: unknown): unknown {
+  return typeof fn === "function" ? (fn as { constructor?: { name?: unknown } }).constructor?.name : undefined;
+}
+
 /** True if `fn` is a generator function (`function*`): a mistake where a plain function is wanted. */
 export function isGeneratorFunction(fn: unknown): boolean {
-  return typeof fn === "function" && (fn as { constructor?: { name?: unknown } }).constructor?.name === "GeneratorFunction";
+  return kindOf(fn) === "GeneratorFunction";
 }
 
 /** True if `fn` is an async function or async generator function: a mistake where a `function*` is wanted. */
 export function isAsyncFunction(fn: unknown): boolean {
-  const kind = (fn as { constructor?: { name?: unknown } } | null | undefined)?.constructor?.name;
-  return typeof fn === "function" && (kind === "AsyncFunction" || kind === "AsyncGeneratorFunction");
+  const kind = kindOf(fn);
+  return kind === "AsyncFunction" || kind === "AsyncGeneratorFunction";
 }
 
 /**
@@ -220,8 +225,8 @@ export function isAsyncFunction(fn: unknown): boolean {
  * called: calling it runs its body (only the promise it returns could be refused after).
  */
 export function asyncBodyError(fn: unknown, op: string, where = ""): TypeError | undefined {
-  if (typeof fn !== "function" || (fn as { constructor?: { name?: unknown } }).constructor?.name !== "AsyncFunction") return undefined;
-  return new TypeError(`${op}: ${fn.name || "an anonymous function"} is an async function${where}, and a corun task is a generator function: write it as function* and wait for promises in it with yield* wait(p)`);
+  if (kindOf(fn) !== "AsyncFunction") return undefined;
+  return new TypeError(`${op}: ${(fn as () => unknown).name || "an anonymous function"} is an async function${where}, and a corun task is a generator function: write it as function* and wait for promises in it with yield* wait(p)`);
 }
 
 /**

@@ -243,7 +243,7 @@ export function show(s: string): string {
  * boolean as it prints. Anything else (undefined, null, an object) is BAD_ARGUMENT naming the
  * header, never sent as "undefined". `whose`: "a handler gave" or "the request options give".
  */
-export function headerText(name: string, value: unknown, whose: string): string {
+function headerText(name: string, value: unknown, whose: string): string {
   if (typeof value === "string") return value;
   if ((typeof value === "number" && Number.isFinite(value)) || typeof value === "bigint" || typeof value === "boolean") return String(value);
   throw new HttpError(HttpCode.BadArgument, `${whose} header ${show(name)} the value ${describe(value)}: expected a string (or a finite number)`);
@@ -262,6 +262,23 @@ export function checkHeaders(headers: unknown, whose: string): void {
     const hint = tag === "[object Map]" || tag === "[object Headers]" ? " (for a Map or Headers, pass Object.fromEntries(h))" : "";
     throw new HttpError(HttpCode.BadArgument, `${whose} headers ${describe(headers)}: expected a plain object such as { "content-type": "text/plain" }${hint}`);
   }
+}
+
+/**
+ * The values an outgoing header `name` is given (`field`: one, or a list, each sent on its own
+ * line), as text and checked (`checkOutgoing`); the name is checked even for an empty list.
+ * `whose` as for `headerText`.
+ *
+ * @example
+ * ```ts
+ * outgoingValues("set-cookie", ["a=1", "b=2"], "a handler gave"); // ["a=1", "b=2"]
+ * ```
+ */
+export function outgoingValues(name: string, field: unknown, whose: string): string[] {
+  const values = Array.isArray(field) ? field.map((v: unknown) => headerText(name, v, whose)) : [headerText(name, field, whose)];
+  if (values.length === 0) checkOutgoing(name, "");
+  for (const value of values) checkOutgoing(name, value);
+  return values;
 }
 
 /** Check a header name and value a program wants to send; throws `HttpError` BAD_ARGUMENT. */

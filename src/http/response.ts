@@ -4,7 +4,7 @@
  * Pure functions; imports no Bun API.
  */
 import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./outgoing-body.ts";
-import { checkHeaders, checkOutgoing, headerText, show } from "./head.ts";
+import { checkHeaders, outgoingValues, show } from "./head.ts";
 import { listHas } from "./fields.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import type { HttpResponseInit } from "./request.ts";
@@ -81,9 +81,7 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
       const key = name.toLowerCase();
       // A list is sent once per value (several set-cookie); a field the server frames with takes one.
       const list = Array.isArray(field);
-      const values = list ? (field as readonly unknown[]).map((v) => headerText(name, v, "a handler gave")) : [headerText(name, field, "a handler gave")];
-      if (values.length === 0) checkOutgoing(name, ""); // the name, even with no value to send
-      for (const value of values) checkOutgoing(name, value);
+      const values = outgoingValues(name, field, "a handler gave");
       if (FRAMING.has(key)) {
         if (list) throw new HttpError(HttpCode.BadArgument, `a handler gave header ${show(name)} a list of values: it takes one`);
         const value = values[0]!;

@@ -4,7 +4,7 @@
  */
 import { HttpCode, HttpError } from "./errors.ts";
 import { isAsyncFunction } from "../syscall.ts";
-import { checkHeaders, checkOutgoing, headerText, show } from "./head.ts";
+import { checkHeaders, outgoingValues, show } from "./head.ts";
 import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./outgoing-body.ts";
 import { join } from "./response.ts";
 import type { RequestOptions } from "./options.ts";
@@ -87,9 +87,7 @@ function encode(method: string, t: Target, o: RequestOptions): string | Uint8Arr
       // A list is sent once per value, as a response's is; a field the client frames with takes one.
       const field: unknown = headers[name];
       const list = Array.isArray(field);
-      const values = list ? (field as readonly unknown[]).map((v) => headerText(name, v, "the request options give")) : [headerText(name, field, "the request options give")];
-      if (values.length === 0) checkOutgoing(name, ""); // the name, even with no value to send
-      for (const value of values) checkOutgoing(name, value);
+      const values = outgoingValues(name, field, "the request options give");
       const key = name.toLowerCase();
       if (key === "host" || key === "content-length" || key === "transfer-encoding" || key === "connection") {
         if (list) throw new HttpError(HttpCode.BadArgument, `the request options give header ${show(name)} a list of values: it takes one`);

@@ -115,10 +115,8 @@ export class Connector {
       return true;
     };
     // Withdrawn: the slot goes back, and a socket that has connected (a TLS handshake under
-    // way) is closed now; one still connecting is closed when it opens.
-    let withdrawn = false;
+    // way) is closed now; one still connecting is closed when it opens (it is settled then).
     this.#connecting.set(t, () => {
-      withdrawn = true;
       const freed = release(true);
       if (h.socket !== undefined) h.terminate();
       return freed;
@@ -144,10 +142,10 @@ export class Connector {
       open: (s) => {
         if (!o.tls) return ready(s);
         h.socket = s;
-        if (withdrawn || settled) return h.terminate(); // withdrawn while TCP connected: its handshake may never end
+        if (settled) return h.terminate(); // withdrawn while TCP connected: its handshake may never end
+        // Armed only while unsettled, and cleared as the attempt settles: it fires on an attempt still under way.
         const ms = o.handshakeTimeout ?? TLS_HANDSHAKE_MS;
         handshakeTimer = setTimeout(() => {
-          if (settled) return;
           fail(Object.assign(new Error(`the TLS handshake took longer than ${ms} ms`), { code: "ETIMEDOUT" }), "ETIMEDOUT");
           s.terminate();
         }, ms);

@@ -90,8 +90,8 @@ export class Condition {
 
   /** Wait until `predicate()` is true (checked under the lock, before each wait). */
   *waitFor(predicate: () => boolean): Co<void> {
-    if (typeof predicate !== "function" || isAsyncFunction(predicate) || isGeneratorFunction(predicate)) {
-      const kind = isAsyncFunction(predicate) ? "an async " : isGeneratorFunction(predicate) ? "a generator " : "";
+    const kind = isAsyncFunction(predicate) ? "an async " : isGeneratorFunction(predicate) ? "a generator " : "";
+    if (typeof predicate !== "function" || kind !== "") {
       throw new TypeError(`waitFor on condition "${this.name}": predicate must be a plain function returning true or false, got ${kind}${describe(predicate)}`);
     }
     for (;;) {
