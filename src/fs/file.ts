@@ -88,7 +88,6 @@ export class File {
   *readAll(): Co<Uint8Array> {
     const parts: Uint8Array[] = [];
     let n = 0;
-    const from = this.#h.pos;
     const mark = this.#h.counters.bytesRead;
     for (;;) {
       let b: Uint8Array | null;
@@ -96,7 +95,7 @@ export class File {
         b = yield* this.read(1 << 20);
       } catch (error) {
         // Cut short by a cancel or a timeout: what was read goes back, for the next read.
-        if (n > 0 && !(error instanceof NetError)) this.#h.giveBack(joined(parts, n), from, mark);
+        if (n > 0 && !(error instanceof NetError)) this.#h.giveBack(joined(parts, n), mark);
         throw error;
       }
       if (b === null) break;
@@ -154,6 +153,7 @@ export class File {
  */
 export function open(path: string, mode: "r" | "w" | "a" = "r", options?: FileOpenOptions): Syscall<File> {
   if (typeof path !== "string" || path === "") throw new TypeError(`open(path): expected a non-empty path, got ${describe(path)}`);
+  if (path.includes("\0")) throw new TypeError(`open(path): a path cannot hold a NUL byte, got ${JSON.stringify(path)}`);
   if (mode !== "r" && mode !== "w" && mode !== "a") throw new TypeError(`open(path, mode): mode must be "r", "w" or "a", got ${describe(mode)}`);
   if (options !== undefined && (options === null || typeof options !== "object")) {
     throw new TypeError(`open(path, mode, options): options must be an object such as { highWaterMark }, got ${describe(options)}`);

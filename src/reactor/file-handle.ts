@@ -6,13 +6,40 @@
 import type { Ticket } from "./reactor.ts";
 import type { FileWriter } from "./file-writer.ts";
 
-/** Options for `open()`. */
+/**
+ * Options for `open()`.
+ *
+ * @example
+ * ```ts
+ * import { run, open, type FileOpenOptions } from "corun";
+ * const options: FileOpenOptions = { highWaterMark: 64 * 1024 }; // write() waits past 64 KiB queued
+ * await run(function* () {
+ *   const f = yield* open("/tmp/corun-out.bin", "w", options);
+ *   yield* f.close();
+ * });
+ * ```
+ */
 export interface FileOpenOptions {
   /** Bytes a file may hold queued for the OS before `write()` waits for them (default 1 MiB). */
-  highWaterMark?: number;
+  highWaterMark?: number | undefined;
 }
 
-/** Per-file counters, read with `file.stats()`. */
+/**
+ * Per-file counters, read with `file.stats()`.
+ *
+ * @example
+ * ```ts
+ * import { run, open, type FileStats } from "corun";
+ * await run(function* () {
+ *   const f = yield* open("/tmp/corun-log.txt", "w");
+ *   yield* f.write("a");
+ *   yield* f.write("b");
+ *   const s: FileStats = f.stats();
+ *   console.log(s.writeOps); // 2
+ *   yield* f.close();
+ * });
+ * ```
+ */
 export interface FileStats {
   /** `write()` calls made by tasks. */
   writeOps: number;
@@ -22,6 +49,22 @@ export interface FileStats {
   bytesWritten: number;
   /** Bytes read. */
   bytesRead: number;
+}
+
+/** A regular file's read on the thread pool: the range it took, and its result once back. */
+export interface PositionalRead {
+  readonly t: Ticket;
+  readonly at: number;
+  readonly n: number;
+  readonly buf: Buffer;
+  /** Back from the thread pool (its result waits for the reads made before it). */
+  done: boolean;
+  error: NodeJS.ErrnoException | null;
+  got: number;
+  /** Given back by a cancel, or made again: its result is dropped. */
+  dead: boolean;
+  /** Not started: it waits behind a read being made again (it has no range yet). */
+  waiting: boolean;
 }
 
 /**
@@ -54,6 +97,10 @@ export class FileHandle {
   /** Reads in flight on the thread pool, and what waits for them to finish. */
   reads = 0;
   readsIdle: (() => void)[] = [];
+  /** A regular file: the offset just past the last byte a read delivered (what `giveBack` returns ends there). */
+  delivered = 0;
+  /** A regular file's reads in flight or waiting to complete, in the order they were made. */
+  inflight: PositionalRead[] = [];
   /** Reads of a non-positional file waiting for the one in flight (they go one at a time, in order). */
   readQueue: Ticket[] = [];
   /** A non-positional file's read in flight. */
@@ -69,20 +116,25 @@ export class FileHandle {
   }
 
   /**
-   * Give back `bytes` a reader took from position `from` on, when `counters.bytesRead` was
-   * `mark` (a `readAll` cut short): only if no other read was served since (else the stream's
-   * order would break), a regular file's position goes back to `from`, and a pipe's next read
-   * gets them first.
+   * Give back `bytes` a reader took since `counters.bytesRead` was `mark` (a `readAll` cut
+   * short): only if no other read was served since (else the stream's order would break), a
+   * regular file's position goes back to where they begin (the last delivered read's end,
+   * less their length: reads made again may have moved that point back since the reader
+   * began), and a pipe's next read gets them first.
    */
-  giveBack(bytes: Uint8Array, from: number, mark: number): void {
+  giveBack(bytes: Uint8Array, mark: number): void {
     if (this.counters.bytesRead !== mark + bytes.length) return; // another reader took bytes meanwhile
     if (this.positional) {
-      if (this.pos === from + bytes.length) this.pos = from;
-    } else if (!this.closed) {
+      // They end where the last delivered read did; nothing was taken past them since.
+      if (this.pos !== this.delivered || this.inflight.length !== 0) return;
+      this.pos = this.delivered -= bytes.length;
+    } else {
+      if (this.closed) return;
       const kept = this.kept;
       if (kept === undefined) this.kept = bytes;
       else this.kept = Buffer.concat([bytes, kept]);
     }
+    this.counters.bytesRead -= bytes.length; // read again by whoever gets them: counted then
   }
 
   /** Run `f` once no read or write of this file is queued or in flight. */

@@ -1,13 +1,23 @@
 /**
  * FileReads: the file driver's reads on Bun's thread pool. A regular file's reads take the
- * next ranges from its position (a read cancelled in flight gives its range back); a pipe,
- * FIFO or terminal is read from where it is, one read at a time, and bytes a cancelled read
- * took wait for the next. Only reactor files call node:fs.
+ * next ranges from its position and complete in the order they were made (a read cancelled in
+ * flight gives its range back); a pipe, FIFO or terminal is read from where it is, one read at
+ * a time, and bytes a cancelled read took wait for the next. Only reactor files call node:fs.
  */
 import { read as fsRead } from "node:fs";
 import type { CompletionSink, Ticket } from "./reactor.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
-import type { FileHandle } from "./file-handle.ts";
+import type { FileHandle, PositionalRead } from "./file-handle.ts";
+
+/** node:fs `read`'s shape, as the driver calls it (a test may pass its own). */
+export type ReadFn = (
+  fd: number,
+  buf: Buffer,
+  offset: number,
+  length: number,
+  position: number | null,
+  done: (error: NodeJS.ErrnoException | null, got: number) => void,
+) => void;
 
 /**
  * The reads of one driver. `live` is the driver's set of tickets still wanted (a cancel
@@ -21,11 +31,11 @@ import type { FileHandle } from "./file-handle.ts";
  */
 export class FileReads {
   readonly #live: Set<Ticket>;
-  /** The range each read of a regular file in flight took (for a cancel to give it back). */
-  readonly #ranges = new Map<Ticket, { at: number; n: number; givenBack: boolean }>();
+  readonly #readFn: ReadFn;
 
-  constructor(live: Set<Ticket>) {
+  constructor(live: Set<Ticket>, readFn: ReadFn = fsRead) {
     this.#live = live;
+    this.#readFn = readFn;
   }
 
   /** A task asks for up to `t.b` bytes of `h`. */
@@ -41,18 +51,24 @@ export class FileReads {
     this.#serve(h, t, sink);
   }
 
-  /** A read's task was cancelled: a regular file's range goes back if no read followed it. */
+  /** A read's task was cancelled: a regular file's read gives its range back (now if no read followed it, else once it is back). */
   cancel(t: Ticket): void {
     const h = t.a as FileHandle;
     // A pipe's read still queued behind the one in flight leaves the queue now (it would keep
     // its task until that read returns, which on a silent pipe may be never).
     const q = h.readQueue.indexOf(t);
     if (q >= 0) h.readQueue.splice(q, 1);
-    const r = this.#ranges.get(t);
-    if (r !== undefined && h.pos === r.at + r.n) {
+    const flying = h.inflight;
+    const i = flying.findIndex((r) => r.t === t);
+    if (i < 0) return;
+    const r = flying[i]!;
+    if (r.waiting) flying.splice(i, 1); // it had taken no range yet
+    else if (i === flying.length - 1 && h.pos === r.at + r.n) {
       h.pos = r.at;
-      r.givenBack = true;
+      r.dead = true;
+      flying.pop();
     }
+    // Else its result is dropped when it comes back, and its bytes go to the reads after it (see #settle).
   }
 
   /**
@@ -65,11 +81,6 @@ export class FileReads {
     const r = h.reading;
     if (r !== undefined && this.#live.delete(r)) sink.fail(r, closedError(h, r));
     return h.reads > 0;
-  }
-
-  /** End of run: nothing is wanted any more. */
-  clear(): void {
-    this.#ranges.clear();
   }
 
   /** Bytes a cancelled pipe read took go first; otherwise one read on the thread pool. */
@@ -88,40 +99,108 @@ export class FileReads {
   }
 
   #start(h: FileHandle, t: Ticket, sink: CompletionSink): void {
+    this.#live.add(t);
+    if (h.positional) {
+      const q = h.inflight;
+      // Behind a read being made again, a new one waits its turn for a range (see #settle).
+      if (q.length > 0 && q[q.length - 1]!.waiting) q.push(waiting(t));
+      else q.push(this.#begin(h, t, sink));
+      return;
+    }
     const n = t.b as number;
     const buf = Buffer.allocUnsafe(n);
-    const range = { at: h.pos, n, givenBack: false };
-    if (h.positional) {
-      h.pos += n;
-      this.#ranges.set(t, range);
-    } else h.reading = t;
-    this.#live.add(t);
     h.reads++;
-    fsRead(h.fd, buf, 0, n, h.positional ? range.at : null, (error, got) => {
-      this.#ranges.delete(t);
+    h.reading = t;
+    this.#readFn(h.fd, buf, 0, n, null, (error, got) => {
       const live = this.#live.delete(t);
-      if (h.positional && !range.givenBack) {
-        if (h.pos === range.at + n) h.pos = range.at + (live && !error ? got : 0);
-        else if (!error && got < n) h.pos = Math.min(h.pos, range.at + got); // the end of the file is here
+      h.reading = undefined;
+      if (!live && !error && got > 0 && !h.closed) {
+        // The next read gets them, after any bytes given back before them (see FileHandle.giveBack).
+        const mine = tight(buf, got);
+        h.kept = h.kept === undefined ? mine : Buffer.concat([h.kept, mine]);
       }
-      if (!h.positional) {
-        h.reading = undefined;
-        if (!live && !error && got > 0 && !h.closed) {
-          // The next read gets them, after any bytes given back before them (see FileHandle.giveBack).
-          const mine = tight(buf, got);
-          h.kept = h.kept === undefined ? mine : Buffer.concat([h.kept, mine]);
-        }
-      }
-      if (live) {
-        if (error) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
-        else {
-          h.counters.bytesRead += got;
-          sink.complete(t, got === 0 ? null : tight(buf, got));
-        }
-      }
-      if (!h.positional) this.#next(h, sink);
+      if (live) this.#deliver(h, t, buf, error, got, sink);
+      this.#next(h, sink);
       h.readDone();
     });
+  }
+
+  /** A regular file's read on the thread pool: it takes the next range from the position. */
+  #begin(h: FileHandle, t: Ticket, sink: CompletionSink): PositionalRead {
+    const n = t.b as number;
+    const r: PositionalRead = { t, at: h.pos, n, buf: Buffer.allocUnsafe(n), done: false, error: null, got: 0, dead: false, waiting: false };
+    h.pos += n;
+    h.reads++;
+    this.#readFn(h.fd, r.buf, 0, n, r.at, (error, got) => {
+      if (!r.dead) {
+        r.done = true;
+        r.error = error;
+        r.got = got;
+        this.#settle(h, sink);
+      }
+      h.readDone();
+    });
+    return r;
+  }
+
+  /**
+   * Complete a regular file's reads in the order they were made, each once those before it
+   * are back. A read that came back short found the end of the file there (or failed, or was
+   * cancelled: it read nothing for anyone), so the reads made after it, which asked past
+   * that point, may have read bytes appended since and skipped those between: the position
+   * goes back there and they are made again, in order. The first is made at once and the
+   * rest wait for it to come back whole, so reads piled up at the end of a file cost one
+   * host read each, not one per read before them. Without this, two reads racing a writer
+   * delivered some bytes twice and out of order.
+   */
+  #settle(h: FileHandle, sink: CompletionSink): void {
+    const q = h.inflight;
+    while (q.length > 0 && q[0]!.done) {
+      const r = q.shift()!;
+      const live = this.#live.delete(r.t);
+      if (live) this.#deliver(h, r.t, r.buf, r.error, r.got, sink);
+      const read = live && r.error === null ? r.got : 0;
+      if (read > 0) h.delivered = r.at + read;
+      if (read === r.n) {
+        this.#resume(h, Infinity, sink);
+        continue;
+      }
+      if (q.length === 0) {
+        if (h.pos === r.at + r.n) h.pos = r.at + read;
+        continue;
+      }
+      h.pos = r.at + read;
+      for (let i = 0; i < q.length; i++) {
+        const l = q[i]!;
+        if (!l.waiting) {
+          l.dead = true; // its result, if it comes, is dropped
+          q[i] = waiting(l.t);
+        }
+      }
+      this.#resume(h, 1, sink);
+    }
+  }
+
+  /** Make up to `count` of the reads waiting at the end of the queue (dropping cancelled ones). */
+  #resume(h: FileHandle, count: number, sink: CompletionSink): void {
+    const q = h.inflight;
+    if (q.length === 0 || !q[q.length - 1]!.waiting) return;
+    let i = q.findIndex((r) => r.waiting);
+    while (i < q.length && count > 0) {
+      const t = q[i]!.t;
+      if (!this.#live.has(t)) {
+        q.splice(i, 1);
+        continue;
+      }
+      q[i++] = this.#begin(h, t, sink);
+      count--;
+    }
+  }
+
+  #deliver(h: FileHandle, t: Ticket, buf: Buffer, error: NodeJS.ErrnoException | null, got: number, sink: CompletionSink): void {
+    if (error) return sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+    h.counters.bytesRead += got;
+    sink.complete(t, got === 0 ? null : tight(buf, got));
   }
 
   /** Start the next waiting read of a pipe (skipping cancelled ones); fail them all once it is closed. */
@@ -142,6 +221,13 @@ export class FileReads {
     }
   }
 }
+
+/** A read waiting behind one being made again: it takes its range when that one is back whole. */
+function waiting(t: Ticket): PositionalRead {
+  return { t, at: 0, n: t.b as number, buf: EMPTY, done: false, error: null, got: 0, dead: false, waiting: true };
+}
+
+const EMPTY = Buffer.alloc(0);
 
 function closedError(h: FileHandle, t: Ticket): NetError {
   return new NetError(NetCode.Closed, t.op, h.name, t.taskName, "the file is closed");

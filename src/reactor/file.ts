@@ -93,7 +93,6 @@ class FileDriver implements IoDriver {
     for (const h of this.#files) this.#release(h);
     this.#files.clear();
     this.#live.clear();
-    this.#reads.clear();
     if (this.#shutting.size === 0) return this.#lost.length === 0 ? undefined : Promise.reject(this.#lostError());
     return Promise.all(this.#shutting).then(() => {
       if (this.#lost.length > 0) throw this.#lostError();
