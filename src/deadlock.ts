@@ -12,6 +12,9 @@ import type { Task } from "./task.ts";
 /** The kernels whose run() is going: a task of one may wake a task of another (a shared channel, an event). */
 const running = new Set<Kernel>();
 
+/** Per kernel, the waits of the deadlock last raised (see breakDeadlock's `again`). */
+const lastRaised = new WeakMap<Kernel, string>();
+
 /** `k`'s run() began (until `runEnded`): its tasks may wake those of other runs. */
 export function runStarted(k: Kernel): void {
   running.add(k);
@@ -33,10 +36,14 @@ export function runEnded(k: Kernel): void {
  * if (breakDeadlock(kernel)) return; // every task now gets the DeadlockError at its wait
  * ```
  */
-export function breakDeadlock(k: Kernel): boolean {
+export function breakDeadlock(k: Kernel, again = true): boolean {
   const stuck = stuckTasks(k);
   if (stuck === undefined) return false;
   for (const other of running) if (other !== k && willTick(other)) return false;
+  // The same tasks on the same waits as the deadlock last raised: they caught it and wait again.
+  const sig = stuck.map((t) => `${t.id} ${t.waitingOn}`).join("\n");
+  if (!again && lastRaised.get(k) === sig) return false;
+  lastRaised.set(k, sig);
   // Every task gets the one error: the oldest alone may be one that holds it until its children
   // end (a shield, a timeout winding down), and they would wait on. One error, so run() reports it once.
   const error = new DeadlockError(stuck.map((t) => `${t} waits on ${t.waitingOn}`));

@@ -107,7 +107,9 @@ export class UsageError extends Error {
  * Raised in every task of a run on an automatic `FakeReactor`, one error for all, when for 2 s
  * of real time (its `deadlockTimeout`; `Infinity` never) no scheduler in the process has ticked, no other real-time run has a timer
  * armed or work queued, and every task has waited on another task (a channel, a lock, a join...) and on nothing
- * that could come from outside (a sleep, a promise, I/O): a deadlock, which would otherwise hang the test. `run()` rejects with it
+ * that could come from outside (a sleep, a promise, I/O): a deadlock, which would otherwise hang the test. On the real
+ * reactor the same check runs when Bun's event loop has emptied (nothing could wake a task; not while a top-level
+ * `await run(...)` is pending, nor in `bun test`: Bun waits on the promise). `run()` rejects with it
  * (inside a `TaskError` if main had already ended: a deadlock in another task's cleanup).
  * `waits` says who waits on what. A `Condition.wait` it interrupts while re-taking its lock
  * throws it without the lock (which would never come).
@@ -128,6 +130,46 @@ export class DeadlockError extends Error {
   constructor(waits: readonly string[]) {
     super(`every task waits on another task, and nothing else can wake any of them (a deadlock): ${waits.join("; ")}`);
     this.waits = waits;
+  }
+}
+
+/**
+ * @internal Whether `value instanceof C`, false for a value that cannot be looked at (a
+ * revoked Proxy throws at every look): user code may throw anything, and the code that sorts
+ * thrown values runs where an exception must not escape (a tick, an onEnd callback).
+ */
+export function isInstance<T>(value: unknown, C: abstract new (...args: never[]) => T): value is T {
+  try {
+    return value instanceof C;
+  } catch {
+    return false;
+  }
+}
+
+/** The kernel's refusals of a wait that would close a cycle: who was refused, waiting for whom. */
+const cycleRefusals = new WeakMap<object, { task: unknown; target: unknown }>();
+
+/** @internal Mark `error` as the kernel refusing `task`'s join or cancel of `target`: the wait would close a cycle. */
+export function cycleRefusal(error: UsageError, task: unknown, target: unknown): UsageError {
+  cycleRefusals.set(error, { task, target });
+  return error;
+}
+
+/**
+ * @internal Is `error` the kernel refusing `task`'s wait for `target` (not merely shaped like
+ * a refusal, nor one made for another wait and thrown in by an interrupt)?
+ */
+export function isCycleRefusal(error: unknown, task: unknown, target: unknown): boolean {
+  const r = typeof error === "object" && error !== null ? cycleRefusals.get(error) : undefined;
+  return r !== undefined && r.task === task && r.target === target;
+}
+
+/** @internal Is `value` the `Cancelled` of `task`? False for a value no check can look at, as `isInstance`. */
+export function isCancelOf(value: unknown, task: unknown): boolean {
+  try {
+    return value instanceof Cancelled && value.task === task;
+  } catch {
+    return false;
   }
 }
 

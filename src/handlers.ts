@@ -6,7 +6,7 @@
  */
 import { InlineSyscall, Op, Syscall } from "./syscall.ts";
 import { Flag, Resume, StateCode, Task, type Joiner } from "./task.ts";
-import { Cancelled, UsageError } from "./errors.ts";
+import { Cancelled, UsageError, cycleRefusal, isCancelOf } from "./errors.ts";
 import type { TaskBody, SpawnOptions, Undo, Waker } from "./types.ts";
 import type { Kernel } from "./kernel.ts";
 import { deliverCancel, observe, raiseAtNextYield, throwInto } from "./lifecycle.ts";
@@ -48,7 +48,7 @@ function dispatch(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown 
       // The task's own cancel is raised as the kernel raises a late one (CancelPending): if the
       // task returns before its next yield, it ends done with what it returns. Anything else
       // (an interrupt) is raised at that yield, or is its outcome if it returns first.
-      if (d.a instanceof Cancelled && d.a.task === task) task.flags |= Flag.CancelPending;
+      if (isCancelOf(d.a, task)) task.flags |= Flag.CancelPending;
       else raiseAtNextYield(task, d.a);
       return undefined;
   }
@@ -68,7 +68,7 @@ export function joinTask(k: Kernel, task: Task<unknown>, target: Task<unknown>, 
     return target.state === "done" ? target.value : new Thrown(target.value);
   }
   const cycle = joinCycle(task, target);
-  if (cycle !== undefined) return new Thrown(new UsageError(task, "join", `a join cycle: ${cycle} (each would wait for ever)`));
+  if (cycle !== undefined) return new Thrown(cycleRefusal(new UsageError(task, "join", `a join cycle: ${cycle} (each would wait for ever)`), task, target));
   suspendOn(task, d ?? new InlineSyscall("join", Op.Join, target));
   addJoiner(target, { task, gen: task.waitGen, quiet: false });
   return SUSPENDED;
@@ -115,7 +115,7 @@ function cancel(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
     // Cancelled already, so this cancel only waits for its end: a wait that may close a cycle
     // (its cleanup joins this task, say). A cancel delivered now takes the target's wait back.
     const cycle = joinCycle(task, target, "cancels");
-    if (cycle !== undefined) return new Thrown(new UsageError(task, "cancel", `a cycle of waits: ${cycle} (each would wait for ever)`));
+    if (cycle !== undefined) return new Thrown(cycleRefusal(new UsageError(task, "cancel", `a cycle of waits: ${cycle} (each would wait for ever)`), task, target));
   }
   suspendOn(task, d);
   addJoiner(target, { task, gen: task.waitGen, quiet: true });
@@ -156,10 +156,17 @@ export function waitFor(k: Kernel, task: Task<unknown>, p: PromiseLike<unknown>,
   // so a task cancelled or interrupted here is let go of (with all it holds) at once.
   const cell: { task: Task<unknown> | undefined } = { task };
   task.undo = () => void (cell.task = undefined); // before `then`, which may settle at once (a hand-made thenable)
-  p.then(
-    (v) => void (cell.task !== undefined && k.resume(cell.task, gen, Resume.Next, v)),
-    (e) => void (cell.task !== undefined && k.resume(cell.task, gen, Resume.Throw, e)),
-  );
+  let called = false;
+  try {
+    p.then(
+      (v) => void ((called = true), cell.task !== undefined && k.resume(cell.task, gen, Resume.Next, v)),
+      (e) => void ((called = true), cell.task !== undefined && k.resume(cell.task, gen, Resume.Throw, e)),
+    );
+  } catch (error) {
+    // A thenable whose then() throws after calling back: ignored, as await ignores it
+    // (Promises/A+ 2.3.3.3.4.1); before, it is the wait's error.
+    if (!called) throw error;
+  }
 }
 
 class KernelWaker<T> implements Waker<T> {

@@ -14,7 +14,7 @@ import { TaskList } from "./task-list.ts";
 import type { Co } from "./types.ts";
 import type { CompletionSink, Reactor, Ticket } from "./reactor/reactor.ts";
 import * as handlers from "./handlers.ts";
-import type { IoTicket } from "./io-ticket.ts";
+import { foreignTicket, type IoTicket } from "./io-ticket.ts";
 import { bornDuringDrain, forgetEndedAncestors, observe, type EndHooks } from "./lifecycle.ts";
 import { completeInline } from "./inline.ts";
 import { onlyPolling, runnableNames, step } from "./step.ts";
@@ -158,12 +158,17 @@ export class Kernel implements CompletionSink, InlineHost {
   // CompletionSink: the reactor reports I/O results. The task takes its result at once (it is
   // ready from now on, queued in `cq` until the next tick's drain), so a cancel that reaches it
   // meanwhile is raised after it has the bytes or the connection, not instead (losing them).
-  complete(ticket: Ticket, value: unknown): void {
-    this.resume((ticket as IoTicket).task, (ticket as IoTicket).gen, Resume.Next, value, this.cq);
-  }
-  fail(ticket: Ticket, error: unknown): void {
-    this.resume((ticket as IoTicket).task, (ticket as IoTicket).gen, Resume.Throw, error, this.cq);
-  }
+  // Arrow properties: a driver may hand them on detached (`setTimeout(sink.complete, ...)`).
+  readonly complete = (ticket: Ticket, value: unknown): void => {
+    const t = ticket as IoTicket;
+    if (t?.task?.owner !== this) throw foreignTicket(ticket, "complete");
+    this.resume(t.task, t.gen, Resume.Next, value, this.cq);
+  };
+  readonly fail = (ticket: Ticket, error: unknown): void => {
+    const t = ticket as IoTicket;
+    if (t?.task?.owner !== this) throw foreignTicket(ticket, "fail");
+    this.resume(t.task, t.gen, Resume.Throw, error, this.cq);
+  };
 
   readonly onTimer = (): void => {
     this.armedDeadline = undefined;
@@ -174,7 +179,7 @@ export class Kernel implements CompletionSink, InlineHost {
   readonly runnable = (): string => runnableNames(this);
 
   /** CompletionSink: the reactor sat idle; a deadlock, if that is what it is, is raised (deadlock.ts). */
-  readonly stuck = (): boolean => breakDeadlock(this);
+  readonly stuck = (again = true): boolean => breakDeadlock(this, again);
 
   /** TaskOwner: the host clock now (not the tick's: a long tick makes that one stale). */
   clock(): number {

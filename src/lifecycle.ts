@@ -4,7 +4,7 @@
  * scheduler when main ends. Imports no Bun API.
  */
 import { Flag, Resume, StateCode, type Task } from "./task.ts";
-import { Cancelled, reason } from "./errors.ts";
+import { Cancelled, isCancelOf, isInstance, reason } from "./errors.ts";
 import type { Kernel } from "./kernel.ts";
 import { IoTicket } from "./io-ticket.ts";
 
@@ -50,7 +50,7 @@ export function endTask(k: Kernel, task: Task<unknown>, outcome: unknown, threw:
   if (!threw) {
     task.flags = (task.flags & ~Flag.StateMask) | StateCode.done;
   } else {
-    const cancelled = outcome instanceof Cancelled && ((task.flags & Flag.CancelRequested) !== 0 || outcome.task === task);
+    const cancelled = (task.flags & Flag.CancelRequested) !== 0 ? isInstance(outcome, Cancelled) : isCancelOf(outcome, task);
     task.state = cancelled ? "cancelled" : "failed";
     if (!cancelled) annotate(outcome, task);
   }
@@ -101,13 +101,13 @@ function callBack(k: Kernel, task: Task<unknown>, fn: () => void): void {
  * and a line at the end of its stack. Only the task it was first thrown out of is recorded.
  */
 function annotate(error: unknown, task: Task<unknown>): void {
-  if (!(error instanceof Error) || Object.prototype.hasOwnProperty.call(error, "taskPath")) return;
   try {
+    if (!(error instanceof Error) || Object.prototype.hasOwnProperty.call(error, "taskPath")) return;
     const path = task.path;
     Object.defineProperty(error, "taskPath", { value: path, enumerable: false, configurable: true });
     if (typeof error.stack === "string") error.stack += `\n    in corun task ${path} (#${task.id})`;
   } catch {
-    // A frozen or exotic error: leave it as it is.
+    // A frozen or exotic error (a revoked Proxy's every look throws): leave it as it is.
   }
 }
 
@@ -157,7 +157,11 @@ export function throwInto(k: Kernel, target: Task<unknown>, error: unknown): voi
 export function deliverCancel(k: Kernel, target: Task<unknown>): void {
   if ((target.flags & Flag.CancelRequested) !== 0 || target.ended) return;
   target.flags |= Flag.CancelRequested;
-  if (target.state === "waiting") {
+  if ((target.flags & Flag.Undoing) !== 0) {
+    // Its wait is being taken back for another error (an undo that aborts the run's signal):
+    // that error is delivered, and the cancel is raised at the task's next yield.
+    target.flags |= Flag.CancelPending;
+  } else if (target.state === "waiting") {
     throwInto(k, target, new Cancelled(target));
   } else if (target.state === "ready" && ((target.flags & Flag.Started) === 0 || (target.flags & Flag.Yielded) !== 0)) {
     // Never ran (its first step throws, so none of its code runs), or gave up the CPU with

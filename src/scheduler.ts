@@ -14,19 +14,42 @@ import { runEnded, runStarted } from "./deadlock.ts";
 import type { Reactor } from "./reactor/reactor.ts";
 import type { TaskBody, SchedulerStats, SpawnOptions } from "./types.ts";
 
-/** Options for `new Scheduler()` and `run()`. */
+/**
+ * Options for `new Scheduler()` and `run()`.
+ *
+ * @example
+ * ```ts
+ * import { run, sleep, type SchedulerOptions } from "corun";
+ * const options: SchedulerOptions = { name: "app", budget: 1024, signal: AbortSignal.timeout(60_000) };
+ * await run(function* () { yield* sleep(1); }, options);
+ * ```
+ */
 export interface SchedulerOptions {
   /** The host to run on. Default: the Bun reactor. Use `FakeReactor` for virtual time. */
-  reactor?: Reactor;
+  reactor?: Reactor | undefined;
   /** Most task steps per tick before yielding to the event loop (I/O fairness). Default 16384: a tick runs every task that was ready when it began (as trio does), then those they woke, up to this many in all. */
-  budget?: number;
+  budget?: number | undefined;
   /** Name of the main task. Default `"main"`. */
-  name?: string;
+  name?: string | undefined;
   /** Cancel main when this signal aborts; `run()` then rejects with the signal's reason (unless main caught the cancel and returned: then it resolves). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
-/** One line of `ps()`. */
+/**
+ * One line of `ps()`.
+ *
+ * @example
+ * ```ts
+ * import { Scheduler, sleep, spawn, type TaskInfo } from "corun";
+ * const s = new Scheduler();
+ * await s.run(function* () {
+ *   yield* spawn(function* worker() { yield* sleep(10); });
+ *   yield* sleep(1);
+ *   const rows: TaskInfo[] = s.ps();
+ *   console.log(rows.map((t) => `${t.path}: ${t.state} ${t.waitingOn}`)); // ["main: running ", "main > worker: waiting sleep(10)"]
+ * });
+ * ```
+ */
 export interface TaskInfo {
   id: number;
   name: string;

@@ -69,8 +69,8 @@ export function step(k: Kernel, task: Task<unknown>): void {
             out = task;
             break;
           case Op.Sleep:
-            if (!((y.a as number) > 0 && (y.a as number) < Infinity)) {
-              if ((y.a as number) <= 0) return requeue(k, task, Flag.Yielded);
+            if (typeof y.a !== "number" || !(y.a > 0 && y.a < Infinity)) {
+              if (typeof y.a === "number" && y.a <= 0) return requeue(k, task, Flag.Yielded);
               // Only a descriptor made by hand gets here (sleep() checks ms): the task's error.
               throw new TypeError(`${task} yielded a sleep of ${describe(y.a)} ms (a descriptor made by hand?): use sleep(ms)`);
             }

@@ -22,8 +22,8 @@ export function forgetLastSpawn(): void {
 }
 
 /**
- * Suspend the calling task for `ms` milliseconds. `sleep(0)` just lets every other ready
- * task and pending I/O run first; `sleep(Infinity)` until the task is cancelled (or
+ * Suspend the calling task for `ms` milliseconds. `sleep(0)` gives up the CPU as a plain
+ * `yield` does (it runs again next tick, after the tasks ready before it); `sleep(Infinity)` until the task is cancelled (or
  * interrupted), with no timer, as does a sleep due past 2^52 ms (some 140,000 years). All sleepers share corun's deadline queue and one host timer.
  *
  * @example

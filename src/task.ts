@@ -194,6 +194,8 @@ export class Task<T = unknown> implements Iterable<Syscall<T>, T, unknown> {
    * joins. For features tied to a task's lifetime (an AbortSignal, a resource).
    */
   onEnd(callback: () => void): void {
+    // Checked here: kept, a non-function would be taken for a joiner as the task ends (out of the tick).
+    if (typeof callback !== "function") throw new TypeError(`onEnd(callback) on ${String(this)}: callback must be a function, got ${callback === null ? "null" : typeof callback}`);
     if (this.ended) {
       callback();
       return;

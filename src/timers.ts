@@ -1,18 +1,39 @@
 /**
- * corun's own deadline queue: sleepers grouped into one bucket per deadline, buckets in a
- * min-heap. Sleepers yielded in the same tick share a deadline, so 100k `sleep(10)` cost
- * one bucket and one host timer. Knows nothing of Bun or of the host clock.
+ * corun's own deadline queue: sleepers grouped into one bucket per whole-millisecond deadline,
+ * buckets in a min-heap. Sleeps due in the same millisecond share a bucket, and all of them
+ * one host timer (armed for the earliest). Knows nothing of Bun or of the host clock.
  */
 
 /**
  * A sleeper: anything with an `undo` slot. While it sleeps, its `undo` is the bucket it sleeps
  * in (`add` sets it); an entry whose sleeper's `undo` is anything else is stale and skipped.
+ *
+ * @example
+ * ```ts
+ * import { TimerQueue, type Sleeper } from "corun/testing";
+ * interface Job extends Sleeper { id: number }
+ * const q = new TimerQueue<Job>();
+ * const job: Job = { undo: undefined, id: 1 };
+ * q.add(job, 50);
+ * q.remove(job); // taken back before its deadline: job.undo is undefined again
+ * ```
  */
 export interface Sleeper {
   undo: unknown;
 }
 
-/** One deadline and everyone due at it. */
+/**
+ * One deadline and everyone due at it.
+ *
+ * @example
+ * ```ts
+ * import { TimerQueue, type Bucket } from "corun/testing";
+ * const q = new TimerQueue<{ undo: unknown }>();
+ * const b: Bucket<{ undo: unknown }> = q.add({ undo: undefined }, 10);
+ * q.add({ undo: undefined }, 10);
+ * console.log(b.deadline, b.live); // 10 2: one bucket per deadline
+ * ```
+ */
 export class Bucket<S extends Sleeper> {
   readonly deadline: number;
   /** Who was added, including those taken back since (their `undo` is no longer this bucket). */

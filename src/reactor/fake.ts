@@ -8,20 +8,29 @@
 import type { CompletionSink, Reactor, Submission, Ticket } from "./reactor.ts";
 import { ticksEverywhere } from "../tick-count.ts";
 
-/** Options for `new FakeReactor()`. */
+/**
+ * Options for `new FakeReactor()`.
+ *
+ * @example
+ * ```ts
+ * import { FakeReactor, type FakeReactorOptions } from "corun/testing";
+ * const options: FakeReactorOptions = { auto: false, start: 1_000 }; // a test steps it with tick() and advance()
+ * const clock = new FakeReactor(options);
+ * ```
+ */
 export interface FakeReactorOptions {
   /** Drive ticks and time by itself (default true). False: call `tick()` / `advance()`. */
-  auto?: boolean;
+  auto?: boolean | undefined;
   /** Virtual time at the start, ms (default 0). */
-  start?: number;
+  start?: number | undefined;
   /** Handles I/O submissions (default: each fails with an error naming the op). */
-  io?: (batch: readonly Submission[], sink: CompletionSink) => void;
+  io?: ((batch: readonly Submission[], sink: CompletionSink) => void) | undefined;
   /**
    * Real ms an automatic reactor sits idle before it asks whether its tasks are deadlocked
    * (default 2,000; `Infinity` never asks: for a test whose tasks Promise code wakes later).
    * A reactor with `auto: false` never asks, whatever this says: its test drives it.
    */
-  deadlockTimeout?: number;
+  deadlockTimeout?: number | undefined;
 }
 
 /** Polling ticks (only tasks that gave up the CPU to run) in a row before the clock moves to the next deadline anyway. */

@@ -4,7 +4,18 @@
  * `BunReactor` implements it on Bun; `FakeReactor` on a virtual clock for tests.
  */
 
-/** Identifies one suspended syscall; completions name it. Opaque to the reactor. */
+/**
+ * Identifies one suspended syscall; completions name it. Opaque to the reactor.
+ *
+ * @example
+ * ```ts
+ * import { run, io, type Ticket } from "corun";
+ * import { FakeReactor } from "corun/testing";
+ * const refuse = (t: Ticket) => new Error(`${t.op} refused for task "${t.taskName}"`);
+ * const reactor = new FakeReactor({ io: (batch, sink) => batch.forEach((t) => sink.fail(t, refuse(t))) });
+ * await run(() => io("read", "h"), { reactor }).catch((e: Error) => console.log(e.message)); // read refused for task "main"
+ * ```
+ */
 export interface Ticket {
   readonly op: string;
   /** The descriptor's arguments. */
@@ -14,7 +25,17 @@ export interface Ticket {
   readonly taskName: string;
 }
 
-/** What the scheduler gives the reactor to report back through. */
+/**
+ * What the scheduler gives the reactor to report back through.
+ *
+ * @example
+ * ```ts
+ * import { run, io, type CompletionSink, type Submission } from "corun";
+ * import { FakeReactor } from "corun/testing";
+ * const answer = (batch: readonly Submission[], sink: CompletionSink) => { for (const t of batch) sink.complete(t, `${t.op}:${String(t.a)}`); };
+ * console.log(await run(() => io<string>("read", "h"), { reactor: new FakeReactor({ io: answer }) })); // read:h
+ * ```
+ */
 export interface CompletionSink {
   /** The I/O behind `ticket` finished with `value`. Queued; handled next tick. */
   complete(ticket: Ticket, value: unknown): void;
@@ -23,10 +44,12 @@ export interface CompletionSink {
   /** For a reactor's error messages: the tasks waiting to run now, named (a few, then how many more). */
   runnable?(): string;
   /**
-   * A virtual-time reactor sat idle a while (no tick, no timer): if every task waits on
-   * another and on nothing from outside, the scheduler raises a deadlock and returns true.
+   * A virtual-time reactor sat idle a while (no tick, no timer), or the host's event loop
+   * emptied: if every task waits on another and on nothing from outside, the scheduler raises
+   * a deadlock and returns true. `again: false` (the real reactor): not when the same tasks
+   * wait on the same things as at the last one raised (they caught it and waited again).
    */
-  stuck?(): boolean;
+  stuck?(again?: boolean): boolean;
   /**
    * Rounds of task steps run so far: one per tick, plus one for each further round in which
    * a tick stepped tasks woken during it (by a hand-off, or by I/O that completed at once).
@@ -37,7 +60,15 @@ export interface CompletionSink {
   readonly rounds?: number;
 }
 
-/** A submission: one suspending I/O syscall, dispatched with the rest of its tick. */
+/**
+ * A submission: one suspending I/O syscall, dispatched with the rest of its tick.
+ *
+ * @example
+ * ```ts
+ * import type { Submission } from "corun";
+ * const opsOf = (batch: readonly Submission[]) => batch.map((s) => s.op); // e.g. ["tcp.read", "tcp.write"]
+ * ```
+ */
 export type Submission = Ticket;
 
 /**

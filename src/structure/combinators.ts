@@ -6,14 +6,25 @@
 import type { Co, TaskBody } from "../types.ts";
 import type { Syscall } from "../syscall.ts";
 import type { Task } from "../task.ts";
-import { Supervisor, type Policy } from "./supervisor.ts";
+import { Supervisor, checkTaskBody, type Policy } from "./supervisor.ts";
 import { finish } from "./held.ts";
 
-/** The result type of a coroutine source. */
+/**
+ * The result type of a coroutine source.
+ *
+ * @example
+ * ```ts
+ * import { sleep, type Co, type ResultOf } from "corun";
+ * function* count(): Co<number> { yield* sleep(1); return 3; }
+ * const n: ResultOf<typeof count> = 3; // number
+ * ```
+ */
 export type ResultOf<S> = S extends () => Co<infer R> ? R : S extends () => Syscall<infer R> | Task<infer R> ? R : S extends Co<infer R> ? R : never;
 
 function check(sources: unknown, op: string): asserts sources is readonly TaskBody<unknown>[] {
   if (!Array.isArray(sources)) throw new TypeError(`${op}(coroutines): expected an array, got ${typeof sources}`);
+  // Each at the call: a bad one would fail only in its child, which any() takes as a failure it absorbs.
+  for (let i = 0; i < sources.length; i++) checkTaskBody(sources[i], op, `coroutines[${i}]`);
 }
 
 /**

@@ -11,9 +11,21 @@ import { finish, keep } from "./held.ts";
 import { checkSpawnOptions } from "../task-body.ts";
 import { asyncBodyError, describe } from "../syscall.ts";
 
-/** The handle a group body gets: start children, read them. */
+/**
+ * The handle a group body gets: start children, read them.
+ *
+ * @example
+ * ```ts
+ * import { run, group, sleep, type Co, type Group } from "corun";
+ * function* fanOut(g: Group, n: number): Co<void> {
+ *   for (let i = 0; i < n; i++) yield* g.spawn(function* () { yield* sleep(i); });
+ * }
+ * const n = await run(() => group(function* (g) { yield* fanOut(g, 3); return g.tasks.length; }));
+ * console.log(n); // 3
+ * ```
+ */
 export interface Group {
-  /** Start a child in this group (`yield* g.spawn(co)`). Throws once the group has ended. */
+  /** Start a child in this group (`yield* g.spawn(co)`). Throws (a `UsageError`) once the group has ended or begun to wind down. */
   spawn<T>(co: TaskBody<T>, options?: SpawnOptions): Co<Task<T>>;
   /** The children, in spawn order (with `forget`, those not forgotten). */
   readonly tasks: readonly Task<unknown>[];
@@ -21,17 +33,26 @@ export interface Group {
   readonly results: unknown[];
 }
 
-/** Options for `group`. */
+/**
+ * Options for `group`.
+ *
+ * @example
+ * ```ts
+ * import { run, group, sleep, type GroupOptions } from "corun";
+ * const options: GroupOptions = { name: "conns", forget: true }; // long-lived: children that end done are dropped
+ * await run(() => group(function* (g) { yield* g.spawn(function* () { yield* sleep(1); }); }, options));
+ * ```
+ */
 export interface GroupOptions {
   /** For messages, `ps()` and task names. Default `"group"`. */
-  name?: string;
+  name?: string | undefined;
   /**
    * Forget children that end done: `g.tasks` and `g.results` then list only the children
    * still running and those that failed or were cancelled. For a
    * long-lived group, such as one task per accepted connection, whose memory would otherwise
    * grow with every child it ever ran. Default false.
    */
-  forget?: boolean;
+  forget?: boolean | undefined;
 }
 
 class Handle implements Group {

@@ -4,7 +4,7 @@
  * it: thrown now, or raised at its next yield after an outcome that was complete.
  */
 import { raiseLater } from "../syscalls.ts";
-import { Cancelled } from "../errors.ts";
+import { Cancelled, isInstance } from "../errors.ts";
 import type { Co } from "../types.ts";
 
 /**
@@ -22,7 +22,7 @@ export type Held = { error: unknown; cancel?: unknown } | undefined;
 export function keep(held: Held, error: unknown, first = false): Held {
   if (held === undefined) return { error };
   const [a, b] = first ? [error, held.error] : [held.error, error];
-  const cancel = held.cancel ?? (!(a instanceof Cancelled) && b instanceof Cancelled ? b : undefined);
+  const cancel = held.cancel ?? (!isInstance(a, Cancelled) && isInstance(b, Cancelled) ? b : undefined);
   return cancel === undefined ? { error: a } : { error: a, cancel };
 }
 

@@ -7,6 +7,7 @@ import { join, spawn, suspend } from "../syscalls.ts";
 import type { Task } from "../task.ts";
 import type { Co, TaskBody, SpawnOptions } from "../types.ts";
 import { keep, leave, type Held } from "./held.ts";
+import { checkSource, checkSpawnOptions } from "../task-body.ts";
 
 /**
  * Run `co` in a child task that a cancel of the caller does not reach. If the caller is
@@ -27,6 +28,8 @@ import { keep, leave, type Held } from "./held.ts";
  * ```
  */
 export function* shield<T>(co: TaskBody<T>, options?: SpawnOptions): Co<T> {
+  checkSource(co, "shield");
+  checkSpawnOptions(options, "shield");
   const task = yield* spawn(co, { name: options?.name ?? ((typeof co === "function" && co.name) || "shielded") });
   // What was thrown into us meanwhile (our cancel, an interrupt), held back until the work ends.
   let held: Held = undefined;

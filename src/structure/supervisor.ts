@@ -5,10 +5,10 @@
  */
 import { cancel, current, join, spawn, spawnAdopted, suspend } from "../syscalls.ts";
 import { bodyOf, claimSource } from "../task-body.ts";
-import { Syscall, asyncBodyError, describe } from "../syscall.ts";
+import { Syscall, asyncBodyError, describe, runningTask } from "../syscall.ts";
 import { Task } from "../task.ts";
 import { keep, type Held } from "./held.ts";
-import { Cancelled, UsageError } from "../errors.ts";
+import { UsageError, isCancelOf, isCycleRefusal } from "../errors.ts";
 import { cancelRaised } from "../lifecycle.ts";
 import type { Co, TaskBody, Waker } from "../types.ts";
 
@@ -26,13 +26,13 @@ export type Policy = (index: number, ending: Ending) => boolean;
  * @internal A task body given to a supervised set (a group's spawn): a function, a generator
  * (or other iterator), a syscall or a task; anything else is a TypeError naming it.
  */
-export function checkTaskBody(co: unknown, op: string): void {
-  const refused = asyncBodyError(co, `${op}(co)`);
+export function checkTaskBody(co: unknown, op: string, arg = "co"): void {
+  const refused = asyncBodyError(co, `${op}(${arg})`);
   if (refused !== undefined) throw refused;
   if (co instanceof Syscall || co instanceof Task || typeof co === "function") return;
   if (co !== null && typeof co === "object" && typeof (co as Iterator<unknown>).next === "function" && !(Symbol.asyncIterator in co)) return;
   const hint = co !== null && typeof co === "object" && Symbol.asyncIterator in co ? " (an async generator: a corun task is a plain generator)" : "";
-  throw new TypeError(`${op}(co): expected a generator, a function returning one, a syscall or a task, got ${describe(co)}${hint}`);
+  throw new TypeError(`${op}(${arg}): expected a generator, a function returning one, a syscall or a task, got ${describe(co)}${hint}`);
 }
 
 /** @internal */
@@ -99,7 +99,10 @@ export class Supervisor {
    */
   *start<T>(source: TaskBody<T>, name?: string): Co<Task<T>> {
     const me = yield* current();
-    if (!this.#open) throw new UsageError(me, `${this.label}.spawn`, `the ${this.label} has ended; it takes no new tasks`);
+    if (!this.#open) {
+      const now = this.#live > 0 ? "is winding down (its children are being cancelled)" : "has ended";
+      throw new UsageError(me, `${this.label}.spawn`, `the ${this.label} ${now}; it takes no new tasks`);
+    }
     // Every member runs on the scheduler of the first: one of another could be neither joined nor cancelled.
     if (this.#scheduler === undefined) this.#scheduler = me.owner;
     else if (me.owner !== this.#scheduler) throw new UsageError(me, `${this.label}.spawn`, `the ${this.label} belongs to another scheduler`);
@@ -128,7 +131,7 @@ export class Supervisor {
     const task = this.tasks[index]!;
     let ending: Ending = "done";
     if (!ok) {
-      ending = value instanceof Cancelled && value.task === task ? "cancelled" : "failed";
+      ending = isCancelOf(value, task) ? "cancelled" : "failed";
       if (ending === "failed") {
         this.failures.push({ task, error: value });
         if (!this.#stopping) this.#failedOpen.add(task);
@@ -275,6 +278,10 @@ function* settle(t: Task<unknown>, how: "join" | "cancel", held: Held, sent: Wea
       // t's own outcome (reported through `failures`)? Compare identities: something thrown
       // into the waiting task can be raised at this yield even when t has already ended.
       if (t.ended && error === t.error) return held;
+      // The kernel refused the wait itself: it would close a cycle (t's cleanup waits for this
+      // task, say by cancelling it). Waiting again would be refused again, for ever: the cycle
+      // is this task's error, and t ends once this task has.
+      if (isCycleRefusal(error, runningTask(), t)) throw error;
       held = keep(held, error);
       if (!keepJoining) how = "cancel";
     }

@@ -6,25 +6,36 @@
 import { current, sleep } from "../syscalls.ts";
 import { describe } from "../syscall.ts";
 import type { Co, TaskBody } from "../types.ts";
+import type { TaskOwner } from "../task.ts";
 import { TimeoutError } from "./errors.ts";
-import { Supervisor } from "./supervisor.ts";
+import { Supervisor, checkTaskBody } from "./supervisor.ts";
 import { finish } from "./held.ts";
 
 const EXPIRED: unique symbol = Symbol("expired");
 
-function* timer(ms: number): Co<typeof EXPIRED> {
-  yield* sleep(ms);
+/**
+ * Expire at `due` on `owner`'s clock, read when the limit was entered: the timer's first step
+ * comes after the work's (and after other tasks of that round), which must not count against it.
+ */
+function* timer(due: number, owner: TaskOwner): Co<typeof EXPIRED> {
+  const left = due - owner.clock();
+  if (left > 0) yield* sleep(left);
+  else yield; // already due: expire at the next round
   return EXPIRED;
 }
 
 function* limit<T>(op: string, ms: number, co: TaskBody<T>): Co<{ value: T } | undefined> {
   if (typeof ms !== "number" || !(ms >= 0)) throw new RangeError(`${op}(ms, co): ms must be a number >= 0, got ${describe(ms)}`);
+  checkTaskBody(co, op);
+  // The deadline runs from now, not from the timer's first step (see timer).
+  const owner = (yield* current()).owner;
+  const due = owner.clock() + ms;
   const sup = new Supervisor(op, () => true);
   // A cancel from outside (an outer timeout that expired, say) wins over our own expiry; if
   // the work had finished by then, its result is returned first and the cancel raised at the
   // caller's next yield (what it took, a message or a lock, is not lost).
   // The work's own failure is the outcome, whatever else happened in its tick (see below).
-  const held = yield* sup.runAll(ms === Infinity ? [[co]] : [[co], [timer(ms), `${op} ${ms} ms`]], (i) => i === 0);
+  const held = yield* sup.runAll(ms === Infinity ? [[co]] : [[co], [timer(due, owner), `${op} ${ms} ms`]], (i) => i === 0);
   // No work task only if a cancel came before it was started: then `held` has it, and finish
   // throws it. Work that failed on its own as the cancel came: its error is thrown (below), the
   // cancel raised at the caller's next yield.

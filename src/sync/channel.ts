@@ -9,7 +9,21 @@ import type { Co, Waker } from "../types.ts";
 import { ChannelClosed } from "./errors.ts";
 import { Waiter, WaitList } from "./wait-list.ts";
 
-/** What `recv` returns: a value, or `done` once the channel is closed and drained. */
+/**
+ * What `recv` returns: a value, or `done` once the channel is closed and drained.
+ *
+ * @example
+ * ```ts
+ * import { run, channel, type RecvResult } from "corun";
+ * await run(function* () {
+ *   const ch = channel<string>(1);
+ *   yield* ch.send("hi");
+ *   ch.close();
+ *   const r: RecvResult<string> = yield* ch.recv();
+ *   if (!r.done) console.log(r.value); // hi
+ * });
+ * ```
+ */
 export type RecvResult<T> = { value: T; done: false } | { value: undefined; done: true };
 
 const DONE: RecvResult<never> = Object.freeze({ value: undefined, done: true }) as RecvResult<never>;

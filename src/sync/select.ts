@@ -9,24 +9,60 @@ import { Channel } from "./channel.ts";
 import { describe } from "../syscall.ts";
 import { Waiter } from "./wait-list.ts";
 
-/** A receive case: made by `recvFrom(ch)`. */
+/**
+ * A receive case: made by `recvFrom(ch)`.
+ *
+ * @example
+ * ```ts
+ * import { channel, recvFrom, type RecvCase } from "corun";
+ * const c: RecvCase<number> = recvFrom(channel<number>(1)); // yield* select([c]) receives from it
+ * ```
+ */
 export interface RecvCase<T> {
   readonly kind: "recv";
   readonly channel: Channel<T>;
 }
-/** A send case: made by `sendTo(ch, value)`. */
+/**
+ * A send case: made by `sendTo(ch, value)`.
+ *
+ * @example
+ * ```ts
+ * import { channel, sendTo, type SendCase } from "corun";
+ * const c: SendCase<number> = sendTo(channel<number>(1), 5); // yield* select([c]) sends 5
+ * ```
+ */
 export interface SendCase<T> {
   readonly kind: "send";
   readonly channel: Channel<T>;
   readonly value: T;
 }
-/** One case of a `select`. */
+/**
+ * One case of a `select`.
+ *
+ * @example
+ * ```ts
+ * import { channel, recvFrom, sendTo, type Case } from "corun";
+ * const jobs = channel<string>(1), results = channel<string>(1);
+ * const cases: Case<string>[] = [recvFrom(jobs), sendTo(results, "done")]; // yield* select(cases)
+ * ```
+ */
 export type Case<T = unknown> = RecvCase<T> | SendCase<T>;
 
 /**
  * What `select` returns: `index` of the case that fired (-1: none was ready and
  * `{ wait: false }` was given); for a receive, `value`/`done` as from `recv()`;
  * for a send, `value` is undefined and `done` false.
+ *
+ * @example
+ * ```ts
+ * import { run, channel, select, recvFrom, type Selected } from "corun";
+ * await run(function* () {
+ *   const a = channel<number>(1), b = channel<number>(1);
+ *   yield* b.send(2);
+ *   const r: Selected<number> = yield* select([recvFrom(a), recvFrom(b)]);
+ *   console.log(r.index, r.value, r.done); // 1 2 false
+ * });
+ * ```
  */
 export interface Selected<V = unknown> {
   index: number;
@@ -62,10 +98,22 @@ export function sendTo<T>(ch: Channel<T>, value: T): SendCase<T> {
   return { kind: "send", channel: ch, value };
 }
 
-/** Options for `select`. */
+/**
+ * Options for `select`.
+ *
+ * @example
+ * ```ts
+ * import { run, channel, select, recvFrom, type SelectOptions } from "corun";
+ * const poll: SelectOptions = { wait: false };
+ * await run(function* () {
+ *   const r = yield* select([recvFrom(channel<number>(1))], poll);
+ *   console.log(r.index); // -1: nothing was ready
+ * });
+ * ```
+ */
 export interface SelectOptions {
   /** false: never wait; return `{ index: -1 }` if no case is ready now (Go's `default:`). */
-  wait?: boolean;
+  wait?: boolean | undefined;
 }
 
 /**

@@ -109,16 +109,28 @@ export class Semaphore {
   /** @internal A permit is being given back; throws to refuse the release. */
   protected released(): void {}
 
-  /** Run `body` holding a permit; the permit is released however `body` ends. */
+  /**
+   * Run `body` holding a permit; the permit is released however `body` ends. A body that throws
+   * after its permit was lost (a `Condition.wait` whose lock could not be taken back) throws its
+   * own error, not the release's.
+   */
   *with<T>(body: TaskBody<T>): Co<T> {
     const refused = asyncBodyError(body, `${this.constructor.name.toLowerCase()}.with`); // before a permit is taken for it
     if (refused !== undefined) throw refused;
     yield* this.acquire();
+    let returned = false;
     try {
-      return yield* bodyOf(body, `${this.constructor.name.toLowerCase()}.with`);
+      const value = yield* bodyOf(body, `${this.constructor.name.toLowerCase()}.with`);
+      returned = true;
+      return value;
     } finally {
-      this.release();
+      if (returned || this.mayRelease()) this.release();
     }
+  }
+
+  /** @internal Would `release()` here give back a permit this caller holds? (A lock knows; a semaphore's permits are anyone's.) */
+  protected mayRelease(): boolean {
+    return this.#free < this.#max;
   }
 }
 
@@ -189,6 +201,10 @@ export class Lock extends Semaphore {
     if (me === undefined || holder === undefined || me === holder || holder.ended) return true;
     for (let t = me.parent; t !== undefined; t = t.parent) if (t === holder) return true;
     return false;
+  }
+
+  protected override mayRelease(): boolean {
+    return this.locked && this.mayActForHolder();
   }
 
   protected override released(): void {

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { Scheduler, sleep, spawn, join, io, wait, channel, timeout, cancel, type Co } from "../../src/index.ts";
-import type { CompletionSink, Submission } from "../../src/reactor/reactor.ts";
+import type { CompletionSink, Submission, Ticket } from "../../src/reactor/reactor.ts";
 import { FakeReactor } from "../../src/testing.ts";
-import { collectGarbage } from "../helpers.ts";
+import { collectGarbage, leastKept } from "../helpers.ts";
 
 describe("FakeReactor", () => {
   test("auto mode jumps virtual time: an hour of sleeping finishes at once", async () => {
@@ -53,20 +53,25 @@ describe("FakeReactor", () => {
   });
 
   test("a clock kept after its run keeps none of the run's cancelled I/O (its arguments, its task; found by review)", async () => {
-    const fake = new FakeReactor({ io: () => {} });
-    const refs: WeakRef<object>[] = [];
-    await new Scheduler({ reactor: fake }).run(function* () {
-      const t = yield* spawn(function* reader() {
-        const buffer = new Uint8Array(1 << 20);
-        refs.push(new WeakRef(buffer));
-        yield* io<number>("read", "handle", buffer);
+    const clocks: FakeReactor[] = []; // every run's clock stays reachable from here
+    const least = await leastKept(async () => {
+      const fake = new FakeReactor({ io: () => {} });
+      clocks.push(fake);
+      const refs: WeakRef<object>[] = [];
+      await new Scheduler({ reactor: fake }).run(function* () {
+        const t = yield* spawn(function* reader() {
+          const buffer = new Uint8Array(1 << 20);
+          refs.push(new WeakRef(buffer));
+          yield* io<number>("read", "handle", buffer);
+        });
+        yield* sleep(1);
+        yield* cancel(t);
       });
-      yield* sleep(1);
-      yield* cancel(t);
+      await collectGarbage(() => refs.some((r) => r.deref() !== undefined));
+      expect(fake.cancelled.map((t) => [t.op, t.taskName, t.b])).toEqual([["read", "reader", undefined]]);
+      return refs.filter((r) => r.deref() !== undefined).length;
     });
-    await collectGarbage(() => refs.some((r) => r.deref() !== undefined));
-    expect(refs.filter((r) => r.deref() !== undefined).length).toBe(0);
-    expect(fake.cancelled.map((t) => [t.op, t.taskName, t.b])).toEqual([["read", "reader", undefined]]);
+    expect(least).toBe(0);
   });
 });
 
@@ -323,4 +328,67 @@ describe("work that needs no time never sees the clock move, however long", () =
     // to 64 more rounds, it took 65 times the work, 130 million steps (found by review).
     expect(s.stats().steps).toBeLessThanOrEqual(2_000_000 + 65);
   }, 30_000);
+});
+
+describe("an io handler that completes what is not one of its sink's tickets (found by review)", () => {
+  test("a ticket of another run is refused with an error naming its op and task; that run is not stepped by this scheduler", async () => {
+    const recvs: Ticket[] = [];
+    const thrown: string[] = [];
+    // One fake network for two runs: a send completes the oldest waiting recv, through the sink the handler was given.
+    const net = (batch: readonly Submission[], sink: CompletionSink): void => {
+      for (const t of batch) {
+        if (t.op === "net.recv") recvs.push(t);
+        else {
+          const r = recvs.shift();
+          try {
+            if (r !== undefined) sink.complete(r, t.a); // the mistake: r is the server run's
+          } catch (e) {
+            thrown.push((e as Error).message);
+          }
+          sink.complete(t, true);
+        }
+      }
+    };
+    const client = new FakeReactor({ io: net });
+    const server = new FakeReactor({ io: net });
+    const stop = new AbortController();
+    const got = new Scheduler({ reactor: server, name: "server", signal: stop.signal }).run(function* () {
+      return yield* io<string>("net.recv");
+    }).then((v) => v, (e: Error) => `rejected: ${e.message}`);
+    await new Scheduler({ reactor: client }).run(function* () {
+      yield* sleep(1);
+      yield* io("net.send", "hello");
+    });
+    expect(thrown).toEqual([`sink.complete(ticket, …): the ticket of op "net.recv" (task "server") belongs to another run's reactor: complete it through the sink its reactor was given`]);
+    stop.abort(new Error("stopped")); // its recv was never completed: it still waits, in its own run
+    expect(await got).toBe("rejected: stopped");
+  });
+
+  test("complete and fail work called detached from the sink (setTimeout(sink.complete, ...)), as the tick's own callbacks do (found by review: this run's ticket was blamed on another run)", async () => {
+    const reactor = new FakeReactor({
+      io: (batch, sink) => {
+        const { complete, fail } = sink;
+        for (const t of batch) (t.op === "db.get" ? complete(t, "v") : fail(t, new Error("down")));
+      },
+    });
+    const got = await new Scheduler({ reactor }).run(function* () {
+      const v = yield* io<string>("db.get", "k");
+      try {
+        yield* io("db.put", "k");
+        return `${v}, put worked`;
+      } catch (e) {
+        return `${v}, put failed: ${(e as Error).message}`;
+      }
+    });
+    expect(got).toBe("v, put failed: down");
+  });
+
+  test("a value that is not a ticket (the batch itself) is a TypeError saying a ticket was expected", async () => {
+    const reactor = new FakeReactor({ io: (batch, sink) => sink.complete(batch as unknown as Ticket, "v") });
+    const e = (await new Scheduler({ reactor }).run(function* () {
+      return yield* io("db.get", "k");
+    }).catch((x: unknown) => x)) as Error;
+    expect(e).toBeInstanceOf(TypeError);
+    expect(e.message).toStartWith("sink.complete(ticket, …): expected a ticket the reactor was given, got ");
+  });
 });

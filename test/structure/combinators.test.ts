@@ -294,3 +294,38 @@ describe("any under a time limit", () => {
     expect(text).not.toContain("m1 down");
   });
 });
+
+test("all, race, any and timeout refuse a child that is no task body at the call, naming which (found by review: any() took it as a failed child and dropped the TypeError)", async () => {
+  const { result } = await virtual(function* () {
+    const good = function* mirror(): Co<string> {
+      yield* sleep(5);
+      return "ok";
+    };
+    const out: string[] = [];
+    let started = 0;
+    const counted = function* (): Co<string> {
+      started++;
+      return yield* good();
+    };
+    for (const use of [
+      () => any([counted, 42 as never]),
+      () => all([counted, counted, "oops" as never]),
+      () => race([{} as never]),
+      () => timeout(10, null as never),
+    ]) {
+      try {
+        out.push(`returned ${String(yield* use())}`);
+      } catch (e) {
+        out.push(`${(e as Error).name}: ${(e as Error).message}`);
+      }
+    }
+    return { out, started };
+  });
+  expect(result.out).toEqual([
+    "TypeError: any(coroutines[1]): expected a generator, a function returning one, a syscall or a task, got 42",
+    'TypeError: all(coroutines[2]): expected a generator, a function returning one, a syscall or a task, got "oops"',
+    "TypeError: race(coroutines[0]): expected a generator, a function returning one, a syscall or a task, got {}",
+    "TypeError: timeout(co): expected a generator, a function returning one, a syscall or a task, got null",
+  ]);
+  expect(result.started).toBe(0); // refused before any child ran
+});

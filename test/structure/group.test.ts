@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, Cancelled, current, group, GroupError, join, Scheduler, sleep, spawn, TaskError, UsageError, wait, type Co, type Group, type Task } from "../../src/index.ts";
+import { cancel, Cancelled, current, group, GroupError, join, Scheduler, sleep, spawn, TaskError, timeout, UsageError, wait, type Co, type Group, type Task } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 import { virtual, virtualError } from "../helpers.ts";
 
@@ -399,4 +399,71 @@ test("g.spawn(notABody) is a TypeError at the call, as spawn() gives, and the gr
     "options: TypeError: group.spawn(co, { name }): name must be a string, got 5",
     "sibling",
   ]);
+});
+
+test.each(["group", "timeout"])("%s: a child whose cleanup cancels the task running it is a UsageError naming the cycle there, and both end (found by review: the owner re-sent the refused cancel for ever)", async (kind) => {
+  const { result } = await virtual(function* () {
+    let owner!: Task<unknown>;
+    let child!: Task<unknown>;
+    owner = yield* spawn(function* ownerTask() {
+      const work = function* (): Co<void> {
+        child = yield* current();
+        try {
+          yield* sleep(100);
+        } finally {
+          yield* cancel(owner); // "if I am stopped, stop the service": it waits for the owner's end
+        }
+      };
+      if (kind === "timeout") yield* timeout(1, work);
+      else {
+        yield* group(function* (g) {
+          yield* g.spawn(work);
+          yield* sleep(100);
+        });
+      }
+    });
+    yield* sleep(2);
+    if (kind === "group") yield* cancel(owner); // the group winds down: it cancels the child
+    let error = "";
+    try {
+      yield* join(owner);
+    } catch (e) {
+      error = `${(e as Error).name}: ${(e as Error).message}`;
+    }
+    yield* sleep(1);
+    return { error, owner: owner.state, child: child.state };
+  });
+  expect(result.error).toMatch(/^UsageError: (cancel|join) in task "ownerTask" \(#\d+\): a (join )?cycle/);
+  expect(result.error).toMatch(/task "work" \(#\d+\) cancels task "ownerTask" .*\(each would wait for ever\)$/);
+  expect(result.owner).toBe("failed");
+  expect(result.child).toBe("cancelled");
+});
+
+test("g.spawn in a child's cleanup while the group winds down says so: the group has not ended (found by review)", async () => {
+  const { result } = await virtual(function* () {
+    let message = "";
+    try {
+      yield* group(function* (g) {
+        yield* g.spawn(function* a(): Co<void> {
+          try {
+            yield* sleep(100);
+          } finally {
+            try {
+              yield* g.spawn(function* flush() {});
+            } catch (e) {
+              message = (e as Error).message;
+            }
+          }
+        });
+        yield* g.spawn(function* b(): Co<void> {
+          yield* sleep(5);
+          throw new Error("b failed");
+        });
+      });
+    } catch {
+      // the GroupError naming b
+    }
+    return message;
+  });
+  expect(result).toMatch(/^group\.spawn in task "a" \(#\d+\): the group is winding down \(its children are being cancelled\); it takes no new tasks$/);
 });

@@ -58,3 +58,19 @@ describe("shield", () => {
     expect(reactor.now()).toBe(20);
   });
 });
+
+test("shield's bad arguments are TypeErrors naming shield, not spawn (found by review)", async () => {
+  const { result } = await virtual(function* () {
+    const out: string[] = [];
+    for (const use of [() => shield(42 as never), () => shield(function* () {}, { name: 5 as never })]) {
+      try {
+        yield* use();
+        out.push("accepted");
+      } catch (e) {
+        out.push((e as Error).message);
+      }
+    }
+    return out;
+  });
+  expect(result).toEqual(["shield(co): expected a generator or a function returning one, got 42", "shield(co, { name }): name must be a string, got 5"]);
+});

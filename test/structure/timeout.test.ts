@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Cancelled, cancel, channel, interrupt, Lock, moveOnAfter, sleep, spawn, timeout, TimeoutError } from "../../src/index.ts";
+import { Cancelled, cancel, Event, join, run, channel, interrupt, Lock, moveOnAfter, sleep, spawn, timeout, TimeoutError } from "../../src/index.ts";
 import { Scheduler, type Co } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 import { virtualError } from "../helpers.ts";
@@ -303,4 +303,50 @@ test("an interrupt then a cancel while timeout winds down: the interrupt is thro
   });
   expect(log).toEqual(["caught deadline", "then Cancelled"]);
   expect(result).toBe("cancelled");
+});
+
+test("a limit's deadline runs from the call, not from after the work's first step: a first step that takes the CPU past it counts (found by review; real time)", async () => {
+  const busy = (ms: number): void => {
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      // a CPU-bound first step (parsing a large body, say)
+    }
+  };
+  const work = function* (): Co<string> {
+    busy(120);
+    yield* sleep(20); // a checkpoint once the 50 ms deadline has passed: the limit expires there
+    return "late result";
+  };
+  const out = await run(function* () {
+    const moved = yield* moveOnAfter(50, work);
+    try {
+      return [moved, yield* timeout(50, work)];
+    } catch (e) {
+      return [moved, (e as Error).name];
+    }
+  });
+  expect(out).toEqual([undefined, "TimeoutError"]);
+});
+
+test("an interrupt that reaches a caller in the tick its limited work finished: the result first, the error at the caller's next yield (as documented)", async () => {
+  const { result } = await virtual(function* () {
+    const log: string[] = [];
+    const ev = new Event();
+    const t = yield* spawn(function* () {
+      const r = yield* moveOnAfter(100, () => ev.wait());
+      log.push(`returned ${String(r)}`);
+      try {
+        yield;
+      } catch (e) {
+        log.push(`caught ${(e as Error).message} at the next yield`);
+      }
+      return "ok";
+    });
+    yield* sleep(5);
+    ev.set(); // the work ends in this tick, and the interrupt comes in it too
+    log.push(`interrupt ${yield* interrupt(t, new Error("int"))}`);
+    log.push(`joined ${yield* join(t)}`);
+    return log;
+  });
+  expect(result).toEqual(["interrupt true", "returned undefined", "caught int at the next yield", "joined ok"]);
 });

@@ -4,7 +4,7 @@
  * failure they do not rethrow is still reported by run(). Virtual time.
  */
 import { describe, expect, test } from "bun:test";
-import { all, any, cancel, Cancelled, channel, Event, current, group, interrupt, join, moveOnAfter, race, shield, sleep, spawn, timeout, TimeoutError, type Channel, type Co, type Task } from "../../src/index.ts";
+import { all, any, cancel, Cancelled, channel, Event, current, group, interrupt, join, moveOnAfter, race, run, shield, sleep, spawn, timeout, TimeoutError, UsageError, type Channel, type Co, type Task } from "../../src/index.ts";
 import { virtual, virtualError } from "../helpers.ts";
 
 /** What `run()` rejected with, as text: its message and those of the errors it lists. */
@@ -379,3 +379,162 @@ test("all: a child that failed on its own as the owner is cancelled is thrown ev
   );
   expect([...seen, out]).toEqual(["owner caught Error: B failed", "run resolved"]);
 });
+
+test.each(["timeout", "group"])("%s: an interrupt and a cancel in one step while the owner winds down: the owner still waits for its child's cleanup (found by review of the cycle fix)", async (kind) => {
+  const log: string[] = [];
+  // (group: the body's failure is left for run() to report, as documented, once the owner leaves with the interrupt)
+  await virtual(function* () {
+    let owner!: Task<unknown>;
+    owner = yield* spawn(function* ownerTask(): Co<void> {
+      const work = function* (): Co<void> {
+        try {
+          yield* sleep(1000);
+        } finally {
+          yield* sleep(50); // a slow cleanup
+          log.push("child cleanup done");
+        }
+      };
+      try {
+        if (kind === "timeout") yield* timeout(10, work);
+        else {
+          yield* group(function* (g) {
+            yield* g.spawn(work);
+            yield* sleep(10);
+            throw new Error("body failed"); // the group winds down: it cancels work
+          });
+        }
+      } finally {
+        log.push("owner left");
+      }
+    });
+    yield* sleep(20); // the owner is now in its shutdown, waiting for work's cleanup
+    yield* interrupt(owner, new Error("interrupt")); // owner ready, with an error to throw
+    // Same step as the interrupt: the cancel finds the owner ready with a value -> CancelPending.
+    yield* cancel(owner);
+    yield* sleep(100);
+  }).catch(() => {});
+  expect(log).toEqual(["child cleanup done", "owner left"]);
+});
+
+test("timeout: an interrupt carrying a UsageError (op join, task = the owner) while the work cleans up: the owner still waits for it, as it is no refusal of the kernel (found by review of the cycle fix)", async () => {
+  const log: string[] = [];
+  await virtual(function* () {
+    let owner!: Task<unknown>;
+    owner = yield* spawn(function* ownerTask(): Co<void> {
+      try {
+        yield* timeout(10, function* work() {
+          try {
+            yield* sleep(1000);
+          } finally {
+            yield* sleep(50);
+            log.push("work cleanup done");
+          }
+        });
+      } finally {
+        log.push("owner left");
+      }
+    });
+    yield* sleep(20); // the timeout expired at 10: the owner waits in cancel(work)
+    yield* interrupt(owner, new UsageError(owner, "join", "not a refusal of the kernel"));
+    yield* sleep(100);
+  }).catch(() => {});
+  expect(log).toEqual(["work cleanup done", "owner left"]);
+});
+
+const revoked = (): object => {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+};
+
+test.each(["timeout", "all", "group"])("%s: a child that throws a revoked Proxy fails the call (found by review: the supervisor never learnt it had ended, and its owner waited for ever)", async (kind) => {
+  const thrown = revoked();
+  let result = "";
+  await virtual(function* () {
+    const bad = function* (): Co<void> {
+      yield* sleep(1);
+      throw thrown;
+    };
+    const owner = yield* spawn(function* (): Co<unknown> {
+      if (kind === "timeout") return yield* timeout(1_000_000, bad);
+      if (kind === "all") return yield* all([bad]);
+      return yield* group(function* (g) { yield* g.spawn(bad); });
+    });
+    yield* sleep(10);
+    if (!owner.ended) {
+      result = "still waiting at t=10 (the child ended at t=1)";
+      return;
+    }
+    try {
+      yield* join(owner);
+      result = "returned";
+    } catch (e) {
+      result = e === thrown ? "failed with the thrown value" : `failed with ${String(e)}`;
+    }
+  }).catch((e) => { result += ` / run() rejected: ${String((e as Error).message).slice(0, 200)}`; });
+  // A group reports a child's failure in a GroupError, as for any value.
+  if (kind === "group") expect(result).toStartWith('failed with GroupError: group "group": task "bad" (#');
+  else expect(result).toBe("failed with the thrown value");
+});
+
+test("real reactor: run(() => all([child throwing a revoked Proxy])) settles, rejected with it", async () => {
+  const thrown = revoked();
+  const outcome = run(function* () {
+    yield* all([function* () { yield* sleep(1); throw thrown; }]);
+  }).then(() => "resolved", (e) => (e === thrown ? "rejected with the thrown value" : `rejected with ${String(e)}`));
+  const settled = await Promise.race([outcome, Bun.sleep(1000).then(() => "unsettled after 1 s")]);
+  expect(settled).toBe("rejected with the thrown value");
+});
+
+for (const kind of ["timeout", "race", "group"] as const) {
+  test(`${kind}: an interrupt carrying a cycle refusal another task got is held like any other until the children have ended (found by review of the cycle fix)`, async () => {
+    const log: string[] = [];
+    await virtualError(function* () {
+      // A real cycle refusal, got by main from its own join (B waits on main, main joins B).
+      const me = yield* current();
+      const b = yield* spawn(function* () {
+        yield* join(me);
+      });
+      yield* sleep(0);
+      let refusal: unknown;
+      try {
+        yield* join(b);
+      } catch (e) {
+        refusal = e;
+      }
+      yield* cancel(b);
+      log.push(`main got: ${String(refusal).slice(0, 40)}`);
+
+      let work: Task<unknown> | undefined;
+      const body = function* work$(): Co<void> {
+        work = yield* current();
+        try {
+          yield* sleep(1000);
+        } finally {
+          yield* sleep(50); // a slow cleanup
+          log.push("work cleaned up");
+        }
+      };
+      const owner = yield* spawn(function* () {
+        try {
+          if (kind === "timeout") yield* timeout(10, body);
+          else if (kind === "race") yield* race([body, function* () { yield* sleep(10); }]);
+          else
+            yield* group(function* (g) {
+              yield* g.spawn(body);
+              yield* sleep(10);
+              throw new Error("body fails");
+            });
+          yield* sleep(0);
+        } catch (e) {
+          log.push(`owner caught ${(e as Error).name} with the work ${work!.state}`);
+        }
+      });
+      yield* sleep(20); // the owner is winding down: the work's cleanup runs until t=60
+      yield* interrupt(owner, refusal);
+      yield* join(owner);
+      yield* sleep(100);
+    }).catch(() => undefined);
+    expect(log).toEqual([expect.stringContaining("UsageError"), "work cleaned up", "owner caught UsageError with the work cancelled"]);
+  });
+}

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { Cancelled, cancel, channel, Condition, Event, group, interrupt, join, Lock, Semaphore, sleep, spawn, SyncUsageError, type Co } from "../../src/index.ts";
-import { virtual } from "../helpers.ts";
+import { Cancelled, cancel, channel, Condition, DeadlockError, Event, group, interrupt, join, Lock, Semaphore, sleep, spawn, SyncUsageError, type Co } from "../../src/index.ts";
+import { virtual, virtualError } from "../helpers.ts";
 
 /**
  * A waiter on `cond` that logs an error other than Cancelled thrown at its wait, goes on (a
@@ -356,4 +356,52 @@ test("Condition: a waiter cancelled in its wait, then interrupted while it re-ta
   });
   expect(log).toEqual([]);
   expect(result).toBe("cancelled");
+});
+
+test("Condition: a deadlock that comes while a waiter re-takes the lock inside lock.with() reaches it as the DeadlockError, the one failure (found by review: with() released a lock it no longer held, and that SyncUsageError replaced it)", async () => {
+  const cond = new Condition(undefined, "c");
+  const never = channel<number>(0, "never");
+  let waiterError: unknown;
+  const { error } = await virtualError(function* () {
+    const w = yield* spawn(function* () {
+      try {
+        yield* cond.lock.with(function* () {
+          yield* cond.wait();
+        });
+      } catch (e) {
+        waiterError = e;
+        throw e;
+      }
+    }, { name: "W" });
+    yield* sleep(1);
+    yield* spawn(function* () {
+      yield* cond.lock.with(function* () {
+        cond.notify();
+        yield* never.recv(); // holds the lock for ever
+      });
+    }, { name: "H" });
+    yield* join(w);
+  });
+  expect(waiterError).toBeInstanceOf(DeadlockError);
+  expect(error).toBeInstanceOf(DeadlockError);
+});
+
+test("lock.with(): a body that returns after giving its lock away still reports the release that is not its own; one that throws keeps its own error", async () => {
+  const { result } = await virtual(function* () {
+    const lock = new Lock("l");
+    const out: string[] = [];
+    for (const ends of ["returns", "throws"]) {
+      try {
+        yield* lock.with(function* () {
+          lock.release(); // misuse: the lock is given back inside with()
+          if (ends === "throws") throw new Error("body failed");
+        });
+        out.push("no error");
+      } catch (e) {
+        out.push(`${(e as Error).name}: ${(e as Error).message}`);
+      }
+    }
+    return out;
+  });
+  expect(result).toEqual(['SyncUsageError: release of lock "l": no permit is held', "Error: body failed"]);
 });
