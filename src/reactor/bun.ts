@@ -8,7 +8,21 @@ import type { CompletionSink, Reactor, Submission, Ticket } from "./reactor.ts";
 /** The longest delay setTimeout honours. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
-/** A driver for a family of I/O ops (sockets, files...): gets its ops' share of each batch. */
+/**
+ * A driver for a family of I/O ops (sockets, files...): gets its ops' share of each batch.
+ *
+ * @example
+ * ```ts
+ * import { run, io, BunReactor, type IoDriver } from "corun";
+ * const echo: IoDriver = {
+ *   submit(batch, sink) { for (const t of batch) sink.complete(t, t.a); },
+ *   cancel() {},
+ *   close() {},
+ * };
+ * BunReactor.register(["echo"], () => echo);
+ * console.log(await run(() => io<number>("echo", 42))); // 42
+ * ```
+ */
 export interface IoDriver {
   /** Start these submissions; report each through `sink`. */
   submit(batch: readonly Submission[], sink: CompletionSink): void;
@@ -18,7 +32,17 @@ export interface IoDriver {
   close(): void | Promise<void>;
 }
 
-/** Makes the driver for a reactor; registered per op name with `BunReactor.register`. */
+/**
+ * Makes the driver for a reactor; registered per op name with `BunReactor.register`.
+ *
+ * @example
+ * ```ts
+ * import { BunReactor, type DriverFactory } from "corun";
+ * // One driver per reactor (so per run()): it completes every "clock.now" op with the time.
+ * const clock: DriverFactory = () => ({ submit: (batch, sink) => batch.forEach((t) => sink.complete(t, Date.now())), cancel() {}, close() {} });
+ * BunReactor.register(["clock.now"], clock);
+ * ```
+ */
 export type DriverFactory = () => IoDriver;
 
 const factories = new Map<string, DriverFactory>();
@@ -38,6 +62,31 @@ export class BunReactor implements Reactor {
   #drivers = new Map<DriverFactory, IoDriver>();
   #byOp = new Map<string, IoDriver>();
   #closed = false;
+  /** `beforeExit` is listened to (from the run's first tick until it closes). */
+  #listening = false;
+  /** Ticks asked for so far: whether the run did anything between two `beforeExit`s. */
+  #ticks = 0;
+  /** `#ticks` at a `beforeExit` whose emptiness waits to be confirmed by the next (-1: none). */
+  #emptyAt = -1;
+  /**
+   * Bun's event loop has emptied: no timer, socket or pending work is left to wake a task. A
+   * run whose tasks all wait on one another is then deadlocked: each gets the DeadlockError
+   * (the kernel's check), its run settles, and the process goes on to exit. Confirmed first: one
+   * more turn of the loop, so that what other `beforeExit` listeners start (a timer that will
+   * wake a task) runs before the check, which happens only if the loop empties again with no
+   * tick between. Not raised again for the same tasks on the same waits (they caught it and
+   * wait again: the process exits, as it would have anyway), so nothing spins.
+   */
+  readonly #onLoopEmpty = (): void => {
+    if (this.#closed) return;
+    if (this.#emptyAt !== this.#ticks) {
+      this.#emptyAt = this.#ticks;
+      setImmediate(noop);
+      return;
+    }
+    this.#emptyAt = -1;
+    this.#sink?.stuck?.(false);
+  };
 
   /** Register the driver for `ops` (done by I/O modules when they load). */
   static register(ops: readonly string[], factory: DriverFactory): void {
@@ -49,6 +98,12 @@ export class BunReactor implements Reactor {
   }
 
   schedule(tick: () => void): void {
+    this.#ticks++;
+    if (!this.#listening && !this.#closed) {
+      // From the run's first tick, not at attach: a Scheduler never run must not be kept by a listener.
+      this.#listening = true;
+      process.on("beforeExit", this.#onLoopEmpty);
+    }
     setImmediate(tick);
   }
 
@@ -103,6 +158,7 @@ export class BunReactor implements Reactor {
   close(): void | Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#listening) process.off("beforeExit", this.#onLoopEmpty);
     this.clearTimer();
     const later: Promise<void>[] = [];
     for (const d of this.#drivers.values()) {
@@ -138,3 +194,5 @@ export class BunReactor implements Reactor {
     return d;
   }
 }
+
+function noop(): void {}
