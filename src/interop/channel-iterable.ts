@@ -33,14 +33,30 @@ class PromiseWaker<T> implements Waker<T> {
   }
 }
 
-/** Options for the Promise-side operations. */
+/**
+ * Options for the Promise-side operations.
+ *
+ * @example
+ * ```ts
+ * import { channel, recvAsync, type AsyncOptions } from "corun";
+ * const ch = channel<string>(1);
+ * const options: AsyncOptions = { signal: AbortSignal.timeout(100) };
+ * const got = await recvAsync(ch, options).catch((e: Error) => e.name);
+ * console.log(got); // TimeoutError: nothing came within 100 ms
+ * ```
+ */
 export interface AsyncOptions {
   /** Give up waiting when this aborts (the promise rejects with its reason; nothing is taken). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** The options' signal, checked: a TypeError names what is wrong with it. */
 function signalOf(options: AsyncOptions | undefined, fn: string): AbortSignal | undefined {
+  // A signal given bare (recvAsync(ch, signal)) would be read for a .signal it has not: ignored.
+  const bare = options !== null && typeof (options as { addEventListener?: unknown } | undefined)?.addEventListener === "function";
+  if (options !== undefined && (bare || options === null || typeof options !== "object")) {
+    throw new TypeError(`${fn}(..., options): options must be an object such as { signal }, got ${bare ? "an AbortSignal: pass { signal }" : describe(options)}`);
+  }
   const signal = options?.signal;
   if (signal === undefined) return undefined;
   if (signal === null || typeof signal !== "object" || typeof signal.addEventListener !== "function" || typeof signal.removeEventListener !== "function") {

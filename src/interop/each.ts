@@ -1,7 +1,8 @@
 /**
  * `each(source, body)`: consume an async iterable (a stream, an async generator, a Node
  * readable), a sync iterable or a channel from inside a coroutine, one item at a time.
- * The source's iterator is closed when the loop ends early, fails or is cancelled.
+ * The source's iterator is closed when the loop ends early, fails or is cancelled (a web or
+ * Node stream is ended even when the cancel comes while it waits for the next item).
  */
 import { isThenable, wait } from "../syscalls.ts";
 import { Syscall, asyncBodyError, describe, isCoroutine, notGeneratorHint } from "../syscall.ts";
@@ -9,7 +10,20 @@ import { Channel } from "../sync/channel.ts";
 import { Task } from "../task.ts";
 import type { Co, Yieldable } from "../types.ts";
 
-/** What `each` can consume. */
+/**
+ * What `each` can consume.
+ *
+ * @example
+ * ```ts
+ * import { run, each, type Co, type EachSource } from "corun";
+ * function* sum(source: EachSource<number>): Co<number> {
+ *   let total = 0;
+ *   yield* each(source, function* (n) { total += n; });
+ *   return total;
+ * }
+ * console.log(await run(() => sum([1, 2, 3]))); // 6
+ * ```
+ */
 export type EachSource<T> = AsyncIterable<T> | Iterable<T> | Channel<T>;
 
 /**
@@ -43,7 +57,12 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
     return;
   }
   if (source !== null && typeof source === "object" && Symbol.asyncIterator in source) {
-    const it = source[Symbol.asyncIterator]();
+    // A web stream is read through a reader of our own: its own iterator's return() waits
+    // behind a pending read, so a cancel while waiting could not end it (reader.cancel() can).
+    const it = source instanceof ReadableStream ? readerIterator(source as ReadableStream<T>) : source[Symbol.asyncIterator]();
+    if (it === null || typeof it !== "object" || typeof it.next !== "function") {
+      throw new TypeError(`each(source, body): source[Symbol.asyncIterator]() returned ${describe(it)}, not an async iterator`);
+    }
     let finished = false;
     let clean = false;
     /** Waiting for next(): a cancel there must not wait for return() (the pending next() could hold it for ever). */
@@ -68,11 +87,23 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
           throw step.error;
         }
         const r = step.r;
-        if (r.done) {
+        if (r === null || (typeof r !== "object" && typeof r !== "function")) {
+          // As for await: the iterator is broken, not closed.
           finished = true;
-          break;
+          throw new TypeError(`each(source, body): the async iterator's next() resolved to ${describe(r)}, not an iterator result ({ value, done })`);
         }
-        if ((yield* call(body, r.value)) === false) break;
+        let value: T;
+        try {
+          if (r.done) {
+            finished = true;
+            break;
+          }
+          value = r.value;
+        } catch (error) {
+          finished = true; // a getter of the result threw: broken, as for await has it, not closed
+          throw error;
+        }
+        if ((yield* call(body, value)) === false) break;
       }
       clean = true;
     } finally {
@@ -89,7 +120,20 @@ export function* each<T>(source: EachSource<T>, body: (item: T) => Co<void | boo
         // The body failed (or was cancelled in it): its cleanup is awaited as in for await, and
         // the body's error wins over one from return().
         else if (!waitingNext) yield* wait(closing.then(() => undefined, () => undefined));
-        else closing.catch(() => {});
+        else {
+          closing.catch(() => {});
+          // A Node stream's iterator runs return() only after the pending next(), which may
+          // never come (a silent socket): the stream itself is ended, as it would be on a break.
+          const destroy = (source as { destroy?: unknown }).destroy;
+          // A Node Readable (it keeps a _readableState), not any source with a destroy() of its own.
+          if (typeof destroy === "function" && typeof (source as { _readableState?: unknown })._readableState === "object") {
+            try {
+              destroy.call(source);
+            } catch {
+              // already ended
+            }
+          }
+        }
       }
     }
     return;
@@ -116,4 +160,29 @@ function* call<T>(body: (item: T) => Co<void | boolean>, item: T): Co<void | boo
     throw new TypeError(`each(source, body): body${name} returned ${describe(made)}, not a generator; ${notGeneratorHint(made, true)}`);
   }
   return yield* made as Co<void | boolean>;
+}
+
+/** A web stream as an async iterator of its own reader: `return()` cancels the stream, even with a read pending. */
+function readerIterator<T>(rs: ReadableStream<T>): AsyncIterator<T> {
+  const reader = rs.getReader();
+  return {
+    async next(): Promise<IteratorResult<T>> {
+      try {
+        const r = await reader.read();
+        if (r.done) reader.releaseLock();
+        return r as IteratorResult<T>;
+      } catch (error) {
+        reader.releaseLock();
+        throw error;
+      }
+    },
+    async return(): Promise<IteratorResult<T>> {
+      try {
+        await reader.cancel();
+      } finally {
+        reader.releaseLock();
+      }
+      return { done: true, value: undefined };
+    },
+  };
 }

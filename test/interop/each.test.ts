@@ -190,3 +190,68 @@ test("each: an iterator whose return() throws at once does not replace the body'
   });
   expect(result).toEqual({ bodyError: "body failed", state: "cancelled", cleanError: "return failed" });
 });
+
+test("each: a next() that resolves to something other than an iterator result is a TypeError naming it, as in for await (found by review: 5 looped for ever, null gave an engine error)", async () => {
+  for (const bad of [5, null, undefined, "x"]) {
+    let calls = 0;
+    let closed = false;
+    const source: AsyncIterable<number> = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => {
+          calls++;
+          return bad as unknown as IteratorResult<number>;
+        },
+        return: async () => {
+          closed = true;
+          return { value: undefined, done: true };
+        },
+      }),
+    };
+    let bodyRan = 0;
+    const { error } = await virtualError(function* () {
+      yield* each(source, function* () {
+        bodyRan++;
+      });
+    });
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toStartWith(`each(source, body): the async iterator's next() resolved to ${bad === "x" ? '"x"' : String(bad)}, not an iterator result`);
+    expect({ calls, bodyRan, closed }).toEqual({ calls: 1, bodyRan: 0, closed: false });
+  }
+});
+
+test.each(["done", "value"] as const)("each: a result whose %s getter throws gives that error and leaves the iterator unclosed, as for await does (found by review: return() was called)", async (which) => {
+  const source = (log: string[]): AsyncIterable<number> => ({
+    [Symbol.asyncIterator]: () => ({
+      next: async () => ({
+        get done(): boolean {
+          if (which === "done") throw new Error("done getter");
+          return false;
+        },
+        get value(): number {
+          throw new Error("value getter");
+        },
+      }),
+      return: async () => {
+        log.push("return()");
+        return { done: true, value: undefined };
+      },
+    }),
+  });
+  const forAwait: string[] = [];
+  const forAwaitError = await (async () => {
+    try {
+      for await (const _ of source(forAwait)) {
+        // never reached
+      }
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return "no error";
+  })();
+  const viaEach: string[] = [];
+  const { error } = await virtualError(function* () {
+    yield* each(source(viaEach), function* () {});
+  });
+  expect([forAwaitError, forAwait]).toEqual([`${which} getter`, []]);
+  expect([(error as Error).message, viaEach]).toEqual([forAwaitError, forAwait]);
+});
