@@ -56,7 +56,15 @@ export function requestFraming(headers: HttpHeaders): Framing {
 export function responseFraming(method: string, status: number, headers: HttpHeaders): Framing {
   if (method === "HEAD" || status < 200 || status === 204 || status === 304) return NONE;
   const te = headers["transfer-encoding"];
-  if (te !== undefined) return isChunked(te) ? CHUNKED : CLOSE;
+  if (te !== undefined) {
+    // "identity" (no coding, from RFC 2616) changes nothing: alone, the body runs to the close.
+    const coded = te.toLowerCase().split(",").map(trimOws).filter((c) => c !== "identity");
+    if (coded.length === 0) return CLOSE;
+    // Any other coding, chunked last or not (the body would run to the close), is one corun does
+    // not decode: refused, not handed over still coded as if it were the content.
+    if (coded.length > 1 || coded[0] !== "chunked") throw new HttpError(HttpCode.UnsupportedEncoding, `Transfer-Encoding ${show(te)}: only "chunked" is supported`);
+    return CHUNKED;
+  }
   const n = contentLength(headers);
   if (n === undefined) return CLOSE;
   return n === 0 ? NONE : { kind: "length", length: n };
@@ -71,7 +79,7 @@ function tooLarge(max: number): HttpError {
  * One CRLF-terminated line of a chunked body, at most `max` bytes before its CRLF. A bare LF or CR is refused:
  * a proxy that ends these lines only at CRLF would frame the body differently (smuggling).
  */
-function* line(conn: Conn, max: number): Co<string> {
+function* line(conn: Conn, max: number, tooLong = `a chunk-size or trailer line longer than ${max} bytes`): Co<string> {
   let text = "";
   for (;;) {
     let b: Uint8Array | null;
@@ -87,7 +95,7 @@ function* line(conn: Conn, max: number): Co<string> {
     const nl = b.indexOf(10);
     const end = nl < 0 ? b.length : nl;
     // `max` bounds the line's text: its CR (required before the LF) is not counted.
-    if (text.length + end > max + 1) throw new HttpError(HttpCode.BadChunk, `a chunk-size or trailer line longer than ${max} bytes`);
+    if (text.length + end > max + 1) throw new HttpError(HttpCode.BadChunk, tooLong);
     for (let i = 0; i < end; i++) text += String.fromCharCode(b[i]!);
     if (nl >= 0) {
       if (nl + 1 < b.length) conn.unread(b.subarray(nl + 1));
@@ -209,7 +217,8 @@ export class BodyReader {
         return b;
       }
       if (this.#chunk === Chunk.Crlf) {
-        const after = yield* line(conn, 1); // room for one stray byte, to name it in the error
+        // Room for one stray byte, to name it in the error; more is the same fault.
+        const after = yield* line(conn, 1, "chunk data not followed by CRLF (the chunk is longer than its size)");
         if (after !== "") throw new HttpError(HttpCode.BadChunk, `chunk data not followed by CRLF (got ${show(after)})`);
         this.#chunk = Chunk.Size;
       }

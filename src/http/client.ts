@@ -4,13 +4,13 @@
  * Built on corun's connect and syscalls; imports no Bun API.
  */
 import { abortConn, closeConn } from "./close.ts";
-import { current } from "../syscalls.ts";
+import { current, sleep } from "../syscalls.ts";
 import { Cancelled, UsageError } from "../errors.ts";
 import type { Task, TaskOwner } from "../task.ts";
 import type { Co } from "../types.ts";
 import type { Conn } from "../net/conn.ts";
 import { NetError } from "../net/errors.ts";
-import { HttpCode, HttpError } from "./errors.ts";
+import { HttpCode, HttpError, isRequestFailure } from "./errors.ts";
 import { show } from "./head.ts";
 import { TOKEN } from "./fields.ts";
 import type { StreamedResponse } from "./streamed-response.ts";
@@ -56,6 +56,8 @@ export class HttpClient {
   #reused = 0;
   #retries = 0;
   #closed = false;
+  /** Requests starting a helper task now (see #helper). */
+  #starting = 0;
   /** The scheduler of the run this client serves (its deadlines and idle expiry are tasks of that run). */
   #run: TaskOwner | undefined = undefined;
 
@@ -118,22 +120,44 @@ export class HttpClient {
     return (yield* this.#request(url, options ?? {}, use as Use)) as T;
   }
 
+  /**
+   * Start `helper` (the idle reaper, the deadline watchdog) if it is not running. Starting
+   * takes a round (its first step goes first), and requests made meanwhile would find it
+   * running and reach the pool ahead of the one that started it: they wait that round too,
+   * so requests reach the pool in the order they were made (first come, first served).
+   */
+  *#helper(helper: { readonly running: boolean; start(): Co<void> }): Co<void> {
+    if (!helper.running) {
+      this.#starting++;
+      try {
+        yield* helper.start();
+      } finally {
+        this.#starting--;
+      }
+    }
+    while (this.#starting > 0) yield* sleep(0);
+  }
+
   *#request(url: string | URL, options: RequestOptions, use: Use | undefined): Co<unknown> {
     this.#claim(use === undefined ? "HttpClient.request" : "HttpClient.requestStream");
     // While a request is in flight the idle reaper stays up, so the connection it leaves idle
     // gets its expiry without a yield after the response.
     this.#idle.begin();
     try {
-      if (!this.#idle.running) yield* this.#idle.start();
+      // Before the first yield: a request made before close() is one that close() lets finish.
       const target = parseTarget(url);
       if (this.#closed) throw new HttpError(HttpCode.ClientClosed, "the client was closed", target.href);
+      yield* this.#helper(this.#idle);
+      if (typeof options !== "object" || Array.isArray(options)) {
+        throw new HttpError(HttpCode.BadArgument, `${use === undefined ? "request" : "requestStream"}(url, options): options must be an object such as { method, headers, body }, got ${describe(options)}`, target.href);
+      }
       const method = options.method ?? "GET";
-      if (!TOKEN.test(method)) throw new HttpError(HttpCode.BadArgument, `invalid method ${show(method)}`, target.href);
+      if (typeof method !== "string" || !TOKEN.test(method)) throw new HttpError(HttpCode.BadArgument, `invalid method ${typeof method === "string" ? show(method) : describe(method)}`, target.href);
       // A tunnel's request names an authority, not a path, and its 2xx opens a raw stream: not this client's.
       if (method.toUpperCase() === "CONNECT") throw new HttpError(HttpCode.BadArgument, "CONNECT (a tunnel) is not supported by this client: use connect() for a raw connection", target.href);
       const payload = encodeRequest(method, target, options);
       const timeout = options.timeout === undefined ? this.#timeout : nonNegative(options.timeout, 0, "timeout");
-      const keep = options.keepAlive !== false && options.http10 !== true;
+      const keep = flag(options.keepAlive, "keepAlive", target.href) !== false && flag(options.http10, "http10", target.href) !== true;
       const fresh = options.http10 === true;
       if (timeout === 0) return yield* this.#attempts(target, method, payload, keep, fresh, undefined, use);
       // One deadline entry on the client's watchdog, not a task or a timer per request.
@@ -141,7 +165,7 @@ export class HttpClient {
       const deadline = this.#watchdog.arm(timeout, () => ex.expire());
       try {
         // Inside the try: an error raised at this yield must not leave the deadline armed.
-        if (!this.#watchdog.running) yield* this.#watchdog.start();
+        yield* this.#helper(this.#watchdog);
         return yield* this.#attempts(target, method, payload, keep, fresh, ex, use);
       } catch (error) {
         if (ex.timedOut && !(error instanceof Cancelled)) throw ex.error();
@@ -151,7 +175,8 @@ export class HttpClient {
       }
     } catch (error) {
       // Name the task only now: reading it costs, and only errors need it.
-      if (error instanceof HttpError && error.taskName === "") throw error.at(error.url || String(url), (yield* current()).name);
+      // Not a server request's own failure that a body function forwarded: its server answers it by identity.
+      if (error instanceof HttpError && error.taskName === "" && !isRequestFailure(error)) throw error.at(error.url || String(url), (yield* current()).name);
       throw error;
     } finally {
       this.#idle.end();
@@ -247,7 +272,7 @@ export class HttpClient {
           this.#retries++;
           continue;
         }
-        if (error instanceof HttpError && error.url === "") throw new HttpError(error.code, error.detail, target.href, "", error);
+        if (error instanceof HttpError && error.url === "" && !isRequestFailure(error)) throw new HttpError(error.code, error.detail, target.href, "", error);
         throw error;
       } finally {
         if (ex !== undefined) ex.conn = undefined;
@@ -275,6 +300,12 @@ export class HttpClient {
     }
     return yield* sendWhileReading(conn, payload, () => readResponse(conn, method, target, o));
   }
+}
+
+/** A request's true/false option, as given (undefined: the default); anything else is BAD_ARGUMENT showing it. */
+function flag(v: unknown, name: string, href: string): boolean | undefined {
+  if (v === undefined || typeof v === "boolean") return v;
+  throw new HttpError(HttpCode.BadArgument, `the request option ${name} must be true or false, got ${describe(v)}`, href);
 }
 
 function nonNegative(v: number | undefined, fallback: number, name: string, min = 0): number {

@@ -111,3 +111,22 @@ export class HttpError extends Error {
     return new HttpError(this.code, this.detail, url, taskName, this);
   }
 }
+
+/** Errors that are a server request's own failure (its body too large, too slow...): see `requestFailure`. */
+const requestFailures = new WeakSet<object>();
+
+/**
+ * @internal Record `error` as a server request's own failure, thrown by its `read()` or
+ * `body()`. The server answers it by identity (413, 408...), so it must reach the handler as
+ * it is: a client request whose body function forwarded that body (a proxy) passes it
+ * through, not re-made with the client's URL (a 500 that blamed the upstream).
+ */
+export function requestFailure(error: unknown): { error: unknown } {
+  if (typeof error === "object" && error !== null) requestFailures.add(error);
+  return { error };
+}
+
+/** @internal Is `error` a server request's own failure (see `requestFailure`)? */
+export function isRequestFailure(error: unknown): boolean {
+  return typeof error === "object" && error !== null && requestFailures.has(error);
+}

@@ -10,6 +10,7 @@ import type { Conn } from "../net/conn.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { NetError } from "../net/errors.ts";
 import { Fields, TOKEN, trimOws, type HttpHeaders } from "./fields.ts";
+import { WIDE, decodeHead } from "./wire-head.ts";
 
 /** A parsed request head. */
 export interface RequestHead {
@@ -32,7 +33,6 @@ export interface ResponseHead {
   fields: Fields;
 }
 
-const latin1 = new TextDecoder("latin1");
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 /** The target: no spaces or control bytes (NUL, DEL, ESC... never reach `req.url`); other bytes pass (UTF-8 too). */
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) HTTP\/(\d)\.(\d)$/;
@@ -53,13 +53,14 @@ function headEnd(buf: Uint8Array, from: number): number {
  * Read one head from `conn`: the bytes up to and including the blank line (leftovers are
  * pushed back). Null if the connection ended cleanly before any byte, or if `stop()` says so
  * while nothing of a head has come. Throws `HttpError` HEADERS_TOO_LARGE past `max` bytes,
- * INCOMPLETE_HEAD if the stream ends inside the head. `seen` (a server's): that a head has begun
+ * (or past `max` bytes of empty lines before it), INCOMPLETE_HEAD if the stream ends inside the head. `seen` (a server's): that a head has begun
  * (blank lines before one do not count) and whether it begins as a HEAD request's, as bytes
  * come, for an answer before it is whole (a 408, a 431).
  */
 export function* readHead(conn: Conn, max: number, stop?: () => boolean, seen?: { headBegun: boolean; headRequest: boolean }): Co<Uint8Array | null> {
   const got = new ByteGather(); // the head so far (a dribbled head costs O(n) copying)
   let scanned = 0;
+  let blank = 0; // bytes of empty lines before it, which count against `max` too
   for (;;) {
     if (got.bytes.length === 0 && stop?.() === true && !conn.hasInput) return null;
     let b: Uint8Array | null;
@@ -78,6 +79,8 @@ export function* readHead(conn: Conn, max: number, stop?: () => boolean, seen?: 
       // Empty lines before a start line are ignored (RFC 9112 §2.2).
       let skip = 0;
       while (skip < b.length && (b[skip] === 13 || b[skip] === 10)) skip++;
+      blank += skip;
+      if (blank > max) throw new HttpError(HttpCode.HeadersTooLarge, `more than ${max} bytes of empty lines came where a head was due`);
       if (skip === b.length) continue;
       got.push(skip === 0 ? b : b.subarray(skip)); // (a Buffer's subarray is not free: a head a request)
     } else got.push(b);
@@ -157,9 +160,17 @@ function isSpace(c: number): boolean {
  * characters in values) and keep only the fields that frame the message.
  */
 function scan(head: Uint8Array, unfold = false): [string, Fields] {
-  let text = latin1.decode(head);
+  let text = decodeHead(head);
   // A response's obsolete line folding is replaced with a space (RFC 9112 §5.2); a request's is refused below.
-  if (unfold && FOLD.test(text)) text = text.replace(FOLDS, " ");
+  if (unfold && FOLD.test(text)) {
+    // ...but not onto the start line: whitespace before the first field is refused (RFC 9112 §2.2).
+    const nl = text.indexOf("\n");
+    if (nl >= 0 && isSpace(text.charCodeAt(nl + 1))) {
+      const end = text.indexOf("\n", nl + 1);
+      throw new HttpError(HttpCode.BadHeader, `a line beginning with whitespace after the start line: ${show(text.slice(nl + 1, end < 0 ? text.length : end).replace(/\r$/, ""))}`);
+    }
+    text = text.replace(FOLDS, " ");
+  }
   const known = Object.create(null) as HttpHeaders; // no prototype: "constructor" is not a header
   let nl = text.indexOf("\n");
   if (nl < 0) nl = text.length;
@@ -199,6 +210,8 @@ export function parseRequestHead(head: Uint8Array): RequestHead {
   // A later 1.x is served as 1.1, the highest this server speaks (RFC 9110 §2.5).
   if (m[3] !== "1") throw new HttpError(HttpCode.UnsupportedVersion, `HTTP/${m[3]}.${m[4]} is not supported (only HTTP/1.x)`);
   const minor = m[4] === "0" ? 0 : 1;
+  // No form of request target has a fragment (RFC 9112 §3.2): it would end up in the path.
+  if (m[2]!.includes("#")) throw new HttpError(HttpCode.BadRequestLine, `the target ${show(m[2]!)} has a fragment ("#..."), which a request does not send`);
   const host = fields.known.host;
   if (minor === 1 && host === undefined) throw new HttpError(HttpCode.BadHeader, "an HTTP/1.1 request without a Host header");
   if (host?.includes(",")) throw new HttpError(HttpCode.BadHeader, `more than one Host header (${show(host)})`);
@@ -286,5 +299,8 @@ export function checkOutgoing(name: string, value: string): void {
   if (!TOKEN.test(name)) throw new HttpError(HttpCode.BadArgument, `invalid header name ${show(name)}`);
   if (BAD_VALUE.test(value) || value.includes("\n") || value.includes("\r")) {
     throw new HttpError(HttpCode.BadArgument, `header ${show(name)} has a control character or line break in its value`);
+  }
+  if (WIDE.test(value)) {
+    throw new HttpError(HttpCode.BadArgument, `header ${show(name)} has a character above U+00FF in its value ${show(value)}: a head carries one byte per character (latin1); encode it (percent-encoding, or RFC 8187 for a parameter such as filename*=UTF-8''...)`);
   }
 }

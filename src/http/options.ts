@@ -17,14 +17,14 @@ import type { StreamBody } from "./stream-body.ts";
  */
 export interface HttpServerOptions {
   /** Most bytes of a request head (request line + headers); more → 431 and close. Default 16 KiB. */
-  maxHeaderBytes?: number;
+  maxHeaderBytes?: number | undefined;
   /** Most bytes of a request body; more → 413 and close. Default 1 MiB. */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
   /**
    * Milliseconds a client has to send a complete request head, counted from when the server
    * starts waiting for it (also bounds idle keep-alive connections). Default 10,000.
    */
-  headerTimeout?: number;
+  headerTimeout?: number | undefined;
   /**
    * Milliseconds a client has to send a request body once the handler asks for it: the time
    * the handler's reads (`req.body()`, `req.read()`) spend waiting for it, in all. Past it, a
@@ -32,12 +32,12 @@ export interface HttpServerOptions {
    * left throws `HttpError` TIMEOUT (answered 408). Also how long a client may take to accept
    * a response, or a streamed body's piece. Default 30,000.
    */
-  bodyTimeout?: number;
+  bodyTimeout?: number | undefined;
   /**
    * Most connections open at once. At the cap a new connection is reset as soon as it is
    * accepted, before any request (counted in `server.refused`). Default: no limit.
    */
-  maxConnections?: number;
+  maxConnections?: number | undefined;
   /**
    * Limits of one request's own, for the routes that need other ones than the server's (an
    * upload route taking more, or longer): called with each request, after its head and before
@@ -62,7 +62,7 @@ export interface HttpServerOptions {
    * });
    * ```
    */
-  limitsFor?: (req: HttpRequest) => RequestLimits | undefined;
+  limitsFor?: ((req: HttpRequest) => RequestLimits | undefined) | undefined;
   /**
    * Called with an error a handler let out, and the request; the client gets a 500 (or, if a
    * streamed body had begun, the connection is reset). (The
@@ -70,7 +70,7 @@ export interface HttpServerOptions {
    * or too slow, is answered with its status instead, and not passed here.) Default: none
    * (the error is counted in `server.handlerErrors`).
    */
-  onError?: (error: unknown, req: HttpRequest) => void;
+  onError?: ((error: unknown, req: HttpRequest) => void) | undefined;
 }
 
 /**
@@ -84,9 +84,9 @@ export interface HttpServerOptions {
  */
 export interface RequestLimits {
   /** Most bytes of this request's body; more → 413 and close. */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
   /** As the server's `bodyTimeout`, for this request's body and its response. */
-  bodyTimeout?: number;
+  bodyTimeout?: number | undefined;
 }
 
 /**
@@ -99,9 +99,9 @@ export interface RequestLimits {
  */
 export interface ServeOptions extends HttpServerOptions {
   /** Interface to bind; default `"127.0.0.1"`. */
-  hostname?: string;
+  hostname?: string | undefined;
   /** Port; 0 (the default) picks a free one — read it from `server.port`. */
-  port?: number;
+  port?: number | undefined;
   /** Called for every request, in the connection's task. */
   handler: HttpHandler;
 }
@@ -116,21 +116,21 @@ export interface ServeOptions extends HttpServerOptions {
  */
 export interface RequestOptions {
   /** Default `GET`. */
-  method?: string;
+  method?: string | undefined;
   /** Header fields to send (`host`, framing and `connection` are set for you); a list is sent once per value. */
-  headers?: Record<string, string | readonly string[]>;
+  headers?: Record<string, string | readonly string[]> | undefined;
   /**
    * Text (UTF-8), bytes, a sequence of chunks (sent chunked over HTTP/1.1, gathered first), or
    * a function writing it as it goes (`function* (out) { yield* out.write(...) }`: streamed,
    * chunked or by a `content-length` header you set; such a request is never sent again).
    */
-  body?: BodyInit | StreamBody;
+  body?: BodyInit | StreamBody | undefined;
   /** Send an HTTP/1.0 request on a connection of its own, closed after the response. */
-  http10?: boolean;
+  http10?: boolean | undefined;
   /** Reuse connections (default true); false sends `connection: close`. */
-  keepAlive?: boolean;
+  keepAlive?: boolean | undefined;
   /** Milliseconds for the whole exchange (waiting for a connection included); 0 for none. Default: the client's. */
-  timeout?: number;
+  timeout?: number | undefined;
 }
 
 /**
@@ -143,19 +143,19 @@ export interface RequestOptions {
  */
 export interface HttpClientOptions {
   /** Most connections open at once to one `host:port`; more requests wait. Default 256. */
-  maxConnectionsPerHost?: number;
+  maxConnectionsPerHost?: number | undefined;
   /** Default timeout of a request in ms (0: none). Default 30,000. */
-  timeout?: number;
+  timeout?: number | undefined;
   /**
    * Milliseconds a keep-alive connection may stay idle in the pool; then it is closed (up to
    * half a second later). Default 4,000: below the usual server keep-alive timeouts, so a
    * server seldom closes one just as a request takes it.
    */
-  idleTimeout?: number;
+  idleTimeout?: number | undefined;
   /** Most bytes of a response head. Default 64 KiB. */
-  maxHeaderBytes?: number;
+  maxHeaderBytes?: number | undefined;
   /** Most bytes of a response body. Default 16 MiB. */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
 }
 
 /**

@@ -182,8 +182,12 @@ export class ConnPool {
     let idle = 0;
     let waiting = 0;
     for (const h of this.#hosts.values()) {
-      open += h.open;
-      idle += h.idle.length;
+      // An idle connection already closed (the run that opened it has ended) is not open: the
+      // next request that finds it replaces it.
+      let gone = 0;
+      for (const c of h.idle) if (c.closed) gone++;
+      open += h.open - gone;
+      idle += h.idle.length - gone;
       waiting += h.waiters.size;
     }
     return { open, idle, waiting };

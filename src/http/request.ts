@@ -12,7 +12,7 @@ import { concatBytes } from "../bytes.ts";
 import type { StreamBody } from "./stream-body.ts";
 import type { RequestHead } from "./head.ts";
 import { trimOws, type Fields, type HttpHeaders } from "./fields.ts";
-import { HttpCode, HttpError } from "./errors.ts";
+import { HttpCode, HttpError, requestFailure } from "./errors.ts";
 import { Cancelled } from "../errors.ts";
 import { current } from "../syscalls.ts";
 import type { Deadline } from "./watchdog.ts";
@@ -42,11 +42,11 @@ const decoder = new TextDecoder();
 export type HttpResponseInit =
   | string
   | {
-      status?: number;
-      statusText?: string;
+      status?: number | undefined;
+      statusText?: string | undefined;
       /** A list sends the field once per value, in order (several `set-cookie`, say). */
-      headers?: Record<string, string | readonly string[]>;
-      body?: BodyInit | StreamBody;
+      headers?: Record<string, string | readonly string[]> | undefined;
+      body?: BodyInit | StreamBody | undefined;
     };
 
 /**
@@ -249,7 +249,7 @@ export class HttpRequest {
       return b;
     } catch (error) {
       // A cancelled read (a time limit of the handler's own) leaves the body readable; other errors stick.
-      if (!(error instanceof Cancelled)) this.#failure = { error };
+      if (!(error instanceof Cancelled)) this.#failure = requestFailure(error);
       throw error;
     } finally {
       this.#reading = false;
@@ -301,7 +301,7 @@ export class HttpRequest {
     } catch (error) {
       // The client's fault, not the handler's: answered 400 unless the handler catches it.
       const bad = new HttpError(HttpCode.BadBody, `the body of ${this} is not JSON (${error instanceof Error ? error.message : String(error)})`, this.remoteAddress, "", error);
-      this.#failure = { error: bad };
+      this.#failure = requestFailure(bad);
       throw bad;
     }
   }

@@ -5,11 +5,12 @@
  */
 import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./outgoing-body.ts";
 import { checkHeaders, outgoingValues, show } from "./head.ts";
-import { listHas } from "./fields.ts";
+import { listHas, trimOws } from "./fields.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import type { HttpResponseInit } from "./request.ts";
 import type { StreamBody, StreamFraming, StreamHead } from "./stream-body.ts";
 import { concatBytes } from "../bytes.ts";
+import { WIDE, headWith, wireHead } from "./wire-head.ts";
 import { describe, isAsyncFunction } from "../syscall.ts";
 import { HttpResponse } from "./response-object.ts";
 import { StreamedResponse } from "./streamed-response.ts";
@@ -64,8 +65,8 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
     throw new HttpError(HttpCode.BadArgument, `a handler returned status ${describe(status)} (expected an integer 200..999)`);
   }
   const reason = init.statusText ?? STATUS_TEXT[status] ?? "";
-  if (typeof reason !== "string" || BAD_REASON.test(reason)) {
-    throw new HttpError(HttpCode.BadArgument, `a handler returned statusText ${show(reason)}, which has a control character (CR, LF...) or is not a string`);
+  if (typeof reason !== "string" || BAD_REASON.test(reason) || WIDE.test(reason)) {
+    throw new HttpError(HttpCode.BadArgument, `a handler returned statusText ${show(reason)}, which has a control character (CR, LF...) or one above U+00FF, or is not a string`);
   }
   let keepAlive = ctx.keepAlive;
   let head = `HTTP/1.1 ${status} ${reason}\r\n`;
@@ -86,7 +87,7 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
         if (list) throw new HttpError(HttpCode.BadArgument, `a handler gave header ${show(name)} a list of values: it takes one`);
         const value = values[0]!;
         if (key === "connection" && listHas(value, "close")) keepAlive = false;
-        if (key === "content-length" && /^\d{1,15}$/.test(value)) given = value;
+        if (key === "content-length") given = byteCount(value);
         continue;
       }
       for (const value of values) head += `${name}: ${value}\r\n`;
@@ -119,9 +120,9 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
   else if (status === 304 && given !== undefined) head += `content-length: ${given}\r\n`;
   else if (status === 205) head += "content-length: 0\r\n";
   head += connectionField(keepAlive, ctx.minor) + "\r\n";
-  if (ctx.method === "HEAD" || body === undefined) return { payload: head, keepAlive };
-  if (typeof body === "string") return { payload: head + body, keepAlive };
-  const parts: (string | Uint8Array)[] = [head];
+  if (ctx.method === "HEAD" || body === undefined) return { payload: wireHead(head), keepAlive };
+  if (typeof body === "string") return { payload: headWith(head, body), keepAlive };
+  const parts: (string | Uint8Array)[] = [wireHead(head)];
   if (chunked) {
     for (const c of body as Iterable<string | Uint8Array>) parts.push(...chunk(c));
     parts.push(LAST_CHUNK);
@@ -145,7 +146,7 @@ function streamed(body: StreamBody, head: string, given: string | undefined, kee
     if (given !== undefined) head += `content-length: ${given}\r\n`;
     else if (ctx.minor === 1) head += "transfer-encoding: chunked\r\n";
     keepAlive &&= ctx.bodyRead !== false;
-    return { payload: head + connectionField(keepAlive, ctx.minor) + "\r\n", keepAlive };
+    return { payload: wireHead(head + connectionField(keepAlive, ctx.minor) + "\r\n"), keepAlive };
   }
   let framing: StreamFraming;
   if (given !== undefined) {
@@ -159,6 +160,13 @@ function streamed(body: StreamBody, head: string, given: string | undefined, kee
     keepAlive = false;
   }
   return { payload: "", keepAlive, stream: { body, head: { text: head, framing, length: given === undefined ? 0 : Number(given), keepAlive, minor: ctx.minor } } };
+}
+
+/** A Content-Length a handler gave, as a byte count (spaces around it dropped); anything else is BAD_ARGUMENT, never dropped without a word. */
+function byteCount(value: string): string {
+  const n = trimOws(value);
+  if (!/^\d{1,15}$/.test(n)) throw new HttpError(HttpCode.BadArgument, `a handler gave header "content-length" the value ${show(value)}, which is not a byte count`);
+  return n;
 }
 
 /** `res`, if it is a response object: anything else a handler may return by mistake is BAD_ARGUMENT, naming it. */

@@ -3,11 +3,11 @@
  * you made. The server itself is server.ts. No Bun API.
  */
 import type { Co } from "../types.ts";
-import { listen, type Listener } from "../net/listener.ts";
+import { listen, Listener } from "../net/listener.ts";
 import type { HttpHandler } from "./request.ts";
 import type { HttpServerOptions, ServeOptions } from "./options.ts";
 import { HttpServer } from "./server.ts";
-import { isAsyncFunction } from "../syscall.ts";
+import { Syscall, describe, isAsyncFunction } from "../syscall.ts";
 
 /**
  * Serve HTTP on a listener you made with `listen()`: each connection gets its own task.
@@ -24,6 +24,11 @@ import { isAsyncFunction } from "../syscall.ts";
  * ```
  */
 export function* httpServer(listener: Listener, handler: HttpHandler, options: HttpServerOptions = {}): Co<HttpServer> {
+  if (!(listener instanceof Listener)) {
+    const hint = (listener as unknown) instanceof Syscall ? " (a listen() not yielded: write httpServer(yield* listen({...}), handler))" : "";
+    throw new TypeError(`httpServer(listener, handler): listener must be a Listener, got ${describe(listener)}${hint}`);
+  }
+  if (options === null || typeof options !== "object") throw new TypeError(`httpServer(listener, handler, options): options must be an object of limits, got ${describe(options)}`);
   checkHandler(handler, "httpServer(listener, handler)");
   const server = new HttpServer(listener, handler, options);
   yield* server.start();
@@ -51,6 +56,13 @@ export function* httpServer(listener: Listener, handler: HttpHandler, options: H
 export function* serve(options: ServeOptions): Co<HttpServer> {
   if (options === null || typeof options !== "object") throw new TypeError(`serve(options): expected { port, handler }, got ${String(options)}`);
   checkHandler(options.handler, "serve({ handler })");
+  // A listener's own options are not serve()'s: dropped, `tls` would serve plain HTTP on what
+  // the caller takes for an HTTPS port.
+  for (const key of LISTEN_ONLY) {
+    if ((options as unknown as Record<string, unknown>)[key] !== undefined) {
+      throw new TypeError(`serve(options): ${key} is a listener's option, which serve() does not take; listen yourself and serve on it: httpServer(yield* listen({ port, ${key}, ... }), handler, limits)`);
+    }
+  }
   const listener = yield* listen({ hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0 });
   try {
     return yield* httpServer(listener, options.handler, options);
@@ -59,6 +71,9 @@ export function* serve(options: ServeOptions): Co<HttpServer> {
     throw error;
   }
 }
+
+/** Options of listen() that serve() does not pass on (it listens on hostname:port only). */
+const LISTEN_ONLY = ["tls", "handshakeTimeout", "unix", "reusePort", "highWaterMark", "closeLingerMs"] as const;
 
 /** A handler is a generator function: an async function (or async generator) would answer every request with a 500. */
 function checkHandler(handler: unknown, where: string): void {

@@ -11,7 +11,7 @@ import type { Co } from "../types.ts";
 import type { Task } from "../task.ts";
 import type { Listener } from "../net/listener.ts";
 import type { Conn } from "../net/conn.ts";
-import { NetError } from "../net/errors.ts";
+import { NetError, hostPort } from "../net/errors.ts";
 import { HttpError } from "./errors.ts";
 import { readHead } from "./head.ts";
 import type { HttpHandler } from "./request.ts";
@@ -50,14 +50,30 @@ export class HttpServer {
   readonly #linger = new WeakSet<Conn>();
   /** What each request's exchange (server-exchange.ts) needs of this server. */
   readonly #exchangeHost: ExchangeHost;
+  #accepted = 0;
+  #refused = 0;
+  #requests = 0;
+  #handlerErrors = 0;
+
   /** Connections accepted so far. */
-  accepted = 0;
+  get accepted(): number {
+    return this.#accepted;
+  }
+
   /** Connections reset at once because `maxConnections` were open. */
-  refused = 0;
+  get refused(): number {
+    return this.#refused;
+  }
+
   /** Requests answered so far (error responses included). */
-  requests = 0;
+  get requests(): number {
+    return this.#requests;
+  }
+
   /** Errors thrown by the handler or by `limitsFor` (answered with 500; a streamed body's after its head: the connection is reset). */
-  handlerErrors = 0;
+  get handlerErrors(): number {
+    return this.#handlerErrors;
+  }
 
   /** Not for users: use `serve()` or `httpServer()`. */
   constructor(listener: Listener, handler: HttpHandler, options: HttpServerOptions) {
@@ -75,9 +91,9 @@ export class HttpServer {
         return isClosing();
       },
       linger: this.#linger,
-      answered: () => void this.requests++,
+      answered: () => void this.#requests++,
       failed: (error, req) => {
-        this.handlerErrors++;
+        this.#handlerErrors++;
         try {
           ignoreRejection(onError?.(error, req)); // an async hook's failure too
         } catch {
@@ -97,7 +113,7 @@ export class HttpServer {
   }
   /** `http://host:port` (`https://` on a TLS listener), for clients. */
   get url(): string {
-    return `${this.#listener.tls ? "https" : "http"}://${this.hostname}:${this.port}`;
+    return `${this.#listener.tls ? "https" : "http"}://${hostPort(this.hostname, this.port)}`;
   }
   /** Connections open now. */
   get connections(): number {
@@ -162,12 +178,12 @@ export class HttpServer {
         if (this.#closing || (error instanceof NetError && error.code === "ERR_SOCKET_CLOSED")) return;
         throw error;
       }
-      this.accepted++;
+      this.#accepted++;
       if (this.#conns.size >= this.#limits.maxConnections) {
         // At the cap: reset at once, its descriptor freed now (a close would wait for the
         // client's FIN). (Not accepting would not help: the host accepts every connection
         // anyway, and each would hold a descriptor, with no deadline, until taken.)
-        this.refused++;
+        this.#refused++;
         yield* abortConn(conn);
         continue;
       }

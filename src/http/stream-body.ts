@@ -10,6 +10,7 @@ import { describe, ignoreRejection, isCoroutine } from "../syscall.ts";
 import { byteLength, chunk, LAST_CHUNK } from "./outgoing-body.ts";
 import { HttpCode, HttpError } from "./errors.ts";
 import { connectionField, join } from "./response.ts";
+import { wireHead } from "./wire-head.ts";
 
 /**
  * A response body written by a coroutine as it goes: for a body too large to hold, produced
@@ -144,7 +145,7 @@ export class StreamOut {
       // Decided now: a request body read by now lets the connection stay open.
       const h = this.#head;
       this.keepAlive = h.keepAlive && this.#hooks.bodyRead();
-      parts.unshift(h.text + connectionField(this.keepAlive, h.minor) + "\r\n");
+      parts.unshift(wireHead(h.text + connectionField(this.keepAlive, h.minor) + "\r\n"));
       this.#headSent = true;
       this.#hooks.onHead();
     }

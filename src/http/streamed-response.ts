@@ -5,6 +5,9 @@
  */
 import type { Co } from "../types.ts";
 import { current } from "../syscalls.ts";
+import { runningTask } from "../syscall.ts";
+import { UsageError } from "../errors.ts";
+import type { Task } from "../task.ts";
 import { HttpError } from "./errors.ts";
 import type { ResponseHead } from "./head.ts";
 import type { Fields, HttpHeaders } from "./fields.ts";
@@ -93,8 +96,8 @@ export class StreamedResponse {
    * and an error if called after the function that got this response has returned.
    */
   *read(): Co<Uint8Array | null> {
-    if (this.#over) throw new Error(`StreamedResponse.read(): the response from ${this.url} is over (read it inside the function given to requestStream)`);
-    if (this.#reading) throw new Error(`StreamedResponse.read(): the body of ${this.url} is already being read`);
+    if (this.#over) throw new UsageError(runningTask() as Task<unknown> | undefined, "StreamedResponse.read", `the response from ${this.url} is over (read it inside the function given to requestStream)`);
+    if (this.#reading) throw new UsageError(runningTask() as Task<unknown> | undefined, "StreamedResponse.read", `the body of ${this.url} is already being read`);
     this.#reading = true;
     try {
       return yield* this.#reader.read();

@@ -3,10 +3,11 @@
  * and encode a request head and body as one payload. Pure functions; imports no Bun API.
  */
 import { HttpCode, HttpError } from "./errors.ts";
-import { isAsyncFunction } from "../syscall.ts";
+import { describe, isAsyncFunction } from "../syscall.ts";
 import { checkHeaders, outgoingValues, show } from "./head.ts";
 import { byteLength, checkBody, chunk, collect, isStream, LAST_CHUNK } from "./outgoing-body.ts";
 import { join } from "./response.ts";
+import { headWith, wireHead } from "./wire-head.ts";
 import type { RequestOptions } from "./options.ts";
 import type { StreamBody, StreamFraming, StreamHead } from "./stream-body.ts";
 
@@ -41,6 +42,7 @@ export function parseTarget(url: string | URL): Target {
 }
 
 function parseUrl(url: string | URL): Target {
+  if (typeof url !== "string" && !(url instanceof URL)) throw new HttpError(HttpCode.BadArgument, `expected a URL (a string or a URL object), got ${describe(url)}`);
   let u: URL;
   try {
     u = typeof url === "string" ? new URL(url) : url;
@@ -110,10 +112,10 @@ function encode(method: string, t: Target, o: RequestOptions): string | Uint8Arr
   else if (body !== undefined) head += `content-length: ${byteLength(body as string | Uint8Array)}\r\n`;
   else if (method === "POST" || method === "PUT" || method === "PATCH") head += "content-length: 0\r\n";
   head += "\r\n";
-  if (body === undefined) return head;
-  if (typeof body === "string") return head + body;
-  if (!chunked) return join([head, body as Uint8Array]);
-  const parts: (string | Uint8Array)[] = [head];
+  if (body === undefined) return wireHead(head);
+  if (typeof body === "string") return headWith(head, body);
+  if (!chunked) return join([wireHead(head), body as Uint8Array]);
+  const parts: (string | Uint8Array)[] = [wireHead(head)];
   for (const c of body as Iterable<string | Uint8Array>) parts.push(...chunk(c));
   parts.push(LAST_CHUNK);
   return join(parts);

@@ -114,7 +114,7 @@ describe("requestStream", () => {
       yield* server.close();
       return m;
     });
-    expect(message).toContain("StreamedResponse.read(): the response from http://127.0.0.1:");
+    expect(message).toMatch(/^UsageError: StreamedResponse.read in task "[^"]+" \(#\d+\): the response from http:\/\/127.0.0.1:/);
     expect(message).toContain("is over");
   });
 

@@ -1,6 +1,6 @@
 import { test, expect, describe, afterAll } from "bun:test";
 import { runInNewContext } from "node:vm";
-import { run, spawn, sleep, cancel, join, wait, request, requestStream, serve, HttpClient, HttpError, NetError, Scheduler, netStats, type Co } from "../../src/index.ts";
+import { run, spawn, sleep, cancel, join, wait, request, requestStream, serve, HttpClient, HttpError, NetError, Scheduler, netStats, type Co, type Task } from "../../src/index.ts";
 import { rawServer, scripted } from "./helpers.ts";
 
 // One Bun.serve for the tests that need a well-behaved server; it counts connections.
@@ -304,6 +304,8 @@ describe("malformed responses are errors naming what was wrong, never a hang", (
     ["a truncated head", "HTTP/1.1 200 OK\r\nContent-Le", "INCOMPLETE_HEAD"],
     ["a bad chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n", "BAD_CHUNK"],
     ["a chunk without its CRLF", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdef", "BAD_CHUNK"],
+    ["a coding corun does not decode (found by review: handed over still gzipped)", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n\x1f\x8b\x08\x00", "UNSUPPORTED_TRANSFER_ENCODING"],
+    ["blank lines where the status line is due, past maxHeaderBytes (found by review: read for ever)", "\r\n".repeat(40_000), "HEADERS_TOO_LARGE"],
     ["a close without any response", "", "NO_RESPONSE"],
     ["a server that never answers", null, "TIMEOUT"],
   ];
@@ -319,6 +321,19 @@ describe("malformed responses are errors naming what was wrong, never a hang", (
       }
     });
   }
+
+  test("chunk data longer than its size is named as such, by one byte or by many (found by review: many blamed a long chunk-size line)", async () => {
+    for (const data of ["okk", "okkkkk"]) {
+      const srv = await rawServer(() => `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n${data}\r\n0\r\n\r\n`);
+      try {
+        const e = await expectHttpError(run(() => request(`http://127.0.0.1:${srv.port}/`, { timeout: 300 })));
+        expect(e.code as string).toBe("BAD_CHUNK");
+        expect(e.message).toContain("chunk data not followed by CRLF");
+      } finally {
+        srv.server.close();
+      }
+    }
+  });
 
   test("a chunk size with leading zeros past 12 digits is read, but 13 significant digits are not (found by review)", async () => {
     const padded = await rawServer(() => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000003\r\nabc\r\n0000000000000000\r\n\r\n");
@@ -916,4 +931,74 @@ test("an HTTP/1.0 response with Connection: keep-alive, close is not pooled: clo
   } finally {
     server.close();
   }
+});
+
+test("requests already made when close() is called finish, even while the client's helper tasks start (found by review of the first-come fix)", async () => {
+  for (const gap of [1, 2]) {
+    const out = await run(function* () {
+      const server = yield* serve({ port: 0, handler: function* () { return "x"; } });
+      const client = new HttpClient({ maxConnectionsPerHost: 1 });
+      const ts: Task<string>[] = [];
+      for (let i = 0; i < 3; i++) {
+        ts.push(yield* spawn(function* () {
+          try {
+            return (yield* client.request(`${server.url}/${i}`)).text();
+          } catch (e) {
+            return e instanceof HttpError ? e.code : String(e);
+          }
+        }));
+      }
+      for (let j = 0; j < gap; j++) yield* sleep(0); // each request has been made: its task is in request()
+      yield* client.close();
+      const got: string[] = [];
+      for (const t of ts) got.push(yield* join(t));
+      yield* server.close();
+      return got;
+    });
+    expect(out).toEqual(["x", "x", "x"]);
+  }
+});
+
+describe("requests wait for a connection first come, first served (found by review: those made while the client's helper tasks started went first)", () => {
+  test("six requests through one connection reach the server in the order they were made, in a first burst and in a later one", async () => {
+    const order = await run(function* () {
+      const order: string[] = [];
+      const server = yield* serve({ port: 0, handler: function* (req) { order.push(req.path.slice(1)); return "x"; } });
+      const client = new HttpClient({ maxConnectionsPerHost: 1 });
+      for (const burst of ["a", "b"]) {
+        const ts: Task<unknown>[] = [];
+        for (let i = 0; i < 6; i++) ts.push(yield* spawn(() => client.request(`${server.url}/${burst}${i}`, { timeout: 5000 })));
+        for (const t of ts) yield* join(t);
+        yield* sleep(50); // a lull: the client's watchdog ends with its last deadline
+      }
+      yield* client.close();
+      yield* server.close();
+      return order;
+    });
+    expect(order).toEqual(["a0", "a1", "a2", "a3", "a4", "a5", "b0", "b1", "b2", "b3", "b4", "b5"]);
+  });
+
+  test("the first request of a burst is not the one to time out while later ones are served", async () => {
+    const outcome = await run(function* () {
+      const server = yield* serve({ port: 0, handler: function* () { yield* sleep(100); return "x"; } });
+      const client = new HttpClient({ maxConnectionsPerHost: 1 });
+      const ts: Task<string>[] = [];
+      for (let i = 0; i < 8; i++) {
+        ts.push(yield* spawn(function* () {
+          try {
+            yield* client.request(`${server.url}/${i}`, { timeout: 600 });
+            return "ok";
+          } catch (e) {
+            return e instanceof HttpError ? e.code : String(e);
+          }
+        }));
+      }
+      const out: string[] = [];
+      for (const t of ts) out.push(yield* join(t));
+      yield* client.close();
+      yield* server.close();
+      return out;
+    });
+    expect(outcome[0]).toBe("ok"); // served first (about 100 ms); it was served last, past its 600 ms
+  });
 });

@@ -97,6 +97,10 @@ describe("response heads", () => {
     expect(h.fields.all["x-long"]).toBe("part one part two part three");
     expect(h.fields.known["content-length"]).toBe("0");
   });
+  test("a whitespace-started line right after the status line is refused, not folded into the reason (found by review)", () => {
+    expect(codeOf(() => parseResponseHead(enc("HTTP/1.1 200 OK\r\n X-Secret: 1\r\ncontent-length: 0\r\n\r\n")))).toBe("BAD_HEADER");
+    expect(() => parseResponseHead(enc("HTTP/1.1 200 OK\n\tx\n\n"))).toThrow('a line beginning with whitespace after the start line: "\\tx"');
+  });
   test("status line with and without a reason", () => {
     expect(parseResponseHead(enc("HTTP/1.1 204 No Content\r\n\r\n")).status).toBe(204);
     expect(parseResponseHead(enc("HTTP/1.0 200\r\n\r\n")).statusText).toBe("");
@@ -125,6 +129,16 @@ describe("framing", () => {
     expect(responseFraming("GET", 304, {})).toEqual({ kind: "none" });
     expect(responseFraming("GET", 200, {})).toEqual({ kind: "close" });
     expect(responseFraming("GET", 200, { "transfer-encoding": "chunked" })).toEqual({ kind: "chunked" });
+    // A coding corun does not decode is refused, as the README says, chunked last or not (found
+    // by review: "gzip" alone was read to the close and handed over still gzipped, as a 200's body)
+    expect(codeOf(() => responseFraming("GET", 200, { "transfer-encoding": "gzip, chunked" }))).toBe("UNSUPPORTED_TRANSFER_ENCODING");
+    expect(codeOf(() => responseFraming("GET", 200, { "transfer-encoding": "gzip" }))).toBe("UNSUPPORTED_TRANSFER_ENCODING");
+    expect(codeOf(() => responseFraming("GET", 200, { "transfer-encoding": "chunked, gzip" }))).toBe("UNSUPPORTED_TRANSFER_ENCODING");
+    expect(responseFraming("HEAD", 200, { "transfer-encoding": "gzip" })).toEqual({ kind: "none" }); // no body to read
+    // "identity" is no coding: alone the body runs to the close, as before (found by review of the change)
+    expect(responseFraming("GET", 200, { "transfer-encoding": "identity" })).toEqual({ kind: "close" });
+    expect(responseFraming("GET", 200, { "transfer-encoding": "Identity, chunked" })).toEqual({ kind: "chunked" });
+    expect(codeOf(() => responseFraming("GET", 200, { "transfer-encoding": "identity, gzip" }))).toBe("UNSUPPORTED_TRANSFER_ENCODING");
   });
 });
 
@@ -219,5 +233,12 @@ describe("readHead", () => {
     expect(codeOf(() => readAll(feed(bytes(long, 3)).conn, 4096))).toBe("HEADERS_TOO_LARGE");
     expect(codeOf(() => readAll(feed(bytes("GET / HTTP/1.1\r\nHost: x\r\n", 2)).conn, 4096))).toBe("INCOMPLETE_HEAD");
     expect(readAll(feed([enc("\r\n"), enc("\n")]).conn, 4096)).toBeNull();
+  });
+  test("empty lines before a head count against the cap (found by review: a peer sending CRLF for ever was read for ever)", () => {
+    const head = "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+    expect(dec(readAll(feed([enc("\r\n".repeat(100)), enc(head)]).conn, 200))).toBe(head);
+    expect(codeOf(() => readAll(feed([...bytes("\r\n".repeat(101), 7), enc(head)]).conn, 200))).toBe("HEADERS_TOO_LARGE");
+    const endless = { *read() { return enc("\r\n".repeat(8192)); }, unread() {} } as unknown as Conn;
+    expect(() => readAll(endless, 1024)).toThrow("more than 1024 bytes of empty lines came where a head was due");
   });
 });

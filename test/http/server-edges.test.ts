@@ -378,3 +378,96 @@ test("a handler, limitsFor or use returning a promise, and an async onError that
     process.off("unhandledRejection", seen);
   }
 });
+
+describe("a head is bytes, one per character (latin1), both ways (found by review: read as windows-1252, written as UTF-8)", () => {
+  test("a non-ASCII (latin1) header value survives a trip from handler to fetch() and corun's client, and from either client to a handler", async () => {
+    const got = await run(function* () {
+      const server = yield* serve({
+        handler: function* (req) {
+          return { statusText: "Très bien", headers: { "x-name": "café", "x-echo": req.headers["x-name"] ?? "none" }, body: "ok" };
+        },
+      });
+      // (fetch() is not asked for the reason phrase: Bun's decodes it as UTF-8)
+      const viaFetch = yield* wait(fetch(server.url, { headers: { "x-name": "naïve" } }).then((r) => [r.headers.get("x-name"), r.headers.get("x-echo")]));
+      const res = yield* request(server.url, { headers: { "x-name": "déjà" } });
+      yield* server.close();
+      return { viaFetch, viaCorun: [res.headers["x-name"], res.headers["x-echo"], res.statusText] };
+    });
+    expect(got).toEqual({ viaFetch: ["café", "naïve"], viaCorun: ["café", "déjà", "Très bien"] });
+  });
+
+  test("bytes 0x80–0x9F of a request's target and header values are read one character per byte, so Buffer.from(s, 'latin1') gives them back", async () => {
+    const seen: { url: string; value: string }[] = [];
+    await run(function* () {
+      const server = yield* serve({ handler: function* (req) {
+        seen.push({ url: req.url, value: req.headers["x-raw"]! });
+        return "ok";
+      } });
+      // "/€" as raw UTF-8 (E2 82 AC), and a header value holding the byte 0x80.
+      yield* wait(raw(server.port, ["GET /\xe2\x82\xac HTTP/1.1\r\nHost: x\r\nX-Raw: a\x80b\r\nConnection: close\r\n\r\n"]));
+      yield* server.close();
+    });
+    expect(Buffer.from(seen[0]!.url, "latin1").toString("utf8")).toBe("/€");
+    expect([...Buffer.from(seen[0]!.value, "latin1")]).toEqual([0x61, 0x80, 0x62]);
+  });
+
+  test("a character a head cannot carry (above U+00FF) is BAD_ARGUMENT, in a handler's header or statusText and in a request's header", async () => {
+    const errors: string[] = [];
+    const got = await run(function* () {
+      const server = yield* serve({
+        onError: (e) => void errors.push((e as Error).message),
+        handler: function* (req) {
+          if (req.path === "/header") return { headers: { "x-name": "日本" }, body: "x" };
+          return { statusText: "OK ✓", body: "x" };
+        },
+      });
+      const statuses = [(yield* request(`${server.url}/header`)).status, (yield* request(`${server.url}/reason`)).status];
+      let client = "";
+      try {
+        yield* request(server.url, { headers: { "x-name": "emoji 🙂" } });
+      } catch (e) {
+        client = `${(e as HttpError).code}: ${(e as HttpError).detail}`;
+      }
+      yield* server.close();
+      return { statuses, client };
+    });
+    expect(got.statuses).toEqual([500, 500]);
+    expect(errors[0]).toContain(`header "x-name" has a character above U+00FF in its value "日本"`);
+    expect(errors[1]).toContain(`statusText "OK ✓"`);
+    expect(got.client).toStartWith(`BAD_ARGUMENT: header "x-name" has a character above U+00FF`);
+  });
+});
+
+test("a request target with a fragment is a 400 naming it (found by review: GET http://host#frag gave req.path \"#frag\")", async () => {
+  const replies = await run(function* () {
+    const server = yield* serve({ handler: function* (req) { return req.path; } });
+    const out: string[] = [];
+    for (const target of ["http://example.com#frag", "/a#frag"]) {
+      out.push((yield* wait(raw(server.port, [`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`]))).split("\r\n")[0]!);
+    }
+    yield* server.close();
+    return out;
+  });
+  expect(replies).toEqual(["HTTP/1.1 400 Bad Request", "HTTP/1.1 400 Bad Request"]);
+});
+
+test("a handler's content-length that is no byte count is a 500 naming it, not dropped (a HEAD said content-length: 0; found by review)", async () => {
+  const errors: string[] = [];
+  const replies = await run(function* () {
+    const server = yield* serve({
+      onError: (e) => void errors.push((e as Error).message),
+      handler: function* (req) {
+        return { headers: { "content-length": req.path === "/ok" ? " 1234 " : "12abc" } };
+      },
+    });
+    const out: string[] = [];
+    for (const path of ["/ok", "/bad"]) {
+      const reply = yield* wait(raw(server.port, [`HEAD ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`]));
+      out.push(`${reply.split("\r\n")[0]}${path === "/ok" ? ` ${/content-length: (\d+)/.exec(reply)?.[1]}` : ""}`);
+    }
+    yield* server.close();
+    return out;
+  });
+  expect(replies).toEqual(["HTTP/1.1 200 OK 1234", "HTTP/1.1 500 Internal Server Error"]);
+  expect(errors).toEqual([expect.stringContaining(`a handler gave header "content-length" the value "12abc", which is not a byte count`)]);
+});

@@ -490,3 +490,21 @@ describe("clients that send too much or read too little", () => {
   });
 });
 
+
+test("serve() refuses a listener's options such as tls, naming the way to serve on such a listener (found by review: serve({ tls }) served plain HTTP)", async () => {
+  const messages = await run(function* () {
+    const out: string[] = [];
+    for (const extra of [{ tls: { key: "k", cert: "c" } }, { handshakeTimeout: 100 }, { unix: "/tmp/x.sock" }, { reusePort: true }]) {
+      try {
+        const s = yield* serve({ port: 0, handler: function* () { return "x"; }, ...(extra as object) });
+        out.push(`served at ${s.url}`);
+        yield* s.close();
+      } catch (e) {
+        out.push((e as Error).message);
+      }
+    }
+    return out;
+  });
+  expect(messages.map((m) => m.split(":")[1]?.trim().split(" ")[0])).toEqual(["tls", "handshakeTimeout", "unix", "reusePort"]);
+  expect(messages[0]).toBe("serve(options): tls is a listener's option, which serve() does not take; listen yourself and serve on it: httpServer(yield* listen({ port, tls, ... }), handler, limits)");
+});

@@ -844,3 +844,43 @@ describe("a slow reader of a chunked body holds the buffer near the high-water m
     expect(buffered).toBeLessThan(4 << 20); // 27 MB before
   }, 20_000);
 });
+
+test("a proxy that forwards the request body through request()'s body function: the body's own failure keeps its status (413) and reaches it unchanged (found by review: re-made with the upstream's URL, it was a 500)", async () => {
+  const seen: { read?: unknown; request?: unknown; errors: number } = { errors: 0 };
+  const status = await run(function* () {
+    const upstream = yield* serve({ handler: function* (req) { return `${(yield* req.body()).length}`; } });
+    const proxy = yield* serve({
+      maxBodyBytes: 1000,
+      onError: () => void seen.errors++,
+      handler: function* (req) {
+        try {
+          yield* request(`${upstream.url}/sink`, {
+            method: "POST",
+            body: function* (o) {
+              try {
+                for (let b = yield* req.read(); b !== null; b = yield* req.read()) yield* o.write(b);
+              } catch (e) {
+                seen.read = e;
+                throw e;
+              }
+            },
+          });
+        } catch (e) {
+          seen.request = e;
+          throw e;
+        }
+        return "forwarded";
+      },
+    });
+    // A chunked upload (a body function) past the proxy's 1000 bytes.
+    const res = yield* request(`${proxy.url}/`, { method: "POST", body: function* (o) { for (let i = 0; i < 4; i++) yield* o.write("x".repeat(1000)); } });
+    yield* proxy.close();
+    yield* upstream.close();
+    return res.status;
+  });
+  expect(status).toBe(413);
+  expect(seen.read).toBeInstanceOf(HttpError);
+  expect((seen.read as HttpError).code).toBe("BODY_TOO_LARGE");
+  expect(seen.request).toBe(seen.read);
+  expect(seen.errors).toBe(0); // not a handler error
+});
