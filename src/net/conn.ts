@@ -134,7 +134,7 @@ export class Conn {
    * taken them within `closeLingerMs` (default 30 s, counted from this call) the connection is
    * reset and those writes fail with `ETIMEDOUT`. The socket then stays open, dropping what the
    * peer still sends, until the peer's FIN, for at most 2 s (or `closeLingerMs` if shorter; not
-   * past the run's end), counted in `netStats().connections` meanwhile: closing it with the
+   * past the run's end), counted in `(yield* netStats()).connections` meanwhile: closing it with the
    * peer's bytes unread would make the OS reset it and lose ours in flight. Returns at once.
    * Waiting reads of other tasks fail with `ERR_SOCKET_CLOSED`. Closing twice is harmless.
    *
@@ -245,7 +245,8 @@ export class Conn {
 
   /**
    * This connection's counters: host writes, write ops, bytes each way, partial writes,
-   * bytes buffered now and at most, read pauses.
+   * bytes buffered now and at most, read pauses, and bytes written but not yet taken by the
+   * kernel (`unsent`: a peer that does not read shows there).
    *
    * @example
    * ```ts

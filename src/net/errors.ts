@@ -101,3 +101,8 @@ export function toNetError(error: unknown, op: string, address: string, taskName
   const meaning = describeCode(c);
   return new NetError(c, op, address, taskName, meaning ? `${meaning}; ${message}` : message, error);
 }
+
+/** @internal `host:port` as errors and names show it, an IPv6 address in brackets (`[::1]:8080`). */
+export function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

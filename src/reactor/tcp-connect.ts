@@ -8,7 +8,7 @@ import type { Socket, SocketHandler } from "bun";
 import type { CompletionSink, Ticket } from "./reactor.ts";
 import { TcpHandle } from "./tcp-socket.ts";
 import { TLS_HANDSHAKE_MS } from "./tls-accept.ts";
-import { NetCode, NetError, toNetError } from "../net/errors.ts";
+import { NetCode, NetError, hostPort, toNetError } from "../net/errors.ts";
 import type { ConnectOptions } from "../net/options.ts";
 
 /** Default most connects in flight to one destination. */
@@ -48,7 +48,7 @@ export class Connector {
   /** Start a connect now, or queue it behind the destination's in-flight ones. */
   connect(t: Ticket, sink: CompletionSink): void {
     const o = t.a as ConnectOptions;
-    const key = o.unix !== undefined ? o.unix : `${o.hostname ?? "127.0.0.1"}:${o.port}`;
+    const key = o.unix !== undefined ? o.unix : hostPort(o.hostname ?? "127.0.0.1", o.port);
     this.#sink = sink;
     if (this.#closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, key, t.taskName));
     let d = this.#dests.get(key);

@@ -56,6 +56,11 @@ export class Outbound {
     return this.#out.length > 0;
   }
 
+  /** Bytes written by tasks and not yet taken by the kernel. */
+  get unsentBytes(): number {
+    return this.#writes.queued - this.#writes.accepted;
+  }
+
   /** Queue a write for this tick's flush. False if it failed (or completed) at once. */
   queueWrite(t: Ticket, data: Uint8Array, sink: CompletionSink): boolean {
     const h = this.#h;

@@ -5,7 +5,7 @@
  */
 import type { Socket } from "bun";
 import type { CompletionSink, Ticket } from "./reactor.ts";
-import { NetCode, NetError, toNetError } from "../net/errors.ts";
+import { NetCode, NetError, hostPort, toNetError } from "../net/errors.ts";
 import type { ConnStats } from "./tcp-stats.ts";
 import { Inbound } from "./tcp-inbound.ts";
 import { Outbound } from "./tcp-outbound.ts";
@@ -49,7 +49,7 @@ export class TcpHandle {
   owner: object | undefined = undefined;
   readonly counters: ConnStats = {
     hostWrites: 0, writeOps: 0, bytesWritten: 0, bytesRead: 0,
-    partialWrites: 0, buffered: 0, maxBuffered: 0, pauses: 0,
+    partialWrites: 0, buffered: 0, maxBuffered: 0, pauses: 0, unsent: 0,
   };
 
   /**
@@ -69,7 +69,7 @@ export class TcpHandle {
     if (this.#name !== undefined) return this.#name;
     const { address, port } = this.#peerOf();
     if (address === "") return `peer of ${this.#via}`; // closed before anyone asked
-    return (this.#name = port === 0 ? address : address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`);
+    return (this.#name = port === 0 ? address : hostPort(address, port));
   }
 
   /** Something from the peer not read yet: bytes, the end of its stream, or an error. */
@@ -79,7 +79,7 @@ export class TcpHandle {
 
   /** A snapshot of this connection's counters. */
   stats(): ConnStats {
-    return { ...this.counters, buffered: this.inbound.buffered };
+    return { ...this.counters, buffered: this.inbound.buffered, unsent: this.outbound.unsentBytes };
   }
 
   /** The peer's IP address ("" if the socket closed before anyone asked). */

@@ -4,7 +4,18 @@
  * Types and one helper only.
  */
 
-/** Per-connection counters, read with `conn.stats()`. */
+/**
+ * Per-connection counters, read with `conn.stats()`.
+ *
+ * @example
+ * ```ts
+ * import type { Conn, ConnStats } from "corun";
+ * function writesPerHostWrite(conn: Conn): number {
+ *   const s: ConnStats = conn.stats();
+ *   return s.writeOps / Math.max(1, s.hostWrites); // > 1: writes of one tick were coalesced
+ * }
+ * ```
+ */
 export interface ConnStats {
   /** `socket.write` calls made (a tick's writes to this socket share one). */
   hostWrites: number;
@@ -22,13 +33,33 @@ export interface ConnStats {
   maxBuffered: number;
   /** Times reading was paused because `buffered` reached the high-water mark. */
   pauses: number;
+  /**
+   * Bytes tasks have written that the kernel has not taken yet (waiting for room in a slow
+   * peer's window, or for this tick's flush). A write cut short by a cancel or a time limit
+   * after it was handed over still counts until its bytes go: watch this to find a client
+   * that does not read.
+   */
+  unsent: number;
 }
 
-/** Totals for the whole driver (one per `run()`), read with `yield* netStats()`. */
-export interface TcpDriverStats extends Omit<ConnStats, "buffered" | "maxBuffered"> {
+/**
+ * Totals for the whole driver (one per `run()`), read with `yield* netStats()`.
+ *
+ * @example
+ * ```ts
+ * import { run, netStats, type TcpDriverStats } from "corun";
+ * await run(function* () {
+ *   const s: TcpDriverStats = yield* netStats();
+ *   console.log(s.connections, s.listeners); // 0 0
+ * });
+ * ```
+ */
+export interface TcpDriverStats extends Omit<ConnStats, "buffered" | "maxBuffered" | "unsent"> {
+  /** Bytes tasks wrote that the kernel has not taken yet, over all connections open now. */
+  unsent: number;
   /** Listeners open now. */
   listeners: number;
-  /** Connections open now (accepted or connected, not yet closed, or closed and still sending their last bytes). */
+  /** Connections open now (accepted or connected, not yet closed, or closed and still sending their last bytes or waiting for the peer's FIN). */
   connections: number;
   /** Bun.connect calls made. */
   connectsStarted: number;
@@ -43,7 +74,7 @@ export interface TcpDriverStats extends Omit<ConnStats, "buffered" | "maxBuffere
 }
 
 /** All counters at zero. */
-export const ZERO: ConnStats = { hostWrites: 0, writeOps: 0, bytesWritten: 0, bytesRead: 0, partialWrites: 0, buffered: 0, maxBuffered: 0, pauses: 0 };
+export const ZERO: ConnStats = { hostWrites: 0, writeOps: 0, bytesWritten: 0, bytesRead: 0, partialWrites: 0, buffered: 0, maxBuffered: 0, pauses: 0, unsent: 0 };
 
 /**
  * Add one connection's driver-wide counters into a running total.

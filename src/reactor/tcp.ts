@@ -9,7 +9,7 @@ import { BunReactor, type IoDriver } from "./bun.ts";
 import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
 import { TcpHandle } from "./tcp-socket.ts";
 import { ZERO, addCounters, type ConnStats, type TcpDriverStats } from "./tcp-stats.ts";
-import { NetCode, NetError, toNetError } from "../net/errors.ts";
+import { NetCode, NetError, hostPort, toNetError } from "../net/errors.ts";
 import type { ListenOptions } from "../net/options.ts";
 import { Connector, DEFAULT_CONNECT_LIMIT } from "./tcp-connect.ts";
 import { Handshakes } from "./tls-accept.ts";
@@ -167,13 +167,15 @@ class TcpDriver implements IoDriver {
   stats(): TcpDriverStats {
     const sum = { ...this.#retired };
     let buffered = 0;
+    let unsent = 0;
     for (const h of this.#socks) {
       addCounters(sum, h.counters);
-      buffered += h.stats().buffered;
+      buffered += h.inbound.buffered;
+      unsent += h.outbound.unsentBytes;
     }
     return {
       hostWrites: sum.hostWrites, writeOps: sum.writeOps, bytesWritten: sum.bytesWritten, bytesRead: sum.bytesRead,
-      partialWrites: sum.partialWrites, pauses: sum.pauses, buffered,
+      partialWrites: sum.partialWrites, pauses: sum.pauses, buffered, unsent,
       listeners: this.#listeners.size, connections: this.#socks.size,
       connectsStarted: this.#connector.started, connectsQueued: this.#connector.queued,
       maxConnectsInFlight: this.#connector.maxInflight, accepted: this.#accepted,
@@ -222,7 +224,7 @@ class TcpDriver implements IoDriver {
   // ─── Listening and accepting ────────────────────────────────────────────────
   #listen(t: Ticket, sink: CompletionSink): void {
     const o = t.a as ListenOptions;
-    const name = o.unix !== undefined ? o.unix : `${o.hostname ?? "0.0.0.0"}:${o.port}`;
+    const name = o.unix !== undefined ? o.unix : hostPort(o.hostname ?? "0.0.0.0", o.port);
     if (this.#closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, name, t.taskName));
     const lh = new ListenerHandle(name);
     lh.owner = this;
@@ -254,7 +256,7 @@ class TcpDriver implements IoDriver {
       lh.listener = l as SocketListener<TcpHandle>;
       lh.port = (l as { port?: number }).port ?? 0;
       lh.hostname = (l as { hostname?: string }).hostname ?? "";
-      if (o.unix === undefined) lh.name = `${lh.hostname || o.hostname || "0.0.0.0"}:${lh.port}`;
+      if (o.unix === undefined) lh.name = hostPort(lh.hostname || o.hostname || "0.0.0.0", lh.port);
     } catch (error) {
       return sink.fail(t, toNetError(error, t.op, name, t.taskName));
     }

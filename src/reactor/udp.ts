@@ -6,10 +6,19 @@
 import type { udp } from "bun";
 import { BunReactor, type IoDriver } from "./bun.ts";
 import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
-import { NetCode, NetError, toNetError } from "../net/errors.ts";
+import { NetCode, NetError, hostPort, toNetError } from "../net/errors.ts";
 import type { UdpOptions } from "../net/options.ts";
 
-/** A received datagram. */
+/**
+ * A received datagram.
+ *
+ * @example
+ * ```ts
+ * import type { Datagram, UdpSocket } from "corun";
+ * // An echo: each datagram sent back where it came from (yield* echo(sock, yield* sock.recv())).
+ * const echo = (sock: UdpSocket, d: Datagram) => sock.send(d.data, d.port, d.address);
+ * ```
+ */
 export interface Datagram {
   data: Uint8Array;
   /** The sender's port and address. */
@@ -17,11 +26,19 @@ export interface Datagram {
   address: string;
 }
 
-/** Per-socket counters, read with `socket.stats()`. */
+/**
+ * Per-socket counters, read with `socket.stats()`.
+ *
+ * @example
+ * ```ts
+ * import type { UdpSocket, UdpStats } from "corun";
+ * const lossy = (sock: UdpSocket): boolean => { const s: UdpStats = sock.stats(); return s.dropped > 0 || s.errors > 0; };
+ * ```
+ */
 export interface UdpStats {
   /** `send()` calls made by tasks. */
   sendOps: number;
-  /** `sendMany` calls made (a tick's datagrams share one). */
+  /** Host send calls made: one `sendMany` for a tick's datagrams, and single sends after one it refused or took in part. */
   hostSends: number;
   /** Datagrams the kernel took. */
   sent: number;
@@ -140,7 +157,7 @@ class UdpDriver implements IoDriver {
   #bind(t: Ticket, sink: CompletionSink): void {
     const o = t.a as UdpOptions;
     const hostname = o.hostname ?? "127.0.0.1";
-    const h = new UdpHandle(`udp ${hostname}:${o.port ?? 0}`, o.maxQueued ?? 4096);
+    const h = new UdpHandle(`udp ${hostPort(hostname, o.port ?? 0)}`, o.maxQueued ?? 4096);
     h.owner = this;
     const wrap = t.b as ((h: UdpHandle) => unknown) | undefined;
     this.#binding.add(t);
@@ -176,7 +193,7 @@ class UdpDriver implements IoDriver {
         h.socket = s;
         h.port = s.port;
         h.hostname = s.hostname;
-        h.name = `udp ${s.hostname}:${s.port}`;
+        h.name = `udp ${hostPort(s.hostname, s.port)}`;
         this.#socks.add(h);
         sink.complete(t, wrap === undefined ? h : wrap(h));
       },
@@ -215,6 +232,7 @@ class UdpDriver implements IoDriver {
     // Short (or refused): the datagram at `i` would block, or is bad. One at a time from there:
     // a bad one fails alone; the first that would block waits for drain with the rest.
     let i = n;
+    let resent = -1; // the datagram made again after an earlier one's error: once each
     for (; i < tickets.length; i++) {
       const t = tickets[i]!;
       const out = h.out;
@@ -222,6 +240,14 @@ class UdpDriver implements IoDriver {
       try {
         sent = s.send(out[i * 3] as Uint8Array, out[i * 3 + 1] as number, out[i * 3 + 2] as string);
       } catch (error) {
+        // An ICMP reply to an earlier datagram (nothing listens there) comes back as the error of
+        // the next send on the socket: it is that datagram's (the socket's error handler counts
+        // it), not this one's, which is sent again, once (then an error is its own: no route).
+        if (isLateError(error) && resent !== i) {
+          resent = i;
+          i--;
+          continue;
+        }
         if (t !== CANCELLED) sink.fail(t, sendError(h, t, out[i * 3] as Uint8Array | string, out[i * 3 + 1] as number, out[i * 3 + 2] as string, error));
         continue;
       }
@@ -255,9 +281,17 @@ class UdpDriver implements IoDriver {
   }
 }
 
+/** The errors an ICMP reply leaves on a UDP socket for its next operation, whatever that is. */
+const LATE_ERRORS = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN"]);
+
+function isLateError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && LATE_ERRORS.has(code);
+}
+
 /** A datagram the host refused: the error names where it was going and its size. */
 function sendError(h: UdpHandle, t: Ticket, data: Uint8Array | string, port: number, address: string, error: unknown): NetError {
-  const to = address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`; // IPv6 in brackets, as TCP names it
+  const to = hostPort(address, port);
   const e = toNetError(error, t.op, `${h.name} → ${to}`, t.taskName);
   const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
   return new NetError(e.code, e.op, e.address, t.taskName, `${e.detail} (a datagram of ${size} bytes)`, error);

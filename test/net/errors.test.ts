@@ -2,6 +2,7 @@ import { test, expect } from "bun:test";
 import { run, spawn, join, sleep, moveOnAfter, type Co } from "../../src/index.ts";
 import { listen, connect, NetError, type Conn } from "../../src/net/index.ts";
 import { HOST, pair } from "./helpers.ts";
+import { hostPort } from "../../src/net/errors.ts";
 
 
 function* caught(co: Co<unknown>): Co<NetError> {
@@ -188,4 +189,11 @@ test("after abort(), bytes that came and were not read are dropped: a read fails
     return { had, code: e.code };
   });
   expect(r).toEqual({ had: true, code: "ERR_SOCKET_CLOSED" });
+});
+
+test("hostPort names an IPv6 address in brackets, as an accepted connection's name already was (found by review: connects, listeners and their errors said ::1:8080)", () => {
+  expect(hostPort("127.0.0.1", 8080)).toBe("127.0.0.1:8080");
+  expect(hostPort("::1", 8080)).toBe("[::1]:8080");
+  expect(hostPort("fe80::1%eth0", 0)).toBe("[fe80::1%eth0]:0");
+  expect(hostPort("localhost", 1)).toBe("localhost:1");
 });

@@ -225,3 +225,28 @@ test("an op that throws in the driver fails alone: a read of another connection 
   });
   expect(r).toEqual({ wrote: "Error: no bytes in here", got: "important", onA: "a still works", misreadOutcome: "TypeError" });
 });
+
+test("stats().unsent: the bytes tasks wrote that a peer who does not read has left with the kernel, a timed-out write's included, back to 0 once it reads", async () => {
+  const r = await run(function* () {
+    const { client, server } = yield* pair();
+    const big = new Uint8Array(16 << 20).fill(7);
+    const before = client.stats().unsent;
+    const timedOut = yield* moveOnAfter(20, () => client.write(big)); // the peer does not read: the write is cut short
+    const stuck = client.stats().unsent; // still queued: a write handed over lands whole
+    const total = (yield* netStats()).unsent; // and over every connection of the run (found by review: netStats had none)
+    let n = 0;
+    while (n < big.length) n += (yield* server.read())!.length;
+    while (client.stats().unsent > 0) yield* sleep(1);
+    const after = client.stats().unsent;
+    yield* client.close();
+    yield* server.close();
+    return { before, timedOut, stuck, total, n, after };
+  });
+  expect(r.before).toBe(0);
+  expect(r.timedOut).toBeUndefined();
+  expect(r.stuck).toBeGreaterThan(0);
+  expect(r.stuck).toBeLessThanOrEqual(16 << 20);
+  expect(r.total).toBe(r.stuck);
+  expect(r.n).toBe(16 << 20);
+  expect(r.after).toBe(0);
+});
