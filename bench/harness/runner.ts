@@ -180,7 +180,7 @@ export function bestOf(runs: RunResult[], primary: Primary): RunResult[] {
     const bad = mine.filter((r) => r.status !== "ok");
     if (bad.length === 0) return { ...best, rounds: ok.map(value) };
     const why = `${bad.length} of ${mine.length} rounds ${bad[0]!.status}${bad[0]!.error ? ` (${bad[0]!.error})` : ""}`;
-    return { ...best, rounds: ok.map(value), note: best.note ? `${best.note}; ${why}` : why };
+    return { ...best, rounds: ok.map(value), note: best.note ? `${best.note}; ${why}` : why, failedRounds: why };
   });
 }
 

@@ -26,6 +26,8 @@ export interface RunResult {
   elapsed_s: number;
   /** With several rounds: the primary metric of every ok run, in order (this row is the best). */
   rounds?: number[];
+  /** With several rounds, some not ok: how many and why (the row's figures are the best ok round's; its targets are not met). */
+  failedRounds?: string;
 }
 
 /** The children running now: killed with the parent (a SIGTERM or SIGINT to `corun bench` must not orphan them). */

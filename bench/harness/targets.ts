@@ -21,7 +21,7 @@ export interface TargetResult extends Target {
   own?: number;
   other?: number;
   otherPeer?: string;
-  /** Why it was not measured, when that is not a peer's doing: the run left out its size (a `--quick` run measures fewer). */
+  /** Why there is no figure: the run left out its size (a `--quick` run measures fewer), or a peer had a round that did not end ok. */
   why?: string;
 }
 
@@ -50,6 +50,10 @@ export function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] 
       .map((variant): TargetResult => {
         const rows = results.filter((r) => r.scenario === s.name && r.variant === variant);
         const peer = t.peer ?? "corun";
+        // A peer with a round that did not end ok: its best round is no verdict (its own target is
+        // missed; one compared with it was not measured).
+        const ownRow = rows.find((r) => r.peer === peer);
+        if (ownRow?.failedRounds !== undefined) return { ...t, scenario: s.name, variant, value: undefined, met: false, why: `${peer}: ${ownRow.failedRounds}` };
         const own = figure(rows.find((r) => r.peer === peer), t.metric);
         let value = own;
         let extra: Partial<TargetResult> = {};
@@ -60,12 +64,26 @@ export function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] 
           let other: number | undefined;
           if (t.vs === BEST_OTHER) {
             otherPeer = undefined;
+            // "The fastest peer" is unknown while a peer that ran gave no figure, or failed a round.
+            const missing = rows.find((r) => {
+              if (r.peer === peer || r.status === "skipped") return false;
+              const f = figure(r, t.metric);
+              return r.failedRounds !== undefined || f === undefined || f <= 0;
+            });
+            if (missing !== undefined) {
+              const why = missing.failedRounds ?? (missing.status !== "ok" ? `${missing.status}${missing.error ? `: ${missing.error}` : ""}` : `gave no ${t.metric}`);
+              return { ...t, scenario: s.name, variant, value: undefined, met: undefined, why: `${missing.peer} ${why}` };
+            }
             for (const r of rows) {
               const f = r.peer === peer ? undefined : figure(r, t.metric);
               // A figure of zero or less is no measurement (below): never the best.
               if (f !== undefined && f > 0 && (other === undefined || (higher ? f > other : f < other))) [other, otherPeer] = [f, r.peer];
             }
-          } else other = figure(rows.find((r) => r.peer === t.vs), t.metric);
+          } else {
+            const vsRow = rows.find((r) => r.peer === t.vs);
+            if (vsRow?.failedRounds !== undefined) return { ...t, scenario: s.name, variant, value: undefined, met: undefined, why: `${t.vs}: ${vsRow.failedRounds}` };
+            other = figure(vsRow, t.metric);
+          }
           // Figures that cannot be negative: a negative one is no measurement, nor a divisor of zero
           // (an own figure of zero is a ratio of zero: a rate of nothing misses a minimum).
           value = own === undefined || other === undefined || own < 0 || other <= 0 ? undefined : own / other;
@@ -92,7 +110,7 @@ export function checkTargets(s: Scenario, results: RunResult[]): TargetResult[] 
  */
 export function describeTarget(t: TargetResult, verdictOf: (met: boolean) => string): string {
   const bound = [t.max !== undefined ? `≤ ${t.max}` : "", t.min !== undefined ? `≥ ${t.min}` : ""].filter(Boolean).join(", ");
-  const verdict = t.met === undefined ? `not measured${t.why ? ` (${t.why})` : ""}` : verdictOf(t.met);
+  const verdict = t.met === undefined ? `not measured${t.why ? ` (${t.why})` : ""}` : `${verdictOf(t.met)}${t.why ? ` (${t.why})` : ""}`;
   if (t.why !== undefined) return `(target ${bound}) ${verdict}`;
   const figureText =
     t.vs === undefined

@@ -190,7 +190,7 @@ export const scenario: Scenario = {
   ],
   skip: (peer, variant) =>
     peer === "effection" && variant === "1m"
-      ? "not run: at 100k it took 7 s and 1.4 GB; at 1M a trial run passed 120 s without finishing"
+      ? "not run: at 100k it takes seconds and about 1.5 GB; at 1M a trial run passed 120 s without finishing"
       : undefined,
   peers: {
     corun: corunPeer,

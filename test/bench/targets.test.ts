@@ -3,7 +3,8 @@
  * bound, its ratio to a named peer or to the best of the others, per variant, and the wording.
  */
 import { describe, expect, test } from "bun:test";
-import { checkTargets, describeTarget, formatTargets } from "../../bench/harness/targets.ts";
+import { BEST_OTHER, checkTargets, describeTarget, formatTargets } from "../../bench/harness/targets.ts";
+import { bestOf } from "../../bench/harness/runner.ts";
 import type { RunResult } from "../../bench/harness/spawn-child.ts";
 import type { Scenario } from "../../bench/scenario.ts";
 
@@ -59,9 +60,11 @@ describe("checkTargets", () => {
     expect([rate!.value, rate!.met]).toEqual([0, false]); // a rate of nothing misses its minimum
   });
 
-  test("the best other is never a figure that is no measurement (a negative one won when lower is better)", () => {
+  test("the best other is never a figure that is no measurement (a negative one won when lower is better): while a peer gave none, the best is unknown", () => {
     const [t] = checkTargets(scenario([{ metric: "ms", vs: "best other", max: 2, label: "x" }]), [row("corun", undefined, { ms: 6 }), row("broken", undefined, { ms: -1 }), row("b", undefined, { ms: 5 })]);
-    expect([t!.otherPeer, t!.value]).toEqual(["b", 6 / 5]);
+    expect([t!.value, t!.met, t!.why]).toEqual([undefined, undefined, "broken gave no ms"]);
+    const [u] = checkTargets(scenario([{ metric: "ms", vs: "best other", max: 2, label: "x" }]), [row("corun", undefined, { ms: 6 }), row("b", undefined, { ms: 5 }), row("c", undefined, { ms: 9 })]);
+    expect([u!.otherPeer, u!.value]).toEqual(["b", 6 / 5]);
   });
 
   test("the best other for a metric other than the primary goes by the target's own direction", () => {
@@ -95,4 +98,38 @@ describe("describeTarget", () => {
     expect(describeTarget(t!, (met) => (met ? "met" : "MISSED"))).toBe("ms 20.0 ÷ 10.0 (async) = 2.004 (target ≤ 2) MISSED");
     expect(formatTargets([t!])).toBe("Targets\n  s: ≤ 2×: ms 20.0 ÷ 10.0 (async) = 2.004 (target ≤ 2) MISSED");
   });
+});
+
+describe("a failure is never a good verdict (found by review)", () => {
+  test("a peer with a round that did not end ok: its own target is missed, saying why; one compared with it is not measured", () => {
+    const rows = bestOf(
+      [
+        row("corun", undefined, { ms: 5 }),
+        row("async", undefined, { ms: 20 }),
+        row("corun", undefined, {}, "failed"),
+        row("async", undefined, { ms: 21 }),
+      ],
+      { metric: "ms", better: "lower" },
+    );
+    const [own] = checkTargets(scenario([{ metric: "ms", vs: "async", max: 0.5, label: "≤ 0.5×" }]), rows);
+    expect([own!.met, own!.why]).toEqual([false, "corun: 1 of 2 rounds failed"]);
+    expect(describeTarget(own!, (met) => (met ? "met" : "MISSED"))).toBe("(target ≤ 0.5) MISSED (corun: 1 of 2 rounds failed)");
+    const swapped = bestOf([row("corun", undefined, { ms: 5 }), row("async", undefined, { ms: 20 }), row("async", undefined, {}, "crashed")], { metric: "ms", better: "lower" });
+    const [vs] = checkTargets(scenario([{ metric: "ms", vs: "async", max: 0.5, label: "≤ 0.5×" }]), swapped);
+    expect([vs!.met, vs!.why]).toEqual([undefined, "async: 1 of 2 rounds crashed"]);
+  });
+
+  test("'the best of the others' is not measured while another peer that ran gave no figure (the fastest may be the one that crashed); a skipped one does not count", () => {
+    const s = scenario([{ metric: "mb", vs: BEST_OTHER, min: 0.9, better: "higher", label: "within 10 %" }], "higher");
+    const crashed = checkTargets(s, [row("corun", undefined, { mb: 3000 }), { ...row("fs", undefined, {}, "crashed"), error: "killed by SIGSEGV" }, row("effect", undefined, { mb: 3200 })]);
+    expect([crashed[0]!.met, crashed[0]!.why]).toEqual([undefined, "fs crashed: killed by SIGSEGV"]);
+    const skipped = checkTargets(s, [row("corun", undefined, { mb: 3000 }), row("workers", undefined, {}, "skipped"), row("effect", undefined, { mb: 3200 })]);
+    expect([skipped[0]!.met, skipped[0]!.otherPeer]).toEqual([true, "effect"]);
+  });
+});
+
+test("'the best of the others' is not measured while a peer that ran ok gave no figure for the metric (found by review)", () => {
+  const s = scenario([{ metric: "mb", vs: BEST_OTHER, min: 0.9, better: "higher", label: "within 10 %" }], "higher");
+  const [t] = checkTargets(s, [row("corun", undefined, { mb: 3000 }), row("fs", undefined, { mb: NaN }), row("effect", undefined, { mb: 3200 })]);
+  expect([t!.met, t!.why]).toEqual([undefined, "fs gave no mb"]);
 });
