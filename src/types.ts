@@ -8,6 +8,13 @@ import type { Task } from "./task.ts";
 /**
  * What a coroutine may yield: a syscall descriptor, a task (joined), a promise (waited for),
  * or nothing (`yield;` gives up the CPU until the next tick).
+ *
+ * @example
+ * ```ts
+ * import { run, sleep, type Yieldable } from "corun";
+ * const steps: Yieldable[] = [sleep(1), Promise.resolve("ok"), undefined]; // a syscall, a promise, a plain yield
+ * await run(function* () { for (const s of steps) yield s; });
+ * ```
  */
 export type Yieldable = Syscall<unknown> | Task<unknown> | PromiseLike<unknown> | undefined | void;
 
@@ -26,7 +33,20 @@ export type Yieldable = Syscall<unknown> | Task<unknown> | PromiseLike<unknown> 
  */
 export type Co<T = unknown> = Generator<Yieldable, T, unknown>;
 
-/** A coroutine, or a function that returns one. */
+/**
+ * A coroutine, or a function that returns one.
+ *
+ * @example
+ * ```ts
+ * import { run, sleep, type Co, type CoSource } from "corun";
+ * function* logged<T>(src: CoSource<T>): Co<T> {
+ *   const result = yield* (typeof src === "function" ? src() : src);
+ *   console.log("done:", result);
+ *   return result;
+ * }
+ * await run(() => logged(function* () { yield* sleep(1); return 7; })); // done: 7
+ * ```
+ */
 export type CoSource<T> = Co<T> | (() => Co<T>);
 
 /**
@@ -43,16 +63,52 @@ export type CoSource<T> = Co<T> | (() => Co<T>);
  */
 export type TaskBody<T> = CoSource<T> | (() => Syscall<T> | Task<T>);
 
-/** The life of a task: `ready` → `running` → (`waiting` → `ready` → `running`)* → `done` | `failed` | `cancelled`. */
+/**
+ * The life of a task: `ready` → `running` → (`waiting` → `ready` → `running`)* → `done` | `failed` | `cancelled`.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, sleep, type TaskState } from "corun";
+ * await run(function* () {
+ *   const t = yield* spawn(function* () { yield* sleep(5); });
+ *   const before: TaskState = t.state;
+ *   yield* t;
+ *   console.log(before, t.state); // ready done
+ * });
+ * ```
+ */
 export type TaskState = "ready" | "running" | "waiting" | "done" | "failed" | "cancelled";
 
-/** Options for `spawn(co, options)`. */
+/**
+ * Options for `spawn(co, options)`.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, sleep, type SpawnOptions } from "corun";
+ * await run(function* () {
+ *   const options: SpawnOptions = { name: "poller" };
+ *   const t = yield* spawn(function* () { yield* sleep(1); }, options);
+ *   console.log(t.name); // poller
+ * });
+ * ```
+ */
 export interface SpawnOptions {
   /** A name for messages and `ps()`; defaults to the generator function's name. */
-  name?: string;
+  name?: string | undefined;
 }
 
-/** Counters kept by a scheduler; read with `scheduler.stats()`. */
+/**
+ * Counters kept by a scheduler; read with `scheduler.stats()`.
+ *
+ * @example
+ * ```ts
+ * import { Scheduler, sleep, type SchedulerStats } from "corun";
+ * const s = new Scheduler();
+ * await s.run(function* () { yield* sleep(1); });
+ * const st: SchedulerStats = s.stats();
+ * console.log(st.tasksSpawned, st.syscalls.sleep); // 1 1
+ * ```
+ */
 export interface SchedulerStats {
   /** Scheduler ticks run (one per event-loop turn at most). */
   ticks: number;
@@ -79,6 +135,16 @@ export interface SchedulerStats {
 /**
  * The handle a `suspend()` setup function gets to wake its task later, from another task,
  * a callback or a promise. Only the first `resume`/`throw` counts.
+ *
+ * @example
+ * ```ts
+ * import { run, spawn, suspend, sleep, type Waker } from "corun";
+ * let waiting: Waker<number> | undefined;
+ * await run(function* () {
+ *   yield* spawn(function* () { yield* sleep(5); waiting?.resume(42); });
+ *   console.log(yield* suspend<number>((w) => { waiting = w; })); // 42
+ * });
+ * ```
  */
 export interface Waker<T> {
   /** Resume the task with `value`. False if it was already woken or cancelled (the value was not taken). */
@@ -91,5 +157,15 @@ export interface Waker<T> {
   readonly task?: Task<unknown>;
 }
 
-/** What a `suspend()` setup returns: how to take the suspension back when the task is cancelled. */
+/**
+ * What a `suspend()` setup returns: how to take the suspension back when the task is cancelled.
+ *
+ * @example
+ * ```ts
+ * import { suspend, type Undo, type Waker } from "corun";
+ * const queue = new Set<Waker<string>>();
+ * const setup = (w: Waker<string>): Undo => { queue.add(w); return () => queue.delete(w); }; // a cancelled waiter leaves the queue
+ * const next = () => suspend<string>(setup, "next"); // yield* next() waits for queue's first to be resumed
+ * ```
+ */
 export type Undo = (() => void) | void;
