@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { cancel, channel, current, io, join, run, Scheduler, sleep, spawn, TaskError, wait, type Task } from "../src/index.ts";
-import { EXTRA_ROUNDS, WAKE_ROUNDS } from "../src/kernel.ts";
+import { EXTRA_ROUNDS, WAKE_ROUNDS } from "../src/tick.ts";
 import { FakeReactor } from "../src/testing.ts";
 import type { CompletionSink, Reactor, Ticket } from "../src/reactor/reactor.ts";
 import { virtual, virtualError } from "./helpers.ts";
