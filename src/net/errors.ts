@@ -106,3 +106,16 @@ export function toNetError(error: unknown, op: string, address: string, taskName
 export function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/**
+ * @internal The error an ICMP reply leaves on a socket: it belongs to a datagram this socket sent
+ * earlier, to some destination the host does not name, so it says so (a plain ECONNREFUSED
+ * next to the socket's own address read as if this socket's port were dead).
+ */
+export function earlierSendError(error: unknown, name: string): NetError {
+  const e = toNetError(error, "udp.send", name, "");
+  const what = e.code === "ECONNREFUSED" ? "refused where it was sent: nothing listens there (an ICMP port unreachable)" : "failed where it was sent (an ICMP error)";
+  const host = error instanceof Error ? `; ${error.message}` : "";
+  return new NetError(e.code, "udp.send", name, "", `a datagram this socket sent earlier was ${what}${host}`, error);
+}
+

@@ -6,7 +6,7 @@
 import type { udp } from "bun";
 import { BunReactor, type IoDriver } from "./bun.ts";
 import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
-import { NetCode, NetError, hostPort, toNetError } from "../net/errors.ts";
+import { NetCode, NetError, earlierSendError, hostPort, toNetError } from "../net/errors.ts";
 import type { UdpOptions } from "../net/options.ts";
 
 /**
@@ -178,7 +178,7 @@ class UdpDriver implements IoDriver {
           error: (...args: unknown[]) => {
             const error = args.find((a) => a instanceof Error) ?? args.find((a) => a !== h.socket && a !== undefined);
             h.counters.errors++;
-            h.lastError = toNetError(error, "udp.send", h.name, ""); // no one send, so no one task
+            h.lastError = earlierSendError(error, h.name); // no one send, so no one task
           },
         },
       });
