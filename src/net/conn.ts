@@ -9,6 +9,9 @@ import type { Co } from "../types.ts";
 import type { ConnStats, TcpHandle } from "../reactor/tcp-socket.ts";
 import { forEachChunk, readAll, readExactly, readLine, readUntil } from "./read-helpers.ts";
 
+/** Buffered takes (see `Conn.takeBuffered`) before the read helpers yield a `read()` to let other tasks run. */
+const TAKES_BEFORE_READ = 256;
+
 /**
  * A connection. Get one from `connect()` or `listener.accept()`.
  *
@@ -38,6 +41,8 @@ export class Conn {
 
   /** @internal made by the driver through `connect()` / `accept()`. */
   #readOp: Syscall<Uint8Array | null> | undefined = undefined;
+  /** Buffered takes by the read helpers since their last `read()` (see `takeBuffered`). */
+  #taken = 0;
   constructor(handle: TcpHandle) {
     this.#h = handle;
   }
@@ -226,6 +231,18 @@ export class Conn {
    */
   forEach(fn: (chunk: Uint8Array) => Co<unknown> | unknown): Co<void> {
     return forEachChunk(this, fn);
+  }
+
+  /**
+   * @internal For the read helpers (read-helpers.ts): the bytes buffered now, without a
+   * syscall, so a parser of pipelined replies takes those already here in the same step (it
+   * paid a scheduler round per call). Every TAKES_BEFORE_READ takes it answers undefined, so the
+   * helper yields a `read()` and a task parsing a flooded buffer lets the others run.
+   */
+  takeBuffered(): Uint8Array | undefined {
+    const b = this.#taken < TAKES_BEFORE_READ ? this.#h.inbound.takeNow() : undefined;
+    this.#taken = b === undefined ? 0 : this.#taken + 1;
+    return b;
   }
 
   /**

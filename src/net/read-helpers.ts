@@ -14,6 +14,12 @@ import { ByteGather, concatBytes } from "../bytes.ts";
 export interface ChunkSource {
   read(): Syscall<Uint8Array | null>;
   unread(bytes: Uint8Array): void;
+  /**
+   * Bytes already here, taken without a syscall, or undefined: then the helper yields `read()`.
+   * A source returns undefined now and then even with bytes buffered, so a task parsing a
+   * flooded buffer still yields to the others (see `Conn`).
+   */
+  takeBuffered?(): Uint8Array | undefined;
   /** For error messages. */
   readonly name: string;
 }
@@ -30,7 +36,7 @@ export function* readExactly(src: ChunkSource, n: number): Co<Uint8Array> {
   while (have < n) {
     let b: Uint8Array | null;
     try {
-      b = yield* src.read();
+      b = src.takeBuffered?.() ?? (yield* src.read());
     } catch (error) {
       // Cancelled or interrupted (a timeout around it): what was read goes back for the next
       // read. (A broken connection has no next read.)
@@ -94,7 +100,7 @@ function* until(src: ChunkSource, delim: Uint8Array, maxBytes: number, cr: boole
   for (;;) {
     let b: Uint8Array | null;
     try {
-      b = yield* src.read();
+      b = src.takeBuffered?.() ?? (yield* src.read());
     } catch (error) {
       // Cancelled or interrupted part way: nothing is lost. (A broken connection has no next read.)
       if (got.bytes.length > 0 && !(error instanceof NetError)) src.unread(got.bytes);
@@ -142,7 +148,7 @@ export function* readAll(src: ChunkSource, maxBytes = 64 << 20): Co<Uint8Array> 
   for (;;) {
     let b: Uint8Array | null;
     try {
-      b = yield* src.read();
+      b = src.takeBuffered?.() ?? (yield* src.read());
     } catch (error) {
       if (total > 0 && !(error instanceof NetError)) src.unread(concatBytes(chunks, total)); // cancelled part way: nothing is lost
       throw error;
@@ -164,7 +170,7 @@ export function* forEachChunk(src: ChunkSource, fn: (chunk: Uint8Array) => Co<un
   if (typeof fn !== "function") throw new TypeError(`forEach(fn) in ${yield* current()}: fn must be a function, got ${describe(fn)}`);
   if (isAsyncFunction(fn)) throw new TypeError(`forEach(fn) in ${yield* current()}: fn is an async function; write it as function* (chunk) {...} (wait for a promise with yield* wait(p))`);
   for (;;) {
-    const b = yield* src.read();
+    const b = src.takeBuffered?.() ?? (yield* src.read());
     if (b === null) return;
     let r = fn(b);
     if (r !== null && (typeof r === "object" || typeof r === "function") && (Symbol.asyncIterator in r || typeof (r as PromiseLike<unknown>).then === "function")) {

@@ -91,6 +91,14 @@ export class Inbound {
     this.readers.push(t);
   }
 
+  /**
+   * The bytes buffered now, taken at once (as a read would take them), or undefined if there
+   * are none: for the read helpers, whose next bytes are often already here (pipelined replies).
+   */
+  takeNow(): Uint8Array | undefined {
+    return this.#buffered > 0 && !this.#h.closed ? this.#take() : undefined;
+  }
+
   /** Put bytes back at the front (for parsers that read too far); a task waiting to read gets them. */
   unread(bytes: Uint8Array): void {
     // Closed here: nobody reads any more (a read fails), so nothing is kept, nor the socket paused.

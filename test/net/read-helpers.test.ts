@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { run, spawn, join, sleep, moveOnAfter, type Co } from "../../src/index.ts";
+import { run, spawn, join, sleep, moveOnAfter, Scheduler, type Co } from "../../src/index.ts";
 import { pair } from "./helpers.ts";
+import { EXTRA_ROUNDS } from "../../src/tick.ts";
 import { listen, connect, netStats, NetError, type Conn } from "../../src/net/index.ts";
 
 const HOST = "127.0.0.1";
@@ -310,3 +311,58 @@ test("unread past the high-water mark pauses the socket again: a reader that put
   });
   expect(most).toBeLessThan(4 << 20); // 30 MB before
 }, 20_000);
+
+describe("bytes already buffered", () => {
+  /** A pair whose client has `bytes` buffered, unread (polled, bounded). */
+  function* buffered(bytes: string | Uint8Array): Co<{ client: Conn; server: Conn }> {
+    const p = yield* pair();
+    const n = yield* p.server.write(bytes);
+    for (let i = 0; i < 2000 && p.client.stats().buffered < n; i++) yield* sleep(1);
+    expect(p.client.stats().buffered).toBe(n);
+    return p;
+  }
+
+  test("readLine and readExactly take them in the same step, without a round per call (2,000 lines cost 400 ticks; found by review)", async () => {
+    const s = new Scheduler();
+    const r = await s.run(function* () {
+      const lines = yield* buffered(Array.from({ length: 2000 }, (_, i) => `+reply-${i}\r\n`).join(""));
+      let t0 = s.stats().ticks;
+      const got: (string | null)[] = [];
+      for (let i = 0; i < 2000; i++) got.push(yield* lines.client.readLine());
+      const lineTicks = s.stats().ticks - t0;
+      const frames = yield* buffered(new Uint8Array(16 * 1000).map((_, i) => i >> 4));
+      t0 = s.stats().ticks;
+      let ok = 0;
+      for (let i = 0; i < 1000; i++) if ((yield* frames.client.readExactly(16)).every((b) => b === (i & 255))) ok++;
+      const frameTicks = s.stats().ticks - t0;
+      for (const c of [lines.client, lines.server, frames.client, frames.server]) yield* c.close();
+      return { right: got.every((l, i) => l === `+reply-${i}`), ok, lineTicks, frameTicks };
+    });
+    expect({ right: r.right, ok: r.ok }).toEqual({ right: true, ok: 1000 });
+    // A read() every 256 buffered takes (for fairness), each at most a tick: about 8 and 4.
+    expect(r.lineTicks).toBeLessThanOrEqual(20);
+    expect(r.frameTicks).toBeLessThanOrEqual(10);
+  });
+
+  test("a task parsing a flooded buffer still lets the other tasks run", async () => {
+    const r = await run(function* () {
+      const p = yield* buffered("x\n".repeat(10_000));
+      let reading = true;
+      let spins = 0;
+      const spinner = yield* spawn(function* () {
+        while (reading) { spins++; yield; }
+      });
+      for (let i = 0; i < 10_000; i++) yield* p.client.readLine();
+      reading = false;
+      const during = spins;
+      yield* join(spinner);
+      yield* p.client.close();
+      yield* p.server.close();
+      return during;
+    });
+    // The reader yields a read() every 256 lines; one that completes at once runs again in the
+    // same tick (up to EXTRA_ROUNDS times), so the spinner steps once per 256 × 5 lines at least.
+    // Never yielding, the reader would give it none.
+    expect(r).toBeGreaterThanOrEqual(Math.floor(10_000 / (256 * (1 + EXTRA_ROUNDS))) - 1);
+  });
+});
