@@ -147,9 +147,10 @@ export class HttpServer {
   }
 
   /**
-   * Stop at once: no new connections, and every connection's request is cut short (its handler
-   * cancelled) and the connection reset — but for the caller's own, when a handler calls it. For
-   * a shutdown whose grace period ran out: `moveOnAfter(5000, () => server.close())`, then `abort()`.
+   * Stop at once: no new connections, and every connection is reset and its request cut short
+   * (its handler cancelled) — but for the caller's own, when a handler calls it. Returns once
+   * those handlers have ended; what one answers after the cancel does not go out. For a
+   * shutdown whose grace period ran out: `moveOnAfter(5000, () => server.close())`, then `abort()`.
    *
    * @example
    * ```typescript

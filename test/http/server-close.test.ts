@@ -400,3 +400,37 @@ test("close() serves a request already received on a keep-alive connection while
   });
   expect(out).toEqual({ ran: ["/a", "/b"], gotB: true, secondSaysClose: true });
 });
+
+test("abort() resets a connection before its handler's cleanup runs: a handler that catches the cancel and answers sends nothing (its 502 went out after the abort, and the client waited for the fallback; found by review)", async () => {
+  const out = await run(function* () {
+    const log: string[] = [];
+    const server = yield* serve({ handler: function* () {
+      try {
+        yield* sleep(60_000); // an upstream
+        return "ok";
+      } catch {
+        yield* sleep(300); // a fallback
+        log.push("fallback done");
+        return { status: 502, body: "upstream failed" };
+      }
+    } });
+    const c = yield* connect({ hostname: "127.0.0.1", port: server.port });
+    yield* c.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    const client = yield* spawn(function* () {
+      try {
+        const got = yield* c.readAll();
+        log.push(`client got ${JSON.stringify(new TextDecoder().decode(got).split("\r\n")[0])}`);
+      } catch (e) {
+        log.push(`client: ${(e as { code?: string }).code}`);
+      }
+    });
+    yield* sleep(20);
+    yield* server.abort();
+    log.push(`abort returned, ${server.connections} connections`);
+    yield* join(client);
+    yield* c.close();
+    return log;
+  });
+  // abort() still waits for the handler to end (nothing of the server outlives it).
+  expect(out).toEqual(["client: ECONNRESET", "fallback done", "abort returned, 0 connections"]);
+});
