@@ -117,8 +117,8 @@ export interface ServeOptions extends HttpServerOptions {
 export interface RequestOptions {
   /** Default `GET`. */
   method?: string | undefined;
-  /** Header fields to send (`host`, framing and `connection` are set for you); a list is sent once per value. */
-  headers?: Record<string, string | readonly string[]> | undefined;
+  /** Header fields to send (`host`, framing and `connection` are set for you); a list is sent once per value, a field whose value is `undefined` not at all. */
+  headers?: Record<string, string | readonly string[] | undefined> | undefined;
   /**
    * Text (UTF-8), bytes, a sequence of chunks (sent chunked over HTTP/1.1, gathered first), or
    * a function writing it as it goes (`function* (out) { yield* out.write(...) }`: streamed,

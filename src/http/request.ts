@@ -44,8 +44,12 @@ export type HttpResponseInit =
   | {
       status?: number | undefined;
       statusText?: string | undefined;
-      /** A list sends the field once per value, in order (several `set-cookie`, say). */
-      headers?: Record<string, string | readonly string[]> | undefined;
+      /**
+       * A list sends the field once per value, in order (several `set-cookie`, say); a field
+       * whose value is `undefined` is not sent (`{ "x-trace": id }` with no id), so handlers
+       * whose returns name different fields type-check as one.
+       */
+      headers?: Record<string, string | readonly string[] | undefined> | undefined;
       body?: BodyInit | StreamBody | undefined;
     };
 

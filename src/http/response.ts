@@ -79,6 +79,7 @@ export function encodeResponse(res: HttpResponseInit, ctx: ResponseContext): Enc
   if (headers !== undefined) {
     for (const name in headers) {
       const field = headers[name];
+      if (field === undefined) continue; // an optional field left out (see HttpResponseInit)
       const key = name.toLowerCase();
       // A list is sent once per value (several set-cookie); a field the server frames with takes one.
       const list = Array.isArray(field);

@@ -88,6 +88,7 @@ function encode(method: string, t: Target, o: RequestOptions): string | Uint8Arr
     for (const name in headers) {
       // A list is sent once per value, as a response's is; a field the client frames with takes one.
       const field: unknown = headers[name];
+      if (field === undefined) continue; // an optional field left out
       const list = Array.isArray(field);
       const values = outgoingValues(name, field, "the request options give");
       const key = name.toLowerCase();

@@ -168,15 +168,14 @@ describe("client against Bun.serve", () => {
     expect((await expectHttpError(run(() => request(base, { headers: { "x-a": "1\r\nx-b: 2" } })))).code).toBe("BAD_ARGUMENT");
   });
 
-  test("a header value that is no text is a BAD_ARGUMENT naming it, not sent as \"undefined\" (found by review)", async () => {
+  test("a header value that is no text is a BAD_ARGUMENT naming it, not sent as \"undefined\" (undefined leaves the field out; found by review)", async () => {
     const messages: string[] = [];
-    for (const headers of [{ "x-a": undefined }, { "x-a": null }, { "x-a": { v: 1 } }, null, "x-a: 1", { "x-a": NaN }]) {
+    for (const headers of [{ "x-a": null }, { "x-a": { v: 1 } }, null, "x-a: 1", { "x-a": NaN }]) {
       const e = await expectHttpError(run(() => request(base, { headers: headers as never })));
       expect(e.code).toBe("BAD_ARGUMENT");
       messages.push(e.detail);
     }
     expect(messages).toEqual([
-      'the request options give header "x-a" the value undefined: expected a string (or a finite number)',
       'the request options give header "x-a" the value null: expected a string (or a finite number)',
       'the request options give header "x-a" the value {"v":1}: expected a string (or a finite number)',
       'the request options give headers null: expected a plain object such as { "content-type": "text/plain" }',
