@@ -47,8 +47,9 @@ export interface GroupOptions {
   /** For messages, `ps()` and task names. Default `"group"`. */
   name?: string | undefined;
   /**
-   * Forget children that end done: `g.tasks` and `g.results` then list only the children
-   * still running and those that failed or were cancelled. For a
+   * Forget children that end done, or cancelled by another task (a connection kicked):
+   * `g.tasks` and `g.results` then list only the children still running and those that
+   * failed. For a
    * long-lived group, such as one task per accepted connection, whose memory would otherwise
    * grow with every child it ever ran. Default false.
    */
@@ -69,9 +70,13 @@ class Handle implements Group {
     return this.#sup.start(co, options?.name);
   }
   get tasks(): readonly Task<unknown>[] {
-    const children = this.#sup.tasks.slice(1);
-    // With forget, done children are dropped from the supervisor in batches (see its compaction); none is listed.
-    return this.#forget ? children.filter((t) => t.state !== "done") : children;
+    const sup = this.#sup;
+    if (!this.#forget) return sup.tasks.slice(1);
+    // With forget, children that ended but did not fail are dropped from the supervisor in
+    // batches (see its compaction); none is listed.
+    const kept: Task<unknown>[] = [];
+    for (let i = 1; i < sup.tasks.length; i++) if (!sup.tasks[i]!.ended || sup.endings[i] === "failed") kept.push(sup.tasks[i]!);
+    return kept;
   }
   get results(): unknown[] {
     return this.tasks.map((t) => t.result);

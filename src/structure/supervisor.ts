@@ -64,7 +64,7 @@ export class Supervisor {
   readonly #slots: Slot[] = [];
   /** Children started so far (for names: indexes change once ended children are forgotten). */
   #started = 0;
-  /** Ended children not to keep (done; never the first), with `forget`. */
+  /** Ended children not to keep (done or cancelled by another task; never the first), with `forget`. */
   #forgettable = 0;
   readonly #forget: boolean;
   #live = 0;
@@ -75,7 +75,7 @@ export class Supervisor {
   #scheduler: object | undefined = undefined;
   readonly #waitD: Syscall<unknown>;
 
-  /** `forget`: children that end done (but the first) are dropped from `tasks` (a long-lived group). */
+  /** `forget`: children that end done or cancelled (but the first) are dropped from `tasks` (a long-lived group). */
   constructor(label: string, policy: Policy, forget = false) {
     this.label = label;
     this.#policy = policy;
@@ -144,14 +144,14 @@ export class Supervisor {
     if (ending === "done" && this.firstDone < 0 && !this.#forget) this.firstDone = index;
     if (!this.#stopping && this.decider < 0 && this.#policy(index, ending)) this.decider = index;
     if (this.decider >= 0 || this.#live === 0) this.#waker?.resume(undefined);
-    else if (this.#forget && !this.#stopping && ending === "done" && index > 0 && ++this.#forgettable > 32 && this.#forgettable * 2 > this.tasks.length) this.#compact();
+    else if (this.#forget && !this.#stopping && ending !== "failed" && index > 0 && ++this.#forgettable > 32 && this.#forgettable * 2 > this.tasks.length) this.#compact();
   }
 
   /** Drop the forgettable ended children, renumbering the others (their slots follow). */
   #compact(): void {
     let n = 0;
     for (let i = 0; i < this.tasks.length; i++) {
-      if (i > 0 && this.tasks[i]!.ended && this.endings[i] === "done") continue;
+      if (i > 0 && this.tasks[i]!.ended && this.endings[i] !== "failed") continue;
       this.tasks[n] = this.tasks[i]!;
       this.endings[n] = this.endings[i]!;
       this.#slots[n] = this.#slots[i]!;
