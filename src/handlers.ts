@@ -12,6 +12,7 @@ import type { Kernel } from "./kernel.ts";
 import { deliverCancel, observe, raiseAtNextYield, throwInto } from "./lifecycle.ts";
 import { SUSPENDED, Thrown, handlerFailed } from "./outcome.ts";
 import { spawn } from "./start.ts";
+import { TimedSuspend, armTimedWait, type TimedWake, type TimedWaker } from "./timed-wait.ts";
 
 export { SUSPENDED, Thrown, handlerFailed } from "./outcome.ts";
 export { spawnNow, startable } from "./start.ts";
@@ -169,23 +170,33 @@ export function waitFor(k: Kernel, task: Task<unknown>, p: PromiseLike<unknown>,
   }
 }
 
-class KernelWaker<T> implements Waker<T> {
+class KernelWaker<T> implements Waker<T>, TimedWaker {
   readonly #k: Kernel;
   readonly #task: Task<unknown>;
   readonly #gen: number;
+  /** A timed wait's timer (timed-wait.ts), taken back when this wakes the task. */
+  timer: TimedWake | undefined = undefined;
   constructor(k: Kernel, task: Task<unknown>) {
     this.#k = k;
     this.#task = task;
     this.#gen = task.waitGen;
   }
   resume(value: T): boolean {
+    if (this.timer !== undefined) this.#dropTimer();
     return this.#k.resume(this.#task, this.#gen, Resume.Next, value);
   }
   throw(error: unknown): boolean {
+    if (this.timer !== undefined) this.#dropTimer();
     return this.#k.resume(this.#task, this.#gen, Resume.Throw, error);
   }
   get pending(): boolean {
     return this.#task.waitGen === this.#gen && this.#task.state === "waiting";
+  }
+  /** Only while the wait is current (a stale waker must not take a later wait's timer), and not mid-undo (the undo takes it). */
+  #dropTimer(): void {
+    if (!this.pending || (this.#task.flags & Flag.Undoing) !== 0) return;
+    this.#k.timers.remove(this.timer!);
+    this.timer = undefined;
   }
   get task(): Task<unknown> {
     return this.#task;
@@ -199,6 +210,7 @@ function suspend(k: Kernel, task: Task<unknown>, d: Syscall<unknown>): unknown {
   // keeps that wake-up and raises the error at its next yield): see `handlerFailed`.
   const undo = (d.a as (w: Waker<unknown>) => Undo)(waker);
   if (typeof undo === "function" && waker.pending) task.undo = undo;
+  if (d instanceof TimedSuspend && waker.pending) armTimedWait(k, task, d, waker, undo);
   // If setup woke the task at once, resume() has already queued it with its value.
   return SUSPENDED;
 }

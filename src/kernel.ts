@@ -17,6 +17,7 @@ import { onlyPolling, runnableNames } from "./step.ts";
 import { runTick } from "./tick.ts";
 import { KernelStats } from "./kernel-stats.ts";
 import { breakDeadlock } from "./deadlock.ts";
+import type { TimedWake } from "./timed-wait.ts";
 
 
 let nextKernelId = 1;
@@ -37,7 +38,8 @@ export class Kernel implements CompletionSink, InlineHost {
    */
   backlog: Task<unknown>[] | undefined = undefined;
   backlogAt = 0;
-  readonly timers = new TimerQueue<Task<unknown> & Sleeper>(); // Sleeper spelled out: Task.undo is @internal, so not in the declarations
+  /** Sleeping tasks, and the timers of timed waits (timed-wait.ts). */
+  readonly timers = new TimerQueue<(Task<unknown> & Sleeper) | TimedWake>(); // Sleeper spelled out: Task.undo is @internal, so not in the declarations
   /** Sleeps yielded this tick, submitted at its end. */
   readonly sleeps = new SleepQueue();
   /** I/O submissions of this tick. */
@@ -188,7 +190,10 @@ export class Kernel implements CompletionSink, InlineHost {
   }
 
   /** Called during the tick's first phase: the tick itself steps the sleeper, no wake needed. */
-  readonly wakeSleeper = (task: Task<unknown>): void => this.unsuspend(task, Resume.Next, undefined);
+  readonly wakeSleeper = (s: Task<unknown> | TimedWake): void => {
+    if (s instanceof Task) this.unsuspend(s, Resume.Next, undefined);
+    else s.fire();
+  };
 
   // ─── The tick ───────────────────────────────────────────────────────────────
   readonly tick = (): void => {

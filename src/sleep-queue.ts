@@ -61,7 +61,7 @@ export class SleepQueue {
    * MAX_DEADLINE counts, though it gets no timer; a sleep whose task was woken or cancelled
    * since its yield is dropped).
    */
-  submit(timers: TimerQueue<Task<unknown> & Sleeper>): number {
+  submit(timers: TimerQueue<(Task<unknown> & Sleeper) | Sleeper>): number {
     if (this.unstamped) throw new Error("SleepQueue.submit: some sleeps have no start time (stamp first)");
     const tasks = this.#tasks;
     const gens = this.#gens;

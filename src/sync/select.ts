@@ -1,13 +1,15 @@
 /**
  * `select(cases)`: wait on several channels at once and take the first case that can
  * proceed (checked in order, then whichever wakes first). One waker is shared by every
- * case, so exactly one case fires. Built on `suspend`; imports only channel code.
+ * case, so exactly one case fires. Built on `suspend` (and its timed form, for `timeout`);
+ * imports only channel code and those.
  */
 import { suspend } from "../syscalls.ts";
 import type { Co, Waker } from "../types.ts";
 import { Channel } from "./channel.ts";
 import { describe } from "../syscall.ts";
 import { Waiter } from "./wait-list.ts";
+import { suspendFor } from "../timed-wait.ts";
 
 /**
  * A receive case: made by `recvFrom(ch)`.
@@ -50,7 +52,7 @@ export type Case<T = unknown> = RecvCase<T> | SendCase<T>;
 
 /**
  * What `select` returns: `index` of the case that fired (-1: none was ready and
- * `{ wait: false }` was given); for a receive, `value`/`done` as from `recv()`;
+ * `{ wait: false }` was given, or none fired within `{ timeout }`); for a receive, `value`/`done` as from `recv()`;
  * for a send, `value` is undefined and `done` false.
  *
  * @example
@@ -114,14 +116,25 @@ export function sendTo<T>(ch: Channel<T>, value: T): SendCase<T> {
 export interface SelectOptions {
   /** false: never wait; return `{ index: -1 }` if no case is ready now (Go's `default:`). */
   wait?: boolean | undefined;
+  /**
+   * Wait at most this many milliseconds (a number >= 0; `Infinity`, the default, for no
+   * limit), then return `{ index: -1 }` with no case performed (Go's `case <-time.After(ms)`).
+   * One timer in the scheduler's deadline queue, taken back when a case fires: much cheaper
+   * than `moveOnAfter(ms, () => select(cases))`, which runs the select in a task of its own.
+   */
+  timeout?: number | undefined;
 }
+
+/** What a timed-out select's wait resumes with. */
+const TIMED_OUT: unique symbol = Symbol("select timed out");
 
 /**
  * Wait until one of `cases` can proceed and perform it (only that one). Ready cases are
  * taken in the order given. A send case on a closed channel throws `ChannelClosed`. If the
  * task is cancelled while waiting, no case happened; if a case happened in the same instant
  * (a value was handed over), it stands: `select` returns it and the `Cancelled` is raised at
- * the task's next yield, so no value is lost.
+ * the task's next yield, so no value is lost. With `{ timeout: ms }` it gives up after `ms`:
+ * `index` -1, no case performed.
  *
  * @example
  * ```ts
@@ -132,6 +145,7 @@ export interface SelectOptions {
  *   yield* spawn(function* () { yield* sleep(50); yield* slow.send("slow"); });
  *   const r = yield* select([recvFrom(slow), recvFrom(fast)]);
  *   console.log(r.index, r.value); // 1 fast
+ *   console.log((yield* select([recvFrom(fast)], { timeout: 10 })).index); // -1: nothing within 10 ms
  * });
  * ```
  */
@@ -139,7 +153,11 @@ export function* select<C extends readonly Case<unknown>[]>(cases: C, options?: 
   if (!Array.isArray(cases) || cases.length === 0) throw new TypeError(`select(cases): expected a non-empty array of recvFrom()/sendTo() cases, got ${describe(cases)}`);
   if (options !== undefined && (options === null || typeof options !== "object" || (options.wait !== undefined && typeof options.wait !== "boolean"))) {
     // { wait: 0 } or { wait: "no" } would wait: say so instead.
-    throw new TypeError(`select(cases, options): options must be { wait?: boolean }, got ${describe(options)}`);
+    throw new TypeError(`select(cases, options): options must be { wait?: boolean, timeout?: ms }, got ${describe(options)}`);
+  }
+  const limit = options?.timeout;
+  if (limit !== undefined && (typeof limit !== "number" || !(limit >= 0))) {
+    throw new RangeError(`select(cases, { timeout }): timeout must be a number of ms >= 0 (Infinity for no limit), got ${describe(limit)}`);
   }
   for (let i = 0; i < cases.length; i++) {
     // Every case checked before any is tried: a bad one is an error even when another is ready.
@@ -156,7 +174,7 @@ export function* select<C extends readonly Case<unknown>[]>(cases: C, options?: 
       if (c.channel.trySend(c.value)) return { index: i, value: undefined, done: false };
     } else throw new TypeError(`select: case ${i} is not a recvFrom()/sendTo() case`);
   }
-  if (options?.wait === false) return { index: -1, value: undefined, done: false };
+  if (options?.wait === false || limit === 0) return { index: -1, value: undefined, done: false };
 
   const waiters = cases.map((c: Case<unknown>, i) => new Waiter<unknown>(c.kind === "send" ? c.value : undefined, i));
   const setup = (waker: Waker<unknown>) => {
@@ -171,7 +189,9 @@ export function* select<C extends readonly Case<unknown>[]>(cases: C, options?: 
     for (const w of waiters) w.leave();
   };
   try {
-    return (yield suspend(setup, "select")) as Selected<ValueOf<C[number]>>;
+    if (limit === undefined || limit === Infinity) return (yield suspend(setup, "select")) as Selected<ValueOf<C[number]>>;
+    const r = yield suspendFor(setup, limit, TIMED_OUT, "select", `timeout ${limit} ms`);
+    return (r === TIMED_OUT ? { index: -1, value: undefined, done: false } : r) as Selected<ValueOf<C[number]>>;
   } catch (error) {
     // Cancelled after a receive case was served: hand that value back.
     for (let i = 0; i < cases.length; i++) {

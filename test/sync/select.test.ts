@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, channel, ChannelClosed, join, recvFrom, select, sendTo, sleep, spawn } from "../../src/index.ts";
+import { cancel, channel, ChannelClosed, current, join, recvFrom, select, sendTo, sleep, spawn } from "../../src/index.ts";
 import { virtual } from "../helpers.ts";
+import { Scheduler } from "../../src/index.ts";
+import { FakeReactor } from "../../src/testing.ts";
 
 describe("select", () => {
   test("takes the first ready case in order", async () => {
@@ -102,10 +104,107 @@ describe("select", () => {
     });
     expect(messages).toEqual([
       'select(cases): expected a non-empty array of recvFrom()/sendTo() cases, got "x"',
-      'select(cases, options): options must be { wait?: boolean }, got {"wait":0}',
-      'select(cases, options): options must be { wait?: boolean }, got {"wait":"no"}',
-      "select(cases, options): options must be { wait?: boolean }, got 5",
+      'select(cases, options): options must be { wait?: boolean, timeout?: ms }, got {"wait":0}',
+      'select(cases, options): options must be { wait?: boolean, timeout?: ms }, got {"wait":"no"}',
+      "select(cases, options): options must be { wait?: boolean, timeout?: ms }, got 5",
       "-1",
     ]);
+  });
+});
+
+/** A scheduler on a self-driving virtual clock, so a test can read its stats from inside. */
+function clocked(): Scheduler & { clock: FakeReactor } {
+  const clock = new FakeReactor();
+  return Object.assign(new Scheduler({ reactor: clock }), { clock });
+}
+
+describe("select(cases, { timeout })", () => {
+  test("returns { index: -1 } after the timeout with no case performed; a case that fires first wins and its timer is taken back", async () => {
+    const s = clocked();
+    const result = await s.run(function* () {
+      const ch = channel<string>(0);
+      const t0 = s.clock.now();
+      const none = yield* select([recvFrom(ch)], { timeout: 50 });
+      const waited = s.clock.now() - t0;
+      yield* spawn(function* () { yield* sleep(10); yield* ch.send("hi"); });
+      const got = yield* select([recvFrom(ch)], { timeout: 1000 });
+      return { none, waited, got, sleepersAfter: s.stats().sleepers };
+    });
+    expect(result).toEqual({ none: { index: -1, value: undefined, done: false }, waited: 50, got: { index: 0, value: "hi", done: false }, sleepersAfter: 0 });
+  });
+
+  test("a send case that times out sends nothing; timeout 0 is a poll; Infinity waits as without one", async () => {
+    const { result } = await virtual(function* () {
+      const ch = channel<number>(0);
+      const timedOut = yield* select([sendTo(ch, 1)], { timeout: 5 });
+      const poll = yield* select([sendTo(ch, 2)], { timeout: 0 });
+      const receiver = yield* spawn(function* () { yield* sleep(100); return (yield* ch.recv()).value; });
+      const sent = yield* select([sendTo(ch, 3)], { timeout: Infinity });
+      return { timedOut: timedOut.index, poll: poll.index, sent: sent.index, received: yield* join(receiver) };
+    });
+    expect(result).toEqual({ timedOut: -1, poll: -1, sent: 0, received: 3 });
+  });
+
+  test("a heartbeat loop (a message each ms, a 1 s limit) keeps one timer at most, not one per select", async () => {
+    const s = clocked();
+    const result = await s.run(function* () {
+      const ch = channel<number>(0);
+      yield* spawn(function* () { for (let i = 0; i < 2000; i++) { yield* sleep(1); yield* ch.send(i); } ch.close(); });
+      let got = 0;
+      let most = 0;
+      for (;;) {
+        const r = yield* select([recvFrom(ch)], { timeout: 1000 });
+        most = Math.max(most, s.stats().sleepers);
+        if (r.index === -1 || r.done) break;
+        got++;
+      }
+      return { got, most };
+    });
+    expect(result.got).toBe(2000);
+    expect(result.most).toBeLessThanOrEqual(2); // the sender's sleep, and at most one select's timer
+  });
+
+  test("cancelled while it waits: no case performed, its timer taken back; a value offered as the limit passes goes across or stays, never both", async () => {
+    const s = clocked();
+    const result = await s.run(function* () {
+      const ch = channel<number>(0);
+      const waiter = yield* spawn(function* () { return yield* select([recvFrom(ch)], { timeout: 1000 }); });
+      yield* sleep(10);
+      yield* cancel(waiter);
+      const sleepers = s.stats().sleepers;
+      const ch2 = channel<number>(0);
+      const rx = yield* spawn(function* () { return yield* select([recvFrom(ch2)], { timeout: 20 }); });
+      const tx = yield* spawn(function* () { yield* sleep(20); return (yield* select([sendTo(ch2, 7)], { wait: false })).index; });
+      const r = yield* join(rx);
+      const sent = yield* join(tx);
+      return { state: waiter.state, sleepers, delivered: r.index === 0 ? r.value : "timed out", sent };
+    });
+    expect([result.state, result.sleepers]).toEqual(["cancelled", 0]);
+    expect([result.delivered === 7 && result.sent === 0, result.delivered === "timed out" && result.sent === -1]).toContain(true);
+  });
+
+  test("a timeout that is no number >= 0 is a RangeError naming it", async () => {
+    const { result } = await virtual(function* () {
+      const out: string[] = [];
+      for (const timeout of [-1, NaN, "5", null]) {
+        try { yield* select([recvFrom(channel<number>(1))], { timeout: timeout as never }); } catch (e) { out.push((e as Error).message); }
+      }
+      return out;
+    });
+    expect(result).toHaveLength(4);
+    for (const m of result) expect(m).toContain("select(cases, { timeout }): timeout must be a number of ms >= 0");
+  });
+
+  test("ps() shows the wait with its limit", async () => {
+    const s = clocked();
+    const row = await s.run(function* () {
+      const ch = channel<number>(0);
+      const w = yield* spawn(function* waiter() { yield* select([recvFrom(ch)], { timeout: 250 }); });
+      yield* sleep(1);
+      const line = s.ps().find((t) => t.id === w.id);
+      yield* cancel(w);
+      return line?.waitingOn;
+    });
+    expect(row).toBe("select(timeout 250 ms)");
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * A wait with a time limit (`select(cases, { timeout })`): a `suspend` whose timer sits in the
+ * kernel's deadline queue. Due, it takes the wait's registrations back and resumes the task with
+ * the "expired" value; woken or cancelled first, the timer is taken back. No child task, no
+ * supervisor: one deadline-queue entry. Imports no Bun API.
+ */
+import { Op, Syscall } from "./syscall.ts";
+import type { Undo, Waker } from "./types.ts";
+import type { Kernel } from "./kernel.ts";
+import type { Task } from "./task.ts";
+import { MAX_DEADLINE } from "./sleep-queue.ts";
+
+/** @internal A `suspend` descriptor that gives up after `ms`, resuming the task with `expired`. */
+export class TimedSuspend<T, E> extends Syscall<T | E> {
+  readonly ms: number;
+  readonly expired: E;
+  constructor(setup: (waker: Waker<T>) => Undo, ms: number, expired: E, label: string, detail: string | undefined) {
+    super(label, Op.Suspend, setup, detail);
+    this.ms = ms;
+    this.expired = expired;
+  }
+}
+
+/**
+ * @internal Like `suspend(setup, label, detail)`, but after `ms` milliseconds (from now, never
+ * early) with no wake-up, the registrations are undone as for a cancel and the task resumes
+ * with `expired`. `ms` is a number >= 0 (`Infinity`: no limit); the caller checks it.
+ *
+ * @example
+ * ```ts
+ * const TIMED_OUT = Symbol("timed out");
+ * const r = yield suspendFor((w) => { waiters.push(w); return () => drop(w); }, 100, TIMED_OUT, "recv");
+ * if (r === TIMED_OUT) return undefined;
+ * ```
+ */
+export function suspendFor<T, E>(setup: (waker: Waker<T>) => Undo, ms: number, expired: E, label = "suspend", detail?: string): Syscall<T | E> {
+  return new TimedSuspend(setup, ms, expired, label, detail);
+}
+
+/** What a timed wait's waker keeps: its timer, taken back when the waker resumes the task. */
+export interface TimedWaker {
+  timer: TimedWake | undefined;
+  resume(value: unknown): boolean;
+  throw(error: unknown): boolean;
+}
+
+/** The timer of one timed wait: a sleeper in the kernel's deadline queue (not a task). */
+export class TimedWake {
+  /** The deadline queue's slot: the bucket it sleeps in. */
+  undo: unknown = undefined;
+  readonly #waker: TimedWaker;
+  readonly #leave: Undo;
+  readonly #expired: unknown;
+  constructor(waker: TimedWaker, leave: Undo, expired: unknown) {
+    this.#waker = waker;
+    this.#leave = leave;
+    this.#expired = expired;
+  }
+
+  /** Due (the tick's first phase): undo the registrations, then resume with the expired value. */
+  fire(): void {
+    const w = this.#waker;
+    w.timer = undefined; // taken out of the queue by its expiry: nothing to remove
+    try {
+      if (typeof this.#leave === "function") this.#leave();
+    } catch (error) {
+      w.throw(error); // a broken primitive's undo: the task gets its error, as a cancel would
+      return;
+    }
+    w.resume(this.#expired);
+  }
+}
+
+/**
+ * @internal After `setup` ran (the task still waits): arm the timer of a timed wait, and make the task's
+ * undo (run by a cancel) take the timer back too. An `ms` of 0 expires at once.
+ */
+export function armTimedWait(k: Kernel, task: Task<unknown>, d: TimedSuspend<unknown, unknown>, waker: TimedWaker, undo: Undo): void {
+  const wake = new TimedWake(waker, undo, d.expired);
+  if (d.ms <= 0) return wake.fire();
+  const due = Math.ceil(k.reactor.now() + d.ms);
+  if (!(due <= MAX_DEADLINE)) return; // Infinity: no limit, as sleep(Infinity)
+  k.timers.add(wake, due);
+  waker.timer = wake;
+  task.undo = () => {
+    waker.timer = undefined;
+    k.timers.remove(wake);
+    if (typeof undo === "function") undo();
+  };
+}
