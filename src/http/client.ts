@@ -256,6 +256,8 @@ export class HttpClient {
         clean = res.sentAll && res.complete;
         reusable = keep && res.keepAlive && res.sentAll && !conn.hasInput && !ex?.timedOut && !this.#closed;
         if (res.status === 408 && retry408 && !progress.handed) {
+          // The server timed this connection out, whatever its head says: not pooled again.
+          reusable = false;
           this.#retries++;
           continue;
         }

@@ -477,6 +477,28 @@ describe("stale keep-alive connections", () => {
       close();
     }
   });
+
+  test("a connection answered 408 without 'connection: close' is not pooled again: the server has timed it out (found by review)", async () => {
+    let closedByClient = 0;
+    const { port, state, close } = await secondRequestServer((sock) => {
+      sock.write("HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n"); // keep-alive, as far as its head says
+      sock.on("end", () => closedByClient++);
+    });
+    try {
+      const out = await run(function* () {
+        const client = new HttpClient();
+        yield* client.request(`http://127.0.0.1:${port}/1`);
+        const b = yield* client.request(`http://127.0.0.1:${port}/2`);
+        yield* sleep(20);
+        const { open, idle } = client.stats();
+        return { status: b.status, retries: client.stats().retries, open, idle };
+      });
+      expect(out).toEqual({ status: 200, retries: 1, open: 1, idle: 1 });
+      expect([state.connections, closedByClient]).toEqual([2, 1]);
+    } finally {
+      close();
+    }
+  });
 });
 
 describe("a pooled connection is reused only when nothing is pending on it", () => {
