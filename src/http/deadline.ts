@@ -31,15 +31,20 @@ export class Exchange {
     this.href = href;
   }
 
+  /** The deadline passed while the request still waited for a connection of its pool. */
+  #inPool = false;
+
   /** The error the request fails with once timed out. */
   error(): HttpError {
-    return new HttpError(HttpCode.Timeout, `no complete response within ${this.ms} ms`, this.href);
+    const why = this.#inPool ? " (it was still waiting for a connection: every one the client may open to this host, maxConnectionsPerHost, was in use)" : "";
+    return new HttpError(HttpCode.Timeout, `no complete response within ${this.ms} ms${why}`, this.href);
   }
 
   /** The deadline passed (runs in the reaper task): interrupt whatever the request waits on. */
   *expire(): Co<void> {
     this.timedOut = true;
     const w = this.waker;
+    this.#inPool = w !== undefined;
     if (w !== undefined && w.throw(this.error())) return;
     // A connect in progress is withdrawn (the driver closes the socket if it opens later).
     if (this.connecting !== undefined && (yield* interrupt(this.connecting, this.error()))) return;

@@ -1023,3 +1023,22 @@ describe("requests wait for a connection first come, first served (found by revi
     expect(outcome[0]).toBe("ok"); // served first (about 100 ms); it was served last, past its 600 ms
   });
 });
+
+test("a request that times out still waiting for a connection of its pool says so; one timed out on its connection does not (found by review: both read 'no complete response')", async () => {
+  const out = await run(function* () {
+    const server = yield* serve({ handler: function* () { yield* sleep(300); return "slow"; } });
+    const client = new HttpClient({ maxConnectionsPerHost: 1 });
+    const first = yield* spawn(function* () {
+      try { yield* client.request(`${server.url}/a`, { timeout: 100 }); } catch (e) { return (e as HttpError).detail; }
+      return "answered";
+    });
+    yield* sleep(10);
+    let queued = "";
+    try { yield* client.request(`${server.url}/b`, { timeout: 50 }); } catch (e) { queued = (e as HttpError).detail; }
+    const onConn = yield* join(first);
+    yield* server.abort();
+    return { queued, onConn };
+  });
+  expect(out.queued).toBe("no complete response within 50 ms (it was still waiting for a connection: every one the client may open to this host, maxConnectionsPerHost, was in use)");
+  expect(out.onConn).toBe("no complete response within 100 ms");
+});
