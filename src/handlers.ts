@@ -12,6 +12,7 @@ import type { Kernel } from "./kernel.ts";
 import { deliverCancel, observe, raiseAtNextYield, throwInto } from "./lifecycle.ts";
 import { SUSPENDED, Thrown, handlerFailed } from "./outcome.ts";
 import { spawn } from "./start.ts";
+import { ioSubmits } from "./tick-count.ts";
 import { TimedSuspend, armTimedWait, type TimedWake, type TimedWaker } from "./timed-wait.ts";
 
 export { SUSPENDED, Thrown, handlerFailed } from "./outcome.ts";
@@ -225,6 +226,7 @@ export function suspendOn(task: Task<unknown>, d: Syscall<unknown> | undefined):
 export function submitIo(k: Kernel): number {
   const live = k.sqIo; // handed to the reactor, which may keep it: a new one for the next tick
   k.sqIo = [];
+  ioSubmits.count++;
   let n = 0;
   for (let i = 0; i < live.length; i++) {
     const t = live[i]!;

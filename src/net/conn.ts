@@ -8,6 +8,7 @@ import { describe, type Syscall } from "../syscall.ts";
 import type { Co } from "../types.ts";
 import type { ConnStats, TcpHandle } from "../reactor/tcp-socket.ts";
 import { forEachChunk, readAll, readExactly, readLine, readUntil } from "./read-helpers.ts";
+import { ioSubmits } from "../tick-count.ts";
 
 /** Buffered takes (see `Conn.takeBuffered`) before the read helpers yield a `read()` to let other tasks run. */
 const TAKES_BEFORE_READ = 256;
@@ -95,6 +96,7 @@ export class Conn {
    * ```
    */
   read(): Syscall<Uint8Array | null> {
+    this.#h.queuedAt = ioSubmits.count; // ahead of any buffered take until it reaches the driver
     // Descriptors are immutable: one read descriptor per connection serves every read.
     return (this.#readOp ??= io("tcp.read", this.#h));
   }
@@ -149,6 +151,7 @@ export class Conn {
    * ```
    */
   close(): Syscall<void> {
+    this.#h.queuedAt = ioSubmits.count;
     return io("tcp.close", this.#h);
   }
 
@@ -164,6 +167,7 @@ export class Conn {
    * ```
    */
   abort(): Syscall<void> {
+    this.#h.queuedAt = ioSubmits.count;
     return io("tcp.abort", this.#h);
   }
 
@@ -236,11 +240,15 @@ export class Conn {
   /**
    * @internal For the read helpers (read-helpers.ts): the bytes buffered now, without a
    * syscall, so a parser of pipelined replies takes those already here in the same step (it
-   * paid a scheduler round per call). Every TAKES_BEFORE_READ takes it answers undefined, so the
-   * helper yields a `read()` and a task parsing a flooded buffer lets the others run.
+   * paid a scheduler round per call). Undefined, so the helper yields a `read()`, when:
+   * - the task is of another run (`run`, its kernel): that read is refused with EBADF;
+   * - a read, close or abort yielded on this connection has not reached the driver yet (in
+   *   this tick): it comes first, as it would have had the helper yielded a read;
+   * - every TAKES_BEFORE_READ takes, so a task parsing a flooded buffer lets the others run.
    */
-  takeBuffered(): Uint8Array | undefined {
-    const b = this.#taken < TAKES_BEFORE_READ ? this.#h.inbound.takeNow() : undefined;
+  takeBuffered(run: object): Uint8Array | undefined {
+    const h = this.#h;
+    const b = this.#taken < TAKES_BEFORE_READ && h.run === run && h.queuedAt !== ioSubmits.count ? h.inbound.takeNow() : undefined;
     this.#taken = b === undefined ? 0 : this.#taken + 1;
     return b;
   }

@@ -16,10 +16,11 @@ export interface ChunkSource {
   unread(bytes: Uint8Array): void;
   /**
    * Bytes already here, taken without a syscall, or undefined: then the helper yields `read()`.
-   * A source returns undefined now and then even with bytes buffered, so a task parsing a
-   * flooded buffer still yields to the others (see `Conn`).
+   * `run` is the calling task's owner (its kernel). A source returns undefined whenever a
+   * `read()` would not simply return those bytes (see `Conn.takeBuffered`), and now and then
+   * anyway, so a task parsing a flooded buffer still yields to the others.
    */
-  takeBuffered?(): Uint8Array | undefined;
+  takeBuffered?(run: object): Uint8Array | undefined;
   /** For error messages. */
   readonly name: string;
 }
@@ -31,12 +32,13 @@ const decoder = new TextDecoder();
 /** Read exactly `n` bytes; throws `NetError` with code `ERR_UNEXPECTED_EOF` if the stream ends first. */
 export function* readExactly(src: ChunkSource, n: number): Co<Uint8Array> {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`readExactly(n): n must be an integer >= 0, got ${n}`);
+  const run = (yield* current()).owner; // whose buffered bytes it may take (see ChunkSource)
   const chunks: Uint8Array[] = [];
   let have = 0;
   while (have < n) {
     let b: Uint8Array | null;
     try {
-      b = src.takeBuffered?.() ?? (yield* src.read());
+      b = src.takeBuffered?.(run) ?? (yield* src.read());
     } catch (error) {
       // Cancelled or interrupted (a timeout around it): what was read goes back for the next
       // read. (A broken connection has no next read.)
@@ -94,13 +96,14 @@ export function* readUntil(src: ChunkSource, delimiter: string | Uint8Array, max
  * does not count against `maxBytes` (readLine's `\r\n`).
  */
 function* until(src: ChunkSource, delim: Uint8Array, maxBytes: number, cr: boolean, op: string): Co<Uint8Array | null> {
+  const run = (yield* current()).owner; // whose buffered bytes it may take (see ChunkSource)
   const got = new ByteGather(); // the bytes so far (a peer sending a byte at a time costs O(n) copying)
   // The limit for `n` bytes whose last is `last`: one more if that byte is a \r readLine drops.
   const over = (n: number, last: number | undefined): boolean => n > maxBytes + (cr && last === 13 ? 1 : 0);
   for (;;) {
     let b: Uint8Array | null;
     try {
-      b = src.takeBuffered?.() ?? (yield* src.read());
+      b = src.takeBuffered?.(run) ?? (yield* src.read());
     } catch (error) {
       // Cancelled or interrupted part way: nothing is lost. (A broken connection has no next read.)
       if (got.bytes.length > 0 && !(error instanceof NetError)) src.unread(got.bytes);
@@ -143,12 +146,13 @@ const NEWLINE = encoder.encode("\n");
 /** Read until the end of the stream and return everything (throws `ERR_TOO_LONG` past `maxBytes`). */
 export function* readAll(src: ChunkSource, maxBytes = 64 << 20): Co<Uint8Array> {
   checkMax(maxBytes, "readAll");
+  const run = (yield* current()).owner; // whose buffered bytes it may take (see ChunkSource)
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
     let b: Uint8Array | null;
     try {
-      b = src.takeBuffered?.() ?? (yield* src.read());
+      b = src.takeBuffered?.(run) ?? (yield* src.read());
     } catch (error) {
       if (total > 0 && !(error instanceof NetError)) src.unread(concatBytes(chunks, total)); // cancelled part way: nothing is lost
       throw error;
@@ -169,8 +173,9 @@ export function* forEachChunk(src: ChunkSource, fn: (chunk: Uint8Array) => Co<un
   // with the chunks, and `false` would not stop it.
   if (typeof fn !== "function") throw new TypeError(`forEach(fn) in ${yield* current()}: fn must be a function, got ${describe(fn)}`);
   if (isAsyncFunction(fn)) throw new TypeError(`forEach(fn) in ${yield* current()}: fn is an async function; write it as function* (chunk) {...} (wait for a promise with yield* wait(p))`);
+  const run = (yield* current()).owner;
   for (;;) {
-    const b = src.takeBuffered?.() ?? (yield* src.read());
+    const b = src.takeBuffered?.(run) ?? (yield* src.read());
     if (b === null) return;
     let r = fn(b);
     if (r !== null && (typeof r === "object" || typeof r === "function") && (Symbol.asyncIterator in r || typeof (r as PromiseLike<unknown>).then === "function")) {

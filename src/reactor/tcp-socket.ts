@@ -47,6 +47,10 @@ export class TcpHandle {
   touched = false;
   /** The driver (so the run()) it belongs to: another run's ops on it are refused. */
   owner: object | undefined = undefined;
+  /** The kernel of that run (its completion sink): the read helpers take buffered bytes only for its tasks. */
+  run: object | undefined = undefined;
+  /** `ioSubmits.count` when a task last yielded a read, close or abort on it (see `Conn.takeBuffered`). */
+  queuedAt = -1;
   readonly counters: ConnStats = {
     hostWrites: 0, writeOps: 0, bytesWritten: 0, bytesRead: 0,
     partialWrites: 0, buffered: 0, maxBuffered: 0, pauses: 0, unsent: 0,

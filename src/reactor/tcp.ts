@@ -216,6 +216,7 @@ class TcpDriver implements IoDriver {
     highWaterMark: DEFAULT_HIGH_WATER_MARK,
     opened: (t, h, sink) => {
       h.owner = this;
+      h.run = sink;
       this.#socks.add(h);
       sink.complete(t, wrapped(t, h));
     },
@@ -233,6 +234,7 @@ class TcpDriver implements IoDriver {
       if (lh.closed) return s.terminate();
       const h = new TcpHandle(lh.name, hwm, o.closeLingerMs, true);
       h.owner = this;
+      h.run = sink;
       h.socket = s;
       s.data = h;
       this.#socks.add(h);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { run, spawn, join, sleep, moveOnAfter, Scheduler, type Co } from "../../src/index.ts";
+import { run, spawn, join, sleep, wait, moveOnAfter, Scheduler, type Co } from "../../src/index.ts";
 import { pair } from "./helpers.ts";
 import { EXTRA_ROUNDS } from "../../src/tick.ts";
 import { listen, connect, netStats, NetError, type Conn } from "../../src/net/index.ts";
@@ -364,5 +364,46 @@ describe("bytes already buffered", () => {
     // same tick (up to EXTRA_ROUNDS times), so the spinner steps once per 256 × 5 lines at least.
     // Never yielding, the reader would give it none.
     expect(r).toBeGreaterThanOrEqual(Math.floor(10_000 / (256 * (1 + EXTRA_ROUNDS))) - 1);
+  });
+
+  test("a Conn read from another run(): readLine is refused with EBADF, as read() is, and the owning run loses nothing (found by review: the fast take gave it 'hello', or took 'partial' and dropped it)", async () => {
+    const r = await run(function* () {
+      const p = yield* buffered("hello\nparti");
+      const inner = yield* wait(run(function* () {
+        try { return `took ${JSON.stringify(yield* p.client.readLine())}`; } catch (e) { return (e as NetError).code; }
+      }));
+      yield* p.server.end();
+      const mine = new TextDecoder().decode(yield* p.client.readAll());
+      yield* p.client.close();
+      yield* p.server.close();
+      return { inner, mine };
+    });
+    expect(r).toEqual({ inner: "EBADF", mine: "hello\nparti" });
+  });
+
+  test("an op yielded earlier in the same tick comes first: another task's read() gets the first bytes, and after its close() or abort() a readLine fails (found by review: the fast take went ahead of them)", async () => {
+    const r = await run(function* () {
+      const p = yield* buffered("hello\nworld\n");
+      const a = yield* spawn(function* () { return new TextDecoder().decode((yield* p.client.read())!); });
+      const b = yield* spawn(function* () { return yield* p.client.readLine(); });
+      const first = yield* join(a);
+      yield* p.server.write("third\n");
+      const second = yield* join(b);
+      const codes: string[] = [];
+      for (const how of ["close", "abort"] as const) {
+        const q = yield* buffered("hello\n");
+        const ender = yield* spawn(function* () { yield* (how === "close" ? q.client.close() : q.client.abort()); });
+        const reader = yield* spawn(function* () {
+          try { return `took ${yield* q.client.readLine()}`; } catch (e) { return (e as NetError).code; }
+        });
+        yield* join(ender);
+        codes.push(`${how}: ${yield* join(reader)}`);
+        yield* q.server.close();
+      }
+      yield* p.client.close();
+      yield* p.server.close();
+      return { first, second, codes };
+    });
+    expect(r).toEqual({ first: "hello\nworld\n", second: "third", codes: ["close: ERR_SOCKET_CLOSED", "abort: ERR_SOCKET_CLOSED"] });
   });
 });
