@@ -89,6 +89,7 @@ export class Inbound {
     if (h.error !== undefined) return sink.fail(t, h.rethrow(t));
     this.#sink = sink;
     this.readers.push(t);
+    this.#resume(); // left paused by a buffered take (takeNow) that emptied the buffer
   }
 
   /**
@@ -96,7 +97,10 @@ export class Inbound {
    * are none: for the read helpers, whose next bytes are often already here (pipelined replies).
    */
   takeNow(): Uint8Array | undefined {
-    return this.#buffered > 0 && !this.#h.closed ? this.#take() : undefined;
+    // A paused socket stays paused: the helper puts back what it did not use (unread resumes it
+    // if that is below the mark), or its next read resumes it. Resuming here, then pausing again
+    // at the unread, cost two host calls per line of a flooded buffer.
+    return this.#buffered > 0 && !this.#h.closed ? this.#take(false) : undefined;
   }
 
   /** Put bytes back at the front (for parsers that read too far); a task waiting to read gets them. */
@@ -109,7 +113,9 @@ export class Inbound {
     if (r !== undefined) return this.#sink!.complete(r, this.#take());
     // The read that took them resumed the socket: over the mark again, pause it again, or a
     // parser that takes a little and puts the rest back (a chunked body) lets it grow without bound.
-    this.#pauseIfFull();
+    // A buffered take left it paused: below the mark now, resume it.
+    if (this.#buffered < this.#h.highWaterMark) this.#resume();
+    else this.#pauseIfFull();
   }
 
   /** The peer sent FIN (or the socket closed cleanly): waiting readers get what is left, then null. */
@@ -139,15 +145,20 @@ export class Inbound {
     }
   }
 
-  #take(): Uint8Array {
+  #take(resume = true): Uint8Array {
     const chunks = this.#in;
     const out = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#buffered);
     this.#in = [];
     this.#buffered = 0;
+    if (resume) this.#resume();
+    return out;
+  }
+
+  /** Read from the socket again if it was paused. */
+  #resume(): void {
     if (this.paused && !this.#h.gone) {
       this.paused = false;
       this.#h.socket?.resume();
     }
-    return out;
   }
 }

@@ -407,3 +407,24 @@ describe("bytes already buffered", () => {
     expect(r).toEqual({ first: "hello\nworld\n", second: "third", codes: ["close: ERR_SOCKET_CLOSED", "abort: ERR_SOCKET_CLOSED"] });
   });
 });
+
+test("a flooded buffer over the high-water mark parsed line by line: the socket is not resumed and paused again for every line (found by review)", async () => {
+  const r = await run(function* () {
+    const l = yield* listen({ hostname: HOST, port: 0 });
+    const acc = yield* spawn(function* () { return yield* l.accept(); });
+    const client = yield* connect({ hostname: HOST, port: l.port, highWaterMark: 4096 });
+    const server = yield* join(acc);
+    yield* l.close();
+    const writer = yield* spawn(function* () { yield* server.write("123456789\n".repeat(20_000)); yield* server.end(); });
+    for (let i = 0; i < 2000 && client.stats().pauses === 0; i++) yield* sleep(1);
+    let lines = 0;
+    while ((yield* client.readLine()) !== null) lines++;
+    yield* join(writer);
+    const { pauses, bytesRead } = client.stats();
+    yield* client.close();
+    yield* server.close();
+    return { lines, pauses, bytesRead };
+  });
+  expect([r.lines, r.bytesRead]).toEqual([20_000, 200_000]);
+  expect(r.pauses).toBeLessThan(2_000); // a pause per refill of the buffer, not per line (19,591 of them for 20,000 lines)
+});
