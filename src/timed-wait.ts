@@ -7,7 +7,7 @@
 import { Op, Syscall } from "./syscall.ts";
 import type { Undo, Waker } from "./types.ts";
 import type { Kernel } from "./kernel.ts";
-import type { Task } from "./task.ts";
+import { Flag, type Task } from "./task.ts";
 import { MAX_DEADLINE } from "./sleep-queue.ts";
 
 /** @internal A `suspend` descriptor that gives up after `ms`, resuming the task with `expired`. */
@@ -48,26 +48,39 @@ export interface TimedWaker {
 export class TimedWake {
   /** The deadline queue's slot: the bucket it sleeps in. */
   undo: unknown = undefined;
+  readonly #task: Task<unknown>;
   readonly #waker: TimedWaker;
   readonly #leave: Undo;
   readonly #expired: unknown;
-  constructor(waker: TimedWaker, leave: Undo, expired: unknown) {
+  constructor(task: Task<unknown>, waker: TimedWaker, leave: Undo, expired: unknown) {
+    this.#task = task;
     this.#waker = waker;
     this.#leave = leave;
     this.#expired = expired;
   }
 
-  /** Due (the tick's first phase): undo the registrations, then resume with the expired value. */
+  /**
+   * Due (the tick's first phase): undo the registrations, then resume with the expired value.
+   * As a cancel's undo does (lifecycle.ts throwInto): a wake-up the undo causes (a permit
+   * passed on) is refused meanwhile, and an undo that throws gives the task its error.
+   */
   fire(): void {
     const w = this.#waker;
+    const task = this.#task;
     w.timer = undefined; // taken out of the queue by its expiry: nothing to remove
-    try {
-      if (typeof this.#leave === "function") this.#leave();
-    } catch (error) {
-      w.throw(error); // a broken primitive's undo: the task gets its error, as a cancel would
-      return;
+    let broken: { error: unknown } | undefined = undefined;
+    if (typeof this.#leave === "function") {
+      task.flags |= Flag.Undoing;
+      try {
+        this.#leave();
+      } catch (error) {
+        broken = { error: error ?? new Error("an undo threw undefined") };
+      } finally {
+        task.flags &= ~Flag.Undoing;
+      }
     }
-    w.resume(this.#expired);
+    if (broken !== undefined) w.throw(broken.error);
+    else w.resume(this.#expired);
   }
 }
 
@@ -76,7 +89,7 @@ export class TimedWake {
  * undo (run by a cancel) take the timer back too. An `ms` of 0 expires at once.
  */
 export function armTimedWait(k: Kernel, task: Task<unknown>, d: TimedSuspend<unknown, unknown>, waker: TimedWaker, undo: Undo): void {
-  const wake = new TimedWake(waker, undo, d.expired);
+  const wake = new TimedWake(task, waker, undo, d.expired);
   if (d.ms <= 0) return wake.fire();
   const due = Math.ceil(k.reactor.now() + d.ms);
   if (!(due <= MAX_DEADLINE)) return; // Infinity: no limit, as sleep(Infinity)

@@ -114,11 +114,13 @@ export function sendTo<T>(ch: Channel<T>, value: T): SendCase<T> {
  * ```
  */
 export interface SelectOptions {
-  /** false: never wait; return `{ index: -1 }` if no case is ready now (Go's `default:`). */
+  /** false: never wait; return `{ index: -1 }` if no case is ready now (Go's `default:`). A `timeout` then has nothing to limit. */
   wait?: boolean | undefined;
   /**
    * Wait at most this many milliseconds (a number >= 0; `Infinity`, the default, for no
-   * limit), then return `{ index: -1 }` with no case performed (Go's `case <-time.After(ms)`).
+   * limit, as is one too large for the clock, past 2^52 ms), then return `{ index: -1 }` with
+   * no case performed (Go's `case <-time.After(ms)`). A case and the limit due in the same
+   * tick: the limit wins (timers come first in a tick).
    * One timer in the scheduler's deadline queue, taken back when a case fires: much cheaper
    * than `moveOnAfter(ms, () => select(cases))`, which runs the select in a task of its own.
    */
@@ -157,7 +159,8 @@ export function* select<C extends readonly Case<unknown>[]>(cases: C, options?: 
   }
   const limit = options?.timeout;
   if (limit !== undefined && (typeof limit !== "number" || !(limit >= 0))) {
-    throw new RangeError(`select(cases, { timeout }): timeout must be a number of ms >= 0 (Infinity for no limit), got ${describe(limit)}`);
+    const E = typeof limit === "number" ? RangeError : TypeError;
+    throw new E(`select(cases, { timeout }): timeout must be a number of ms >= 0 (Infinity for no limit), got ${describe(limit)}`);
   }
   for (let i = 0; i < cases.length; i++) {
     // Every case checked before any is tried: a bad one is an error even when another is ready.

@@ -183,16 +183,18 @@ describe("select(cases, { timeout })", () => {
     expect([result.delivered === 7 && result.sent === 0, result.delivered === "timed out" && result.sent === -1]).toContain(true);
   });
 
-  test("a timeout that is no number >= 0 is a RangeError naming it", async () => {
+  test("a timeout that is no number >= 0 is a RangeError (a number) or a TypeError naming it", async () => {
+    const kinds: string[] = [];
     const { result } = await virtual(function* () {
       const out: string[] = [];
       for (const timeout of [-1, NaN, "5", null]) {
-        try { yield* select([recvFrom(channel<number>(1))], { timeout: timeout as never }); } catch (e) { out.push((e as Error).message); }
+        try { yield* select([recvFrom(channel<number>(1))], { timeout: timeout as never }); } catch (e) { out.push((e as Error).message); kinds.push((e as Error).name); }
       }
       return out;
     });
     expect(result).toHaveLength(4);
     for (const m of result) expect(m).toContain("select(cases, { timeout }): timeout must be a number of ms >= 0");
+    expect(kinds).toEqual(["RangeError", "RangeError", "TypeError", "TypeError"]);
   });
 
   test("ps() shows the wait with its limit", async () => {
