@@ -11,6 +11,10 @@ import { keep, type Held } from "./held.ts";
 import { UsageError, isCancelOf, isCycleRefusal } from "../errors.ts";
 import { cancelRaised } from "../lifecycle.ts";
 import type { Co, TaskBody, Waker } from "../types.ts";
+import { suspendFor } from "../timed-wait.ts";
+
+/** What a supervisor's timed wait resumes with when its deadline passes. */
+const EXPIRED: unique symbol = Symbol("expired");
 
 /** How a child ended. `cancelled`: by someone other than this supervisor. */
 export type Ending = "done" | "failed" | "cancelled";
@@ -44,6 +48,8 @@ export class Supervisor {
   readonly failures: { task: Task<unknown>; error: unknown }[] = [];
   /** The child whose ending made the policy stop, or -1. */
   decider = -1;
+  /** The wait's deadline passed before the policy stopped it (see `wait(due)`). */
+  expired = false;
   /** The first child to end done, or -1 (a winner for race/any when none decided before a cancel). */
   firstDone = -1;
   /** Children that failed while being cancelled here (their cleanup threw): not part of the outcome. */
@@ -74,6 +80,7 @@ export class Supervisor {
   /** The scheduler its members run on (that of the task that started the first). */
   #scheduler: object | undefined = undefined;
   readonly #waitD: Syscall<unknown>;
+  readonly #setup: (w: Waker<unknown>) => () => void;
 
   /** `forget`: children that end done or cancelled (but the first) are dropped from `tasks` (a long-lived group). */
   constructor(label: string, policy: Policy, forget = false) {
@@ -82,8 +89,9 @@ export class Supervisor {
     this.#forget = forget;
     const setup = (w: Waker<unknown>) => {
       this.#waker = w;
-      return () => (this.#waker = undefined);
+      return () => void (this.#waker = undefined);
     };
+    this.#setup = setup;
     this.#waitD = suspend(setup, label, "children");
   }
 
@@ -173,12 +181,12 @@ export class Supervisor {
    * failure while the set waited was taken in by the policy, so it is observed whatever the
    * owner leaves with, unless every child had failed (that is the outcome, an AggregateError).
    */
-  *runAll(children: readonly (readonly [TaskBody<unknown>, string?])[], failureIsOutcome?: OutcomeRule, absorbs = false): Co<Held> {
+  *runAll(children: readonly (readonly [TaskBody<unknown>, string?])[], failureIsOutcome?: OutcomeRule, absorbs = false, due = Infinity): Co<Held> {
     let cancelled: unknown = undefined;
     let wasCancelled = false;
     try {
       for (const [co, name] of children) yield* this.start(co, name);
-      yield* this.wait();
+      yield* this.wait(due);
     } catch (error) {
       wasCancelled = true;
       cancelled = error;
@@ -205,9 +213,26 @@ export class Supervisor {
     return this.endings[i] === "failed" && this.tasks[i]!.ended && !this.windDown.has(i);
   }
 
-  /** Wait until the policy stops or every child has ended. Throws the owner's Cancelled. */
-  *wait(): Co<void> {
-    while (this.decider < 0 && this.#live > 0) yield this.#waitD;
+  /**
+   * Wait until the policy stops or every child has ended, or until `due` on the owner's clock
+   * (then `expired` is set). Throws the owner's Cancelled. The deadline is one timer in the
+   * kernel's deadline queue (a timed wait), not a task.
+   */
+  *wait(due = Infinity): Co<void> {
+    while (this.decider < 0 && this.#live > 0) {
+      if (due === Infinity) {
+        yield this.#waitD;
+        continue;
+      }
+      const left = due - (yield* current()).owner.clock();
+      if ((yield suspendFor(this.#setup, Math.max(0, left), EXPIRED, this.label, "children")) === EXPIRED) {
+        this.expired = true;
+        // The tasks the deadline's tick woke (a sender handing the work a value, a lock
+        // released to it) act before the limit does: the work may finish in that tick.
+        yield;
+        return;
+      }
+    }
   }
 
   /**

@@ -1,33 +1,20 @@
 /**
- * `timeout(ms, co)` and `moveOnAfter(ms, co)`: run `co` as a child task racing a timer; on
- * expiry the work is cancelled (its `finally` blocks run) before the caller resumes. Nested
- * timeouts follow curio's rule: the outermost expired one wins. Built on the Supervisor.
+ * `timeout(ms, co)` and `moveOnAfter(ms, co)`: run `co` as a child task while the caller waits
+ * for it with a deadline (one timer); on expiry the work is cancelled (its `finally` blocks
+ * run) before the caller resumes. Nested timeouts follow curio's rule: the outermost expired
+ * one wins. Built on the Supervisor.
  */
-import { current, sleep } from "../syscalls.ts";
+import { current } from "../syscalls.ts";
 import { describe } from "../syscall.ts";
 import type { Co, TaskBody } from "../types.ts";
-import type { TaskOwner } from "../task.ts";
 import { TimeoutError } from "./errors.ts";
 import { Supervisor, checkTaskBody } from "./supervisor.ts";
 import { finish } from "./held.ts";
 
-const EXPIRED: unique symbol = Symbol("expired");
-
-/**
- * Expire at `due` on `owner`'s clock, read when the limit was entered: the timer's first step
- * comes after the work's (and after other tasks of that round), which must not count against it.
- */
-function* timer(due: number, owner: TaskOwner): Co<typeof EXPIRED> {
-  const left = due - owner.clock();
-  if (left > 0) yield* sleep(left);
-  else yield; // already due: expire at the next round
-  return EXPIRED;
-}
-
 function* limit<T>(op: string, ms: number, co: TaskBody<T>): Co<{ value: T } | undefined> {
   if (typeof ms !== "number" || !(ms >= 0)) throw new RangeError(`${op}(ms, co): ms must be a number >= 0, got ${describe(ms)}`);
   checkTaskBody(co, op);
-  // The deadline runs from now, not from the timer's first step (see timer).
+  // The deadline runs from now, read at the call, not from the caller's wait after the work starts.
   const owner = (yield* current()).owner;
   const due = owner.clock() + ms;
   const sup = new Supervisor(op, () => true);
@@ -35,7 +22,8 @@ function* limit<T>(op: string, ms: number, co: TaskBody<T>): Co<{ value: T } | u
   // the work had finished by then, its result is returned first and the cancel raised at the
   // caller's next yield (what it took, a message or a lock, is not lost).
   // The work's own failure is the outcome, whatever else happened in its tick (see below).
-  const held = yield* sup.runAll(ms === Infinity ? [[co]] : [[co], [timer(due, owner), `${op} ${ms} ms`]], (i) => i === 0);
+  // The deadline is the supervisor's timed wait: one timer, no task (see Supervisor.wait).
+  const held = yield* sup.runAll([[co]], (i) => i === 0, false, due);
   // No work task only if a cancel came before it was started: then `held` has it, and finish
   // throws it. Work that failed on its own as the cancel came: its error is thrown (below), the
   // cancel raised at the caller's next yield.
@@ -46,7 +34,7 @@ function* limit<T>(op: string, ms: number, co: TaskBody<T>): Co<{ value: T } | u
   if (work.state === "done") return { value: work.result as T };
   // So does its own failure (not one while being cancelled), even in the deadline's tick.
   if (work.state === "failed" && !sup.windDown.has(0)) throw work.error;
-  if (sup.decider === 1) return undefined;
+  if (sup.expired) return undefined;
   throw work.error;
 }
 
