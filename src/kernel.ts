@@ -38,6 +38,8 @@ export class Kernel implements CompletionSink, InlineHost {
    */
   backlog: Task<unknown>[] | undefined = undefined;
   backlogAt = 0;
+  /** Timed waits due in this tick, fired at its end (timed-wait.ts). */
+  expiring: TimedWake[] = [];
   /** Sleeping tasks, and the timers of timed waits (timed-wait.ts). */
   readonly timers = new TimerQueue<(Task<unknown> & Sleeper) | TimedWake>(); // Sleeper spelled out: Task.undo is @internal, so not in the declarations
   /** Sleeps yielded this tick, submitted at its end. */
@@ -192,7 +194,7 @@ export class Kernel implements CompletionSink, InlineHost {
   /** Called during the tick's first phase: the tick itself steps the sleeper, no wake needed. */
   readonly wakeSleeper = (s: Task<unknown> | TimedWake): void => {
     if (s instanceof Task) this.unsuspend(s, Resume.Next, undefined);
-    else s.fire();
+    else this.expiring.push(s); // fired at the tick's end (see timed-wait.ts armTimedWait)
   };
 
   // ─── The tick ───────────────────────────────────────────────────────────────

@@ -91,7 +91,10 @@ export function runTick(k: Kernel): void {
     submit(k);
   }
 
-  // Phase 4: one host timer for the earliest deadline (the tick's end wakes another if work is ready).
+  // Phase 4: timed waits due in this tick expire now, after every step it took (their tasks
+  // run next tick); then one host timer for the earliest deadline (the tick's end wakes
+  // another if work is ready).
+  if (k.expiring.length > 0) expire(k);
   armTimer(k);
   k.rounds += 1 + k.moreRounds;
 }
@@ -160,4 +163,11 @@ function armTimer(k: Kernel): void {
     k.stats.timersArmed++;
     k.reactor.setTimer(next, k.onTimer);
   }
+}
+
+/** Fire the timed waits that came due in this tick (those still waiting). */
+function expire(k: Kernel): void {
+  const due = k.expiring;
+  k.expiring = [];
+  for (let i = 0; i < due.length; i++) due[i]!.fire();
 }

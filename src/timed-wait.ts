@@ -40,6 +40,8 @@ export function suspendFor<T, E>(setup: (waker: Waker<T>) => Undo, ms: number, e
 /** What a timed wait's waker keeps: its timer, taken back when the waker resumes the task. */
 export interface TimedWaker {
   timer: TimedWake | undefined;
+  /** The wait is still current (the task waits in it). */
+  readonly pending: boolean;
   resume(value: unknown): boolean;
   throw(error: unknown): boolean;
 }
@@ -60,14 +62,17 @@ export class TimedWake {
   }
 
   /**
-   * Due (the tick's first phase): undo the registrations, then resume with the expired value.
+   * Due, at the end of the tick it came due in (see `armTimedWait`): undo the registrations,
+   * then resume with the expired value.
    * As a cancel's undo does (lifecycle.ts throwInto): a wake-up the undo causes (a permit
    * passed on) is refused meanwhile, and an undo that throws gives the task its error.
    */
   fire(): void {
     const w = this.#waker;
+    // Taken back since it came due (the task was woken, cancelled or interrupted in that tick).
+    if (w.timer !== this || !w.pending) return;
     const task = this.#task;
-    w.timer = undefined; // taken out of the queue by its expiry: nothing to remove
+    w.timer = undefined; // out of the queue since its expiry: nothing to remove
     let broken: { error: unknown } | undefined = undefined;
     if (typeof this.#leave === "function") {
       task.flags |= Flag.Undoing;
@@ -86,14 +91,17 @@ export class TimedWake {
 
 /**
  * @internal After `setup` ran (the task still waits): arm the timer of a timed wait, and make the task's
- * undo (run by a cancel) take the timer back too. An `ms` of 0 expires at once.
+ * undo (run by a cancel) take the timer back too. Due, the timer is not fired at once: the kernel
+ * fires it at the end of that tick (Kernel.expiring), so the task still waits through the tick
+ * and what the tick's steps do to it comes first: a value handed over, a cancel or an interrupt
+ * (which a task ready to run would refuse). An `ms` of 0 is due in this tick.
  */
 export function armTimedWait(k: Kernel, task: Task<unknown>, d: TimedSuspend<unknown, unknown>, waker: TimedWaker, undo: Undo): void {
   const wake = new TimedWake(task, waker, undo, d.expired);
-  if (d.ms <= 0) return wake.fire();
-  const due = Math.ceil(k.reactor.now() + d.ms);
+  const due = d.ms <= 0 ? -Infinity : Math.ceil(k.reactor.now() + d.ms);
   if (!(due <= MAX_DEADLINE)) return; // Infinity: no limit, as sleep(Infinity)
-  k.timers.add(wake, due);
+  if (due === -Infinity) k.expiring.push(wake);
+  else k.timers.add(wake, due);
   waker.timer = wake;
   task.undo = () => {
     waker.timer = undefined;

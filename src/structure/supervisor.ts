@@ -225,11 +225,10 @@ export class Supervisor {
         continue;
       }
       const left = due - (yield* current()).owner.clock();
+      // Expired only at the end of the deadline's tick: work that finishes in it (a sender handed
+      // it a value, a lock was released to it) keeps its result (see timed-wait.ts).
       if ((yield suspendFor(this.#setup, Math.max(0, left), EXPIRED, this.label, "children")) === EXPIRED) {
         this.expired = true;
-        // The tasks the deadline's tick woke (a sender handing the work a value, a lock
-        // released to it) act before the limit does: the work may finish in that tick.
-        yield;
         return;
       }
     }

@@ -119,8 +119,8 @@ export interface SelectOptions {
   /**
    * Wait at most this many milliseconds (a number >= 0; `Infinity`, the default, for no
    * limit, as is one too large for the clock, past 2^52 ms), then return `{ index: -1 }` with
-   * no case performed (Go's `case <-time.After(ms)`). A case and the limit due in the same
-   * tick: the limit wins (timers come first in a tick).
+   * no case performed (Go's `case <-time.After(ms)`). The limit takes effect at the end of
+   * the tick it comes due in: a case that fires in that tick wins.
    * One timer in the scheduler's deadline queue, taken back when a case fires: much cheaper
    * than `moveOnAfter(ms, () => select(cases))`, which runs the select in a task of its own.
    */

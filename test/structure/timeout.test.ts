@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Cancelled, cancel, Event, join, run, channel, interrupt, Lock, moveOnAfter, sleep, spawn, timeout, TimeoutError } from "../../src/index.ts";
-import { Scheduler, type Co } from "../../src/index.ts";
+import { Scheduler, type Co, type Task } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 import { virtualError } from "../helpers.ts";
 
@@ -349,4 +349,40 @@ test("an interrupt that reaches a caller in the tick its limited work finished: 
     return log;
   });
   expect(result).toEqual(["interrupt true", "returned undefined", "caught int at the next yield", "joined ok"]);
+});
+
+describe("an interrupt in the deadline's tick (found by review: the caller was ready, not waiting, in that tick, so interrupt() refused it and its error was lost)", () => {
+  test("with the work finishing in that tick too: the result first, the error at the caller's next yield", async () => {
+    const { result } = await virtual(function* () {
+      const log: string[] = [];
+      const ev = new Event();
+      let caller: Task<void> | undefined;
+      yield* spawn(function* () {
+        yield* sleep(10);
+        ev.set(); // the work finishes in the deadline's tick...
+        log.push(`interrupt ${yield* interrupt(caller!, new Error("int"))}`); // ...and the interrupt comes in it
+      });
+      caller = yield* spawn(function* () {
+        log.push(`got ${yield* timeout(10, function* () { yield* ev.wait(); return "v"; })}`);
+        try { yield* sleep(1); log.push("slept"); } catch (e) { log.push(`next yield: ${(e as Error).message}`); }
+      });
+      yield* join(caller);
+      return log;
+    });
+    expect(result).toEqual(["interrupt true", "got v", "next yield: int"]);
+  });
+
+  test("with no result: the interrupt's error, not the TimeoutError", async () => {
+    const { result } = await virtual(function* () {
+      const log: string[] = [];
+      let caller: Task<void> | undefined;
+      yield* spawn(function* () { yield* sleep(10); log.push(`interrupt ${yield* interrupt(caller!, new Error("int"))}`); });
+      caller = yield* spawn(function* () {
+        try { yield* timeout(10, () => sleep(100)); } catch (e) { log.push(e instanceof TimeoutError ? "TimeoutError" : (e as Error).message); }
+      });
+      yield* join(caller);
+      return log;
+    });
+    expect(result).toEqual(["interrupt true", "int"]);
+  });
 });
