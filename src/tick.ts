@@ -2,7 +2,7 @@
  * One tick of a kernel: timers due → completions → one step per ready task (step.ts; within a
  * budget) and more rounds for the tasks those steps woke → submit this tick's suspending
  * syscalls as one batch, grouped by op → a few more rounds for tasks whose I/O completed at
- * submission → arm one host timer. Imports no Bun API.
+ * submission → expire the timed waits due in the tick → arm one host timer. Imports no Bun API.
  */
 import { swapInlineHost } from "./syscall.ts";
 import type { Task } from "./task.ts";
