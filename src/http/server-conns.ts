@@ -59,15 +59,16 @@ export class ServerConns {
   }
 
   /**
-   * Reset every connection but the caller's own, then cancel their tasks, all at once, and wait
-   * for them to end. Reset first: a handler that catches the cancel and answers (a fallback,
-   * a 502) sends nothing, and its client sees the reset now, not after that cleanup.
+   * Cancel every connection's task but the caller's own, all at once, wait for them to end, and
+   * reset their connections (one closed on the way may still wait for its client's FIN). The
+   * cancel comes first, so a handler sees its `Cancelled` where it waits, not a read failed by
+   * the reset; what it answers after it is not sent (the exchange resets instead: `aborting`).
    */
   *cancelAll(): Co<void> {
     const mine = yield* this.#mine();
     const others = [...this.#all].filter((s) => s.task !== undefined && !mine.includes(s));
-    for (const s of others) yield* s.conn.abort();
     yield* all(others.map((s) => () => cancel(s.task!)));
+    for (const s of others) yield* s.conn.abort();
   }
 
   /** The connections whose task is the caller or an ancestor of it (a handler calling close()). */

@@ -31,6 +31,8 @@ export interface ExchangeHost {
   readonly handler: HttpHandler;
   /** True once `close()` has begun: a response then says `Connection: close`. */
   readonly closing: boolean;
+  /** True once `abort()` has begun: nothing more is answered, the connection is reset instead. */
+  readonly aborting: boolean;
   /** Connections whose client may still be sending when they close (see `lingerClose`). */
   readonly linger: WeakSet<Conn>;
   /** A request was answered (error responses included). */
@@ -87,6 +89,11 @@ export function* exchange(host: ExchangeHost, conn: Conn, raw: Uint8Array): Co<b
       throw new TypeError(`the handler returned ${describe(made)}, not a generator: write it as function* (req) {...}`);
     }
     const res = yield* made as ReturnType<HttpHandler>;
+    // A handler that caught abort()'s cancel and answered anyway (a fallback, a 502): not sent.
+    if (host.aborting) {
+      yield* abortConn(conn);
+      return false;
+    }
     const ctx = { method: req.method, minor: req.version === "1.1" ? 1 : 0, keepAlive: keep && !host.closing, bodyRead: req.bodyRead };
     let stream: Encoded["stream"];
     ({ payload, keepAlive, stream } = encodeResponse(res, ctx));
@@ -141,6 +148,10 @@ export function* exchange(host: ExchangeHost, conn: Conn, raw: Uint8Array): Co<b
  * ```
  */
 export function* reject(host: ExchangeHost, conn: Conn, error: HttpError | number, detail = "", head = false, ms = host.limits.bodyTimeout): Co<false> {
+  if (host.aborting) {
+    yield* abortConn(conn); // abort(): nothing more is answered
+    return false;
+  }
   host.answered();
   host.linger.add(conn);
   const status = typeof error === "number" ? error : error.status;

@@ -82,6 +82,7 @@ export class HttpServer {
     const watchdog = (this.#watchdog = new Watchdog(Math.max(5, Math.min(250, Math.ceil(Math.min(limits.headerTimeout, limits.bodyTimeout) / 8))), `http-timeouts ${listener.name}`));
     const onError = options.onError;
     const isClosing = this.#isClosing;
+    const isAborting = (): boolean => this.#aborting;
     this.#exchangeHost = {
       watchdog,
       limits,
@@ -89,6 +90,9 @@ export class HttpServer {
       handler,
       get closing() {
         return isClosing();
+      },
+      get aborting() {
+        return isAborting();
       },
       linger: this.#linger,
       answered: () => void this.#requests++,
@@ -147,10 +151,10 @@ export class HttpServer {
   }
 
   /**
-   * Stop at once: no new connections, and every connection is reset and its request cut short
-   * (its handler cancelled) — but for the caller's own, when a handler calls it. Returns once
-   * those handlers have ended; what one answers after the cancel does not go out. For a
-   * shutdown whose grace period ran out: `moveOnAfter(5000, () => server.close())`, then `abort()`.
+   * Stop at once: no new connections, and every connection's request is cut short (its handler
+   * cancelled) and the connection reset — but for the caller's own, when a handler calls it.
+   * Returns once those handlers have ended; what one answers after the cancel does not go out.
+   * For a shutdown whose grace period ran out: `moveOnAfter(5000, () => server.close())`, then `abort()`.
    *
    * @example
    * ```typescript
