@@ -1,8 +1,8 @@
 /**
- * A wait with a time limit (`select(cases, { timeout })`): a `suspend` whose timer sits in the
- * kernel's deadline queue. Due, it takes the wait's registrations back and resumes the task with
- * the "expired" value; woken or cancelled first, the timer is taken back. No child task, no
- * supervisor: one deadline-queue entry. Imports no Bun API.
+ * A wait with a time limit (`select`'s timeout; `timeout`/`moveOnAfter`'s wait for their work):
+ * a `suspend` whose timer sits in the kernel's deadline queue. Due, it takes the wait's
+ * registrations back and resumes the task with the "expired" value, at the end of that tick;
+ * woken or cancelled first, the timer is taken back. One deadline-queue entry, no task.
  */
 import { Op, Syscall } from "./syscall.ts";
 import type { Undo, Waker } from "./types.ts";

@@ -39,7 +39,7 @@ export interface Group {
  * @example
  * ```ts
  * import { run, group, sleep, type GroupOptions } from "corun";
- * const options: GroupOptions = { name: "conns", forget: true }; // long-lived: children that end done are dropped
+ * const options: GroupOptions = { name: "conns", forget: true }; // long-lived: children that end done or cancelled are dropped
  * await run(() => group(function* (g) { yield* g.spawn(function* () { yield* sleep(1); }); }, options));
  * ```
  */

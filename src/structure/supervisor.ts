@@ -3,12 +3,13 @@
  * how each ended, lets the owner wait until a policy says "stop" (or all ended), then
  * cancels the rest concurrently and waits for them. Built on spawn/join/cancel/suspend only.
  */
-import { cancel, current, join, spawn, spawnAdopted, suspend } from "../syscalls.ts";
+import { current, spawn, spawnAdopted, suspend } from "../syscalls.ts";
 import { bodyOf, claimSource } from "../task-body.ts";
-import { Syscall, asyncBodyError, describe, runningTask } from "../syscall.ts";
+import { Syscall, asyncBodyError, describe } from "../syscall.ts";
 import { Task } from "../task.ts";
 import { keep, type Held } from "./held.ts";
-import { UsageError, isCancelOf, isCycleRefusal } from "../errors.ts";
+import { reap, settle } from "./settle.ts";
+import { UsageError, isCancelOf } from "../errors.ts";
 import { cancelRaised } from "../lifecycle.ts";
 import type { Co, TaskBody, Waker } from "../types.ts";
 import { suspendFor } from "../timed-wait.ts";
@@ -280,41 +281,6 @@ export class Supervisor {
     }
     return held;
   }
-}
-
-/**
- * Wait until `t` has ended, by joining (which observes its failure) or cancelling it (which
- * does not). Anything thrown into the waiting task meanwhile is held back (the first one)
- * and returned, and the wait goes on, by cancelling: the owner now leaves with what it holds,
- * not with t's outcome, so t's failure must stay unobserved for run() to report.
- */
-function* settle(t: Task<unknown>, how: "join" | "cancel", held: Held, sent: WeakSet<Task<unknown>>, keepJoining = false): Co<Held> {
-  for (;;) {
-    try {
-      if (how === "join") yield* join(t);
-      else {
-        // A reaper's join, or this cancel (a child here, or a reaper, which is no member: harmless).
-        sent.add(t);
-        yield* cancel(t);
-      }
-      return held;
-    } catch (error) {
-      // t's own outcome (reported through `failures`)? Compare identities: something thrown
-      // into the waiting task can be raised at this yield even when t has already ended.
-      if (t.ended && error === t.error) return held;
-      // The kernel refused the wait itself: it would close a cycle (t's cleanup waits for this
-      // task, say by cancelling it). Waiting again would be refused again, for ever: the cycle
-      // is this task's error, and t ends once this task has.
-      if (isCycleRefusal(error, runningTask(), t)) throw error;
-      held = keep(held, error);
-      if (!keepJoining) how = "cancel";
-    }
-  }
-}
-
-function* reap(t: Task<unknown>, sent: WeakSet<Task<unknown>>): Co<void> {
-  sent.add(t);
-  yield* cancel(t);
 }
 
 /** A child's index among the supervisor's tasks, set when the kernel creates it. */

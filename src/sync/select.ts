@@ -107,6 +107,7 @@ export function sendTo<T>(ch: Channel<T>, value: T): SendCase<T> {
  * ```ts
  * import { run, channel, select, recvFrom, type SelectOptions } from "corun";
  * const poll: SelectOptions = { wait: false };
+ * const briefly: SelectOptions = { timeout: 100 }; // give up after 100 ms: index -1
  * await run(function* () {
  *   const r = yield* select([recvFrom(channel<number>(1))], poll);
  *   console.log(r.index); // -1: nothing was ready
