@@ -99,7 +99,9 @@ export function toNetError(error: unknown, op: string, address: string, taskName
   const message = error instanceof Error ? error.message : String(error);
   const c = typeof code === "string" && code ? code : fallbackCode;
   const meaning = describeCode(c);
-  return new NetError(c, op, address, taskName, meaning ? `${meaning}; ${message}` : message, error);
+  // The host's words may say it already ("ECONNRESET: connection reset by peer, read"): not twice.
+  const said = meaning !== "" && message.toLowerCase().includes(meaning.toLowerCase());
+  return new NetError(c, op, address, taskName, meaning && !said ? `${meaning}; ${message}` : message, error);
 }
 
 /** @internal `host:port` as errors and names show it, an IPv6 address in brackets (`[::1]:8080`). */

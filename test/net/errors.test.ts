@@ -197,3 +197,11 @@ test("hostPort names an IPv6 address in brackets, as an accepted connection's na
   expect(hostPort("fe80::1%eth0", 0)).toBe("[fe80::1%eth0]:0");
   expect(hostPort("localhost", 1)).toBe("localhost:1");
 });
+
+test("a host error whose own words already say what the code means is not explained twice (found by review: 'connection reset by peer; ECONNRESET: connection reset by peer, read')", async () => {
+  const { toNetError } = await import("../../src/net/errors.ts");
+  const reset = Object.assign(new Error("ECONNRESET: connection reset by peer, read"), { code: "ECONNRESET" });
+  const refused = Object.assign(new Error("ECONNREFUSED: connection refused, connect"), { code: "ECONNREFUSED" });
+  expect(toNetError(reset, "tcp.read", "127.0.0.1:1", "t").detail).toBe("ECONNRESET: connection reset by peer, read");
+  expect(toNetError(refused, "tcp.connect", "127.0.0.1:1", "t").detail).toBe("connection refused: nothing listens there; ECONNREFUSED: connection refused, connect");
+});
