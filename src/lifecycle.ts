@@ -131,23 +131,32 @@ export function observe(k: Kernel, task: Task<unknown>): void {
  * must not escape the tick. Used by cancel and by `interrupt`.
  */
 export function throwInto(k: Kernel, target: Task<unknown>, error: unknown): void {
-  let thrown = error;
-  const undo = target.undo;
-  // While the undo runs, the task still waits (a waker's `pending` is true) but a wake-up (the
-  // undo calling its own waker) is refused: the task is queued once, by the unsuspend below.
-  target.flags |= Flag.Undoing;
-  if (undo !== undefined) {
-    try {
-      if (typeof undo === "function") (undo as () => void)();
-      else if (undo instanceof IoTicket) k.reactor.cancel(undo);
-      else k.timers.remove(target); // a timer bucket
-    } catch (broken) {
-      thrown = broken ?? new Error("an undo threw undefined");
-    }
-  }
-  target.flags &= ~Flag.Undoing;
-  k.unsuspend(target, Resume.Throw, thrown);
+  const broken = undoWait(k, target);
+  k.unsuspend(target, Resume.Throw, broken ?? error);
   k.wake();
+}
+
+/**
+ * Take a waiting `target`'s wait back: run its undo (the registration left, the I/O withdrawn,
+ * the timer left). Returns what the undo threw (an Error if it threw undefined), or undefined;
+ * the caller then resumes the task. Used by `throwInto` and by a timed wait that expires.
+ */
+export function undoWait(k: Kernel, target: Task<unknown>): unknown {
+  const undo = target.undo;
+  if (undo === undefined) return undefined;
+  // While the undo runs, the task still waits (a waker's `pending` is true) but a wake-up (the
+  // undo calling its own waker) is refused: the task is queued once, by the caller's resume.
+  target.flags |= Flag.Undoing;
+  try {
+    if (typeof undo === "function") (undo as () => void)();
+    else if (undo instanceof IoTicket) k.reactor.cancel(undo);
+    else k.timers.remove(target); // a timer bucket
+    return undefined;
+  } catch (broken) {
+    return broken ?? new Error("an undo threw undefined");
+  } finally {
+    target.flags &= ~Flag.Undoing;
+  }
 }
 
 /**

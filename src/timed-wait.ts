@@ -7,7 +7,8 @@
 import { Op, Syscall } from "./syscall.ts";
 import type { Undo, Waker } from "./types.ts";
 import type { Kernel } from "./kernel.ts";
-import { Flag, type Task } from "./task.ts";
+import type { Task } from "./task.ts";
+import { undoWait } from "./lifecycle.ts";
 import { MAX_DEADLINE } from "./sleep-queue.ts";
 
 /** @internal A `suspend` descriptor that gives up after `ms`, resuming the task with `expired`. */
@@ -50,41 +51,29 @@ export interface TimedWaker {
 export class TimedWake {
   /** The deadline queue's slot: the bucket it sleeps in. */
   undo: unknown = undefined;
+  readonly #k: Kernel;
   readonly #task: Task<unknown>;
   readonly #waker: TimedWaker;
-  readonly #leave: Undo;
   readonly #expired: unknown;
-  constructor(task: Task<unknown>, waker: TimedWaker, leave: Undo, expired: unknown) {
+  constructor(k: Kernel, task: Task<unknown>, waker: TimedWaker, expired: unknown) {
+    this.#k = k;
     this.#task = task;
     this.#waker = waker;
-    this.#leave = leave;
     this.#expired = expired;
   }
 
   /**
-   * Due, at the end of the tick it came due in (see `armTimedWait`): undo the registrations,
-   * then resume with the expired value.
-   * As a cancel's undo does (lifecycle.ts throwInto): a wake-up the undo causes (a permit
-   * passed on) is refused meanwhile, and an undo that throws gives the task its error.
+   * Due, at the end of the tick it came due in (see `armTimedWait`): take the wait back as a
+   * cancel does (lifecycle.ts undoWait: a wake-up its undo causes is refused meanwhile, and an
+   * undo that throws gives the task its error), then resume with the expired value.
    */
   fire(): void {
     const w = this.#waker;
     // Taken back since it came due (the task was woken, cancelled or interrupted in that tick).
     if (w.timer !== this || !w.pending) return;
-    const task = this.#task;
     w.timer = undefined; // out of the queue since its expiry: nothing to remove
-    let broken: { error: unknown } | undefined = undefined;
-    if (typeof this.#leave === "function") {
-      task.flags |= Flag.Undoing;
-      try {
-        this.#leave();
-      } catch (error) {
-        broken = { error: error ?? new Error("an undo threw undefined") };
-      } finally {
-        task.flags &= ~Flag.Undoing;
-      }
-    }
-    if (broken !== undefined) w.throw(broken.error);
+    const broken = undoWait(this.#k, this.#task);
+    if (broken !== undefined) w.throw(broken);
     else w.resume(this.#expired);
   }
 }
@@ -97,7 +86,7 @@ export class TimedWake {
  * (which a task ready to run would refuse). An `ms` of 0 is due in this tick.
  */
 export function armTimedWait(k: Kernel, task: Task<unknown>, d: TimedSuspend<unknown, unknown>, waker: TimedWaker, undo: Undo): void {
-  const wake = new TimedWake(task, waker, undo, d.expired);
+  const wake = new TimedWake(k, task, waker, d.expired);
   const due = d.ms <= 0 ? -Infinity : Math.ceil(k.reactor.now() + d.ms);
   if (!(due <= MAX_DEADLINE)) return; // Infinity: no limit, as sleep(Infinity)
   if (due === -Infinity) k.expiring.push(wake);

@@ -139,10 +139,7 @@ export class Inbound {
   discard(): void {
     this.#in = [];
     this.#buffered = 0;
-    if (this.paused && !this.#h.gone) {
-      this.paused = false;
-      this.#h.socket?.resume();
-    }
+    this.#resume();
   }
 
   #take(resume = true): Uint8Array {

@@ -1,5 +1,5 @@
 import { test, expect } from "bun:test";
-import { run, spawn, join, cancel, sleep, timeout } from "../../src/index.ts";
+import { run, spawn, join, cancel, sleep, timeout, type Co } from "../../src/index.ts";
 import { udp, listen, connect, NetError, type UdpSocket } from "../../src/net/index.ts";
 
 test("UDP round trip", async () => {
@@ -191,11 +191,7 @@ test("a UDP socket used from another, concurrent run() is refused with EBADF (it
 
 test("a datagram to a loopback port nobody listens on is counted in stats().errors and lastError; nothing escapes and the socket goes on (Bun's uncaught error ended the process; found by review)", async () => {
   const r = await run(function* () {
-    const gone = yield* udp({ port: 0 });
-    const deadPort = gone.port;
-    yield* gone.close();
-    const a = yield* udp({ port: 0 });
-    const b = yield* udp({ port: 0 });
+    const { dead: deadPort, a, b } = yield* deadPortAndPair();
     const before = a.lastError;
     yield* a.send("to nobody", deadPort);
     for (let i = 0; i < 100 && a.stats().errors === 0; i++) yield* sleep(5);
@@ -251,22 +247,28 @@ test("a refused datagram to an IPv6 address names it in brackets", async () => {
   expect(r).toContain("→ [::1]:9 ");
 });
 
+/** A loopback port nobody listens on (bound, then closed), and two live sockets. */
+function* deadPortAndPair(): Co<{ dead: number; a: UdpSocket; b: UdpSocket }> {
+  const gone = yield* udp({ port: 0 });
+  const dead = gone.port;
+  yield* gone.close();
+  return { dead, a: yield* udp({ port: 0 }), b: yield* udp({ port: 0 }) };
+}
+
+/** Send `text` from `a` to `port`: "sent", or the send's error message. */
+function* sendOrMessage(a: UdpSocket, text: string, port: number): Co<string> {
+  try {
+    yield* a.send(text, port);
+    return "sent";
+  } catch (e) {
+    return (e as NetError).message;
+  }
+}
+
 test("an ICMP reply to an earlier datagram of the batch does not fail a later one to a live port: it is counted in errors, and the datagram is sent (found by review)", async () => {
   const r = await run(function* () {
-    const gone = yield* udp({ port: 0 });
-    const dead = gone.port;
-    yield* gone.close();
-    const a = yield* udp({ port: 0 });
-    const b = yield* udp({ port: 0 });
-    const send = (text: string, port: number) =>
-      spawn(function* () {
-        try {
-          yield* a.send(text, port);
-          return "sent";
-        } catch (e) {
-          return (e as NetError).message;
-        }
-      });
+    const { dead, a, b } = yield* deadPortAndPair();
+    const send = (text: string, port: number) => spawn(sendOrMessage(a, text, port));
     // One tick, one batch: dead, dead, live (the first dead one's ICMP reply comes back on the next send)
     const ts = [yield* send("to nobody 1", dead), yield* send("to nobody 2", dead), yield* send("to b", b.port)];
     const results: string[] = [];
@@ -284,20 +286,8 @@ test("an ICMP reply to an earlier datagram of the batch does not fail a later on
 
 test("five datagrams to a dead port in one batch, then one to a live port: all are sent, and stats().errors counts each ICMP reply once (found by review: 9 for 5)", async () => {
   const r = await run(function* () {
-    const gone = yield* udp({ port: 0 });
-    const dead = gone.port;
-    yield* gone.close();
-    const a = yield* udp({ port: 0 });
-    const b = yield* udp({ port: 0 });
-    const send = (text: string, port: number) =>
-      spawn(function* () {
-        try {
-          yield* a.send(text, port);
-          return "sent";
-        } catch (e) {
-          return (e as NetError).message;
-        }
-      });
+    const { dead, a, b } = yield* deadPortAndPair();
+    const send = (text: string, port: number) => spawn(sendOrMessage(a, text, port));
     const ts = [];
     for (let i = 0; i < 5; i++) ts.push(yield* send(`to nobody ${i}`, dead));
     ts.push(yield* send("to b", b.port));
