@@ -10,6 +10,8 @@ import { TaskError } from "./errors.ts";
 import { startable, Thrown } from "./handlers.ts";
 import { deliverCancel, MAX_UNOBSERVED } from "./lifecycle.ts";
 import { describe } from "./syscall.ts";
+import { checkKeys } from "./option-keys.ts";
+import { SPAWN_KEYS } from "./task-body.ts";
 import { runEnded, runStarted } from "./deadlock.ts";
 import type { Reactor } from "./reactor/reactor.ts";
 import type { TaskBody, SchedulerStats, SpawnOptions } from "./types.ts";
@@ -62,6 +64,9 @@ export interface TaskInfo {
   path: string;
 }
 
+/** The keys of SchedulerOptions (others are refused: a misspelt one would be ignored). */
+const SCHEDULER_KEYS = Object.keys({ reactor: 1, budget: 1, name: 1, signal: 1 } satisfies Record<keyof SchedulerOptions, 1>);
+
 /**
  * A corun scheduler. `run()` makes one for you; make your own to read `stats()` and `ps()`
  * or to run on a `FakeReactor`.
@@ -86,6 +91,7 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions = {}) {
     if (options === null || typeof options !== "object") throw new TypeError(`new Scheduler(options): options must be an object, got ${describe(options)}`);
+    checkKeys(options, SCHEDULER_KEYS, "new Scheduler(options) (run's options)");
     if (options.name !== undefined && typeof options.name !== "string") throw new TypeError(`new Scheduler({ name }): name must be a string, got ${describe(options.name)}`);
     if (options.reactor !== undefined) checkReactor(options.reactor);
     const reactor = options.reactor ?? Scheduler.defaultReactor?.();
@@ -203,6 +209,7 @@ export class Scheduler {
   spawn<T>(co: TaskBody<T>, options: SpawnOptions = {}): Task<T> {
     const k = this.#k;
     if (options === null || typeof options !== "object") throw new TypeError(`Scheduler.spawn(co, options): options must be an object, got ${describe(options)}`);
+    checkKeys(options, SPAWN_KEYS, "Scheduler.spawn(co, options)");
     if (options.name !== undefined && typeof options.name !== "string") throw new TypeError(`Scheduler.spawn(co, { name }): name must be a string, got ${describe(options.name)}`);
     if (!k.hooks) throw new Error("Scheduler.spawn(): the scheduler is not running (call run() first, and not after it ended)");
     const gen = startable(co as TaskBody<unknown>, "spawn", undefined);

@@ -5,6 +5,7 @@
  */
 import { Syscall, asyncBodyError, describe, notGeneratorHint } from "./syscall.ts";
 import { Task } from "./task.ts";
+import { checkKeys } from "./option-keys.ts";
 import type { TaskBody, SpawnOptions, Yieldable } from "./types.ts";
 
 /** Generator objects given to a task so far (spawn, run, a combinator): a generator runs in one task only. */
@@ -46,10 +47,14 @@ export function bodyOf<T>(body: TaskBody<T>, op: string, claim = true): Iterable
   return made as Iterable<Yieldable, T, unknown>;
 }
 
+/** @internal The keys of SpawnOptions (others are refused: a misspelt one would be ignored). */
+export const SPAWN_KEYS = Object.keys({ name: 1 } satisfies Record<keyof SpawnOptions, 1>);
+
 /** @internal `options` of a spawn (`op` names the call): an object, if given, whose `name`, if given, is a string. */
 export function checkSpawnOptions(options: unknown, op: string): void {
   if (options === undefined) return;
   if (typeof options !== "object" || options === null) throw new TypeError(`${op}(co, options): options must be an object such as { name }, got ${describe(options)}`);
+  checkKeys(options, SPAWN_KEYS, `${op}(co, options)`);
   const name = (options as SpawnOptions).name;
   if (name !== undefined && typeof name !== "string") throw new TypeError(`${op}(co, { name }): name must be a string, got ${describe(name)}`);
 }

@@ -5,6 +5,7 @@
  */
 import { io } from "../syscalls.ts";
 import { describe, type Syscall } from "../syscall.ts";
+import { checkKeys } from "../option-keys.ts";
 import type { Co } from "../types.ts";
 import type { FileHandle, FileOpenOptions, FileStats } from "../reactor/file-handle.ts";
 import { MAX_READ_BYTES } from "../reactor/file.ts";
@@ -137,6 +138,8 @@ export class File {
   }
 }
 
+const OPEN_KEYS = Object.keys({ highWaterMark: 1 } satisfies Record<keyof FileOpenOptions, 1>);
+
 /**
  * Open a file: `"w"` creates or truncates it, `"a"` appends, `"r"` reads. Throws `NetError`
  * with the system code (`ENOENT`, `EACCES`...) if it cannot be opened.
@@ -158,6 +161,7 @@ export function open(path: string, mode: "r" | "w" | "a" = "r", options?: FileOp
   if (options !== undefined && (options === null || typeof options !== "object")) {
     throw new TypeError(`open(path, mode, options): options must be an object such as { highWaterMark }, got ${describe(options)}`);
   }
+  if (options !== undefined) checkKeys(options, OPEN_KEYS, "open(path, mode, options)");
   const hwm = options?.highWaterMark;
   if (hwm !== undefined && !(typeof hwm === "number" && hwm >= 0 && Number.isFinite(hwm))) {
     throw new RangeError(`open(path, mode, options): highWaterMark must be a finite number >= 0, got ${describe(hwm)}`);

@@ -16,6 +16,7 @@ import { TOKEN } from "./fields.ts";
 import type { StreamedResponse } from "./streamed-response.ts";
 import { readResponse, type Progress, type Read, type ReadOptions, type Use } from "./client-read.ts";
 import { describe, isAsyncFunction, runningTask } from "../syscall.ts";
+import { checkKeys, unknownKey } from "../option-keys.ts";
 import { ConnPool } from "./pool.ts";
 import { encodeRequest, isStreamedRequest, parseTarget, type StreamedRequest, type Target } from "./target.ts";
 import type { HttpClientOptions, HttpClientStats, RequestOptions } from "./options.ts";
@@ -26,6 +27,10 @@ import { connectWithin, Exchange } from "./deadline.ts";
 import { WATCH_BYTES, sendWhileReading, streamWhileReading } from "./client-send.ts";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
+
+/** The keys of HttpClientOptions and RequestOptions (others are refused: a misspelt one would be ignored). */
+const CLIENT_KEYS = Object.keys({ maxConnectionsPerHost: 1, timeout: 1, idleTimeout: 1, maxHeaderBytes: 1, maxBodyBytes: 1 } satisfies Record<keyof HttpClientOptions, 1>);
+const REQUEST_KEYS = Object.keys({ method: 1, headers: 1, body: 1, http10: 1, keepAlive: 1, timeout: 1 } satisfies Record<keyof RequestOptions, 1>);
 
 /**
  * An HTTP client with its own connection pool.
@@ -64,6 +69,7 @@ export class HttpClient {
   constructor(options?: HttpClientOptions) {
     if (options !== undefined && (options === null || typeof options !== "object")) throw new TypeError(`new HttpClient(options): options must be an object, got ${describe(options)}`);
     options ??= {};
+    checkKeys(options, CLIENT_KEYS, "new HttpClient(options)");
     const cap: unknown = options.maxConnectionsPerHost === undefined ? 256 : options.maxConnectionsPerHost; // null is no default
     if (typeof cap !== "number") throw new TypeError(`HttpClient: maxConnectionsPerHost must be an integer >= 1, got ${describe(cap)}`);
     if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`HttpClient: maxConnectionsPerHost must be an integer >= 1, got ${describe(cap)}`);
@@ -151,6 +157,8 @@ export class HttpClient {
       if (typeof options !== "object" || Array.isArray(options)) {
         throw new HttpError(HttpCode.BadArgument, `${use === undefined ? "request" : "requestStream"}(url, options): options must be an object such as { method, headers, body }, got ${describe(options)}`, target.href);
       }
+      const unknown = unknownKey(options, REQUEST_KEYS, `${use === undefined ? "request" : "requestStream"}(url, options)`);
+      if (unknown !== undefined) throw new HttpError(HttpCode.BadArgument, unknown, target.href);
       const method = options.method ?? "GET";
       if (typeof method !== "string" || !TOKEN.test(method)) throw new HttpError(HttpCode.BadArgument, `invalid method ${typeof method === "string" ? show(method) : describe(method)}`, target.href);
       // A tunnel's request names an authority, not a path, and its 2xx opens a raw stream: not this client's.

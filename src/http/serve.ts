@@ -7,6 +7,8 @@ import { listen, Listener } from "../net/listener.ts";
 import type { HttpHandler } from "./request.ts";
 import type { HttpServerOptions, ServeOptions } from "./options.ts";
 import { HttpServer } from "./server.ts";
+import { SERVER_KEYS } from "./server-limits.ts";
+import { checkKeys } from "../option-keys.ts";
 import { Syscall, describe, isAsyncFunction } from "../syscall.ts";
 
 /**
@@ -29,6 +31,7 @@ export function* httpServer(listener: Listener, handler: HttpHandler, options: H
     throw new TypeError(`httpServer(listener, handler): listener must be a Listener, got ${describe(listener)}${hint}`);
   }
   if (options === null || typeof options !== "object") throw new TypeError(`httpServer(listener, handler, options): options must be an object of limits, got ${describe(options)}`);
+  checkKeys(options, SERVER_KEYS, "httpServer(listener, handler, options)");
   checkHandler(handler, "httpServer(listener, handler)");
   const server = new HttpServer(listener, handler, options);
   yield* server.start();
@@ -63,9 +66,13 @@ export function* serve(options: ServeOptions): Co<HttpServer> {
       throw new TypeError(`serve(options): ${key} is a listener's option, which serve() does not take; listen yourself and serve on it: httpServer(yield* listen({ port, ${key}, ... }), handler, limits)`);
     }
   }
+  checkKeys(options, SERVE_KEYS, "serve(options)");
   const listener = yield* listen({ hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0 });
   try {
-    return yield* httpServer(listener, options.handler, options);
+    // Its options were checked above: the limits among them are the server's.
+    const server = new HttpServer(listener, options.handler, options);
+    yield* server.start();
+    return server;
   } catch (error) {
     yield* listener.close(); // a bad handler or limit: the port is not kept
     throw error;
@@ -74,6 +81,9 @@ export function* serve(options: ServeOptions): Co<HttpServer> {
 
 /** Options of listen() that serve() does not pass on (it listens on hostname:port only). */
 const LISTEN_ONLY = ["tls", "handshakeTimeout", "unix", "reusePort", "highWaterMark", "closeLingerMs"] as const;
+
+/** serve()'s own keys and the server's limits (a listener's are refused above with their own message). */
+const SERVE_KEYS = [...Object.keys({ hostname: 1, port: 1, handler: 1 } satisfies Record<Exclude<keyof ServeOptions, keyof HttpServerOptions>, 1>), ...SERVER_KEYS];
 
 /** A handler is a generator function: an async function (or async generator) would answer every request with a 500. */
 function checkHandler(handler: unknown, where: string): void {

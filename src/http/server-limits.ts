@@ -7,6 +7,13 @@ import type { HttpServerOptions, RequestLimits } from "./options.ts";
 import { SET_LIMITS, type BodyGuard, type HttpRequest } from "./request.ts";
 import { describe, ignoreRejection, isAsyncFunction, isGeneratorFunction } from "../syscall.ts";
 import { Thrown } from "../outcome.ts";
+import { checkKeys } from "../option-keys.ts";
+
+/** The keys of HttpServerOptions (others are refused: a misspelt one would be ignored). */
+export const SERVER_KEYS = Object.keys(
+  { maxHeaderBytes: 1, maxBodyBytes: 1, headerTimeout: 1, bodyTimeout: 1, maxConnections: 1, limitsFor: 1, onError: 1 } satisfies Record<keyof HttpServerOptions, 1>,
+);
+const LIMITS_KEYS = Object.keys({ maxBodyBytes: 1, bodyTimeout: 1 } satisfies Record<keyof RequestLimits, 1>);
 
 /** The limits a server runs with, every one set. */
 export interface ServerLimits {
@@ -68,6 +75,7 @@ export function applyLimitsFor(limitsFor: (req: HttpRequest) => RequestLimits | 
       ignoreRejection(own);
       throw new TypeError(`HTTP server option ${where} returned ${describe(own)}: expected { maxBodyBytes?, bodyTimeout? } or undefined`);
     }
+    checkKeys(own, LIMITS_KEYS, `HTTP server option ${where} returned an object with`);
     const { maxBodyBytes, bodyTimeout } = own as RequestLimits;
     const limits = {
       ...server,

@@ -7,6 +7,7 @@ import { Channel, type RecvResult } from "../sync/channel.ts";
 import { Waiter } from "../sync/wait-list.ts";
 import type { Waker } from "../types.ts";
 import { describe } from "../syscall.ts";
+import { checkKeys } from "../option-keys.ts";
 
 class PromiseWaker<T> implements Waker<T> {
   #done = false;
@@ -57,6 +58,7 @@ function signalOf(options: AsyncOptions | undefined, fn: string): AbortSignal | 
   if (options !== undefined && (bare || options === null || typeof options !== "object")) {
     throw new TypeError(`${fn}(..., options): options must be an object such as { signal }, got ${bare ? "an AbortSignal: pass { signal }" : describe(options)}`);
   }
+  if (options !== undefined) checkKeys(options, ["signal"], `${fn}(..., options)`);
   const signal = options?.signal;
   if (signal === undefined) return undefined;
   if (signal === null || typeof signal !== "object" || typeof signal.addEventListener !== "function" || typeof signal.removeEventListener !== "function") {

@@ -4,10 +4,15 @@
  */
 import { io } from "../syscalls.ts";
 import { describe, type Syscall } from "../syscall.ts";
+import { checkKeys } from "../option-keys.ts";
 import type { TcpDriverStats } from "../reactor/tcp.ts";
 import type { Conn } from "./conn.ts";
 import type { ConnectOptions } from "./options.ts";
 import { checkHwm, checkLinger, checkOptions, checkPort, wrapConn } from "./listener.ts";
+
+const CONNECT_KEYS = Object.keys(
+  { hostname: 1, port: 1, unix: 1, tls: 1, highWaterMark: 1, closeLingerMs: 1, connectLimit: 1, handshakeTimeout: 1 } satisfies Record<keyof ConnectOptions, 1>,
+);
 
 /**
  * Connect to `{ hostname, port }` or `{ unix: path }` (optionally `tls`). Throws `NetError`
@@ -28,6 +33,7 @@ import { checkHwm, checkLinger, checkOptions, checkPort, wrapConn } from "./list
  */
 export function connect(options: ConnectOptions): Syscall<Conn> {
   checkOptions(options, "connect");
+  checkKeys(options, CONNECT_KEYS, "connect(options)");
   if (options.unix === undefined) checkPort(options.port, "connect", false);
   checkHwm(options.highWaterMark, "connect");
   checkLinger(options.closeLingerMs, "connect");

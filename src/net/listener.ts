@@ -5,6 +5,7 @@
  */
 import { io } from "../syscalls.ts";
 import { describe, type Syscall } from "../syscall.ts";
+import { checkKeys } from "../option-keys.ts";
 import type { ListenerHandle } from "../reactor/tcp.ts";
 import type { TcpHandle } from "../reactor/tcp-socket.ts";
 import { Conn } from "./conn.ts";
@@ -110,6 +111,10 @@ export class Listener {
  */
 export function listen(options: ListenOptions): Syscall<Listener> {
   checkOptions(options, "listen");
+  checkKeys(options, LISTEN_KEYS, "listen(options)");
+  const reuse: unknown = (options as { reusePort?: unknown }).reusePort;
+  if (reuse !== undefined && typeof reuse !== "boolean") throw new TypeError(`listen(options): reusePort must be true or false, got ${describe(reuse)}`);
+  if (reuse === true && options.unix !== undefined) throw new TypeError("listen(options): reusePort applies to a TCP port, not to a unix socket; drop it or listen on { hostname, port }");
   if (options.unix === undefined) checkPort(options.port, "listen", true);
   checkHwm(options.highWaterMark, "listen");
   checkLinger(options.closeLingerMs, "listen");
@@ -141,6 +146,10 @@ function tlsSettingsProblem(tls: unknown): string | undefined {
   const keys = Object.keys(tls);
   return `its ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} missing or empty (settings given: ${keys.length > 0 ? keys.join(", ") : "none"})`;
 }
+
+const LISTEN_KEYS = Object.keys(
+  { hostname: 1, port: 1, unix: 1, reusePort: 1, tls: 1, highWaterMark: 1, closeLingerMs: 1, handshakeTimeout: 1 } satisfies Record<keyof ListenOptions, 1>,
+);
 
 /** @internal shared argument checks. */
 export function checkOptions(options: unknown, fn: string): void {

@@ -5,6 +5,7 @@
 import { isIP } from "node:net";
 import { io } from "../syscalls.ts";
 import { describe, type Syscall } from "../syscall.ts";
+import { checkKeys } from "../option-keys.ts";
 import type { Datagram, UdpHandle, UdpStats } from "../reactor/udp.ts";
 import type { UdpOptions } from "./options.ts";
 import { checkPort } from "./listener.ts";
@@ -118,6 +119,8 @@ export class UdpSocket {
   }
 }
 
+const UDP_KEYS = Object.keys({ hostname: 1, port: 1, maxQueued: 1 } satisfies Record<keyof UdpOptions, 1>);
+
 /**
  * Bind a UDP socket (`{ port: 0 }` for any free port, `hostname` default `127.0.0.1`).
  *
@@ -133,6 +136,7 @@ export class UdpSocket {
  */
 export function udp(options: UdpOptions = {}): Syscall<UdpSocket> {
   if (options === null || typeof options !== "object") throw new TypeError(`udp(options): expected an object, got ${describe(options)}`);
+  checkKeys(options, UDP_KEYS, "udp(options)");
   if (options.port !== undefined) checkPort(options.port, "udp", true);
   // "" would reach Bun as no host at all: a socket on every interface, not the default 127.0.0.1.
   if (options.hostname !== undefined && (typeof options.hostname !== "string" || options.hostname === "")) {

@@ -7,6 +7,7 @@
  */
 import type { CompletionSink, Reactor, Submission, Ticket } from "./reactor.ts";
 import { ticksEverywhere } from "../tick-count.ts";
+import { checkKeys } from "../option-keys.ts";
 
 /**
  * Options for `new FakeReactor()`.
@@ -32,6 +33,9 @@ export interface FakeReactorOptions {
    */
   deadlockTimeout?: number | undefined;
 }
+
+/** The keys of FakeReactorOptions (others are refused: a misspelt one would be ignored). */
+const FAKE_KEYS = Object.keys({ auto: 1, start: 1, io: 1, deadlockTimeout: 1 } satisfies Record<keyof FakeReactorOptions, 1>);
 
 /** Polling ticks (only tasks that gave up the CPU to run) in a row before the clock moves to the next deadline anyway. */
 const BUSY_TICKS = 10_000;
@@ -96,6 +100,7 @@ export class FakeReactor implements Reactor {
 
   constructor(options: FakeReactorOptions = {}) {
     if (options === null || typeof options !== "object") throw new TypeError(`new FakeReactor(options): options must be an object, got ${String(options)}`);
+    checkKeys(options, FAKE_KEYS, "new FakeReactor(options)");
     if (options.auto !== undefined && typeof options.auto !== "boolean") throw new TypeError(`new FakeReactor({ auto }): auto must be true or false, got ${typeof options.auto} ${String(options.auto)}`);
     if (options.io !== undefined && typeof options.io !== "function") throw new TypeError(`new FakeReactor({ io }): io must be a function (batch, sink) => void, got ${typeof options.io}`);
     const idle = options.deadlockTimeout ?? IDLE_CHECK_MS;

@@ -10,6 +10,7 @@ import { Supervisor, checkTaskBody } from "./supervisor.ts";
 import { finish, keep } from "./held.ts";
 import { checkSpawnOptions } from "../task-body.ts";
 import { asyncBodyError, describe } from "../syscall.ts";
+import { checkKeys } from "../option-keys.ts";
 
 /**
  * The handle a group body gets: start children, read them.
@@ -136,10 +137,13 @@ export function* group<R>(body: (g: Group) => Co<R>, options?: GroupOptions): Co
   return first.result as R;
 }
 
+const GROUP_KEYS = Object.keys({ name: 1, forget: 1 } satisfies Record<keyof GroupOptions, 1>);
+
 /** `options`, if given, is an object whose `name`, if given, is a string and whose `forget`, if given, is a boolean. */
 function checkGroupOptions(options: GroupOptions | undefined): void {
   if (options === undefined) return;
   if (options === null || typeof options !== "object") throw new TypeError(`group(body, options): options must be an object such as { name, forget }, got ${describe(options)}`);
+  checkKeys(options, GROUP_KEYS, "group(body, options)");
   if (options.name !== undefined && typeof options.name !== "string") throw new TypeError(`group(body, { name }): name must be a string, got ${describe(options.name)}`);
   if (options.forget !== undefined && typeof options.forget !== "boolean") throw new TypeError(`group(body, { forget }): forget must be true or false, got ${describe(options.forget)}`);
 }

@@ -8,6 +8,7 @@ import { suspend } from "../syscalls.ts";
 import type { Co, Waker } from "../types.ts";
 import { Channel } from "./channel.ts";
 import { describe } from "../syscall.ts";
+import { checkKeys } from "../option-keys.ts";
 import { Waiter } from "./wait-list.ts";
 import { suspendFor } from "../timed-wait.ts";
 
@@ -131,6 +132,8 @@ export interface SelectOptions {
 /** What a timed-out select's wait resumes with. */
 const TIMED_OUT: unique symbol = Symbol("select timed out");
 
+const SELECT_KEYS = Object.keys({ wait: 1, timeout: 1 } satisfies Record<keyof SelectOptions, 1>);
+
 /**
  * Wait until one of `cases` can proceed and perform it (only that one). Ready cases are
  * taken in the order given. A send case on a closed channel throws `ChannelClosed`. If the
@@ -158,6 +161,7 @@ export function* select<C extends readonly Case<unknown>[]>(cases: C, options?: 
     // { wait: 0 } or { wait: "no" } would wait: say so instead.
     throw new TypeError(`select(cases, options): options must be { wait?: boolean, timeout?: ms }, got ${describe(options)}`);
   }
+  if (options !== undefined) checkKeys(options, SELECT_KEYS, "select(cases, options)");
   const limit = options?.timeout;
   if (limit !== undefined && (typeof limit !== "number" || !(limit >= 0))) {
     const E = typeof limit === "number" ? RangeError : TypeError;
