@@ -3,7 +3,7 @@
  * yields the CPU, or ends, handling kernel-only syscalls in place on the way (up to
  * SYNC_LIMIT in a row). Imports no Bun API; the kernel's tick calls it for each ready task.
  */
-import { Op, Syscall, describe } from "./syscall.ts";
+import { Op, RELEASE_OPS, Syscall, describe } from "./syscall.ts";
 import { Flag, Resume, StateCode, Task } from "./task.ts";
 import { Cancelled } from "./errors.ts";
 import { isThenable } from "./syscalls.ts";
@@ -47,8 +47,9 @@ export function step(k: Kernel, task: Task<unknown>): void {
     }
     mode = Resume.Next;
     value = undefined;
-    if ((task.flags & (Flag.CancelPending | Flag.ErrorPending)) !== 0) {
-      // A cancel (or error) that arrived while this task held a delivered value: raised at this yield.
+    if ((task.flags & (Flag.CancelPending | Flag.ErrorPending)) !== 0 && !releases(y)) {
+      // A cancel (or error) that arrived while this task held a delivered value: raised at this
+      // yield, in place of what it asks for; after a close or abort (made as usual), at the next.
       mode = Resume.Throw;
       if ((task.flags & Flag.ErrorPending) !== 0) {
         task.flags &= ~Flag.ErrorPending;
@@ -118,6 +119,11 @@ export function step(k: Kernel, task: Task<unknown>): void {
       return requeue(k, task);
     }
   }
+}
+
+/** True if `y` is an I/O op that releases a resource (RELEASE_OPS): never skipped for a pending cancel or error. */
+function releases(y: unknown): boolean {
+  return y instanceof Syscall && y.code === Op.Io && RELEASE_OPS.has(y.op);
 }
 
 /** Put a running task back at the end of the ready queue (it gave up the CPU; `yielded`: with nothing handed to it). */

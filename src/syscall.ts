@@ -193,6 +193,14 @@ function answeredInline(x: object): boolean {
   return true;
 }
 
+/**
+ * @internal The I/O ops that release a resource (a connection's close or abort, a listener's,
+ * a datagram socket's or a file's close), added by the modules that make them. A cancel or
+ * error waiting for a task's next yield (see step.ts) is not raised in place of one of these,
+ * but at the yield after: cleanup such as `finally { yield* conn.close() }` is never skipped.
+ */
+export const RELEASE_OPS = new Set<string>();
+
 /** True if `value` is a syscall descriptor. */
 export function isSyscall(value: unknown): value is Syscall<unknown> {
   return value instanceof Syscall;

@@ -4,12 +4,15 @@
  * imports no Bun API (the driver module is loaded for its registration).
  */
 import { io } from "../syscalls.ts";
-import { describe, type Syscall } from "../syscall.ts";
+import { describe, RELEASE_OPS, type Syscall } from "../syscall.ts";
 import { checkKeys } from "../option-keys.ts";
 import type { Co } from "../types.ts";
 import type { FileHandle, FileOpenOptions, FileStats } from "../reactor/file-handle.ts";
 import { MAX_READ_BYTES } from "../reactor/file.ts";
 import { NetError } from "../net/errors.ts";
+
+// Closing is cleanup: a cancel pending at its yield waits for the next one (RELEASE_OPS).
+RELEASE_OPS.add("file.close");
 
 const wrapFile = (h: unknown): File => new File(h as FileHandle);
 

@@ -4,11 +4,14 @@
  * Imports no Bun API: the driver's handle is opaque here.
  */
 import { io } from "../syscalls.ts";
-import { describe, type Syscall } from "../syscall.ts";
+import { describe, RELEASE_OPS, type Syscall } from "../syscall.ts";
 import type { Co } from "../types.ts";
 import type { ConnStats, TcpHandle } from "../reactor/tcp-socket.ts";
 import { forEachChunk, readAll, readExactly, readLine, readUntil } from "./read-helpers.ts";
 import { ioSubmits } from "../tick-count.ts";
+
+// Closing is cleanup: a cancel pending at its yield waits for the next one (RELEASE_OPS).
+RELEASE_OPS.add("tcp.close").add("tcp.abort");
 
 /** Buffered takes (see `Conn.takeBuffered`) before the read helpers yield a `read()` to let other tasks run. */
 const TAKES_BEFORE_READ = 256;

@@ -4,13 +4,16 @@
  * registration only).
  */
 import { io } from "../syscalls.ts";
-import { describe, type Syscall } from "../syscall.ts";
+import { describe, RELEASE_OPS, type Syscall } from "../syscall.ts";
 import { checkKeys } from "../option-keys.ts";
 import type { ListenerHandle } from "../reactor/tcp.ts";
 import type { TcpHandle } from "../reactor/tcp-socket.ts";
 import { Conn } from "./conn.ts";
 import type { ListenOptions } from "./options.ts";
 import "../reactor/tcp.ts";
+
+// Closing is cleanup: a cancel pending at its yield waits for the next one (RELEASE_OPS).
+RELEASE_OPS.add("tcp.lclose");
 
 /** @internal the driver calls this to hand a new connection to the task. */
 export const wrapConn = (h: unknown): Conn => new Conn(h as TcpHandle);

@@ -4,13 +4,16 @@
  */
 import { isIP } from "node:net";
 import { io } from "../syscalls.ts";
-import { describe, type Syscall } from "../syscall.ts";
+import { describe, RELEASE_OPS, type Syscall } from "../syscall.ts";
 import { checkKeys } from "../option-keys.ts";
 import type { Datagram, UdpHandle, UdpStats } from "../reactor/udp.ts";
 import type { UdpOptions } from "./options.ts";
 import { checkPort } from "./listener.ts";
 import type { NetError } from "./errors.ts";
 import "../reactor/udp.ts";
+
+// Closing is cleanup: a cancel pending at its yield waits for the next one (RELEASE_OPS).
+RELEASE_OPS.add("udp.close");
 
 const wrapUdp = (h: unknown): UdpSocket => new UdpSocket(h as UdpHandle);
 
