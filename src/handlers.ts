@@ -239,8 +239,16 @@ export function submitIo(k: Kernel): number {
   try {
     k.reactor.submit(live);
   } catch (error) {
-    // A driver that throws must not take the scheduler down: its tasks get the error instead.
-    for (const t of live) k.resume(t.task, t.gen, Resume.Throw, error);
+    // A reactor that throws must not take the scheduler down: its tasks get the error instead,
+    // each op withdrawn first (one it took before it threw must not complete unseen later).
+    for (const t of live) {
+      try {
+        k.reactor.cancel(t);
+      } catch {
+        // it failed already; its task gets the first error
+      }
+      k.resume(t.task, t.gen, Resume.Throw, error);
+    }
   }
   return n;
 }

@@ -90,6 +90,11 @@ export class BunReactor implements Reactor {
 
   /** Register the driver for `ops` (done by I/O modules when they load). */
   static register(ops: readonly string[], factory: DriverFactory): void {
+    // A string would be taken letter by letter ("xyz" as ops "x", "y", "z").
+    if (!Array.isArray(ops) || ops.some((op) => typeof op !== "string" || op === "")) {
+      throw new TypeError(`BunReactor.register(ops, factory): ops must be an array of op names (non-empty strings), got ${typeof ops === "string" ? JSON.stringify(ops) : Array.isArray(ops) ? "an array holding something else" : typeof ops}`);
+    }
+    if (typeof factory !== "function") throw new TypeError(`BunReactor.register(ops, factory): factory must be a function returning a driver { submit, cancel, close }, got ${typeof factory}`);
     for (const op of ops) factories.set(op, factory);
   }
 
@@ -133,22 +138,23 @@ export class BunReactor implements Reactor {
     const sink = this.#sink!;
     // Usually one driver takes the whole tick (all TCP, say): hand it the batch as it is.
     const first = this.#driverFor(batch[0]!.op);
+    const one = first instanceof Error ? undefined : first;
     let i = 1;
-    while (i < batch.length && first !== undefined && this.#byOp.get(batch[i]!.op) === first) i++;
-    if (i === batch.length && first !== undefined) return first.submit(batch, sink);
+    while (i < batch.length && one !== undefined && this.#byOp.get(batch[i]!.op) === one) i++;
+    if (i === batch.length && one !== undefined) return submitTo(one, batch, sink);
     // Group by driver, so each driver sees its whole share of the tick at once.
     const groups = new Map<IoDriver, Submission[]>();
     for (const t of batch) {
       const driver = this.#driverFor(t.op);
-      if (driver === undefined) {
-        sink.fail(t, new TypeError(`task "${t.taskName}" yielded I/O op "${t.op}", which no loaded driver handles`));
+      if (driver === undefined || driver instanceof Error) {
+        sink.fail(t, driver ?? new TypeError(`task "${t.taskName}" yielded I/O op "${t.op}", which no loaded driver handles`));
         continue;
       }
       const g = groups.get(driver);
       if (g) g.push(t);
       else groups.set(driver, [t]);
     }
-    for (const [driver, group] of groups) driver.submit(group, sink);
+    for (const [driver, group] of groups) submitTo(driver, group, sink);
   }
 
   cancel(ticket: Ticket): void {
@@ -180,14 +186,25 @@ export class BunReactor implements Reactor {
     });
   }
 
-  #driverFor(op: string): IoDriver | undefined {
+  /** The driver for `op` (made on first use), undefined if none is registered, or the error its factory gave (its ops fail with it; the others go on). */
+  #driverFor(op: string): IoDriver | Error | undefined {
     let d = this.#byOp.get(op);
     if (d !== undefined) return d;
     const factory = factories.get(op);
     if (factory === undefined) return undefined;
     d = this.#drivers.get(factory);
     if (d === undefined) {
-      d = factory();
+      let made: unknown;
+      try {
+        made = factory();
+      } catch (error) {
+        return error instanceof Error ? error : new Error(`BunReactor: the driver factory for I/O op "${op}" threw ${String(error)}`);
+      }
+      const m = made as Partial<IoDriver> | null;
+      if (m === null || typeof m !== "object" || typeof m.submit !== "function" || typeof m.cancel !== "function" || typeof m.close !== "function") {
+        return new TypeError(`BunReactor: the driver factory registered for I/O op "${op}" returned ${m === null ? "null" : typeof m === "object" ? "an object without all of submit, cancel and close" : typeof m}, not a driver { submit, cancel, close }`);
+      }
+      d = m as IoDriver;
       this.#drivers.set(factory, d);
     }
     this.#byOp.set(op, d);
@@ -196,3 +213,23 @@ export class BunReactor implements Reactor {
 }
 
 function noop(): void {}
+
+/**
+ * Hand `driver` its share of a tick. A driver that throws fails its own share only, not the
+ * other drivers' (a read on another socket goes on): each of its ops is withdrawn from it
+ * first, since one it took before it threw (a read) would otherwise take data no task sees.
+ */
+function submitTo(driver: IoDriver, share: readonly Submission[], sink: CompletionSink): void {
+  try {
+    driver.submit(share, sink);
+  } catch (error) {
+    for (const t of share) {
+      try {
+        driver.cancel(t);
+      } catch {
+        // it failed already; its task gets the first error
+      }
+      sink.fail(t, error);
+    }
+  }
+}

@@ -41,7 +41,7 @@ class FileDriver implements IoDriver {
       } catch (error) {
         // A host call that threw at once (out of memory, say): this op fails, the rest go on.
         this.#live.delete(t);
-        sink.fail(t, toNetError(error, t.op, t.op === "file.open" ? String(t.a) : (t.a as FileHandle).name, t.taskName));
+        sink.fail(t, toNetError(error, t.op, t.op === "file.open" ? String(t.a) : nameOf(t.a), t.taskName));
       }
     }
     const touched = this.#touched;
@@ -59,7 +59,10 @@ class FileDriver implements IoDriver {
     if (t.op !== "file.write" && t.op !== "file.read" && t.op !== "file.close") {
       return sink.fail(t, new TypeError(`file driver: unknown op "${t.op}" from task "${t.taskName}"`));
     }
-    const h = t.a as FileHandle;
+    const h = t.a;
+    if (!(h instanceof FileHandle)) {
+      return sink.fail(t, new TypeError(`file driver: task "${t.taskName}" yielded ${t.op} on ${nameOf(h)}, which is not a File's handle (a descriptor made by hand?)`));
+    }
     if (h.owner !== this) {
       return sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened by another run(): a File belongs to the run() that opened it"));
     }
@@ -232,3 +235,9 @@ class FileDriver implements IoDriver {
 export const FILE_OPS = ["file.open", "file.write", "file.read", "file.close"] as const;
 
 BunReactor.register(FILE_OPS, () => new FileDriver());
+
+/** A file op's handle, named for an error message (never throws: the handle may be anything a hand-made descriptor carried). */
+function nameOf(h: unknown): string {
+  if (h instanceof FileHandle) return h.name;
+  return h === null || h === undefined ? String(h) : typeof h === "object" || typeof h === "function" ? `a ${typeof h}` : `${typeof h} ${String(h)}`;
+}

@@ -392,3 +392,25 @@ describe("an io handler that completes what is not one of its sink's tickets (fo
     expect(e.message).toStartWith("sink.complete(ticket, …): expected a ticket the reactor was given, got ");
   });
 });
+
+test("a reactor whose submit throws: every op of the batch is withdrawn from it (reactor.cancel) and its task gets the error (found by review: an op the reactor took before it threw completed later, unseen)", async () => {
+  const fake = new FakeReactor({
+    io() {
+      throw new Error("reactor boom");
+    },
+  });
+  const errors = await new Scheduler({ reactor: fake }).run(function* () {
+    const one = function* (): Co<string> {
+      try {
+        return String(yield* io("x.op"));
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const a = yield* spawn(one);
+    const b = yield* spawn(one);
+    return [yield* join(a), yield* join(b)];
+  });
+  expect(errors).toEqual(["reactor boom", "reactor boom"]);
+  expect(fake.cancelled.map((t) => t.op)).toEqual(["x.op", "x.op"]);
+});
