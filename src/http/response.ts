@@ -181,6 +181,16 @@ function checkResponse(res: unknown): Exclude<HttpResponseInit, string> {
   if (typeof Response === "function" && res instanceof Response) {
     throw new HttpError(HttpCode.BadArgument, "a handler returned a web Response (Bun.serve's kind): return a string, or { status?, statusText?, headers?, body? }");
   }
+  if (typeof (res as { then?: unknown }).then === "function") {
+    // `return fetch(...)` or `return somePromise`: its fields are none of a response's, so it read as an empty 200.
+    throw new HttpError(HttpCode.BadArgument, `a handler returned a promise (${describe(res)}), not a response: wait for it first, return yield* wait(p)`);
+  }
+  const proto: unknown = Object.getPrototypeOf(res);
+  if (proto !== Object.prototype && proto !== null) {
+    // An Error returned instead of thrown, a Map, a Date, a class instance: no response fields of its own to read.
+    const hint = res instanceof Error ? ": throw an error rather than return it" : "";
+    throw new HttpError(HttpCode.BadArgument, `a handler returned ${describe(res)}, not a response (a string, or a plain object { status?, statusText?, headers?, body? })${hint}`);
+  }
   for (const key in res) {
     if (!RESPONSE_KEYS.has(key)) {
       // Data returned as it is (`return data`, or a forgotten yield*): it would be a silent empty 200.

@@ -30,6 +30,8 @@ export function* httpServer(listener: Listener, handler: HttpHandler, options: H
     const hint = (listener as unknown) instanceof Syscall ? " (a listen() not yielded: write httpServer(yield* listen({...}), handler))" : "";
     throw new TypeError(`httpServer(listener, handler): listener must be a Listener, got ${describe(listener)}${hint}`);
   }
+  // A closed listener accepts nothing: the server would never answer, saying nothing.
+  if (listener.closed) throw new TypeError(`httpServer(listener, handler): ${listener} is closed (closed by close(), or its run() ended): listen again`);
   if (options === null || typeof options !== "object") throw new TypeError(`httpServer(listener, handler, options): options must be an object of limits, got ${describe(options)}`);
   checkKeys(options, SERVER_KEYS, "httpServer(listener, handler, options)");
   checkHandler(handler, "httpServer(listener, handler)");

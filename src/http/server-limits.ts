@@ -38,8 +38,13 @@ export function serverLimits(options: HttpServerOptions): ServerLimits {
   if (limitsFor !== undefined && (typeof limitsFor !== "function" || isAsyncFunction(limitsFor) || isGeneratorFunction(limitsFor))) {
     throw new TypeError(`HTTP server option limitsFor must be a plain function (req) => ({ maxBodyBytes?, bodyTimeout? }), got ${describe(limitsFor)}`);
   }
+  const onError: unknown = options.onError;
+  if (onError !== undefined && (typeof onError !== "function" || isGeneratorFunction(onError))) {
+    // A generator function's body would never run: every report dropped without a word.
+    throw new TypeError(`HTTP server option onError must be a function (error, req) => void, got ${describe(onError)}`);
+  }
   const max = options.maxConnections ?? Infinity;
-  if (max !== Infinity && !(Number.isInteger(max) && max >= 1)) throw new RangeError(`HTTP server option maxConnections must be an integer >= 1, got ${String(max)}`);
+  if (max !== Infinity && !(Number.isInteger(max) && max >= 1)) throw new RangeError(`HTTP server option maxConnections must be an integer >= 1, got ${describe(max)}`);
   return {
     maxHeaderBytes: positive(options.maxHeaderBytes, 16 * 1024, "maxHeaderBytes"),
     maxBodyBytes: positive(options.maxBodyBytes, 1 << 20, "maxBodyBytes"),

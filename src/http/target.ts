@@ -52,6 +52,7 @@ function parseUrl(url: string | URL): Target {
   if (u.protocol !== "http:") throw new HttpError(HttpCode.BadArgument, `only http:// URLs are supported, got ${show(u.protocol)}`, u.href);
   const hostname = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
   const port = u.port === "" ? 80 : Number(u.port);
+  if (port === 0) throw new HttpError(HttpCode.BadArgument, "port 0 is no port to send a request to (it means any free port only to a listener)", u.href);
   const path = (u.pathname || "/") + u.search;
   return { hostname, port, key: `${hostname}:${port}`, host: u.host, path, href: u.href, connect: { hostname, port }, plain: new Map() };
 }

@@ -118,7 +118,7 @@ export class Conn {
    */
   write(data: Uint8Array | string): Syscall<number> {
     if (typeof data !== "string" && !(data instanceof Uint8Array)) {
-      throw new TypeError(`conn.write(data): expected a Uint8Array or a string, got ${data === null ? "null" : typeof data}`);
+      throw new TypeError(`conn.write(data): expected a Uint8Array or a string, got ${describe(data)}`);
     }
     return io("tcp.write", this.#h, data);
   }

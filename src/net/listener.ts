@@ -56,6 +56,10 @@ export class Listener {
   get accepted(): number {
     return this.#h.accepted;
   }
+  /** True once it is closed (by `close()`, or as its `run()` ended). */
+  get closed(): boolean {
+    return this.#h.closed;
+  }
   /** True for a TLS listener (`tls: { key, cert }`). */
   get tls(): boolean {
     return this.#h.handshakes !== undefined;

@@ -31,7 +31,7 @@ const decoder = new TextDecoder();
 
 /** Read exactly `n` bytes; throws `NetError` with code `ERR_UNEXPECTED_EOF` if the stream ends first. */
 export function* readExactly(src: ChunkSource, n: number): Co<Uint8Array> {
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`readExactly(n): n must be an integer >= 0, got ${n}`);
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`readExactly(n): n must be an integer >= 0, got ${describe(n)}`);
   const run = (yield* current()).owner; // whose buffered bytes it may take (see ChunkSource)
   const chunks: Uint8Array[] = [];
   let have = 0;

@@ -197,7 +197,7 @@ export class FakeReactor implements Reactor {
    */
   advance(ms: number): void {
     if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
-      throw new RangeError(`FakeReactor.advance(ms): ms must be a finite number >= 0 (the clock never goes back), got ${String(ms)}`);
+      throw new RangeError(`FakeReactor.advance(ms): ms must be a finite number >= 0 (the clock never goes back), got ${typeof ms === "number" ? ms : `${typeof ms} ${String(JSON.stringify(ms) ?? ms)}`}`);
     }
     const end = this.#now + ms;
     if (end > MAX_CLOCK) {

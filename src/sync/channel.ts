@@ -64,7 +64,7 @@ export class Channel<T> {
 
   constructor(capacity = 0, name?: string) {
     if (!Number.isInteger(capacity) || capacity < 0) {
-      throw new RangeError(`channel(capacity): capacity must be an integer >= 0, got ${String(capacity)}`);
+      throw new RangeError(`channel(capacity): capacity must be an integer >= 0, got ${describe(capacity)}`);
     }
     if (name !== undefined && typeof name !== "string") throw new TypeError(`channel(capacity, name): name must be a string, got ${describe(name)}`);
     this.capacity = capacity;

@@ -41,7 +41,7 @@ export class Semaphore {
   readonly #d: Syscall<unknown>;
 
   constructor(permits: number, name = "semaphore", op = "acquire") {
-    if (!Number.isInteger(permits) || permits < 1) throw new RangeError(`new Semaphore(permits): permits must be an integer >= 1, got ${String(permits)}`);
+    if (!Number.isInteger(permits) || permits < 1) throw new RangeError(`new Semaphore(permits): permits must be an integer >= 1, got ${describe(permits)}`);
     if (typeof name !== "string") throw new TypeError(`new ${op === "lock" ? "Lock(name)" : "Semaphore(permits, name)"}: name must be a string, got ${describe(name)}`);
     this.name = name;
     this.#max = permits;
@@ -140,7 +140,8 @@ export class Semaphore {
  * another running task holds (a `SyncUsageError` naming both), unless it works for it (the
  * holder spawned it, as `timeout`, `shield` and `group` do). A lock whose holder has ended
  * (taken by a helper, as in `timeout(ms, () => lock.acquire())`), or taken outside any task,
- * may be released by any task, and code outside any task (a callback) may release it.
+ * may be released by any task, and by code outside any task (a callback); while its holder
+ * runs, such code gets the `SyncUsageError` too.
  *
  * @example
  * ```ts
@@ -194,11 +195,13 @@ export class Lock extends Semaphore {
    * @internal May the running task act for the holder (release the lock, wait on its
    * Condition)? Yes if it is the holder, one of the holder's helpers (a task the holder spawned,
    * at any depth: a timeout's or shield's work), or if the holder has ended or there is none.
+   * Code outside any task (a callback) may only if the holder has ended or there is none.
    */
   mayActForHolder(): boolean {
     const me = runningTask() as Task<unknown> | undefined;
     const holder = this.#holder as Task<unknown> | undefined;
-    if (me === undefined || holder === undefined || me === holder || holder.ended) return true;
+    if (holder === undefined || me === holder || holder.ended) return true;
+    if (me === undefined) return false;
     for (let t = me.parent; t !== undefined; t = t.parent) if (t === holder) return true;
     return false;
   }
@@ -209,7 +212,8 @@ export class Lock extends Semaphore {
 
   protected override released(): void {
     if (!this.mayActForHolder()) {
-      throw new SyncUsageError(`release of lock "${this.name}" by ${String(runningTask())}: it is held by ${String(this.#holder)}`);
+      const me = runningTask();
+      throw new SyncUsageError(`release of lock "${this.name}" by ${me === undefined ? "code outside any task (a callback)" : String(me)}: it is held by ${String(this.#holder)}`);
     }
     this.#holder = undefined;
   }

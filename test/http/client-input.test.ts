@@ -89,3 +89,8 @@ test("bad options name the call made and the task, and an array is no options ob
     arrayRefused: !out[2]!.startsWith("sent"),
   }).toEqual({ streamNamesItsCall: true, streamNamesTask: true, keepAliveNamesTask: true, arrayRefused: true });
 });
+
+test("a URL with port 0 is BAD_ARGUMENT naming the URL and the task, not connect()'s RangeError without either (found by review)", async () => {
+  const [out] = await outcomes([{ url: "http://127.0.0.1:0/x" }]);
+  expect(out).toMatch(/^HttpError: HTTP http:\/\/127\.0\.0\.1:0\/x in task "asker": BAD_ARGUMENT \(port 0 is no port to send a request to/);
+});

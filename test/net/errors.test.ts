@@ -136,6 +136,8 @@ test("bad arguments throw at the call, naming the problem", async () => {
     }
     const { client, server } = yield* pair();
     expect(() => client.write(42 as never)).toThrow(/Uint8Array or a string/);
+    // Named as file.write and udp.send name it, not "got object" (found by review).
+    expect(() => client.write(new Int32Array(2) as never)).toThrow("conn.write(data): expected a Uint8Array or a string, got [object Int32Array]");
     yield* client.close();
     yield* server.close();
   });

@@ -223,7 +223,7 @@ test("a maxBytes that is not a number >= 0 is a RangeError naming it (NaN silent
   const r = await run(function* () {
     const { client, server } = yield* pair();
     const out: string[] = [];
-    for (const use of [() => server.readLine(NaN), () => server.readUntil("\n", -1), () => server.readAll("big" as never)]) {
+    for (const use of [() => server.readLine(NaN), () => server.readUntil("\n", -1), () => server.readAll("big" as never), () => server.readExactly("4" as never)]) {
       try { yield* use(); out.push("accepted"); } catch (e) { out.push(`${(e as Error).name}: ${(e as Error).message}`); }
     }
     yield* client.close();
@@ -234,6 +234,7 @@ test("a maxBytes that is not a number >= 0 is a RangeError naming it (NaN silent
     "RangeError: readLine(maxBytes): maxBytes must be a number >= 0 (Infinity for no limit), got NaN",
     "RangeError: readUntil(maxBytes): maxBytes must be a number >= 0 (Infinity for no limit), got -1",
     'RangeError: readAll(maxBytes): maxBytes must be a number >= 0 (Infinity for no limit), got "big"',
+    'RangeError: readExactly(n): n must be an integer >= 0, got "4"', // a string shown as one (found by review)
   ]);
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, channel, ChannelClosed, current, join, sleep, spawn, type Co } from "../../src/index.ts";
+import { cancel, channel, ChannelClosed, current, join, Semaphore, sleep, spawn, type Co } from "../../src/index.ts";
+import { FakeReactor } from "../../src/testing.ts";
 import { virtual } from "../helpers.ts";
 
 function* drain<T>(ch: { recv(): Co<{ value: T; done: false } | { value: undefined; done: true }> }): Co<T[]> {
@@ -169,6 +170,10 @@ describe("channel", () => {
   test("bad capacity is a RangeError", () => {
     expect(() => channel(-1)).toThrow(RangeError);
     expect(() => channel(1.5)).toThrow(RangeError);
+    // A number given as a string is shown as a string: "got 3" contradicted the rule (found by review).
+    expect(() => channel("3" as never)).toThrow('channel(capacity): capacity must be an integer >= 0, got "3"');
+    expect(() => new Semaphore("2" as never)).toThrow('new Semaphore(permits): permits must be an integer >= 1, got "2"');
+    expect(() => new FakeReactor({ auto: false }).advance("5" as never)).toThrow('FakeReactor.advance(ms): ms must be a finite number >= 0 (the clock never goes back), got string "5"');
   });
 
   test("many producers and consumers: every value exactly once", async () => {

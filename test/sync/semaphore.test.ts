@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cancel, Condition, join, Lock, moveOnAfter, Semaphore, shield, sleep, spawn, SyncUsageError, timeout } from "../../src/index.ts";
+import { cancel, Condition, join, Lock, moveOnAfter, Semaphore, shield, sleep, spawn, SyncUsageError, timeout, wait, Event } from "../../src/index.ts";
 import { virtual } from "../helpers.ts";
 
 describe("Lock", () => {
@@ -168,6 +168,44 @@ describe("Lock: its holder", () => {
       });
     });
     expect(result).toBe("woken");
+  });
+
+  test("code outside any task may not release a lock a running task holds (found by review: a timer's release let a second task in)", async () => {
+    const { result } = await virtual(function* () {
+      const lock = new Lock("state");
+      const done = new Event();
+      let inside = 0;
+      let most = 0;
+      let error: unknown;
+      const holder = function* holder() {
+        yield* lock.with(function* () {
+          inside++;
+          most = Math.max(most, inside);
+          yield* done.wait();
+          inside--;
+        });
+      };
+      const ts = [yield* spawn(holder), yield* spawn(holder)];
+      yield* sleep(1); // the first holds the lock, the second waits for it
+      yield* wait(new Promise<void>((resolve) => {
+        setTimeout(() => {
+          try {
+            lock.release(); // a callback, while the first holder runs
+          } catch (e) {
+            error = e;
+          }
+          resolve();
+        }, 0);
+      }));
+      yield* sleep(1);
+      done.set();
+      for (const t of ts) yield* join(t);
+      return { most, error, locked: lock.locked };
+    });
+    expect(result.most).toBe(1);
+    expect(result.error).toBeInstanceOf(SyncUsageError);
+    expect((result.error as Error).message).toMatch(/^release of lock "state" by code outside any task \(a callback\): it is held by task "holder" \(#\d+\)$/);
+    expect(result.locked).toBe(false);
   });
 
   test("code outside any task (an onEnd callback) may release it", async () => {
