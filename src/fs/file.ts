@@ -41,7 +41,11 @@ export class File {
   get path(): string {
     return this.#h.name;
   }
-  /** `"r"`, `"w"` or `"a"`. */
+  /** True once `close()` was made (or its `run()` ended): later reads and writes fail with `ERR_SOCKET_CLOSED`. */
+  get closed(): boolean {
+    return this.#h.closed;
+  }
+  /** `"r"`, `"w"` or `"a"`, as opened. */
   get mode(): "r" | "w" | "a" {
     return this.#h.mode;
   }

@@ -62,7 +62,7 @@ test("every close in the finally is made; the cancel is raised at the first othe
           after = true;
         }
       });
-      expect([conn.closed, other.closed, after]).toEqual([true, true, false]);
+      expect([conn.closed, other.closed, file.closed, l.closed, after]).toEqual([true, true, true, true, false]);
       const late = yield* moveOnAfter(1000, function* () {
         try {
           yield* file.write("late");
