@@ -4,7 +4,8 @@
  * how to undo the suspension. Host ops (sleep, I/O) are submitted in per-op batches at the
  * end of the tick. Imports no Bun API.
  */
-import { InlineSyscall, Op, Syscall } from "./syscall.ts";
+import { InlineSyscall, Op, RELEASE_OPS, Syscall } from "./syscall.ts";
+import type { IoTicket } from "./io-ticket.ts";
 import { Flag, Resume, StateCode, Task, type Joiner } from "./task.ts";
 import { Cancelled, UsageError, cycleRefusal, isCancelOf } from "./errors.ts";
 import type { TaskBody, SpawnOptions, Undo, Waker } from "./types.ts";
@@ -228,16 +229,23 @@ export function submitIo(k: Kernel): number {
   k.sqIo = [];
   ioSubmits.count++;
   let n = 0;
+  let orphans: IoTicket[] | undefined;
   for (let i = 0; i < live.length; i++) {
     const t = live[i]!;
-    if (t.task.waitGen !== t.gen) continue; // cancelled before it was submitted
-    t.task.undo = t;
+    if (t.task.waitGen !== t.gen) {
+      // Its task was cancelled (or interrupted) since it yielded: dropped, unless it is a close
+      // or abort, which is made all the same (cleanup is never skipped) with nobody waiting.
+      if (!RELEASE_OPS.has(t.op)) continue;
+      (orphans ??= []).push(t);
+    } else t.task.undo = t;
     live[n++] = t;
   }
   live.length = n;
   if (n === 0) return 0;
   try {
     k.reactor.submit(live);
+    // Nobody waits for an orphan: withdrawn at once, so its driver reports what it meets to run() (a file's write error).
+    if (orphans !== undefined) for (const t of orphans) k.reactor.cancel(t);
   } catch (error) {
     // A reactor that throws must not take the scheduler down: its tasks get the error instead,
     // each op withdrawn first (one it took before it threw must not complete unseen later).

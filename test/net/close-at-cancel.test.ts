@@ -1,13 +1,15 @@
 /**
- * A cancel that must wait for a task's next yield, because the task had just
- * been handed a value, is not raised in place of a close or abort: cleanup such as
- * `finally { yield* conn.close() }` is always made, and the cancel comes at the yield after.
+ * A cancel never stops a close or abort: one that must wait for the task's next yield (the task
+ * had just been handed a value) is not raised in place of it, but at the yield after; and a
+ * close yielded before a cancel that comes later in the same tick is still made.
  */
 import { test, expect } from "bun:test";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
-import { run, spawn, cancel, sleep, channel, listen, connect, udp, open, moveOnAfter, type Co, type Task } from "../../src/index.ts";
+import { run, Scheduler, spawn, cancel, join, sleep, channel, listen, connect, udp, open, moveOnAfter, race, io, type Co, type Task } from "../../src/index.ts";
+import { FakeReactor } from "../../src/testing.ts";
+import { RELEASE_OPS } from "../../src/syscall.ts";
 
 /** Spawn `body` waiting on a channel, hand it a value and cancel it in the same step: the cancel is pending when it runs. */
 function* cancelWithValueInHand(body: (recv: () => Co<number>) => Co<unknown>): Co<Task<unknown>> {
@@ -111,4 +113,65 @@ test("a time limit that expires while its work holds a value lets the work's clo
     expect(out === 7 || out === undefined).toBe(true);
     yield* l.close();
   });
+});
+
+test("a close yielded before a cancel that comes later in the same tick still reaches the driver (found by review)", async () => {
+  await run(function* () {
+    const l = yield* listen({ hostname: "127.0.0.1", port: 0 });
+    const conn = yield* connect({ hostname: "127.0.0.1", port: l.port });
+    const ch = channel<number>();
+    const t = yield* spawn(function* () {
+      try {
+        return (yield* ch.recv()).value;
+      } finally {
+        yield* conn.close();
+      }
+    });
+    yield* sleep(1); // t waits in recv
+    yield* ch.send(1); // t is ready with the value: it runs next round and yields its close
+    const canceller = yield* spawn(() => cancel(t)); // steps after t, same tick, before the batch goes out
+    yield* join(canceller);
+    yield* sleep(20);
+    expect(t.ended).toBe(true);
+    expect(conn.closed).toBe(true);
+    yield* l.close();
+  });
+});
+
+RELEASE_OPS.add("test.close");
+
+test("a race's loser, cancelled in the tick it yielded its close, still has its close made (found by review)", async () => {
+  const made: string[] = [];
+  const reactor = new FakeReactor({
+    io: (batch, sink) => {
+      for (const t of batch) {
+        made.push(`${t.op}@${reactor.now()}`);
+        sink.complete(t, undefined);
+      }
+    },
+  });
+  const s = new Scheduler({ reactor });
+  const winner = await s.run(function* () {
+    const ch = channel<string>();
+    // Sleeps first, so it is woken before the race's winner in the tick at t=10.
+    yield* spawn(function* () {
+      yield* sleep(10);
+      yield* ch.send("msg");
+    });
+    return yield* race([
+      function* loser() {
+        try {
+          return (yield* ch.recv()).value;
+        } finally {
+          yield io("test.close");
+        }
+      },
+      function* winner() {
+        yield* sleep(10);
+        return "winner";
+      },
+    ]);
+  });
+  expect(winner).toBe("winner");
+  expect(made).toEqual(["test.close@10"]);
 });
