@@ -2,10 +2,11 @@
  * Deadlock in virtual time: when a FakeReactor has sat idle, the kernel checks whether every
  * live task waits on another task (a channel, a lock, a join...) and on nothing from outside
  * (no sleep, promise or I/O); if so, each of them gets one DeadlockError naming every wait.
+ * And its opposite, work that never ends at one virtual time: main gets the clock's error.
  */
 import { Op } from "./syscall.ts";
 import { DeadlockError } from "./errors.ts";
-import { throwInto } from "./lifecycle.ts";
+import { raiseAtNextYield, throwInto } from "./lifecycle.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Task } from "./task.ts";
 
@@ -50,6 +51,27 @@ export function breakDeadlock(k: Kernel, again = true): boolean {
   for (const t of stuck) if (t.state === "waiting") throwInto(k, t, error); // (one's undo may have handed another what it waited for)
   k.wake();
   return true;
+}
+
+/**
+ * Work that never ends, found by a virtual clock (it ran two million rounds of task steps at
+ * one virtual time): `error` is raised in main, which ends the run (its end cancels the rest);
+ * once main has ended, in every live task. A waiting task gets it at its wait, a ready one at
+ * its next yield.
+ *
+ * @example
+ * ```ts
+ * raiseRunaway(kernel, new Error("work that never ends")); // main throws it at its next yield
+ * ```
+ */
+export function raiseRunaway(k: Kernel, error: Error): void {
+  const main = k.hooks?.main;
+  const targets = main !== undefined && !main.ended ? [main] : k.tasks.alive();
+  for (const t of targets) {
+    if (t.state === "waiting") throwInto(k, t, error);
+    else if (!t.ended) raiseAtNextYield(t, error);
+  }
+  k.wake();
 }
 
 /** True if `k` has work queued (to run, completed, or to submit) or a sleep with a deadline. */

@@ -16,7 +16,7 @@ import { completeInline } from "./inline.ts";
 import { onlyPolling, runnableNames } from "./step.ts";
 import { runTick } from "./tick.ts";
 import { KernelStats } from "./kernel-stats.ts";
-import { breakDeadlock } from "./deadlock.ts";
+import { breakDeadlock, raiseRunaway } from "./deadlock.ts";
 import type { TimedWake } from "./timed-wait.ts";
 
 
@@ -175,6 +175,9 @@ export class Kernel implements CompletionSink, InlineHost {
 
   /** CompletionSink: the reactor sat idle; a deadlock, if that is what it is, is raised (deadlock.ts). */
   readonly stuck = (again = true): boolean => breakDeadlock(this, again);
+
+  /** CompletionSink: a virtual clock gave up on work that never ends; `error` is raised (deadlock.ts). */
+  readonly runaway = (error: Error): void => raiseRunaway(this, error);
 
   /** TaskOwner: the host clock now (not the tick's: a long tick makes that one stale). */
   clock(): number {

@@ -80,6 +80,13 @@ export class FakeReactor implements Reactor {
   #io: FakeReactorOptions["io"];
   /** Polling ticks run in a row at one time (see BUSY_TICKS). */
   #busy = 0;
+  /** Automatic mode: ticks run, and the sink's rounds then, since the clock last moved (see #bound). */
+  #ticksHere = 0;
+  #roundsFrom: number | undefined = undefined;
+  /** Automatic mode: times work that never ends was reported at this virtual time (see #bound). */
+  #runaways = 0;
+  /** Automatic mode: work that never ends went on after two reports; no longer driven. */
+  #abandoned = false;
   /** The real-time check armed while idle (see IDLE_CHECK_MS). */
   #idleCheck: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Its period, real ms (Infinity: never armed). */
@@ -211,6 +218,7 @@ export class FakeReactor implements Reactor {
       if (t === undefined || t.deadline > end) break;
       this.#fire(t);
     }
+    if (end > this.#now) this.#moved();
     this.#now = end;
     this.#runAtNow();
   }
@@ -243,6 +251,7 @@ export class FakeReactor implements Reactor {
   }
 
   #fire(t: { deadline: number; fire: () => void }): void {
+    if (t.deadline > this.#now) this.#moved();
     this.#now = Math.max(this.#now, t.deadline);
     this.#timer = undefined;
     this.#busy = 0;
@@ -250,7 +259,7 @@ export class FakeReactor implements Reactor {
   }
 
   #drive(): void {
-    if (!this.#auto || this.#driving || this.closed) return;
+    if (!this.#auto || this.#driving || this.closed || this.#abandoned) return;
     this.#driving = true;
     setImmediate(this.#step);
   }
@@ -271,10 +280,42 @@ export class FakeReactor implements Reactor {
       this.#busy = 0;
       const t = this.#timer;
       if (t !== undefined) this.#fire(t);
-    }
+    } else if (!this.#bound()) return;
     if (this.#pending.length > 0 || this.#timer !== undefined) this.#drive();
     else this.#armIdleCheck();
   };
+
+  /** The clock moved: the bound on work at one virtual time starts again. */
+  #moved(): void {
+    this.#ticksHere = 0;
+    this.#roundsFrom = undefined;
+    this.#runaways = 0;
+  }
+
+  /**
+   * Automatic mode, after a tick: false once work has run STUCK_ROUNDS rounds at one virtual
+   * time (work that never ends, a task polling for what never comes) three times over. The
+   * first two times main gets the error (sink.runaway), so the run ends with it, as advance()
+   * throws it; work that still goes on after that is no longer driven (a test's time limit
+   * ends it), so it cannot spin for ever and hold up the deadlock checks of every later run.
+   */
+  #bound(): boolean {
+    const now = this.#sink?.rounds;
+    this.#roundsFrom ??= now;
+    const ticks = ++this.#ticksHere;
+    const rounds = now !== undefined && this.#roundsFrom !== undefined ? Math.max(ticks, now - this.#roundsFrom) : ticks;
+    if (rounds < STUCK_ROUNDS) return true;
+    this.#ticksHere = 0;
+    this.#roundsFrom = now;
+    if (++this.#runaways > 2) {
+      this.#abandoned = true;
+      return false;
+    }
+    const who = this.#sink?.runnable?.();
+    const error = new Error(`FakeReactor: ${rounds} rounds of task steps ran at virtual time ${this.#now} and work is still runnable that waits on nothing (work that never ends, or a task polling for what never comes?)${who ? `: ${who}` : ""}`);
+    this.#sink?.runaway?.(error);
+    return true;
+  }
 
   /**
    * Idle: nothing to run, no deadline. Tasks may wait on something from outside (a promise, I/O,

@@ -51,6 +51,12 @@ export interface CompletionSink {
    */
   stuck?(again?: boolean): boolean;
   /**
+   * A virtual-time reactor driving itself ran work that never ends at one virtual time (see
+   * `FakeReactor`): `error` is raised in main (at its wait, or at its next yield), or, once
+   * main has ended, in every live task, so that `run()` ends with it instead of spinning.
+   */
+  runaway?(error: Error): void;
+  /**
    * Rounds of task steps run so far: one per tick, plus one for each further round in which
    * a tick stepped tasks woken during it (by a hand-off, or by I/O that completed at once).
    * A virtual clock reads it before and after its ticks and bounds by it the work it runs at

@@ -5,7 +5,7 @@
  * outside code may still end are left alone. These tests take real time (QUICK ms or more each).
  */
 import { describe, expect, test } from "bun:test";
-import { run, spawn, sleep, wait, cancel, channel, shield, timeout, Event, Lock, Condition, DeadlockError, TaskError } from "../../src/index.ts";
+import { run, spawn, sleep, wait, cancel, channel, shield, timeout, Event, Lock, Condition, DeadlockError, TaskError, type Co } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 import { IDLE_CHECK_MS } from "../../src/reactor/fake.ts";
 
@@ -187,4 +187,57 @@ describe("deadlockTimeout", () => {
     expect(() => new FakeReactor({ deadlockTimeout: "300" as never })).toThrow(/got string 300$/);
     expect(new FakeReactor({ deadlockTimeout: 1 }).closed).toBe(false);
   });
+});
+
+describe("work that never ends, in automatic mode (found by review: the run spun for ever and held up every later run's deadlock check)", () => {
+  function* pingPong(): Co<never> {
+    const a = channel<number>();
+    const b = channel<number>();
+    yield* spawn(function* ponger() {
+      for (;;) {
+        const r = yield* a.recv();
+        yield* b.send(r.value!);
+      }
+    });
+    for (let i = 0; ; i++) {
+      yield* a.send(i);
+      yield* b.recv();
+    }
+  }
+
+  test("a hand-off loop that never ends fails the run with the error advance() throws, naming what is runnable", async () => {
+    const error = await run(pingPong, { reactor: new FakeReactor({ deadlockTimeout: QUICK }) }).catch((e: unknown) => e);
+    expect(String(error)).toMatch(/^Error: FakeReactor: \d+ rounds of task steps ran at virtual time 0 and work is still runnable that waits on nothing \(work that never ends, or a task polling for what never comes\?\): task "/);
+  }, 20_000);
+
+  test("so does a task polling for a flag nobody sets, with no deadline to jump to", async () => {
+    const flag = false as boolean;
+    const error = await run(function* () {
+      while (!flag) yield;
+    }, { reactor: new FakeReactor({ deadlockTimeout: QUICK }) }).catch((e: unknown) => e);
+    expect(String(error)).toContain('ran at virtual time 0 and work is still runnable that waits on nothing (work that never ends, or a task polling for what never comes?): task "main"');
+  }, 20_000);
+
+  test("work that catches the error and goes on is no longer driven: a later run's deadlock is still reported", async () => {
+    const runaway = new FakeReactor({ deadlockTimeout: QUICK });
+    let caught = 0;
+    void run(function* () {
+      for (;;) {
+        try {
+          for (;;) yield;
+        } catch {
+          caught++;
+        }
+      }
+    }, { reactor: runaway });
+    while (caught < 2) await Bun.sleep(50); // it caught the error twice: the next bound stops it
+    const input = channel<string>(1, "input");
+    const error = await run(function* () {
+      return yield* input.recv();
+    }, { reactor: new FakeReactor({ deadlockTimeout: QUICK }) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeadlockError);
+    const ticks = runaway.ticksRun;
+    await Bun.sleep(50);
+    expect(runaway.ticksRun).toBe(ticks); // no longer driven
+  }, 30_000);
 });
