@@ -4,6 +4,7 @@
 export { run } from "./run.ts";
 export { Scheduler, type SchedulerOptions, type TaskInfo } from "./scheduler.ts";
 export { sleep, spawn, join, cancel, interrupt, current, wait, suspend, io } from "./syscalls.ts";
+export { now } from "./now.ts";
 export { Syscall } from "./syscall.ts";
 export { Task } from "./task.ts";
 export { Cancelled, TaskError, UsageError, DeadlockError } from "./errors.ts";
