@@ -51,6 +51,17 @@ export interface FileStats {
   bytesRead: number;
 }
 
+/**
+ * How a pipe, FIFO or terminal is read: on the event loop, never on the thread pool (a read
+ * waiting there for a silent writer would hold one of its few threads, and every file's I/O
+ * in the process queues behind them). `read` resolves with the next bytes the descriptor
+ * has, of any length, or null at the end; `cancel` makes a pending read resolve with null.
+ */
+export interface PipeReader {
+  read(): Promise<Uint8Array | null>;
+  cancel(): void;
+}
+
 /** A regular file's read on the thread pool: the range it took, and its result once back. */
 export interface PositionalRead {
   readonly t: Ticket;
@@ -105,6 +116,8 @@ export class FileHandle {
   readQueue: Ticket[] = [];
   /** A non-positional file's read in flight. */
   reading: Ticket | undefined = undefined;
+  /** A non-positional file's reader on the event loop (made by its first read; see PipeReader). */
+  pipe: PipeReader | undefined = undefined;
   /** Bytes of a non-positional file that a cancelled read took: the next read gets them. */
   kept: Uint8Array | undefined = undefined;
   readonly counters = { writeOps: 0, bytesRead: 0 };

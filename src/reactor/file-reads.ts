@@ -1,13 +1,14 @@
 /**
- * FileReads: the file driver's reads on Bun's thread pool. A regular file's reads take the
- * next ranges from its position and complete in the order they were made (a read cancelled in
- * flight gives its range back); a pipe, FIFO or terminal is read from where it is, one read at
- * a time, and bytes a cancelled read took wait for the next. Only reactor files call node:fs.
+ * FileReads: the file driver's reads. A regular file's reads run on Bun's thread pool, take
+ * the next ranges from its position and complete in the order they were made (a read
+ * cancelled in flight gives its range back); a pipe, FIFO or terminal is read on the event
+ * loop from where it is, one read at a time, and bytes a cancelled read took wait for the next.
+ * Only reactor files call node:fs and Bun.file.
  */
 import { read as fsRead } from "node:fs";
 import type { CompletionSink, Ticket } from "./reactor.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
-import type { FileHandle, PositionalRead } from "./file-handle.ts";
+import type { FileHandle, PipeReader, PositionalRead } from "./file-handle.ts";
 
 /** node:fs `read`'s shape, as the driver calls it (a test may pass its own). */
 export type ReadFn = (
@@ -18,6 +19,24 @@ export type ReadFn = (
   position: number | null,
   done: (error: NodeJS.ErrnoException | null, got: number) => void,
 ) => void;
+
+/** Makes the reader of a pipe, FIFO or terminal's descriptor (a test may pass its own). */
+export type PipeFn = (fd: number) => PipeReader;
+
+/** The event loop's reader of `fd` (Bun's file stream: epoll, not the thread pool). The descriptor stays ours to close. */
+export function pipeReader(fd: number): PipeReader {
+  const reader = Bun.file(fd).stream().getReader();
+  return {
+    async read(): Promise<Uint8Array | null> {
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) return null;
+        if (r.value.length > 0) return r.value; // (an empty chunk is no end)
+      }
+    },
+    cancel: () => void reader.cancel().catch(() => {}),
+  };
+}
 
 /**
  * The reads of one driver. `live` is the driver's set of tickets still wanted (a cancel
@@ -32,10 +51,12 @@ export type ReadFn = (
 export class FileReads {
   readonly #live: Set<Ticket>;
   readonly #readFn: ReadFn;
+  readonly #pipeFn: PipeFn;
 
-  constructor(live: Set<Ticket>, readFn: ReadFn = fsRead) {
+  constructor(live: Set<Ticket>, readFn: ReadFn = fsRead, pipeFn: PipeFn = pipeReader) {
     this.#live = live;
     this.#readFn = readFn;
+    this.#pipeFn = pipeFn;
   }
 
   /** A task asks for up to `t.b` bytes of `h`. */
@@ -72,14 +93,16 @@ export class FileReads {
   }
 
   /**
-   * `h` was closed: reads waiting behind a pipe's read fail now, and so does the read in
-   * flight (it may wait for a writer forever). True if one is still on the thread pool.
+   * `h` was closed (or its run ended): reads waiting behind a pipe's read fail now, and so does
+   * the read in flight, whose reader is cancelled (it may wait for a writer forever). True if
+   * that read has not come back yet (it will, at once: the descriptor closes then).
    */
   closed(h: FileHandle, sink: CompletionSink): boolean {
     if (h.positional) return false;
     this.#next(h, sink);
     const r = h.reading;
     if (r !== undefined && this.#live.delete(r)) sink.fail(r, closedError(h, r));
+    h.pipe?.cancel();
     return h.reads > 0;
   }
 
@@ -107,22 +130,39 @@ export class FileReads {
       else q.push(this.#begin(h, t, sink));
       return;
     }
-    const n = t.b as number;
-    const buf = Buffer.allocUnsafe(n);
     h.reads++;
     h.reading = t;
-    this.#readFn(h.fd, buf, 0, n, null, (error, got) => {
-      const live = this.#live.delete(t);
-      h.reading = undefined;
-      if (!live && !error && got > 0 && !h.closed) {
-        // The next read gets them, after any bytes given back before them (see FileHandle.giveBack).
-        const mine = tight(buf, got);
-        h.kept = h.kept === undefined ? mine : Buffer.concat([h.kept, mine]);
+    const pipe = (h.pipe ??= this.#pipeFn(h.fd));
+    pipe.read().then(
+      (bytes) => this.#piped(h, t, bytes, null, sink),
+      (error: unknown) => this.#piped(h, t, null, error, sink),
+    );
+  }
+
+  /** A pipe's read came back with `bytes` (null at the end) or `error`: its task gets at most what it asked for; the rest, or all of it if the task was cancelled, waits for the next read. */
+  #piped(h: FileHandle, t: Ticket, bytes: Uint8Array | null, error: unknown, sink: CompletionSink): void {
+    const live = this.#live.delete(t);
+    h.reading = undefined;
+    let mine = bytes;
+    if (bytes !== null && bytes.length > 0 && !h.closed) {
+      const n = live ? (t.b as number) : 0;
+      // After any bytes given back before them (see FileHandle.giveBack).
+      if (bytes.length > n) {
+        const rest = bytes.subarray(n);
+        h.kept = h.kept === undefined ? rest : Buffer.concat([h.kept, rest]);
+        mine = bytes.subarray(0, n);
       }
-      if (live) this.#deliver(h, t, buf, error, got, sink);
-      this.#next(h, sink);
-      h.readDone();
-    });
+    }
+    if (live) {
+      if (error !== null) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+      else if (h.closed) sink.fail(t, closedError(h, t));
+      else {
+        h.counters.bytesRead += mine?.length ?? 0;
+        sink.complete(t, mine);
+      }
+    }
+    this.#next(h, sink);
+    h.readDone();
   }
 
   /** A regular file's read on the thread pool: it takes the next range from the position. */

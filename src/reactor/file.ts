@@ -4,7 +4,7 @@
  * mark, a tick's writes handed to the OS as one `writev` on Bun's thread pool (files are written
  * in parallel, from the callers' buffers). Only reactor files call Bun or node:fs.
  */
-import { close as fsClose, closeSync, fstat, open as fsOpen } from "node:fs";
+import { close as fsClose, closeSync, constants, fstat, open as fsOpen } from "node:fs";
 import { BunReactor, type IoDriver } from "./bun.ts";
 import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
@@ -112,7 +112,9 @@ class FileDriver implements IoDriver {
     const [mode, opts, wrap] = t.b as ["r" | "w" | "a", FileOpenOptions | undefined, ((h: FileHandle) => unknown) | undefined];
     const hwm = opts?.highWaterMark ?? DEFAULT_FILE_HIGH_WATER_MARK;
     this.#live.add(t);
-    fsOpen(path, mode, (openError, fd) => {
+    // Read-only with O_NONBLOCK: a FIFO's open returns at once instead of holding a thread of
+    // the pool until a writer comes (its reads wait on the event loop); a regular file ignores it.
+    fsOpen(path, mode === "r" ? constants.O_RDONLY | constants.O_NONBLOCK : mode, (openError, fd) => {
       if (openError) {
         if (this.#live.delete(t)) sink.fail(t, toNetError(openError, t.op, path, t.taskName));
         return;
@@ -158,8 +160,8 @@ class FileDriver implements IoDriver {
       h.writer.flush(sink); // this tick's writes go first
     }
     if (this.#reads.closed(h, sink) && h.writer === undefined) {
-      // A pipe's read in flight can wait for a writer forever: it failed now, the close
-      // completes now, and the descriptor closes when the read returns.
+      // A pipe's read in flight: it failed now and its reader was cancelled, the close
+      // completes now, and the descriptor closes as the read comes back (at once).
       h.whenIdle(() => fsClose(h.fd, ignore));
       return sink.complete(t, undefined);
     }
@@ -201,9 +203,10 @@ class FileDriver implements IoDriver {
       return;
     }
     if (!h.positional && h.reads > 0 && w === undefined) {
-      // A pipe's read can wait for its writer forever: the run does not wait for it; the
-      // descriptor closes when the read returns.
+      // A pipe's read may wait for its writer for ever: its reader is cancelled, and the
+      // descriptor closes as the read comes back (at once); the run does not wait for it.
       h.readQueue.length = 0;
+      h.pipe?.cancel();
       return h.whenIdle(() => fsClose(h.fd, ignore));
     }
     this.#shut(h, (error) => {
