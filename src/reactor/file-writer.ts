@@ -109,7 +109,7 @@ export class FileWriter {
   /** The sticky error, as thrown to the task behind `t` (named in the message). */
   errorFor(t: Ticket): NetError {
     const e = this.error!;
-    return new NetError(e.code, t.op, this.#name, t.taskName, undefined, e);
+    return new NetError(e.code, t.op, this.#name, t.taskName, e.detail, e);
   }
 
   /** The sticky error if no task has been told of it yet (it is marked told). */

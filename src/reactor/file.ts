@@ -174,7 +174,7 @@ class FileDriver implements IoDriver {
       for (const c of closers) {
         if (!this.#live.delete(c)) continue; // its task was cancelled, or the run ended
         told = true;
-        if (error !== undefined) sink.fail(c, new NetError(error.code, c.op, h.name, c.taskName, undefined, error));
+        if (error !== undefined) sink.fail(c, new NetError(error.code, c.op, h.name, c.taskName, error.detail, error));
         else sink.complete(c, undefined);
       }
       if (!told && error !== undefined) this.#lost.push(error);

@@ -139,10 +139,12 @@ test("a failed host write (ENOSPC on /dev/full) fails every writer waiting on it
     let later: NetError | undefined;
     try { yield* f.write("y"); } catch (e) { later = e as NetError; }
     yield* f.close(); // the error was reported already: close succeeds
-    return { codes, later: later?.code, task: later?.taskName, stats: f.stats() };
+    return { codes, later: later?.code, message: later?.message, task: later?.taskName, stats: f.stats() };
   });
   expect(r.codes).toEqual(["ENOSPC", "ENOSPC", "ENOSPC"]);
   expect(r.later).toBe("ENOSPC");
+  // With the system's words, as every other file error (found by review: it said only "failed: ENOSPC").
+  expect(r.message).toContain("no space left on device");
   expect(r.task).toBe("main");
   expect(r.stats.hostWrites).toBe(1);
 });
@@ -151,10 +153,10 @@ test("a buffered write returns at once; its failure is thrown by close(), or by 
   const closed = await run(function* () {
     const f = yield* open("/dev/full", "w");
     yield* f.write("x"); // under the high-water mark: returns before the OS has it
-    try { yield* f.close(); } catch (e) { return (e as NetError).code; }
+    try { yield* f.close(); } catch (e) { return `${(e as NetError).code} ${(e as NetError).message.includes("no space left on device")}`; }
     return "no error";
   });
-  expect(closed).toBe("ENOSPC");
+  expect(closed).toBe("ENOSPC true");
   let runError: unknown;
   try {
     await run(function* () {
