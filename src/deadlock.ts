@@ -57,14 +57,19 @@ export function breakDeadlock(k: Kernel, again = true): boolean {
  * Work that never ends, found by a virtual clock (it ran two million rounds of task steps at
  * one virtual time): `error` is raised in main, which ends the run (its end cancels the rest);
  * once main has ended, in every live task. A waiting task gets it at its wait, a ready one at
- * its next yield.
+ * its next yield. Not while a task waits on a promise or I/O, which may end the work from
+ * outside (a task polling for a flag a promise sets): then false.
  *
  * @example
  * ```ts
  * raiseRunaway(kernel, new Error("work that never ends")); // main throws it at its next yield
  * ```
  */
-export function raiseRunaway(k: Kernel, error: Error): void {
+export function raiseRunaway(k: Kernel, error: Error): boolean {
+  for (const t of k.tasks.alive()) {
+    const on = t.waitingOn;
+    if (t.state === "waiting" && (on === undefined || on.code === Op.Wait || on.code === Op.Io)) return false;
+  }
   const main = k.hooks?.main;
   const targets = main !== undefined && !main.ended ? [main] : k.tasks.alive();
   for (const t of targets) {
@@ -72,6 +77,7 @@ export function raiseRunaway(k: Kernel, error: Error): void {
     else if (!t.ended) raiseAtNextYield(t, error);
   }
   k.wake();
+  return true;
 }
 
 /** True if `k` has work queued (to run, completed, or to submit) or a sleep with a deadline. */

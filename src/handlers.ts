@@ -228,6 +228,9 @@ export function submitIo(k: Kernel): number {
   const live = k.sqIo; // handed to the reactor, which may keep it: a new one for the next tick
   k.sqIo = [];
   ioSubmits.count++;
+  // The run ended in this tick (its last tasks ended after yielding, cancelled): the reactor is
+  // closed and has released every socket and file; nothing more goes to it.
+  if (k.closed) return 0;
   let n = 0;
   let orphans: IoTicket[] | undefined;
   for (let i = 0; i < live.length; i++) {
@@ -244,8 +247,6 @@ export function submitIo(k: Kernel): number {
   if (n === 0) return 0;
   try {
     k.reactor.submit(live);
-    // Nobody waits for an orphan: withdrawn at once, so its driver reports what it meets to run() (a file's write error).
-    if (orphans !== undefined) for (const t of orphans) k.reactor.cancel(t);
   } catch (error) {
     // A reactor that throws must not take the scheduler down: its tasks get the error instead,
     // each op withdrawn first (one it took before it threw must not complete unseen later).
@@ -256,6 +257,18 @@ export function submitIo(k: Kernel): number {
         // it failed already; its task gets the first error
       }
       k.resume(t.task, t.gen, Resume.Throw, error);
+    }
+    return n;
+  }
+  // Nobody waits for an orphan: withdrawn at once, so its driver reports what it meets to run()
+  // (a file's write error). A reactor that will not take a close back fails nobody.
+  if (orphans !== undefined) {
+    for (const t of orphans) {
+      try {
+        k.reactor.cancel(t);
+      } catch {
+        // the close was made; nothing to take back
+      }
     }
   }
   return n;

@@ -177,7 +177,7 @@ export class Kernel implements CompletionSink, InlineHost {
   readonly stuck = (again = true): boolean => breakDeadlock(this, again);
 
   /** CompletionSink: a virtual clock gave up on work that never ends; `error` is raised (deadlock.ts). */
-  readonly runaway = (error: Error): void => raiseRunaway(this, error);
+  readonly runaway = (error: Error): boolean => raiseRunaway(this, error);
 
   /** TaskOwner: the host clock now (not the tick's: a long tick makes that one stale). */
   clock(): number {

@@ -278,14 +278,18 @@ export class FakeReactor implements Reactor {
     }
     if (this.tick() === 0) {
       this.#busy = 0;
+      this.#moved(); // nothing ran: what ran at this time came to an end
       const t = this.#timer;
       if (t !== undefined) this.#fire(t);
     } else if (!this.#bound()) return;
     if (this.#pending.length > 0 || this.#timer !== undefined) this.#drive();
-    else this.#armIdleCheck();
+    else {
+      this.#moved(); // idle: what ran at this time came to an end
+      this.#armIdleCheck();
+    }
   };
 
-  /** The clock moved: the bound on work at one virtual time starts again. */
+  /** The clock moved, or the run went idle: the bound on work at one virtual time starts again. */
   #moved(): void {
     this.#ticksHere = 0;
     this.#roundsFrom = undefined;
@@ -307,13 +311,14 @@ export class FakeReactor implements Reactor {
     if (rounds < STUCK_ROUNDS) return true;
     this.#ticksHere = 0;
     this.#roundsFrom = now;
+    const who = this.#sink?.runnable?.();
+    const error = new Error(`FakeReactor: ${rounds} rounds of task steps ran at virtual time ${this.#now} and work is still runnable that waits on nothing (work that never ends, or a task polling for what never comes?)${who ? `: ${who}` : ""}`);
+    // Not while a task waits on a promise or I/O: it may end the work from outside.
+    if (this.#sink?.runaway?.(error) !== true) return true;
     if (++this.#runaways > 2) {
       this.#abandoned = true;
       return false;
     }
-    const who = this.#sink?.runnable?.();
-    const error = new Error(`FakeReactor: ${rounds} rounds of task steps ran at virtual time ${this.#now} and work is still runnable that waits on nothing (work that never ends, or a task polling for what never comes?)${who ? `: ${who}` : ""}`);
-    this.#sink?.runaway?.(error);
     return true;
   }
 

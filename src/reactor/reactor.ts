@@ -52,10 +52,11 @@ export interface CompletionSink {
   stuck?(again?: boolean): boolean;
   /**
    * A virtual-time reactor driving itself ran work that never ends at one virtual time (see
-   * `FakeReactor`): `error` is raised in main (at its wait, or at its next yield), or, once
-   * main has ended, in every live task, so that `run()` ends with it instead of spinning.
+   * `FakeReactor`): unless a task waits on a promise or I/O (which may yet end the work from
+   * outside: then false), `error` is raised in main (at its wait, or at its next yield), or,
+   * once main has ended, in every live task, so that `run()` ends with it instead of spinning.
    */
-  runaway?(error: Error): void;
+  runaway?(error: Error): boolean;
   /**
    * Rounds of task steps run so far: one per tick, plus one for each further round in which
    * a tick stepped tasks woken during it (by a hand-off, or by I/O that completed at once).

@@ -5,7 +5,7 @@
  * outside code may still end are left alone. These tests take real time (QUICK ms or more each).
  */
 import { describe, expect, test } from "bun:test";
-import { run, spawn, sleep, wait, cancel, channel, shield, timeout, Event, Lock, Condition, DeadlockError, TaskError, type Co } from "../../src/index.ts";
+import { run, spawn, join, sleep, wait, cancel, channel, shield, timeout, Event, Lock, Condition, DeadlockError, TaskError, type Co } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 import { IDLE_CHECK_MS } from "../../src/reactor/fake.ts";
 
@@ -240,4 +240,35 @@ describe("work that never ends, in automatic mode (found by review: the run spun
     await Bun.sleep(50);
     expect(runaway.ticksRun).toBe(ticks); // no longer driven
   }, 30_000);
+
+  test("finite bursts of work separated by idle waits on outside promises are not work that never ends (found by review: the count ran on across them)", async () => {
+    const bursts = 40, per = 60_000; // 60k hand-offs per burst (~60k rounds); 2.4M in all, at virtual time 0
+    const total = await run(function* () {
+      let sum = 0;
+      for (let b = 0; b < bursts; b++) {
+        yield* wait(new Promise<void>((res) => setTimeout(res, 1))); // idle: nothing runnable, main waits on the host
+        const ch = channel<number>();
+        const c = yield* spawn(function* () {
+          let s = 0;
+          for (let i = 0; i < per; i++) s += (yield* ch.recv()).value!;
+          return s;
+        });
+        for (let i = 0; i < per; i++) yield* ch.send(1);
+        sum += yield* join(c);
+      }
+      return sum;
+    }, { reactor: new FakeReactor() });
+    expect(total).toBe(bursts * per);
+  }, 20_000);
+
+  test("a poll that an outside promise main waits on will end is not killed (found by review)", async () => {
+    const n = await run(function* () {
+      let flag = false;
+      const p = new Promise<void>((res) => setTimeout(() => { flag = true; res(); }, 2_500));
+      const poller = yield* spawn(function* () { let k = 0; while (!flag) { k++; yield; } return k; });
+      yield* wait(p); // main waits on the host: the deadlock check would never count this run as stuck
+      return yield* join(poller);
+    }, { reactor: new FakeReactor() });
+    expect(n).toBeGreaterThan(0);
+  }, 20_000);
 });
