@@ -5,6 +5,7 @@
  */
 import type { Ticket } from "./reactor.ts";
 import type { FileWriter } from "./file-writer.ts";
+import type { PolledRead } from "./file-poll.ts";
 
 /**
  * Options for `open()`.
@@ -49,17 +50,6 @@ export interface FileStats {
   bytesWritten: number;
   /** Bytes read. */
   bytesRead: number;
-}
-
-/**
- * How a pipe, FIFO or terminal is read: on the event loop, never on the thread pool (a read
- * waiting there for a silent writer would hold one of its few threads, and every file's I/O
- * in the process queues behind them). `read` resolves with the next bytes the descriptor
- * has, of any length, or null at the end; `cancel` makes a pending read resolve with null.
- */
-export interface PipeReader {
-  read(): Promise<Uint8Array | null>;
-  cancel(): void;
 }
 
 /** A regular file's read on the thread pool: the range it took, and its result once back. */
@@ -116,8 +106,16 @@ export class FileHandle {
   readQueue: Ticket[] = [];
   /** A non-positional file's read in flight. */
   reading: Ticket | undefined = undefined;
-  /** A non-positional file's reader on the event loop (made by its first read; see PipeReader). */
-  pipe: PipeReader | undefined = undefined;
+  /**
+   * A FIFO, socket or terminal: read on the event loop, non-blocking (see file-poll.ts), never
+   * on the thread pool, where a read waiting for a silent writer would hold one of its few
+   * threads and every file's I/O in the process would queue behind it.
+   */
+  polled = false;
+  /** A polled file's read being tried. */
+  poll: PolledRead | undefined = undefined;
+  /** A named FIFO no writer has opened yet: its reads wait for one (see file-poll.ts WriterWatch). */
+  awaitingWriter = false;
   /** Bytes of a non-positional file that a cancelled read took: the next read gets them. */
   kept: Uint8Array | undefined = undefined;
   readonly counters = { writeOps: 0, bytesRead: 0 };

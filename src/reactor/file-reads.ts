@@ -1,14 +1,15 @@
 /**
  * FileReads: the file driver's reads. A regular file's reads run on Bun's thread pool, take
  * the next ranges from its position and complete in the order they were made (a read
- * cancelled in flight gives its range back); a pipe, FIFO or terminal is read on the event
- * loop from where it is, one read at a time, and bytes a cancelled read took wait for the next.
- * Only reactor files call node:fs and Bun.file.
+ * cancelled in flight gives its range back); a FIFO or terminal is read on the event loop
+ * (file-poll.ts), another character device on the pool, from where it is, one read at a
+ * time, and bytes a cancelled read took wait for the next. Only reactor files call node:fs.
  */
 import { read as fsRead } from "node:fs";
 import type { CompletionSink, Ticket } from "./reactor.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
-import type { FileHandle, PipeReader, PositionalRead } from "./file-handle.ts";
+import type { FileHandle, PositionalRead } from "./file-handle.ts";
+import { PolledRead, tight, type ReadSyncFn } from "./file-poll.ts";
 
 /** node:fs `read`'s shape, as the driver calls it (a test may pass its own). */
 export type ReadFn = (
@@ -19,24 +20,6 @@ export type ReadFn = (
   position: number | null,
   done: (error: NodeJS.ErrnoException | null, got: number) => void,
 ) => void;
-
-/** Makes the reader of a pipe, FIFO or terminal's descriptor (a test may pass its own). */
-export type PipeFn = (fd: number) => PipeReader;
-
-/** The event loop's reader of `fd` (Bun's file stream: epoll, not the thread pool). The descriptor stays ours to close. */
-export function pipeReader(fd: number): PipeReader {
-  const reader = Bun.file(fd).stream().getReader();
-  return {
-    async read(): Promise<Uint8Array | null> {
-      for (;;) {
-        const r = await reader.read();
-        if (r.done) return null;
-        if (r.value.length > 0) return r.value; // (an empty chunk is no end)
-      }
-    },
-    cancel: () => void reader.cancel().catch(() => {}),
-  };
-}
 
 /**
  * The reads of one driver. `live` is the driver's set of tickets still wanted (a cancel
@@ -51,16 +34,19 @@ export function pipeReader(fd: number): PipeReader {
 export class FileReads {
   readonly #live: Set<Ticket>;
   readonly #readFn: ReadFn;
-  readonly #pipeFn: PipeFn;
+  readonly #readSyncFn: ReadSyncFn | undefined;
+  /** The driver's sink (one per run), for a polled read that a cancel lets the next one follow. */
+  #sink: CompletionSink | undefined = undefined;
 
-  constructor(live: Set<Ticket>, readFn: ReadFn = fsRead, pipeFn: PipeFn = pipeReader) {
+  constructor(live: Set<Ticket>, readFn: ReadFn = fsRead, readSyncFn?: ReadSyncFn) {
     this.#live = live;
     this.#readFn = readFn;
-    this.#pipeFn = pipeFn;
+    this.#readSyncFn = readSyncFn;
   }
 
   /** A task asks for up to `t.b` bytes of `h`. */
   read(h: FileHandle, t: Ticket, sink: CompletionSink): void {
+    this.#sink = sink;
     if (h.closed) return sink.fail(t, closedError(h, t));
     if (h.mode !== "r") return sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened for writing"));
     if (!h.positional && h.reads > 0) {
@@ -79,6 +65,14 @@ export class FileReads {
     // its task until that read returns, which on a silent pipe may be never).
     const q = h.readQueue.indexOf(t);
     if (q >= 0) h.readQueue.splice(q, 1);
+    if (h.polled && h.reading === t) {
+      // Nothing of it is in flight (it is tried on this thread): it stops, and the next read goes.
+      h.poll?.stop();
+      h.poll = undefined;
+      h.reading = undefined;
+      if (this.#sink !== undefined) this.#next(h, this.#sink);
+      return;
+    }
     const flying = h.inflight;
     const i = flying.findIndex((r) => r.t === t);
     if (i < 0) return;
@@ -94,15 +88,18 @@ export class FileReads {
 
   /**
    * `h` was closed (or its run ended): reads waiting behind a pipe's read fail now, and so does
-   * the read in flight, whose reader is cancelled (it may wait for a writer forever). True if
-   * that read has not come back yet (it will, at once: the descriptor closes then).
+   * the read in progress (it may wait for a writer forever). True if that read is on the thread
+   * pool (another character device's), whose descriptor closes when it comes back; a polled
+   * read is stopped, and its descriptor may close at once.
    */
   closed(h: FileHandle, sink: CompletionSink): boolean {
     if (h.positional) return false;
+    h.poll?.stop();
+    h.poll = undefined;
     this.#next(h, sink);
     const r = h.reading;
     if (r !== undefined && this.#live.delete(r)) sink.fail(r, closedError(h, r));
-    h.pipe?.cancel();
+    if (h.polled) h.reading = undefined;
     return h.reads > 0;
   }
 
@@ -130,39 +127,39 @@ export class FileReads {
       else q.push(this.#begin(h, t, sink));
       return;
     }
-    h.reads++;
+    const n = t.b as number;
     h.reading = t;
-    const pipe = (h.pipe ??= this.#pipeFn(h.fd));
-    pipe.read().then(
-      (bytes) => this.#piped(h, t, bytes, null, sink),
-      (error: unknown) => this.#piped(h, t, null, error, sink),
-    );
-  }
-
-  /** A pipe's read came back with `bytes` (null at the end) or `error`: its task gets at most what it asked for; the rest, or all of it if the task was cancelled, waits for the next read. */
-  #piped(h: FileHandle, t: Ticket, bytes: Uint8Array | null, error: unknown, sink: CompletionSink): void {
-    const live = this.#live.delete(t);
-    h.reading = undefined;
-    let mine = bytes;
-    if (bytes !== null && bytes.length > 0 && !h.closed) {
-      const n = live ? (t.b as number) : 0;
-      // After any bytes given back before them (see FileHandle.giveBack).
-      if (bytes.length > n) {
-        const rest = bytes.subarray(n);
-        h.kept = h.kept === undefined ? rest : Buffer.concat([h.kept, rest]);
-        mine = bytes.subarray(0, n);
-      }
+    if (h.polled) {
+      // Tried on this thread, the descriptor non-blocking: it waits for bytes holding no thread.
+      const poll = new PolledRead(h.fd, n, h, (error, bytes) => {
+        h.poll = undefined;
+        h.reading = undefined;
+        this.#live.delete(t);
+        if (error !== null) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+        else {
+          h.counters.bytesRead += bytes?.length ?? 0;
+          sink.complete(t, bytes);
+        }
+        this.#next(h, sink);
+      }, this.#readSyncFn);
+      h.poll = poll;
+      return poll.start();
     }
-    if (live) {
-      if (error !== null) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
-      else if (h.closed) sink.fail(t, closedError(h, t));
-      else {
-        h.counters.bytesRead += mine?.length ?? 0;
-        sink.complete(t, mine);
+    // Another character device (/dev/zero, /dev/null...): it never waits for a writer, on the pool.
+    const buf = Buffer.allocUnsafe(n);
+    h.reads++;
+    this.#readFn(h.fd, buf, 0, n, null, (error, got) => {
+      const live = this.#live.delete(t);
+      h.reading = undefined;
+      if (!live && !error && got > 0 && !h.closed) {
+        // The next read gets them, after any bytes given back before them (see FileHandle.giveBack).
+        const mine = tight(buf, got);
+        h.kept = h.kept === undefined ? mine : Buffer.concat([h.kept, mine]);
       }
-    }
-    this.#next(h, sink);
-    h.readDone();
+      if (live) this.#deliver(h, t, buf, error, got, sink);
+      this.#next(h, sink);
+      h.readDone();
+    });
   }
 
   /** A regular file's read on the thread pool: it takes the next range from the position. */
@@ -271,16 +268,4 @@ const EMPTY = Buffer.alloc(0);
 
 function closedError(h: FileHandle, t: Ticket): NetError {
   return new NetError(NetCode.Closed, t.op, h.name, t.taskName, "the file is closed");
-}
-
-/**
- * The first `got` bytes of a read's buffer: a view when they fill most of it, else a copy of
- * their own, so that a short read (a small file's `read()`, or `readAll()`'s 1 MiB chunk) does
- * not keep the whole buffer alive for as long as its result is kept.
- */
-function tight(buf: Buffer, got: number): Buffer {
-  if (got * 2 >= buf.length) return buf.subarray(0, got);
-  const out = Buffer.allocUnsafeSlow(got);
-  buf.copy(out, 0, 0, got);
-  return out;
 }

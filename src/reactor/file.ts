@@ -4,7 +4,8 @@
  * mark, a tick's writes handed to the OS as one `writev` on Bun's thread pool (files are written
  * in parallel, from the callers' buffers). Only reactor files call Bun or node:fs.
  */
-import { close as fsClose, closeSync, constants, fstat, open as fsOpen } from "node:fs";
+import { close as fsClose, closeSync, constants, fstat, lstatSync, open as fsOpen, realpathSync } from "node:fs";
+import { isatty } from "node:tty";
 import { BunReactor, type IoDriver } from "./bun.ts";
 import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
@@ -113,7 +114,8 @@ class FileDriver implements IoDriver {
     const hwm = opts?.highWaterMark ?? DEFAULT_FILE_HIGH_WATER_MARK;
     this.#live.add(t);
     // Read-only with O_NONBLOCK: a FIFO's open returns at once instead of holding a thread of
-    // the pool until a writer comes (its reads wait on the event loop); a regular file ignores it.
+    // the pool until a writer comes, and its reads are tried on the event loop (file-poll.ts);
+    // a regular file or block device ignores it.
     fsOpen(path, mode === "r" ? constants.O_RDONLY | constants.O_NONBLOCK : mode, (openError, fd) => {
       if (openError) {
         if (this.#live.delete(t)) sink.fail(t, toNetError(openError, t.op, path, t.taskName));
@@ -128,6 +130,11 @@ class FileDriver implements IoDriver {
         const h = new FileHandle(path, mode, this);
         h.fd = fd;
         h.positional = st.isFile() || st.isBlockDevice();
+        // Read on the event loop, non-blocking: what may wait for a writer (see FileHandle.polled).
+        h.polled = !h.positional && mode === "r" && (st.isFIFO() || st.isSocket() || isatty(fd));
+        // Opened without waiting for a writer: until one comes, its reads wait (a pipe's, such as
+        // /dev/stdin's, whose path resolves to no FIFO, ends when its writer has gone).
+        h.awaitingWriter = h.polled && st.isFIFO() && isNamedFifo(path);
         if (mode !== "r") h.writer = new FileWriter(fd, path, hwm);
         this.#files.add(h);
         sink.complete(t, wrap === undefined ? h : wrap(h));
@@ -160,8 +167,8 @@ class FileDriver implements IoDriver {
       h.writer.flush(sink); // this tick's writes go first
     }
     if (this.#reads.closed(h, sink) && h.writer === undefined) {
-      // A pipe's read in flight: it failed now and its reader was cancelled, the close
-      // completes now, and the descriptor closes as the read comes back (at once).
+      // A character device's read on the pool: it failed now, the close completes now, and
+      // the descriptor closes when the read comes back.
       h.whenIdle(() => fsClose(h.fd, ignore));
       return sink.complete(t, undefined);
     }
@@ -202,11 +209,12 @@ class FileDriver implements IoDriver {
       if (e !== undefined) this.#lost.push(e);
       return;
     }
+    h.poll?.stop(); // a FIFO's or terminal's read being tried (nothing of it is in flight)
+    h.poll = undefined;
     if (!h.positional && h.reads > 0 && w === undefined) {
-      // A pipe's read may wait for its writer for ever: its reader is cancelled, and the
-      // descriptor closes as the read comes back (at once); the run does not wait for it.
+      // A character device's read on the pool: the run does not wait for it; the descriptor
+      // closes when it comes back.
       h.readQueue.length = 0;
-      h.pipe?.cancel();
       return h.whenIdle(() => fsClose(h.fd, ignore));
     }
     this.#shut(h, (error) => {
@@ -243,4 +251,13 @@ BunReactor.register(FILE_OPS, () => new FileDriver());
 function nameOf(h: unknown): string {
   if (h instanceof FileHandle) return h.name;
   return h === null || h === undefined ? String(h) : typeof h === "object" || typeof h === "function" ? `a ${typeof h}` : `${typeof h} ${String(h)}`;
+}
+
+/** True if `path` leads to a FIFO in the file system (mkfifo), not to an anonymous pipe (/dev/stdin's, whose link names "pipe:[n]"). */
+function isNamedFifo(path: string): boolean {
+  try {
+    return lstatSync(realpathSync(path)).isFIFO();
+  } catch {
+    return false;
+  }
 }
