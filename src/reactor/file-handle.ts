@@ -5,7 +5,7 @@
  */
 import type { Ticket } from "./reactor.ts";
 import type { FileWriter } from "./file-writer.ts";
-import type { PolledRead } from "./file-poll.ts";
+import type { PipeSource } from "./file-pipe.ts";
 
 /**
  * Options for `open()`.
@@ -106,16 +106,10 @@ export class FileHandle {
   readQueue: Ticket[] = [];
   /** A non-positional file's read in flight. */
   reading: Ticket | undefined = undefined;
-  /**
-   * A FIFO, socket or terminal: read on the event loop, non-blocking (see file-poll.ts), never
-   * on the thread pool, where a read waiting for a silent writer would hold one of its few
-   * threads and every file's I/O in the process would queue behind it.
-   */
-  polled = false;
-  /** A polled file's read being tried. */
-  poll: PolledRead | undefined = undefined;
-  /** A named FIFO no writer has opened yet: its reads wait for one (see file-poll.ts WriterWatch). */
-  awaitingWriter = false;
+  /** A FIFO, pipe or terminal: read through Bun's stream on it; another non-positional file is polled (see file-pipe.ts). */
+  streamed = false;
+  /** A non-positional file's source of bytes, made by its first read (and again after an end: see file-pipe.ts). */
+  pipe: PipeSource | undefined = undefined;
   /** Bytes of a non-positional file that a cancelled read took: the next read gets them. */
   kept: Uint8Array | undefined = undefined;
   readonly counters = { writeOps: 0, bytesRead: 0 };

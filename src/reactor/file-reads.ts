@@ -1,15 +1,16 @@
 /**
  * FileReads: the file driver's reads. A regular file's reads run on Bun's thread pool, take
  * the next ranges from its position and complete in the order they were made (a read
- * cancelled in flight gives its range back); a FIFO or terminal is read on the event loop
- * (file-poll.ts), another character device on the pool, from where it is, one read at a
- * time, and bytes a cancelled read took wait for the next. Only reactor files call node:fs.
+ * cancelled in flight gives its range back); a FIFO, pipe, terminal or other character device
+ * is read off the pool (file-pipe.ts) from where it is, one read at a time, and bytes a
+ * cancelled read took (or a stream gave past what was asked) wait for the next read.
+ * Only reactor files call node:fs.
  */
 import { read as fsRead } from "node:fs";
 import type { CompletionSink, Ticket } from "./reactor.ts";
 import { NetCode, NetError, toNetError } from "../net/errors.ts";
 import type { FileHandle, PositionalRead } from "./file-handle.ts";
-import { PolledRead, tight, type ReadSyncFn } from "./file-poll.ts";
+import { polledSource, streamSource, tight, type PipeSource } from "./file-pipe.ts";
 
 /** node:fs `read`'s shape, as the driver calls it (a test may pass its own). */
 export type ReadFn = (
@@ -34,23 +35,22 @@ export type ReadFn = (
 export class FileReads {
   readonly #live: Set<Ticket>;
   readonly #readFn: ReadFn;
-  readonly #readSyncFn: ReadSyncFn | undefined;
-  /** The driver's sink (one per run), for a polled read that a cancel lets the next one follow. */
-  #sink: CompletionSink | undefined = undefined;
+  readonly #sourceFn: (h: FileHandle) => PipeSource;
 
-  constructor(live: Set<Ticket>, readFn: ReadFn = fsRead, readSyncFn?: ReadSyncFn) {
+  constructor(live: Set<Ticket>, readFn: ReadFn = fsRead, sourceFn: (h: FileHandle) => PipeSource = (h) => (h.streamed ? streamSource(h.fd) : polledSource(h.fd))) {
     this.#live = live;
     this.#readFn = readFn;
-    this.#readSyncFn = readSyncFn;
+    this.#sourceFn = sourceFn;
   }
 
   /** A task asks for up to `t.b` bytes of `h`. */
   read(h: FileHandle, t: Ticket, sink: CompletionSink): void {
-    this.#sink = sink;
     if (h.closed) return sink.fail(t, closedError(h, t));
     if (h.mode !== "r") return sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened for writing"));
-    if (!h.positional && h.reads > 0) {
-      // A pipe's reads go one at a time: two on the thread pool at once could swap their bytes.
+    if (!h.positional && (h.readQueue.length > 0 || (h.reads > 0 && h.kept === undefined))) {
+      // A pipe's reads go one at a time, in order: two under way at once could swap their
+      // bytes. Bytes already kept (given back, or taken by a cancelled read) are served at once:
+      // what the read under way brings comes after them.
       this.#live.add(t);
       h.readQueue.push(t);
       return;
@@ -65,14 +65,6 @@ export class FileReads {
     // its task until that read returns, which on a silent pipe may be never).
     const q = h.readQueue.indexOf(t);
     if (q >= 0) h.readQueue.splice(q, 1);
-    if (h.polled && h.reading === t) {
-      // Nothing of it is in flight (it is tried on this thread): it stops, and the next read goes.
-      h.poll?.stop();
-      h.poll = undefined;
-      h.reading = undefined;
-      if (this.#sink !== undefined) this.#next(h, this.#sink);
-      return;
-    }
     const flying = h.inflight;
     const i = flying.findIndex((r) => r.t === t);
     if (i < 0) return;
@@ -88,18 +80,15 @@ export class FileReads {
 
   /**
    * `h` was closed (or its run ended): reads waiting behind a pipe's read fail now, and so does
-   * the read in progress (it may wait for a writer forever). True if that read is on the thread
-   * pool (another character device's), whose descriptor closes when it comes back; a polled
-   * read is stopped, and its descriptor may close at once.
+   * the read under way (it may wait for a writer forever), whose source is cancelled. True if
+   * that read has not come back yet (it will, at once: the descriptor closes then).
    */
   closed(h: FileHandle, sink: CompletionSink): boolean {
     if (h.positional) return false;
-    h.poll?.stop();
-    h.poll = undefined;
     this.#next(h, sink);
     const r = h.reading;
     if (r !== undefined && this.#live.delete(r)) sink.fail(r, closedError(h, r));
-    if (h.polled) h.reading = undefined;
+    h.pipe?.cancel();
     return h.reads > 0;
   }
 
@@ -127,39 +116,44 @@ export class FileReads {
       else q.push(this.#begin(h, t, sink));
       return;
     }
-    const n = t.b as number;
-    h.reading = t;
-    if (h.polled) {
-      // Tried on this thread, the descriptor non-blocking: it waits for bytes holding no thread.
-      const poll = new PolledRead(h.fd, n, h, (error, bytes) => {
-        h.poll = undefined;
-        h.reading = undefined;
-        this.#live.delete(t);
-        if (error !== null) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
-        else {
-          h.counters.bytesRead += bytes?.length ?? 0;
-          sink.complete(t, bytes);
-        }
-        this.#next(h, sink);
-      }, this.#readSyncFn);
-      h.poll = poll;
-      return poll.start();
-    }
-    // Another character device (/dev/zero, /dev/null...): it never waits for a writer, on the pool.
-    const buf = Buffer.allocUnsafe(n);
     h.reads++;
-    this.#readFn(h.fd, buf, 0, n, null, (error, got) => {
-      const live = this.#live.delete(t);
-      h.reading = undefined;
-      if (!live && !error && got > 0 && !h.closed) {
-        // The next read gets them, after any bytes given back before them (see FileHandle.giveBack).
-        const mine = tight(buf, got);
-        h.kept = h.kept === undefined ? mine : Buffer.concat([h.kept, mine]);
+    h.reading = t;
+    const pipe = (h.pipe ??= this.#sourceFn(h));
+    pipe.read(t.b as number).then(
+      (bytes) => this.#piped(h, t, bytes, null, sink),
+      (error: unknown) => this.#piped(h, t, null, error, sink),
+    );
+  }
+
+  /**
+   * A pipe's read came back with `bytes` (null at the end) or `error`: its task gets at most
+   * what it asked for; the rest (a stream gives what the pipe holds), or all of it if the task
+   * was cancelled, waits for the next read. After an end, the next read makes a new source.
+   */
+  #piped(h: FileHandle, t: Ticket, bytes: Uint8Array | null, error: unknown, sink: CompletionSink): void {
+    const live = this.#live.delete(t);
+    h.reading = undefined;
+    if (bytes === null && error === null) h.pipe = undefined;
+    let mine = bytes;
+    if (bytes !== null && !h.closed) {
+      const n = live ? (t.b as number) : 0;
+      if (bytes.length > n) {
+        // After any bytes given back before them (see FileHandle.giveBack).
+        const rest = bytes.subarray(n);
+        h.kept = h.kept === undefined ? rest : Buffer.concat([h.kept, rest]);
+        mine = bytes.subarray(0, n);
       }
-      if (live) this.#deliver(h, t, buf, error, got, sink);
-      this.#next(h, sink);
-      h.readDone();
-    });
+    }
+    if (live) {
+      if (error !== null) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
+      else if (h.closed) sink.fail(t, closedError(h, t));
+      else {
+        h.counters.bytesRead += mine?.length ?? 0;
+        sink.complete(t, mine);
+      }
+    }
+    this.#next(h, sink);
+    h.readDone();
   }
 
   /** A regular file's read on the thread pool: it takes the next range from the position. */

@@ -4,7 +4,7 @@
  * mark, a tick's writes handed to the OS as one `writev` on Bun's thread pool (files are written
  * in parallel, from the callers' buffers). Only reactor files call Bun or node:fs.
  */
-import { close as fsClose, closeSync, constants, fstat, lstatSync, open as fsOpen, realpathSync } from "node:fs";
+import { close as fsClose, closeSync, constants, fstat, open as fsOpen } from "node:fs";
 import { isatty } from "node:tty";
 import { BunReactor, type IoDriver } from "./bun.ts";
 import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
@@ -114,8 +114,8 @@ class FileDriver implements IoDriver {
     const hwm = opts?.highWaterMark ?? DEFAULT_FILE_HIGH_WATER_MARK;
     this.#live.add(t);
     // Read-only with O_NONBLOCK: a FIFO's open returns at once instead of holding a thread of
-    // the pool until a writer comes, and its reads are tried on the event loop (file-poll.ts);
-    // a regular file or block device ignores it.
+    // the pool until a writer comes (its reads wait on the event loop: file-pipe.ts); a regular
+    // file or block device ignores it.
     fsOpen(path, mode === "r" ? constants.O_RDONLY | constants.O_NONBLOCK : mode, (openError, fd) => {
       if (openError) {
         if (this.#live.delete(t)) sink.fail(t, toNetError(openError, t.op, path, t.taskName));
@@ -131,10 +131,8 @@ class FileDriver implements IoDriver {
         h.fd = fd;
         h.positional = st.isFile() || st.isBlockDevice();
         // Read on the event loop, non-blocking: what may wait for a writer (see FileHandle.polled).
-        h.polled = !h.positional && mode === "r" && (st.isFIFO() || st.isSocket() || isatty(fd));
-        // Opened without waiting for a writer: until one comes, its reads wait (a pipe's, such as
-        // /dev/stdin's, whose path resolves to no FIFO, ends when its writer has gone).
-        h.awaitingWriter = h.polled && st.isFIFO() && isNamedFifo(path);
+        // A FIFO, pipe or terminal is read through its stream; another character device is polled (see file-pipe.ts).
+        h.streamed = !h.positional && (st.isFIFO() || isatty(fd));
         if (mode !== "r") h.writer = new FileWriter(fd, path, hwm);
         this.#files.add(h);
         sink.complete(t, wrap === undefined ? h : wrap(h));
@@ -167,8 +165,8 @@ class FileDriver implements IoDriver {
       h.writer.flush(sink); // this tick's writes go first
     }
     if (this.#reads.closed(h, sink) && h.writer === undefined) {
-      // A character device's read on the pool: it failed now, the close completes now, and
-      // the descriptor closes when the read comes back.
+      // A pipe's read under way: it failed now and its source was cancelled, the close
+      // completes now, and the descriptor closes as the read comes back (at once).
       h.whenIdle(() => fsClose(h.fd, ignore));
       return sink.complete(t, undefined);
     }
@@ -209,12 +207,11 @@ class FileDriver implements IoDriver {
       if (e !== undefined) this.#lost.push(e);
       return;
     }
-    h.poll?.stop(); // a FIFO's or terminal's read being tried (nothing of it is in flight)
-    h.poll = undefined;
     if (!h.positional && h.reads > 0 && w === undefined) {
-      // A character device's read on the pool: the run does not wait for it; the descriptor
-      // closes when it comes back.
+      // A pipe's read may wait for its writer for ever: its source is cancelled, and the
+      // descriptor closes as the read comes back (at once); the run does not wait for it.
       h.readQueue.length = 0;
+      h.pipe?.cancel();
       return h.whenIdle(() => fsClose(h.fd, ignore));
     }
     this.#shut(h, (error) => {
@@ -251,13 +248,4 @@ BunReactor.register(FILE_OPS, () => new FileDriver());
 function nameOf(h: unknown): string {
   if (h instanceof FileHandle) return h.name;
   return h === null || h === undefined ? String(h) : typeof h === "object" || typeof h === "function" ? `a ${typeof h}` : `${typeof h} ${String(h)}`;
-}
-
-/** True if `path` leads to a FIFO in the file system (mkfifo), not to an anonymous pipe (/dev/stdin's, whose link names "pipe:[n]"). */
-function isNamedFifo(path: string): boolean {
-  try {
-    return lstatSync(realpathSync(path)).isFIFO();
-  } catch {
-    return false;
-  }
 }
