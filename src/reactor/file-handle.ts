@@ -104,7 +104,7 @@ export class FileHandle {
   inflight: PositionalRead[] = [];
   /** Reads of a non-positional file waiting for the one in flight (they go one at a time, in order). */
   readQueue: Ticket[] = [];
-  /** A non-positional file's read in flight. */
+  /** A non-positional file's read in flight, while its task still wants it (a cancel clears it; the read stays in flight). */
   reading: Ticket | undefined = undefined;
   /** A FIFO, pipe or terminal: read through Bun's stream on it; another non-positional file is polled (see file-pipe.ts). */
   streamed = false;
@@ -134,6 +134,7 @@ export class FileHandle {
       if (this.pos !== this.delivered || this.inflight.length !== 0) return;
       this.pos = this.delivered -= bytes.length;
     } else {
+      // (A read under way gets them first, ahead of what it brings: see FileReads #piped.)
       if (this.closed) return;
       const kept = this.kept;
       if (kept === undefined) this.kept = bytes;

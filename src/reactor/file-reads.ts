@@ -47,10 +47,10 @@ export class FileReads {
   read(h: FileHandle, t: Ticket, sink: CompletionSink): void {
     if (h.closed) return sink.fail(t, closedError(h, t));
     if (h.mode !== "r") return sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened for writing"));
-    if (!h.positional && (h.readQueue.length > 0 || (h.reads > 0 && h.kept === undefined))) {
+    if (!h.positional && (h.readQueue.length > 0 || h.reading !== undefined || (h.reads > 0 && h.kept === undefined))) {
       // A pipe's reads go one at a time, in order: two under way at once could swap their
-      // bytes. Bytes already kept (given back, or taken by a cancelled read) are served at once:
-      // what the read under way brings comes after them.
+      // bytes. Bytes already kept (given back, or taken by a cancelled task's read still under
+      // way) are served at once, unless a task's read is under way: they are its, first.
       this.#live.add(t);
       h.readQueue.push(t);
       return;
@@ -65,6 +65,7 @@ export class FileReads {
     // its task until that read returns, which on a silent pipe may be never).
     const q = h.readQueue.indexOf(t);
     if (q >= 0) h.readQueue.splice(q, 1);
+    if (h.reading === t) h.reading = undefined; // still in flight: its bytes will be kept for the next read
     const flying = h.inflight;
     const i = flying.findIndex((r) => r.t === t);
     if (i < 0) return;
@@ -132,9 +133,21 @@ export class FileReads {
    */
   #piped(h: FileHandle, t: Ticket, bytes: Uint8Array | null, error: unknown, sink: CompletionSink): void {
     const live = this.#live.delete(t);
-    h.reading = undefined;
-    if (bytes === null && error === null) h.pipe = undefined;
+    if (h.reading === t) h.reading = undefined;
+    if (bytes === null && error === null) {
+      // An end: the next read makes a new source (a terminal after ^D waits for more; a FIFO
+      // with no writer ends again at once, as a read of it would).
+      h.pipe?.cancel();
+      h.pipe = undefined;
+    }
     let mine = bytes;
+    if (live && h.kept !== undefined && !h.closed) {
+      // Bytes given back while this read was under way come before what it brings (at an end,
+      // they are delivered now, and the next read meets the end again).
+      const head = h.kept;
+      h.kept = undefined;
+      mine = bytes = bytes === null ? head : Buffer.concat([head, bytes]);
+    }
     if (bytes !== null && !h.closed) {
       const n = live ? (t.b as number) : 0;
       if (bytes.length > n) {

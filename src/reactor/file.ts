@@ -195,6 +195,9 @@ class FileDriver implements IoDriver {
   #release(h: FileHandle): void {
     if (h.closed) return;
     h.closed = true;
+    // A pipe's source is cancelled: a read under way comes back at once, and a stream (which
+    // reads a copy of the descriptor) no longer holds the pipe open or the process alive.
+    h.pipe?.cancel();
     const w = h.writer;
     if (h.reads === 0 && w?.writing !== true) {
       w?.flushSync();
@@ -208,10 +211,8 @@ class FileDriver implements IoDriver {
       return;
     }
     if (!h.positional && h.reads > 0 && w === undefined) {
-      // A pipe's read may wait for its writer for ever: its source is cancelled, and the
-      // descriptor closes as the read comes back (at once); the run does not wait for it.
+      // The descriptor closes as that read comes back; the run does not wait for it.
       h.readQueue.length = 0;
-      h.pipe?.cancel();
       return h.whenIdle(() => fsClose(h.fd, ignore));
     }
     this.#shut(h, (error) => {

@@ -29,7 +29,7 @@ console.log("RESULT " + JSON.stringify(out));
     'mkfifo "$D/fifo" && { { exec 3>"$D/fifo"; sleep 0.1; printf one >&3; sleep 0.5; printf two >&3; sleep 0.2; printf three >&3; exec 3>&-; } & } && "$BUN" "$CHILD"; wait',
     8000,
   );
-  // Expected: A gets "one", B is cut short, then "two", "three", end (two and three may come together).
+  // A gets "one", B is cut short, then "two", "three", end (two and three may come together).
   const got = JSON.parse(r.out.replace(/^RESULT /, "") || "null");
   expect({ err: errLine(r.err), killed: r.killed }).toEqual({ err: "", killed: false });
   expect(got.ra).toBe("one");
