@@ -96,14 +96,14 @@ export class File {
   *readAll(): Co<Uint8Array> {
     const parts: Uint8Array[] = [];
     let n = 0;
-    const mark = this.#h.counters.bytesRead;
+    const mark = this.#h.served;
     for (;;) {
       let b: Uint8Array | null;
       try {
         b = yield* this.read(1 << 20);
       } catch (error) {
         // Cut short by a cancel or a timeout: what was read goes back, for the next read.
-        if (n > 0 && !(error instanceof NetError)) this.#h.giveBack(joined(parts, n), mark);
+        if (n > 0 && !(error instanceof NetError)) this.#h.giveBack(joined(parts, n), mark, parts.length);
         throw error;
       }
       if (b === null) break;

@@ -110,9 +110,15 @@ export class FileHandle {
   streamed = false;
   /** A non-positional file's source of bytes, made by its first read (and again after an end: see file-pipe.ts). */
   pipe: PipeSource | undefined = undefined;
+  /** An end a cancelled task's read met (a terminal's ^D, a pipe's last writer gone): the next read gets it, after any kept bytes. */
+  endPending = false;
   /** Bytes of a non-positional file that a cancelled read took: the next read gets them. */
   kept: Uint8Array | undefined = undefined;
   readonly counters = { writeOps: 0, bytesRead: 0 };
+  /** Reads that delivered bytes, ever (never lowered, unlike bytesRead): a cut-short readAll gives back only if none but its own came since it began. */
+  served = 0;
+  /** Set by the reads: called when bytes are given back (a pipe's waiting or under-way read may take them now). */
+  onKept: (() => void) | undefined = undefined;
 
   constructor(name: string, mode: "r" | "w" | "a", owner: object) {
     this.name = name;
@@ -121,14 +127,14 @@ export class FileHandle {
   }
 
   /**
-   * Give back `bytes` a reader took since `counters.bytesRead` was `mark` (a `readAll` cut
-   * short): only if no other read was served since (else the stream's order would break), a
+   * Give back `bytes` a reader took in its `own` reads since `served` was `mark` (a `readAll`
+   * cut short): only if no other read was served since (else the stream's order would break), a
    * regular file's position goes back to where they begin (the last delivered read's end,
    * less their length: reads made again may have moved that point back since the reader
    * began), and a pipe's next read gets them first.
    */
-  giveBack(bytes: Uint8Array, mark: number): void {
-    if (this.counters.bytesRead !== mark + bytes.length) return; // another reader took bytes meanwhile
+  giveBack(bytes: Uint8Array, mark: number, own: number): void {
+    if (this.served !== mark + own) return; // another reader took bytes meanwhile
     if (this.positional) {
       // They end where the last delivered read did; nothing was taken past them since.
       if (this.pos !== this.delivered || this.inflight.length !== 0) return;
@@ -141,6 +147,7 @@ export class FileHandle {
       else this.kept = Buffer.concat([bytes, kept]);
     }
     this.counters.bytesRead -= bytes.length; // read again by whoever gets them: counted then
+    if (!this.positional) this.onKept?.();
   }
 
   /** Run `f` once no read or write of this file is queued or in flight. */

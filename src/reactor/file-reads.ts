@@ -36,6 +36,8 @@ export class FileReads {
   readonly #live: Set<Ticket>;
   readonly #readFn: ReadFn;
   readonly #sourceFn: (h: FileHandle) => PipeSource;
+  /** The driver's sink (one per run), for reads served when bytes are given back or a read is cancelled. */
+  #sink: CompletionSink | undefined = undefined;
 
   constructor(live: Set<Ticket>, readFn: ReadFn = fsRead, sourceFn: (h: FileHandle) => PipeSource = (h) => (h.streamed ? streamSource(h.fd) : polledSource(h.fd))) {
     this.#live = live;
@@ -45,9 +47,11 @@ export class FileReads {
 
   /** A task asks for up to `t.b` bytes of `h`. */
   read(h: FileHandle, t: Ticket, sink: CompletionSink): void {
+    this.#sink = sink;
+    h.onKept ??= () => this.#keptChanged(h);
     if (h.closed) return sink.fail(t, closedError(h, t));
     if (h.mode !== "r") return sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened for writing"));
-    if (!h.positional && (h.readQueue.length > 0 || h.reading !== undefined || (h.reads > 0 && h.kept === undefined))) {
+    if (!h.positional && (h.readQueue.length > 0 || h.reading !== undefined || (h.reads > 0 && h.kept === undefined && !h.endPending))) {
       // A pipe's reads go one at a time, in order: two under way at once could swap their
       // bytes. Bytes already kept (given back, or taken by a cancelled task's read still under
       // way) are served at once, unless a task's read is under way: they are its, first.
@@ -65,7 +69,10 @@ export class FileReads {
     // its task until that read returns, which on a silent pipe may be never).
     const q = h.readQueue.indexOf(t);
     if (q >= 0) h.readQueue.splice(q, 1);
-    if (h.reading === t) h.reading = undefined; // still in flight: its bytes will be kept for the next read
+    if (h.reading === t) {
+      h.reading = undefined; // still in flight: its bytes will be kept for the next read
+      if (h.kept !== undefined) this.#keptChanged(h); // the reads waiting take what is kept now
+    }
     const flying = h.inflight;
     const i = flying.findIndex((r) => r.t === t);
     if (i < 0) return;
@@ -93,19 +100,28 @@ export class FileReads {
     return h.reads > 0;
   }
 
-  /** Bytes a cancelled pipe read took go first; otherwise one read on the thread pool. */
+  /** Bytes kept (given back, or taken by a cancelled task's read) go first; otherwise one read. */
   #serve(h: FileHandle, t: Ticket, sink: CompletionSink): boolean {
-    const kept = h.kept;
-    if (kept === undefined) {
+    if (h.kept !== undefined) this.#take(h, t, sink);
+    else if (h.endPending) {
+      // The end a cancelled task's read met is this read's.
+      h.endPending = false;
+      this.#live.delete(t);
+      sink.complete(t, null);
+    } else {
       this.#start(h, t, sink);
       return false;
     }
+    return true;
+  }
+
+  /** `t` gets up to what it asked for of the kept bytes. */
+  #take(h: FileHandle, t: Ticket, sink: CompletionSink): void {
+    const kept = h.kept!;
     const n = t.b as number;
     h.kept = kept.length > n ? kept.subarray(n) : undefined;
     this.#live.delete(t);
-    h.counters.bytesRead += Math.min(n, kept.length);
-    sink.complete(t, kept.length > n ? kept.subarray(0, n) : kept);
-    return true;
+    this.#deliverBytes(h, t, kept.length > n ? kept.subarray(0, n) : kept, sink);
   }
 
   #start(h: FileHandle, t: Ticket, sink: CompletionSink): void {
@@ -136,18 +152,13 @@ export class FileReads {
     if (h.reading === t) h.reading = undefined;
     if (bytes === null && error === null) {
       // An end: the next read makes a new source (a terminal after ^D waits for more; a FIFO
-      // with no writer ends again at once, as a read of it would).
+      // with no writer ends again at once, as a read of it would). One a cancelled task's read
+      // met is kept for the next read (a terminal's ^D would be lost).
       h.pipe?.cancel();
       h.pipe = undefined;
+      if (!live && !h.closed) h.endPending = true;
     }
     let mine = bytes;
-    if (live && h.kept !== undefined && !h.closed) {
-      // Bytes given back while this read was under way come before what it brings (at an end,
-      // they are delivered now, and the next read meets the end again).
-      const head = h.kept;
-      h.kept = undefined;
-      mine = bytes = bytes === null ? head : Buffer.concat([head, bytes]);
-    }
     if (bytes !== null && !h.closed) {
       const n = live ? (t.b as number) : 0;
       if (bytes.length > n) {
@@ -160,13 +171,35 @@ export class FileReads {
     if (live) {
       if (error !== null) sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
       else if (h.closed) sink.fail(t, closedError(h, t));
-      else {
-        h.counters.bytesRead += mine?.length ?? 0;
-        sink.complete(t, mine);
-      }
+      else this.#deliverBytes(h, t, mine, sink);
+    }
+    h.readDone();
+    this.#next(h, sink);
+  }
+
+  /** `t` gets `bytes` (null at the end), counted. */
+  #deliverBytes(h: FileHandle, t: Ticket, bytes: Uint8Array | null, sink: CompletionSink): void {
+    if (bytes !== null && bytes.length > 0) {
+      h.counters.bytesRead += bytes.length;
+      h.served++;
+    }
+    sink.complete(t, bytes);
+  }
+
+  /**
+   * Bytes were given back (a cut-short readAll) or a read's task was cancelled: a live read
+   * under way is served from the kept bytes now, which come earlier in the stream than what it
+   * will bring (kept after them, its task no longer waiting for it); then the reads waiting.
+   */
+  #keptChanged(h: FileHandle): void {
+    const sink = this.#sink;
+    if (sink === undefined || h.closed || h.positional) return;
+    const r = h.reading;
+    if (r !== undefined && h.kept !== undefined && this.#live.delete(r)) {
+      h.reading = undefined;
+      this.#take(h, r, sink);
     }
     this.#next(h, sink);
-    h.readDone();
   }
 
   /** A regular file's read on the thread pool: it takes the next range from the position. */
@@ -243,19 +276,25 @@ export class FileReads {
 
   #deliver(h: FileHandle, t: Ticket, buf: Buffer, error: NodeJS.ErrnoException | null, got: number, sink: CompletionSink): void {
     if (error) return sink.fail(t, toNetError(error, t.op, h.name, t.taskName));
-    h.counters.bytesRead += got;
-    sink.complete(t, got === 0 ? null : tight(buf, got));
+    this.#deliverBytes(h, t, got === 0 ? null : tight(buf, got), sink);
   }
 
   /** Start the next waiting read of a pipe (skipping cancelled ones); fail them all once it is closed. */
   #next(h: FileHandle, sink: CompletionSink): void {
-    for (let t = h.readQueue.shift(); t !== undefined; t = h.readQueue.shift()) {
-      if (!this.#live.has(t)) continue; // cancelled while it waited
+    for (let t = h.readQueue[0]; t !== undefined; t = h.readQueue[0]) {
+      if (!this.#live.has(t)) {
+        h.readQueue.shift(); // cancelled while it waited
+        continue;
+      }
       if (h.closed) {
+        h.readQueue.shift();
         this.#live.delete(t);
         sink.fail(t, closedError(h, t));
         continue;
       }
+      // With nothing kept, it waits for the read still under way (a cancelled task's): one at a time.
+      if (h.kept === undefined && !h.endPending && (h.reads > 0 || h.reading !== undefined)) return;
+      h.readQueue.shift();
       try {
         if (!this.#serve(h, t, sink)) return; // on the thread pool: the rest wait for it
       } catch (error) {

@@ -221,7 +221,7 @@ describe("FileReads on a regular file", () => {
     const s = setup();
     s.append("abcdef");
     const a = s.read("A", 3); // another task's read takes [0, 3)
-    const mark = s.h.counters.bytesRead; // readAll begins after it...
+    const mark = s.h.served; // readAll begins after it...
     s.read("readAll", 1 << 20); // ...its first read takes [3, ...)
     s.cancel(a); // A's bytes go to the reads after it
     s.calls[0]!.finish();
@@ -230,7 +230,7 @@ describe("FileReads on a regular file", () => {
     expect(s.log).toEqual(["readAll=abcdef"]);
     const next = s.read("readAll", 1 << 20);
     s.cancel(next); // readAll's time limit expires while its next read waits
-    s.h.giveBack(Buffer.from("abcdef"), mark);
+    s.h.giveBack(Buffer.from("abcdef"), mark, 1);
     s.read("C", 100);
     s.calls[s.calls.length - 1]!.finish();
     expect(s.log).toEqual(["readAll=abcdef", "C=abcdef"]);
