@@ -115,7 +115,7 @@ export class FileHandle {
   /** Bytes of a non-positional file that a cancelled read took: the next read gets them. */
   kept: Uint8Array | undefined = undefined;
   readonly counters = { writeOps: 0, bytesRead: 0 };
-  /** Reads that delivered bytes, ever (never lowered, unlike bytesRead): a cut-short readAll gives back only if none but its own came since it began. */
+  /** Reads that delivered bytes (a pipe's: or its end), ever (never lowered, unlike bytesRead): a cut-short readAll gives back only if none but its own came since it began. */
   served = 0;
   /** Set by the reads: called when bytes are given back (a pipe's waiting or under-way read may take them now). */
   onKept: (() => void) | undefined = undefined;

@@ -107,7 +107,7 @@ export class FileReads {
       // The end a cancelled task's read met is this read's.
       h.endPending = false;
       this.#live.delete(t);
-      sink.complete(t, null);
+      this.#deliverBytes(h, t, null, sink);
     } else {
       this.#start(h, t, sink);
       return false;
@@ -177,12 +177,10 @@ export class FileReads {
     this.#next(h, sink);
   }
 
-  /** `t` gets `bytes` (null at the end), counted. */
+  /** `t` gets `bytes` (null at the end), counted: an end too, for a give-back must not bring bytes back across one another task saw. */
   #deliverBytes(h: FileHandle, t: Ticket, bytes: Uint8Array | null, sink: CompletionSink): void {
-    if (bytes !== null && bytes.length > 0) {
-      h.counters.bytesRead += bytes.length;
-      h.served++;
-    }
+    if (bytes !== null) h.counters.bytesRead += bytes.length;
+    if ((bytes !== null && bytes.length > 0) || !h.positional) h.served++;
     sink.complete(t, bytes);
   }
 

@@ -127,3 +127,34 @@ test("size bound: a read served from kept bytes gets at most what it asked for",
   expect(s.kept()).toBe("bcdef");
   expect(s.h.counters.bytesRead).toBe(1);
 });
+
+test("bytes given back are not delivered after an end another task got since the readAll began (found by review)", async () => {
+  let pending: ((b: Uint8Array | null) => void) | undefined;
+  const src = (): PipeSource => ({ read: () => new Promise((r) => { pending = r; }), cancel: () => { const p = pending; pending = undefined; p?.(null); } });
+  const live = new Set<Ticket>();
+  const reads = new FileReads(live, undefined, src);
+  const h = new FileHandle("/virtual/tty", "r", {});
+  h.positional = false; h.streamed = true; h.fd = 99;
+  const log: string[] = [];
+  const sink: CompletionSink = {
+    complete: (t, v) => void log.push(`${t.taskName}=${v === null ? "END" : Buffer.from(v as Uint8Array).toString()}`),
+    fail: (t) => void log.push(`${t.taskName}!`),
+  };
+  const read = (name: string): Ticket => { const t: Ticket = { op: "file.read", a: h, b: 1 << 20, taskName: name }; reads.read(h, t, sink); return t; };
+  const give = async (s: string | null) => { const p = pending!; pending = undefined; p(s === null ? null : Buffer.from(s)); await Bun.sleep(0); };
+  const mark = h.served; // C's readAll begins
+  read("C1");
+  read("D1"); // another task's read, waiting
+  await give("a"); // C1=a; D1 under way
+  read("C2"); // readAll's next read waits for D1
+  await give(null); // the writer's end (^D): D1=END; C2 under way on a new source
+  await give("b"); // C2=b
+  const c3 = read("C3");
+  live.delete(c3); reads.cancel(c3); // C cut short...
+  h.giveBack(Buffer.from("ab"), mark, 2); // ...gives back "ab"
+  read("E1");
+  await Bun.sleep(0);
+  expect(log.slice(0, 3)).toEqual(["C1=a", "D1=END", "C2=b"]);
+  // Stream: "a", END, "b". D saw the end; "a" came before it and must not be read after it.
+  expect(log).not.toContain("E1=ab");
+});
