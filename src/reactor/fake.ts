@@ -8,6 +8,7 @@
 import type { CompletionSink, Reactor, Submission, Ticket } from "./reactor.ts";
 import { ticksEverywhere } from "../tick-count.ts";
 import { checkKeys } from "../option-keys.ts";
+import { WorkBound } from "./work-bound.ts";
 
 /**
  * Options for `new FakeReactor()`.
@@ -80,11 +81,8 @@ export class FakeReactor implements Reactor {
   #io: FakeReactorOptions["io"];
   /** Polling ticks run in a row at one time (see BUSY_TICKS). */
   #busy = 0;
-  /** Automatic mode: ticks run, and the sink's rounds then, since the clock last moved (see #bound). */
-  #ticksHere = 0;
-  #roundsFrom: number | undefined = undefined;
-  /** Automatic mode: times work that never ends was reported at this virtual time (see #bound). */
-  #runaways = 0;
+  /** Automatic mode: the work run at this virtual time (see #bound). */
+  readonly #work = new WorkBound(STUCK_ROUNDS);
   /** Automatic mode: work that never ends went on after two reports; no longer driven. */
   #abandoned = false;
   /** The real-time check armed while idle (see IDLE_CHECK_MS). */
@@ -291,9 +289,7 @@ export class FakeReactor implements Reactor {
 
   /** The clock moved, or the run went idle: the bound on work at one virtual time starts again. */
   #moved(): void {
-    this.#ticksHere = 0;
-    this.#roundsFrom = undefined;
-    this.#runaways = 0;
+    this.#work.reset();
   }
 
   /**
@@ -304,18 +300,13 @@ export class FakeReactor implements Reactor {
    * ends it), so it cannot spin for ever and hold up the deadlock checks of every later run.
    */
   #bound(): boolean {
-    const now = this.#sink?.rounds;
-    this.#roundsFrom ??= now;
-    const ticks = ++this.#ticksHere;
-    const rounds = now !== undefined && this.#roundsFrom !== undefined ? Math.max(ticks, now - this.#roundsFrom) : ticks;
-    if (rounds < STUCK_ROUNDS) return true;
-    this.#ticksHere = 0;
-    this.#roundsFrom = now;
+    const rounds = this.#work.after(this.#sink?.rounds);
+    if (rounds === undefined) return true;
     const who = this.#sink?.runnable?.();
     const error = new Error(`FakeReactor: ${rounds} rounds of task steps ran at virtual time ${this.#now} and work is still runnable that waits on nothing (work that never ends, or a task polling for what never comes?)${who ? `: ${who}` : ""}`);
     // Not while a task waits on a promise or I/O: it may end the work from outside.
     if (this.#sink?.runaway?.(error) !== true) return true;
-    if (++this.#runaways > 2) {
+    if (++this.#work.reports > 2) {
       this.#abandoned = true;
       return false;
     }
