@@ -176,3 +176,8 @@ describe("every option object refuses a key it does not take", () => {
     expect((error as Error).message).toContain('request(url, options): unknown option "metod" (did you mean "method"?); it takes method, headers, body, http10, keepAlive, timeout');
   });
 });
+
+test("listen and connect refuse a unix path given with a hostname or port: two kinds of address, one dropped without a word (found by review)", () => {
+  expect(thrown(() => listen({ unix: "/tmp/x.sock", port: 5 } as never))).toBe("listen(options): unix (a socket path) and port (a TCP address) are two kinds of address: give one");
+  expect(thrown(() => connect({ unix: "/tmp/x.sock", hostname: "127.0.0.1", port: 5 } as never))).toBe("connect(options): unix (a socket path) and hostname (a TCP address) are two kinds of address: give one");
+});

@@ -168,6 +168,11 @@ export function checkOptions(options: unknown, fn: string): void {
     throw new TypeError(`${fn}(options): unix must be a non-empty path string, got ${describe(unix)}`);
   }
   const host = (options as { hostname?: unknown }).hostname;
+  const port = (options as { port?: unknown }).port;
+  if (unix !== undefined && (host !== undefined || port !== undefined)) {
+    // Bun would take the path and drop the rest without a word.
+    throw new TypeError(`${fn}(options): unix (a socket path) and ${host !== undefined ? "hostname" : "port"} (a TCP address) are two kinds of address: give one`);
+  }
   if (host !== undefined && (typeof host !== "string" || host === "")) {
     // "" would reach Bun as no host at all, which is not what connect or a listener documents: say which, or leave it out.
     throw new TypeError(`${fn}(options): hostname must be a non-empty string (leave it out for the default), got ${describe(host)}`);
