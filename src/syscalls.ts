@@ -165,6 +165,8 @@ export function cancel(task: Task<unknown>): Syscall<void> {
  */
 export function interrupt(task: Task<unknown>, error: unknown): Syscall<boolean> {
   checkTask(task, "interrupt");
+  // undefined would reach the task as no error at all (a catch that reads error.message throws there).
+  if (error === undefined) throw new TypeError(`interrupt(task, error): error is undefined; pass what ${task} should throw, e.g. new Error("deadline")`);
   return new Syscall<boolean>("interrupt", Op.Interrupt, task, error);
 }
 

@@ -573,6 +573,23 @@ describe("bad yields", () => {
 });
 
 describe("interrupt", () => {
+  test("an undefined error is refused at the call, naming the task (found by review: the task caught undefined)", async () => {
+    const { result } = await virtual(function* () {
+      const t = yield* spawn(function* sleeper() {
+        yield* sleep(100);
+      });
+      try {
+        yield* interrupt(t, undefined);
+        return "accepted";
+      } catch (e) {
+        return (e as Error).message;
+      } finally {
+        yield* cancel(t);
+      }
+    });
+    expect(result).toMatch(/^interrupt\(task, error\): error is undefined; pass what task "sleeper" \(#\d+\) should throw/);
+  });
+
   test("throws into a sleeping task at its yield; its timer is taken back; it carries on", async () => {
     const { result, scheduler, reactor } = await virtual(function* () {
       const t = yield* spawn(function* () {
