@@ -26,6 +26,6 @@ test("on the real reactor, now() is performance.now(): it moves with real time",
     return [before, a, b, performance.now()];
   });
   expect(a).toBeGreaterThanOrEqual(before!);
-  expect(b! - a!).toBeGreaterThanOrEqual(19);
+  expect(b! - a!).toBeGreaterThanOrEqual(15); // sleep(20) in real time (timer granularity aside)
   expect(after).toBeGreaterThanOrEqual(b!);
 });

@@ -32,10 +32,11 @@ test("a driver that throws fails its own ops, not a read on a socket in the same
     const c = yield* connect({ hostname: "127.0.0.1", port: l.port });
     const s = yield* l.accept();
     const reader = yield* spawn(function* () {
-      const seen: string[] = [];
-      for (let i = 0; i < 2; i++) {
+      let seen = "";
+      while (seen.length < 10) {
         const b = yield* c.read();
-        seen.push(b === null ? "EOF" : new TextDecoder().decode(b));
+        if (b === null) return `${seen}EOF`;
+        seen += new TextDecoder().decode(b);
       }
       return seen;
     });
@@ -52,7 +53,7 @@ test("a driver that throws fails its own ops, not a read on a socket in the same
     yield* s.write("world");
     return yield* join(reader);
   });
-  expect(got).toEqual(["hello", "world"]);
+  expect(got).toBe("helloworld"); // (in one read or two)
 });
 
 test("a file op on a handle that is not a file fails alone, naming it; a read of the file in the same tick is not touched (found by review)", async () => {

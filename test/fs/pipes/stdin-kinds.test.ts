@@ -83,5 +83,9 @@ test("/dev/stdin as a regular file", async () => {
 }, 10_000);
 test("/dev/stdin as a pipe with the writer in pieces", async () => {
   const r = await sh(STDIN, '{ printf ab; sleep 0.1; printf cdef; sleep 0.1; printf g; } | "$BUN" "$CHILD"', 6000);
-  expect({ out: r.out, err: errLine(r.err) }).toEqual({ out: "RESULT ab|cde|f|g", err: "" });
+  expect(errLine(r.err)).toBe("");
+  // How the pieces fall depends on when the child starts reading; each read takes at most 3 bytes, all in order.
+  const parts = r.out.replace(/^RESULT /, "").split("|");
+  expect(parts.join("")).toBe("abcdefg");
+  expect(parts.every((p) => p.length >= 1 && p.length <= 3)).toBe(true);
 }, 10_000);

@@ -9,7 +9,7 @@ import { sh, errLine } from "./helpers.ts";
 
 const SCRIPT = (src: string, dir: string, seed: number, tasks: number, readAllOdds: number) => `
 import { run, spawn, join, sleep, moveOnAfter } from ${JSON.stringify(src + "/index.ts")};
-import { open } from ${JSON.stringify(src + "/fs/file.ts")};
+import { open, File } from ${JSON.stringify(src + "/fs/file.ts")};
 import { FileHandle } from ${JSON.stringify(src + "/reactor/file-handle.ts")};
 import { openSync, writeSync, closeSync, constants } from "node:fs";
 const path = ${JSON.stringify(dir + "/fifo")};
@@ -19,6 +19,23 @@ const SENT = Buffer.alloc(6000); for (let i = 0; i < SENT.length; i++) SENT[i] =
 const log = []; let refused = 0, accepted = 0, over = 0, cuts = 0, allCuts = 0;
 const gb = FileHandle.prototype.giveBack;
 FileHandle.prototype.giveBack = function (bytes, mark, own) { const ok = this.served === mark + own && !this.closed; gb.call(this, bytes, mark, own); if (!ok) refused += bytes.length; else accepted++; };
+// Every piece a read delivers is logged as it is delivered (a readAll's too, one per read): a
+// readAll that completes may have had other tasks' reads between its pieces; one cut short has
+// its pieces dropped from the log (given back and delivered again, or refused and counted).
+let active = null; // the pieces list of the readAll being stepped now, if any
+const origRead = File.prototype.read;
+File.prototype.read = function (n) {
+  const s = origRead.call(this, n);
+  return (function* () { const v = yield* s; if (v !== null) { const e = { b: Buffer.from(v), dropped: false }; log.push(e); active?.push(e); } return v; })();
+};
+// Steps f.readAll() with \`active\` set to its own list (no step added: it yields what readAll yields).
+function* tracked(mine) {
+  const g = f.readAll();
+  const step = (how, x) => { active = mine; try { return how === 0 ? g.next(x) : g.throw(x); } finally { active = null; } };
+  let r = step(0, undefined);
+  while (!r.done) { let x; try { x = yield r.value; } catch (e) { r = step(1, e); continue; } r = step(0, x); }
+  return r.value;
+}
 let f;
 await run(function* () {
   f = yield* open(path, "r");
@@ -32,9 +49,9 @@ await run(function* () {
   for (let k = 0; k < ${tasks}; k++) ts.push(yield* spawn(function* () {
     for (;;) {
       if (${readAllOdds} > 0 && rnd(${readAllOdds}) === 0) {
-        const a = yield* moveOnAfter(1 + rnd(8), () => f.readAll());
-        if (a === undefined) { allCuts++; continue; }
-        if (a.length) log.push(Buffer.from(a));
+        const mine = [];
+        const a = yield* moveOnAfter(1 + rnd(8), () => tracked(mine));
+        if (a === undefined) { allCuts++; for (const e of mine) e.dropped = true; continue; }
         return;
       }
       const n = 1 + rnd(60);
@@ -42,15 +59,14 @@ await run(function* () {
       if (b === undefined) { cuts++; continue; }
       if (b === null) return;
       if (b.length > n) over++;
-      log.push(Buffer.from(b));
     }
   }));
   yield* join(writer);
   for (const t of ts) yield* join(t);
-  for (;;) { const b = yield* f.read(); if (b === null) break; log.push(Buffer.from(b)); }
+  for (;;) { const b = yield* f.read(); if (b === null) break; }
   yield* f.close();
 });
-const got = Buffer.concat(log);
+const got = Buffer.concat(log.filter((e) => !e.dropped).map((e) => e.b));
 let j = 0; for (let i = 0; i < SENT.length && j < got.length; i++) if (SENT[i] === got[j]) j++;
 const subseq = j === got.length;
 let firstDiff = -1; for (let i = 0; i < got.length; i++) if (got[i] !== SENT[i]) { firstDiff = i; break; }
