@@ -68,6 +68,9 @@ const MAX_CLOCK = 2 ** 52;
  * ```
  */
 export class FakeReactor implements Reactor {
+  /** @internal Rounds of task steps at one virtual time taken for work that never ends (STUCK_ROUNDS; a test may lower it to run faster). */
+  static stuckRounds = STUCK_ROUNDS;
+
   /** A virtual clock (see Reactor.virtual). */
   readonly virtual = true;
   #now: number;
@@ -82,7 +85,7 @@ export class FakeReactor implements Reactor {
   /** Polling ticks run in a row at one time (see BUSY_TICKS). */
   #busy = 0;
   /** Automatic mode: the work run at this virtual time (see #bound). */
-  readonly #work = new WorkBound(STUCK_ROUNDS);
+  readonly #work = new WorkBound(FakeReactor.stuckRounds);
   /** Automatic mode: work that never ends went on after two reports; no longer driven. */
   #abandoned = false;
   /** The real-time check armed while idle (see IDLE_CHECK_MS). */
@@ -229,7 +232,7 @@ export class FakeReactor implements Reactor {
       // A tick is at least one round, whatever a sink says (one that counts none, or a copy of the count that never moves).
       const now = this.#sink?.rounds;
       const rounds = start !== undefined && now !== undefined ? Math.max(n, now - start) : n;
-      if (rounds >= STUCK_ROUNDS) {
+      if (rounds >= FakeReactor.stuckRounds) {
         const who = this.#sink?.runnable?.();
         throw new Error(`FakeReactor.advance(): ${n} ticks (${rounds} rounds of task steps) ran at virtual time ${this.#now} and work is still runnable that waits on nothing (work that never ends?)${who ? `: ${who}` : ""}`);
       }

@@ -4,7 +4,7 @@
  * (IDLE_CHECK_MS unless told), instead of hanging its test (found by review); waits that
  * outside code may still end are left alone. These tests take real time (QUICK ms or more each).
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { run, spawn, join, sleep, wait, cancel, channel, shield, timeout, Event, Lock, Condition, DeadlockError, TaskError, type Co } from "../../src/index.ts";
 import { FakeReactor } from "../../src/testing.ts";
 import { IDLE_CHECK_MS } from "../../src/reactor/fake.ts";
@@ -190,6 +190,15 @@ describe("deadlockTimeout", () => {
 });
 
 describe("work that never ends, in automatic mode (found by review: the run spun for ever and held up every later run's deadlock check)", () => {
+  // The bound is two million rounds; a tenth of it gives the same verdicts in a tenth of the time.
+  const bound = FakeReactor.stuckRounds;
+  beforeAll(() => {
+    FakeReactor.stuckRounds = 200_000;
+  });
+  afterAll(() => {
+    FakeReactor.stuckRounds = bound;
+  });
+
   function* pingPong(): Co<never> {
     const a = channel<number>();
     const b = channel<number>();
@@ -242,7 +251,7 @@ describe("work that never ends, in automatic mode (found by review: the run spun
   }, 30_000);
 
   test("finite bursts of work separated by idle waits on outside promises are not work that never ends (found by review: the count ran on across them)", async () => {
-    const bursts = 40, per = 60_000; // 60k hand-offs per burst (~60k rounds); 2.4M in all, at virtual time 0
+    const bursts = 40, per = 6_000; // 6k hand-offs per burst (~6k rounds); 240k in all, past the bound, at virtual time 0
     const total = await run(function* () {
       let sum = 0;
       for (let b = 0; b < bursts; b++) {
@@ -264,7 +273,7 @@ describe("work that never ends, in automatic mode (found by review: the run spun
   test("a poll that an outside promise main waits on will end is not killed (found by review)", async () => {
     const n = await run(function* () {
       let flag = false;
-      const p = new Promise<void>((res) => setTimeout(() => { flag = true; res(); }, 2_500));
+      const p = new Promise<void>((res) => setTimeout(() => { flag = true; res(); }, 600)); // past the bound three times over
       const poller = yield* spawn(function* () { let k = 0; while (!flag) { k++; yield; } return k; });
       yield* wait(p); // main waits on the host: the deadlock check would never count this run as stuck
       return yield* join(poller);
