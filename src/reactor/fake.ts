@@ -296,11 +296,11 @@ export class FakeReactor implements Reactor {
   }
 
   /**
-   * Automatic mode, after a tick: false once work has run STUCK_ROUNDS rounds at one virtual
-   * time (work that never ends, a task polling for what never comes) three times over. The
-   * first two times main gets the error (sink.runaway), so the run ends with it, as advance()
-   * throws it; work that still goes on after that is no longer driven (a test's time limit
-   * ends it), so it cannot spin for ever and hold up the deadlock checks of every later run.
+   * Automatic mode, after a tick: false once work has run stuckRounds rounds at one virtual
+   * time (work that never ends, a task polling for what never comes) three times over. Each
+   * time main gets the error (sink.runaway), so the run ends with it, as advance() throws it;
+   * work that still goes on after the third is no longer driven (a test's time limit ends
+   * it), so it cannot spin for ever and hold up the deadlock checks of every later run.
    */
   #bound(): boolean {
     const rounds = this.#work.after(this.#sink?.rounds);
