@@ -66,10 +66,7 @@ export function breakDeadlock(k: Kernel, again = true): boolean {
  * ```
  */
 export function raiseRunaway(k: Kernel, error: Error): boolean {
-  for (const t of k.tasks.alive()) {
-    const on = t.waitingOn;
-    if (t.state === "waiting" && (on === undefined || on.code === Op.Wait || on.code === Op.Io)) return false;
-  }
+  for (const t of k.tasks.alive()) if (t.state === "waiting" && outsideMayWake(t)) return false;
   const main = k.hooks?.main;
   const targets = main !== undefined && !main.ended ? [main] : k.tasks.alive();
   for (const t of targets) {
@@ -100,9 +97,12 @@ function stuckTasks(k: Kernel): Task<unknown>[] | undefined {
   if (k.closed || hasWork(k)) return undefined;
   const alive = k.tasks.alive();
   if (alive.length === 0) return undefined;
-  for (const t of alive) {
-    const on = t.waitingOn;
-    if (t.state !== "waiting" || on === undefined || on.code === Op.Wait || on.code === Op.Io) return undefined;
-  }
+  for (const t of alive) if (t.state !== "waiting" || outsideMayWake(t)) return undefined;
   return alive;
+}
+
+/** A waiting task's wait may end from outside the run: a promise, an I/O op, or a wait with no descriptor to tell. */
+function outsideMayWake(t: Task<unknown>): boolean {
+  const on = t.waitingOn;
+  return on === undefined || on.code === Op.Wait || on.code === Op.Io;
 }

@@ -251,27 +251,24 @@ export function submitIo(k: Kernel): number {
     // A reactor that throws must not take the scheduler down: its tasks get the error instead,
     // each op withdrawn first (one it took before it threw must not complete unseen later).
     for (const t of live) {
-      try {
-        k.reactor.cancel(t);
-      } catch {
-        // it failed already; its task gets the first error
-      }
+      withdraw(k, t);
       k.resume(t.task, t.gen, Resume.Throw, error);
     }
     return n;
   }
   // Nobody waits for an orphan: withdrawn at once, so its driver reports what it meets to run()
-  // (a file's write error). A reactor that will not take a close back fails nobody.
-  if (orphans !== undefined) {
-    for (const t of orphans) {
-      try {
-        k.reactor.cancel(t);
-      } catch {
-        // the close was made; nothing to take back
-      }
-    }
-  }
+  // (a file's write error).
+  if (orphans !== undefined) for (const t of orphans) withdraw(k, t);
   return n;
+}
+
+/** Take `t` back from the reactor; one that refuses (it failed already, or will not take a close back) fails nobody. */
+function withdraw(k: Kernel, t: IoTicket): void {
+  try {
+    k.reactor.cancel(t);
+  } catch {
+    // nothing more to take back
+  }
 }
 
 /** Count an I/O op for stats. */

@@ -62,3 +62,14 @@ export function* collectGarbageIn(alive: () => boolean): Co<void> {
     yield* sleep(1);
   }
 }
+
+/** A seeded xorshift random source: `rng(seed)(n)` is an integer in [0, n), the same sequence for the same seed. */
+export function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return (n: number) => {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    return s % n;
+  };
+}

@@ -51,6 +51,8 @@ export interface AsyncOptions {
   signal?: AbortSignal | undefined;
 }
 
+const ASYNC_KEYS = Object.keys({ signal: 1 } satisfies Record<keyof AsyncOptions, 1>);
+
 /** The options' signal, checked: a TypeError names what is wrong with it. */
 function signalOf(options: AsyncOptions | undefined, fn: string): AbortSignal | undefined {
   // A signal given bare (recvAsync(ch, signal)) would be read for a .signal it has not: ignored.
@@ -58,7 +60,7 @@ function signalOf(options: AsyncOptions | undefined, fn: string): AbortSignal | 
   if (options !== undefined && (bare || options === null || typeof options !== "object")) {
     throw new TypeError(`${fn}(..., options): options must be an object such as { signal }, got ${bare ? "an AbortSignal: pass { signal }" : describe(options)}`);
   }
-  if (options !== undefined) checkKeys(options, ["signal"], `${fn}(..., options)`);
+  if (options !== undefined) checkKeys(options, ASYNC_KEYS, `${fn}(..., options)`);
   const signal = options?.signal;
   if (signal === undefined) return undefined;
   if (signal === null || typeof signal !== "object" || typeof signal.addEventListener !== "function" || typeof signal.removeEventListener !== "function") {

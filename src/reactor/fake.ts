@@ -86,7 +86,7 @@ export class FakeReactor implements Reactor {
   #busy = 0;
   /** Automatic mode: the work run at this virtual time (see #bound). */
   readonly #work = new WorkBound(FakeReactor.stuckRounds);
-  /** Automatic mode: work that never ends went on after two reports; no longer driven. */
+  /** Automatic mode: work that never ends went on after its third report; no longer driven. */
   #abandoned = false;
   /** The real-time check armed while idle (see IDLE_CHECK_MS). */
   #idleCheck: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -219,20 +219,19 @@ export class FakeReactor implements Reactor {
       if (t === undefined || t.deadline > end) break;
       this.#fire(t);
     }
-    if (end > this.#now) this.#moved();
+    if (end > this.#now) this.#work.reset();
     this.#now = end;
     this.#runAtNow();
   }
 
   /** Run ticks until none is scheduled, or until BUSY_TICKS polling ones ran in a row (then time may move on). */
   #runAtNow(): void {
-    const start = this.#sink?.rounds; // see CompletionSink.rounds
+    const work = new WorkBound(FakeReactor.stuckRounds);
+    work.start(this.#sink?.rounds); // see CompletionSink.rounds
     for (let n = 1; this.tick() > 0; n++) {
       if (this.#countPolling()) return;
-      // A tick is at least one round, whatever a sink says (one that counts none, or a copy of the count that never moves).
-      const now = this.#sink?.rounds;
-      const rounds = start !== undefined && now !== undefined ? Math.max(n, now - start) : n;
-      if (rounds >= FakeReactor.stuckRounds) {
+      const rounds = work.after(this.#sink?.rounds);
+      if (rounds !== undefined) {
         const who = this.#sink?.runnable?.();
         throw new Error(`FakeReactor.advance(): ${n} ticks (${rounds} rounds of task steps) ran at virtual time ${this.#now} and work is still runnable that waits on nothing (work that never ends?)${who ? `: ${who}` : ""}`);
       }
@@ -252,7 +251,7 @@ export class FakeReactor implements Reactor {
   }
 
   #fire(t: { deadline: number; fire: () => void }): void {
-    if (t.deadline > this.#now) this.#moved();
+    if (t.deadline > this.#now) this.#work.reset();
     this.#now = Math.max(this.#now, t.deadline);
     this.#timer = undefined;
     this.#busy = 0;
@@ -279,21 +278,16 @@ export class FakeReactor implements Reactor {
     }
     if (this.tick() === 0) {
       this.#busy = 0;
-      this.#moved(); // nothing ran: what ran at this time came to an end
+      this.#work.reset(); // nothing ran: what ran at this time came to an end
       const t = this.#timer;
       if (t !== undefined) this.#fire(t);
     } else if (!this.#bound()) return;
     if (this.#pending.length > 0 || this.#timer !== undefined) this.#drive();
     else {
-      this.#moved(); // idle: what ran at this time came to an end
+      this.#work.reset(); // idle: what ran at this time came to an end
       this.#armIdleCheck();
     }
   };
-
-  /** The clock moved, or the run went idle: the bound on work at one virtual time starts again. */
-  #moved(): void {
-    this.#work.reset();
-  }
 
   /**
    * Automatic mode, after a tick: false once work has run stuckRounds rounds at one virtual

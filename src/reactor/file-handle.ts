@@ -140,7 +140,7 @@ export class FileHandle {
       if (this.pos !== this.delivered || this.inflight.length !== 0) return;
       this.pos = this.delivered -= bytes.length;
     } else {
-      // (A read under way gets them first, ahead of what it brings: see FileReads #piped.)
+      // (A read waiting or under way gets them at once, ahead of what the pipe brings: see FileReads #keptChanged.)
       if (this.closed) return;
       const kept = this.kept;
       if (kept === undefined) this.kept = bytes;

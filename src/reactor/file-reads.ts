@@ -51,10 +51,8 @@ export class FileReads {
     h.onKept ??= () => this.#keptChanged(h);
     if (h.closed) return sink.fail(t, closedError(h, t));
     if (h.mode !== "r") return sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened for writing"));
-    if (!h.positional && (h.readQueue.length > 0 || h.reading !== undefined || (h.reads > 0 && h.kept === undefined && !h.endPending))) {
-      // A pipe's reads go one at a time, in order: two under way at once could swap their
-      // bytes. Bytes already kept (given back, or taken by a cancelled task's read still under
-      // way) are served at once, unless a task's read is under way: they are its, first.
+    if (!h.positional && (h.readQueue.length > 0 || mustWait(h))) {
+      // A pipe's reads go one at a time, in order: two under way at once could swap their bytes.
       this.#live.add(t);
       h.readQueue.push(t);
       return;
@@ -290,8 +288,7 @@ export class FileReads {
         sink.fail(t, closedError(h, t));
         continue;
       }
-      // With nothing kept, it waits for the read still under way (a cancelled task's): one at a time.
-      if (h.kept === undefined && !h.endPending && (h.reads > 0 || h.reading !== undefined)) return;
+      if (mustWait(h)) return;
       h.readQueue.shift();
       try {
         if (!this.#serve(h, t, sink)) return; // on the thread pool: the rest wait for it
@@ -309,6 +306,15 @@ function waiting(t: Ticket): PositionalRead {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * A pipe's next read must wait: a read is under way (a task's, or a cancelled task's still in
+ * flight), and nothing kept (bytes given back or left over, or an end) can serve it now. (Kept
+ * bytes never wait beside a task's read under way: #keptChanged hands them to it at once.)
+ */
+function mustWait(h: FileHandle): boolean {
+  return h.kept === undefined && !h.endPending && (h.reads > 0 || h.reading !== undefined);
+}
 
 function closedError(h: FileHandle, t: Ticket): NetError {
   return new NetError(NetCode.Closed, t.op, h.name, t.taskName, "the file is closed");

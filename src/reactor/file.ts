@@ -130,7 +130,6 @@ class FileDriver implements IoDriver {
         const h = new FileHandle(path, mode, this);
         h.fd = fd;
         h.positional = st.isFile() || st.isBlockDevice();
-        // Read on the event loop, non-blocking: what may wait for a writer (see FileHandle.polled).
         // A FIFO, pipe or terminal is read through its stream; another character device is polled (see file-pipe.ts).
         h.streamed = !h.positional && (st.isFIFO() || isatty(fd));
         if (mode !== "r") h.writer = new FileWriter(fd, path, hwm);

@@ -29,9 +29,14 @@ export class WorkBound {
 
   /** The clock moved, or the run went idle: what ran at this time came to an end. */
   reset(): void {
-    this.#ticks = 0;
-    this.#roundsFrom = undefined;
+    this.start(undefined);
     this.reports = 0;
+  }
+
+  /** Count from `now` (the sink's rounds before the first tick; undefined: from the next `after`). */
+  start(now: number | undefined): void {
+    this.#ticks = 0;
+    this.#roundsFrom = now;
   }
 
   /** After a tick: the rounds run at this time once they reach the limit (the count starts again), else undefined. */

@@ -11,7 +11,7 @@ import { FileReads } from "../../src/reactor/file-reads.ts";
 import { FileHandle } from "../../src/reactor/file-handle.ts";
 import type { PipeSource } from "../../src/reactor/file-pipe.ts";
 import type { CompletionSink, Ticket } from "../../src/reactor/reactor.ts";
-import { rng } from "./file-reads-pipe-model.ts";
+import { rng } from "../helpers.ts";
 
 const stats = { gives: 0, accepted: 0, servedInGive: 0 };
 async function once(seed: number): Promise<string | undefined> {

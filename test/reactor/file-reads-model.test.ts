@@ -6,17 +6,9 @@
 import { expect, test } from "bun:test";
 import { FileReads, type ReadFn } from "../../src/reactor/file-reads.ts";
 import { FileHandle } from "../../src/reactor/file-handle.ts";
+import { rng } from "../helpers.ts";
 import type { CompletionSink, Ticket } from "../../src/reactor/reactor.ts";
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return (n: number) => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s % n;
-  };
-}
 
 interface Rec { t: Ticket; idx: number; n: number; lenAtIssue: number; cancelled: boolean; results: (Buffer | null | string)[] }
 

@@ -3,16 +3,8 @@ import { FileReads } from "../../src/reactor/file-reads.ts";
 import { FileHandle } from "../../src/reactor/file-handle.ts";
 import type { PipeSource } from "../../src/reactor/file-pipe.ts";
 import type { CompletionSink, Ticket } from "../../src/reactor/reactor.ts";
+import { rng } from "../helpers.ts";
 
-export function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return (n: number) => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s % n;
-  };
-}
 
 type Item = number | "END"; // a byte or an end
 interface T {

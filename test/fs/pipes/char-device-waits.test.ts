@@ -4,7 +4,7 @@
  */
 import { test, expect } from "bun:test";
 import { accessSync, constants } from "node:fs";
-import { sh, errLine } from "./helpers.ts";
+import { sh, errLine, hasPython, ptyDriver } from "./helpers.ts";
 
 const canReadKmsg = (() => { try { accessSync("/dev/kmsg", constants.R_OK); return true; } catch { return false; } })();
 
@@ -28,25 +28,7 @@ console.log("RESULT " + out);
   expect({ out: r.out, err: errLine(r.err) }).toEqual({ out: "RESULT waited", err: "" });
 }, 10_000);
 
-const hasPython = Bun.spawnSync(["sh", "-c", "command -v python3"]).exitCode === 0;
-const PTY = `
-import os, pty, sys, time, select
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-time.sleep(1.2); os.write(fd, b"abc\\n")
-out, end = b"", time.time() + 3
-while time.time() < end:
-    if select.select([fd], [], [], 0.2)[0]:
-        try: d = os.read(fd, 4096)
-        except OSError: break
-        if not d: break
-        out += d
-        if b"RESULT" in out and out.endswith(b"\\n"): break
-print("\\n".join(l for l in out.decode(errors="replace").splitlines() if "RESULT" in l or "Error" in l))
-try: os.kill(pid, 9)
-except Exception: pass
-`;
+const PTY = ptyDriver(String.raw`time.sleep(1.2); os.write(fd, b"abc\n")`);
 
 test.skipIf(!hasPython)("a terminal with no input: the event loop is not stalled while its read waits", async () => {
   const r = await sh(

@@ -4,7 +4,7 @@
  * done, every later read answered null).
  */
 import { test, expect } from "bun:test";
-import { sh, errLine } from "./helpers.ts";
+import { sh, errLine, hasPython, ptyDriver } from "./helpers.ts";
 
 const CHILD = (src: string, path: string) => `
 import { run, sleep } from ${JSON.stringify(src + "/index.ts")};
@@ -34,28 +34,11 @@ test("a FIFO read to its end, then a second writer: its bytes are read", async (
 }, 10_000);
 
 // A terminal: ^D at the start of a line makes one read return 0; the terminal goes on.
-const PTY = `
-import os, pty, sys, time, select
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-time.sleep(1.0); os.write(fd, b"abc\\n")
-time.sleep(0.2); os.write(fd, b"\\x04")
-time.sleep(0.2); os.write(fd, b"xy\\n")
-time.sleep(0.2); os.write(fd, b"\\x04")
-out, end = b"", time.time() + 3
-while time.time() < end:
-    if select.select([fd], [], [], 0.2)[0]:
-        try: d = os.read(fd, 4096)
-        except OSError: break
-        if not d: break
-        out += d
-print("\\n".join(l for l in out.decode(errors="replace").splitlines() if "RESULT" in l or "Error:" in l))
-try: os.kill(pid, 9)
-except Exception: pass
-`;
+const PTY = ptyDriver(String.raw`time.sleep(1.0); os.write(fd, b"abc\n")
+time.sleep(0.2); os.write(fd, b"\x04")
+time.sleep(0.2); os.write(fd, b"xy\n")
+time.sleep(0.2); os.write(fd, b"\x04")`);
 
-const hasPython = Bun.spawnSync(["sh", "-c", "command -v python3"]).exitCode === 0;
 
 test.skipIf(!hasPython)("a terminal (/dev/tty) after ^D: the next line is read", async () => {
   const r = await sh(
