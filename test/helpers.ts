@@ -31,14 +31,18 @@ function clobberStack(depth = 2000): number {
 
 /**
  * Collect garbage until `alive()` turns false, or ten tries (outside a task: a turn of the
- * event loop between tries, longer each time, so a conservative root left by a busy moment has
- * gone: five 1 ms tries once left one, in a run of several test files).
+ * event loop between tries, longer each time). Each collection runs in a timer's callback, on
+ * the event loop's own short stack: run from an async function resumed after an await, it
+ * scanned stale slots that kept all of a run's objects through ten collections, now and then
+ * in a run of several test files (a timer's collection freed them at once).
  */
 export async function collectGarbage(alive: () => boolean): Promise<void> {
   for (let i = 0; i < 10 && alive(); i++) {
-    clobberStack();
-    await Bun.sleep(1 + i);
-    Bun.gc(true);
+    await new Promise<void>((resolve) => setTimeout(() => {
+      clobberStack();
+      Bun.gc(true);
+      resolve();
+    }, 1 + i));
   }
 }
 
