@@ -8,6 +8,7 @@ import { describe, runningTask, type Syscall } from "../syscall.ts";
 import type { Co, Waker } from "../types.ts";
 import { ChannelClosed } from "./errors.ts";
 import { Waiter, WaitList } from "./wait-list.ts";
+import { WaitOp } from "./wait-op.ts";
 
 /**
  * What `recv` returns: a value, or `done` once the channel is closed and drained.
@@ -90,13 +91,11 @@ export class Channel<T> {
    * Send `value`, waiting for room (or for a receiver, at capacity 0). Throws `ChannelClosed`
    * if the channel is closed, or closes while this send waits. If the sending task is
    * cancelled while waiting, the value was not sent — unless a receiver had already taken it
-   * in the same instant, in which case it was delivered exactly once.
+   * in the same instant, in which case it was delivered exactly once. Like a generator, the
+   * coroutine it returns does nothing until run (`yield*`), and runs once.
    */
-  *send(value: T): Co<void> {
-    if (this.trySend(value)) return;
-    const w = new Waiter<T>(value);
-    this.#stage = w;
-    yield this.#sendD;
+  send(value: T): Co<void> {
+    return new SendOp(this, value) as unknown as Co<void>;
   }
 
   /**
@@ -105,17 +104,20 @@ export class Channel<T> {
    * Cancellation-safe: a value handed to this task just before it was cancelled is returned,
    * and the `Cancelled` raised at the task's next yield; it is never lost.
    */
-  *recv(): Co<RecvResult<T>> {
-    const now = this.tryRecv();
-    if (now !== undefined) return now;
-    const w = new Waiter<undefined>(undefined);
+  recv(): Co<RecvResult<T>> {
+    return new RecvOp(this) as unknown as Co<RecvResult<T>>;
+  }
+
+  /** @internal A send that must wait: `w` (holding its value) is queued by the descriptor returned. */
+  stageSend(w: Waiter<T>): Syscall<unknown> {
     this.#stage = w;
-    try {
-      return (yield this.#recvD) as RecvResult<T>;
-    } catch (error) {
-      this.restore(w);
-      throw error;
-    }
+    return this.#sendD;
+  }
+
+  /** @internal A receive that must wait: `w` is queued by the descriptor returned. */
+  stageRecv(w: Waiter<undefined>): Syscall<unknown> {
+    this.#stage = w;
+    return this.#recvD;
   }
 
   /** Send without waiting: true if the value was buffered or handed to a receiver. Throws `ChannelClosed` if closed. */
@@ -235,4 +237,46 @@ export class Channel<T> {
  */
 export function channel<T>(capacity = 0, name?: string): Channel<T> {
   return new Channel<T>(capacity, name);
+}
+
+/** `Channel.send`: buffered or handed over at once, else waits with its value queued. */
+class SendOp<T> extends WaitOp<void> {
+  readonly #ch: Channel<T>;
+  readonly #value: T;
+
+  constructor(ch: Channel<T>, value: T) {
+    super();
+    this.#ch = ch;
+    this.#value = value;
+  }
+
+  protected begin(): undefined | Syscall<unknown> {
+    if (this.#ch.trySend(this.#value)) return undefined;
+    return this.#ch.stageSend(new Waiter<T>(this.#value));
+  }
+}
+
+/** `Channel.recv`: a value at once, else waits; an error thrown in while waiting hands back a value it was given. */
+class RecvOp<T> extends WaitOp<RecvResult<T>> {
+  readonly #ch: Channel<T>;
+  #w: Waiter<undefined> | undefined = undefined;
+
+  constructor(ch: Channel<T>) {
+    super();
+    this.#ch = ch;
+  }
+
+  protected begin(): RecvResult<T> | Syscall<unknown> {
+    const now = this.#ch.tryRecv();
+    if (now !== undefined) return now;
+    return this.#ch.stageRecv((this.#w = new Waiter<undefined>(undefined)));
+  }
+
+  protected override woken(value: unknown): RecvResult<T> {
+    return value as RecvResult<T>;
+  }
+
+  protected override failed(): void {
+    this.#ch.restore(this.#w!);
+  }
 }

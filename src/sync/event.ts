@@ -6,6 +6,7 @@ import { suspend } from "../syscalls.ts";
 import { describe, type Syscall } from "../syscall.ts";
 import type { Co, Waker } from "../types.ts";
 import { Waiter, WaitList } from "./wait-list.ts";
+import { WaitOp } from "./wait-op.ts";
 
 /**
  * A one-bit broadcast: `wait()` returns at once if set, else waits for `set()`.
@@ -57,8 +58,26 @@ export class Event {
   }
 
   /** Wait until the flag is set. */
-  *wait(): Co<void> {
-    if (this.#set) return;
-    yield this.#d;
+  wait(): Co<void> {
+    return new EventWait(this) as unknown as Co<void>;
+  }
+
+  /** @internal wait's first step: undefined if set, else the descriptor to wait on. */
+  waitStep(): Syscall<unknown> | undefined {
+    return this.#set ? undefined : this.#d;
+  }
+}
+
+/** `Event.wait`: done at once if the flag is set, else waits. */
+class EventWait extends WaitOp<void> {
+  readonly #e: Event;
+
+  constructor(e: Event) {
+    super();
+    this.#e = e;
+  }
+
+  protected begin(): undefined | Syscall<unknown> {
+    return this.#e.waitStep();
   }
 }

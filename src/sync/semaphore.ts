@@ -10,6 +10,7 @@ import type { Task } from "../task.ts";
 import type { Co, TaskBody, Waker } from "../types.ts";
 import { SyncUsageError } from "./errors.ts";
 import { Waiter, WaitList } from "./wait-list.ts";
+import { WaitOp } from "./wait-op.ts";
 
 /**
  * A counting semaphore with `permits` permits. `acquire` waits while none is free; waiters
@@ -66,18 +67,23 @@ export class Semaphore {
     return this.#q.size;
   }
 
-  /** Take a permit, waiting (FIFO) if none is free. */
-  *acquire(): Co<void> {
-    if (this.tryAcquire()) return;
-    const w = new Waiter<object | undefined>(runningTask());
+  /**
+   * Take a permit, waiting (FIFO) if none is free. On a `Lock`, the holder taking it again is
+   * a `SyncUsageError` (a corun lock is not reentrant: it would wait for itself for ever).
+   */
+  acquire(): Co<void> {
+    return new AcquireOp(this) as unknown as Co<void>;
+  }
+
+  /** @internal acquire's first step: true with a permit taken; throws if this acquire is refused (see Lock). */
+  acquireNow(): boolean {
+    return this.tryAcquire();
+  }
+
+  /** @internal An acquire that must wait: `w` (holding the waiting task) is queued by the descriptor returned. */
+  stage(w: Waiter<object | undefined>): Syscall<unknown> {
     this.#stage = w;
-    try {
-      yield this.#d;
-    } catch (error) {
-      w.leave();
-      if (w.taken) this.release(); // handed a permit, then cancelled: pass it on
-      throw error;
-    }
+    return this.#d;
   }
 
   /** Take a permit if one is free and nobody is queued. */
@@ -180,15 +186,15 @@ export class Lock extends Semaphore {
   }
 
   /**
-   * Take the lock, waiting (FIFO) while another task holds it. The holder taking it again is a
-   * `SyncUsageError` (a corun lock is not reentrant: it would wait for itself for ever).
+   * @internal acquire's first step. The holder taking the lock again is a `SyncUsageError`
+   * (a corun lock is not reentrant: it would wait for itself for ever).
    */
-  override *acquire(): Co<void> {
+  override acquireNow(): boolean {
     const me = runningTask();
     if (me !== undefined && me === this.#holder && this.locked) {
       throw new SyncUsageError(`acquire of lock "${this.name}" by ${String(me)}: it holds the lock already (a lock is not reentrant; waiting would never end)`);
     }
-    yield* super.acquire();
+    return super.acquireNow();
   }
 
   /**
@@ -216,5 +222,27 @@ export class Lock extends Semaphore {
       throw new SyncUsageError(`release of lock "${this.name}" by ${me === undefined ? "code outside any task (a callback)" : String(me)}: it is held by ${String(this.#holder)}`);
     }
     this.#holder = undefined;
+  }
+}
+
+/** `Semaphore.acquire`: a permit at once, else waits; an error thrown in while waiting passes on a permit it was handed. */
+class AcquireOp extends WaitOp<void> {
+  readonly #s: Semaphore;
+  #w: Waiter<object | undefined> | undefined = undefined;
+
+  constructor(s: Semaphore) {
+    super();
+    this.#s = s;
+  }
+
+  protected begin(): undefined | Syscall<unknown> {
+    if (this.#s.acquireNow()) return undefined;
+    return this.#s.stage((this.#w = new Waiter<object | undefined>(runningTask())));
+  }
+
+  protected override failed(): void {
+    const w = this.#w!;
+    w.leave();
+    if (w.taken) this.#s.release(); // handed a permit, then cancelled: pass it on
   }
 }
