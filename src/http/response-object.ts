@@ -74,9 +74,17 @@ export class HttpResponse {
     return decoder.decode(this.body);
   }
 
-  /** The body parsed as JSON (throws `SyntaxError` if it is not JSON). */
+  /**
+   * The body parsed as JSON. A body that is no JSON throws a `SyntaxError` naming the
+   * response (`the body of 200 OK http://… is not JSON (…)`), its `cause` the parser's error.
+   */
   json<T = unknown>(): T {
-    return JSON.parse(this.text()) as T;
+    const text = this.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new SyntaxError(`the body of ${this} is not JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    }
   }
 
   /** `200 OK http://...` */

@@ -105,3 +105,20 @@ test("large bodies both ways (3 MiB, past the socket buffers), byte for byte", a
     expect(Buffer.compare(Buffer.from(b), Buffer.from(expected))).toBe(0);
   }
 });
+
+test("res.json() on a body that is no JSON: a SyntaxError naming the response, the parser's error as its cause", async () => {
+  const out = await run(function* () {
+    const server = yield* serve({ handler: function* () { return { body: "hello" }; } });
+    const res = yield* request(`${server.url}/not-json`);
+    yield* server.close();
+    try {
+      res.json();
+      return "parsed";
+    } catch (error) {
+      return { syntax: error instanceof SyntaxError, message: String((error as Error).message), cause: (error as Error).cause instanceof SyntaxError, url: res.url };
+    }
+  });
+  expect(out).toMatchObject({ syntax: true, cause: true });
+  const o = out as { message: string; url: string };
+  expect(o.message).toStartWith(`the body of 200 OK ${o.url} is not JSON (`);
+});
