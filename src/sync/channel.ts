@@ -8,7 +8,7 @@ import { describe, runningTask, type Syscall } from "../syscall.ts";
 import type { Co, Waker } from "../types.ts";
 import { ChannelClosed } from "./errors.ts";
 import { Waiter, WaitList } from "./wait-list.ts";
-import { WaitOp } from "./wait-op.ts";
+import { WaitOp, coroutineMethods } from "./wait-op.ts";
 
 /**
  * What `recv` returns: a value, or `done` once the channel is closed and drained.
@@ -26,6 +26,11 @@ import { WaitOp } from "./wait-op.ts";
  * ```
  */
 export type RecvResult<T> = { value: T; done: false } | { value: undefined; done: true };
+
+/** A send that must wait: `w` (holding its value) is queued by the descriptor returned. */
+let stageSend: <T>(ch: Channel<T>, w: Waiter<T>) => Syscall<unknown>;
+/** A receive that must wait: `w` is queued by the descriptor returned. */
+let stageRecv: (ch: Channel<unknown>, w: Waiter<undefined>) => Syscall<unknown>;
 
 const DONE: RecvResult<never> = Object.freeze({ value: undefined, done: true }) as RecvResult<never>;
 let channels = 0;
@@ -108,16 +113,16 @@ export class Channel<T> {
     return new RecvOp(this) as unknown as Co<RecvResult<T>>;
   }
 
-  /** @internal A send that must wait: `w` (holding its value) is queued by the descriptor returned. */
-  stageSend(w: Waiter<T>): Syscall<unknown> {
-    this.#stage = w;
-    return this.#sendD;
-  }
-
-  /** @internal A receive that must wait: `w` is queued by the descriptor returned. */
-  stageRecv(w: Waiter<undefined>): Syscall<unknown> {
-    this.#stage = w;
-    return this.#recvD;
+  static {
+    // For the ops below only: reached through these, not through members a subclass could shadow.
+    stageSend = (ch, w) => {
+      ch.#stage = w;
+      return ch.#sendD;
+    };
+    stageRecv = (ch, w) => {
+      ch.#stage = w;
+      return ch.#recvD;
+    };
   }
 
   /** Send without waiting: true if the value was buffered or handed to a receiver. Throws `ChannelClosed` if closed. */
@@ -252,7 +257,7 @@ class SendOp<T> extends WaitOp<void> {
 
   protected begin(): undefined | Syscall<unknown> {
     if (this.#ch.trySend(this.#value)) return undefined;
-    return this.#ch.stageSend(new Waiter<T>(this.#value));
+    return stageSend(this.#ch, new Waiter<T>(this.#value));
   }
 }
 
@@ -269,14 +274,19 @@ class RecvOp<T> extends WaitOp<RecvResult<T>> {
   protected begin(): RecvResult<T> | Syscall<unknown> {
     const now = this.#ch.tryRecv();
     if (now !== undefined) return now;
-    return this.#ch.stageRecv((this.#w = new Waiter<undefined>(undefined)));
+    return stageRecv(this.#ch as Channel<unknown>, (this.#w = new Waiter<undefined>(undefined)));
   }
 
   protected override woken(value: unknown): RecvResult<T> {
+    this.#w = undefined; // an op kept after it ended keeps nothing delivered
     return value as RecvResult<T>;
   }
 
   protected override failed(): void {
-    this.#ch.restore(this.#w!);
+    const w = this.#w!;
+    this.#w = undefined;
+    this.#ch.restore(w);
   }
 }
+
+coroutineMethods(Channel.prototype, ["send", "recv"]);

@@ -6,7 +6,10 @@ import { suspend } from "../syscalls.ts";
 import { describe, type Syscall } from "../syscall.ts";
 import type { Co, Waker } from "../types.ts";
 import { Waiter, WaitList } from "./wait-list.ts";
-import { WaitOp } from "./wait-op.ts";
+import { WaitOp, coroutineMethods } from "./wait-op.ts";
+
+/** wait's first step: undefined if set, else the descriptor to wait on (not a member: a subclass could shadow one). */
+let waitStep: (e: Event) => Syscall<unknown> | undefined;
 
 /**
  * A one-bit broadcast: `wait()` returns at once if set, else waits for `set()`.
@@ -62,9 +65,8 @@ export class Event {
     return new EventWait(this) as unknown as Co<void>;
   }
 
-  /** @internal wait's first step: undefined if set, else the descriptor to wait on. */
-  waitStep(): Syscall<unknown> | undefined {
-    return this.#set ? undefined : this.#d;
+  static {
+    waitStep = (e) => (e.#set ? undefined : e.#d);
   }
 }
 
@@ -78,6 +80,8 @@ class EventWait extends WaitOp<void> {
   }
 
   protected begin(): undefined | Syscall<unknown> {
-    return this.#e.waitStep();
+    return waitStep(this.#e);
   }
 }
+
+coroutineMethods(Event.prototype, ["wait"]);

@@ -10,7 +10,12 @@ import type { Task } from "../task.ts";
 import type { Co, TaskBody, Waker } from "../types.ts";
 import { SyncUsageError } from "./errors.ts";
 import { Waiter, WaitList } from "./wait-list.ts";
-import { WaitOp } from "./wait-op.ts";
+import { WaitOp, coroutineMethods } from "./wait-op.ts";
+
+/** An acquire that must wait: `w` (holding the waiting task) is queued by the descriptor returned. Not a member: a subclass could shadow one. */
+let stageAcquire: (s: Semaphore, w: Waiter<object | undefined>) => Syscall<unknown>;
+/** The holder of `lock` taking it again: a `SyncUsageError` (a corun lock is not reentrant: it would wait for itself for ever). */
+let refuseReentry: (lock: Lock) => void;
 
 /**
  * A counting semaphore with `permits` permits. `acquire` waits while none is free; waiters
@@ -75,15 +80,11 @@ export class Semaphore {
     return new AcquireOp(this) as unknown as Co<void>;
   }
 
-  /** @internal acquire's first step: true with a permit taken; throws if this acquire is refused (see Lock). */
-  acquireNow(): boolean {
-    return this.tryAcquire();
-  }
-
-  /** @internal An acquire that must wait: `w` (holding the waiting task) is queued by the descriptor returned. */
-  stage(w: Waiter<object | undefined>): Syscall<unknown> {
-    this.#stage = w;
-    return this.#d;
+  static {
+    stageAcquire = (s, w) => {
+      s.#stage = w;
+      return s.#d;
+    };
   }
 
   /** Take a permit if one is free and nobody is queued. */
@@ -185,16 +186,13 @@ export class Lock extends Semaphore {
     this.#holder = holder;
   }
 
-  /**
-   * @internal acquire's first step. The holder taking the lock again is a `SyncUsageError`
-   * (a corun lock is not reentrant: it would wait for itself for ever).
-   */
-  override acquireNow(): boolean {
-    const me = runningTask();
-    if (me !== undefined && me === this.#holder && this.locked) {
-      throw new SyncUsageError(`acquire of lock "${this.name}" by ${String(me)}: it holds the lock already (a lock is not reentrant; waiting would never end)`);
-    }
-    return super.acquireNow();
+  static {
+    refuseReentry = (lock) => {
+      const me = runningTask();
+      if (me !== undefined && me === lock.#holder && lock.locked) {
+        throw new SyncUsageError(`acquire of lock "${lock.name}" by ${String(me)}: it holds the lock already (a lock is not reentrant; waiting would never end)`);
+      }
+    };
   }
 
   /**
@@ -236,13 +234,22 @@ class AcquireOp extends WaitOp<void> {
   }
 
   protected begin(): undefined | Syscall<unknown> {
-    if (this.#s.acquireNow()) return undefined;
-    return this.#s.stage((this.#w = new Waiter<object | undefined>(runningTask())));
+    const s = this.#s;
+    if (s instanceof Lock) refuseReentry(s);
+    if (s.tryAcquire()) return undefined;
+    return stageAcquire(s, (this.#w = new Waiter<object | undefined>(runningTask())));
+  }
+
+  protected override woken(): void {
+    this.#w = undefined; // an op kept after it ended keeps nothing of its wait
   }
 
   protected override failed(): void {
     const w = this.#w!;
+    this.#w = undefined;
     w.leave();
     if (w.taken) this.#s.release(); // handed a permit, then cancelled: pass it on
   }
 }
+
+coroutineMethods(Semaphore.prototype, ["acquire"]);

@@ -43,15 +43,15 @@ export abstract class WaitOp<R> {
         const r = this.begin();
         if (r instanceof Syscall) {
           this.#state = WAITING;
-          return { done: false, value: r };
+          return { value: r, done: false };
         }
-        return { done: true, value: r };
+        return { value: r, done: true };
       }
       case WAITING:
         this.#state = DONE;
-        return { done: true, value: this.woken(value) };
+        return { value: this.woken(value), done: true };
       default:
-        return { done: true, value: undefined as R };
+        return { value: undefined as R, done: true };
     }
   }
 
@@ -64,8 +64,23 @@ export abstract class WaitOp<R> {
 
   return(value?: R): IteratorResult<Syscall<unknown>, R> {
     this.#state = DONE;
-    return { done: true, value: value as R };
+    return { value: value as R, done: true };
   }
+}
+
+/**
+ * Mark `proto`'s methods `names`, which return a WaitOp, as generator functions (so are their
+ * bound copies): code that refuses a function returning a coroutine where a plain callback
+ * belongs (`serve`'s `onError: ch.send.bind(ch)` would drop every report) still sees one.
+ *
+ * @example
+ * ```ts
+ * coroutineMethods(Channel.prototype, ["send", "recv"]);
+ * ```
+ */
+export function coroutineMethods(proto: object, names: readonly string[]): void {
+  const generatorFunction = Object.getPrototypeOf(function* () {}) as object;
+  for (const name of names) Object.setPrototypeOf((proto as Record<string, object>)[name]!, generatorFunction);
 }
 
 // `[Symbol.iterator]` (itself) and the iterator helpers, as a generator has them; named as one in messages.
