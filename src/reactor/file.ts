@@ -71,8 +71,13 @@ class FileDriver implements IoDriver {
     if (t.op === "file.close") return this.#close(h, t, sink);
     if (h.closed) return sink.fail(t, new NetError(NetCode.Closed, t.op, h.name, t.taskName, "the file is closed"));
     if (h.mode === "r") return sink.fail(t, new NetError("EBADF", t.op, h.name, t.taskName, "the file was opened for reading"));
+    const data = t.b;
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      // Only a descriptor made by hand gets here (File.write checks): queued, it would stall the file's writer for good.
+      return sink.fail(t, new TypeError(`file driver: task "${t.taskName}" yielded file.write of ${nameOf(data)} to ${h.name}: the data must be a string or a Uint8Array (a descriptor made by hand?)`));
+    }
     h.counters.writeOps++; // a write taken (a refused one is not counted)
-    h.writer!.write(t, typeof t.b === "string" ? Buffer.from(t.b) : (t.b as Uint8Array), sink);
+    h.writer!.write(t, typeof data === "string" ? Buffer.from(data) : data, sink);
     if (!h.touched) {
       h.touched = true;
       this.#touched.push(h);
