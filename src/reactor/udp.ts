@@ -4,6 +4,7 @@
  * those the kernel did not take are resent on drain. Only reactor files call Bun.
  */
 import type { udp } from "bun";
+import { isIP } from "node:net";
 import { BunReactor, type IoDriver } from "./bun.ts";
 import type { CompletionSink, Submission, Ticket } from "./reactor.ts";
 import { NetCode, NetError, earlierSendError, hostPort, toNetError } from "../net/errors.ts";
@@ -102,8 +103,13 @@ class UdpDriver implements IoDriver {
             sink.fail(t, new NetError(NetCode.Closed, t.op, h.name, t.taskName));
             break;
           }
+          if (!isSendArgs(t.b)) {
+            // Only a descriptor made by hand gets here (UdpSocket.send checks): thrown here, it would fail the whole run.
+            sink.fail(t, new TypeError(`udp driver: task "${t.taskName}" yielded udp.send on ${h.name} with ${Array.isArray(t.b) ? "an array that is not" : `${typeof t.b}, not`} [data (a string or Uint8Array), port (1-65535), address (an IP address)] (a descriptor made by hand?)`));
+            break;
+          }
           h.counters.sendOps++; // a send taken (a refused one is not counted)
-          const [data, port, address] = t.b as [Uint8Array | string, number, string];
+          const [data, port, address] = t.b;
           h.out.push(data, port, address);
           h.outTickets.push(t);
           if (!h.touched) {
@@ -295,6 +301,13 @@ function sendError(h: UdpHandle, t: Ticket, data: Uint8Array | string, port: num
   const e = toNetError(error, t.op, `${h.name} → ${to}`, t.taskName);
   const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
   return new NetError(e.code, e.op, e.address, t.taskName, `${e.detail} (a datagram of ${size} bytes)`, error);
+}
+
+/** What UdpSocket.send puts in its descriptor: `[data, port, address]`. */
+function isSendArgs(b: unknown): b is [Uint8Array | string, number, string] {
+  if (!Array.isArray(b) || b.length !== 3) return false;
+  const [data, port, address] = b as unknown[];
+  return (typeof data === "string" || data instanceof Uint8Array) && Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536 && typeof address === "string" && isIP(address) !== 0;
 }
 
 const CANCELLED: Ticket = { op: "udp.send", a: undefined, b: undefined, taskName: "(cancelled)" };
