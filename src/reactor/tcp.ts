@@ -91,7 +91,13 @@ class TcpDriver implements IoDriver {
         break;
       case "tcp.write": {
         const h = t.a as TcpHandle;
-        if (h.outbound.queueWrite(t, toBytes(t.b), sink) && !h.touched) {
+        const bytes = toBytes(t.b);
+        if (bytes === undefined) {
+          // Only a descriptor made by hand gets here (Conn.write checks): its text form must not go out instead.
+          sink.fail(t, new TypeError(`tcp driver: task "${t.taskName}" yielded tcp.write on ${h.name} with ${t.b === null ? "null" : typeof t.b}: the data must be a string or bytes (a descriptor made by hand?)`));
+          break;
+        }
+        if (h.outbound.queueWrite(t, bytes, sink) && !h.touched) {
           h.touched = true;
           this.#touched.push(h);
         }
@@ -293,12 +299,12 @@ function wrapped(t: Ticket, h: unknown): unknown {
   return wrap === undefined ? h : wrap(h);
 }
 
-function toBytes(data: unknown): Uint8Array {
+function toBytes(data: unknown): Uint8Array | undefined {
   if (data instanceof Uint8Array) return data;
   if (typeof data === "string") return Buffer.from(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return Buffer.from(String(data));
+  return undefined;
 }
 
 /** The ops this driver handles. */
