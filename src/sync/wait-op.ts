@@ -33,8 +33,8 @@ export abstract class WaitOp<R> {
     return undefined as R;
   }
 
-  /** An error was thrown in while waiting: leave the queue, hand on what was taken. Its own error replaces `error`. */
-  protected failed(_error: unknown): void {}
+  /** An error was thrown in while waiting: leave the queue, hand on what was taken. An error of its own replaces the one thrown in. */
+  protected failed(): void {}
 
   next(value?: unknown): IteratorResult<Syscall<unknown>, R> {
     switch (this.#state) {
@@ -58,7 +58,7 @@ export abstract class WaitOp<R> {
   throw(error: unknown): IteratorResult<Syscall<unknown>, R> {
     const waiting = this.#state === WAITING;
     this.#state = DONE;
-    if (waiting) this.failed(error);
+    if (waiting) this.failed();
     throw error;
   }
 

@@ -202,7 +202,7 @@ test("an op that throws in the driver fails alone: a read of another connection 
     const a = yield* pair();
     const b = yield* pair();
     const handle = a.client.read().a; // the connection's handle, as a hand-made descriptor would carry it
-    // Bytes whose every read throws: the driver's write throws on it (data of another type is refused before, see tcp-hand-made.test.ts).
+    // Bytes whose every read throws: the driver's write throws on it (data of another type is refused before, see bun-drivers.test.ts).
     const poison = new Proxy(new Uint8Array(4), { get() { throw new Error("no bytes in here"); } });
     // Spawned in one step: both ops go out in one batch, the read of b first.
     const reader = yield* spawn(function* () { return new TextDecoder().decode((yield* b.server.read()) ?? new Uint8Array()); });
